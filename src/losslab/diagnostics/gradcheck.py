@@ -1,0 +1,126 @@
+"""Compare an analytic gradient with centred finite differences (CS231n's gradient check)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..losses._result import LossResult
+
+
+@dataclass
+class GradientReport:
+    """Per-coordinate comparison of analytic and numerical gradients."""
+
+    indices: list  # the checked coordinates (tuples into x)
+    analytic: np.ndarray
+    numerical: np.ndarray
+    rel_error: np.ndarray
+    eps: float
+    tolerance: float
+
+    @property
+    def max_rel_error(self):
+        return float(self.rel_error.max()) if self.rel_error.size else 0.0
+
+    @property
+    def worst_index(self):
+        return self.indices[int(self.rel_error.argmax())] if self.rel_error.size else None
+
+    @property
+    def ok(self):
+        return self.max_rel_error <= self.tolerance
+
+    def __str__(self):
+        verdict = "PASS" if self.ok else "FAIL"
+        worst = self.worst_index
+        lines = [
+            f"gradient check {verdict}: max relative error {self.max_rel_error:.2e} "
+            f"(tolerance {self.tolerance:.0e}) over {len(self.indices)} coordinates, step {self.eps:.1e}",
+        ]
+        if worst is not None:
+            k = int(self.rel_error.argmax())
+            lines.append(
+                f"  worst at {worst}: analytic {self.analytic[k]:.6g}, numerical {self.numerical[k]:.6g}"
+            )
+        return "\n".join(lines)
+
+
+def check_gradient(f, x, *, analytic=None, eps=None, n_checks=None, seed=0, tolerance=None):
+    """Check the gradient of the scalar function ``f`` at ``x`` by centred differences.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)`` returns a scalar or a ``LossResult`` (whose ``grad`` is then the
+        analytic gradient unless ``analytic`` is given).
+    x : ndarray
+        The point; perturbed in place and restored.
+    analytic : ndarray, optional
+        The analytic gradient at ``x``.
+    eps : float, optional
+        The step; by default ``cbrt(machine epsilon) * max(1, |x_i|)`` for x's
+        dtype (about 6e-6 in float64, 5e-3 in float32), the step that balances
+        truncation against rounding for centred differences.
+    n_checks : int, optional
+        Check this many random coordinates (CS231n's ``grad_check_sparse``)
+        instead of all of them.
+    tolerance : float, optional
+        ``ok`` when the largest relative error is at most this
+        (default 1e-5 in float64, 2e-2 in float32).
+
+    The relative error per coordinate is ``|a - n| / max(|a| + |n|, tiny)``,
+    where ``tiny = sqrt(machine eps) * max(1, max|a|)`` keeps coordinates whose
+    gradient is zero up to rounding from reading as large errors.
+    """
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"x: expected a float array, got dtype {x.dtype} instead")
+    if analytic is None:
+        out = f(x)
+        if not isinstance(out, LossResult):
+            raise ValueError(
+                "analytic: expected a gradient, or f returning LossResult(value, grad)"
+            )
+        analytic = out.grad
+    analytic = np.asarray(analytic)
+    if analytic.shape != x.shape:
+        raise ValueError(f"analytic: expected shape {x.shape}, got shape {analytic.shape} instead")
+    finfo = np.finfo(x.dtype)
+    indices = _coordinates(x.shape, n_checks, seed)
+    a = np.array([analytic[i] for i in indices], dtype=np.float64)
+    steps = np.array(
+        [
+            eps if eps is not None else np.cbrt(finfo.eps) * max(1.0, abs(float(x[i])))
+            for i in indices
+        ]
+    )
+    n = np.array([_centred_difference(f, x, i, h) for i, h in zip(indices, steps, strict=True)])
+    tiny = np.sqrt(finfo.eps) * max(1.0, float(np.abs(a).max(initial=0)))
+    rel = np.abs(a - n) / np.maximum(np.abs(a) + np.abs(n), tiny)
+    tol = tolerance if tolerance is not None else (1e-5 if finfo.bits == 64 else 2e-2)
+    return GradientReport(indices, a, n, rel, float(np.median(steps)) if len(steps) else 0.0, tol)
+
+
+def _value(out):
+    return float(out.value if isinstance(out, LossResult) else out)
+
+
+def _centred_difference(f, x, index, h):
+    old = x[index]
+    x[index] = old + h
+    plus = _value(f(x))
+    x[index] = old - h
+    minus = _value(f(x))
+    x[index] = old
+    # divide by the step actually taken, which rounding in x's dtype may change
+    return (plus - minus) / (float(old + x.dtype.type(h)) - float(old - x.dtype.type(h)))
+
+
+def _coordinates(shape, n_checks, seed):
+    size = int(np.prod(shape))
+    if n_checks is None or n_checks >= size:
+        return list(np.ndindex(*shape))
+    flat = np.random.default_rng(seed).choice(size, size=n_checks, replace=False)
+    return [tuple(int(k) for k in np.unravel_index(i, shape)) for i in flat]

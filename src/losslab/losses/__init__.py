@@ -1,0 +1,71 @@
+"""Every loss with its exact analytic gradient.
+
+Each function is ``name(output, target, *, options, sample_weight=None,
+reduction="mean") -> LossResult(value, grad)``; ``grad`` is the gradient with
+respect to ``output`` and has its shape and dtype. See DESIGN.md for the
+conventions and README.md for the table of formulas.
+"""
+
+from ._registry import ALIASES, Loss, available, canonical_name, get
+from ._result import LossResult
+from .binary import (
+    binary_cross_entropy,
+    hinge,
+    modified_huber,
+    perceptron,
+    sigmoid,
+    sigmoid_binary_cross_entropy,
+    sigmoid_focal,
+    softplus,
+)
+from .classification import (
+    categorical_cross_entropy,
+    class_weights,
+    log_softmax,
+    multiclass_hinge,
+    softmax_cross_entropy,
+    softmax_focal,
+)
+from .ranking import (
+    batch_triplet,
+    contrastive,
+    margin_ranking,
+    mine_triplets,
+    pairwise_distances,
+    triplet_margin,
+)
+from .regression import absolute_error, huber, log_cosh, smooth_l1, squared_error
+
+__all__ = [
+    "ALIASES",
+    "Loss",
+    "LossResult",
+    "absolute_error",
+    "available",
+    "batch_triplet",
+    "binary_cross_entropy",
+    "canonical_name",
+    "categorical_cross_entropy",
+    "class_weights",
+    "contrastive",
+    "get",
+    "hinge",
+    "huber",
+    "log_cosh",
+    "log_softmax",
+    "margin_ranking",
+    "mine_triplets",
+    "modified_huber",
+    "multiclass_hinge",
+    "pairwise_distances",
+    "perceptron",
+    "sigmoid",
+    "sigmoid_binary_cross_entropy",
+    "sigmoid_focal",
+    "smooth_l1",
+    "softmax_cross_entropy",
+    "softmax_focal",
+    "softplus",
+    "squared_error",
+    "triplet_margin",
+]

@@ -1,0 +1,130 @@
+"""Checks run once at the public boundary of every loss.
+
+Each helper returns a clean array or raises an error of the form
+"<argument>: expected <what>, got <what> instead". The kernels behind the
+public functions assume these checks have passed and contain none.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._result import REDUCTIONS
+
+
+def check_reduction(reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(
+            f"reduction: expected one of {', '.join(map(repr, REDUCTIONS))}, "
+            f"got {reduction!r} instead"
+        )
+
+
+def as_output(x, name, ndim=None):
+    """The model's output as a float array (float32 stays float32)."""
+    a = np.asarray(x)
+    kind = a.dtype.kind
+    if kind == "f":
+        a = a.astype(np.float32, copy=False) if a.dtype.itemsize < 4 else a
+    elif kind in "iub":
+        a = a.astype(np.float64)
+    else:
+        raise TypeError(f"{name}: expected a numeric array, got dtype {a.dtype} instead")
+    if ndim is not None and a.ndim not in _as_tuple(ndim):
+        want = " or ".join(f"{d}-D" for d in _as_tuple(ndim))
+        raise ValueError(f"{name}: expected a {want} array, got shape {a.shape} instead")
+    return a
+
+
+def as_values(x, name, dtype, shape=None):
+    """A float target or weight array cast to ``dtype``, optionally of exact ``shape``."""
+    a = np.asarray(x)
+    if a.dtype.kind not in "fiub":
+        raise TypeError(f"{name}: expected a numeric array, got dtype {a.dtype} instead")
+    if shape is not None and a.shape != tuple(shape):
+        raise ValueError(f"{name}: expected shape {tuple(shape)}, got shape {a.shape} instead")
+    return a.astype(dtype, copy=False)
+
+
+def is_integer_array(x):
+    return np.asarray(x).dtype.kind in "iu"
+
+
+def as_labels(target, n, n_classes, name="target", ignore_index=None):
+    """Integer class labels of shape (n,) with values in [0, n_classes)."""
+    t = np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected integer class labels, got dtype {t.dtype} instead")
+    if t.shape != (n,):
+        raise ValueError(f"{name}: expected shape ({n},), got shape {t.shape} instead")
+    valid = t if ignore_index is None else t[t != ignore_index]
+    if valid.size and (valid.min() < 0 or valid.max() >= n_classes):
+        bad = valid[(valid < 0) | (valid >= n_classes)][0]
+        raise ValueError(f"{name}: expected labels in [0, {n_classes}), got label {bad} instead")
+    return t.astype(np.intp, copy=False)
+
+
+def as_weights(w, name, dtype, shape):
+    """Non-negative finite weights broadcastable to ``shape``, cast to ``dtype``."""
+    if w is None:
+        return None
+    a = as_values(w, name, dtype)
+    try:
+        np.broadcast_shapes(a.shape, tuple(shape))
+    except ValueError:
+        raise ValueError(
+            f"{name}: expected a shape broadcastable to {tuple(shape)}, got shape {a.shape} instead"
+        ) from None
+    if not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValueError(f"{name}: expected finite non-negative weights, got {_worst(a)} instead")
+    return a
+
+
+def as_sample_weight(w, n, dtype):
+    return None if w is None else as_weights(w, "sample_weight", dtype, (n,)).reshape(n)
+
+
+def as_class_weight(w, n_classes, dtype, name="class_weight"):
+    if w is None:
+        return None
+    a = as_values(w, name, dtype)
+    if a.shape != (n_classes,):
+        raise ValueError(f"{name}: expected shape ({n_classes},), got shape {a.shape} instead")
+    return as_weights(a, name, dtype, (n_classes,))
+
+
+def check_range(x, name, low, high):
+    """Values in [low, high]; NaN passes through so that it propagates."""
+    if np.any(x < low) or np.any(x > high):
+        bad = x[(x < low) | (x > high)].flat[0]
+        raise ValueError(f"{name}: expected values in [{low}, {high}], got {bad} instead")
+
+
+def check_same_shape(a, b, name_a, name_b):
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{name_b}: expected the shape of {name_a} {a.shape}, got shape {b.shape} instead"
+        )
+
+
+def check_scalar(x, name, low=None, high=None, low_open=False):
+    """A real number in a range, e.g. ``check_scalar(gamma, "gamma", low=0)``."""
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a real number, got {type(x).__name__} instead")
+    if not np.isfinite(x):
+        raise ValueError(f"{name}: expected a finite number, got {x} instead")
+    if low is not None and (x < low or (low_open and x == low)):
+        op = ">" if low_open else ">="
+        raise ValueError(f"{name}: expected a number {op} {low}, got {x} instead")
+    if high is not None and x > high:
+        raise ValueError(f"{name}: expected a number <= {high}, got {x} instead")
+    return float(x)
+
+
+def _as_tuple(x):
+    return x if isinstance(x, tuple) else (x,)
+
+
+def _worst(a):
+    bad = a[~np.isfinite(a) | (a < 0)]
+    return f"weight {bad.flat[0]}"

@@ -1,0 +1,225 @@
+"""Binary and multi-label losses on logits, probabilities or signed scores.
+
+``output`` has any shape ((N,) or (N, K) in practice) and ``target`` the same
+shape. Losses are per element; ``sample_weight`` of shape (N,) scales rows and
+``weight`` (broadcastable to the output) scales elements. "mean" divides by the
+total weight, so it is a true weighted mean. torch's ``weight`` argument divides
+by the element count instead: compare with torch using ``reduction="sum"``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _validate as v
+from ._result import reduce
+
+
+def softplus(x):
+    """log(1 + e^x) without overflow: max(x, 0) + log1p(e^{-|x|})."""
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def sigmoid(x):
+    """1 / (1 + e^{-x}) without overflow, via e^{-softplus(-x)}."""
+    return np.exp(-softplus(-x))
+
+
+def sigmoid_binary_cross_entropy(
+    logits,
+    target,
+    *,
+    pos_weight=None,
+    weight=None,
+    label_smoothing=0.0,
+    sample_weight=None,
+    reduction="mean",
+):
+    r"""Binary cross-entropy on logits, torch's ``binary_cross_entropy_with_logits``.
+
+    .. math::
+
+        l = w\,[\,\pi\, y \operatorname{softplus}(-x) + (1-y) \operatorname{softplus}(x)\,],
+        \qquad \frac{\partial l}{\partial x} = w\,[(1-y)\sigma(x) - \pi\, y\, \sigma(-x)]
+
+    using :math:`-\log\sigma(x) = \operatorname{softplus}(-x)` (stable for any finite x).
+    :math:`\pi` = ``pos_weight`` (broadcast over the last axis), :math:`w` = ``weight``
+    × ``sample_weight``, and label smoothing replaces y by :math:`y(1-\varepsilon) + \varepsilon/2`.
+
+    >>> round(sigmoid_binary_cross_entropy(np.array([0.0]), np.array([1.0])).value, 4)
+    0.6931
+    """
+    v.check_reduction(reduction)
+    x, y, w = _binary_inputs(logits, target, weight, sample_weight, "logits")
+    eps = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
+    if eps:
+        y = y * (1 - eps) + eps / 2
+    pw = None if pos_weight is None else v.as_weights(pos_weight, "pos_weight", x.dtype, x.shape)
+    pos = y if pw is None else pw * y
+    losses = pos * softplus(-x) + (1 - y) * softplus(x)
+    grad = (1 - y) * sigmoid(x) - pos * sigmoid(-x)
+    return _elementwise(losses, grad, w, reduction)
+
+
+def binary_cross_entropy(probs, target, *, weight=None, sample_weight=None, reduction="mean"):
+    r"""Binary cross-entropy on probabilities, torch's ``binary_cross_entropy``.
+
+    .. math::
+
+        l = -w\,[\,y \max(\log p, -100) + (1-y)\max(\log(1-p), -100)\,], \qquad
+        \frac{\partial l}{\partial p} = w\,\frac{p - y}{\max(p(1-p),\ 10^{-12})}
+
+    The clamps are torch's: a probability of exactly 0 or 1 gives a finite value
+    (at most 100) and a finite gradient.
+
+    >>> round(binary_cross_entropy(np.array([0.8]), np.array([1.0])).value, 4)
+    0.2231
+    """
+    v.check_reduction(reduction)
+    p, y, w = _binary_inputs(probs, target, weight, sample_weight, "probs")
+    v.check_range(p, "probs", 0, 1)
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(p), -100)
+        log_q = np.maximum(np.log1p(-p), -100)
+    losses = -(y * log_p + (1 - y) * log_q)
+    grad = (p - y) / np.maximum(p * (1 - p), p.dtype.type(1e-12))
+    return _elementwise(losses, grad, w, reduction)
+
+
+def sigmoid_focal(
+    logits, target, *, gamma=2.0, alpha=0.25, weight=None, sample_weight=None, reduction="mean"
+):
+    r"""Sigmoid focal loss, torchvision's ``sigmoid_focal_loss``.
+
+    .. math::
+
+        l = \alpha_t\, \text{ce}\, m^\gamma, \quad
+        \text{ce} = y \operatorname{softplus}(-x) + (1-y)\operatorname{softplus}(x), \quad
+        m = 1 - p_t = \sigma(x)(1-y) + \sigma(-x)\,y
+
+    with :math:`\alpha_t = \alpha y + (1-\alpha)(1-y)` (``alpha=None`` drops it). Gradient:
+
+    .. math::
+
+        \frac{\partial l}{\partial x} = \alpha_t\, m^\gamma \Big[(\sigma(x) - y)
+        + \gamma\, \frac{\text{ce}}{m} (1 - 2y)\, \sigma(x)\sigma(-x)\Big]
+
+    where :math:`\text{ce}/m` is taken as 1 when m = 0 (its limit), so every
+    :math:`\gamma \ge 0` stays finite at saturated logits.
+
+    >>> round(sigmoid_focal(np.array([0.0]), np.array([1.0]), gamma=0.0, alpha=None).value, 4)
+    0.6931
+    """
+    v.check_reduction(reduction)
+    x, y, w = _binary_inputs(logits, target, weight, sample_weight, "logits")
+    gamma = v.check_scalar(gamma, "gamma", low=0)
+    p, not_p = sigmoid(x), sigmoid(-x)
+    ce = y * softplus(-x) + (1 - y) * softplus(x)
+    m = p * (1 - y) + not_p * y
+    focus = m**gamma
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ce_over_m = np.where(m > 0, ce / m, 1.0).astype(x.dtype)
+    losses = ce * focus
+    grad = focus * ((p - y) + gamma * ce_over_m * (1 - 2 * y) * p * not_p)
+    if alpha is not None:
+        alpha = v.check_scalar(alpha, "alpha", 0, 1)
+        alpha_t = alpha * y + (1 - alpha) * (1 - y)
+        losses *= alpha_t
+        grad *= alpha_t
+    return _elementwise(losses, grad, w, reduction)
+
+
+def hinge(scores, target, *, margin=1.0, squared=False, sample_weight=None, reduction="mean"):
+    r"""Binary hinge loss, scikit-learn's ``SGDClassifier(loss="hinge"|"squared_hinge")``.
+
+    .. math::
+
+        l = \max(0, \Delta - y s)^p, \qquad
+        \frac{\partial l}{\partial s} = -p\, y \max(0, \Delta - y s)^{p-1}\,[\Delta - y s > 0]
+
+    with y in {-1, +1} (a target of 0 is read as -1), p = 2 when ``squared``.
+
+    >>> hinge(np.array([0.5, 2.0]), np.array([1, 1]), reduction="none").value.tolist()
+    [0.5, 0.0]
+    """
+    v.check_reduction(reduction)
+    s, y, w = _signed_inputs(scores, target, sample_weight)
+    margin = v.check_scalar(margin, "margin")
+    h = np.maximum(margin - y * s, 0)
+    if squared:
+        return _elementwise(h * h, -2 * y * h, w, reduction)
+    return _elementwise(h, -y * (h > 0), w, reduction)
+
+
+def modified_huber(scores, target, *, sample_weight=None, reduction="mean"):
+    r"""Modified Huber loss, scikit-learn's ``SGDClassifier(loss="modified_huber")``.
+
+    With :math:`z = y s`: :math:`l = \max(0, 1 - z)^2` for :math:`z \ge -1`, else
+    :math:`-4z`; :math:`\partial l / \partial s = -2y\max(0, 1-z)` for :math:`z \ge -1`,
+    else :math:`-4y`. A smoothed hinge that grows linearly, so outliers cost less.
+
+    >>> modified_huber(np.array([2.0, 0.0, -3.0]), np.array([1, 1, 1]), reduction="none").value.tolist()
+    [0.0, 1.0, 12.0]
+    """
+    v.check_reduction(reduction)
+    s, y, w = _signed_inputs(scores, target, sample_weight)
+    z = y * s
+    quadratic = z >= -1
+    h = np.maximum(1 - z, 0)
+    losses = np.where(quadratic, h * h, -4 * z)
+    grad = np.where(quadratic, -2 * y * h, -4 * y)
+    return _elementwise(losses, grad, w, reduction)
+
+
+def perceptron(scores, target, *, sample_weight=None, reduction="mean"):
+    r"""Perceptron loss :math:`\max(0, -y s)`, scikit-learn's ``loss="perceptron"``.
+
+    Gradient :math:`-y` where :math:`-ys > 0`, else 0 (a point on the boundary is
+    not a mistake: only strictly positive losses count).
+
+    >>> perceptron(np.array([-2.0, 3.0]), np.array([1, 1]), reduction="none").value.tolist()
+    [2.0, 0.0]
+    """
+    v.check_reduction(reduction)
+    s, y, w = _signed_inputs(scores, target, sample_weight)
+    h = np.maximum(-y * s, 0)
+    return _elementwise(h, -y * (h > 0), w, reduction)
+
+
+def _binary_inputs(output, target, weight, sample_weight, name):
+    x = v.as_output(output, name)
+    y = v.as_values(target, "target", x.dtype)
+    v.check_same_shape(x, y, name, "target")
+    v.check_range(y, "target", 0, 1)
+    return x, y, _element_weight(x, weight, sample_weight)
+
+
+def _signed_inputs(scores, target, sample_weight):
+    s = v.as_output(scores, "scores")
+    y = v.as_values(target, "target", s.dtype)
+    v.check_same_shape(s, y, "scores", "target")
+    if not np.all((y == -1) | (y == 0) | (y == 1)):
+        bad = y[(y != -1) & (y != 0) & (y != 1)].flat[0]
+        raise ValueError(f"target: expected labels in {{-1, +1}} (0 = -1), got {bad} instead")
+    y = np.where(y == 0, s.dtype.type(-1), y)
+    return s, y, _element_weight(s, None, sample_weight)
+
+
+def _element_weight(x, weight, sample_weight):
+    """Element weights broadcast to x's shape, or None when neither is given."""
+    w = v.as_weights(weight, "weight", x.dtype, x.shape)
+    if sample_weight is not None:
+        if x.ndim == 0:
+            raise ValueError("sample_weight: expected an output with a sample axis, got a scalar")
+        sw = v.as_sample_weight(sample_weight, x.shape[0], x.dtype)
+        sw = sw.reshape((-1,) + (1,) * (x.ndim - 1))
+        w = sw if w is None else w * sw
+    return None if w is None else np.broadcast_to(w, x.shape)
+
+
+def _elementwise(losses, grad, weight, reduction):
+    """Apply element weights and reduce; the mean divides by the total weight."""
+    grad = grad.astype(losses.dtype, copy=False)
+    if weight is None:
+        return reduce(losses, grad, reduction)
+    return reduce(losses * weight, grad * weight, reduction, weight.sum(dtype=np.float64))
