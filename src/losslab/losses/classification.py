@@ -101,7 +101,7 @@ def _weston_watkins(scores, target, margin, squared):
     else:
         losses = margins.sum(axis=1)
         grad = (margins > 0).astype(scores.dtype)
-    grad[rows, target] = -grad.sum(axis=1)
+    grad[rows, target] = 0 - grad.sum(axis=1)  # 0 - x, not -x: no -0.0 when nothing is violated
     return losses, grad
 
 

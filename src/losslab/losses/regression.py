@@ -52,8 +52,10 @@ def huber(prediction, target, *, delta=1.0, weight=None, sample_weight=None, red
     r, w = _residual(prediction, target, weight, sample_weight, reduction)
     delta = v.check_scalar(delta, "delta", low=0, low_open=True)
     a = np.abs(r)
-    small = a < delta
-    losses = np.where(small, 0.5 * r * r, delta * (a - 0.5 * delta))
+    q = np.minimum(
+        a, delta
+    )  # ½q² + δ(|r| - q) is both branches at once, and never squares a huge r
+    losses = 0.5 * q * q + delta * (a - q)
     return _elementwise(losses, np.clip(r, -delta, delta), w, reduction)
 
 
@@ -77,7 +79,8 @@ def smooth_l1(prediction, target, *, beta=1.0, weight=None, sample_weight=None, 
         )
     r, w = _residual(prediction, target, weight, sample_weight, reduction)
     a = np.abs(r)
-    losses = np.where(a < beta, 0.5 * r * r / beta, a - 0.5 * beta)
+    q = np.minimum(a, beta)
+    losses = 0.5 * q * q / beta + (a - q)
     return _elementwise(losses, np.clip(r / beta, -1, 1), w, reduction)
 
 

@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+
+from losslab import info, regularizers
+
+
+def test_kl_is_cross_entropy_minus_entropy_and_non_negative():
+    rng = np.random.default_rng(0)
+    p, q = rng.dirichlet(np.ones(5), size=(2, 10))
+    kl = info.kl_divergence(p, q)
+    np.testing.assert_allclose(kl, info.cross_entropy(p, q) - info.entropy(p))
+    assert np.all(kl >= 0)
+    np.testing.assert_allclose(info.kl_divergence(p, p), 0, atol=1e-15)
+
+
+def test_base_10_matches_scipy_entropy():
+    from scipy.stats import entropy as sp_entropy
+
+    p, q = np.array([0.8, 0.1, 0.1]), np.array([0.2, 0.2, 0.6])
+    assert info.entropy(p, base=10) == pytest.approx(sp_entropy(p, base=10))
+    assert info.kl_divergence(p, q, base=2) == pytest.approx(sp_entropy(p, q, base=2))
+
+
+def test_zero_probabilities_follow_the_0_log_0_convention():
+    assert info.entropy([0.0, 1.0]) == 0.0
+    assert info.cross_entropy([0.0, 1.0], [0.0, 1.0]) == 0.0
+    assert info.cross_entropy([0.5, 0.5], [0.0, 1.0]) == np.inf
+
+
+def test_l2_follows_the_cs231n_convention_and_elastic_net_interpolates():
+    W = np.array([[1.0, -2.0], [0.5, 0.0]])
+    assert regularizers.l2(W, 0.1).value == pytest.approx(0.1 * 5.25)
+    np.testing.assert_allclose(regularizers.l2(W, 0.1).grad, 0.2 * W)
+    np.testing.assert_allclose(regularizers.l1(W, 0.1).grad, 0.1 * np.sign(W))
+    assert regularizers.elastic_net(W, 0.1, 0.0).value == pytest.approx(
+        regularizers.l2(W, 0.1).value
+    )
+    assert regularizers.elastic_net(W, 0.1, 1.0).value == pytest.approx(
+        regularizers.l1(W, 0.1).value
+    )
+
+
+def test_regularizer_bad_strength():
+    with pytest.raises(ValueError, match="strength: expected a number >= 0, got -1"):
+        regularizers.l2(np.ones(2), -1.0)
