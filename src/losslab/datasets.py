@@ -1,0 +1,332 @@
+"""Datasets by name, split deterministically and standardised on the training part only.
+
+``load(name)`` accepts:
+
+- ``"iris"``, ``"digits"``, ``"wine"``, ``"breast_cancer"``: bundled with scikit-learn;
+- ``"blobs"``, ``"moons"``, ``"spiral"``, ``"circles"``: generated from ``random_state``;
+- a path to a ``.csv`` file (last column is the label unless ``target`` names
+  another column by header name or index; a header row is detected);
+- a path to a ``.npz`` file holding arrays ``X`` and ``y`` (read without pickle);
+- ``"cifar10:DIR"``: the CIFAR-10 python batches a user already has on disk.
+
+Nothing is downloaded. Class labels become 0..C-1; ``class_names`` keeps the originals.
+"""
+
+from __future__ import annotations
+
+import csv
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+BUNDLED = ("iris", "digits", "wine", "breast_cancer")
+GENERATED = ("blobs", "moons", "spiral", "circles")
+
+
+@dataclass
+class Dataset:
+    """Train/validation/test splits of one dataset (features standardised on train)."""
+
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    class_names: list
+    feature_names: list
+    image_shape: tuple | None = None  # e.g. (8, 8) for digits: rows of W can be shown as images
+    mean: np.ndarray | None = None
+    scale: np.ndarray | None = None
+
+    @property
+    def n_classes(self):
+        return len(self.class_names)
+
+    @property
+    def n_features(self):
+        return self.X_train.shape[1]
+
+    def summary(self):
+        return (
+            f"{self.name}: {len(self.X_train)} train / {len(self.X_val)} val / {len(self.X_test)} test, "
+            f"{self.n_features} features, {self.n_classes} classes"
+        )
+
+
+def available():
+    return list(BUNDLED + GENERATED)
+
+
+def load(
+    name,
+    *,
+    test_size=0.2,
+    val_size=0.1,
+    standardize=True,
+    random_state=0,
+    target=None,
+    n_samples=None,
+    dtype=np.float64,
+):
+    """Load ``name`` and split it into train/validation/test (stratified, seeded).
+
+    ``test_size`` and ``val_size`` are fractions of the whole data set.
+    """
+    X, y, feature_names, image_shape, label = _read(name, target, n_samples, random_state)
+    if X.ndim != 2 or len(X) != len(y):
+        raise ValueError(
+            f"data: expected X of shape (N, D) and N labels, got {X.shape} and {len(y)}"
+        )
+    if len(X) < 3:
+        raise ValueError(f"data: expected at least 3 samples to split, got {len(X)}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("data: X contains NaN or infinite values")
+    class_names, y = np.unique(y, return_inverse=True)
+    if len(class_names) < 2:
+        raise ValueError(f"data: expected at least 2 classes, got only {class_names.tolist()}")
+    parts = _split(X, y, test_size, val_size, random_state)
+    X_train, y_train, X_val, y_val, X_test, y_test = parts
+    mean = scale = None
+    if standardize:
+        mean = X_train.mean(axis=0)
+        scale = X_train.std(axis=0)
+        scale[scale == 0] = 1.0  # constant features stay constant instead of becoming NaN
+        X_train, X_val, X_test = ((A - mean) / scale for A in (X_train, X_val, X_test))
+    cast = lambda A: np.ascontiguousarray(A, dtype=dtype)  # noqa: E731
+    return Dataset(
+        label,
+        cast(X_train),
+        y_train,
+        cast(X_val),
+        y_val,
+        cast(X_test),
+        y_test,
+        [c.item() if hasattr(c, "item") else c for c in class_names],
+        feature_names,
+        image_shape,
+        mean,
+        scale,
+    )
+
+
+def _split(X, y, test_size, val_size, random_state):
+    from sklearn.model_selection import train_test_split
+
+    if not 0 < test_size < 1 or not 0 <= val_size < 1 or test_size + val_size >= 1:
+        raise ValueError(
+            f"test_size/val_size: expected fractions with sum < 1, got {test_size} and {val_size}"
+        )
+    stratify = y if np.bincount(y).min() >= 3 else None
+    X_rest, X_test, y_rest, y_test = train_test_split(
+        X, y, test_size=test_size, random_state=random_state, stratify=stratify
+    )
+    if val_size == 0:
+        return X_rest, y_rest, X_rest[:0], y_rest[:0], X_test, y_test
+    rel = val_size / (1 - test_size)
+    stratify = y_rest if np.bincount(y_rest).min() >= 3 else None
+    X_train, X_val, y_train, y_val = train_test_split(
+        X_rest, y_rest, test_size=rel, random_state=random_state, stratify=stratify
+    )
+    return X_train, y_train, X_val, y_val, X_test, y_test
+
+
+def _read(name, target, n_samples, random_state):
+    """(X, y, feature_names, image_shape, display name) for any supported source."""
+    name = str(name)
+    if name in BUNDLED:
+        return _bundled(name)
+    if name in GENERATED:
+        X, y = generate(name, n_samples=n_samples or 600, random_state=random_state)
+        return X, y, ["x1", "x2"], None, name
+    if name.startswith("cifar10:"):
+        X, y = load_cifar10(name.split(":", 1)[1])
+        return X, y, [f"pixel{i}" for i in range(X.shape[1])], (32, 32, 3), "cifar10"
+    path = Path(name)
+    if path.suffix.lower() == ".csv":
+        X, y, features = read_csv(path, target)
+        return X, y, features, None, path.name
+    if path.suffix.lower() == ".npz":
+        X, y = read_npz(path)
+        return X, y, [f"x{i}" for i in range(X.shape[1])], None, path.name
+    known = ", ".join(available())
+    raise ValueError(
+        f"data: expected one of {known}, a .csv or .npz path, or cifar10:DIR; got {name!r}"
+    )
+
+
+def _bundled(name):
+    from sklearn import datasets as sk
+
+    loader = {
+        "iris": sk.load_iris,
+        "digits": sk.load_digits,
+        "wine": sk.load_wine,
+        "breast_cancer": sk.load_breast_cancer,
+    }[name]
+    bunch = loader()
+    image_shape = (8, 8) if name == "digits" else None
+    y = np.asarray(bunch.target_names)[bunch.target] if name != "digits" else bunch.target
+    return bunch.data, y, list(map(str, bunch.feature_names)), image_shape, name
+
+
+def generate(name, *, n_samples=600, n_classes=3, noise=None, random_state=0):
+    """A 2-D toy classification problem: blobs, moons, circles or the CS231n spiral."""
+    from sklearn import datasets as sk
+
+    rng = np.random.default_rng(random_state)
+    seed = int(rng.integers(2**31 - 1))
+    if name == "blobs":
+        return sk.make_blobs(
+            n_samples, centers=n_classes, n_features=2, cluster_std=1.2, random_state=seed
+        )
+    if name == "moons":
+        return sk.make_moons(n_samples, noise=0.2 if noise is None else noise, random_state=seed)
+    if name == "circles":
+        return sk.make_circles(
+            n_samples, noise=0.1 if noise is None else noise, factor=0.5, random_state=seed
+        )
+    if name == "spiral":
+        return spiral(
+            n_samples // n_classes, n_classes, noise=0.2 if noise is None else noise, rng=rng
+        )
+    raise ValueError(f"data: expected one of {', '.join(GENERATED)}, got {name!r}")
+
+
+def spiral(n_per_class, n_classes, *, noise=0.2, rng=None):
+    """CS231n's spiral: each class an arm of a spiral, not linearly separable."""
+    rng = rng if rng is not None else np.random.default_rng(0)
+    X = np.zeros((n_per_class * n_classes, 2))
+    y = np.zeros(n_per_class * n_classes, dtype=np.intp)
+    for k in range(n_classes):
+        idx = slice(n_per_class * k, n_per_class * (k + 1))
+        r = np.linspace(0.0, 1, n_per_class)
+        theta = np.linspace(k * 4, (k + 1) * 4, n_per_class) + noise * rng.standard_normal(
+            n_per_class
+        )
+        X[idx] = np.c_[r * np.sin(theta), r * np.cos(theta)]
+        y[idx] = k
+    return X, y
+
+
+def read_csv(path, target=None):
+    """Features and labels from a CSV file; a first row that is not numeric is the header."""
+    path = Path(path)
+    try:
+        with open(path, newline="") as f:
+            rows = [row for row in csv.reader(f) if row]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read ({exc})") from None
+    if not rows:
+        raise ValueError(f"{path}: the file is empty")
+    header = rows[0] if not _numeric_row(rows[0][:-1] or rows[0]) else None
+    body = rows[1:] if header else rows
+    width = len(rows[0])
+    if any(len(r) != width for r in body):
+        bad = next(i for i, r in enumerate(body) if len(r) != width)
+        raise ValueError(
+            f"{path}: row {bad + 1 + bool(header)} has {len(body[bad])} columns, expected {width}"
+        )
+    col = _target_column(target, header, width, path)
+    try:
+        X = np.array([[float(v) for j, v in enumerate(r) if j != col] for r in body])
+    except ValueError as exc:
+        raise ValueError(f"{path}: feature values must be numbers ({exc})") from None
+    labels = np.array([r[col].strip() for r in body])
+    y = _labels_as_numbers_if_possible(labels)
+    names = (
+        [h for j, h in enumerate(header) if j != col]
+        if header
+        else [f"x{j}" for j in range(width - 1)]
+    )
+    return X, y, names
+
+
+def _numeric_row(cells):
+    try:
+        [float(c) for c in cells]
+        return True
+    except ValueError:
+        return False
+
+
+def _target_column(target, header, width, path):
+    if target is None:
+        return width - 1
+    if header and str(target) in header:
+        return header.index(str(target))
+    try:
+        col = int(target)
+    except ValueError:
+        raise ValueError(f"target: no column named {target!r} in {path}") from None
+    if not -width <= col < width:
+        raise ValueError(f"target: column {col} out of range for {width} columns")
+    return col % width
+
+
+def _labels_as_numbers_if_possible(labels):
+    try:
+        values = labels.astype(float)
+    except ValueError:
+        return labels
+    return values.astype(np.int64) if np.all(values == np.round(values)) else values
+
+
+def read_npz(path):
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "X" not in data.files or "y" not in data.files:
+                raise ValueError(f"{path}: expected arrays named X and y, found {data.files}")
+            return data["X"].astype(np.float64), data["y"]
+    except (OSError, EOFError) as exc:
+        raise ValueError(f"{path}: cannot read as .npz ({exc})") from None
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise ValueError(
+                f"{path}: holds pickled objects; only numeric arrays are read"
+            ) from None
+        raise
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    """Reads CIFAR-10's python batches, refusing every global but numpy array rebuilding."""
+
+    ALLOWED = frozenset(
+        {
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+        }
+    )
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+        return super().find_class(module, name)
+
+
+def load_cifar10(directory):
+    """The CIFAR-10 python version (data_batch_1..5 and test_batch) from ``directory``.
+
+    Returns all 60,000 images as (N, 3072) floats in [0, 255] and their labels;
+    ``load`` then makes its own split. Only numpy arrays are unpickled.
+    """
+    d = Path(directory)
+    files = [*sorted(d.glob("data_batch_*")), d / "test_batch"]
+    if not d.is_dir() or not files[:-1] or not files[-1].is_file():
+        raise ValueError(f"cifar10: expected data_batch_1..5 and test_batch in {d}")
+    X, y = [], []
+    for f in files:
+        try:
+            with open(f, "rb") as fh:
+                batch = _CifarUnpickler(fh, encoding="bytes").load()
+            X.append(np.asarray(batch[b"data"], dtype=np.float64))
+            y.append(np.asarray(batch[b"labels"]))
+        except (OSError, pickle.UnpicklingError, KeyError, EOFError, TypeError) as exc:
+            raise ValueError(f"{f}: not a CIFAR-10 python batch ({exc})") from None
+    return np.concatenate(X), np.concatenate(y)

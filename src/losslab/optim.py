@@ -1,0 +1,197 @@
+"""First-order optimizers and learning-rate schedules.
+
+Every optimizer shares one interface (optax's init/update split, with explicit
+state, but updating in place for speed):
+
+    opt = Adam()
+    state = opt.init(params)                 # a dict of arrays and counters
+    opt.update(params, grads, state, lr)     # params[k] -= ... in place
+
+``params`` and ``grads`` are dicts of arrays with the same keys. ``lr`` is the
+learning rate for this step (from a schedule); it is a call argument so one
+optimizer object serves any schedule.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class SGD:
+    """Plain (stochastic) gradient descent: θ ← θ - α ∇J(θ). GD when the batch is the data."""
+
+    def init(self, params):
+        return {}
+
+    def update(self, params, grads, state, lr):
+        for k, g in grads.items():
+            params[k] -= lr * g
+
+
+GD = SGD
+
+
+class Momentum:
+    """Heavy-ball momentum: v ← μ v - α g; θ ← θ + v."""
+
+    def __init__(self, momentum=0.9):
+        self.momentum = momentum
+
+    def init(self, params):
+        return {"v": {k: np.zeros_like(p) for k, p in params.items()}}
+
+    def update(self, params, grads, state, lr):
+        for k, g in grads.items():
+            v = state["v"][k]
+            v *= self.momentum
+            v -= lr * g
+            params[k] += v
+
+
+class Nesterov(Momentum):
+    """Nesterov momentum in the CS231n form: θ ← θ - μ v_prev + (1 + μ) v."""
+
+    def update(self, params, grads, state, lr):
+        mu = self.momentum
+        for k, g in grads.items():
+            v = state["v"][k]
+            params[k] -= mu * v
+            v *= mu
+            v -= lr * g
+            params[k] += (1 + mu) * v
+
+
+class AdaGrad:
+    """Per-coordinate rates shrinking with the accumulated squared gradient."""
+
+    def __init__(self, eps=1e-8):
+        self.eps = eps
+
+    def init(self, params):
+        return {"cache": {k: np.zeros_like(p) for k, p in params.items()}}
+
+    def update(self, params, grads, state, lr):
+        for k, g in grads.items():
+            cache = state["cache"][k]
+            cache += g * g
+            params[k] -= lr * g / (np.sqrt(cache) + self.eps)
+
+
+class RMSProp:
+    """AdaGrad with a leaky (exponential moving) average of squared gradients."""
+
+    def __init__(self, decay=0.99, eps=1e-8):
+        self.decay, self.eps = decay, eps
+
+    def init(self, params):
+        return {"cache": {k: np.zeros_like(p) for k, p in params.items()}}
+
+    def update(self, params, grads, state, lr):
+        for k, g in grads.items():
+            cache = state["cache"][k]
+            cache *= self.decay
+            cache += (1 - self.decay) * g * g
+            params[k] -= lr * g / (np.sqrt(cache) + self.eps)
+
+
+class Adam:
+    """Adam (Kingma & Ba 2015): momentum plus RMSProp, with bias correction."""
+
+    def __init__(self, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+
+    def init(self, params):
+        return {
+            "t": 0,
+            "m": {k: np.zeros_like(p) for k, p in params.items()},
+            "v": {k: np.zeros_like(p) for k, p in params.items()},
+        }
+
+    def update(self, params, grads, state, lr):
+        state["t"] += 1
+        t = state["t"]
+        b1, b2 = self.beta1, self.beta2
+        step = lr * math.sqrt(1 - b2**t) / (1 - b1**t)  # both bias corrections in one scalar
+        for k, g in grads.items():
+            m, v = state["m"][k], state["v"][k]
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * g * g
+            params[k] -= step * m / (np.sqrt(v) + self.eps)
+
+
+OPTIMIZERS = {
+    "sgd": SGD,
+    "gd": SGD,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "adagrad": AdaGrad,
+    "rmsprop": RMSProp,
+    "adam": Adam,
+}
+
+
+def get(name, **options):
+    """An optimizer by name (``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``)."""
+    if not isinstance(name, str):
+        return name
+    key = name.lower()
+    if key not in OPTIMIZERS:
+        raise ValueError(
+            f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {name!r} instead"
+        )
+    return OPTIMIZERS[key](**options)
+
+
+# --- learning-rate schedules: callables from the (fractional) epoch to the learning rate -------
+
+
+def constant(lr):
+    return lambda epoch: lr
+
+
+def step_decay(lr, step_size=10, gamma=0.5):
+    """Multiply by ``gamma`` every ``step_size`` epochs."""
+    return lambda epoch: lr * gamma ** math.floor(epoch / step_size)
+
+
+def exponential(lr, gamma=0.95):
+    """Multiply by ``gamma`` every epoch, smoothly."""
+    return lambda epoch: lr * gamma**epoch
+
+
+def cosine(lr, total_epochs, min_lr=0.0):
+    """Half a cosine from ``lr`` down to ``min_lr`` over ``total_epochs``."""
+    return lambda epoch: (
+        min_lr + 0.5 * (lr - min_lr) * (1 + math.cos(math.pi * min(epoch / total_epochs, 1.0)))
+    )
+
+
+def inverse_scaling(lr, power_t=0.5):
+    """scikit-learn's ``invscaling``: lr / (1 + epoch)^power_t."""
+    return lambda epoch: lr / (1 + epoch) ** power_t
+
+
+SCHEDULES = {
+    "constant": constant,
+    "step": step_decay,
+    "exponential": exponential,
+    "cosine": cosine,
+    "invscaling": inverse_scaling,
+    "inverse_scaling": inverse_scaling,
+}
+
+
+def schedule(name, lr, *, epochs=None, **options):
+    """A schedule by name; ``epochs`` is needed by (and passed to) ``"cosine"`` only."""
+    if callable(name):
+        return name
+    key = str(name).lower()
+    if key not in SCHEDULES:
+        raise ValueError(f"schedule: expected one of {', '.join(SCHEDULES)}, got {name!r} instead")
+    if key == "cosine":
+        return cosine(lr, options.pop("total_epochs", epochs or 1), **options)
+    return SCHEDULES[key](lr, **options)

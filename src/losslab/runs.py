@@ -1,0 +1,226 @@
+"""A training run as one library call: data → model → sanity check → training → files.
+
+``losslab train`` is a thin layer over :func:`run_training`. A run directory
+holds ``config.json``, ``checkpoint.npz`` (rewritten atomically after every
+epoch, so an interrupted run loses at most the epoch in progress),
+``metrics.json``, ``model.npz`` and ``loss_curve.png``. ``resume`` continues
+from the checkpoint and reaches the same weights as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import datasets, losses, models, persist, plots
+from .train import Objective, encode_targets, evaluate, fit
+
+
+@dataclass
+class TrainConfig:
+    """Every choice of a run; the defaults are the main job (softmax on digits)."""
+
+    data: str = "digits"  # a bundled/generated name, a .csv/.npz path, or cifar10:DIR
+    target: str | None = None  # label column of a CSV (default: the last)
+    loss: str = "softmax"  # any classification loss of the registry
+    loss_options: dict = field(default_factory=dict)  # e.g. {"gamma": 1.0} for focal
+    model: str = "linear"  # "linear" or "mlp"
+    hidden: tuple = (100,)  # hidden layer sizes of the MLP
+    optimizer: str = "adam"
+    lr: float = 1e-2  # features are standardised, so Adam can take larger steps than on raw data
+    schedule: str = "constant"  # constant, step, exponential, cosine, invscaling
+    batch_size: int = 64
+    epochs: int = 30
+    reg: float = 1e-4  # strength of the weight penalty (biases are never penalised)
+    penalty: str = "l2"  # l2, l1, elasticnet
+    class_weight: str | None = None  # None or "balanced"
+    seed: int = 0  # seeds the split, the initial weights and the shuffling
+
+    def validate(self):
+        loss = losses.get(self.loss, **self.loss_options)
+        if loss.task not in ("multiclass", "binary"):
+            raise ValueError(f"loss: {loss.name} is a {loss.task} loss; train fits classifiers")
+        if self.model not in ("linear", "mlp"):
+            raise ValueError(f"model: expected 'linear' or 'mlp', got {self.model!r}")
+        for name in ("lr", "reg"):
+            if not (isinstance(getattr(self, name), (int, float)) and getattr(self, name) >= 0):
+                raise ValueError(
+                    f"{name}: expected a non-negative number, got {getattr(self, name)!r}"
+                )
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch_size: expected positive integers")
+        if self.penalty not in ("l2", "l1", "elasticnet"):
+            raise ValueError(f"penalty: expected l2, l1 or elasticnet, got {self.penalty!r}")
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError(
+                f"class_weight: expected None or 'balanced', got {self.class_weight!r}"
+            )
+        return loss
+
+
+@dataclass
+class SanityCheck:
+    """The seeds' first check: with tiny weights the loss must be what theory says."""
+
+    expected: float
+    measured: float
+    formula: str
+
+    @property
+    def ok(self):
+        return abs(self.measured - self.expected) <= 0.01 * max(abs(self.expected), 1e-12) + 1e-3
+
+    def __str__(self):
+        verdict = "PASS" if self.ok else "FAIL"
+        return (
+            f"sanity {verdict}: initial loss {self.measured:.4f}, expected {self.expected:.4f} "
+            f"({self.formula})"
+        )
+
+
+def expected_initial_loss(loss, n_classes):
+    """Loss at all-zero scores (what tiny initial weights give), with its formula.
+
+    For softmax cross-entropy this is ln C; for the Weston-Watkins hinge (C-1)Δ;
+    for every other loss the value is computed at zero scores, where each class
+    is equally likely.
+    """
+    loss = losses.get(loss)
+    c = n_classes
+    margin = loss.options.get("margin", 1.0)
+    if loss.name == "softmax_cross_entropy":
+        return math.log(c), f"ln C = ln {c}"
+    if (
+        loss.name in ("multiclass_hinge", "squared_hinge")
+        and loss.options.get("kind", "weston_watkins") == "weston_watkins"
+    ):
+        power = 2 if loss.options.get("squared") else 1
+        return (c - 1) * margin**power, f"(C - 1)·Δ{'²' if power == 2 else ''} = {c - 1}·{margin}"
+    n_outputs = c if loss.task == "multiclass" or c > 2 else 1
+    labels = np.arange(c).repeat(3)
+    target = encode_targets(loss, labels, n_outputs)
+    zeros = np.zeros((len(labels), n_outputs))
+    value = loss(zeros[:, 0] if n_outputs == 1 else zeros, target).value
+    return float(value), f"{loss.name} at zero scores"
+
+
+@dataclass
+class RunResult:
+    config: TrainConfig
+    dataset: datasets.Dataset
+    model: object
+    history: object
+    sanity: SanityCheck
+    metrics: dict
+    out: Path | None
+
+
+def run_training(config, *, out=None, resume=False, progress=False, callbacks=(), on_start=None):
+    """Train as ``config`` says; write the run's files under ``out`` if given.
+
+    ``on_start(dataset, sanity)`` is called before training begins (the CLI
+    prints the sanity line there, before the progress bar).
+    """
+    loss = config.validate()
+    out = Path(out) if out is not None else None
+    if resume:
+        if out is None or not (out / "checkpoint.npz").is_file():
+            raise ValueError(f"resume: no checkpoint.npz in {out}")
+    ds = datasets.load(config.data, random_state=config.seed, target=config.target)
+    n_outputs = ds.n_classes if loss.task == "multiclass" or ds.n_classes > 2 else 1
+    model = models.build(
+        config.model, ds.n_features, n_outputs, hidden=config.hidden, random_state=config.seed
+    )
+    sanity = initial_loss_check(model, loss, ds)
+    class_weight = None
+    if config.class_weight == "balanced":
+        class_weight = losses.class_weights(ds.y_train, ds.n_classes, kind="balanced")
+    if out is not None:
+        persist.atomic_write_text(out / "config.json", json.dumps(asdict(config), indent=2))
+    if on_start is not None:
+        on_start(ds, sanity)
+    started = time.perf_counter()
+    history = fit(
+        model,
+        loss,
+        ds.X_train,
+        ds.y_train,
+        optimizer=config.optimizer,
+        lr=config.lr,
+        schedule=config.schedule,
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        reg=config.reg,
+        penalty=config.penalty,
+        class_weight=class_weight,
+        validation=(ds.X_val, ds.y_val) if len(ds.X_val) else None,
+        random_state=config.seed,
+        progress=progress,
+        callbacks=callbacks,
+        checkpoint=None if out is None else out / "checkpoint.npz",
+        resume=resume,
+    )
+    seconds = time.perf_counter() - started
+    metrics = summarize(model, loss, config, ds, history, sanity, seconds)
+    if out is not None:
+        write_run_files(out, model, loss, ds, history, metrics)
+    return RunResult(config, ds, model, history, sanity, metrics, out)
+
+
+def initial_loss_check(model, loss, ds):
+    objective = Objective(model, loss)
+    target = encode_targets(loss, ds.y_train, model.n_outputs)
+    measured = evaluate(objective, ds.X_train, target)["val_loss"]
+    expected, formula = expected_initial_loss(loss, ds.n_classes)
+    return SanityCheck(expected, measured, formula)
+
+
+def summarize(model, loss, config, ds, history, sanity, seconds):
+    objective = Objective(model, loss, reg=config.reg, penalty=config.penalty)
+    metrics = {
+        "data": ds.name,
+        "loss": loss.name,
+        "model": config.model,
+        "epochs": history.n_epochs,
+    }
+    for split, X, y in (
+        ("train", ds.X_train, ds.y_train),
+        ("val", ds.X_val, ds.y_val),
+        ("test", ds.X_test, ds.y_test),
+    ):
+        if len(X):
+            r = evaluate(objective, X, encode_targets(loss, y, model.n_outputs))
+            metrics[f"{split}_loss"] = r["val_loss"]
+            metrics[f"{split}_accuracy"] = r["val_accuracy"]
+    metrics["seconds"] = seconds
+    metrics["sanity"] = {"expected": sanity.expected, "measured": sanity.measured, "ok": sanity.ok}
+    return metrics
+
+
+def write_run_files(out, model, loss, ds, history, metrics):
+    persist.atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
+    persist.save(
+        model,
+        out / "model.npz",
+        extra_arrays={"mean": ds.mean, "scale": ds.scale} if ds.mean is not None else None,
+        extra_header={"loss": loss.name, "loss_options": loss.options, "classes": ds.class_names},
+    )
+    plots.loss_curve(history, out / "loss_curve.png", title=f"{loss.name} on {ds.name}")
+
+
+def load_config(run_dir):
+    path = Path(run_dir) / "config.json"
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read the run's configuration ({exc})") from None
+    raw["hidden"] = tuple(raw.get("hidden", (100,)))
+    try:
+        return TrainConfig(**raw)
+    except TypeError as exc:
+        raise ValueError(f"{path}: not a losslab run configuration ({exc})") from None
