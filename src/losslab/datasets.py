@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import pickle
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -277,6 +278,8 @@ def _labels_as_numbers_if_possible(labels):
 
 def read_npz(path):
     path = Path(path)
+    if path.is_file() and not zipfile.is_zipfile(path):
+        raise ValueError(f"{path}: not a .npz archive")
     try:
         with np.load(path, allow_pickle=False) as data:
             if "X" not in data.files or "y" not in data.files:

@@ -113,14 +113,16 @@ class Adam:
         state["t"] += 1
         t = state["t"]
         b1, b2 = self.beta1, self.beta2
-        step = lr * math.sqrt(1 - b2**t) / (1 - b1**t)  # both bias corrections in one scalar
+        step = lr / (1 - b1**t)  # bias correction of m, folded into the step
+        root_bc2 = math.sqrt(1 - b2**t)
         for k, g in grads.items():
             m, v = state["m"][k], state["v"][k]
             m *= b1
             m += (1 - b1) * g
             v *= b2
             v += (1 - b2) * g * g
-            params[k] -= step * m / (np.sqrt(v) + self.eps)
+            # θ -= α m̂ / (sqrt(v̂) + ε), exactly as Algorithm 1 of the paper (and torch)
+            params[k] -= step * m / (np.sqrt(v) / root_bc2 + self.eps)
 
 
 OPTIMIZERS = {

@@ -44,15 +44,20 @@ def reduce(losses, grad, reduction, total_weight=None):
         return LossResult(total, grad)
     denom = losses.size if total_weight is None else float(total_weight)
     if denom == 0:
-        return LossResult(0.0, _scale(grad, 0.0))
-    return LossResult(total / denom, _scale(grad, 1.0 / denom))
+        return LossResult(0.0, _divide(grad, 0.0))
+    return LossResult(total / denom, _divide(grad, denom))
 
 
-def _scale(grad, factor):
+def _divide(grad, denom):
+    """grad / denom in place; a zero denominator (empty mean) gives a zero gradient."""
     if isinstance(grad, tuple):
-        return tuple(_scale(g, factor) for g in grad)
-    if factor == 0.0:
+        return tuple(_divide(g, denom) for g in grad)
+    if denom == 0.0:
         grad.fill(0)  # NaN * 0 would stay NaN; an empty mean has no gradient
-    else:
-        grad *= grad.dtype.type(factor)
+        return grad
+    factor = 1.0 / denom
+    if np.isfinite(factor) and np.isfinite(grad.dtype.type(factor)):
+        grad *= grad.dtype.type(factor)  # the fast path: one multiply by a scalar
+    else:  # a subnormal total weight: divide in float64 instead of overflowing 1/denom
+        np.divide(grad, np.float64(denom), out=grad, casting="unsafe")
     return grad

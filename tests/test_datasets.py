@@ -1,0 +1,105 @@
+import pickle
+
+import numpy as np
+import pytest
+
+from losslab import datasets
+
+
+@pytest.mark.parametrize("name", datasets.available())
+def test_every_named_dataset_loads_split_and_standardised_on_train(name):
+    ds = datasets.load(name, random_state=0)
+    assert ds.n_classes >= 2
+    assert len(ds.X_train) > len(ds.X_test) > 0
+    np.testing.assert_allclose(ds.X_train.mean(axis=0), 0, atol=1e-9)
+    assert set(np.unique(ds.y_train)) == set(range(ds.n_classes))
+    total = len(ds.X_train) + len(ds.X_val) + len(ds.X_test)
+    assert len(ds.X_test) == pytest.approx(0.2 * total, abs=2)
+
+
+def test_splits_are_deterministic_and_depend_on_the_seed():
+    a, b, c = (datasets.load("iris", random_state=s) for s in (0, 0, 1))
+    np.testing.assert_array_equal(a.X_test, b.X_test)
+    assert not np.array_equal(a.X_test, c.X_test)
+
+
+def test_standardisation_uses_training_statistics_only():
+    ds = datasets.load("wine", random_state=0)
+    raw = datasets.load("wine", random_state=0, standardize=False)
+    np.testing.assert_allclose(ds.mean, raw.X_train.mean(axis=0))
+    np.testing.assert_allclose(ds.X_test, (raw.X_test - ds.mean) / ds.scale)
+
+
+def test_generated_datasets_depend_on_the_seed():
+    X0, _ = datasets.generate("spiral", random_state=0)
+    X1, _ = datasets.generate("spiral", random_state=1)
+    assert not np.array_equal(X0, X1)
+
+
+def test_csv_with_header_string_labels_and_a_chosen_target_column(tmp_path):
+    path = tmp_path / "animals.csv"
+    rows = ["weight,label,height"] + [f"{i},{'cat' if i % 2 else 'dog'},{i * 2}" for i in range(30)]
+    path.write_text("\n".join(rows))
+    ds = datasets.load(str(path), target="label")
+    assert ds.class_names == ["cat", "dog"]
+    assert ds.feature_names == ["weight", "height"]
+    ds_idx = datasets.load(str(path), target=1)
+    assert ds_idx.n_features == 2
+
+
+def test_csv_without_header_uses_the_last_column(tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_text("\n".join(f"{i},{i % 3}" for i in range(30)))
+    ds = datasets.load(str(path))
+    assert ds.n_classes == 3 and ds.n_features == 1
+
+
+def test_npz_is_read_without_pickle(tmp_path):
+    good = tmp_path / "good.npz"
+    np.savez(good, X=np.random.default_rng(0).standard_normal((30, 2)), y=np.arange(30) % 2)
+    assert datasets.load(str(good)).n_classes == 2
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, X=np.array([object()], dtype=object), y=np.arange(1))
+    with pytest.raises(ValueError, match="only numeric arrays are read"):
+        datasets.load(str(bad))
+
+
+def test_cifar10_directory_is_read_with_a_restricted_unpickler(tmp_path):
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {
+            b"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8),
+            b"labels": [int(v) for v in rng.integers(0, 10, 4)],
+        }
+        (tmp_path / name).write_bytes(pickle.dumps(batch))
+    X, y = datasets.load_cifar10(tmp_path)
+    assert X.shape == (24, 3072) and y.shape == (24,)
+    (tmp_path / "test_batch").write_bytes(
+        pickle.dumps({b"data": print})
+    )  # a global other than numpy's
+    with pytest.raises(ValueError, match=r"refusing to load builtins\.print"):
+        datasets.load_cifar10(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        ("mnist", "data: expected one of iris, digits"),
+        ("/nonexistent/file.csv", "cannot read"),
+        ("cifar10:/nonexistent", "expected data_batch_1..5"),
+    ],
+)
+def test_unknown_or_unreadable_data_is_a_clear_error(name, match):
+    with pytest.raises(ValueError, match=match):
+        datasets.load(name)
+
+
+def test_ragged_or_non_numeric_csv_is_a_clear_error(tmp_path):
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("1,2,0\n3,1\n")
+    with pytest.raises(ValueError, match="row 2 has 2 columns, expected 3"):
+        datasets.load(str(ragged))
+    words = tmp_path / "words.csv"
+    words.write_text("a,b,label\n1,x,0\n2,y,1\n3,z,0\n")
+    with pytest.raises(ValueError, match="feature values must be numbers"):
+        datasets.load(str(words))

@@ -1,0 +1,199 @@
+"""scikit-learn estimators: check_estimator, accuracy against scikit-learn, the API."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.svm import LinearSVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from losslab import datasets
+from losslab.estimators import (
+    LinearClassifier,
+    LinearRegressor,
+    LinearSVM,
+    MLPClassifier,
+    SoftmaxClassifier,
+)
+
+# scikit-learn expects these two checks to fail for its own SGDClassifier and
+# LogisticRegression: mini-batch SGD (and a mean over the batch's total weight)
+# is not exactly equivalent to repeating samples, only equivalent in expectation.
+EXPECTED_FAILURES = {
+    "check_sample_weight_equivalence_on_dense_data": "stochastic mini-batches: weights equal repetition only in expectation",
+    "check_sample_weight_equivalence_on_sparse_data": "stochastic mini-batches: weights equal repetition only in expectation",
+}
+ESTIMATORS = [
+    SoftmaxClassifier(),
+    LinearSVM(),
+    LinearClassifier(loss="crammer_singer"),
+    LinearClassifier(loss="hinge"),
+    # sigmoid BCE's gradient fades as logits saturate: on check_class_weight_classifiers'
+    # unscaled blobs (std 20) lr=1e-3 needs more than its 1000 epochs, so this variant uses 1e-2
+    LinearClassifier(loss="logistic", lr=1e-2),
+    LinearClassifier(loss="focal", loss_options={"gamma": 1.0}),
+    MLPClassifier(hidden_layer_sizes=(16,)),
+    LinearRegressor(),
+    LinearRegressor(loss="huber", solver="sgd"),
+]
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: EXPECTED_FAILURES)
+def test_scikit_learn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def digits_split():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+
+
+@pytest.mark.parametrize(
+    ("ours", "reference"),
+    [
+        (SoftmaxClassifier(random_state=0), LogisticRegression()),
+        (LinearSVM(random_state=0), LinearSVC()),
+    ],
+    ids=["softmax_vs_LogisticRegression", "svm_vs_LinearSVC"],
+)
+def test_default_accuracy_on_digits_is_within_one_point_of_scikit_learn(
+    digits_split, ours, reference
+):
+    X_train, X_test, y_train, y_test = digits_split
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = reference.fit(X_train, y_train).score(X_test, y_test)
+        acc = ours.fit(X_train, y_train).score(X_test, y_test)
+    assert acc >= ref - 0.01, (acc, ref)
+
+
+def test_mlp_beats_both_linear_models_on_the_spiral():
+    ds = datasets.load("spiral", random_state=0, n_samples=900)
+    accs = {}
+    for name, est in [
+        ("mlp", MLPClassifier(hidden_layer_sizes=(100,), lr=1e-2, random_state=0)),
+        ("softmax", SoftmaxClassifier(lr=1e-2, random_state=0)),
+        ("svm", LinearSVM(lr=1e-2, random_state=0)),
+    ]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            accs[name] = est.fit(ds.X_train, ds.y_train).score(ds.X_test, ds.y_test)
+    assert accs["mlp"] > 0.9
+    assert accs["mlp"] > max(accs["softmax"], accs["svm"]) + 0.2, accs
+
+
+def test_predict_proba_exists_only_where_the_loss_defines_probabilities():
+    assert hasattr(SoftmaxClassifier(), "predict_proba")
+    assert hasattr(LinearClassifier(loss="logistic"), "predict_proba")
+    assert not hasattr(LinearSVM(), "predict_proba")
+    assert not hasattr(LinearClassifier(loss="hinge"), "predict_proba")
+
+
+def test_fitted_attributes(digits_split):
+    X_train, _, y_train, _ = digits_split
+    est = SoftmaxClassifier(max_iter=3, tol=None, random_state=0).fit(X_train, y_train)
+    assert est.coef_.shape == (10, 64) and est.intercept_.shape == (10,)
+    assert est.classes_.tolist() == list(range(10))
+    assert est.n_iter_ == 3 and est.history_.n_epochs == 3
+    probs = est.predict_proba(X_train[:5])
+    np.testing.assert_allclose(probs.sum(axis=1), 1)
+
+
+def test_string_labels_and_binary_decision_function():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 2))
+    y = np.where(X[:, 0] > 0, "cat", "dog")
+    est = SoftmaxClassifier(lr=0.05, random_state=0).fit(X, y)
+    assert set(est.predict(X)) <= {"cat", "dog"}
+    decision = est.decision_function(X)
+    assert decision.shape == (80,)
+    np.testing.assert_array_equal(est.predict(X), est.classes_[(decision > 0).astype(int)])
+
+
+def test_class_weight_balanced_and_dict_shift_predictions_toward_the_weighted_class():
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, 1, (180, 2)), rng.normal(1.0, 1, (20, 2))]
+    y = np.r_[np.zeros(180, int), np.ones(20, int)]
+    plain = SoftmaxClassifier(lr=0.05, random_state=0).fit(X, y)
+    balanced = SoftmaxClassifier(lr=0.05, class_weight="balanced", random_state=0).fit(X, y)
+    heavy = SoftmaxClassifier(lr=0.05, class_weight={1: 50.0}, random_state=0).fit(X, y)
+    n_plain, n_bal, n_heavy = ((m.predict(X) == 1).sum() for m in (plain, balanced, heavy))
+    assert n_plain < n_bal < n_heavy
+
+
+def test_partial_fit_streams_and_checks_its_labels(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    est = SoftmaxClassifier(lr=1e-2, random_state=0)
+    with pytest.raises(ValueError, match="classes: must be given on the first call"):
+        est.partial_fit(X_train[:10], y_train[:10])
+    for chunk in np.array_split(np.arange(len(X_train)), 5):
+        est.partial_fit(X_train[chunk], y_train[chunk], classes=np.arange(10))
+    assert est.score(X_test, y_test) > 0.85
+    with pytest.raises(ValueError, match=r"y: labels \[11\] are not in classes"):
+        est.partial_fit(X_train[:2], np.array([1, 11]))
+
+
+def test_warm_start_continues_from_the_previous_weights(digits_split):
+    X_train, _, y_train, _ = digits_split
+    est = SoftmaxClassifier(max_iter=2, tol=None, warm_start=True, random_state=0).fit(
+        X_train, y_train
+    )
+    W = est.coef_.copy()
+    est.fit(X_train, y_train)
+    assert est.history_.n_epochs == 4
+    cold = SoftmaxClassifier(max_iter=2, tol=None, random_state=0).fit(X_train, y_train)
+    np.testing.assert_array_equal(cold.coef_, W)
+    assert not np.array_equal(est.coef_, W)
+
+
+def test_convergence_warning_when_max_iter_ends_first(digits_split):
+    X_train, _, y_train, _ = digits_split
+    with pytest.warns(ConvergenceWarning, match="reached max_iter=2 epochs"):
+        SoftmaxClassifier(max_iter=2, random_state=0).fit(X_train, y_train)
+
+
+def test_bad_input_errors(digits_split):
+    X_train, _, y_train, _ = digits_split
+    with pytest.raises(ValueError, match="NaN"):
+        SoftmaxClassifier().fit(np.full((5, 3), np.nan), np.arange(5))
+    with pytest.raises(ValueError, match="only one class"):
+        SoftmaxClassifier().fit(X_train[:5], np.zeros(5))
+    est = SoftmaxClassifier(max_iter=1, tol=None).fit(X_train, y_train)
+    with pytest.raises(ValueError, match="X has 3 features, but SoftmaxClassifier is expecting 64"):
+        est.predict(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="loss: expected one of"):
+        LinearClassifier(loss="hnige").fit(X_train, y_train)
+    with pytest.raises(ValueError, match="optimizer: expected one of"):
+        SoftmaxClassifier(optimizer="adamw").fit(X_train, y_train)
+    with pytest.raises(ValueError, match="not a classification loss"):
+        LinearClassifier(loss="mse").fit(X_train, y_train)
+
+
+def test_ridge_closed_form_equals_the_iterative_solution():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 4))
+    y = X @ np.array([1.0, -2.0, 0.0, 0.5]) + 0.3 + 0.1 * rng.standard_normal(300)
+    w = rng.uniform(0.5, 2.0, 300)
+    closed = LinearRegressor(alpha=0.1, solver="normal").fit(X, y, sample_weight=w)
+    sgd = LinearRegressor(
+        alpha=0.1, solver="sgd", optimizer="sgd", lr=0.05, batch_size=1000, max_iter=3000, tol=None
+    ).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(sgd.coef_, closed.coef_, atol=1e-6)
+    np.testing.assert_allclose(sgd.intercept_, closed.intercept_, atol=1e-6)
+
+
+def test_robust_regression_with_huber_resists_outliers():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-3, 3, (200, 1))
+    y = 2.0 * X[:, 0] + 1.0 + 0.1 * rng.standard_normal(200)
+    y[:20] += 40.0  # 10% gross outliers
+    l2 = LinearRegressor(alpha=0.0).fit(X, y)
+    hub = LinearRegressor(loss="huber", alpha=0.0, lr=0.05, max_iter=400, random_state=0).fit(X, y)
+    assert abs(hub.coef_[0, 0] - 2.0) < 0.1
+    assert abs(hub.intercept_[0] - 1.0) < 0.3
+    assert abs(l2.intercept_[0] - 1.0) > 2.0

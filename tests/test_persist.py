@@ -1,0 +1,98 @@
+import zipfile
+
+import numpy as np
+import pytest
+
+from losslab import models, persist
+from losslab.estimators import LinearRegressor, MLPClassifier, SoftmaxClassifier
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = np.where(X[:, 0] > 0, "yes", "no")
+    return X, SoftmaxClassifier(max_iter=5, tol=None, random_state=0).fit(X, y)
+
+
+def test_estimator_round_trip_predicts_the_same(tmp_path, fitted):
+    X, est = fitted
+    persist.save(est, tmp_path / "m.npz")
+    loaded = persist.load_model(tmp_path / "m.npz")
+    assert type(loaded) is SoftmaxClassifier
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    np.testing.assert_allclose(loaded.predict_proba(X), est.predict_proba(X))
+    assert loaded.get_params() == est.get_params()
+
+
+def test_mlp_regressor_and_bare_model_round_trip(tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((40, 2))
+    mlp = MLPClassifier(hidden_layer_sizes=(5, 4), max_iter=2, tol=None, random_state=0).fit(
+        X, X[:, 0] > 0
+    )
+    persist.save(mlp, tmp_path / "mlp.npz")
+    np.testing.assert_array_equal(
+        persist.load_model(tmp_path / "mlp.npz").predict(X), mlp.predict(X)
+    )
+    reg = LinearRegressor().fit(X, X @ [1.0, 2.0])
+    persist.save(reg, tmp_path / "reg.npz")
+    np.testing.assert_allclose(persist.load_model(tmp_path / "reg.npz").predict(X), reg.predict(X))
+    bare = models.Linear(3, 2, random_state=0)
+    persist.save(bare, tmp_path / "bare.npz")
+    np.testing.assert_array_equal(
+        persist.load_model(tmp_path / "bare.npz").params["W"], bare.params["W"]
+    )
+
+
+def test_truncated_file_is_a_clear_error(tmp_path, fitted):
+    path = tmp_path / "m.npz"
+    persist.save(fitted[1], path)
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ValueError, match="not a readable losslab file"):
+        persist.load_model(path)
+
+
+def test_foreign_npz_and_other_files_are_clear_errors(tmp_path):
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, W=np.zeros(3))
+    with pytest.raises(ValueError, match="not a losslab file"):
+        persist.load_model(foreign)
+    text = tmp_path / "notes.npz"
+    text.write_text("hello")
+    with pytest.raises(ValueError, match="not a readable losslab file"):
+        persist.load_model(text)
+    with pytest.raises(ValueError, match="no such file"):
+        persist.load_model(tmp_path / "missing.npz")
+
+
+def test_a_pickled_payload_is_refused_not_executed(tmp_path):
+    evil = tmp_path / "evil.npz"
+    np.savez(
+        evil,
+        __header__=np.array('{"format": "losslab", "kind": "model"}'),
+        W=np.array([object()], dtype=object),
+    )
+    with pytest.raises(ValueError, match="not a readable losslab file"):
+        persist.load_model(evil)
+
+
+def test_a_checkpoint_is_not_accepted_as_a_model(tmp_path):
+    persist.save_arrays(tmp_path / "c.npz", {"x": np.zeros(2)}, {"kind": "checkpoint"})
+    with pytest.raises(ValueError, match="expected a losslab model file, got a 'checkpoint' file"):
+        persist.load_model(tmp_path / "c.npz")
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
+    path = tmp_path / "report.txt"
+    persist.atomic_write_text(path, "old")
+
+    def failing(f):
+        f.write(b"partial")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        persist.atomic_write_bytes(path, failing)
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
+    assert zipfile.is_zipfile(path) is False

@@ -1,0 +1,182 @@
+"""The training loop: reproducibility, resume, the CS231n debugging checks, errors."""
+
+import numpy as np
+import pytest
+
+from losslab import datasets, losses, models
+from losslab.train import fit
+
+DIGITS = datasets.load("digits", random_state=0)
+
+
+def linear(n_outputs=10, seed=0, dtype=np.float64):
+    return models.Linear(DIGITS.n_features, n_outputs, random_state=seed, dtype=dtype)
+
+
+def train(model, **kw):
+    options = {"optimizer": "adam", "lr": 1e-2, "epochs": 3, "random_state": 0, **kw}
+    return fit(model, options.pop("loss", "softmax"), DIGITS.X_train, DIGITS.y_train, **options)
+
+
+def test_same_seed_gives_bit_identical_weights_and_another_seed_does_not():
+    a, b, c = linear(), linear(), linear()
+    train(a)
+    train(b)
+    train(c, random_state=1)
+    np.testing.assert_array_equal(a.params["W"], b.params["W"])
+    assert not np.array_equal(a.params["W"], c.params["W"])
+
+
+def test_resume_after_an_interrupted_run_gives_the_same_final_weights(tmp_path):
+    ckpt = tmp_path / "checkpoint.npz"
+    full = linear()
+    train(full, epochs=6, optimizer="momentum", validation_fraction=0.1)
+
+    def interrupt(epoch, logs, model):
+        if epoch == 3:
+            raise KeyboardInterrupt
+
+    part = linear()
+    with pytest.raises(KeyboardInterrupt):
+        train(
+            part,
+            epochs=6,
+            optimizer="momentum",
+            validation_fraction=0.1,
+            checkpoint=ckpt,
+            callbacks=[interrupt],
+        )
+    resumed = linear()
+    history = train(
+        resumed,
+        epochs=6,
+        optimizer="momentum",
+        validation_fraction=0.1,
+        checkpoint=ckpt,
+        resume=True,
+    )
+    np.testing.assert_array_equal(resumed.params["W"], full.params["W"])
+    assert history.epoch == [1, 2, 3, 4, 5, 6]
+    assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporary files
+
+
+def test_resume_with_adam_restores_its_step_counter(tmp_path):
+    ckpt = tmp_path / "c.npz"
+    full = linear()
+    train(full, epochs=4)
+    part = linear()
+    train(part, epochs=2, checkpoint=ckpt)
+    resumed = linear()
+    train(resumed, epochs=4, checkpoint=ckpt, resume=True)
+    np.testing.assert_array_equal(resumed.params["W"], full.params["W"])
+
+
+@pytest.mark.parametrize(("loss", "expected"), [("svm", 9.0), ("softmax", np.log(10))])
+def test_initial_loss_with_small_weights_is_c_minus_1_or_ln_c(loss, expected):
+    model = linear()
+    history = fit(model, loss, DIGITS.X_train, DIGITS.y_train, lr=0.0, epochs=1, batch_size=10_000)
+    assert history.step_loss[0] == pytest.approx(expected, rel=0.01)
+
+
+@pytest.mark.parametrize("model_kind", ["linear", "mlp"])
+def test_a_tiny_subset_is_overfit_to_near_zero_loss(model_kind):
+    X, y = DIGITS.X_train[:20], DIGITS.y_train[:20]
+    model = models.build(model_kind, 64, 10, hidden=(50,), random_state=0)
+    history = fit(
+        model, "softmax", X, y, optimizer="adam", lr=1e-2, epochs=300, batch_size=20, reg=0.0
+    )
+    assert history.train_loss[-1] < 0.01
+    assert history.train_accuracy[-1] == 1.0
+
+
+def test_batch_size_of_n_is_full_batch_gradient_descent():
+    X, y = DIGITS.X_train[:50], DIGITS.y_train[:50]
+    model = linear()
+    W0 = model.params["W"].copy()
+    history = fit(model, "softmax", X, y, optimizer="sgd", lr=0.5, epochs=1, batch_size=10_000)
+    assert len(history.step_loss) == 1
+    r = losses.softmax_cross_entropy(X @ W0, y)
+    np.testing.assert_allclose(model.params["W"], W0 - 0.5 * X.T @ r.grad)
+
+
+def test_step_losses_are_recorded_per_mini_batch():
+    history = train(linear(), epochs=2, batch_size=100)
+    steps_per_epoch = -(-len(DIGITS.X_train) // 100)
+    assert len(history.step_loss) == 2 * steps_per_epoch
+    assert len(history.train_loss) == len(history.train_accuracy) == 2
+
+
+def test_regularization_pulls_weights_toward_zero_and_never_touches_biases():
+    free, ridge = linear(), linear()
+    train(free, reg=0.0, epochs=5)
+    train(ridge, reg=0.5, epochs=5)
+    assert np.abs(ridge.params["W"]).sum() < 0.5 * np.abs(free.params["W"]).sum()
+    model = linear()
+    fit(model, "softmax", DIGITS.X_train, DIGITS.y_train, lr=0.0, reg=10.0, epochs=1)
+    assert not model.params["b"].any()
+
+
+def test_early_stopping_restores_the_best_validation_weights():
+    model = linear()
+    history = train(model, epochs=200, early_stopping=True, patience=3, tol=0.0, lr=0.05)
+    assert history.converged and history.n_epochs < 200
+    best = history.val_loss[history.best_epoch - 1]
+    assert min(v for v in history.val_loss if v is not None) == best
+
+
+def test_callback_can_stop_training():
+    history = train(linear(), epochs=10, callbacks=[lambda epoch, logs, model: epoch == 2])
+    assert history.n_epochs == 2 and history.stopped_by_callback
+
+
+def test_schedule_changes_the_learning_rate_over_epochs():
+    history = train(linear(), epochs=4, optimizer="sgd", lr=0.1, schedule="step")
+    assert history.lr == pytest.approx([0.1] * 4)
+    history = train(linear(), epochs=4, optimizer="sgd", lr=0.1, schedule="cosine")
+    assert history.lr[0] > history.lr[-1]
+
+
+def test_float32_training_keeps_float32():
+    model = linear(dtype=np.float32)
+    fit(model, "softmax", DIGITS.X_train.astype(np.float32), DIGITS.y_train, epochs=1)
+    assert model.params["W"].dtype == np.float32
+
+
+def test_binary_losses_train_one_vs_rest_and_regression_losses_fit_values():
+    model = linear()
+    history = train(model, loss="hinge", epochs=5)
+    assert history.train_accuracy[-1] > 0.9
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 3
+    reg_model = models.Linear(3, 1, random_state=0)
+    fit(reg_model, "mse", X, y, optimizer="adam", lr=0.05, epochs=100, batch_size=32)
+    np.testing.assert_allclose(reg_model.params["W"][:, 0], [1.0, -2.0, 0.5], atol=0.01)
+    assert reg_model.params["b"][0] == pytest.approx(3.0, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"X": np.full((3, 64), np.nan)}, ValueError, "X: expected finite values"),
+        (
+            {"X": np.zeros((3, 5))},
+            ValueError,
+            r"X: expected shape \(N, 64\) for this model, got shape \(3, 5\)",
+        ),
+        ({"loss": "hnige"}, ValueError, "loss: expected one of"),
+        ({"optimizer": "adamw"}, ValueError, "optimizer: expected one of"),
+        ({"loss": "bce"}, ValueError, "takes probabilities, not scores"),
+        ({"loss": "triplet"}, ValueError, "fit trains classifiers and regressors"),
+        ({"y": np.zeros(2, int)}, ValueError, "y: expected 3 targets"),
+        (
+            {"sample_weight": [1.0, -1.0, 1.0]},
+            ValueError,
+            "sample_weight: expected finite non-negative",
+        ),
+    ],
+)
+def test_bad_input_is_a_clear_error(kwargs, error, match):
+    args = {"X": DIGITS.X_train[:3], "y": DIGITS.y_train[:3], "loss": "softmax", **kwargs}
+    with pytest.raises(error, match=match):
+        fit(linear(), args.pop("loss"), args.pop("X"), args.pop("y"), **args)
