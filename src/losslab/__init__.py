@@ -1,17 +1,58 @@
-"""losslab: loss functions with exact gradients, and the optimization that minimises them."""
+"""losslab: loss functions with exact gradients, and the optimization that minimises them.
 
-from . import info, losses, regularizers
+The core (losses, info, regularizers, optim, models, train) needs only NumPy;
+the estimators, datasets and plots (scikit-learn, matplotlib) load on first use.
+"""
+
+from importlib import import_module
+
+from . import info, losses, models, optim, regularizers
 from .diagnostics import GradientReport, check_gradient
 from .losses import LossResult
+from .persist import load_model, save
+from .train import History, fit
 
 __version__ = "0.1.0"
 
+_LAZY = {
+    "LinearClassifier": "estimators",
+    "LinearRegressor": "estimators",
+    "LinearSVM": "estimators",
+    "MLPClassifier": "estimators",
+    "SoftmaxClassifier": "estimators",
+    "datasets": None,
+    "estimators": None,
+    "plots": None,
+    "runs": None,
+}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'losslab' has no attribute {name!r}")
+    module = import_module(f".{_LAZY[name] or name}", __name__)
+    return module if _LAZY[name] is None else getattr(module, name)
+
+
 __all__ = [
     "GradientReport",
+    "History",
+    "LinearClassifier",
+    "LinearRegressor",
+    "LinearSVM",
     "LossResult",
+    "MLPClassifier",
+    "SoftmaxClassifier",
     "__version__",
     "check_gradient",
+    "datasets",
+    "estimators",
+    "fit",
     "info",
+    "load_model",
     "losses",
+    "models",
+    "optim",
     "regularizers",
+    "save",
 ]
