@@ -197,3 +197,22 @@ def test_robust_regression_with_huber_resists_outliers():
     assert abs(hub.coef_[0, 0] - 2.0) < 0.1
     assert abs(hub.intercept_[0] - 1.0) < 0.3
     assert abs(l2.intercept_[0] - 1.0) > 2.0
+
+
+def test_ridge_closed_form_equals_lbfgs_for_several_outputs():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((200, 5))
+    Y = X @ rng.standard_normal((5, 2)) + rng.standard_normal(2)
+    closed = LinearRegressor(alpha=0.05, solver="normal").fit(X, Y)
+    lbfgs = LinearRegressor(alpha=0.05, solver="lbfgs", max_iter=1000, tol=1e-10).fit(X, Y)
+    np.testing.assert_allclose(lbfgs.coef_, closed.coef_, atol=1e-6)
+    np.testing.assert_allclose(lbfgs.intercept_, closed.intercept_, atol=1e-6)
+
+
+def test_lbfgs_fits_robust_losses_too():
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-3, 3, (300, 1))
+    y = 2.0 * X[:, 0] + 1.0 + 0.1 * rng.standard_normal(300)
+    y[:30] += 40.0
+    est = LinearRegressor(loss="log_cosh", solver="lbfgs", alpha=0.0).fit(X, y)
+    assert abs(est.coef_[0, 0] - 2.0) < 0.1

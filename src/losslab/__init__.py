@@ -6,7 +6,8 @@ the estimators, datasets and plots (scikit-learn, matplotlib) load on first use.
 
 from importlib import import_module
 
-from . import info, losses, models, optim, regularizers
+from . import info, losses, lsq, models, optim, regularizers
+from .curvefit import curve_fit
 from .diagnostics import GradientReport, check_gradient
 from .losses import LossResult
 from .persist import load_model, save
@@ -45,12 +46,14 @@ __all__ = [
     "SoftmaxClassifier",
     "__version__",
     "check_gradient",
+    "curve_fit",
     "datasets",
     "estimators",
     "fit",
     "info",
     "load_model",
     "losses",
+    "lsq",
     "models",
     "optim",
     "regularizers",

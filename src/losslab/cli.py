@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -202,6 +203,81 @@ def _add_train(sub):
     p.set_defaults(func=cmd_train)
 
 
+def cmd_fit_curve(args):
+    from . import curvefit, datasets, persist, plots
+
+    x, y = datasets.read_xy(args.data, target=args.target)
+    fit = curvefit.fit_model(
+        args.model, x, y, loss=args.loss, method=args.method, f_scale=args.f_scale
+    )
+    model = curvefit.MODELS[args.model]
+    console = Console()
+    table = Table(
+        title=f"{model.formula} fitted to {args.data} ({len(x)} points, {args.loss}, {args.method})"
+    )
+    for col in ("parameter", "value", "± standard error"):
+        table.add_column(col, justify="left" if col == "parameter" else "right")
+    for name, value, err in zip(model.names, fit.params, fit.stderr, strict=True):
+        table.add_row(name, f"{value:.6g}", f"{err:.2g}")
+    console.print(table)
+    console.print(f"{fit.result}")
+    if args.out:
+        out = Path(args.out)
+        plots.curve_fit_figure(x, y, fit, model, out / "fit.png")
+        report = {
+            "data": str(args.data),
+            "model": args.model,
+            "formula": model.formula,
+            "loss": args.loss,
+            "method": args.method,
+            "params": dict(zip(model.names, fit.params.tolist(), strict=True)),
+            "stderr": dict(zip(model.names, fit.stderr.tolist(), strict=True)),
+            "cost": fit.result.cost,
+            "nfev": fit.result.nfev,
+            "success": fit.result.success,
+            "message": fit.result.message,
+        }
+        persist.atomic_write_text(out / "fit.json", json.dumps(report, indent=2))
+        console.print(f"files in {out}: fit.json, fit.png")
+
+
+def _add_fit_curve(sub):
+    from .curvefit import LOSSES, METHODS, MODELS
+
+    p = sub.add_parser(
+        "fit-curve",
+        help="fit a named curve to two columns of data (default: the seed's stone trajectory)",
+        description="Least-squares curve fitting with Levenberg-Marquardt, Gauss-Newton or gradient descent.",
+    )
+    p.add_argument(
+        "data",
+        nargs="?",
+        default="trajectory",
+        help="a CSV file (x = first column, y = last) or 'trajectory' (bundled: a thrown stone)",
+    )
+    p.add_argument(
+        "--model", choices=list(MODELS), default="poly2", help="model family (default: poly2)"
+    )
+    p.add_argument(
+        "--method", choices=list(METHODS), default="lm", help="lm, gn or gd (default: lm)"
+    )
+    p.add_argument(
+        "--loss",
+        choices=list(LOSSES),
+        default="squared_error",
+        help="squared_error or a robust loss against outliers (default: squared_error)",
+    )
+    p.add_argument(
+        "--f-scale",
+        type=_non_negative_float,
+        default=1.0,
+        help="residual size where a robust loss starts to bend (default: 1)",
+    )
+    p.add_argument("--target", help="y column of the CSV, by name or index (default: the last)")
+    p.add_argument("--out", help="directory for fit.json and fit.png (data, fit and residuals)")
+    p.set_defaults(func=cmd_fit_curve)
+
+
 class _ArgumentParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit code 2 (no usage dump)."""
 
@@ -216,6 +292,7 @@ def build_parser():
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
     _add_train(sub)
+    _add_fit_curve(sub)
     p = sub.add_parser("examples", help="print the seed notes' worked examples computed by losslab")
     p.set_defaults(func=cmd_examples)
     return parser

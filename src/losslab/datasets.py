@@ -333,3 +333,36 @@ def load_cifar10(directory):
         except (OSError, pickle.UnpicklingError, KeyError, EOFError, TypeError) as exc:
             raise ValueError(f"{f}: not a CIFAR-10 python batch ({exc})") from None
     return np.concatenate(X), np.concatenate(y)
+
+
+# the stone of seed 002: height f(t) = a t² + b t + c, with a = -g/2
+TRAJECTORY_TRUTH = {"a": -4.9, "b": 20.0, "c": 1.5}
+
+
+def trajectory(n=50, *, noise=0.5, outlier_fraction=0.1, outlier_size=15.0, random_state=0):
+    """A thrown stone's measured height over time, with noise and a few gross outliers.
+
+    Heights follow f(t) = -4.9 t² + 20 t + 1.5 (metres, seconds) for t in [0, 4],
+    plus Gaussian noise of ``noise`` m; ``outlier_fraction`` of the points are
+    off by up to ``outlier_size`` m (a sensor glitch), the case where L2 fails
+    and a robust loss does not. Returns (t, height).
+    """
+    rng = np.random.default_rng(random_state)
+    t = np.linspace(0.0, 4.0, n)
+    a, b, c = TRAJECTORY_TRUTH.values()
+    height = a * t**2 + b * t + c + noise * rng.standard_normal(n)
+    n_out = round(outlier_fraction * n)
+    idx = rng.choice(n, size=n_out, replace=False)
+    height[idx] += outlier_size * rng.uniform(0.5, 1.0, n_out) * rng.choice([-1.0, 1.0], n_out)
+    return t, height
+
+
+def read_xy(source, *, target=None):
+    """Two columns (x, y) for curve fitting: ``"trajectory"`` or a CSV path (first column x, last y)."""
+    if str(source) == "trajectory":
+        return trajectory()
+    X, y, _ = read_csv(Path(source), target)
+    y = np.asarray(y, dtype=np.float64) if np.asarray(y).dtype.kind in "fiu" else None
+    if y is None or X.shape[1] < 1:
+        raise ValueError(f"{source}: expected numeric columns x and y")
+    return X[:, 0], y

@@ -27,7 +27,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from . import losses, models
 from .losses.binary import sigmoid
 from .losses.classification import log_softmax
-from .train import History, fit
+from .train import History, fit, fit_full_batch
 
 _DTYPES = [np.float64, np.float32]
 
@@ -489,9 +489,11 @@ class LinearRegressor(RegressorMixin, _Trained):
     """Linear regression with any regression loss: least squares, L1, Huber, log-cosh.
 
     ``solver="normal"`` solves ridge regression in closed form (squared error
-    with an L2 penalty only); ``"sgd"`` runs the training loop; ``"auto"``
-    picks "normal" where it applies. The objective is the (weighted) mean loss
-    plus ``alpha · ΣW²``, so both solvers minimise the same function.
+    with an L2 penalty only); ``"lbfgs"`` minimises the full-data objective with
+    L-BFGS (any smooth loss; ``max_iter`` iterations, ``tol`` on the gradient);
+    ``"sgd"`` runs the mini-batch training loop; ``"auto"`` picks "normal" where
+    it applies, else "sgd". The objective is the (weighted) mean loss plus
+    ``alpha · ΣW²``, so every solver minimises the same function.
     Other parameters are those of :class:`LinearClassifier`.
     """
 
@@ -541,13 +543,17 @@ class LinearRegressor(RegressorMixin, _Trained):
         tags.target_tags.multi_output = True  # y of shape (N, K) trains K outputs
         return tags
 
-    def _use_normal_equations(self):
+    def _solver(self):
         closed_form = self._loss().name == "squared_error" and self.penalty == "l2"
+        if self.solver not in ("auto", "normal", "lbfgs", "sgd"):
+            raise ValueError(
+                f"solver: expected 'auto', 'normal', 'lbfgs' or 'sgd', got {self.solver!r}"
+            )
         if self.solver == "normal" and not closed_form:
             raise ValueError("solver: 'normal' solves squared_error with an l2 penalty only")
-        if self.solver not in ("auto", "normal", "sgd"):
-            raise ValueError(f"solver: expected 'auto', 'normal' or 'sgd', got {self.solver!r}")
-        return self.solver == "normal" or (self.solver == "auto" and closed_form)
+        if self.solver == "auto":
+            return "normal" if closed_form else "sgd"
+        return self.solver
 
     def fit(self, X, y, sample_weight=None):
         X, y = validate_data(
@@ -559,13 +565,31 @@ class LinearRegressor(RegressorMixin, _Trained):
         y2 = y.reshape(len(y), -1).astype(X.dtype)
         self._single_output = y.ndim == 1
         self.model_, state, history = self._build(X.shape[1], y2.shape[1], X.dtype)
-        if self._use_normal_equations():
+        solver = self._solver()
+        if solver == "normal":
             ridge_normal_equations(self.model_, X, y2, self.alpha, sample_weight)
             self.n_iter_ = 1
             self._state, self.history_ = None, History()
             return self
-        epochs = self.max_iter + (state.epoch if state is not None else 0)
         target = y2[:, 0] if self._single_output else y2
+        if solver == "lbfgs":
+            self.history_ = fit_full_batch(
+                self.model_,
+                self._loss(),
+                X,
+                target,
+                reg=self.alpha,
+                penalty=self.penalty,
+                l1_ratio=self.l1_ratio,
+                sample_weight=sample_weight,
+                max_iter=self.max_iter,
+                tol=self.tol if self.tol is not None else 0.0,
+            )
+            self._state = None
+            self.n_iter_ = max(1, self.history_.n_epochs)
+            self._warn_if_not_converged(self.history_)
+            return self
+        epochs = self.max_iter + (state.epoch if state is not None else 0)
         history = self._train(X, target, sample_weight, None, epochs, state, history)
         self.n_iter_ = history.n_epochs
         self._warn_if_not_converged(history)
@@ -601,18 +625,20 @@ class LinearRegressor(RegressorMixin, _Trained):
 
 
 def ridge_normal_equations(model, X, Y, alpha, sample_weight=None):
-    """Set a Linear model to the minimiser of mean_w ‖XW + b - Y‖² + alpha ΣW², in closed form.
+    """Set a Linear model to the minimiser of the squared-error objective, in closed form.
 
-    Setting the gradient to zero gives ``(Xcᵀ D Xc + alpha Σw I) W = Xcᵀ D Yc``
-    with X and Y centred at their weighted means (which gives the intercept)
-    and D the diagonal of sample weights.
+    The objective is the weighted mean over all N·K elements of (XW + b - Y)²
+    plus alpha ΣW² (the same function the iterative solvers minimise). Setting
+    its gradient to zero gives ``(Xcᵀ D Xc + alpha·K·Σw·I) W = Xcᵀ D Yc`` with X
+    and Y centred at their weighted means (which gives the intercept) and D the
+    diagonal of sample weights.
     """
     w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     total = w.sum()
     x_mean = (w @ X) / total
     y_mean = (w @ Y) / total
     Xc, Yc = X - x_mean, Y - y_mean
-    A = Xc.T @ (Xc * w[:, None]) + alpha * total * np.eye(X.shape[1])
+    A = Xc.T @ (Xc * w[:, None]) + alpha * total * Y.shape[1] * np.eye(X.shape[1])
     W = np.linalg.lstsq(A, Xc.T @ (Yc * w[:, None]), rcond=None)[0]
     model.params["W"][...] = W
     model.params["b"][...] = y_mean - x_mean @ W

@@ -59,3 +59,43 @@ def loss_curve(history, path, title="training"):
         ax.legend()
         ax.grid(alpha=0.3)
     save_figure(fig, path)
+
+
+def curve_fit_figure(x, y, fit, model, path, title=None):
+    """Data and fitted curve above, residuals below (outliers stand out)."""
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(7, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1.3]}
+    )
+    order = np.argsort(x)
+    grid = np.linspace(x.min(), x.max(), 400)
+    top.plot(x, y, "o", ms=4, color="tab:gray", label="data")
+    top.plot(grid, model.f(grid, *fit.params), color="tab:red", lw=2, label=f"fit: {model.formula}")
+    top.set_ylabel("y")
+    top.legend()
+    top.grid(alpha=0.3)
+    top.set_title(title or f"{model.name} fit ({fit.result.message})")
+    residuals = y - model.f(x, *fit.params)
+    bottom.axhline(0, color="black", lw=0.8)
+    bottom.vlines(x[order], 0, residuals[order], color="tab:blue", lw=1)
+    bottom.plot(x[order], residuals[order], "o", ms=3, color="tab:blue")
+    bottom.set_xlabel("x")
+    bottom.set_ylabel("residual")
+    bottom.grid(alpha=0.3)
+    save_figure(fig, path)
+
+
+def convergence_figure(runs, path, title="cost against evaluations"):
+    """Cost (log scale) against function evaluations, one line per method; runs: {name: history}."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, history in runs.items():
+        nfev = [row["nfev"] for row in history]
+        cost = [max(row["cost"], 1e-300) for row in history]
+        ax.plot(nfev, cost, "-o" if len(history) <= 200 else "-", ms=2.5, lw=1.2, label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("evaluations (residuals + Jacobians or gradients)")
+    ax.set_ylabel("cost")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    save_figure(fig, path)

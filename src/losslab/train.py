@@ -423,3 +423,52 @@ class _progress_bar:
         if self.enabled:
             self.progress.__exit__(*exc)
         return False
+
+
+def fit_full_batch(
+    model,
+    loss,
+    X,
+    y,
+    *,
+    reg=0.0,
+    penalty="l2",
+    l1_ratio=0.5,
+    sample_weight=None,
+    class_weight=None,
+    max_iter=500,
+    tol=1e-8,
+):
+    """Minimise the whole-data objective (mean loss + penalty) with L-BFGS; returns a History.
+
+    The deterministic alternative to :func:`fit` for smooth losses on data that
+    fits in memory: one step per iteration over all samples, no learning rate.
+    ``History.step_loss`` holds the objective after each iteration.
+    """
+    from . import lsq
+
+    loss = losses.get(loss)
+    X = _check_X(X, model)
+    target = encode_targets(loss, y, model.n_outputs)
+    weights = _sample_weights(sample_weight, class_weight, target, loss, len(X))
+    objective = Objective(model, loss, reg=reg, penalty=penalty, l1_ratio=l1_ratio)
+    names = list(model.params)
+    sizes = np.cumsum([0] + [model.params[k].size for k in names])
+
+    def unpack(theta):
+        for k, a, b in zip(names, sizes[:-1], sizes[1:], strict=True):
+            model.params[k][...] = theta[a:b].reshape(model.params[k].shape)
+
+    def value_and_grad(theta):
+        unpack(theta)
+        value, grads, _ = objective.value_and_grads(X, target, weights)
+        return float(value), np.concatenate([np.ravel(grads[k]) for k in names]).astype(np.float64)
+
+    start = np.concatenate([model.params[k].ravel() for k in names]).astype(np.float64)
+    result = lsq.lbfgs(value_and_grad, start, gtol=tol, max_iter=max_iter)
+    unpack(result.x)
+    history = History(step_loss=[row["cost"] for row in result.history])
+    history.epoch = list(range(1, result.nit + 1))
+    history.train_loss = history.step_loss[1:]
+    history.converged = result.success
+    return history
