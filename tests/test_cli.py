@@ -21,7 +21,7 @@ def test_train_with_defaults_is_the_main_job(tmp_path):
     out = tmp_path / "run"
     result = run_cli("train", "--epochs", "5", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert "sanity PASS: initial loss 2.30" in result.stdout and "ln C = ln 10" in result.stdout
+    assert "sanity PASS  initial loss: 2.30" in result.stdout and "ln C = ln 10" in result.stdout
     assert "test" in result.stdout
     for name in ("config.json", "checkpoint.npz", "metrics.json", "model.npz", "loss_curve.png"):
         assert (out / name).is_file(), name
@@ -36,7 +36,7 @@ def test_train_with_defaults_is_the_main_job(tmp_path):
 def test_svm_sanity_line_says_c_minus_1(capsys):
     assert cli.main(["train", "--loss", "svm", "--epochs", "1", "--quiet"]) == 0
     assert cli.main(["train", "--loss", "svm", "--epochs", "1"]) == 0
-    assert "(C - 1)·Δ = 9·1.0" in capsys.readouterr().out
+    assert "(C - 1)·Δ = 9·1;" in capsys.readouterr().out
 
 
 def test_json_output_is_machine_readable(capsys):

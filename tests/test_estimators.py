@@ -39,6 +39,7 @@ ESTIMATORS = [
     MLPClassifier(hidden_layer_sizes=(16,)),
     LinearRegressor(),
     LinearRegressor(loss="huber", solver="sgd"),
+    LinearRegressor(loss="log_cosh", solver="lbfgs"),
 ]
 
 

@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
@@ -71,7 +72,7 @@ def cmd_train(args):
 
     def on_start(dataset, sanity):
         console.print(dataset.summary())
-        console.print(("[green]" if sanity.ok else "[red]") + str(sanity) + "[/]")
+        console.print(("[green]" if sanity.ok else "[red]") + f"sanity {sanity}" + "[/]")
 
     result = run_training(
         config,
@@ -278,6 +279,414 @@ def _add_fit_curve(sub):
     p.set_defaults(func=cmd_fit_curve)
 
 
+def cmd_sanity(args):
+    from . import datasets, losses, models
+    from .diagnostics import sanity_check
+
+    loss = losses.get(args.loss)
+    if loss.task not in ("multiclass", "binary"):
+        raise UsageError(
+            f"loss: {loss.name} is a {loss.task} loss; sanity checks classification losses"
+        )
+    ds = datasets.load(args.data, random_state=args.seed)
+    n_outputs = ds.n_classes if loss.task == "multiclass" or ds.n_classes > 2 else 1
+
+    def build():
+        return models.build(
+            args.model, ds.n_features, n_outputs, hidden=tuple(args.hidden), random_state=args.seed
+        )
+
+    report = sanity_check(
+        build(), loss, ds.X_train, ds.y_train, model_factory=build, seed=args.seed
+    )
+    console = Console()
+    console.print(f"[bold]losslab sanity[/]: {loss.name} · {args.model} on {ds.summary()}")
+    for check in report.checks:
+        console.print(("[green]" if check.ok else "[red]") + str(check) + "[/]")
+    if not report.ok:
+        raise SystemExit(1)
+
+
+def cmd_gradcheck(args):
+    import numpy as np
+
+    from . import check_gradient, losses
+
+    loss = losses.get(args.loss)
+    n, c = args.shape
+    rng = np.random.default_rng(args.seed)
+    dtype = np.dtype(args.dtype)
+    output, targets = _gradcheck_inputs(loss, n, c, rng, dtype)
+    console = Console()
+    ok = True
+    for k, name in enumerate(("output", *(f"input {i}" for i in range(2, 2 + len(targets))))):
+        if k > 0 and loss.task != "ranking":
+            break
+        point = output if k == 0 else targets[k - 1]
+
+        def f(x, k=k):
+            args_ = [output, *targets]
+            args_[k] = x
+            return loss(*args_).value
+
+        grad = loss(output, *targets).grad
+        grad = grad[k] if isinstance(grad, tuple) else grad
+        report = check_gradient(f, point.copy(), analytic=grad, n_checks=args.checks)
+        console.print(f"{loss.name}, gradient with respect to the {name} {point.shape} {dtype}:")
+        console.print(("[green]" if report.ok else "[red]") + str(report) + "[/]")
+        ok &= report.ok
+    if not ok:
+        raise SystemExit(1)
+
+
+def _gradcheck_inputs(loss, n, c, rng, dtype):
+    """A random output of shape (n, c) and the targets the loss expects."""
+    output = rng.standard_normal((n, c)).astype(dtype)
+    if loss.task == "multiclass":
+        if loss.name == "categorical_cross_entropy":
+            output = rng.uniform(0.05, 1.0, (n, c)).astype(dtype)
+        return output, [rng.integers(0, c, n)]
+    if loss.task == "binary":
+        if loss.name == "binary_cross_entropy":
+            output = rng.uniform(0.05, 0.95, (n, c)).astype(dtype)
+        return output, [rng.integers(0, 2, (n, c)).astype(dtype)]
+    if loss.task == "regression":
+        return output, [rng.standard_normal((n, c)).astype(dtype)]
+    if loss.name == "margin_ranking":
+        return output, [
+            rng.standard_normal((n, c)).astype(dtype),
+            rng.choice([-1.0, 1.0], (n, c)).astype(dtype),
+        ]
+    if loss.name == "triplet_margin":
+        return output, [rng.standard_normal((n, c)).astype(dtype) for _ in range(2)]
+    return output, [rng.integers(0, 3, n)]  # batch_triplet, contrastive: labels of the embeddings
+
+
+def _shape(text):
+    try:
+        n, c = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N,C such as 8,5, got {text!r}") from None
+    if n < 1 or c < 1:
+        raise argparse.ArgumentTypeError(f"expected positive sizes, got {text!r}")
+    return n, c
+
+
+def _add_diagnostics(sub):
+    p = sub.add_parser(
+        "sanity", help="CS231n's checks: initial loss, regularization, overfitting a tiny subset"
+    )
+    p.add_argument("--data", default="digits", help="dataset name or path (default: digits)")
+    p.add_argument("--loss", default="softmax", help="classification loss (default: softmax)")
+    p.add_argument(
+        "--model",
+        choices=["mlp", "linear"],
+        default="mlp",
+        help="model to check (default: mlp, which can overfit any tiny subset)",
+    )
+    p.add_argument("--hidden", type=_positive_int, nargs="+", default=[100])
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_sanity)
+    p = sub.add_parser(
+        "gradcheck", help="compare a loss's analytic gradient with centred differences"
+    )
+    p.add_argument("--loss", default="softmax", help="any loss name or alias (default: softmax)")
+    p.add_argument("--shape", type=_shape, default=(8, 5), help="N,C of the output (default: 8,5)")
+    p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    p.add_argument(
+        "--checks", type=_positive_int, default=None, help="check this many random coordinates only"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_gradcheck)
+
+
+def _out_dir(args, default):
+    out = Path(args.out or default)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _show_files(console, out, names):
+    console.print(f"files in {out}: {', '.join(names)}")
+
+
+def cmd_landscape(args):
+    from . import datasets, plots
+    from .diagnostics.landscape import train_and_slice
+
+    ds = datasets.load(args.data, random_state=args.seed)
+    console = Console()
+    console.print(f"[bold]losslab landscape[/]: {args.loss} · {args.model} on {ds.summary()}")
+    main, plain, ridge = train_and_slice(
+        ds,
+        args.loss,
+        model=args.model,
+        hidden=tuple(args.hidden),
+        reg=args.reg,
+        compare_reg=args.compare_reg,
+        epochs=args.epochs,
+        directions=args.directions,
+        resolution=args.resolution,
+        span=args.span,
+        seed=args.seed,
+    )
+    out = _out_dir(args, "runs/landscape")
+    title = f"{args.loss} on {ds.name}"
+    files = [p.name for p in plots.landscape_figures(main, out, title).values()]
+    plots.regularization_landscapes(
+        plain,
+        ridge,
+        out / "landscape_regularization.png",
+        f"{title}: the same slice without and with L2 (random directions)",
+    )
+    files.append("landscape_regularization.png")
+    console.print(
+        f"loss at the trained point {main.values[len(main.betas) // 2, len(main.alphas) // 2]:.4g}; "
+        f"slice min {main.values.min():.4g}, max {main.values.max():.4g}"
+    )
+    _show_files(console, out, files)
+
+
+def cmd_plot(args):
+    from . import plots
+
+    out = _out_dir(args, "runs/plots")
+    plots.loss_gallery(out / "losses_classification.png", out / "losses_regression.png")
+    _show_files(Console(), out, ["losses_classification.png", "losses_regression.png"])
+
+
+def cmd_compare(args):
+    from . import datasets, plots
+    from .diagnostics import compare
+
+    ds = datasets.load(args.data, random_state=args.seed)
+    console = Console()
+    out = _out_dir(args, "runs/compare")
+    console.print(f"[bold]losslab compare[/] on {ds.summary()}")
+    names = [n.strip() for n in args.losses.split(",") if n.strip()]
+    runs = compare.compare_losses(
+        ds, names, model=args.model, epochs=args.epochs, lr=args.lr, seed=args.seed
+    )
+    table = Table(title=f"losses on {ds.name}: same split, model, optimizer and epochs")
+    for col in ("loss", "test accuracy", "final training loss", "seconds", "epochs"):
+        table.add_column(col, justify="left" if col == "loss" else "right")
+    for r in runs:
+        table.add_row(
+            r.loss,
+            f"{r.test_accuracy:.4f}",
+            f"{r.final_loss:.4g}",
+            f"{r.seconds:.2f}",
+            str(r.epochs),
+        )
+    console.print(table)
+    plots.compare_curves(runs, out / "compare_losses.png", f"losses on {ds.name}")
+    rows = compare.robustness_experiment()
+    table = Table(title="seed 001: nudging the scores of a correctly classified example")
+    for col in ("nudge", "scores (correct class first)", "SVM loss", "softmax loss"):
+        table.add_column(col, justify="right")
+    for size, scores, svm, softmax in rows:
+        table.add_row(f"{size:g}", str(scores), f"{svm:.4f}", f"{softmax:.4f}")
+    console.print(table)
+    console.print("the SVM loss stays 0 while the margins are met; softmax always moves")
+    files = ["compare_losses.png"]
+    if args.batch_sizes:
+        sizes = [0 if b.strip().upper() == "N" else int(b) for b in args.batch_sizes.split(",")]
+        bruns = compare.batch_size_experiment(
+            ds, sizes, loss=names[0], epochs=args.epochs, seed=args.seed
+        )
+        table = Table(title=f"batch sizes ({names[0]}, {args.epochs} epochs)")
+        for col in (
+            "batch",
+            "steps",
+            "final epoch loss",
+            "step-loss noise (std of last epoch)",
+            "seconds",
+        ):
+            table.add_column(col, justify="right")
+        for label, (h, seconds) in bruns.items():
+            per_epoch = max(1, len(h.step_loss) // h.n_epochs)
+            noise = float(np.std(h.step_loss[-per_epoch:])) if per_epoch > 1 else 0.0
+            table.add_row(
+                label,
+                str(len(h.step_loss)),
+                f"{h.train_loss[-1]:.4g}",
+                f"{noise:.3g}",
+                f"{seconds:.2f}",
+            )
+        console.print(table)
+        plots.batch_size_curves(bruns, out / "compare_batch_sizes.png", f"{names[0]} on {ds.name}")
+        files.append("compare_batch_sizes.png")
+    _show_files(console, out, files)
+
+
+def cmd_optimizers(args):
+    from . import plots
+    from .diagnostics import surfaces
+
+    surface = surfaces.SURFACES[args.surface]
+    paths = surfaces.race(surface, steps=args.steps, seed=args.seed)
+    console = Console()
+    minimum = tuple(round(float(v), 3) for v in surface.minimum)
+    table = Table(
+        title=f"{args.steps} steps on {args.surface} from {surface.start}; a minimum at {minimum}"
+    )
+    for col in ("optimizer", "final value", "distance to the minimum"):
+        table.add_column(col, justify="left" if col == "optimizer" else "right")
+    for name, value, dist in surfaces.summary(surface, paths):
+        table.add_row(name, f"{value:.4g}", f"{dist:.3g}")
+    console.print(table)
+    out = _out_dir(args, "runs/optimizers")
+    plots.race_figure(surface, paths, out / f"optimizers_{args.surface}.png")
+    _show_files(console, out, [f"optimizers_{args.surface}.png"])
+
+
+def cmd_search(args):
+    from rich.live import Live
+
+    from . import datasets, persist, plots
+    from .diagnostics import search
+
+    ds = datasets.load(args.data, random_state=args.seed)
+    points = search.trial_points(args.lr, args.reg, args.trials, grid=args.grid, seed=args.seed)
+    out = _out_dir(args, "runs/search")
+    trials = []
+    table = Table(
+        title=f"{'grid' if args.grid else 'random'} search: {args.loss} on {ds.summary()}"
+    )
+    for col in ("trial", "lr", "reg", "train acc", "val acc", "best so far"):
+        table.add_column(col, justify="right")
+    console = Console()
+    with Live(table, console=console, refresh_per_second=4, transient=False):
+        for k, (lr, reg) in enumerate(points, 1):
+            t = search.run_trial(ds, args.loss, lr, reg, epochs=args.epochs, seed=args.seed)
+            trials.append(t)
+            best = max(x.val_accuracy for x in trials)
+            table.add_row(
+                str(k),
+                f"{lr:.2e}",
+                f"{reg:.2e}",
+                f"{t.train_accuracy:.3f}",
+                f"{t.val_accuracy:.3f}",
+                f"{best:.3f}",
+            )
+    best = max(trials, key=lambda t: t.val_accuracy)
+    console.print(
+        f"best: lr {best.lr:.3g}, reg {best.reg:.3g}, validation accuracy {best.val_accuracy:.4f}"
+    )
+    persist.save(
+        best.model,
+        out / "best_model.npz",
+        extra_header={"lr": best.lr, "reg": best.reg, "loss": args.loss},
+    )
+    rows = [
+        {
+            "lr": t.lr,
+            "reg": t.reg,
+            "val_accuracy": t.val_accuracy,
+            "train_accuracy": t.train_accuracy,
+        }
+        for t in trials
+    ]
+    persist.atomic_write_text(out / "search.json", json.dumps(rows, indent=2))
+    plots.search_figure(trials, out / "search_heatmap.png", args.grid, f"{args.loss} on {ds.name}")
+    _show_files(console, out, ["search.json", "best_model.npz", "search_heatmap.png"])
+
+
+def cmd_report(args):
+    from .report import write_report
+
+    path = write_report(args.run_dir, args.output)
+    Console().print(f"wrote {path} (self-contained: open it in any browser, offline)")
+
+
+def _log_range(text):
+    try:
+        lo, hi = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected LOW:HIGH such as 1e-5:1e-1, got {text!r}"
+        ) from None
+    if not 0 < lo < hi:
+        raise argparse.ArgumentTypeError(f"expected 0 < LOW < HIGH, got {text!r}")
+    return lo, hi
+
+
+def _add_understanding(sub):
+    from .diagnostics.surfaces import SURFACES
+
+    p = sub.add_parser(
+        "landscape", help="1-D and 2-D slices of the training objective, with the optimizer's path"
+    )
+    p.add_argument("--data", default="iris")
+    p.add_argument("--loss", default="softmax")
+    p.add_argument("--model", choices=["linear", "mlp"], default="linear")
+    p.add_argument("--hidden", type=_positive_int, nargs="+", default=[20])
+    p.add_argument(
+        "--reg", type=_non_negative_float, default=0.0, help="regularization of the trained model"
+    )
+    p.add_argument(
+        "--compare-reg",
+        type=_non_negative_float,
+        default=0.1,
+        help="L2 strength for the ridge comparison",
+    )
+    p.add_argument("--epochs", type=_positive_int, default=20)
+    p.add_argument("--directions", choices=["pca", "random"], default="pca")
+    p.add_argument("--resolution", type=_positive_int, default=25)
+    p.add_argument("--span", type=_non_negative_float, default=1.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_landscape)
+    p = sub.add_parser(
+        "plot", help="figures: 'losses' draws every loss against its margin or residual"
+    )
+    p.add_argument("what", choices=["losses"])
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_plot)
+    p = sub.add_parser(
+        "compare", help="train several losses on one split; seed 001's robustness test; batch sizes"
+    )
+    p.add_argument("--data", default="digits")
+    p.add_argument("--losses", default="svm,softmax,focal")
+    p.add_argument("--model", choices=["linear", "mlp"], default="linear")
+    p.add_argument("--epochs", type=_positive_int, default=20)
+    p.add_argument("--lr", type=_non_negative_float, default=1e-2)
+    p.add_argument("--batch-sizes", help="e.g. 1,32,128,N (N = the whole training set)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_compare)
+    p = sub.add_parser(
+        "optimizers",
+        help="GD, SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam and Newton race on a 2-D surface",
+    )
+    p.add_argument("--surface", choices=list(SURFACES), default="rosenbrock")
+    p.add_argument("--steps", type=_positive_int, default=300)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_optimizers)
+    p = sub.add_parser("search", help="random or grid search over learning rate and regularization")
+    p.add_argument("--data", default="digits")
+    p.add_argument("--loss", default="softmax")
+    p.add_argument(
+        "--lr", type=_log_range, default=(1e-5, 1e-1), help="LOW:HIGH (default 1e-5:1e-1)"
+    )
+    p.add_argument(
+        "--reg", type=_log_range, default=(1e-6, 1e-1), help="LOW:HIGH (default 1e-6:1e-1)"
+    )
+    p.add_argument("--trials", type=_positive_int, default=30)
+    p.add_argument("--grid", action="store_true", help="a log grid instead of random sampling")
+    p.add_argument("--epochs", type=_positive_int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_search)
+    p = sub.add_parser("report", help="one self-contained HTML file summarising a run directory")
+    p.add_argument(
+        "run_dir", help="a directory written by losslab train --out (or compare, landscape, ...)"
+    )
+    p.add_argument("--output", help="where to write the HTML (default: RUN_DIR/report.html)")
+    p.set_defaults(func=cmd_report)
+
+
 class _ArgumentParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit code 2 (no usage dump)."""
 
@@ -293,6 +702,8 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
     _add_train(sub)
     _add_fit_curve(sub)
+    _add_diagnostics(sub)
+    _add_understanding(sub)
     p = sub.add_parser("examples", help="print the seed notes' worked examples computed by losslab")
     p.set_defaults(func=cmd_examples)
     return parser

@@ -145,7 +145,13 @@ def _read(name, target, n_samples, random_state):
         return X, y, ["x1", "x2"], None, name
     if name.startswith("cifar10:"):
         X, y = load_cifar10(name.split(":", 1)[1])
-        return X, y, [f"pixel{i}" for i in range(X.shape[1])], (32, 32, 3), "cifar10"
+        return (
+            X,
+            y,
+            [f"pixel{i}" for i in range(X.shape[1])],
+            (3, 32, 32),
+            "cifar10",
+        )  # channel planes
     path = Path(name)
     if path.suffix.lower() == ".csv":
         X, y, features = read_csv(path, target)

@@ -58,17 +58,29 @@ class Linear:
 class MLP:
     """Fully connected network with ReLU hidden layers and linear output scores.
 
-    Weights use He initialisation (std = sqrt(2 / fan_in)), which keeps the
-    scale of activations steady through ReLU layers; biases start at zero.
-    Parameters are named W1, b1, ..., WL, bL.
+    Hidden weights use He initialisation (std = sqrt(2 / fan_in)), which keeps
+    the scale of activations steady through ReLU layers; the output layer starts
+    small (std ``output_scale``, default 1e-2) so the initial scores are near 0
+    and the initial loss is the seeds' ln C; biases start at zero. Parameters
+    are named W1, b1, ..., WL, bL.
     """
 
-    def __init__(self, n_features, hidden, n_outputs, *, dtype=np.float64, random_state=None):
+    def __init__(
+        self,
+        n_features,
+        hidden,
+        n_outputs,
+        *,
+        output_scale=1e-2,
+        dtype=np.float64,
+        random_state=None,
+    ):
         rng = np.random.default_rng(random_state)
         sizes = [n_features, *hidden, n_outputs]
         self.params = {}
         for k, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes), start=1):
-            std = np.sqrt(2.0 / fan_in)
+            last = k == len(sizes) - 1
+            std = output_scale if last and output_scale is not None else np.sqrt(2.0 / fan_in)
             self.params[f"W{k}"] = (std * rng.standard_normal((fan_in, fan_out))).astype(dtype)
             self.params[f"b{k}"] = np.zeros(fan_out, dtype=dtype)
         self.n_layers = len(sizes) - 1

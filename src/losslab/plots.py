@@ -99,3 +99,280 @@ def convergence_figure(runs, path, title="cost against evaluations"):
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     save_figure(fig, path)
+
+
+# --- understanding losses ----------------------------------------------------------------
+
+
+def landscape_figures(ls, out, title):
+    """contour (with the optimizer's path), surface and 1-D slice PNGs of a Landscape; returns paths."""
+    from mpl_toolkits.mplot3d import Axes3D  # noqa: F401  (registers the 3-D projection)
+
+    A, B = np.meshgrid(ls.alphas, ls.betas)
+    Z = np.log10(np.maximum(ls.values, 1e-12))
+    paths = {}
+    fig, ax = plt.subplots(figsize=(6.4, 5.4))
+    cs = ax.contourf(A, B, Z, levels=30, cmap="viridis")
+    ax.contour(A, B, Z, levels=15, colors="white", linewidths=0.4, alpha=0.6)
+    fig.colorbar(cs, ax=ax, label="log10 loss")
+    if ls.path is not None:
+        ax.plot(
+            ls.path[:, 0],
+            ls.path[:, 1],
+            "-o",
+            color="tab:red",
+            ms=3,
+            lw=1.5,
+            label="optimizer path",
+        )
+        ax.plot(*ls.path[0], "s", color="white", ms=7, label="start")
+        ax.legend(loc="upper right")
+    ax.plot(0, 0, "*", color="gold", ms=14)
+    ax.set_xlabel("α (direction 1)")
+    ax.set_ylabel("β (direction 2)")
+    ax.set_title(f"{title}\n{ls.directions} directions, reg = {ls.reg:g}")
+    save_figure(fig, paths.setdefault("contour", out / "landscape_contour.png"))
+    fig = plt.figure(figsize=(7, 5.4))
+    ax = fig.add_subplot(projection="3d")
+    ax.plot_surface(A, B, ls.values, cmap="viridis", linewidth=0, antialiased=True, alpha=0.9)
+    ax.set_xlabel("α")
+    ax.set_ylabel("β")
+    ax.set_zlabel("loss")
+    ax.set_title(f"{title}: surface")
+    save_figure(fig, paths.setdefault("surface", out / "landscape_surface.png"))
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    ax.plot(ls.alphas, ls.line, color="tab:blue")
+    ax.axvline(0, color="gray", lw=0.8)
+    ax.set_xlabel("α (direction 1)")
+    ax.set_ylabel("loss")
+    ax.set_title(f"{title}: 1-D slice")
+    ax.grid(alpha=0.3)
+    save_figure(fig, paths.setdefault("line", out / "landscape_1d.png"))
+    return paths
+
+
+def regularization_landscapes(plain, ridge, path, title):
+    """Seed 002's ridge figure: the same slice without and with L2; the penalty rounds the bowl."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True)
+    for ax, ls in zip(axes, (plain, ridge), strict=True):
+        A, B = np.meshgrid(ls.alphas, ls.betas)
+        cs = ax.contourf(A, B, np.log10(np.maximum(ls.values, 1e-12)), levels=30, cmap="viridis")
+        fig.colorbar(cs, ax=ax, label="log10 loss")
+        best = np.unravel_index(np.argmin(ls.values), ls.values.shape)
+        ax.plot(
+            ls.alphas[best[1]], ls.betas[best[0]], "*", color="gold", ms=14, label="lowest point"
+        )
+        ax.set_title(f"reg = {ls.reg:g}")
+        ax.set_xlabel("α")
+        ax.legend(loc="upper right")
+    axes[0].set_ylabel("β")
+    fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def loss_gallery(path_classification, path_regression):
+    """Each classification loss against the correct-class margin, regression losses against the residual."""
+    from . import losses
+
+    m = np.linspace(-3, 3, 601)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    ax = axes[0]
+    ones = np.ones_like(m)
+    ax.plot(m, losses.hinge(m, ones, reduction="none").value, label="hinge  max(0, 1 − m)")
+    ax.plot(m, losses.hinge(m, ones, squared=True, reduction="none").value, label="squared hinge")
+    ax.plot(
+        m,
+        losses.sigmoid_binary_cross_entropy(m, ones, reduction="none").value,
+        label="log loss  log(1 + e^−m)",
+    )
+    ax.plot(m, losses.modified_huber(m, ones, reduction="none").value, label="modified Huber")
+    ax.plot(m, losses.perceptron(m, ones, reduction="none").value, label="perceptron  max(0, −m)")
+    ax.plot(m, (m <= 0).astype(float), "k--", lw=1, label="0-1 loss")
+    ax.set_xlabel("margin m = y·s (binary) ")
+    ax.set_ylabel("loss")
+    ax.set_ylim(-0.1, 5)
+    ax.set_title("classification losses against the margin")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    p = np.linspace(0.001, 0.999, 500)
+    for gamma in (0, 0.5, 1, 2, 5):
+        ax.plot(
+            p,
+            -((1 - p) ** gamma) * np.log(p),
+            label=f"focal γ = {gamma}" + (" (cross-entropy)" if gamma == 0 else ""),
+        )
+    ax.set_xlabel("probability of the correct class p")
+    ax.set_ylabel("loss")
+    ax.set_ylim(0, 5)
+    ax.set_title("focal loss: easy examples (p → 1) count less")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    save_figure(fig, path_classification)
+    r = np.linspace(-3, 3, 601)
+    zeros = np.zeros_like(r)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    for name, label in (
+        ("squared_error", "L2  r²"),
+        ("absolute_error", "L1  |r|"),
+        ("huber", "Huber (δ = 1)"),
+        ("log_cosh", "log-cosh"),
+    ):
+        result = getattr(losses, name)(r, zeros, reduction="none")
+        axes[0].plot(r, result.value, label=label)
+        axes[1].plot(r, result.grad, label=label)
+    axes[0].set_title("regression losses against the residual r")
+    axes[1].set_title("their gradients: L1's never shrinks, L2's grows without bound")
+    for ax in axes:
+        ax.set_xlabel("residual r = prediction − target")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0].set_ylim(-0.1, 4)
+    save_figure(fig, path_regression)
+
+
+def compare_curves(runs, path, title):
+    """Training loss per epoch (normalised by its start, since losses live on different scales) and validation accuracy."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for run in runs:
+        h = run.history
+        axes[0].plot(h.epoch, np.array(h.train_loss) / h.train_loss[0], label=run.loss)
+        if any(v is not None for v in h.val_accuracy):
+            axes[1].plot(h.epoch, h.val_accuracy, label=run.loss)
+    axes[0].set_yscale("log")
+    axes[0].set_title("training loss / initial loss")
+    axes[1].set_title("validation accuracy")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def batch_size_curves(runs, path, title):
+    """Per-step loss (the noisy SGD curve) against samples seen, and per-epoch loss, per batch size."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for label, (history, _) in runs.items():
+        steps = len(history.step_loss)
+        epochs = history.n_epochs
+        axes[0].plot(
+            np.linspace(0, epochs, steps), history.step_loss, lw=0.7, alpha=0.8, label=label
+        )
+        axes[1].plot(history.epoch, history.train_loss, "-o", ms=3, label=label)
+    axes[0].set_title("loss of each step (x: epochs of data seen)")
+    axes[1].set_title("mean loss per epoch")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def race_figure(surface, paths, path):
+    """Trajectories on the surface's contour plot, and f against step."""
+    xmin, xmax, ymin, ymax = surface.box
+    X, Y = np.meshgrid(np.linspace(xmin, xmax, 300), np.linspace(ymin, ymax, 300))
+    Z = np.vectorize(lambda a, b: surface.f(np.array([a, b])))(X, Y)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
+    ax = axes[0]
+    shifted = Z - Z.min() + 1e-3
+    ax.contourf(X, Y, np.log10(shifted), levels=40, cmap="Greys")
+    for name, p in paths.items():
+        ax.plot(p[:, 0], p[:, 1], "-", lw=1.3, label=name)
+    ax.plot(*surface.start, "o", color="black", ms=6)
+    ax.plot(*surface.minimum, "*", color="gold", ms=15)
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_title(f"{surface.name}: paths from {surface.start}")
+    ax.legend(fontsize=7, loc="lower left")
+    ax = axes[1]
+    for name, p in paths.items():
+        values = np.array([surface.f(q) for q in p])
+        ax.plot(values - Z.min() + 1e-12, label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("f − min f (grid)")
+    ax.set_title("value against step")
+    ax.grid(alpha=0.3)
+    save_figure(fig, path)
+
+
+def search_figure(trials, path, grid, title):
+    """Validation accuracy over (lr, reg): a heatmap for a grid, a coloured scatter for random search."""
+    lrs = np.array([t.lr for t in trials])
+    regs = np.array([t.reg for t in trials])
+    acc = np.array([t.val_accuracy for t in trials])
+    fig, ax = plt.subplots(figsize=(6.4, 5))
+    if grid:
+        ul, ur = np.unique(lrs), np.unique(regs)
+        M = np.full((len(ur), len(ul)), np.nan)
+        for a, b, v in zip(lrs, regs, acc, strict=True):
+            M[np.searchsorted(ur, b), np.searchsorted(ul, a)] = v
+        im = ax.pcolormesh(_edges(ul), _edges(ur), M, cmap="viridis", vmin=0, vmax=1)
+    else:
+        im = ax.scatter(lrs, regs, c=acc, cmap="viridis", s=80, vmin=0, vmax=1, edgecolors="black")
+    best = int(np.argmax(acc))
+    ax.plot(lrs[best], regs[best], "*", color="red", ms=16, label=f"best: {acc[best]:.3f}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("regularization strength")
+    ax.legend(loc="upper right")
+    fig.colorbar(im, ax=ax, label="validation accuracy")
+    ax.set_title(title)
+    save_figure(fig, path)
+
+
+def _edges(centers):
+    logs = np.log10(centers)
+    step = np.diff(logs).mean() if len(logs) > 1 else 1.0
+    return 10 ** np.r_[logs - step / 2, logs[-1] + step / 2]
+
+
+def weight_templates(W, image_shape, class_names, path):
+    """CS231n's class templates: each class's row of W shown as an image."""
+    n = W.shape[1]
+    cols = min(n, 5)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.4 * rows), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k >= n:
+            continue
+        w = W[:, k]
+        if len(image_shape) == 3:  # CIFAR-10 rows are channel planes (3, 32, 32)
+            img = w.reshape(image_shape).transpose(1, 2, 0)
+            img = (img - img.min()) / (np.ptp(img) or 1.0)
+            ax.imshow(img)
+        else:
+            ax.imshow(
+                w.reshape(image_shape), cmap="RdBu_r", vmin=-np.abs(w).max(), vmax=np.abs(w).max()
+            )
+        ax.set_title(str(class_names[k]))
+    fig.suptitle("learned weights of each class (the templates)")
+    save_figure(fig, path)
+
+
+def confusion_figure(matrix, class_names, path):
+    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * len(class_names), 0.8 + 0.5 * len(class_names)))
+    ax.imshow(matrix, cmap="Blues")
+    for (i, j), v in np.ndenumerate(matrix):
+        ax.text(
+            j,
+            i,
+            str(v),
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if v > matrix.max() / 2 else "black",
+        )
+    ticks = range(len(class_names))
+    ax.set_xticks(ticks, [str(c) for c in class_names], rotation=45, ha="right")
+    ax.set_yticks(ticks, [str(c) for c in class_names])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("confusion matrix (test split)")
+    save_figure(fig, path)

@@ -10,14 +10,12 @@ from the checkpoint and reaches the same weights as an uninterrupted run.
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from . import datasets, losses, models, persist, plots
+from .diagnostics import sanity as sanity_checks
 from .train import Objective, encode_targets, evaluate, fit
 
 
@@ -64,58 +62,12 @@ class TrainConfig:
 
 
 @dataclass
-class SanityCheck:
-    """The seeds' first check: with tiny weights the loss must be what theory says."""
-
-    expected: float
-    measured: float
-    formula: str
-
-    @property
-    def ok(self):
-        return abs(self.measured - self.expected) <= 0.01 * max(abs(self.expected), 1e-12) + 1e-3
-
-    def __str__(self):
-        verdict = "PASS" if self.ok else "FAIL"
-        return (
-            f"sanity {verdict}: initial loss {self.measured:.4f}, expected {self.expected:.4f} "
-            f"({self.formula})"
-        )
-
-
-def expected_initial_loss(loss, n_classes):
-    """Loss at all-zero scores (what tiny initial weights give), with its formula.
-
-    For softmax cross-entropy this is ln C; for the Weston-Watkins hinge (C-1)Δ;
-    for every other loss the value is computed at zero scores, where each class
-    is equally likely.
-    """
-    loss = losses.get(loss)
-    c = n_classes
-    margin = loss.options.get("margin", 1.0)
-    if loss.name == "softmax_cross_entropy":
-        return math.log(c), f"ln C = ln {c}"
-    if (
-        loss.name in ("multiclass_hinge", "squared_hinge")
-        and loss.options.get("kind", "weston_watkins") == "weston_watkins"
-    ):
-        power = 2 if loss.options.get("squared") else 1
-        return (c - 1) * margin**power, f"(C - 1)·Δ{'²' if power == 2 else ''} = {c - 1}·{margin}"
-    n_outputs = c if loss.task == "multiclass" or c > 2 else 1
-    labels = np.arange(c).repeat(3)
-    target = encode_targets(loss, labels, n_outputs)
-    zeros = np.zeros((len(labels), n_outputs))
-    value = loss(zeros[:, 0] if n_outputs == 1 else zeros, target).value
-    return float(value), f"{loss.name} at zero scores"
-
-
-@dataclass
 class RunResult:
     config: TrainConfig
     dataset: datasets.Dataset
     model: object
     history: object
-    sanity: SanityCheck
+    sanity: sanity_checks.SanityCheck
     metrics: dict
     out: Path | None
 
@@ -173,11 +125,7 @@ def run_training(config, *, out=None, resume=False, progress=False, callbacks=()
 
 
 def initial_loss_check(model, loss, ds):
-    objective = Objective(model, loss)
-    target = encode_targets(loss, ds.y_train, model.n_outputs)
-    measured = evaluate(objective, ds.X_train, target)["val_loss"]
-    expected, formula = expected_initial_loss(loss, ds.n_classes)
-    return SanityCheck(expected, measured, formula)
+    return sanity_checks.initial_loss_check(model, loss, ds.X_train, ds.y_train)
 
 
 def summarize(model, loss, config, ds, history, sanity, seconds):
@@ -211,6 +159,10 @@ def write_run_files(out, model, loss, ds, history, metrics):
         extra_header={"loss": loss.name, "loss_options": loss.options, "classes": ds.class_names},
     )
     plots.loss_curve(history, out / "loss_curve.png", title=f"{loss.name} on {ds.name}")
+    if ds.image_shape is not None and isinstance(model, models.Linear):
+        plots.weight_templates(
+            model.params["W"], ds.image_shape, ds.class_names, out / "weight_templates.png"
+        )
 
 
 def load_config(run_dir):

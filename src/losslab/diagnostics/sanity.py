@@ -1,0 +1,182 @@
+r"""The CS231n sanity checks before a long training run, each a PASS/FAIL line with numbers.
+
+1. **Initial loss.** With tiny weights every score is about 0, so every class
+   is equally likely and the loss has a value fixed by the loss alone:
+
+   - softmax cross-entropy: :math:`-\log(1/C) = \ln C`;
+   - Weston-Watkins hinge: each of the C-1 wrong classes has margin
+     :math:`0 - 0 + \Delta`, so :math:`(C-1)\Delta` (:math:`(C-1)\Delta^2` squared);
+   - Crammer-Singer hinge: one margin, :math:`\Delta` (:math:`\Delta^2` squared);
+   - softmax focal: :math:`(1 - 1/C)^\gamma \ln C` times α;
+   - one-vs-rest sigmoid cross-entropy: :math:`\ln 2` per output; binary hinge:
+     :math:`\Delta` per output; modified Huber: 1; perceptron: 0; sigmoid focal:
+     :math:`(1/2)^\gamma \ln 2` times α_t.
+
+   :func:`expected_initial_loss` evaluates the loss at all-zero scores, which is
+   each of these formulas (the tests check the closed forms).
+2. **Regularization.** Adding the weight penalty to the same initial model must
+   raise the loss, more for larger strengths.
+3. **Overfitting a tiny subset.** With no regularization, 20 samples must be
+   fitted perfectly: accuracy 100% and the loss driven toward 0. A model that
+   cannot do this has a bug (or no capacity).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import losses
+
+__all__ = ["SanityCheck", "SanityReport", "expected_initial_loss", "sanity_check"]
+
+
+@dataclass
+class SanityCheck:
+    name: str
+    ok: bool
+    detail: str
+    expected: float | None = None
+    measured: float | None = None
+
+    def __str__(self):
+        return f"{'PASS' if self.ok else 'FAIL'}  {self.name}: {self.detail}"
+
+
+@dataclass
+class SanityReport:
+    checks: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return all(c.ok for c in self.checks)
+
+    def __str__(self):
+        return "\n".join(str(c) for c in self.checks)
+
+    def as_dict(self):
+        return [c.__dict__ for c in self.checks]
+
+
+def expected_initial_loss(loss, n_classes):
+    """(value, formula) of the loss at all-zero scores: what tiny initial weights give."""
+    loss = losses.get(loss)
+    c = n_classes
+    margin = loss.options.get("margin", 1.0)
+    power = 2 if loss.options.get("squared") else 1
+    if loss.name == "softmax_cross_entropy" and not loss.options:
+        return math.log(c), f"ln C = ln {c}"
+    if loss.fn is losses.multiclass_hinge:
+        if loss.options.get("kind", "weston_watkins") == "weston_watkins":
+            return (
+                c - 1
+            ) * margin**power, f"(C - 1)·Δ{'²' if power == 2 else ''} = {c - 1}·{margin:g}"
+        return margin**power, f"Δ{'²' if power == 2 else ''} = {margin:g}"
+    return float(_at_zero_scores(loss, c).value), f"{loss.name} at zero scores"
+
+
+def _at_zero_scores(loss, n_classes, reduction="mean", jitter=0.0):
+    """The loss (and gradient) at all-zero scores, with every class as the target in turn."""
+    from ..train import encode_targets
+
+    n_outputs = n_classes if loss.task == "multiclass" or n_classes > 2 else 1
+    labels = np.arange(n_classes).repeat(8)
+    target = encode_targets(loss, labels, n_outputs)
+    scores = jitter * np.random.default_rng(0).standard_normal((len(labels), n_outputs))
+    return loss(scores[:, 0] if n_outputs == 1 else scores, target, reduction=reduction)
+
+
+def _slope_at_zero(loss, n_classes):
+    """Mean ‖∂lᵢ/∂sᵢ‖₁ just off zero scores (off any kink there, e.g. the perceptron's)."""
+    grad = _at_zero_scores(loss, n_classes, reduction="none", jitter=1e-6).grad
+    return float(np.abs(grad.reshape(len(grad), -1)).sum(axis=1).mean())
+
+
+def initial_loss_check(model, loss, X, y, tolerance=0.01):
+    from ..train import Objective, encode_targets, evaluate
+
+    loss = losses.get(loss)
+    target = encode_targets(loss, y, model.n_outputs)
+    measured = evaluate(Objective(model, loss), X, target)["val_loss"]
+    n_classes = model.n_outputs if model.n_outputs > 1 else 2
+    expected, formula = expected_initial_loss(loss, n_classes)
+    # small but non-zero scores move the loss by about ‖∂l/∂s‖₁ per unit of score (2× for curvature)
+    score_size = float(np.abs(model(X)).max(axis=-1).mean()) if len(X) else 0.0
+    slope = _slope_at_zero(loss, n_classes)
+    allowed = tolerance * abs(expected) + 1e-3 + 2 * slope * score_size
+    small_scores = score_size <= 1.0  # the check is only meaningful when the scores start near 0
+    ok = small_scores and abs(measured - expected) <= allowed
+    detail = f"{measured:.4f}, expected {expected:.4f} ({formula}; allowed ±{allowed:.2g})"
+    if not ok:
+        detail += f"; mean largest |score| {score_size:.3g}: are the initial weights small?"
+    return SanityCheck("initial loss", ok, detail, expected, measured)
+
+
+def regularization_check(model, loss, X, y, strengths=(0.0, 1e-3, 1e-2, 1e-1, 1.0)):
+    from ..train import Objective, encode_targets, evaluate
+
+    loss = losses.get(loss)
+    target = encode_targets(loss, y, model.n_outputs)
+    values = [evaluate(Objective(model, loss, reg=r), X, target)["val_loss"] for r in strengths]
+    ok = all(b > a for a, b in itertools.pairwise(values))
+    pairs = f"reg 0: {values[0]:.6g}; " + ", ".join(
+        f"reg {r:g}: +{v - values[0]:.3g}" for r, v in zip(strengths[1:], values[1:], strict=True)
+    )
+    return SanityCheck("loss rises with regularization", ok, pairs)
+
+
+def overfit_check(model_factory, loss, X, y, n_samples=20, epochs=500, seed=0):
+    """Train a fresh model on n_samples with reg=0; it must reach 100% accuracy and near-zero loss."""
+    from ..train import fit
+
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(X), size=min(n_samples, len(X)), replace=False)
+    model = model_factory()
+    history = fit(
+        model,
+        loss,
+        X[idx],
+        y[idx],
+        optimizer="adam",
+        lr=1e-2,
+        epochs=epochs,
+        batch_size=len(idx),
+        reg=0.0,
+        random_state=seed,
+        callbacks=[
+            lambda epoch, logs, m: logs["train_accuracy"] == 1.0 and logs["train_loss"] < 1e-3
+        ],
+    )
+    first, last = history.step_loss[0], history.train_loss[-1]
+    accuracy = history.train_accuracy[-1]
+    # the epoch's accuracy is measured before its update, so confirm on the final weights
+    from ..train import predict_labels
+
+    accuracy = float(np.mean(predict_labels(losses.get(loss), model(X[idx])) == y[idx]))
+    ok = accuracy == 1.0 and last <= max(0.01, 0.01 * first)
+    detail = (
+        f"{len(idx)} samples, {history.n_epochs} epochs: loss {first:.4g} → {last:.4g}, "
+        f"training accuracy {accuracy:.0%}"
+    )
+    return SanityCheck("overfit a tiny subset", ok, detail, 0.0, last)
+
+
+def sanity_check(model, loss, X, y, *, model_factory=None, n_overfit=20, seed=0):
+    """Run the three checks on ``model`` (not modified) and return a :class:`SanityReport`.
+
+    ``model_factory()`` builds a fresh model of the same kind for the overfit
+    check (default: a copy of ``model``'s parameters).
+    """
+    import copy
+
+    factory = model_factory or (lambda: copy.deepcopy(model))
+    return SanityReport(
+        [
+            initial_loss_check(model, loss, X, y),
+            regularization_check(model, loss, X, y),
+            overfit_check(factory, loss, X, y, n_samples=n_overfit, seed=seed),
+        ]
+    )

@@ -1,0 +1,173 @@
+"""Optimizers racing on classic 2-D surfaces: seed 004's challenges made visible.
+
+- ``saddle``: f = x² - y² + y⁴/4 has a saddle point at the origin and minima at
+  (0, ±√2); started on the ridge, plain GD lingers at the saddle.
+- ``rosenbrock``: a narrow, curved valley; the minimum (1, 1) is easy to find
+  and slow to reach.
+- ``beale``: flat plateaus and steep walls; minimum (3, 0.5).
+- ``abs``: f = |x| + 0.1 y², non-differentiable on the line x = 0: the
+  (sub)gradient never shrinks, so fixed-step methods oscillate across the kink.
+
+:func:`race` runs every optimizer of :mod:`losslab.optim` (plus SGD with
+gradient noise and Newton's method) from the same start with the same number
+of steps and returns their paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import optim
+from ..lsq import _positive_definite_solve
+
+
+@dataclass(frozen=True)
+class Surface:
+    name: str
+    f: object
+    grad: object
+    hess: object
+    start: tuple
+    minimum: tuple  # one minimum (the saddle surface's other one is its mirror image)
+    box: tuple  # (xmin, xmax, ymin, ymax) for plotting
+    lr: float  # a step size that suits the surface for the first-order methods
+
+
+def _rosenbrock(p):
+    x, y = p
+    return (1 - x) ** 2 + 100 * (y - x**2) ** 2
+
+
+def _beale(p):
+    x, y = p
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+
+
+def _beale_grad(p):
+    x, y = p
+    a, b, c = 1.5 - x + x * y, 2.25 - x + x * y**2, 2.625 - x + x * y**3
+    return np.array(
+        [
+            2 * a * (y - 1) + 2 * b * (y**2 - 1) + 2 * c * (y**3 - 1),
+            2 * a * x + 4 * b * x * y + 6 * c * x * y**2,
+        ]
+    )
+
+
+def _beale_hess(p, eps=1e-6):
+    return np.stack(
+        [(_beale_grad(p + eps * e) - _beale_grad(p - eps * e)) / (2 * eps) for e in np.eye(2)],
+        axis=1,
+    )
+
+
+SURFACES = {
+    "saddle": Surface(
+        "saddle",
+        lambda p: p[0] ** 2 - p[1] ** 2 + p[1] ** 4 / 4,
+        lambda p: np.array([2 * p[0], -2 * p[1] + p[1] ** 3]),
+        lambda p: np.array([[2.0, 0.0], [0.0, -2 + 3 * p[1] ** 2]]),
+        (-1.5, 1e-3),
+        (0.0, np.sqrt(2)),
+        (-2, 2, -2, 2),
+        0.05,
+    ),
+    "rosenbrock": Surface(
+        "rosenbrock",
+        _rosenbrock,
+        lambda p: np.array(
+            [-2 * (1 - p[0]) - 400 * p[0] * (p[1] - p[0] ** 2), 200 * (p[1] - p[0] ** 2)]
+        ),
+        lambda p: np.array([[2 - 400 * (p[1] - 3 * p[0] ** 2), -400 * p[0]], [-400 * p[0], 200.0]]),
+        (-1.5, 2.0),
+        (1.0, 1.0),
+        (-2, 2, -1, 3),
+        1e-3,
+    ),
+    "beale": Surface(
+        "beale", _beale, _beale_grad, _beale_hess, (1.0, 1.4), (3.0, 0.5), (-1, 4, -1.5, 2), 0.01
+    ),
+    "abs": Surface(
+        "abs",
+        lambda p: abs(p[0]) + 0.1 * p[1] ** 2,
+        lambda p: np.array([np.sign(p[0]), 0.2 * p[1]]),
+        lambda p: np.array([[0.0, 0.0], [0.0, 0.2]]),
+        (1.7, 1.8),
+        (0.0, 0.0),
+        (-2, 2, -2, 2),
+        0.1,
+    ),
+}
+
+RACERS = (
+    "GD",
+    "SGD (noisy gradient)",
+    "Momentum",
+    "Nesterov",
+    "AdaGrad",
+    "RMSProp",
+    "Adam",
+    "Newton",
+)
+
+
+def race(surface, steps=200, seed=0, noise=0.5):
+    """Paths (steps+1, 2) of every racer from the surface's start, keyed by name."""
+    surface = SURFACES[surface] if isinstance(surface, str) else surface
+    rng = np.random.default_rng(seed)
+    makers = {
+        "GD": (optim.SGD(), surface.lr, 0.0),
+        "SGD (noisy gradient)": (optim.SGD(), surface.lr, noise),
+        "Momentum": (optim.Momentum(0.9), surface.lr, 0.0),
+        "Nesterov": (optim.Nesterov(0.9), surface.lr, 0.0),
+        "AdaGrad": (optim.AdaGrad(), 0.5 if surface.name != "rosenbrock" else 0.3, 0.0),
+        "RMSProp": (optim.RMSProp(0.9), 0.02, 0.0),
+        "Adam": (optim.Adam(), 0.05, 0.0),
+    }
+    paths = {}
+    for name, (opt, lr, sigma) in makers.items():
+        params = {"p": np.array(surface.start, dtype=float)}
+        state = opt.init(params)
+        path = [params["p"].copy()]
+        for _ in range(steps):
+            g = (
+                surface.grad(params["p"])
+                + sigma * rng.standard_normal(2) * np.abs(surface.grad(params["p"])).max()
+            )
+            opt.update(params, {"p": g}, state, lr)
+            params["p"] = np.clip(params["p"], -1e3, 1e3)  # keep diverging runs plottable
+            path.append(params["p"].copy())
+        paths[name] = np.array(path)
+    paths["Newton"] = _newton_path(surface, steps)
+    return paths
+
+
+def _newton_path(surface, steps):
+    """Damped Newton: the step solves (H + τI) d = -g with τ making H positive definite, halved until f falls."""
+    p = np.array(surface.start, dtype=float)
+    path = [p.copy()]
+    for _ in range(steps):
+        g = surface.grad(p)
+        step = _positive_definite_solve(surface.hess(p), -g)
+        t = 1.0
+        while surface.f(p + t * step) > surface.f(p) and t > 1e-8:
+            t *= 0.5
+        p = p + t * step
+        path.append(p.copy())
+    return np.array(path)
+
+
+def summary(surface, paths):
+    """Final value and distance to the minimum for each racer."""
+    surface = SURFACES[surface] if isinstance(surface, str) else surface
+    minima = [np.array(surface.minimum, dtype=float)]
+    if surface.name == "saddle":
+        minima.append(-minima[0])  # (0, -√2) is a minimum too
+    rows = []
+    for name, path in paths.items():
+        final = path[-1]
+        distance = min(np.linalg.norm(final - m) for m in minima)
+        rows.append((name, float(surface.f(final)), float(distance)))
+    return rows
