@@ -253,13 +253,21 @@ def compare_curves(runs, path, title):
 def batch_size_curves(runs, path, title):
     """Per-step loss (the noisy SGD curve) against samples seen, and per-epoch loss, per batch size."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    longest = max(len(h.step_loss) for h, _ in runs.values())
     for label, (history, _) in runs.items():
         steps = len(history.step_loss)
         epochs = history.n_epochs
+        alpha = (
+            0.35 if steps == longest and len(runs) > 1 else 0.9
+        )  # the noisiest curve stays behind
         axes[0].plot(
-            np.linspace(0, epochs, steps), history.step_loss, lw=0.7, alpha=0.8, label=label
+            np.linspace(0, epochs, steps), history.step_loss, lw=0.7, alpha=alpha, label=label
         )
         axes[1].plot(history.epoch, history.train_loss, "-o", ms=3, label=label)
+    everything = np.concatenate([h.step_loss for h, _ in runs.values()])
+    positive = everything[everything > 0]
+    if positive.size:  # single-sample steps reach ~0 loss; clip the axis to the bulk of the data
+        axes[0].set_ylim(np.percentile(positive, 2), positive.max() * 1.5)
     axes[0].set_title("loss of each step (x: epochs of data seen)")
     axes[1].set_title("mean loss per epoch")
     for ax in axes:
@@ -320,7 +328,7 @@ def search_figure(trials, path, grid, title):
     ax.set_yscale("log")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("regularization strength")
-    ax.legend(loc="upper right")
+    ax.legend(loc="best")
     fig.colorbar(im, ax=ax, label="validation accuracy")
     ax.set_title(title)
     save_figure(fig, path)
