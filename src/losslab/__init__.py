@@ -16,6 +16,9 @@ from .train import History, fit
 __version__ = "0.1.0"
 
 _LAZY = {
+    "EmbeddingModel": "embedding",
+    "MetricLearner": "embedding",
+    "metrics": None,
     "LinearClassifier": "estimators",
     "LinearRegressor": "estimators",
     "LinearSVM": "estimators",
@@ -36,6 +39,7 @@ def __getattr__(name):
 
 
 __all__ = [
+    "EmbeddingModel",
     "GradientReport",
     "History",
     "LinearClassifier",
@@ -43,6 +47,7 @@ __all__ = [
     "LinearSVM",
     "LossResult",
     "MLPClassifier",
+    "MetricLearner",
     "SoftmaxClassifier",
     "__version__",
     "check_gradient",
@@ -54,6 +59,7 @@ __all__ = [
     "load_model",
     "losses",
     "lsq",
+    "metrics",
     "models",
     "optim",
     "regularizers",

@@ -39,8 +39,76 @@ def cmd_examples(args):
     Console().print(table)
 
 
+def cmd_embed(args):
+    from . import datasets, persist, plots
+    from .embedding import embedding_run
+    from .losses.ranking import pairwise_distances
+
+    if args.loss not in ("triplet", "contrastive"):
+        raise UsageError(
+            f"loss: --task embed trains with 'triplet' or 'contrastive', got {args.loss!r}"
+        )
+    ds = datasets.load(args.data, random_state=args.seed, standardize=False)
+    console = Console()
+    console.print(
+        f"[bold]losslab train --task embed[/]: {args.loss} ({args.mining}) · {args.model} → {args.dim} dims on {ds.summary()}"
+    )
+    learner, reports = embedding_run(
+        ds,
+        n_components=args.dim,
+        model=args.model,
+        loss=args.loss,
+        mining=args.mining,
+        epochs=args.epochs,
+        lr=args.lr,
+        seed=args.seed,
+    )
+    keys = ["recall@1", "recall@5", "precision@5", "mAP"]
+    table = Table(title="retrieval of test images among training images (held-out samples)")
+    table.add_column("features")
+    for k in keys:
+        table.add_column(k, justify="right")
+    for name, rep in reports.items():
+        table.add_row(name, *(f"{rep[k]:.4f}" for k in keys))
+    console.print(table)
+    if args.out:
+        out = Path(args.out)
+        Z = learner.transform(ds.X_test)
+        plots.embedding_figure(
+            Z,
+            ds.y_test,
+            ds.class_names,
+            out / "embedding_pca.png",
+            f"learned embedding of the test split ({args.loss})",
+        )
+        files = ["metrics.json", "model.npz", "embedding_pca.png"]
+        if ds.image_shape is not None:
+            gallery = learner.transform(ds.X_train)
+            d = pairwise_distances(np.vstack([Z[:8], gallery]))[:8, 8:]
+            nearest = np.argsort(d, axis=1)[:, :5]
+            plots.retrieval_figure(
+                ds.X_test[:8],
+                ds.X_train[nearest],
+                ds.y_test[:8],
+                ds.y_train[nearest],
+                ds.image_shape,
+                out / "retrieval_examples.png",
+            )
+            files.append("retrieval_examples.png")
+        persist.atomic_write_text(out / "metrics.json", json.dumps(reports, indent=2))
+        persist.save(
+            learner.model_,
+            out / "model.npz",
+            extra_header={"task": "embed", "loss": args.loss, "normalize": True},
+        )
+        _show_files(console, out, files)
+
+
 def cmd_train(args):
     from .runs import TrainConfig, load_config, run_training
+
+    if args.task == "embed":
+        return cmd_embed(args)
 
     console = Console(stderr=args.json, quiet=args.quiet and not args.json)
     if args.resume:
@@ -201,6 +269,19 @@ def _add_train(sub):
     )
     p.add_argument("--quiet", action="store_true", help="print only the final table")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON on stdout")
+    p.add_argument(
+        "--task",
+        choices=["classify", "embed"],
+        default="classify",
+        help="classify (default) or embed: metric learning with --loss triplet|contrastive",
+    )
+    p.add_argument(
+        "--mining",
+        choices=["all", "hard", "semihard"],
+        default="semihard",
+        help="triplet mining (embed)",
+    )
+    p.add_argument("--dim", type=_positive_int, default=16, help="embedding dimension (embed)")
     p.set_defaults(func=cmd_train)
 
 

@@ -384,3 +384,43 @@ def confusion_figure(matrix, class_names, path):
     ax.set_ylabel("true")
     ax.set_title("confusion matrix (test split)")
     save_figure(fig, path)
+
+
+def embedding_figure(embeddings, labels, class_names, path, title):
+    """The first two principal components of an embedding, coloured by class."""
+    centred = embeddings - embeddings.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    xy = centred @ vt[:2].T
+    fig, ax = plt.subplots(figsize=(6.4, 5.4))
+    for k, name in enumerate(class_names):
+        mask = labels == k
+        ax.scatter(xy[mask, 0], xy[mask, 1], s=10, alpha=0.75, label=str(name))
+    ax.set_xlabel("PC 1")
+    ax.set_ylabel("PC 2")
+    ax.set_title(title)
+    ax.legend(fontsize=7, markerscale=2, ncol=2)
+    save_figure(fig, path)
+
+
+def retrieval_figure(
+    query_images, result_images, query_labels, result_labels, image_shape, path, k=5
+):
+    """Each query image and its k nearest gallery images; a wrong class is framed in red."""
+    n = len(query_images)
+    fig, axes = plt.subplots(n, k + 1, figsize=(1.3 * (k + 1), 1.4 * n), squeeze=False)
+    for i in range(n):
+        for j in range(k + 1):
+            ax = axes[i, j]
+            img = query_images[i] if j == 0 else result_images[i][j - 1]
+            ax.imshow(img.reshape(image_shape), cmap="gray_r")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j == 0:
+                ax.set_title(f"query {query_labels[i]}", fontsize=7)
+            else:
+                wrong = result_labels[i][j - 1] != query_labels[i]
+                for spine in ax.spines.values():
+                    spine.set_edgecolor("red" if wrong else "green")
+                    spine.set_linewidth(2)
+    fig.suptitle("queries (left) and their nearest neighbours in the learned embedding")
+    save_figure(fig, path)
