@@ -680,6 +680,17 @@ def cmd_report(args):
     Console().print(f"wrote {path} (self-contained: open it in any browser, offline)")
 
 
+def cmd_serve(args):
+    try:
+        from .web.app import serve
+    except ImportError as exc:
+        raise UsageError(
+            f"the playground needs the web extra: pip install 'losslab[web]' ({exc})"
+        ) from None
+    print(f"losslab playground at http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
+    serve(args.host, args.port)
+
+
 def _log_range(text):
     try:
         lo, hi = (float(v) for v in text.split(":"))
@@ -760,6 +771,14 @@ def _add_understanding(sub):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out")
     p.set_defaults(func=cmd_search)
+    p = sub.add_parser("serve", help="the browser playground (opens nothing; prints the URL)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default: 127.0.0.1, this machine only)",
+    )
+    p.add_argument("--port", type=_positive_int, default=8765)
+    p.set_defaults(func=cmd_serve)
     p = sub.add_parser("report", help="one self-contained HTML file summarising a run directory")
     p.add_argument(
         "run_dir", help="a directory written by losslab train --out (or compare, landscape, ...)"
