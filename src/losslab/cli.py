@@ -680,6 +680,32 @@ def cmd_report(args):
     Console().print(f"wrote {path} (self-contained: open it in any browser, offline)")
 
 
+def cmd_bench(args):
+    from . import benchmarks
+
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    rows = 16384 if args.quick else 262144
+    console = Console()
+    console.print(
+        f"[bold]losslab bench[/]: ({rows}, 100) float32; torch: {'yes' if torch else 'not installed'}"
+    )
+    table, floor = benchmarks.kernel_table(rows, 100, 3 if args.quick else 5, torch)
+    console.print(f"copy floor (np.copyto): {floor * 1e3:.2f} ms")
+    console.print(benchmarks.markdown(table, floor), markup=False)
+    console.print("one call on a (256, 10) batch:")
+    console.print(
+        benchmarks.markdown(
+            benchmarks.small_batch_table(torch, 200 if args.quick else 2000),
+            unit=1e6,
+            unit_name="µs",
+        ),
+        markup=False,
+    )
+
+
 def cmd_serve(args):
     try:
         from .web.app import serve
@@ -771,6 +797,11 @@ def _add_understanding(sub):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out")
     p.set_defaults(func=cmd_search)
+    p = sub.add_parser(
+        "bench", help="time the loss kernels against the copy floor (and PyTorch, if installed)"
+    )
+    p.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
+    p.set_defaults(func=cmd_bench)
     p = sub.add_parser("serve", help="the browser playground (opens nothing; prints the URL)")
     p.add_argument(
         "--host",

@@ -71,8 +71,10 @@ def check_gradient(f, x, *, analytic=None, eps=None, n_checks=None, seed=0, tole
         (default 1e-5 in float64, 2e-2 in float32).
 
     The relative error per coordinate is ``|a - n| / max(|a| + |n|, tiny)``,
-    where ``tiny = sqrt(machine eps) * max(1, max|a|)`` keeps coordinates whose
-    gradient is zero up to rounding from reading as large errors.
+    where ``tiny`` is the larger of ``sqrt(machine eps) * max(1, max|a|)`` and the
+    rounding noise of the centred difference (``10 eps |f| / h``) over the
+    tolerance, so coordinates whose gradient is zero up to rounding do not read
+    as large errors.
     """
     x = np.asarray(x)
     if x.dtype.kind != "f":
@@ -97,9 +99,12 @@ def check_gradient(f, x, *, analytic=None, eps=None, n_checks=None, seed=0, tole
         ]
     )
     n = np.array([_centred_difference(f, x, i, h) for i, h in zip(indices, steps, strict=True)])
-    tiny = np.sqrt(finfo.eps) * max(1.0, float(np.abs(a).max(initial=0)))
-    rel = np.abs(a - n) / np.maximum(np.abs(a) + np.abs(n), tiny)
     tol = tolerance if tolerance is not None else (1e-5 if finfo.bits == 64 else 2e-2)
+    # a centred difference carries rounding noise of about eps·|f|/h: below that, a gradient
+    # of ~0 cannot be told from noise, so relative errors are measured against this floor
+    noise = 10 * finfo.eps * max(1.0, abs(_value(f(x)))) / steps
+    tiny = np.maximum(np.sqrt(finfo.eps) * max(1.0, float(np.abs(a).max(initial=0))), noise / tol)
+    rel = np.abs(a - n) / np.maximum(np.abs(a) + np.abs(n), tiny)
     return GradientReport(indices, a, n, rel, float(np.median(steps)) if len(steps) else 0.0, tol)
 
 

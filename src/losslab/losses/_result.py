@@ -61,3 +61,20 @@ def _divide(grad, denom):
     else:  # a subnormal total weight: divide in float64 instead of overflowing 1/denom
         np.divide(grad, np.float64(denom), out=grad, casting="unsafe")
     return grad
+
+
+def fused(kernel, output, args, reduction):
+    """Run a fused kernel ``kernel(output, *args, scale, grad, losses)`` and reduce like :func:`reduce`.
+
+    The kernel writes the gradient already multiplied by the reduction's scale
+    (1/N for "mean"), so the gradient is written exactly once.
+    """
+    n = output.shape[0]
+    scale = 1.0 / n if reduction == "mean" and n else 1.0
+    grad = np.empty_like(output)
+    losses = np.empty(n, dtype=output.dtype)
+    kernel(output, *args, scale, grad, losses)
+    if reduction == "none":
+        return LossResult(losses, grad)
+    total = float(np.sum(losses, dtype=np.float64))
+    return LossResult(total * scale if reduction == "mean" else total, grad)

@@ -94,8 +94,13 @@ def as_class_weight(w, n_classes, dtype, name="class_weight"):
 
 
 def check_range(x, name, low, high):
-    """Values in [low, high]; NaN passes through so that it propagates."""
-    if np.any(x < low) or np.any(x > high):
+    """Values in [low, high]; NaN passes through so that it propagates.
+
+    fmin/fmax reductions skip NaN and make no temporary array: two cheap reads.
+    """
+    if x.size == 0:
+        return
+    if np.fmin.reduce(x, axis=None) < low or np.fmax.reduce(x, axis=None) > high:
         bad = x[(x < low) | (x > high)].flat[0]
         raise ValueError(f"{name}: expected values in [{low}, {high}], got {bad} instead")
 

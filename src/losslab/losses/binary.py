@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import config
 from . import _validate as v
-from ._result import reduce
+from ._result import fused, reduce
 
 
 def softplus(x):
@@ -52,6 +53,20 @@ def sigmoid_binary_cross_entropy(
     v.check_reduction(reduction)
     x, y, w = _binary_inputs(logits, target, weight, sample_weight, "logits")
     eps = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
+    kernels = config.fast_kernels()
+    if (
+        kernels
+        and w is None
+        and pos_weight is None
+        and not eps
+        and x.ndim >= 1
+        and x.flags.c_contiguous
+    ):
+        flat = fused(
+            kernels.sigmoid_bce, x.reshape(-1), (np.ascontiguousarray(y).reshape(-1),), "none"
+        )
+        losses, grad = flat.value.reshape(x.shape), flat.grad.reshape(x.shape)
+        return _elementwise(losses, grad, None, reduction)
     if eps:
         y = y * (1 - eps) + eps / 2
     pw = None if pos_weight is None else v.as_weights(pos_weight, "pos_weight", x.dtype, x.shape)

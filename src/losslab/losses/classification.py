@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import config
 from . import _validate as v
-from ._result import reduce
+from ._result import fused, reduce
 
 HINGE_KINDS = ("weston_watkins", "crammer_singer")
 
@@ -84,6 +85,15 @@ def multiclass_hinge(
     if kind not in HINGE_KINDS:
         raise ValueError(f"kind: expected one of {HINGE_KINDS}, got {kind!r} instead")
     weight = _sample_class_weight(target, class_weight, sample_weight, scores.dtype, c)
+    kernels = config.fast_kernels()
+    if (
+        kernels
+        and weight is None
+        and kind == "weston_watkins"
+        and not squared
+        and scores.flags.c_contiguous
+    ):
+        return fused(kernels.weston_watkins, scores, (target, margin), reduction)
     hinge_fn = _weston_watkins if kind == "weston_watkins" else _crammer_singer
     losses, grad = hinge_fn(scores, target, margin, squared)
     return _weighted(losses, grad, weight, reduction)
@@ -172,9 +182,14 @@ def softmax_cross_entropy(
     label_smoothing = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
     cw = v.as_class_weight(class_weight, c, scores.dtype)
     sw = v.as_sample_weight(sample_weight, n, scores.dtype)
-    logp = log_softmax(scores)
     if v.is_integer_array(target):
         target = v.as_labels(target, n, c, ignore_index=ignore_index)
+        kernels = config.fast_kernels()
+        plain = cw is None and sw is None and not label_smoothing and ignore_index is None
+        if kernels and plain and scores.flags.c_contiguous:
+            return fused(kernels.softmax_ce, scores, (target,), reduction)
+    logp = log_softmax(scores)
+    if v.is_integer_array(target):
         coef, total = _label_coefficients(
             target, cw, sw, label_smoothing, ignore_index, c, scores.dtype
         )
@@ -302,8 +317,12 @@ def softmax_focal(scores, target, *, gamma=2.0, alpha=None, sample_weight=None, 
     alpha_c = _focal_alpha(alpha, c, scores.dtype)
     sw = v.as_sample_weight(sample_weight, n, scores.dtype)
     if v.is_integer_array(target):
+        labels = v.as_labels(target, n, c)
+        kernels = config.fast_kernels()
+        if kernels and alpha is None and sw is None and scores.flags.c_contiguous:
+            return fused(kernels.softmax_focal, scores, (labels, gamma), reduction)
         q = np.zeros_like(scores)
-        q[np.arange(n), v.as_labels(target, n, c)] = 1
+        q[np.arange(n), labels] = 1
     else:
         q = _probability_target(target, scores, 0.0)
     coef = q * alpha_c if sw is None else q * alpha_c * sw[:, None]

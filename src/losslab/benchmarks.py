@@ -1,0 +1,133 @@
+"""Benchmarks of the hot loss kernels, shared by ``losslab bench`` and ``bench/losses.py``.
+
+Times forward + backward of each loss on a float32 (rows, classes) matrix on the
+NumPy reference path and the fused numba path, against the memory-copy floor
+(``np.copyto`` of the same matrix) and, when PyTorch is installed, against
+torch's forward + autograd backward with the same thread count. Also the
+per-call time on a (256, 10) training-step batch, where Python overhead rules.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+import timeit
+
+import numpy as np
+
+from . import config, losses
+
+
+def median_time(fn, repeats=5, warmup=1):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def per_call(fn, number=2000):
+    fn()
+    return min(timeit.repeat(fn, number=number, repeat=5)) / number
+
+
+def _cases(x, y, torch=None):
+    """(name, losslab call, torch call or None) with the same inputs."""
+    c = x.shape[1]
+    y_float = (y[:, None] == np.arange(c)).astype(x.dtype)
+    ours = [
+        ("softmax_cross_entropy", lambda: losses.softmax_cross_entropy(x, y)),
+        ("multiclass_hinge (WW)", lambda: losses.multiclass_hinge(x, y)),
+        ("softmax_focal (γ=2)", lambda: losses.softmax_focal(x, y, gamma=2.0)),
+        ("sigmoid_binary_cross_entropy", lambda: losses.sigmoid_binary_cross_entropy(x, y_float)),
+    ]
+    if torch is None:
+        return [(name, fn, None) for name, fn in ours]
+    F = torch.nn.functional
+    y_t, y_float_t = torch.from_numpy(y), torch.from_numpy(y_float)
+
+    def focal(t):
+        logp = F.log_softmax(t, 1).gather(1, y_t[:, None])
+        return (-((1 - logp.exp()) ** 2) * logp).mean()
+
+    theirs = [
+        lambda t: F.cross_entropy(t, y_t),
+        lambda t: c * F.multi_margin_loss(t, y_t),  # our WW hinge is C × multi_margin_loss
+        focal,
+        lambda t: F.binary_cross_entropy_with_logits(t, y_float_t),
+    ]
+    return [(name, fn, other) for (name, fn), other in zip(ours, theirs, strict=True)]
+
+
+def _torch_call(torch, x, fn):
+    t = torch.from_numpy(x).requires_grad_(True)
+
+    def run():
+        t.grad = None
+        fn(t).backward()
+
+    return run
+
+
+def kernel_table(rows=262144, classes=100, repeats=5, torch=None):
+    """Rows of the large-matrix table and the copy floor in seconds."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((rows, classes), dtype=np.float32)
+    y = rng.integers(0, classes, rows)
+    out = np.empty_like(x)
+    floor = median_time(lambda: np.copyto(out, x), repeats)
+    threads = os.cpu_count() or 1
+    table = []
+    for name, ours, theirs in _cases(x, y, torch):
+        with config.fast(False):
+            t_numpy = median_time(ours, repeats)
+        t_fast = None
+        if config.fast_available():
+            with config.fast(True):
+                t_fast = median_time(ours, repeats)
+        t_torch = None
+        if torch is not None:
+            torch.set_num_threads(threads)
+            t_torch = median_time(_torch_call(torch, x, theirs), repeats)
+        table.append({"loss": name, "numpy": t_numpy, "fast": t_fast, "torch": t_torch})
+    return table, floor
+
+
+def small_batch_table(torch=None, number=2000):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((256, 10), dtype=np.float32)
+    y = rng.integers(0, 10, 256)
+    if torch is not None:
+        torch.set_num_threads(1)
+    table = []
+    for name, ours, theirs in _cases(x, y, torch):
+        with config.fast(False):
+            t_numpy = per_call(ours, number)
+        t_fast = None
+        if config.fast_available():
+            with config.fast(True):
+                t_fast = per_call(ours, number)
+        t_torch = per_call(_torch_call(torch, x, theirs), number) if torch is not None else None
+        table.append({"loss": name, "numpy": t_numpy, "fast": t_fast, "torch": t_torch})
+    return table
+
+
+def markdown(table, floor=None, unit=1e3, unit_name="ms"):
+    """The table as markdown, with torch / best-losslab and losslab / floor ratios."""
+    head = f"| loss | NumPy {unit_name} | fast {unit_name} | torch {unit_name} | torch / losslab |"
+    if floor is not None:
+        head += " losslab / floor |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    fmt = lambda v: "-" if v is None else f"{v * unit:.1f}"  # noqa: E731
+    for row in table:
+        best = min(v for v in (row["numpy"], row["fast"]) if v is not None)
+        ratio = "-" if row["torch"] is None else f"{row['torch'] / best:.2f}"
+        line = f"| {row['loss']} | {fmt(row['numpy'])} | {fmt(row['fast'])} | {fmt(row['torch'])} | {ratio} |"
+        if floor is not None:
+            line += f" {best / floor:.2f} |"
+        lines.append(line)
+    return "\n".join(lines)

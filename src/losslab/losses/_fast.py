@@ -1,0 +1,115 @@
+"""Fused numba kernels for the hot losses (the ``fast`` extra): one pass over the scores.
+
+Each kernel reads a row of scores once (it stays in L1 cache), writes its
+gradient row once, and folds the reduction's scale into that write, so the
+whole call costs about one read and one write of the matrix — the memory
+bandwidth floor. Rows are split across threads (``prange``). They cover the
+common case (integer labels, no weights, no smoothing); everything else runs
+on the NumPy reference path, which the tests compare them with.
+
+fastmath is restricted to flags that keep NaN and infinity semantics, so a
+NaN score still propagates to the loss.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit, prange
+
+_FLAGS = {"nsz", "arcp", "contract", "afn", "reassoc"}  # no 'nnan'/'ninf': NaN must propagate
+
+
+@njit(parallel=True, fastmath=_FLAGS, cache=True)
+def softmax_ce(scores, labels, scale, grad, losses):
+    n, c = scores.shape
+    for i in prange(n):
+        row = scores[i]
+        m = row[0]
+        for j in range(1, c):
+            m = max(m, row[j])
+        total = 0.0
+        for j in range(c):
+            e = math.exp(row[j] - m)
+            grad[i, j] = e
+            total += e
+        y = labels[i]
+        losses[i] = m + math.log(total) - row[y]
+        k = scale / total
+        for j in range(c):
+            grad[i, j] *= k
+        grad[i, y] -= scale
+
+
+@njit(parallel=True, fastmath=_FLAGS, cache=True)
+def weston_watkins(scores, labels, margin, scale, grad, losses):
+    n, c = scores.shape
+    for i in prange(n):
+        y = labels[i]
+        sy = scores[i, y]
+        total = 0.0
+        violated = 0
+        for j in range(c):
+            h = scores[i, j] - sy + margin
+            if j != y and h > 0:
+                total += h
+                violated += 1
+                grad[i, j] = scale
+            else:
+                grad[i, j] = 0.0
+        grad[i, y] = -violated * scale
+        losses[i] = total
+
+
+@njit(parallel=True, fastmath=_FLAGS, cache=True)
+def softmax_focal(scores, labels, gamma, scale, grad, losses):
+    n, c = scores.shape
+    for i in prange(n):
+        row = scores[i]
+        m = row[0]
+        for j in range(1, c):
+            m = max(m, row[j])
+        total = 0.0
+        for j in range(c):
+            e = math.exp(row[j] - m)
+            grad[i, j] = e
+            total += e
+        y = labels[i]
+        logp = row[y] - m - math.log(total)
+        p = math.exp(logp)
+        q = -math.expm1(logp)  # 1 - p, accurate near p = 1
+        focus = q**gamma
+        losses[i] = -focus * logp
+        ratio = logp / q if q > 0 else -1.0  # log p / (1 - p) → -1 as p → 1
+        u = focus * (gamma * p * ratio - 1.0) * scale
+        k = -u / total
+        for j in range(c):
+            grad[i, j] *= k  # -u p_j
+        grad[i, y] += u
+
+
+@njit(parallel=True, fastmath=_FLAGS, cache=True)
+def sigmoid_bce(logits, targets, scale, grad, losses):
+    """Element-wise on flattened arrays: l = softplus(x) - y x, dl/dx = σ(x) - y."""
+    for i in prange(logits.shape[0]):
+        x = logits[i]
+        y = targets[i]
+        e = math.exp(-abs(x))
+        softplus = max(x, 0.0) + math.log1p(e)
+        sig = 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
+        losses[i] = softplus - y * x
+        grad[i] = (sig - y) * scale
+
+
+@njit(parallel=True, fastmath=_FLAGS, cache=True)
+def sigmoid_bce_total(logits, targets, scale, grad):
+    """Like :func:`sigmoid_bce` but returns the sum of the losses instead of writing each one."""
+    total = 0.0
+    for i in prange(logits.shape[0]):
+        x = logits[i]
+        y = targets[i]
+        e = math.exp(-abs(x))
+        sig = 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
+        total += max(x, 0.0) + math.log1p(e) - y * x
+        grad[i] = (sig - y) * scale
+    return total
