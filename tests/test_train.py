@@ -180,3 +180,16 @@ def test_bad_input_is_a_clear_error(kwargs, error, match):
     args = {"X": DIGITS.X_train[:3], "y": DIGITS.y_train[:3], "loss": "softmax", **kwargs}
     with pytest.raises(error, match=match):
         fit(linear(), args.pop("loss"), args.pop("X"), args.pop("y"), **args)
+
+
+def test_all_finite_needs_no_temporary_and_handles_overflowing_sums():
+    from losslab.train import all_finite
+
+    X = np.ones((1000, 4))
+    assert all_finite(X)
+    X[500, 2] = np.nan
+    assert not all_finite(X)
+    big = np.full((10, 2), 1e308)  # finite entries whose sum overflows
+    assert all_finite(big)
+    big[3, 1] = np.inf
+    assert not all_finite(big, block=4)

@@ -343,10 +343,25 @@ def _check_X(X, model):
         )
     if len(X) == 0:
         raise ValueError("X: expected at least one sample, got 0")
-    if not np.all(np.isfinite(X)):
+    if not all_finite(X):
         raise ValueError("X: expected finite values, got NaN or infinity")
     dtype = model.params[next(iter(model.params))].dtype
     return X.astype(dtype, copy=False)
+
+
+def all_finite(X, block=65536):
+    """True when X has no NaN or infinity, without an X-sized temporary.
+
+    The float64 sum is finite exactly when every entry is, unless finite values
+    overflow it; only then are the rows checked block by block.
+    """
+    with np.errstate(
+        over="ignore", invalid="ignore"
+    ):  # an overflowing sum is the case handled below
+        total = np.sum(X, dtype=np.float64)
+    if np.isfinite(total):
+        return True
+    return all(np.isfinite(X[i : i + block]).all() for i in range(0, len(X), block))
 
 
 def _sample_weights(sample_weight, class_weight, target, loss, n):

@@ -36,6 +36,10 @@ ARGS = [
 
 @pytest.fixture(scope="module")
 def server():
+    # compile any loss kernels before the clock of a page's wait starts
+    state = {**playground.make_points("blobs", 3, 5), "optimizer": "sgd", "lr": 0.1}
+    for loss in playground.LOSSES:
+        playground.step({**state, "loss": loss}, 1)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -63,13 +67,13 @@ def browser():
 def open_page(browser, url):
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
     page.goto(url)
-    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    page.wait_for_selector("body[data-ready=true]", timeout=60_000)
     return page
 
 
 def settle(page):
     page.wait_for_timeout(400)  # the page serialises its requests; let the queue drain
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("networkidle", timeout=60_000)
 
 
 def page_state(page):
@@ -93,7 +97,7 @@ def test_add_points_change_loss_step_and_the_loss_falls(server, browser):
     for _ in range(20):
         page.click("#step")
     page.wait_for_function(
-        "document.querySelector('#step-count').textContent === '20'", timeout=20_000
+        "document.querySelector('#step-count').textContent === '20'", timeout=60_000
     )
     settle(page)
     assert float(page.text_content("#total-loss")) < total_before
@@ -119,7 +123,7 @@ def test_reloading_the_shared_url_restores_the_state(server, browser):
     for _ in range(5):
         page.click("#step")
     page.wait_for_function(
-        "document.querySelector('#step-count').textContent === '5'", timeout=20_000
+        "document.querySelector('#step-count').textContent === '5'", timeout=60_000
     )
     settle(page)
     url, total, rows = (

@@ -18,9 +18,11 @@ import math
 from numba import njit, prange
 
 _FLAGS = {"nsz", "arcp", "contract", "afn", "reassoc"}  # no 'nnan'/'ninf': NaN must propagate
+# Below this many elements a kernel runs on one thread: waking a thread pool for a training-size
+# batch costs more than the work, and fights BLAS's own threads between matrix products.
+PARALLEL_MIN_ELEMENTS = 1 << 18
 
 
-@njit(parallel=True, fastmath=_FLAGS, cache=True)
 def softmax_ce(scores, labels, scale, grad, losses):
     n, c = scores.shape
     for i in prange(n):
@@ -41,7 +43,6 @@ def softmax_ce(scores, labels, scale, grad, losses):
         grad[i, y] -= scale
 
 
-@njit(parallel=True, fastmath=_FLAGS, cache=True)
 def weston_watkins(scores, labels, margin, scale, grad, losses):
     n, c = scores.shape
     for i in prange(n):
@@ -61,7 +62,6 @@ def weston_watkins(scores, labels, margin, scale, grad, losses):
         losses[i] = total
 
 
-@njit(parallel=True, fastmath=_FLAGS, cache=True)
 def softmax_focal(scores, labels, gamma, scale, grad, losses):
     n, c = scores.shape
     for i in prange(n):
@@ -88,7 +88,6 @@ def softmax_focal(scores, labels, gamma, scale, grad, losses):
         grad[i, y] += u
 
 
-@njit(parallel=True, fastmath=_FLAGS, cache=True)
 def sigmoid_bce(logits, targets, scale, grad, losses):
     """Element-wise on flattened arrays: l = softplus(x) - y x, dl/dx = σ(x) - y."""
     for i in prange(logits.shape[0]):
@@ -101,7 +100,6 @@ def sigmoid_bce(logits, targets, scale, grad, losses):
         grad[i] = (sig - y) * scale
 
 
-@njit(parallel=True, fastmath=_FLAGS, cache=True)
 def sigmoid_bce_total(logits, targets, scale, grad):
     """Like :func:`sigmoid_bce` but returns the sum of the losses instead of writing each one."""
     total = 0.0
@@ -113,3 +111,22 @@ def sigmoid_bce_total(logits, targets, scale, grad):
         total += max(x, 0.0) + math.log1p(e) - y * x
         grad[i] = (sig - y) * scale
     return total
+
+
+def _compile(fn):
+    serial = njit(fastmath=_FLAGS, cache=True)(fn)
+    parallel = njit(parallel=True, fastmath=_FLAGS, cache=True)(fn)
+
+    def dispatch(output, *args):
+        return (parallel if output.size >= PARALLEL_MIN_ELEMENTS else serial)(output, *args)
+
+    dispatch.__name__ = dispatch.__qualname__ = fn.__name__
+    dispatch.__doc__ = fn.__doc__
+    return dispatch
+
+
+softmax_ce = _compile(softmax_ce)
+weston_watkins = _compile(weston_watkins)
+softmax_focal = _compile(softmax_focal)
+sigmoid_bce = _compile(sigmoid_bce)
+sigmoid_bce_total = _compile(sigmoid_bce_total)
