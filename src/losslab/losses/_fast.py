@@ -14,6 +14,7 @@ NaN score still propagates to the loss.
 from __future__ import annotations
 
 import math
+import types
 
 from numba import njit, prange
 
@@ -113,9 +114,20 @@ def sigmoid_bce_total(logits, targets, scale, grad):
     return total
 
 
+def _renamed(fn, suffix):
+    """A copy of fn under another name: numba's disk cache is keyed by the function's name,
+    so the serial and the parallel build must not share one (the second would load the first)."""
+    code = fn.__code__.replace(co_name=fn.__name__ + suffix, co_qualname=fn.__qualname__ + suffix)
+    copy = types.FunctionType(
+        code, fn.__globals__, fn.__name__ + suffix, fn.__defaults__, fn.__closure__
+    )
+    copy.__qualname__ = fn.__qualname__ + suffix
+    return copy
+
+
 def _compile(fn):
     serial = njit(fastmath=_FLAGS, cache=True)(fn)
-    parallel = njit(parallel=True, fastmath=_FLAGS, cache=True)(fn)
+    parallel = njit(parallel=True, fastmath=_FLAGS, cache=True)(_renamed(fn, "_parallel"))
 
     def dispatch(output, *args):
         return (parallel if output.size >= PARALLEL_MIN_ELEMENTS else serial)(output, *args)
