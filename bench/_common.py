@@ -1,24 +1,14 @@
-"""Timing helpers shared by the benchmarks: medians of repeated runs and a machine line."""
+"""Helpers shared by the benchmarks: the machine line, the date, and losslab's median timer."""
 
 from __future__ import annotations
 
 import datetime
 import os
 import platform
-import statistics
-import time
 
+from losslab.benchmarks import median_time
 
-def median_time(fn, repeats=5, warmup=1):
-    """Median wall time of fn() over `repeats` runs after `warmup` runs, and all the times."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), times
+__all__ = ["machine", "median_time", "today"]
 
 
 def machine():

@@ -15,6 +15,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from .train import n_outputs as classifier_outputs
+
 
 class UsageError(Exception):
     """A problem with the user's input: reported in one line, exit code 2."""
@@ -370,7 +372,7 @@ def cmd_sanity(args):
             f"loss: {loss.name} is a {loss.task} loss; sanity checks classification losses"
         )
     ds = datasets.load(args.data, random_state=args.seed)
-    n_outputs = ds.n_classes if loss.task == "multiclass" or ds.n_classes > 2 else 1
+    n_outputs = classifier_outputs(loss, ds.n_classes)
 
     def build():
         return models.build(

@@ -27,7 +27,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from . import losses, models
 from .losses.binary import sigmoid
 from .losses.classification import log_softmax
-from .train import History, fit, fit_full_batch
+from .train import History, fit, fit_full_batch, n_outputs
 
 _DTYPES = [np.float64, np.float32]
 
@@ -145,12 +145,7 @@ class _Classifier(ClassifierMixin, _Trained):
     """fit / partial_fit / predict / predict_proba for any classification loss."""
 
     def _n_outputs(self, n_classes):
-        loss = self._loss()
-        if loss.task == "multiclass":
-            return n_classes
-        if loss.task == "binary":
-            return 1 if n_classes == 2 else n_classes  # one score, or one-vs-rest
-        raise ValueError(f"loss: {loss.name} is a {loss.task} loss, not a classification loss")
+        return n_outputs(self._loss(), n_classes)
 
     def _class_weight_array(self, y_enc, n_classes):
         if self.class_weight is None:

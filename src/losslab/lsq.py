@@ -135,6 +135,12 @@ class _Problem:
             z = (r / self.f_scale) ** 2
             return 0.5 * self.f_scale**2 * float(np.sum(robust_rho(z, self.loss)[0]))
 
+    def linearize(self, x, r):
+        """The Jacobian at x, the re-weighted residuals and Jacobian, and the gradient Jsᵀrs."""
+        J = self.jacobian(x, r)
+        rs, Js = self.scaled(r, J)
+        return J, rs, Js, Js.T @ rs
+
     def scaled(self, r, J):
         """Residuals and Jacobian re-weighted so that Gauss-Newton on them is IRLS for rho."""
         if self.loss == "linear":
@@ -209,9 +215,7 @@ def levenberg_marquardt(
     problem, x, r = _start(residual, x0, jac, args, loss, f_scale, diff_step)
     max_nfev = 100 * x.size if max_nfev is None else max_nfev
     cost = problem.cost(r)
-    J = problem.jacobian(x, r)
-    rs, Js = problem.scaled(r, J)
-    g = Js.T @ rs
+    J, rs, Js, g = problem.linearize(x, r)
     D = np.maximum(np.diag(Js.T @ Js), EPS)
     lam = damping  # relative to D, so the damping of every parameter starts at the same scale
     nu = 2.0
@@ -233,9 +237,7 @@ def levenberg_marquardt(
         if gain > 0:  # accept
             fall = cost - cost_new
             x, r, cost = x_new, r_new, cost_new
-            J = problem.jacobian(x, r)
-            rs, Js = problem.scaled(r, J)
-            g = Js.T @ rs
+            J, rs, Js, g = problem.linearize(x, r)
             # convergence is judged by the undamped Gauss-Newton step, never by a step
             # that heavy damping made short
             gn_step = _solve(Js.T @ Js, -g)
@@ -285,9 +287,7 @@ def gauss_newton(
     problem, x, r = _start(residual, x0, jac, args, loss, f_scale, diff_step)
     max_nfev = 100 * x.size if max_nfev is None else max_nfev
     cost = problem.cost(r)
-    J = problem.jacobian(x, r)
-    rs, Js = problem.scaled(r, J)
-    g = Js.T @ rs
+    J, rs, Js, g = problem.linearize(x, r)
     history = [_row(0, cost, problem, 0.0, 0.0)]
     status, nit = 0, 0
     while problem.nfev < max_nfev:
@@ -311,9 +311,7 @@ def gauss_newton(
         taken = t * step
         fall = cost - cost_new
         x, r, cost = x + taken, r_new, cost_new
-        J = problem.jacobian(x, r)
-        rs, Js = problem.scaled(r, J)
-        g = Js.T @ rs
+        J, rs, Js, g = problem.linearize(x, r)
         history.append(_row(nit, cost, problem, np.linalg.norm(taken), t))
         gn_step = _solve(Js.T @ Js, -g)
         if _small_fall(fall, cost, g, gn_step, ftol):

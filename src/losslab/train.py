@@ -110,6 +110,16 @@ class Objective:
         return data.value + penalty, grads, scores
 
 
+def n_outputs(loss, n_classes):
+    """Score columns a classification loss needs: one per class, or one for a binary loss on two classes."""
+    loss = losses.get(loss)
+    if loss.task == "multiclass":
+        return n_classes
+    if loss.task == "binary":
+        return 1 if n_classes == 2 else n_classes  # one score, or one-vs-rest
+    raise ValueError(f"loss: {loss.name} is a {loss.task} loss, not a classification loss")
+
+
 def encode_targets(loss, y, n_outputs):
     """The target array the loss expects, from labels 0..C-1 (or regression values).
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import losses, models
 from ..train import Objective, encode_targets, evaluate, fit
+from ..train import n_outputs as classifier_outputs
 
 
 @dataclass
@@ -37,7 +38,7 @@ def compare_losses(
     runs = []
     for name in loss_names:
         loss = losses.get(name)
-        n_outputs = ds.n_classes if loss.task == "multiclass" or ds.n_classes > 2 else 1
+        n_outputs = classifier_outputs(loss, ds.n_classes)
         net = models.build(model, ds.n_features, n_outputs, hidden=hidden, random_state=seed)
         start = time.perf_counter()
         history = fit(
@@ -103,7 +104,7 @@ def batch_size_experiment(ds, batch_sizes, *, loss="softmax", epochs=10, lr=None
     ``lr`` defaults to 1e-2 (Adam); a batch size of 0 or >= N means full-batch gradient descent.
     """
     loss = losses.get(loss)
-    n_outputs = ds.n_classes if loss.task == "multiclass" or ds.n_classes > 2 else 1
+    n_outputs = classifier_outputs(loss, ds.n_classes)
     runs = {}
     for b in batch_sizes:
         size = len(ds.X_train) if b in (0, None) or b >= len(ds.X_train) else int(b)

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import losses
 from ..train import Objective, encode_targets, evaluate
+from ..train import n_outputs as classifier_outputs
 
 
 @dataclass
@@ -168,7 +169,7 @@ def train_and_slice(
     from ..train import fit
 
     loss = losses.get(loss)
-    n_outputs = ds.n_classes if loss.task == "multiclass" or ds.n_classes > 2 else 1
+    n_outputs = classifier_outputs(loss, ds.n_classes)
     net = models.build(model, ds.n_features, n_outputs, hidden=hidden, random_state=seed)
     path = [{k: p.copy() for k, p in net.params.items()}]
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import losses
+from ..train import n_outputs as classifier_outputs
 
 __all__ = ["SanityCheck", "SanityReport", "expected_initial_loss", "sanity_check"]
 
@@ -82,7 +83,7 @@ def _at_zero_scores(loss, n_classes, reduction="mean", jitter=0.0):
     """The loss (and gradient) at all-zero scores, with every class as the target in turn."""
     from ..train import encode_targets
 
-    n_outputs = n_classes if loss.task == "multiclass" or n_classes > 2 else 1
+    n_outputs = classifier_outputs(loss, n_classes)
     labels = np.arange(n_classes).repeat(8)
     target = encode_targets(loss, labels, n_outputs)
     scores = jitter * np.random.default_rng(0).standard_normal((len(labels), n_outputs))

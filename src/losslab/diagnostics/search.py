@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import losses, models
 from ..train import fit
+from ..train import n_outputs as classifier_outputs
 
 
 @dataclass
@@ -44,7 +45,7 @@ def trial_points(lr_range, reg_range, trials, grid=False, seed=0):
 
 def run_trial(ds, loss, lr, reg, *, model="linear", epochs=10, batch_size=64, seed=0):
     loss = losses.get(loss)
-    n_outputs = ds.n_classes if loss.task == "multiclass" or ds.n_classes > 2 else 1
+    n_outputs = classifier_outputs(loss, ds.n_classes)
     net = models.build(model, ds.n_features, n_outputs, random_state=seed)
     with np.errstate(
         all="ignore"

@@ -24,18 +24,25 @@ _FLAGS = {"nsz", "arcp", "contract", "afn", "reassoc"}  # no 'nnan'/'ninf': NaN 
 PARALLEL_MIN_ELEMENTS = 1 << 18
 
 
+@njit(fastmath=_FLAGS, cache=True, inline="always")
+def _exp_shifted(row, out):
+    """out = exp(row - max(row)); returns (max, sum of out): the stable softmax numerator."""
+    m = row[0]
+    for j in range(1, row.shape[0]):
+        m = max(m, row[j])
+    total = 0.0
+    for j in range(row.shape[0]):
+        e = math.exp(row[j] - m)
+        out[j] = e
+        total += e
+    return m, total
+
+
 def softmax_ce(scores, labels, scale, grad, losses):
     n, c = scores.shape
     for i in prange(n):
         row = scores[i]
-        m = row[0]
-        for j in range(1, c):
-            m = max(m, row[j])
-        total = 0.0
-        for j in range(c):
-            e = math.exp(row[j] - m)
-            grad[i, j] = e
-            total += e
+        m, total = _exp_shifted(row, grad[i])
         y = labels[i]
         losses[i] = m + math.log(total) - row[y]
         k = scale / total
@@ -67,14 +74,7 @@ def softmax_focal(scores, labels, gamma, scale, grad, losses):
     n, c = scores.shape
     for i in prange(n):
         row = scores[i]
-        m = row[0]
-        for j in range(1, c):
-            m = max(m, row[j])
-        total = 0.0
-        for j in range(c):
-            e = math.exp(row[j] - m)
-            grad[i, j] = e
-            total += e
+        m, total = _exp_shifted(row, grad[i])
         y = labels[i]
         logp = row[y] - m - math.log(total)
         p = math.exp(logp)
