@@ -106,11 +106,58 @@ def cmd_embed(args):
         _show_files(console, out, files)
 
 
+def cmd_train_stream(args):
+    from . import persist
+    from .estimators import LinearClassifier
+    from .stream import fit_stream, open_source, score_stream
+
+    source = open_source(args.data, target=args.target)
+    console = Console(stderr=args.json)
+    console.print(
+        f"[bold]losslab train --stream[/]: {args.loss} on {args.data} (every 10th row held out for testing)"
+    )
+    estimator = LinearClassifier(
+        args.loss, lr=args.lr, alpha=args.reg, optimizer=args.optimizer, random_state=args.seed
+    )
+
+    def report(epoch, est):
+        console.print(f"epoch {epoch}/{args.epochs} done")
+
+    estimator, stats = fit_stream(
+        estimator,
+        source,
+        epochs=args.epochs,
+        batch_size=max(args.batch_size, 256),
+        seed=args.seed,
+        holdout_every=10,
+        callback=None if args.quiet else report,
+    )
+    accuracy = score_stream(estimator, source, stats, holdout_every=10)
+    metrics = {
+        "data": str(args.data),
+        "loss": args.loss,
+        "rows_trained": stats.n_rows,
+        "test_accuracy": accuracy,
+    }
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        console.print(f"{stats.n_rows} training rows streamed; test accuracy {accuracy:.4f}")
+    if args.out:
+        out = Path(args.out)
+        persist.atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
+        persist.save(
+            estimator, out / "model.npz", extra_arrays={"mean": stats.mean, "scale": stats.scale}
+        )
+
+
 def cmd_train(args):
     from .runs import TrainConfig, load_config, run_training
 
     if args.task == "embed":
         return cmd_embed(args)
+    if args.stream:
+        return cmd_train_stream(args)
 
     console = Console(stderr=args.json, quiet=args.quiet and not args.json)
     if args.resume:
@@ -276,6 +323,11 @@ def _add_train(sub):
         choices=["classify", "embed"],
         default="classify",
         help="classify (default) or embed: metric learning with --loss triplet|contrastive",
+    )
+    p.add_argument(
+        "--stream",
+        action="store_true",
+        help="train out of core on a .npy/.parquet/.csv file (chunks, shuffle buffer, partial_fit)",
     )
     p.add_argument(
         "--mining",
