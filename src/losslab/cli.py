@@ -15,7 +15,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from .train import n_outputs as classifier_outputs
+from .train import build_classifier
 
 
 class UsageError(Exception):
@@ -415,7 +415,7 @@ def _add_fit_curve(sub):
 
 
 def cmd_sanity(args):
-    from . import datasets, losses, models
+    from . import datasets, losses
     from .diagnostics import sanity_check
 
     loss = losses.get(args.loss)
@@ -424,11 +424,15 @@ def cmd_sanity(args):
             f"loss: {loss.name} is a {loss.task} loss; sanity checks classification losses"
         )
     ds = datasets.load(args.data, random_state=args.seed)
-    n_outputs = classifier_outputs(loss, ds.n_classes)
 
     def build():
-        return models.build(
-            args.model, ds.n_features, n_outputs, hidden=tuple(args.hidden), random_state=args.seed
+        return build_classifier(
+            args.model,
+            ds.n_features,
+            loss,
+            ds.n_classes,
+            hidden=tuple(args.hidden),
+            random_state=args.seed,
         )
 
     report = sanity_check(

@@ -16,8 +16,7 @@ from pathlib import Path
 
 from . import datasets, losses, models, persist, plots
 from .diagnostics import sanity as sanity_checks
-from .train import Objective, encode_targets, evaluate, fit
-from .train import n_outputs as classifier_outputs
+from .train import Objective, build_classifier, encode_targets, evaluate, fit
 
 
 @dataclass
@@ -85,9 +84,13 @@ def run_training(config, *, out=None, resume=False, progress=False, callbacks=()
         if out is None or not (out / "checkpoint.npz").is_file():
             raise ValueError(f"resume: no checkpoint.npz in {out}")
     ds = datasets.load(config.data, random_state=config.seed, target=config.target)
-    n_outputs = classifier_outputs(loss, ds.n_classes)
-    model = models.build(
-        config.model, ds.n_features, n_outputs, hidden=config.hidden, random_state=config.seed
+    model = build_classifier(
+        config.model,
+        ds.n_features,
+        loss,
+        ds.n_classes,
+        hidden=config.hidden,
+        random_state=config.seed,
     )
     sanity = initial_loss_check(model, loss, ds)
     class_weight = None

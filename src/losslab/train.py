@@ -120,6 +120,15 @@ def n_outputs(loss, n_classes):
     raise ValueError(f"loss: {loss.name} is a {loss.task} loss, not a classification loss")
 
 
+def build_classifier(kind, n_features, loss, n_classes, *, hidden=(100,), random_state=None):
+    """A ``"linear"`` or ``"mlp"`` model with the score columns ``loss`` needs for ``n_classes``."""
+    from . import models
+
+    return models.build(
+        kind, n_features, n_outputs(loss, n_classes), hidden=hidden, random_state=random_state
+    )
+
+
 def encode_targets(loss, y, n_outputs):
     """The target array the loss expects, from labels 0..C-1 (or regression values).
 

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import losses, models
-from ..train import Objective, encode_targets, evaluate, fit
-from ..train import n_outputs as classifier_outputs
+from .. import losses
+from ..train import Objective, build_classifier, encode_targets, evaluate, fit
 
 
 @dataclass
@@ -38,8 +37,9 @@ def compare_losses(
     runs = []
     for name in loss_names:
         loss = losses.get(name)
-        n_outputs = classifier_outputs(loss, ds.n_classes)
-        net = models.build(model, ds.n_features, n_outputs, hidden=hidden, random_state=seed)
+        net = build_classifier(
+            model, ds.n_features, loss, ds.n_classes, hidden=hidden, random_state=seed
+        )
         start = time.perf_counter()
         history = fit(
             net,
@@ -56,7 +56,7 @@ def compare_losses(
         )
         seconds = time.perf_counter() - start
         test = evaluate(
-            Objective(net, loss, reg=reg), ds.X_test, encode_targets(loss, ds.y_test, n_outputs)
+            Objective(net, loss, reg=reg), ds.X_test, encode_targets(loss, ds.y_test, net.n_outputs)
         )
         runs.append(
             LossRun(
@@ -104,11 +104,10 @@ def batch_size_experiment(ds, batch_sizes, *, loss="softmax", epochs=10, lr=None
     ``lr`` defaults to 1e-2 (Adam); a batch size of 0 or >= N means full-batch gradient descent.
     """
     loss = losses.get(loss)
-    n_outputs = classifier_outputs(loss, ds.n_classes)
     runs = {}
     for b in batch_sizes:
         size = len(ds.X_train) if b in (0, None) or b >= len(ds.X_train) else int(b)
-        net = models.build("linear", ds.n_features, n_outputs, random_state=seed)
+        net = build_classifier("linear", ds.n_features, loss, ds.n_classes, random_state=seed)
         start = time.perf_counter()
         history = fit(
             net,

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import losses
-from ..train import Objective, encode_targets, evaluate
-from ..train import n_outputs as classifier_outputs
+from ..train import Objective, build_classifier, encode_targets, evaluate
 
 
 @dataclass
@@ -165,12 +164,12 @@ def train_and_slice(
     Returns (landscape with the path, landscape without reg, landscape with
     ``compare_reg``) — the last two share directions, for seed 002's ridge figure.
     """
-    from .. import models
     from ..train import fit
 
     loss = losses.get(loss)
-    n_outputs = classifier_outputs(loss, ds.n_classes)
-    net = models.build(model, ds.n_features, n_outputs, hidden=hidden, random_state=seed)
+    net = build_classifier(
+        model, ds.n_features, loss, ds.n_classes, hidden=hidden, random_state=seed
+    )
     path = [{k: p.copy() for k, p in net.params.items()}]
 
     def record(epoch, logs, m):

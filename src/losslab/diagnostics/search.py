@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import losses, models
-from ..train import fit
-from ..train import n_outputs as classifier_outputs
+from .. import losses
+from ..train import build_classifier, fit
 
 
 @dataclass
@@ -45,8 +44,7 @@ def trial_points(lr_range, reg_range, trials, grid=False, seed=0):
 
 def run_trial(ds, loss, lr, reg, *, model="linear", epochs=10, batch_size=64, seed=0):
     loss = losses.get(loss)
-    n_outputs = classifier_outputs(loss, ds.n_classes)
-    net = models.build(model, ds.n_features, n_outputs, random_state=seed)
+    net = build_classifier(model, ds.n_features, loss, ds.n_classes, random_state=seed)
     with np.errstate(
         all="ignore"
     ):  # a learning rate far too high may overflow: that trial just scores badly
