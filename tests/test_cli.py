@@ -110,6 +110,8 @@ def test_resume_continues_an_interrupted_run_to_the_same_weights(tmp_path, monke
         (["train", "--lr", "fast"], "expected a number"),
         (["train", "--optimizer", "adamw"], "invalid choice"),
         (["train", "--resume", "/nonexistent"], "cannot read the run's configuration"),
+        (["train", "--solver", "lbfgs", "--model", "mlp"], "solver: lbfgs trains linear models"),
+        (["train", "--scheduler", "tcp://127.0.0.1:9", "--epochs", "1"], "scheduler: cannot reach"),
         (["frobnicate"], "invalid choice"),
     ],
 )
@@ -119,6 +121,12 @@ def test_bad_arguments_exit_2_with_one_line_and_no_traceback(args, message):
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_full_batch_solver_trains_in_memory(capsys):
+    assert cli.main(["train", "--solver", "lbfgs", "--epochs", "100", "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["test_accuracy"] > 0.93 and 1 <= metrics["epochs"] <= 100
 
 
 def test_unreadable_data_file_is_exit_2(tmp_path):

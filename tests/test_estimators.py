@@ -40,6 +40,7 @@ ESTIMATORS = [
     LinearRegressor(),
     LinearRegressor(loss="huber", solver="sgd"),
     LinearRegressor(loss="log_cosh", solver="lbfgs"),
+    SoftmaxClassifier(solver="lbfgs"),  # deterministic: passes the weight-equivalence checks too
 ]
 
 
@@ -217,3 +218,20 @@ def test_lbfgs_fits_robust_losses_too():
     y[:30] += 40.0
     est = LinearRegressor(loss="log_cosh", solver="lbfgs", alpha=0.0).fit(X, y)
     assert abs(est.coef_[0, 0] - 2.0) < 0.1
+
+
+def test_full_batch_softmax_is_scikit_learns_multinomial_logistic_regression(digits_split):
+    X, X_test, y, y_test = digits_split
+    X, X_test, C = X / 16, X_test / 16, 0.1  # pixels in [0, 1]: a well-conditioned problem
+    theirs = LogisticRegression(C=C, tol=1e-10, max_iter=5000).fit(X, y)
+    # sklearn minimises C·Σ CE + ½‖W‖²; losslab mean CE + alpha·‖W‖²: alpha = 1 / (2 C N)
+    ours = SoftmaxClassifier(solver="lbfgs", alpha=1 / (2 * C * len(X)), tol=1e-9, max_iter=2000)
+    ours.fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=2e-4)
+    np.testing.assert_allclose(ours.predict_proba(X_test), theirs.predict_proba(X_test), atol=1e-4)
+    gd = SoftmaxClassifier(solver="gd", alpha=1 / (2 * C * len(X)), max_iter=300, tol=1e-9)
+    with pytest.warns(ConvergenceWarning):  # steepest descent is slow: the warning says so
+        gd.fit(X, y)
+    assert gd.score(X_test, y_test) > 0.9
+    with pytest.raises(ValueError, match="solver"):
+        SoftmaxClassifier(solver="newton").fit(X, y)

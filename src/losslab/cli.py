@@ -151,6 +151,45 @@ def cmd_train_stream(args):
         )
 
 
+def cmd_train_distributed(args, config, out):
+    from .runs import run_distributed
+
+    console = Console(stderr=args.json, quiet=args.quiet and not args.json)
+    where = "a local cluster" if args.scheduler == "local" else args.scheduler
+    console.print(
+        f"[bold]losslab train --scheduler[/]: {config.loss} · {config.model} · {config.solver} "
+        f"on {config.data}, {config.epochs} {'epochs' if config.solver == 'sgd' else 'iterations'} "
+        f"on {where}"
+    )
+
+    def on_connect(client):
+        workers = len(client.scheduler_info()["workers"])
+        console.print(f"connected: {workers} workers · dashboard {client.dashboard_link}")
+
+    def on_round(round_, logs, model):
+        if not args.quiet and (round_ % 10 == 0 or round_ == 1):
+            console.print(f"round {round_}: loss {logs['train_loss']:.4f}")
+
+    _, metrics = run_distributed(
+        config,
+        args.scheduler,
+        n_workers=args.workers,
+        out=out,
+        resume=bool(args.resume),
+        callbacks=(on_round,),
+        on_connect=on_connect,
+    )
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+        return
+    line = f"{metrics['rounds']} rounds on {metrics['workers']} workers in {metrics['seconds']:.1f} s; "
+    line += f"train accuracy {metrics['train_accuracy']:.4f}"
+    if "test_accuracy" in metrics:
+        line += f", test accuracy {metrics['test_accuracy']:.4f}"
+    Console().print(line)  # the result, even with --quiet
+    _show_run_files(console, out)
+
+
 def cmd_train(args):
     from .runs import TrainConfig, load_config, run_training
 
@@ -179,9 +218,13 @@ def cmd_train(args):
             penalty=args.penalty,
             class_weight=args.class_weight,
             seed=args.seed,
+            solver=args.solver,
+            sync_every=args.sync_every,
         )
         out = args.out
     config.validate()
+    if args.scheduler:
+        return cmd_train_distributed(args, config, out)
     console.print(
         f"[bold]losslab train[/]: {config.loss} · {config.model} · {config.optimizer} lr={config.lr:g} "
         f"· batch {config.batch_size} · {config.epochs} epochs · reg={config.reg:g}"
@@ -201,15 +244,18 @@ def cmd_train(args):
     if args.json:
         print(json.dumps(result.metrics, indent=2))
         return
-    console.print(_metrics_table(result.metrics))
+    Console().print(_metrics_table(result.metrics))  # the result, even with --quiet
+    _show_run_files(console, out)
+
+
+def _show_run_files(console, out):
     if out:
-        console.print(
-            f"files in {out}: config.json, checkpoint.npz, metrics.json, model.npz, loss_curve.png"
-        )
+        _show_files(console, out, sorted(p.name for p in Path(out).iterdir() if p.is_file()))
 
 
 def _metrics_table(m):
-    table = Table(title=f"{m['loss']} on {m['data']} ({m['epochs']} epochs, {m['seconds']:.2f} s)")
+    unit = "epochs" if m.get("solver", "sgd") == "sgd" else f"{m['solver']} iterations"
+    table = Table(title=f"{m['loss']} on {m['data']} ({m['epochs']} {unit}, {m['seconds']:.2f} s)")
     table.add_column("split")
     table.add_column("accuracy", justify="right")
     table.add_column("loss", justify="right")
@@ -336,6 +382,26 @@ def _add_train(sub):
         help="triplet mining (embed)",
     )
     p.add_argument("--dim", type=_positive_int, default=16, help="embedding dimension (embed)")
+    p.add_argument(
+        "--solver",
+        choices=["sgd", "lbfgs", "gd"],
+        default="sgd",
+        help="sgd: mini-batches (local SGD on a cluster); lbfgs/gd: full batch (linear model)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="train on a Dask cluster: tcp://HOST:PORT, or 'local' to start one here",
+    )
+    p.add_argument(
+        "--workers", type=_positive_int, default=2, help="worker processes for --scheduler local"
+    )
+    p.add_argument(
+        "--sync-every",
+        type=_positive_int,
+        default=32,
+        help="local SGD steps between weight averages (--scheduler)",
+    )
     p.set_defaults(func=cmd_train)
 
 
@@ -911,6 +977,8 @@ def main(argv=None):
         out = getattr(args, "out", None) or getattr(args, "resume", None)
         if out:
             hint = f"; continue with: losslab train --resume {out}"
+            if getattr(args, "scheduler", None):
+                hint += f" --scheduler {args.scheduler}"
         print(f"losslab {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
     return 0

@@ -100,6 +100,25 @@ class _Trained(BaseEstimator):
         self.history_ = history
         return history
 
+    def _train_full_batch(self, X, target, sample_weight, class_weight, method):
+        """L-BFGS or steepest descent on the whole-data objective (solver "lbfgs" / "gd")."""
+        self.history_ = fit_full_batch(
+            self.model_,
+            self._loss(),
+            X,
+            target,
+            method=method,
+            reg=self.alpha,
+            penalty=self.penalty,
+            l1_ratio=self.l1_ratio,
+            sample_weight=sample_weight,
+            class_weight=class_weight,
+            max_iter=self.max_iter,
+            tol=self.tol if self.tol is not None else 0.0,
+        )
+        self._state = None
+        return self.history_
+
     def _warn_if_not_converged(self, history):
         if self.tol is not None and not history.converged and not history.stopped_by_callback:
             warnings.warn(
@@ -132,6 +151,19 @@ class _Trained(BaseEstimator):
         return self.model_.params["b"]
 
 
+SOLVERS = ("sgd", "lbfgs", "gd")
+
+
+def _check_solver(solver):
+    if solver not in SOLVERS:
+        raise ValueError(f"solver: expected one of {SOLVERS}, got {solver!r}")
+    return solver
+
+
+def _is_dask(X):
+    return hasattr(X, "__dask_graph__")  # a Dask array or dataframe, without importing Dask
+
+
 def _check_weights(sample_weight, X, dtype):
     if sample_weight is None:
         return None
@@ -158,7 +190,12 @@ class _Classifier(ClassifierMixin, _Trained):
         return compute_class_weight(self.class_weight, classes=self.classes_, y=y_orig)
 
     def fit(self, X, y, sample_weight=None):
-        """Train for up to ``max_iter`` epochs on (X, y)."""
+        """Train for up to ``max_iter`` epochs on (X, y); Dask arrays train on the cluster."""
+        if _is_dask(X):
+            from . import distributed
+
+            return distributed.fit(self, X, y, sample_weight)
+        solver = _check_solver(getattr(self, "solver", "sgd"))
         X, y = validate_data(self, X, y, dtype=_DTYPES, reset=True)
         check_classification_targets(y)
         classes, y_enc = np.unique(y, return_inverse=True)
@@ -177,10 +214,13 @@ class _Classifier(ClassifierMixin, _Trained):
         self.model_, state, history = self._build(
             X.shape[1], self._n_outputs(len(classes)), X.dtype
         )
-        epochs = self.max_iter + (state.epoch if state is not None else 0)
         cw = self._class_weight_array(y_enc, len(classes))
-        history = self._train(X, y_enc, sample_weight, cw, epochs, state, history)
-        self.n_iter_ = history.n_epochs
+        if solver != "sgd":
+            history = self._train_full_batch(X, y_enc, sample_weight, cw, solver)
+        else:
+            epochs = self.max_iter + (state.epoch if state is not None else 0)
+            history = self._train(X, y_enc, sample_weight, cw, epochs, state, history)
+        self.n_iter_ = max(1, history.n_epochs)
         self._warn_if_not_converged(history)
         return self
 
@@ -235,6 +275,10 @@ class _Classifier(ClassifierMixin, _Trained):
         return scores
 
     def predict(self, X):
+        if _is_dask(X):
+            from . import distributed
+
+            return distributed.predict(self, X)
         scores = self._scores(X)
         labels = (
             scores.argmax(axis=1) if scores.shape[1] > 1 else (scores[:, 0] > 0).astype(np.intp)
@@ -283,6 +327,12 @@ class LinearClassifier(_Classifier):
         Binary losses on more than two classes train one-vs-rest.
     loss_options : dict, optional
         Options bound to the loss, e.g. ``{"gamma": 1.0}`` for focal or ``{"margin": 2.0}``.
+    solver : {"sgd", "lbfgs", "gd"}
+        "sgd": the mini-batch training loop (``optimizer``, ``lr``, ...); "lbfgs"
+        or "gd": full-batch L-BFGS or steepest descent with a line search on the
+        whole-data objective (no learning rate; ``max_iter`` iterations, ``tol``
+        on the gradient). With Dask arrays the same solvers run on the cluster
+        (:mod:`losslab.distributed`; "sgd" becomes local SGD with averaging).
     penalty : {"l2", "l1", "elasticnet"}
     alpha : float
         Penalty strength (the CS231n ``reg``): objective = mean loss + alpha · R(W).
@@ -322,6 +372,7 @@ class LinearClassifier(_Classifier):
         loss="softmax",
         *,
         loss_options=None,
+        solver="sgd",
         penalty="l2",
         alpha=1e-4,
         l1_ratio=0.15,
@@ -341,6 +392,7 @@ class LinearClassifier(_Classifier):
     ):
         self.loss = loss
         self.loss_options = loss_options
+        self.solver = solver
         self.penalty = penalty
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -378,6 +430,7 @@ class LinearSVM(LinearClassifier):
         loss="svm",
         *,
         loss_options=None,
+        solver="sgd",
         penalty="l2",
         alpha=1e-4,
         l1_ratio=0.15,
@@ -398,6 +451,7 @@ class LinearSVM(LinearClassifier):
         super().__init__(
             loss,
             loss_options=loss_options,
+            solver=solver,
             penalty=penalty,
             alpha=alpha,
             l1_ratio=l1_ratio,
@@ -484,11 +538,13 @@ class LinearRegressor(RegressorMixin, _Trained):
     """Linear regression with any regression loss: least squares, L1, Huber, log-cosh.
 
     ``solver="normal"`` solves ridge regression in closed form (squared error
-    with an L2 penalty only); ``"lbfgs"`` minimises the full-data objective with
-    L-BFGS (any smooth loss; ``max_iter`` iterations, ``tol`` on the gradient);
-    ``"sgd"`` runs the mini-batch training loop; ``"auto"`` picks "normal" where
+    with an L2 penalty only); ``"lbfgs"`` (or ``"gd"``) minimises the full-data
+    objective with L-BFGS (or steepest descent); any smooth loss, ``max_iter``
+    iterations, ``tol`` on the gradient; ``"sgd"`` runs the mini-batch training loop; ``"auto"`` picks "normal" where
     it applies, else "sgd". The objective is the (weighted) mean loss plus
-    ``alpha · ΣW²``, so every solver minimises the same function.
+    ``alpha · ΣW²``, so every solver minimises the same function. Dask arrays
+    train on the cluster (:mod:`losslab.distributed`; "auto" and "normal" use
+    L-BFGS there).
     Other parameters are those of :class:`LinearClassifier`.
     """
 
@@ -540,9 +596,9 @@ class LinearRegressor(RegressorMixin, _Trained):
 
     def _solver(self):
         closed_form = self._loss().name == "squared_error" and self.penalty == "l2"
-        if self.solver not in ("auto", "normal", "lbfgs", "sgd"):
+        if self.solver not in ("auto", "normal", *SOLVERS):
             raise ValueError(
-                f"solver: expected 'auto', 'normal', 'lbfgs' or 'sgd', got {self.solver!r}"
+                f"solver: expected 'auto', 'normal', 'lbfgs', 'gd' or 'sgd', got {self.solver!r}"
             )
         if self.solver == "normal" and not closed_form:
             raise ValueError("solver: 'normal' solves squared_error with an l2 penalty only")
@@ -551,6 +607,10 @@ class LinearRegressor(RegressorMixin, _Trained):
         return self.solver
 
     def fit(self, X, y, sample_weight=None):
+        if _is_dask(X):
+            from . import distributed
+
+            return distributed.fit(self, X, y, sample_weight)
         X, y = validate_data(
             self, X, y, dtype=_DTYPES, y_numeric=True, multi_output=True, reset=True
         )
@@ -567,20 +627,8 @@ class LinearRegressor(RegressorMixin, _Trained):
             self._state, self.history_ = None, History()
             return self
         target = y2[:, 0] if self._single_output else y2
-        if solver == "lbfgs":
-            self.history_ = fit_full_batch(
-                self.model_,
-                self._loss(),
-                X,
-                target,
-                reg=self.alpha,
-                penalty=self.penalty,
-                l1_ratio=self.l1_ratio,
-                sample_weight=sample_weight,
-                max_iter=self.max_iter,
-                tol=self.tol if self.tol is not None else 0.0,
-            )
-            self._state = None
+        if solver in ("lbfgs", "gd"):
+            self._train_full_batch(X, target, sample_weight, None, solver)
             self.n_iter_ = max(1, self.history_.n_epochs)
             self._warn_if_not_converged(self.history_)
             return self
@@ -615,6 +663,10 @@ class LinearRegressor(RegressorMixin, _Trained):
         return self
 
     def predict(self, X):
+        if _is_dask(X):
+            from . import distributed
+
+            return distributed.predict(self, X)
         scores = self._scores(X)
         return scores[:, 0] if self._single_output else scores
 

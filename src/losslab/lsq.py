@@ -62,6 +62,7 @@ _MESSAGES = {
     3: "step below xtol",
     0: "maximum number of evaluations reached",
     -1: "no step decreases the cost: stalled away from a minimum",
+    -2: "stopped by callback",
 }
 
 
@@ -537,19 +538,39 @@ def _result(x, cost, r, J, g, problem, nit, status, history):
     )
 
 
-def lbfgs(fun_and_grad, x0, *, memory=10, gtol=1e-6, ftol=1e-12, max_iter=500):
+def lbfgs(fun_and_grad, x0, *, memory=10, gtol=1e-6, ftol=1e-12, max_iter=500, callback=None):
     r"""Limited-memory BFGS for a smooth scalar objective (Nocedal & Wright, Algorithm 7.4).
 
     ``fun_and_grad(x) -> (value, gradient)``. The search direction is the
     two-loop recursion over the last ``memory`` (s, y) pairs; the step length
     comes from a backtracking Armijo search. Stops when ``‖∇f‖∞ < gtol`` or the
-    value falls by less than ``ftol·|f|``. Returns a :class:`LeastSquaresResult`
-    whose ``cost`` is the objective value.
+    value falls by less than ``ftol·|f|``, or when ``callback(iteration, x, value)``
+    returns True. Returns a :class:`LeastSquaresResult` whose ``cost`` is the
+    objective value.
 
     >>> res = lbfgs(lambda x: (float((x - 3) @ (x - 3)), 2 * (x - 3)), np.zeros(4))
     >>> res.x.round(6).tolist(), res.success
     ([3.0, 3.0, 3.0, 3.0], True)
     """
+    return _descend(fun_and_grad, x0, memory, gtol, ftol, max_iter, callback)
+
+
+def steepest_descent(fun_and_grad, x0, *, gtol=1e-6, ftol=1e-12, max_iter=500, callback=None):
+    r"""Gradient descent with a backtracking Armijo step for a smooth scalar objective.
+
+    Each iteration first tries twice the previous step length, then halves it
+    until the value falls enough, so no learning rate is needed. The same
+    stopping rules, callback and result as :func:`lbfgs`; far more iterations.
+
+    >>> res = steepest_descent(lambda x: (float((x - 3) @ (x - 3)), 2 * (x - 3)), np.zeros(4))
+    >>> res.x.round(6).tolist(), res.success
+    ([3.0, 3.0, 3.0, 3.0], True)
+    """
+    return _descend(fun_and_grad, x0, 0, gtol, ftol, max_iter, callback)
+
+
+def _descend(fun_and_grad, x0, memory, gtol, ftol, max_iter, callback):
+    """The line-search loop of L-BFGS (memory > 0) and steepest descent (memory = 0)."""
     x = np.array(x0, dtype=np.float64).ravel()
     value, g = fun_and_grad(x)
     nfev = 1
@@ -557,7 +578,7 @@ def lbfgs(fun_and_grad, x0, *, memory=10, gtol=1e-6, ftol=1e-12, max_iter=500):
         raise ValueError("fun: non-finite objective at the starting point x0")
     pairs = []
     history = [{"iteration": 0, "cost": float(value), "nfev": nfev, "step": 0.0}]
-    status, nit = 0, 0
+    status, nit, t = 0, 0, None
     for nit in range(1, max_iter + 1):
         if np.abs(g).max(initial=0.0) < gtol:
             status = 1
@@ -566,7 +587,12 @@ def lbfgs(fun_and_grad, x0, *, memory=10, gtol=1e-6, ftol=1e-12, max_iter=500):
         if g @ direction >= 0:  # not a descent direction (bad curvature pairs): restart
             pairs.clear()
             direction = -g
-        t = 1.0 if pairs else min(1.0, 1.0 / max(np.abs(g).sum(), 1e-12))
+        if pairs:
+            t = 1.0
+        elif memory == 0 and t is not None:
+            t *= 2.0  # steepest descent: try a longer step than last time
+        else:
+            t = min(1.0, 1.0 / max(np.abs(g).sum(), 1e-12))
         for _ in range(50):
             new_value, new_g = fun_and_grad(x + t * direction)
             nfev += 1
@@ -577,7 +603,7 @@ def lbfgs(fun_and_grad, x0, *, memory=10, gtol=1e-6, ftol=1e-12, max_iter=500):
             status = -1
             break
         s, y = t * direction, new_g - g
-        if s @ y > 1e-12 * np.linalg.norm(s) * np.linalg.norm(y):
+        if memory and s @ y > 1e-12 * np.linalg.norm(s) * np.linalg.norm(y):
             pairs.append((s, y))
             if len(pairs) > memory:
                 pairs.pop(0)
@@ -588,6 +614,9 @@ def lbfgs(fun_and_grad, x0, *, memory=10, gtol=1e-6, ftol=1e-12, max_iter=500):
         )
         if fall <= ftol * max(abs(value), 1e-300):
             status = 2
+            break
+        if callback is not None and callback(nit, x, value):
+            status = -2
             break
     message = _MESSAGES[status] if status else "maximum number of iterations reached"
     return LeastSquaresResult(

@@ -14,9 +14,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from . import datasets, losses, models, persist, plots
 from .diagnostics import sanity as sanity_checks
-from .train import Objective, build_classifier, encode_targets, evaluate, fit
+from .train import Objective, build_classifier, encode_targets, evaluate, fit, fit_full_batch
 
 
 @dataclass
@@ -38,6 +40,8 @@ class TrainConfig:
     penalty: str = "l2"  # l2, l1, elasticnet
     class_weight: str | None = None  # None or "balanced"
     seed: int = 0  # seeds the split, the initial weights and the shuffling
+    solver: str = "sgd"  # "sgd" (mini-batches), or full-batch "lbfgs" / "gd" (linear models)
+    sync_every: int = 32  # local SGD steps between weight averages (runs on a Dask cluster)
 
     def validate(self):
         loss = losses.get(self.loss, **self.loss_options)
@@ -58,6 +62,12 @@ class TrainConfig:
             raise ValueError(
                 f"class_weight: expected None or 'balanced', got {self.class_weight!r}"
             )
+        if self.solver not in ("sgd", "lbfgs", "gd"):
+            raise ValueError(f"solver: expected sgd, lbfgs or gd, got {self.solver!r}")
+        if self.solver != "sgd" and self.model != "linear":
+            raise ValueError(f"solver: {self.solver} trains linear models; use sgd for an MLP")
+        if self.sync_every < 1:
+            raise ValueError("sync_every: expected a positive integer")
         return loss
 
 
@@ -101,31 +111,155 @@ def run_training(config, *, out=None, resume=False, progress=False, callbacks=()
     if on_start is not None:
         on_start(ds, sanity)
     started = time.perf_counter()
-    history = fit(
-        model,
-        loss,
-        ds.X_train,
-        ds.y_train,
-        optimizer=config.optimizer,
-        lr=config.lr,
-        schedule=config.schedule,
-        batch_size=config.batch_size,
-        epochs=config.epochs,
-        reg=config.reg,
-        penalty=config.penalty,
-        class_weight=class_weight,
-        validation=(ds.X_val, ds.y_val) if len(ds.X_val) else None,
-        random_state=config.seed,
-        progress=progress,
-        callbacks=callbacks,
-        checkpoint=None if out is None else out / "checkpoint.npz",
-        resume=resume,
-    )
+    if config.solver != "sgd":
+        history = fit_full_batch(
+            model,
+            loss,
+            ds.X_train,
+            ds.y_train,
+            method=config.solver,
+            reg=config.reg,
+            penalty=config.penalty,
+            class_weight=class_weight,
+            max_iter=config.epochs,
+            tol=1e-6,
+        )
+    else:
+        history = fit(
+            model,
+            loss,
+            ds.X_train,
+            ds.y_train,
+            optimizer=config.optimizer,
+            lr=config.lr,
+            schedule=config.schedule,
+            batch_size=config.batch_size,
+            epochs=config.epochs,
+            reg=config.reg,
+            penalty=config.penalty,
+            class_weight=class_weight,
+            validation=(ds.X_val, ds.y_val) if len(ds.X_val) else None,
+            random_state=config.seed,
+            progress=progress,
+            callbacks=callbacks,
+            checkpoint=None if out is None else out / "checkpoint.npz",
+            resume=resume,
+        )
     seconds = time.perf_counter() - started
     metrics = summarize(model, loss, config, ds, history, sanity, seconds)
     if out is not None:
         write_run_files(out, model, loss, ds, history, metrics)
     return RunResult(config, ds, model, history, sanity, metrics, out)
+
+
+def run_distributed(
+    config,
+    scheduler,
+    *,
+    n_workers=2,
+    out=None,
+    resume=False,
+    callbacks=(),
+    on_connect=None,
+):
+    """Train as ``config`` says on a Dask cluster (``scheduler``: an address or "local").
+
+    Bundled data is split and standardised as in :func:`run_training` and sent
+    to the workers in chunks; a ``.npy`` or Parquet path is read by the workers
+    themselves (the path must be visible to them) and standardised on the
+    cluster. ``on_connect(client)`` runs once connected (the CLI prints the
+    dashboard link there). Writes config.json, checkpoint.npz (after every
+    round), metrics.json, model.npz and loss_curve.png under ``out``.
+    """
+    from . import distributed
+
+    loss = config.validate()
+    out = Path(out) if out is not None else None
+    if resume and (out is None or not (out / "checkpoint.npz").is_file()):
+        raise ValueError(f"resume: no checkpoint.npz in {out}")
+    if out is not None:
+        persist.atomic_write_text(out / "config.json", json.dumps(asdict(config), indent=2))
+    with distributed.connect(scheduler, n_workers) as client:
+        if on_connect is not None:
+            on_connect(client)
+        X, y, test, mean, scale, name = _cluster_data(config, client, distributed)
+        estimator = _estimator(config)
+        started = time.perf_counter()
+        distributed.fit(
+            estimator,
+            X,
+            y,
+            client=client,
+            sync_every=config.sync_every,
+            checkpoint=None if out is None else out / "checkpoint.npz",
+            resume=resume,
+            callbacks=callbacks,
+        )
+        seconds = time.perf_counter() - started
+        metrics = {
+            "data": name,
+            "loss": loss.name,
+            "model": config.model,
+            "solver": config.solver,
+            "workers": len(client.scheduler_info()["workers"]),
+            "rounds": estimator.history_.n_epochs,
+            "train_rows": int(X.shape[0]),
+            "train_accuracy": float((estimator.predict(X) == y).mean().compute()),
+            "seconds": seconds,
+        }
+    if test is not None:
+        metrics["test_accuracy"] = float(estimator.score(*test))
+    if out is not None:
+        persist.atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
+        persist.save(
+            estimator,
+            out / "model.npz",
+            extra_arrays=None if mean is None else {"mean": mean, "scale": scale},
+        )
+        plots.loss_curve(
+            estimator.history_, out / "loss_curve.png", title=f"{loss.name} on {name} (Dask)"
+        )
+    return estimator, metrics
+
+
+def _cluster_data(config, client, distributed):
+    """(X, y, test split or None, mean, scale, name) with X and y as Dask arrays."""
+    import dask.array as da
+
+    path = Path(config.data)
+    if path.suffix.lower() in (".npy", ".parquet"):
+        X, y = distributed.read(path, target=config.target)
+        mean, std = da.compute(X.mean(axis=0), X.std(axis=0))
+        scale = np.where(std > 0, std, 1.0).astype(np.float32)
+        return (X - mean.astype(np.float32)) / scale, y, None, mean, scale, path.name
+    ds = datasets.load(config.data, random_state=config.seed, target=config.target)
+    X_train = np.concatenate([ds.X_train, ds.X_val])
+    y_train = np.concatenate([ds.y_train, ds.y_val])
+    rows = -(-len(X_train) // (2 * max(1, len(client.scheduler_info()["workers"]))))
+    X, y = da.from_array(X_train, chunks=(rows, -1)), da.from_array(y_train, chunks=rows)
+    return X, y, (ds.X_test, ds.y_test), ds.mean, ds.scale, ds.name
+
+
+def _estimator(config):
+    from .estimators import LinearClassifier, MLPClassifier
+
+    options = {
+        "loss": config.loss,
+        "loss_options": config.loss_options or None,
+        "penalty": config.penalty,
+        "alpha": config.reg,
+        "optimizer": config.optimizer,
+        "lr": config.lr,
+        "schedule": config.schedule,
+        "batch_size": config.batch_size,
+        "max_iter": config.epochs,
+        "tol": None if config.solver == "sgd" else 1e-6,
+        "class_weight": config.class_weight,
+        "random_state": config.seed,
+    }
+    if config.model == "mlp":
+        return MLPClassifier(hidden_layer_sizes=config.hidden, **options)
+    return LinearClassifier(solver=config.solver, **options)
 
 
 def initial_loss_check(model, loss, ds):
@@ -138,7 +272,8 @@ def summarize(model, loss, config, ds, history, sanity, seconds):
         "data": ds.name,
         "loss": loss.name,
         "model": config.model,
-        "epochs": history.n_epochs,
+        "solver": config.solver,
+        "epochs": history.n_epochs,  # iterations for the full-batch solvers
     }
     for split, X, y in (
         ("train", ds.X_train, ds.y_train),
