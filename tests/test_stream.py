@@ -123,3 +123,28 @@ def test_a_text_file_named_npy_is_a_clear_error(tmp_path):
     (tmp_path / "fake.npy").write_text("hello")
     with pytest.raises(ValueError, match=r"not a readable \.npy array"):
         stream.open_source(tmp_path / "fake.npy")
+
+
+@pytest.mark.parametrize("target", [0, 3, -1, None])
+def test_any_npy_column_can_be_the_label(tmp_path, target):
+    rng = np.random.default_rng(1)
+    arr = rng.standard_normal((700, 5)).astype(np.float32)
+    np.save(tmp_path / "d.npy", arr)
+    col = 4 if target is None else target % 5
+    chunks = list(stream.open_source(tmp_path / "d.npy", target=target, chunk_rows=300).chunks())
+    assert [len(c.X) for c in chunks] == [300, 300, 100]
+    X = np.concatenate([c.X for c in chunks])
+    assert X.dtype == np.float32 and X.flags.c_contiguous
+    np.testing.assert_array_equal(X, np.delete(arr, col, axis=1))
+    np.testing.assert_array_equal(np.concatenate([c.y for c in chunks]), arr[:, col])
+
+
+def test_the_shuffle_buffer_keeps_the_rows_and_their_labels_together(files):
+    source = stream.open_source(files["npy"], chunk_rows=1000)
+    Xs, ys = zip(*stream.stream(source, 64, buffer_rows=2500, seed=3), strict=True)
+    X, y = np.concatenate(Xs), np.concatenate(ys)
+    order = np.lexsort(X.T[::-1])
+    expected = np.lexsort(files["X"].T[::-1])
+    np.testing.assert_array_equal(X[order], files["X"][expected])
+    np.testing.assert_array_equal(y[order], files["y"][expected])
+    assert not np.array_equal(X, files["X"])  # shuffled

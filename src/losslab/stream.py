@@ -52,11 +52,15 @@ class Source(ABC):
         """Yield :class:`Chunk` objects, in ``order`` of chunk numbers when given."""
 
 
-def _split_target(block, target, width, path):
+def _target_column(target, width, path):
     col = width - 1 if target is None else int(target)
     if not -width <= col < width:
         raise ValueError(f"target: column {target} out of range for {width} columns in {path}")
-    col %= width
+    return col % width
+
+
+def _split_target(block, target, width, path):
+    col = _target_column(target, width, path)
     X = np.delete(block, col, axis=1).astype(np.float32, copy=False)
     return X, block[:, col]
 
@@ -77,14 +81,18 @@ class NpySource(Source):
         return -(-len(self.array) // self.chunk_rows)
 
     def chunks(self, order=None):
+        width = self.array.shape[1]
+        col = _target_column(self.target, width, self.path)
         for k in range(self.n_chunks()) if order is None else order:
-            start = k * self.chunk_rows
-            block = np.array(
-                self.array[start : start + self.chunk_rows]
-            )  # a copy of this chunk only
+            rows = self.array[k * self.chunk_rows : (k + 1) * self.chunk_rows]
+            # copy the features straight from the mapping into float32: no whole-block temporary
+            X = np.empty((len(rows), width - 1), dtype=np.float32)
+            X[:, :col] = rows[:, :col]
+            X[:, col:] = rows[:, col + 1 :]
+            y = np.array(rows[:, col])
             self._release()
-            X, y = _split_target(block, self.target, block.shape[1], self.path)
-            yield Chunk(X, y, np.arange(start, start + len(block)))
+            start = k * self.chunk_rows
+            yield Chunk(X, y, np.arange(start, start + len(X)))
 
     def _release(self):
         """Drop the mapped pages just read from this process (they stay in the OS page cache),
@@ -196,34 +204,60 @@ def stream(
     rng = np.random.default_rng(seed)
     n = source.n_chunks()
     order = rng.permutation(n) if shuffle and n is not None else None
-    buf_X, buf_y, held = [], [], 0
+    buffer = _ShuffleBuffer()
     peak = 0
     for chunk in source.chunks(order):
         X, y = chunk.X, chunk.y
         if holdout_every:
             keep = (chunk.index % holdout_every == 0) == test
             X, y = X[keep], y[keep]
-        buf_X.append(X)
-        buf_y.append(y)
-        held += len(y)
-        peak = max(peak, held)
-        if held >= buffer_rows:
-            X_all, y_all = np.concatenate(buf_X), np.concatenate(buf_y)
-            perm = rng.permutation(len(y_all)) if shuffle else np.arange(len(y_all))
-            full = len(perm) - len(perm) % batch_size
-            for start in range(0, full, batch_size):
-                idx = perm[start : start + batch_size]
-                yield X_all[idx], y_all[idx]
-            rest = perm[full:]
-            buf_X, buf_y, held = [X_all[rest]], [y_all[rest]], len(rest)
-    if held:
-        X_all, y_all = np.concatenate(buf_X), np.concatenate(buf_y)
-        perm = rng.permutation(len(y_all)) if shuffle else np.arange(len(y_all))
-        for start in range(0, len(perm), batch_size):
-            idx = perm[start : start + batch_size]
-            yield X_all[idx], y_all[idx]
+        buffer.add(X, y)
+        peak = max(peak, buffer.held)
+        if buffer.held >= buffer_rows:
+            yield from buffer.drain(rng, batch_size, shuffle, keep_rest=True)
+    yield from buffer.drain(rng, batch_size, shuffle, keep_rest=False)
     if stats is not None:
         stats["peak_buffer_rows"] = peak
+
+
+class _ShuffleBuffer:
+    """Rows waiting to be shuffled, in one array that grows once and is then reused
+    (no per-drain concatenation: memory stays at about buffer_rows + chunk_rows rows)."""
+
+    def __init__(self):
+        self.X = self.y = None
+        self.held = 0
+
+    def add(self, X, y):
+        need = self.held + len(X)
+        if self.X is None or need > len(self.X):
+            self.X = _grown(self.X, need, X)
+            self.y = _grown(self.y, need, y)
+        self.X[self.held : need] = X
+        self.y[self.held : need] = y
+        self.held = need
+
+    def drain(self, rng, batch_size, shuffle, keep_rest):
+        """Yield shuffled batches of the held rows; keep the last partial batch when asked."""
+        if not self.held:
+            return
+        perm = rng.permutation(self.held) if shuffle else np.arange(self.held)
+        full = len(perm) - len(perm) % batch_size if keep_rest else len(perm)
+        for start in range(0, full, batch_size):
+            idx = perm[start : start + batch_size]
+            yield self.X[idx], self.y[idx]
+        rest = perm[full:]
+        self.X[: len(rest)] = self.X[rest]
+        self.y[: len(rest)] = self.y[rest]
+        self.held = len(rest)
+
+
+def _grown(old, rows, like):
+    """An array of ``rows`` rows shaped and typed like ``like``, holding ``old``'s rows first."""
+    new = np.empty((rows, *like.shape[1:]), dtype=like.dtype if old is None else old.dtype)
+    if old is not None:
+        new[: len(old)] = old
+    return new
 
 
 @dataclass
@@ -234,27 +268,32 @@ class StreamStats:
     n_rows: int
 
 
-def streaming_statistics(source, *, holdout_every=None):
-    """Mean, standard deviation and classes of the training rows in one pass (Chan's merge of chunks)."""
+def streaming_statistics(source, *, holdout_every=None, block=4096):
+    """Mean, standard deviation and classes of the training rows in one pass.
+
+    Blocks of ``block`` rows are merged with Chan's parallel update, so the
+    temporaries stay a few MB whatever the chunk size.
+    """
     count, mean, m2, classes = 0, None, None, set()
     for chunk in source.chunks():
-        X, y = chunk.X.astype(np.float64), chunk.y
+        X, y = chunk.X, chunk.y
         if holdout_every:
             keep = chunk.index % holdout_every != 0
             X, y = X[keep], y[keep]
-        if not len(X):
-            continue
-        n_b, mean_b = len(X), X.mean(axis=0)
-        m2_b = ((X - mean_b) ** 2).sum(axis=0)
-        if mean is None:
-            count, mean, m2 = n_b, mean_b, m2_b
-        else:
+        classes.update(np.unique(y).tolist())
+        for start in range(0, len(X), block):
+            part = X[start : start + block].astype(np.float64)
+            n_b, mean_b = len(part), part.mean(axis=0)
+            part -= mean_b
+            m2_b = np.einsum("ij,ij->j", part, part)
+            if mean is None:
+                count, mean, m2 = n_b, mean_b, m2_b
+                continue
             delta = mean_b - mean
             total = count + n_b
             mean = mean + delta * n_b / total
             m2 = m2 + m2_b + delta**2 * count * n_b / total
             count = total
-        classes.update(np.unique(y).tolist())
     if not count:
         raise ValueError(f"{source.path}: no training rows")
     scale = np.sqrt(m2 / count)
