@@ -148,3 +148,13 @@ def test_the_shuffle_buffer_keeps_the_rows_and_their_labels_together(files):
     np.testing.assert_array_equal(X[order], files["X"][expected])
     np.testing.assert_array_equal(y[order], files["y"][expected])
     assert not np.array_equal(X, files["X"])  # shuffled
+
+
+def test_datasets_stream_opens_a_path(files):
+    from losslab import datasets
+
+    batches = list(datasets.stream(files["parquet"], 500, buffer_rows=4000, seed=0))
+    assert sum(len(y) for _, y in batches) == 12_000
+    assert all(X.dtype == np.float32 and X.shape[1] == 6 for X, _ in batches)
+    held = list(datasets.stream(files["npy"], 500, holdout_every=10, test=True, shuffle=False))
+    assert sum(len(y) for _, y in held) == 1200

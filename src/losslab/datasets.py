@@ -10,6 +10,7 @@
 - ``"cifar10:DIR"``: the CIFAR-10 python batches a user already has on disk.
 
 Nothing is downloaded. Class labels become 0..C-1; ``class_names`` keeps the originals.
+``stream(path, batch_size)`` reads a file too big for memory in shuffled mini-batches.
 """
 
 from __future__ import annotations
@@ -372,3 +373,35 @@ def read_xy(source, *, target=None):
     if y is None or X.shape[1] < 1:
         raise ValueError(f"{source}: expected numeric columns x and y")
     return X[:, 0], y
+
+
+def stream(
+    path,
+    batch_size=256,
+    *,
+    target=None,
+    chunk_rows=65536,
+    shuffle=True,
+    buffer_rows=65536,
+    seed=0,
+    holdout_every=None,
+    test=False,
+):
+    """Mini-batches (X float32, y) from a ``.npy``, Parquet or CSV file too big for memory.
+
+    Opens the file as a chunked source and shuffles through a bounded buffer:
+    see :func:`losslab.stream.stream` for the options. Memory stays about
+    ``buffer_rows + chunk_rows`` rows whatever the file's size.
+    """
+    from . import stream as streaming
+
+    source = streaming.open_source(path, target, chunk_rows)
+    return streaming.stream(
+        source,
+        batch_size,
+        shuffle=shuffle,
+        buffer_rows=buffer_rows,
+        seed=seed,
+        holdout_every=holdout_every,
+        test=test,
+    )
