@@ -119,6 +119,29 @@ def test_embedding_model_alias_and_errors(digits_seen):
         model.transform(np.zeros((2, 3)))
 
 
+def test_pca_init_starts_from_pcas_distances_and_training_refines_them(digits_seen):
+    from sklearn.decomposition import PCA
+
+    X, y = digits_seen
+    start = MetricLearner(8, init="pca", normalize=False, max_iter=0).fit(X, y)
+    pca = PCA(8).fit(X)
+    d_ours = losses.pairwise_distances(start.transform(X[:50]))
+    d_pca = losses.pairwise_distances(pca.transform(X[:50]))
+    np.testing.assert_allclose(d_ours, d_pca, atol=1e-8)  # the same geometry (signs may differ)
+    trained = MetricLearner(
+        8, init="pca", normalize=False, margin=0.5, lr=1e-3, max_iter=5, random_state=0
+    ).fit(X, y)
+    before = metrics.triplet_violation_rate(start.transform(X), y)
+    after = metrics.triplet_violation_rate(trained.transform(X), y)
+    assert after < before
+    with pytest.raises(ValueError, match="init: 'pca' initialises a linear model"):
+        MetricLearner(init="pca", model="mlp").fit(X, y)
+    with pytest.raises(ValueError, match="n_components <= "):
+        MetricLearner(100, init="pca").fit(X, y)
+    with pytest.raises(ValueError, match="init: expected 'random' or 'pca'"):
+        MetricLearner(init="lda").fit(X, y)
+
+
 def test_same_seed_same_embedding(digits_seen):
     X, y = digits_seen
     a = MetricLearner(4, max_iter=2, random_state=3).fit(X, y).transform(X[:10])

@@ -76,6 +76,9 @@ class MetricLearner(TransformerMixin, BaseEstimator):
     distance : {"euclidean", "squared_euclidean", "cosine"}
     normalize : bool
         L2-normalise the embedding (then distances live on the unit sphere).
+    init : {"random", "pca"}
+        Starting weights of a linear model: a random projection, or the data's
+        principal components (training then refines PCA's geometry).
     classes_per_batch, samples_per_class : int
         P and K of the class-balanced batches.
     optimizer, lr, max_iter (epochs), alpha (L2 on the weights), random_state, verbose
@@ -92,6 +95,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         margin=0.2,
         distance="euclidean",
         normalize=True,
+        init="random",
         classes_per_batch=8,
         samples_per_class=8,
         optimizer="adam",
@@ -109,6 +113,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         self.margin = margin
         self.distance = distance
         self.normalize = normalize
+        self.init = init
         self.classes_per_batch = classes_per_batch
         self.samples_per_class = samples_per_class
         self.optimizer = optimizer
@@ -139,18 +144,22 @@ class MetricLearner(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"y: expected at least two classes, got only one class ({self.classes_[0]!r})"
             )
+        if self.init not in ("random", "pca"):
+            raise ValueError(f"init: expected 'random' or 'pca', got {self.init!r} instead")
         rng = np.random.default_rng(self.random_state)
         d = X.shape[1]
-        if (
-            self.model == "linear"
-        ):  # a random projection to start from (its scale keeps distances O(1))
+        if self.model == "linear":
             self.model_ = models.Linear(
                 d,
                 self.n_components,
-                init_scale=1 / np.sqrt(d),
+                init_scale=1 / np.sqrt(d),  # a random projection: distances stay O(1)
                 dtype=X.dtype,
                 random_state=self.random_state,
             )
+            if self.init == "pca":  # start from PCA: training can only refine that geometry
+                self._init_pca(X)
+        elif self.init == "pca":
+            raise ValueError("init: 'pca' initialises a linear model; use init='random' for an MLP")
         else:
             self.model_ = models.MLP(
                 d,
@@ -174,6 +183,17 @@ class MetricLearner(TransformerMixin, BaseEstimator):
             self.history_.train_loss.append(total / len(batches))
         self.n_iter_ = self.max_iter
         return self
+
+    def _init_pca(self, X):
+        if self.n_components > min(X.shape):
+            raise ValueError(
+                f"init: 'pca' needs n_components <= min(n_samples, n_features) = {min(X.shape)}"
+            )
+        mean = X.mean(axis=0)
+        _, _, Vt = np.linalg.svd(X - mean, full_matrices=False)
+        W = Vt[: self.n_components].T
+        self.model_.params["W"][...] = W
+        self.model_.params["b"][...] = -mean @ W
 
     def _step(self, Xb, yb, opt, state):
         e, cache = self.model_.forward(Xb)
