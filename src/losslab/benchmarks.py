@@ -19,7 +19,14 @@ import numpy as np
 from . import config, losses
 
 
-def median_time(fn, repeats=5, warmup=1):
+def median_time(fn, repeats=5, warmup=1, settle=0.2):
+    """Median wall time of ``fn`` after ``warmup`` calls.
+
+    It first sleeps ``settle`` seconds: the previous contender's thread pool
+    (PyTorch's OpenMP threads spin after a parallel region) must go idle, or
+    it steals a core from whatever runs next.
+    """
+    time.sleep(settle)
     for _ in range(warmup):
         fn()
     times = []

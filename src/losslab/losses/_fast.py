@@ -7,6 +7,14 @@ bandwidth floor. Rows are split across threads (``prange``). They cover the
 common case (integer labels, no weights, no smoothing); everything else runs
 on the NumPy reference path, which the tests compare them with.
 
+The exponentials are the expensive part. numba without Intel's SVML calls
+``expf`` one element at a time, so every kernel is built twice from the same
+source: for float64 with ``math.exp``/``math.log1p`` (precise), and for
+float32 with :func:`_exp_parts_f32` and :func:`_log1p_unit_f32` — polynomial
+versions made only of arithmetic (and integer bits for 2ⁿ), which LLVM turns
+into SIMD code. They are accurate to about 1e-7 relative, float32's own
+precision; sums are accumulated in float64.
+
 fastmath is restricted to flags that keep NaN and infinity semantics, so a
 NaN score still propagates to the loss.
 """
@@ -16,121 +24,355 @@ from __future__ import annotations
 import math
 import types
 
+import numpy as np
 from numba import njit, prange
 
 _FLAGS = {"nsz", "arcp", "contract", "afn", "reassoc"}  # no 'nnan'/'ninf': NaN must propagate
 # Below this many elements a kernel runs on one thread: waking a thread pool for a training-size
 # batch costs more than the work, and fights BLAS's own threads between matrix products.
 PARALLEL_MIN_ELEMENTS = 1 << 18
+BLOCK = 4096  # elements per block in the element-wise kernels (scratch stays in L1/L2)
+STRIPES = 64  # work is cut into at most this many stripes; each allocates its scratch once
+
+
+@njit(cache=True, inline="always")
+def _stripe(k, n_stripes, n):
+    """[start, stop) of stripe k when n items are cut into n_stripes nearly equal stripes."""
+    return k * n // n_stripes, (k + 1) * n // n_stripes
+
+
+@njit(cache=True, inline="always")
+def _n_stripes(n, per):
+    return max(1, min(STRIPES, n // per))
+
+
+# --- the two implementations of the elementary functions -----------------------------------
 
 
 @njit(fastmath=_FLAGS, cache=True, inline="always")
-def _exp_shifted(row, out):
-    """out = exp(row - max(row)); returns (max, sum of out): the stable softmax numerator."""
+def _exp_inplace_f64(buf, bits):
+    """buf = exp(buf) in place, one libm call per element."""
+    for j in range(buf.shape[0]):
+        buf[j] = math.exp(buf[j])
+
+
+@njit(fastmath=_FLAGS, cache=True, inline="always")
+def _exp_neg_abs_f64(src, out, bits, n):
+    """out[:n] = exp(-|src[:n]|), one libm call per element."""
+    for j in range(n):
+        out[j] = math.exp(-abs(src[j]))
+
+
+@njit(fastmath=_FLAGS, cache=True, inline="always")
+def _exp_parts_f32(v):
+    """exp(v) for float32 v ≤ 0 as (mantissa part, int32 bits of 2ᵏ): arithmetic only, so SIMD.
+
+    exp(v) = 2ᵏ · exp(r) with k = round(v / ln 2) and |r| ≤ ln2 / 2 (Cody-Waite
+    split of ln 2); exp(r) is Cephes' degree-7 minimax polynomial, and 2ᵏ is
+    built from its exponent bits. Inputs below -87 are clamped there (their
+    exponential is under 2e-38); NaN stays NaN.
+    """
+    v = v if not (v < np.float32(-87.0)) else np.float32(-87.0)
+    k = np.floor(v * np.float32(1.4426950408889634) + np.float32(0.5))  # float32, not int:
+    # math.floor would return an int64 and turn everything after it into float64
+    r = v - k * np.float32(0.693359375) + k * np.float32(2.12194440e-4)
+    p = np.float32(1.9875691500e-4)
+    p = p * r + np.float32(1.3981999507e-3)
+    p = p * r + np.float32(8.3334519073e-3)
+    p = p * r + np.float32(4.1665795894e-2)
+    p = p * r + np.float32(1.6666665459e-1)
+    p = p * r + np.float32(5.0000001201e-1)
+    return p * r * r + r + np.float32(1.0), (np.int32(k) + np.int32(127)) << np.int32(23)
+
+
+@njit(fastmath=_FLAGS, cache=True, inline="always")
+def _exp_inplace_f32(buf, bits):
+    """buf = exp(buf) in place for float32 buf ≤ 0; ``bits``: int32 scratch as long as buf.
+
+    2ᵏ is read back through a float32 view of ``bits`` (a view of a whole array
+    keeps the contiguous layout SIMD code needs).
+    """
+    for j in range(buf.shape[0]):
+        buf[j], bits[j] = _exp_parts_f32(buf[j])
+    two_k = bits.view(np.float32)
+    for j in range(buf.shape[0]):
+        buf[j] *= two_k[j]
+
+
+@njit(fastmath=_FLAGS, cache=True, inline="always")
+def _exp_neg_abs_f32(src, out, bits, n):
+    """out[:n] = exp(-|src[:n]|) for float32, vectorisable like :func:`_exp_inplace_f32`."""
+    for j in range(n):
+        out[j], bits[j] = _exp_parts_f32(-abs(src[j]))
+    two_k = bits.view(np.float32)
+    for j in range(n):
+        out[j] *= two_k[j]
+
+
+@njit(fastmath=_FLAGS, cache=True, inline="always")
+def _log1p_unit_f64(e):
+    return math.log1p(e)
+
+
+@njit(fastmath=_FLAGS, cache=True, inline="always")
+def _log1p_unit_f32(e):
+    """log(1 + e) for 0 ≤ e ≤ 1 by arithmetic only: 2·atanh(s) with s = e / (2 + e) ≤ 1/3."""
+    s = e / (np.float32(2.0) + e)
+    s2 = s * s
+    p = np.float32(1.0 / 13.0)
+    p = p * s2 + np.float32(1.0 / 11.0)
+    p = p * s2 + np.float32(1.0 / 9.0)
+    p = p * s2 + np.float32(1.0 / 7.0)
+    p = p * s2 + np.float32(1.0 / 5.0)
+    p = p * s2 + np.float32(1.0 / 3.0)
+    return np.float32(2.0) * s * (p * s2 + np.float32(1.0))
+
+
+# the names the kernels call; each build rebinds them to one precision's versions (see _namespace)
+# (_REAL is the element type: per-element arithmetic stays in it instead of widening to float64)
+_exp_inplace, _exp_neg_abs = _exp_inplace_f64, _exp_neg_abs_f64
+_log1p_unit, _REAL = _log1p_unit_f64, np.float64
+
+
+@njit(fastmath=True, cache=True, inline="always")
+def _row_max(row):
+    """The largest entry, by a SIMD max reduction.
+
+    Full fastmath here only: LLVM vectorises a max reduction only when it may
+    assume no NaN. A NaN entry still makes the loss NaN, because row - max is
+    NaN at that entry whatever max is.
+    """
     m = row[0]
     for j in range(1, row.shape[0]):
         m = max(m, row[j])
-    total = 0.0
-    for j in range(row.shape[0]):
-        e = math.exp(row[j] - m)
-        out[j] = e
-        total += e
-    return m, total
+    return m
+
+
+def _softmax_rows(scores, grad, r0, r1, maxes, totals, bits):
+    """grad[r0:r1] = exp(scores - row max) for a block of rows; their maxes and float64 sums.
+
+    The exponentials run over the block as one flat array: over a single row of
+    C = 100 the SIMD loop would leave a long scalar remainder every row.
+    """
+    c = scores.shape[1]
+    for i in range(r0, r1):
+        row, g = scores[i], grad[i]
+        m = _row_max(row)
+        maxes[i - r0] = m
+        for j in range(c):
+            g[j] = row[j] - m
+    size = (r1 - r0) * c
+    _exp_inplace(grad.reshape(-1)[r0 * c : r1 * c], bits[:size])
+    for i in range(r0, r1):
+        g = grad[i]
+        total = 0.0  # float64: C terms keep their precision
+        for j in range(c):
+            total += g[j]
+        totals[i - r0] = total
+
+
+@njit(cache=True, inline="always")
+def _row_blocks(n, c):
+    """Rows per block (about BLOCK elements) and the number of blocks."""
+    rows = max(1, BLOCK // c)
+    return rows, (n + rows - 1) // rows
+
+
+# --- the kernels (written once, compiled with either set of elementary functions) -------------
 
 
 def softmax_ce(scores, labels, scale, grad, losses):
     n, c = scores.shape
-    for i in prange(n):
-        row = scores[i]
-        m, total = _exp_shifted(row, grad[i])
-        y = labels[i]
-        losses[i] = m + math.log(total) - row[y]
-        k = scale / total
-        for j in range(c):
-            grad[i, j] *= k
-        grad[i, y] -= scale
+    rows, n_blocks = _row_blocks(n, c)
+    n_stripes = _n_stripes(n_blocks, 1)
+    for stripe in prange(n_stripes):
+        bits = np.empty(rows * c, np.int32)
+        maxes, totals = np.empty(rows, scores.dtype), np.empty(rows)
+        first, last = _stripe(stripe, n_stripes, n_blocks)
+        for block in range(first, last):
+            r0, r1 = block * rows, min(n, (block + 1) * rows)
+            _softmax_rows(scores, grad, r0, r1, maxes, totals, bits)
+            for i in range(r0, r1):
+                row, g = scores[i], grad[i]  # 1-D rows indexed from 0: SIMD-friendly
+                total, y = totals[i - r0], labels[i]
+                losses[i] = maxes[i - r0] + math.log(total) - row[y]
+                k = _REAL(scale / total)
+                for j in range(c):
+                    g[j] *= k
+                g[y] -= scale
 
 
 def weston_watkins(scores, labels, margin, scale, grad, losses):
     n, c = scores.shape
     for i in prange(n):
+        row, g = scores[i], grad[i]
         y = labels[i]
-        sy = scores[i, y]
+        sy = row[y]
         total = 0.0
         violated = 0
         for j in range(c):
-            h = scores[i, j] - sy + margin
+            h = row[j] - sy + margin
             if j != y and h > 0:
                 total += h
                 violated += 1
-                grad[i, j] = scale
+                g[j] = scale
             else:
-                grad[i, j] = 0.0
-        grad[i, y] = -violated * scale
+                g[j] = 0.0
+        g[y] = -violated * scale
         losses[i] = total
 
 
 def softmax_focal(scores, labels, gamma, scale, grad, losses):
     n, c = scores.shape
-    for i in prange(n):
-        row = scores[i]
-        m, total = _exp_shifted(row, grad[i])
-        y = labels[i]
-        logp = row[y] - m - math.log(total)
-        p = math.exp(logp)
-        q = -math.expm1(logp)  # 1 - p, accurate near p = 1
-        focus = q**gamma
-        losses[i] = -focus * logp
-        ratio = logp / q if q > 0 else -1.0  # log p / (1 - p) → -1 as p → 1
-        u = focus * (gamma * p * ratio - 1.0) * scale
-        k = -u / total
-        for j in range(c):
-            grad[i, j] *= k  # -u p_j
-        grad[i, y] += u
+    rows, n_blocks = _row_blocks(n, c)
+    n_stripes = _n_stripes(n_blocks, 1)
+    for stripe in prange(n_stripes):
+        bits = np.empty(rows * c, np.int32)
+        maxes, totals = np.empty(rows, scores.dtype), np.empty(rows)
+        first, last = _stripe(stripe, n_stripes, n_blocks)
+        for block in range(first, last):
+            r0, r1 = block * rows, min(n, (block + 1) * rows)
+            _softmax_rows(scores, grad, r0, r1, maxes, totals, bits)
+            for i in range(r0, r1):
+                row, g = scores[i], grad[i]
+                total, y = totals[i - r0], labels[i]
+                logp = row[y] - maxes[i - r0] - math.log(total)
+                p = math.exp(logp)
+                q = -math.expm1(logp)  # 1 - p, accurate near p = 1
+                focus = q**gamma
+                losses[i] = -focus * logp
+                ratio = logp / q if q > 0 else -1.0  # log p / (1 - p) → -1 as p → 1
+                u = focus * (gamma * p * ratio - 1.0) * scale
+                k = _REAL(-u / total)
+                for j in range(c):
+                    g[j] *= k  # -u p_j
+                g[y] += u
+
+
+def _bce_block(x, y, scale, grad, e, bits):
+    """σ and softplus of one block of logits x; writes the gradient; leaves the losses in e.
+
+    Returns how many targets lie outside [0, 1] (the caller raises if any do).
+
+    x, y and grad are slices of the flat arrays: indexing them from 0 lets numba
+    drop its negative-index check, which would otherwise stop SIMD code.
+    """
+    size = x.shape[0]
+    _exp_neg_abs(x, e, bits, size)
+    one, zero, scale = _REAL(1.0), _REAL(0.0), _REAL(scale)
+    outside = 0  # targets outside [0, 1], counted here so validation costs no extra pass
+    for j in range(size):
+        ej = e[j]
+        sig = (one if x[j] >= zero else ej) / (one + ej)
+        grad[j] = (sig - y[j]) * scale
+        e[j] = max(x[j], zero) + _log1p_unit(ej) - y[j] * x[j]  # softplus(x) - y x
+        outside += (y[j] < zero) | (y[j] > one)
+    return outside
 
 
 def sigmoid_bce(logits, targets, scale, grad, losses):
-    """Element-wise on flattened arrays: l = softplus(x) - y x, dl/dx = σ(x) - y."""
-    for i in prange(logits.shape[0]):
-        x = logits[i]
-        y = targets[i]
-        e = math.exp(-abs(x))
-        softplus = max(x, 0.0) + math.log1p(e)
-        sig = 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
-        losses[i] = softplus - y * x
-        grad[i] = (sig - y) * scale
+    """Element-wise on flattened arrays: l = softplus(x) - y x, dl/dx = σ(x) - y.
+
+    Returns the number of targets outside [0, 1].
+    """
+    n = logits.shape[0]
+    n_stripes = _n_stripes(n, BLOCK)
+    outside = 0
+    for stripe in prange(n_stripes):
+        e = np.empty(BLOCK, logits.dtype)
+        bits = np.empty(BLOCK, np.int32)
+        first, last = _stripe(stripe, n_stripes, n)
+        for start in range(first, last, BLOCK):
+            stop = min(last, start + BLOCK)
+            outside += _bce_block(
+                logits[start:stop], targets[start:stop], scale, grad[start:stop], e, bits
+            )
+            out = losses[start:stop]
+            for j in range(stop - start):
+                out[j] = e[j]
+    return outside
 
 
 def sigmoid_bce_total(logits, targets, scale, grad):
-    """Like :func:`sigmoid_bce` but returns the sum of the losses instead of writing each one."""
+    """Like :func:`sigmoid_bce` but returns (sum of the losses, targets outside [0, 1])."""
+    n = logits.shape[0]
+    n_stripes = _n_stripes(n, BLOCK)
     total = 0.0
-    for i in prange(logits.shape[0]):
-        x = logits[i]
-        y = targets[i]
-        e = math.exp(-abs(x))
-        sig = 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
-        total += max(x, 0.0) + math.log1p(e) - y * x
-        grad[i] = (sig - y) * scale
-    return total
+    outside = 0
+    for stripe in prange(n_stripes):
+        e = np.empty(BLOCK, logits.dtype)
+        bits = np.empty(BLOCK, np.int32)
+        first, last = _stripe(stripe, n_stripes, n)
+        part = 0.0
+        for start in range(first, last, BLOCK):
+            stop = min(last, start + BLOCK)
+            outside += _bce_block(
+                logits[start:stop], targets[start:stop], scale, grad[start:stop], e, bits
+            )
+            for j in range(stop - start):
+                part += e[j]
+        total += part
+    return total, outside
 
 
-def _renamed(fn, suffix):
-    """A copy of fn under another name: numba's disk cache is keyed by the function's name,
-    so the serial and the parallel build must not share one (the second would load the first)."""
+# --- building: {float64, float32} × {serial, parallel} ------------------------------------------
+
+_ELEMENTARY = {
+    "f64": {
+        "_exp_inplace": _exp_inplace_f64,
+        "_exp_neg_abs": _exp_neg_abs_f64,
+        "_log1p_unit": _log1p_unit_f64,
+        "_REAL": np.float64,
+    },
+    "f32": {
+        "_exp_inplace": _exp_inplace_f32,
+        "_exp_neg_abs": _exp_neg_abs_f32,
+        "_log1p_unit": _log1p_unit_f32,
+        "_REAL": np.float32,
+    },
+}
+_HELPERS = (_softmax_rows, _bce_block)  # they call the elementary functions: one copy per precision
+
+
+def _copy(fn, suffix, namespace):
+    """fn under another name, looking its globals up in ``namespace`` first.
+
+    numba's disk cache is keyed by the function's name, so every build needs its own.
+    """
     code = fn.__code__.replace(co_name=fn.__name__ + suffix, co_qualname=fn.__qualname__ + suffix)
     copy = types.FunctionType(
-        code, fn.__globals__, fn.__name__ + suffix, fn.__defaults__, fn.__closure__
+        code, {**fn.__globals__, **namespace}, fn.__name__ + suffix, fn.__defaults__
     )
     copy.__qualname__ = fn.__qualname__ + suffix
     return copy
 
 
+def _namespace(precision):
+    namespace = dict(_ELEMENTARY[precision])
+    for helper in _HELPERS:
+        copy = _copy(helper, f"_{precision}", namespace)
+        namespace[helper.__name__] = njit(fastmath=_FLAGS, cache=True, inline="always")(copy)
+    return namespace
+
+
+_NAMESPACES = {precision: _namespace(precision) for precision in _ELEMENTARY}
+
+
 def _compile(fn):
-    serial = njit(fastmath=_FLAGS, cache=True)(fn)
-    parallel = njit(parallel=True, fastmath=_FLAGS, cache=True)(_renamed(fn, "_parallel"))
+    builds = {}
+    for precision, namespace in _NAMESPACES.items():
+        for mode, parallel in (("serial", False), ("parallel", True)):
+            copy = _copy(fn, f"_{precision}_{mode}", namespace)
+            builds[precision, mode] = njit(parallel=parallel, fastmath=_FLAGS, cache=True)(copy)
 
     def dispatch(output, *args):
-        return (parallel if output.size >= PARALLEL_MIN_ELEMENTS else serial)(output, *args)
+        mode = "parallel" if output.size >= PARALLEL_MIN_ELEMENTS else "serial"
+        if output.dtype != np.float32:
+            return builds["f64", mode](output, *args)
+        # scalars (margin, scale, gamma) as float32 too: one float64 operand would widen
+        # every element's arithmetic and stop SIMD code
+        args = tuple(np.float32(a) if isinstance(a, float) else a for a in args)
+        return builds["f32", mode](output, *args)
 
     dispatch.__name__ = dispatch.__qualname__ = fn.__name__
     dispatch.__doc__ = fn.__doc__

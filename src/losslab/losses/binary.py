@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import config
 from . import _validate as v
-from ._result import fused, reduce
+from ._result import LossResult, reduce
 
 
 def softplus(x):
@@ -51,9 +51,12 @@ def sigmoid_binary_cross_entropy(
     0.6931
     """
     v.check_reduction(reduction)
-    x, y, w = _binary_inputs(logits, target, weight, sample_weight, "logits")
-    eps = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
     kernels = config.fast_kernels()
+    # the fused kernel checks the targets' range in its own pass over them
+    x, y, w = _binary_inputs(
+        logits, target, weight, sample_weight, "logits", check_target=kernels is None
+    )
+    eps = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
     if (
         kernels
         and w is None
@@ -62,11 +65,9 @@ def sigmoid_binary_cross_entropy(
         and x.ndim >= 1
         and x.flags.c_contiguous
     ):
-        flat = fused(
-            kernels.sigmoid_bce, x.reshape(-1), (np.ascontiguousarray(y).reshape(-1),), "none"
-        )
-        losses, grad = flat.value.reshape(x.shape), flat.grad.reshape(x.shape)
-        return _elementwise(losses, grad, None, reduction)
+        return _fused_bce(kernels, x, y, reduction)
+    if kernels is not None:
+        v.check_range(y, "target", 0, 1)
     if eps:
         y = y * (1 - eps) + eps / 2
     pw = None if pos_weight is None else v.as_weights(pos_weight, "pos_weight", x.dtype, x.shape)
@@ -201,12 +202,30 @@ def perceptron(scores, target, *, sample_weight=None, reduction="mean"):
     return _elementwise(h, -y * (h > 0), w, reduction)
 
 
-def _binary_inputs(output, target, weight, sample_weight, name):
+def _binary_inputs(output, target, weight, sample_weight, name, check_target=True):
     x = v.as_output(output, name)
     y = v.as_values(target, "target", x.dtype)
     v.check_same_shape(x, y, name, "target")
-    v.check_range(y, "target", 0, 1)
+    if check_target:
+        v.check_range(y, "target", 0, 1)
     return x, y, _element_weight(x, weight, sample_weight)
+
+
+def _fused_bce(kernels, x, y, reduction):
+    """Sigmoid BCE by the fused kernel: one read of logits and targets, one write of the gradient."""
+    flat_x, flat_y = x.reshape(-1), np.ascontiguousarray(y).reshape(-1)
+    grad = np.empty_like(x)
+    if reduction == "none":
+        losses = np.empty_like(x)
+        outside = kernels.sigmoid_bce(flat_x, flat_y, 1.0, grad.reshape(-1), losses.reshape(-1))
+        result = LossResult(losses, grad)
+    else:  # the scale is folded into the gradient; only the sum of the losses comes back
+        scale = 1.0 / flat_x.size if reduction == "mean" and flat_x.size else 1.0
+        total, outside = kernels.sigmoid_bce_total(flat_x, flat_y, scale, grad.reshape(-1))
+        result = LossResult(total * scale, grad)
+    if outside:
+        v.check_range(y, "target", 0, 1)  # raises, naming the first bad value
+    return result
 
 
 def _signed_inputs(scores, target, sample_weight):
