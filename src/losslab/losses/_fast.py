@@ -237,9 +237,9 @@ def softmax_focal(scores, labels, gamma, scale, grad, losses):
                 row, g = scores[i], grad[i]
                 total, y = totals[i - r0], labels[i]
                 logp = row[y] - maxes[i - r0] - math.log(total)
-                p = math.exp(logp)
-                q = -math.expm1(logp)  # 1 - p, accurate near p = 1
-                focus = q**gamma
+                p = g[y] / total  # exp(logp), already computed
+                q = (total - g[y]) / total  # 1 - p from the other classes: accurate near p = 1
+                focus = q * q if gamma == 2.0 else q**gamma  # γ = 2, the usual one, without pow
                 losses[i] = -focus * logp
                 ratio = logp / q if q > 0 else -1.0  # log p / (1 - p) → -1 as p → 1
                 u = focus * (gamma * p * ratio - 1.0) * scale
