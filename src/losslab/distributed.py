@@ -307,7 +307,7 @@ def _shard_sums(shard, model, loss):
     result = loss(out, target, sample_weight=shard.weights, reduction="none")
     per_sample = result.value.size // max(len(shard.X), 1)  # elements a row adds to the mean
     denominator = (len(shard.X) if shard.weights is None else shard.weights.sum()) * per_sample
-    grads, _ = model.backward(cache, result.grad.reshape(scores.shape))
+    grads, _ = model.backward(cache, result.grad.reshape(scores.shape), input_grad=False)
     return float(np.sum(result.value, dtype=np.float64)), float(denominator), grads
 
 

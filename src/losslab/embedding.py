@@ -204,7 +204,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         dz = result.grad
         if self.normalize:  # back through z = e/‖e‖: remove the radial part, divide by the norm
             dz = (dz - z * np.einsum("ij,ij->i", dz, z)[:, None]) / norms
-        grads, _ = self.model_.backward(cache, dz.astype(e.dtype, copy=False))
+        grads, _ = self.model_.backward(cache, dz.astype(e.dtype, copy=False), input_grad=False)
         if self.alpha:
             for name in self.model_.weight_names:
                 grads[name] += 2 * self.alpha * self.model_.params[name]

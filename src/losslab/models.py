@@ -6,7 +6,8 @@ than cached on the model (so results never depend on call order):
 - ``model(X)`` returns the scores;
 - ``scores, cache = model.forward(X)`` also returns what the backward pass needs;
 - ``grads, dX = model.backward(cache, dscores)`` returns a dict of parameter
-  gradients (same keys as ``model.params``) and the gradient for X;
+  gradients (same keys as ``model.params``) and the gradient for X
+  (``input_grad=False`` skips that product, which training never needs);
 - ``model.params`` is a dict of arrays that optimizers update in place;
   ``model.weight_names`` lists those that regularization applies to (never biases).
 """
@@ -49,10 +50,10 @@ class Linear:
     def forward(self, X):
         return self(X), X
 
-    def backward(self, cache, dscores):
+    def backward(self, cache, dscores, input_grad=True):
         X = cache
         grads = {"W": X.T @ dscores, "b": dscores.sum(axis=0)}
-        return grads, dscores @ self.params["W"].T
+        return grads, dscores @ self.params["W"].T if input_grad else None
 
 
 class MLP:
@@ -111,7 +112,7 @@ class MLP:
                 activations.append(h)
         return h, activations
 
-    def backward(self, cache, dscores):
+    def backward(self, cache, dscores, input_grad=True):
         activations = cache
         grads = {}
         delta = dscores
@@ -119,6 +120,8 @@ class MLP:
             a = activations[k - 1]
             grads[f"W{k}"] = a.T @ delta
             grads[f"b{k}"] = delta.sum(axis=0)
+            if k == 1 and not input_grad:
+                return grads, None
             delta = delta @ self.params[f"W{k}"].T
             if k > 1:
                 delta *= a > 0  # ReLU passes gradient only where it was active
