@@ -181,27 +181,6 @@ def _row_blocks(n, c):
 # --- the kernels (written once, compiled with either set of elementary functions) -------------
 
 
-def softmax_ce(scores, labels, scale, grad, losses):
-    n, c = scores.shape
-    rows, n_blocks = _row_blocks(n, c)
-    n_stripes = _n_stripes(n_blocks, 1)
-    for stripe in prange(n_stripes):
-        bits = np.empty(rows * c, np.int32)
-        maxes, totals = np.empty(rows, scores.dtype), np.empty(rows)
-        first, last = _stripe(stripe, n_stripes, n_blocks)
-        for block in range(first, last):
-            r0, r1 = block * rows, min(n, (block + 1) * rows)
-            _softmax_rows(scores, grad, r0, r1, maxes, totals, bits)
-            for i in range(r0, r1):
-                row, g = scores[i], grad[i]  # 1-D rows indexed from 0: SIMD-friendly
-                total, y = totals[i - r0], labels[i]
-                losses[i] = maxes[i - r0] + math.log(total) - row[y]
-                k = _REAL(scale / total)
-                for j in range(c):
-                    g[j] *= k
-                g[y] -= scale
-
-
 def weston_watkins(scores, labels, margin, scale, grad, losses):
     n, c = scores.shape
     for i in prange(n):
@@ -223,6 +202,7 @@ def weston_watkins(scores, labels, margin, scale, grad, losses):
 
 
 def softmax_focal(scores, labels, gamma, scale, grad, losses):
+    """Softmax focal loss, l = -(1 - p_y)^γ log p_y; γ = 0 is softmax cross-entropy."""
     n, c = scores.shape
     rows, n_blocks = _row_blocks(n, c)
     n_stripes = _n_stripes(n_blocks, 1)
@@ -234,15 +214,19 @@ def softmax_focal(scores, labels, gamma, scale, grad, losses):
             r0, r1 = block * rows, min(n, (block + 1) * rows)
             _softmax_rows(scores, grad, r0, r1, maxes, totals, bits)
             for i in range(r0, r1):
-                row, g = scores[i], grad[i]
+                row, g = scores[i], grad[i]  # 1-D rows indexed from 0: SIMD-friendly
                 total, y = totals[i - r0], labels[i]
                 logp = row[y] - maxes[i - r0] - math.log(total)
-                p = g[y] / total  # exp(logp), already computed
-                q = (total - g[y]) / total  # 1 - p from the other classes: accurate near p = 1
-                focus = q * q if gamma == 2.0 else q**gamma  # γ = 2, the usual one, without pow
-                losses[i] = -focus * logp
-                ratio = logp / q if q > 0 else -1.0  # log p / (1 - p) → -1 as p → 1
-                u = focus * (gamma * p * ratio - 1.0) * scale
+                if gamma == 0:  # cross-entropy: dl/ds = scale (p - onehot)
+                    losses[i] = -logp
+                    u = -scale
+                else:
+                    p = g[y] / total  # exp(logp), already computed
+                    q = (total - g[y]) / total  # 1 - p from the other classes: exact near p = 1
+                    focus = q * q if gamma == 2.0 else q**gamma  # the usual γ = 2 without pow
+                    losses[i] = -focus * logp
+                    ratio = logp / q if q > 0 else -1.0  # log p / (1 - p) → -1 as p → 1
+                    u = focus * (gamma * p * ratio - 1.0) * scale
                 k = _REAL(-u / total)
                 for j in range(c):
                     g[j] *= k  # -u p_j
@@ -379,8 +363,14 @@ def _compile(fn):
     return dispatch
 
 
-softmax_ce = _compile(softmax_ce)
 weston_watkins = _compile(weston_watkins)
 softmax_focal = _compile(softmax_focal)
+
+
+def softmax_ce(scores, labels, scale, grad, losses):
+    """Softmax cross-entropy: the focal kernel with γ = 0."""
+    return softmax_focal(scores, labels, 0.0, scale, grad, losses)
+
+
 sigmoid_bce = _compile(sigmoid_bce)
 sigmoid_bce_total = _compile(sigmoid_bce_total)
