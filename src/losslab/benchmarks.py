@@ -87,21 +87,9 @@ def kernel_table(rows=262144, classes=100, repeats=5, torch=None):
     y = rng.integers(0, classes, rows)
     out = np.empty_like(x)
     floor = median_time(lambda: np.copyto(out, x), repeats)
-    threads = os.cpu_count() or 1
-    table = []
-    for name, ours, theirs in _cases(x, y, torch):
-        with config.fast(False):
-            t_numpy = median_time(ours, repeats)
-        t_fast = None
-        if config.fast_available():
-            with config.fast(True):
-                t_fast = median_time(ours, repeats)
-        t_torch = None
-        if torch is not None:
-            torch.set_num_threads(threads)
-            t_torch = median_time(_torch_call(torch, x, theirs), repeats)
-        table.append({"loss": name, "numpy": t_numpy, "fast": t_fast, "torch": t_torch})
-    return table, floor
+    if torch is not None:
+        torch.set_num_threads(os.cpu_count() or 1)
+    return _timings(x, y, torch, lambda fn: median_time(fn, repeats)), floor
 
 
 def small_batch_table(torch=None, number=2000):
@@ -110,16 +98,22 @@ def small_batch_table(torch=None, number=2000):
     y = rng.integers(0, 10, 256)
     if torch is not None:
         torch.set_num_threads(1)
+    return _timings(x, y, torch, lambda fn: per_call(fn, number))
+
+
+def _timings(x, y, torch, timer):
+    """One row per loss: ``timer`` of the NumPy path, the fast path and torch (None if absent)."""
     table = []
     for name, ours, theirs in _cases(x, y, torch):
+        row = {"loss": name, "numpy": None, "fast": None, "torch": None}
         with config.fast(False):
-            t_numpy = per_call(ours, number)
-        t_fast = None
+            row["numpy"] = timer(ours)
         if config.fast_available():
             with config.fast(True):
-                t_fast = per_call(ours, number)
-        t_torch = per_call(_torch_call(torch, x, theirs), number) if torch is not None else None
-        table.append({"loss": name, "numpy": t_numpy, "fast": t_fast, "torch": t_torch})
+                row["fast"] = timer(ours)
+        if torch is not None:
+            row["torch"] = timer(_torch_call(torch, x, theirs))
+        table.append(row)
     return table
 
 

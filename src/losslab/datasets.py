@@ -375,33 +375,13 @@ def read_xy(source, *, target=None):
     return X[:, 0], y
 
 
-def stream(
-    path,
-    batch_size=256,
-    *,
-    target=None,
-    chunk_rows=65536,
-    shuffle=True,
-    buffer_rows=65536,
-    seed=0,
-    holdout_every=None,
-    test=False,
-):
+def stream(path, batch_size=256, *, target=None, chunk_rows=65536, **options):
     """Mini-batches (X float32, y) from a ``.npy``, Parquet or CSV file too big for memory.
 
-    Opens the file as a chunked source and shuffles through a bounded buffer:
-    see :func:`losslab.stream.stream` for the options. Memory stays about
-    ``buffer_rows + chunk_rows`` rows whatever the file's size.
+    Opens the file as a chunked source; ``options`` (shuffle, buffer_rows, seed,
+    holdout_every, test) are those of :func:`losslab.stream.stream`. Memory stays
+    about ``buffer_rows + chunk_rows`` rows whatever the file's size.
     """
     from . import stream as streaming
 
-    source = streaming.open_source(path, target, chunk_rows)
-    return streaming.stream(
-        source,
-        batch_size,
-        shuffle=shuffle,
-        buffer_rows=buffer_rows,
-        seed=seed,
-        holdout_every=holdout_every,
-        test=test,
-    )
+    return streaming.stream(streaming.open_source(path, target, chunk_rows), batch_size, **options)

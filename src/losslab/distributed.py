@@ -31,6 +31,7 @@ import numpy as np
 from . import optim
 from .persist import load_checkpoint, save_checkpoint
 from .train import (
+    FULL_BATCH_METHODS,
     History,
     Objective,
     TrainState,
@@ -38,8 +39,6 @@ from .train import (
     encode_targets,
     minimise_full_batch,
 )
-
-FULL_BATCH = ("lbfgs", "gd")
 
 
 def is_dask(X):
@@ -542,7 +541,7 @@ def fit(
     )
     solver = getattr(estimator, "solver", "sgd")
     solver = _check_solver("lbfgs" if solver in ("auto", "normal") else solver)
-    if solver in FULL_BATCH:
+    if solver in FULL_BATCH_METHODS:
         history = _fit_full_batch(
             data,
             objective,

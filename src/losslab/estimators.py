@@ -25,9 +25,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import losses, models
+from .distributed import is_dask
 from .losses.binary import sigmoid
 from .losses.classification import log_softmax
-from .train import History, fit, fit_full_batch, n_outputs
+from .train import FULL_BATCH_METHODS, History, fit, fit_full_batch, n_outputs
 
 _DTYPES = [np.float64, np.float32]
 
@@ -151,17 +152,13 @@ class _Trained(BaseEstimator):
         return self.model_.params["b"]
 
 
-SOLVERS = ("sgd", "lbfgs", "gd")
+SOLVERS = ("sgd", *FULL_BATCH_METHODS)
 
 
 def _check_solver(solver):
     if solver not in SOLVERS:
         raise ValueError(f"solver: expected one of {SOLVERS}, got {solver!r}")
     return solver
-
-
-def _is_dask(X):
-    return hasattr(X, "__dask_graph__")  # a Dask array or dataframe, without importing Dask
 
 
 def _check_weights(sample_weight, X, dtype):
@@ -191,7 +188,7 @@ class _Classifier(ClassifierMixin, _Trained):
 
     def fit(self, X, y, sample_weight=None):
         """Train for up to ``max_iter`` epochs on (X, y); Dask arrays train on the cluster."""
-        if _is_dask(X):
+        if is_dask(X):
             from . import distributed
 
             return distributed.fit(self, X, y, sample_weight)
@@ -275,7 +272,7 @@ class _Classifier(ClassifierMixin, _Trained):
         return scores
 
     def predict(self, X):
-        if _is_dask(X):
+        if is_dask(X):
             from . import distributed
 
             return distributed.predict(self, X)
@@ -607,7 +604,7 @@ class LinearRegressor(RegressorMixin, _Trained):
         return self.solver
 
     def fit(self, X, y, sample_weight=None):
-        if _is_dask(X):
+        if is_dask(X):
             from . import distributed
 
             return distributed.fit(self, X, y, sample_weight)
@@ -663,7 +660,7 @@ class LinearRegressor(RegressorMixin, _Trained):
         return self
 
     def predict(self, X):
-        if _is_dask(X):
+        if is_dask(X):
             from . import distributed
 
             return distributed.predict(self, X)

@@ -18,7 +18,15 @@ import numpy as np
 
 from . import datasets, losses, models, persist, plots
 from .diagnostics import sanity as sanity_checks
-from .train import Objective, build_classifier, encode_targets, evaluate, fit, fit_full_batch
+from .train import (
+    FULL_BATCH_METHODS,
+    Objective,
+    build_classifier,
+    encode_targets,
+    evaluate,
+    fit,
+    fit_full_batch,
+)
 
 
 @dataclass
@@ -62,7 +70,7 @@ class TrainConfig:
             raise ValueError(
                 f"class_weight: expected None or 'balanced', got {self.class_weight!r}"
             )
-        if self.solver not in ("sgd", "lbfgs", "gd"):
+        if self.solver not in ("sgd", *FULL_BATCH_METHODS):
             raise ValueError(f"solver: expected sgd, lbfgs or gd, got {self.solver!r}")
         if self.solver != "sgd" and self.model != "linear":
             raise ValueError(f"solver: {self.solver} trains linear models; use sgd for an MLP")

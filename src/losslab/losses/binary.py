@@ -51,11 +51,9 @@ def sigmoid_binary_cross_entropy(
     0.6931
     """
     v.check_reduction(reduction)
+    # the targets' range is checked below: the fused kernel does it in its own pass
+    x, y, w = _binary_inputs(logits, target, weight, sample_weight, "logits", check_target=False)
     kernels = config.fast_kernels()
-    # the fused kernel checks the targets' range in its own pass over them
-    x, y, w = _binary_inputs(
-        logits, target, weight, sample_weight, "logits", check_target=kernels is None
-    )
     eps = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
     if (
         kernels
@@ -66,8 +64,7 @@ def sigmoid_binary_cross_entropy(
         and x.flags.c_contiguous
     ):
         return _fused_bce(kernels, x, y, reduction)
-    if kernels is not None:
-        v.check_range(y, "target", 0, 1)
+    v.check_range(y, "target", 0, 1)
     if eps:
         y = y * (1 - eps) + eps / 2
     pw = None if pos_weight is None else v.as_weights(pos_weight, "pos_weight", x.dtype, x.shape)
