@@ -193,3 +193,15 @@ def test_all_finite_needs_no_temporary_and_handles_overflowing_sums():
     assert all_finite(big)
     big[3, 1] = np.inf
     assert not all_finite(big, block=4)
+    # the sum runs in X's own dtype: float32 overflows sooner, and is still handled
+    big32 = np.full((10, 2), 3e38, dtype=np.float32)
+    assert all_finite(big32)
+    big32[9, 0] = np.nan
+    assert not all_finite(big32, block=4)
+
+
+def test_labels_outside_the_classes_are_one_clear_error_before_training():
+    X, y = DIGITS.X_train[:20], DIGITS.y_train[:20].copy()
+    y[7] = 10  # the model has 10 score columns: labels 0..9
+    with pytest.raises(ValueError, match=r"target: expected labels in \[0, 10\), got label 10"):
+        fit(linear(), "softmax", X, y, batch_size=4, epochs=1)

@@ -1,4 +1,5 @@
-"""Run-time switches. ``fast``: use the numba kernels of the ``fast`` extra for the hot losses.
+"""Run-time switches. ``fast``: use the numba kernels of the ``fast`` extra for the hot losses
+and fit's inner loop (batch gathering, Adam, accuracy).
 
 By default (``None``) the fast path is used when numba is installed. The
 environment variable ``LOSSLAB_FAST=0`` or ``=1`` forces either path at start-up;
@@ -8,13 +9,16 @@ at run time. The NumPy path is the reference: the tests run every loss on both.
 
 from __future__ import annotations
 
+import functools
 import os
 from contextlib import contextmanager
 
 _fast_setting = {"0": False, "1": True}.get(os.environ.get("LOSSLAB_FAST", ""), None)
 _kernels = None
+_train_kernels = None
 
 
+@functools.cache  # asked on every training step; numba does not come and go
 def fast_available():
     try:
         import numba  # noqa: F401
@@ -43,13 +47,29 @@ def fast(value):
         set_fast(previous)
 
 
+def fast_on():
+    return _fast_setting is True or (_fast_setting is None and fast_available())
+
+
 def fast_kernels():
-    """The kernel module when the fast path is on, else None."""
+    """The loss kernel module when the fast path is on, else None."""
     global _kernels
-    if _fast_setting is False or (_fast_setting is None and not fast_available()):
+    if not fast_on():
         return None
     if _kernels is None:
         from .losses import _fast
 
         _kernels = _fast
     return _kernels
+
+
+def fast_train_kernels():
+    """The training-loop kernel module when the fast path is on, else None."""
+    global _train_kernels
+    if not fast_on():
+        return None
+    if _train_kernels is None:
+        from . import _train_kernels as kernels
+
+        _train_kernels = kernels
+    return _train_kernels

@@ -18,6 +18,8 @@ import math
 
 import numpy as np
 
+from . import config
+
 
 class SGD:
     """Plain (stochastic) gradient descent: θ ← θ - α ∇J(θ). GD when the batch is the data."""
@@ -115,14 +117,36 @@ class Adam:
         b1, b2 = self.beta1, self.beta2
         step = lr / (1 - b1**t)  # bias correction of m, folded into the step
         root_bc2 = math.sqrt(1 - b2**t)
+        kernels = config.fast_train_kernels()
+        scalars = {}  # per dtype: the kernel's scalars, rounded as NumPy rounds them
         for k, g in grads.items():
-            m, v = state["m"][k], state["v"][k]
+            p, m, v = params[k], state["m"][k], state["v"][k]
+            if kernels and _same_layout(p, g, m, v):
+                # one pass instead of nine NumPy calls; same operations, same rounding
+                if p.dtype not in scalars:
+                    c = p.dtype.type
+                    scalars[p.dtype] = tuple(
+                        map(c, (b1, 1 - b1, b2, 1 - b2, step, root_bc2, self.eps))
+                    )
+                flat = (a.reshape(-1) for a in (p, g, m, v))
+                kernels.adam_update(*flat, *scalars[p.dtype])
+                continue
             m *= b1
             m += (1 - b1) * g
             v *= b2
             v += (1 - b2) * g * g
             # θ -= α m̂ / (sqrt(v̂) + ε), exactly as Algorithm 1 of the paper (and torch)
-            params[k] -= step * m / (np.sqrt(v) / root_bc2 + self.eps)
+            p -= step * m / (np.sqrt(v) / root_bc2 + self.eps)
+
+
+def _same_layout(*arrays):
+    """C-contiguous float arrays of one dtype: flat views of them share memory with them."""
+    dtype = arrays[0].dtype
+    return (
+        dtype.kind == "f"
+        and all(a.dtype == dtype for a in arrays)
+        and all(a.flags.c_contiguous for a in arrays)
+    )
 
 
 OPTIMIZERS = {

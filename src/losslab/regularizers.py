@@ -18,8 +18,7 @@ def l2(W, strength):
     >>> l2(np.array([1.0, -2.0]), 0.5).value
     2.5
     """
-    W, strength = _inputs(W, strength)
-    return LossResult(strength * float(np.sum(W * W, dtype=np.float64)), (2 * strength) * W)
+    return _l2(*_inputs(W, strength))
 
 
 def l1(W, strength):
@@ -28,8 +27,7 @@ def l1(W, strength):
     >>> l1(np.array([1.0, -2.0]), 0.5).value
     1.5
     """
-    W, strength = _inputs(W, strength)
-    return LossResult(strength * float(np.sum(np.abs(W), dtype=np.float64)), strength * np.sign(W))
+    return _l1(*_inputs(W, strength))
 
 
 def elastic_net(W, strength, l1_ratio=0.5):
@@ -41,12 +39,31 @@ def elastic_net(W, strength, l1_ratio=0.5):
     >>> elastic_net(np.array([1.0, -2.0]), 1.0, 0.5).value
     4.0
     """
-    rho = v.check_scalar(l1_ratio, "l1_ratio", 0, 1)
-    a, b = l1(W, strength * rho), l2(W, strength * (1 - rho))
-    return LossResult(a.value + b.value, a.grad + b.grad)
+    W, strength = _inputs(W, strength)
+    return _elastic_net(W, strength, v.check_scalar(l1_ratio, "l1_ratio", 0, 1))
 
 
 PENALTIES = {"l2": l2, "l1": l1, "elasticnet": elastic_net, "elastic_net": elastic_net}
+
+
+# The unchecked forms, for training loops that checked W and the strengths once.
+
+
+def _l2(W, strength):
+    flat = W.astype(np.float64).reshape(-1)  # products and sum in float64
+    return LossResult(strength * float(flat @ flat), (2 * strength) * W)
+
+
+def _l1(W, strength):
+    return LossResult(strength * float(np.sum(np.abs(W), dtype=np.float64)), strength * np.sign(W))
+
+
+def _elastic_net(W, strength, l1_ratio):
+    a, b = _l1(W, strength * l1_ratio), _l2(W, strength * (1 - l1_ratio))
+    return LossResult(a.value + b.value, a.grad + b.grad)
+
+
+UNCHECKED = {"l2": _l2, "l1": _l1, "elasticnet": _elastic_net, "elastic_net": _elastic_net}
 
 
 def _inputs(W, strength):

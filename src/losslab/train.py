@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import losses, optim, regularizers
+from . import config, losses, optim, regularizers
 from .losses import _validate as v
+from .losses._batch import fused_mean
 from .persist import load_checkpoint, save_checkpoint
 
 # losses on probabilities need an output layer a linear score model does not have
@@ -78,30 +79,41 @@ class Objective:
     def __init__(self, model, loss, *, reg=0.0, penalty="l2", l1_ratio=0.5):
         self.model = model
         self.loss = loss
-        self.reg = reg
+        self.reg = v.check_scalar(reg, "strength", low=0)
+        if penalty not in regularizers.UNCHECKED:
+            raise ValueError(
+                f"penalty: expected one of {', '.join(regularizers.PENALTIES)}, got {penalty!r} instead"
+            )
         self.penalty = penalty
-        self.l1_ratio = l1_ratio
+        self.l1_ratio = v.check_scalar(l1_ratio, "l1_ratio", 0, 1)
+        self._fused_loss = fused_mean(losses.get(loss))
 
     def penalty_value_and_grads(self):
         if self.reg == 0:
             return 0.0, {}
+        penalty = regularizers.UNCHECKED[self.penalty]
+        extra = (self.l1_ratio,) if self.penalty in ("elasticnet", "elastic_net") else ()
         total, grads = 0.0, {}
         for name in self.model.weight_names:
-            W = self.model.params[name]
-            if self.penalty == "l2":
-                r = regularizers.l2(W, self.reg)
-            elif self.penalty == "l1":
-                r = regularizers.l1(W, self.reg)
-            else:
-                r = regularizers.elastic_net(W, self.reg, self.l1_ratio)
+            r = penalty(self.model.params[name], self.reg, *extra)
             total += r.value
             grads[name] = r.grad
         return total, grads
 
     def value_and_grads(self, X, target, sample_weight=None):
+        return self._value_and_grads(X, target, self.loss, sample_weight=sample_weight)
+
+    def batch_value_and_grads(self, X, target):
+        """:meth:`value_and_grads` of an unweighted mini-batch whose targets ``fit`` has checked.
+
+        Calls the loss's fused kernel directly when it has one (see losses.fused_mean).
+        """
+        return self._value_and_grads(X, target, self._fused_loss or self.loss)
+
+    def _value_and_grads(self, X, target, loss, **loss_options):
         scores, cache = self.model.forward(X)
         out = scores[:, 0] if target.ndim == 1 and self.loss.task != "multiclass" else scores
-        data = self.loss(out, target, sample_weight=sample_weight)
+        data = loss(out, target, **loss_options)
         dscores = data.grad.reshape(scores.shape)
         grads, _ = self.model.backward(cache, dscores, input_grad=False)
         penalty, penalty_grads = self.penalty_value_and_grads()
@@ -228,6 +240,8 @@ def fit(
     target = encode_targets(loss, y, model.n_outputs)
     if len(target) != n:
         raise ValueError(f"y: expected {n} targets (one per row of X), got {len(target)} instead")
+    if loss.task == "multiclass":  # once here, so the mini-batches need no check
+        v.as_labels(target, n, model.n_outputs)
     weights = _sample_weights(sample_weight, class_weight, target, loss, n)
     if early_stopping and validation is None and not validation_fraction:
         validation_fraction = 0.1  # early stopping monitors held-out data
@@ -285,7 +299,10 @@ class _Loop:
         steps_per_epoch = -(-len(X) // self.batch_size)
         batches = _gathered(X, target, self.weights, order, self.batch_size)
         for k, (idx, X_batch, y_batch, sw) in enumerate(batches):
-            value, grads, scores = self.objective.value_and_grads(X_batch, y_batch, sw)
+            if sw is None:
+                value, grads, scores = self.objective.batch_value_and_grads(X_batch, y_batch)
+            else:
+                value, grads, scores = self.objective.value_and_grads(X_batch, y_batch, sw)
             lr = self.lr_at(state.epoch + k / steps_per_epoch)
             state.optimizer.update(model.params, grads, state.opt_state, lr)
             state.step += 1
@@ -331,12 +348,23 @@ class _Loop:
 def _gathered(X, target, weights, order, batch_size):
     """(idx, X[idx], target[idx], weights[idx] or None) for each mini-batch of ``order``.
 
-    (Gathering the next batch in a background thread was tried: it overlapped
-    well alone but made fit 10-20 % slower, competing with BLAS for the cores.)
+    With the fast kernels, X[idx] is gathered into one reused buffer (each batch
+    is finished with before the next is asked for). Gathering the next batch in
+    a background thread was tried: it overlapped well alone but made fit 10-20 %
+    slower, competing with BLAS for the cores.
     """
+    kernels = config.fast_train_kernels()
+    buffer = None
+    if kernels and X.flags.c_contiguous and X.dtype.kind == "f":
+        buffer = np.empty((min(batch_size, len(X)), X.shape[1]), dtype=X.dtype)
     for start in range(0, len(X), batch_size):
         idx = order[start : start + batch_size]
-        yield idx, X[idx], target[idx], None if weights is None else weights[idx]
+        if buffer is None:
+            X_batch = X[idx]
+        else:
+            X_batch = buffer[: len(idx)]
+            kernels.gather_rows(X, idx, X_batch)
+        yield idx, X_batch, target[idx], None if weights is None else weights[idx]
 
 
 def evaluate(objective, X, target, sample_weight=None):
@@ -355,6 +383,9 @@ def _n_correct(loss, scores, target):
     if loss.task == "regression":
         return 0
     labels = target if target.ndim == 1 and loss.task == "multiclass" else _labels_of(target)
+    kernels = config.fast_train_kernels()
+    if kernels and scores.ndim == 2 and scores.shape[1] > 1 and scores.dtype.kind == "f":
+        return kernels.n_correct(scores, labels)
     return int(np.count_nonzero(predict_labels(loss, scores) == labels))
 
 
@@ -381,13 +412,15 @@ def _check_X(X, model):
 def all_finite(X, block=65536):
     """True when X has no NaN or infinity, without an X-sized temporary.
 
-    The float64 sum is finite exactly when every entry is, unless finite values
-    overflow it; only then are the rows checked block by block.
+    The sum is finite exactly when every entry is, unless finite values
+    overflow it; only then are the rows checked block by block. It is taken in
+    X's own dtype: a float64 sum of float32 data converts every element and
+    took 3x as long (12 ms instead of 4 on 80,000 x 256).
     """
     with np.errstate(
         over="ignore", invalid="ignore"
     ):  # an overflowing sum is the case handled below
-        total = np.sum(X, dtype=np.float64)
+        total = np.sum(X)
     if np.isfinite(total):
         return True
     return all(np.isfinite(X[i : i + block]).all() for i in range(0, len(X), block))

@@ -61,10 +61,13 @@ def test_the_fast_path_is_used_only_where_it_applies():
     assert a.value == b.value
 
 
-def test_nan_still_propagates_on_the_fast_path():
-    s = np.array([[np.nan, 0.0, 1.0]])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_nan_still_propagates_on_the_fast_path(dtype):
+    s = np.array([[np.nan, 0.0, 1.0], [0.0, 1.0, 2.0]], dtype=dtype)
     with config.fast(True):
-        assert np.isnan(losses.softmax_cross_entropy(s, np.array([1])).value)
+        for loss in (losses.softmax_cross_entropy, losses.softmax_focal):
+            value = loss(s, np.array([1, 1]), reduction="none").value
+            assert np.isnan(value[0]) and np.isfinite(value[1])
         assert np.isnan(
             losses.sigmoid_binary_cross_entropy(np.array([np.nan]), np.array([1.0])).value
         )

@@ -128,10 +128,40 @@ def _log1p_unit_f32(e):
     return np.float32(2.0) * s * (p * s2 + np.float32(1.0))
 
 
+@njit(fastmath=_FLAGS, cache=True, inline="always")
+def _log_ge1_f64(x, out, bits, n):
+    """out[:n] = log(x[:n]), one libm call per element."""
+    for i in range(n):
+        out[i] = math.log(x[i])
+
+
+@njit(fastmath=_FLAGS, cache=True, inline="always")
+def _log_ge1_f32(x, out, bits, n):
+    """out[:n] = log(x[:n]) for x ≥ 1 (softmax denominators), in float32 arithmetic only.
+
+    x = 2ᵏ · m with m in [1, 2) read from the float32 bits (in ``bits``, int32
+    scratch), so log x = k ln 2 + log1p(m - 1). One scalar ``log`` per row cost
+    as much as the rest of a (512, 10) cross-entropy call together. ``out`` is
+    float64 like the denominators, so the caller's ``s_y - max - log`` is not
+    reassociated in float32 (which loses the small result next to a large max).
+    """
+    m = bits.view(np.float32)
+    for i in range(n):
+        m[i] = np.float32(x[i])
+    for i in range(n):
+        b = bits[i]
+        out[i] = np.float32((b >> np.int32(23)) - np.int32(127))  # k
+        bits[i] = (b & np.int32(0x7FFFFF)) | np.int32(127 << 23)  # m
+    for i in range(n):
+        k = np.float32(out[i])
+        log_x = k * np.float32(0.6931471805599453) + _log1p_unit_f32(m[i] - np.float32(1.0))
+        out[i] = log_x if x[i] == x[i] else np.nan  # NaN's bits would read as 2¹²⁸·m
+
+
 # the names the kernels call; each build rebinds them to one precision's versions (see _namespace)
 # (_REAL is the element type: per-element arithmetic stays in it instead of widening to float64)
 _exp_inplace, _exp_neg_abs = _exp_inplace_f64, _exp_neg_abs_f64
-_log1p_unit, _REAL = _log1p_unit_f64, np.float64
+_log1p_unit, _log_ge1, _REAL = _log1p_unit_f64, _log_ge1_f64, np.float64
 
 
 @njit(fastmath=True, cache=True, inline="always")
@@ -209,14 +239,16 @@ def softmax_focal(scores, labels, gamma, scale, grad, losses):
     for stripe in prange(n_stripes):
         bits = np.empty(rows * c, np.int32)
         maxes, totals = np.empty(rows, scores.dtype), np.empty(rows)
+        log_totals = np.empty(rows)
         first, last = _stripe(stripe, n_stripes, n_blocks)
         for block in range(first, last):
             r0, r1 = block * rows, min(n, (block + 1) * rows)
             _softmax_rows(scores, grad, r0, r1, maxes, totals, bits)
+            _log_ge1(totals, log_totals, bits, r1 - r0)  # the block's logs in one SIMD loop
             for i in range(r0, r1):
                 row, g = scores[i], grad[i]  # 1-D rows indexed from 0: SIMD-friendly
                 total, y = totals[i - r0], labels[i]
-                logp = row[y] - maxes[i - r0] - math.log(total)
+                logp = row[y] - maxes[i - r0] - log_totals[i - r0]
                 if gamma == 0:  # cross-entropy: dl/ds = scale (p - onehot)
                     losses[i] = -logp
                     u = -scale
@@ -306,12 +338,14 @@ _ELEMENTARY = {
         "_exp_inplace": _exp_inplace_f64,
         "_exp_neg_abs": _exp_neg_abs_f64,
         "_log1p_unit": _log1p_unit_f64,
+        "_log_ge1": _log_ge1_f64,
         "_REAL": np.float64,
     },
     "f32": {
         "_exp_inplace": _exp_inplace_f32,
         "_exp_neg_abs": _exp_neg_abs_f32,
         "_log1p_unit": _log1p_unit_f32,
+        "_log_ge1": _log_ge1_f32,
         "_REAL": np.float32,
     },
 }

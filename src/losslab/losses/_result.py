@@ -76,5 +76,5 @@ def fused(kernel, output, args, reduction):
     kernel(output, *args, scale, grad, losses)
     if reduction == "none":
         return LossResult(losses, grad)
-    total = float(np.sum(losses, dtype=np.float64))
+    total = float(np.add.reduce(losses, dtype=np.float64))  # np.sum's wrapper costs 2 µs
     return LossResult(total * scale if reduction == "mean" else total, grad)
