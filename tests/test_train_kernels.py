@@ -92,3 +92,21 @@ def test_fit_gives_the_same_model_on_both_paths(loss):
         weights.append(model.params["W"])
         assert history.train_accuracy[-1] > 0.85
     np.testing.assert_allclose(weights[1], weights[0], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_one_pass_l2_penalty_matches_the_regularizer(dtype):
+    from losslab.train import Objective
+
+    model = models.MLP(6, (5,), 3, dtype=dtype, random_state=0)
+    objective = Objective(model, "softmax", reg=0.3)
+    results = []
+    for fast in (False, True):
+        grads = {k: np.ones_like(p) for k, p in model.params.items()}
+        with config.fast(fast):
+            value = objective._add_penalty(grads)
+        results.append((value, grads))
+    (numpy_value, numpy_grads), (fast_value, fast_grads) = results
+    assert fast_value == pytest.approx(numpy_value, rel=1e-12)
+    for k in numpy_grads:
+        np.testing.assert_array_equal(fast_grads[k], numpy_grads[k])  # biases untouched too

@@ -99,3 +99,14 @@ def n_correct(scores, labels):
                 correct &= scores[i, j] <= s_t
         count += correct
     return count
+
+
+@njit(cache=True, nogil=True)
+def add_l2(W, strength, two_strength, grad):
+    """grad += 2λ·W in place and return λ·ΣW² (summed in float64): the L2 penalty in one pass."""
+    total = 0.0
+    for i in range(W.shape[0]):
+        w = W[i]
+        total += np.float64(w) * np.float64(w)
+        grad[i] += two_strength * w
+    return strength * total

@@ -78,7 +78,7 @@ class Objective:
 
     def __init__(self, model, loss, *, reg=0.0, penalty="l2", l1_ratio=0.5):
         self.model = model
-        self.loss = loss
+        self.loss = losses.get(loss)
         self.reg = v.check_scalar(reg, "strength", low=0)
         if penalty not in regularizers.UNCHECKED:
             raise ValueError(
@@ -86,7 +86,7 @@ class Objective:
             )
         self.penalty = penalty
         self.l1_ratio = v.check_scalar(l1_ratio, "l1_ratio", 0, 1)
-        self._fused_loss = fused_mean(losses.get(loss))
+        self._fused_loss = fused_mean(self.loss)
 
     def penalty_value_and_grads(self):
         if self.reg == 0:
@@ -116,10 +116,35 @@ class Objective:
         data = loss(out, target, **loss_options)
         dscores = data.grad.reshape(scores.shape)
         grads, _ = self.model.backward(cache, dscores, input_grad=False)
+        return data.value + self._add_penalty(grads), grads, scores
+
+    def _add_penalty(self, grads):
+        """Add the penalty's gradient into ``grads`` (in place); return the penalty's value."""
+        if self.reg == 0:
+            return 0.0
+        kernels = config.fast_train_kernels()
+        params = self.model.params
+        names = self.model.weight_names
+        if kernels and self.penalty == "l2" and all(_flat(params[k], grads[k]) for k in names):
+            total = 0.0
+            for k in names:  # one pass each instead of five NumPy calls
+                W, g = params[k].reshape(-1), grads[k].reshape(-1)
+                total += kernels.add_l2(W, self.reg, W.dtype.type(2 * self.reg), g)
+            return total
         penalty, penalty_grads = self.penalty_value_and_grads()
         for name, g in penalty_grads.items():
             grads[name] += g
-        return data.value + penalty, grads, scores
+        return penalty
+
+
+def _flat(W, grad):
+    """W and its gradient: C-contiguous arrays of one float dtype (flat views share their memory)."""
+    return (
+        W.dtype.kind == "f"
+        and W.dtype == grad.dtype
+        and W.flags.c_contiguous
+        and grad.flags.c_contiguous
+    )
 
 
 def n_outputs(loss, n_classes):
