@@ -58,3 +58,14 @@ def test_the_fused_batch_call_equals_the_public_loss(loss_path, dtype, name, opt
 def test_losses_without_a_plain_fused_kernel_keep_the_public_call(name, options):
     with config.fast(True):
         assert fused_mean(losses.get(name, **options)) is None
+
+
+@pytest.mark.parametrize("name", ["softmax_cross_entropy", "sigmoid_binary_cross_entropy"])
+def test_the_fused_batch_call_takes_scores_of_any_layout(name):
+    with config.fast(True):
+        loss = losses.get(name)
+        s, target = scores_and_target(loss.name, np.float32)
+        expected = loss(s, target)
+        result = fused_mean(loss)(np.asfortranarray(s), target)
+    assert result.value == pytest.approx(expected.value, rel=1e-12)
+    np.testing.assert_array_equal(result.grad, expected.grad)

@@ -10,6 +10,8 @@ that have one (no weights, no smoothing, integer labels); None otherwise.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import config
 from . import _validate as v
 from . import binary, classification
@@ -38,7 +40,10 @@ def fused_mean(loss):
         options, pos_weight=None, weight=None, label_smoothing=0.0
     ):
         return lambda logits, target: binary._fused_bce(
-            kernels, logits, target.astype(logits.dtype, copy=False), "mean"
+            kernels,
+            np.ascontiguousarray(logits),
+            target.astype(logits.dtype, copy=False),
+            "mean",
         )
     return None
 
@@ -54,4 +59,7 @@ def _is_default(defaults, key, value):
 
 
 def _rows(kernel, *extra):
-    return lambda scores, labels: fused(kernel, scores, (labels, *extra), "mean")
+    # the kernels walk rows of a C-contiguous matrix (a model's scores always are)
+    return lambda scores, labels: fused(
+        kernel, np.ascontiguousarray(scores), (labels, *extra), "mean"
+    )
