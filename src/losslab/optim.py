@@ -121,7 +121,7 @@ class Adam:
         scalars = {}  # per dtype: the kernel's scalars, rounded as NumPy rounds them
         for k, g in grads.items():
             p, m, v = params[k], state["m"][k], state["v"][k]
-            if kernels and _flat_views_update(p, g, m, v):
+            if kernels and flat_views(p, g, m, v):
                 # one pass instead of nine NumPy calls; same operations, same rounding
                 if p.dtype not in scalars:
                     c = p.dtype.type
@@ -139,15 +139,14 @@ class Adam:
             p -= step * m / (np.sqrt(v) / root_bc2 + self.eps)
 
 
-def _flat_views_update(p, g, m, v):
-    """True when the kernel can update p, m and v through flat views: one float dtype,
-    and the three arrays it writes C-contiguous (a flat view of another layout is a copy)."""
+def flat_views(*arrays):
+    """True when numba kernels can update these arrays through flat views: one float dtype,
+    all C-contiguous (a flat view of another layout is a copy, and writes to it are lost)."""
+    dtype = arrays[0].dtype
     return (
-        p.dtype.kind == "f"
-        and p.dtype == g.dtype == m.dtype == v.dtype
-        and p.flags.c_contiguous
-        and m.flags.c_contiguous
-        and v.flags.c_contiguous
+        dtype.kind == "f"
+        and all(a.dtype == dtype for a in arrays)
+        and all(a.flags.c_contiguous for a in arrays)
     )
 
 

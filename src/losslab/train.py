@@ -125,7 +125,11 @@ class Objective:
         kernels = config.fast_train_kernels()
         params = self.model.params
         names = self.model.weight_names
-        if kernels and self.penalty == "l2" and all(_flat(params[k], grads[k]) for k in names):
+        if (
+            kernels
+            and self.penalty == "l2"
+            and all(optim.flat_views(params[k], grads[k]) for k in names)
+        ):
             total = 0.0
             for k in names:  # one pass each instead of five NumPy calls
                 W, g = params[k].reshape(-1), grads[k].reshape(-1)
@@ -135,16 +139,6 @@ class Objective:
         for name, g in penalty_grads.items():
             grads[name] += g
         return penalty
-
-
-def _flat(W, grad):
-    """W and its gradient: C-contiguous arrays of one float dtype (flat views share their memory)."""
-    return (
-        W.dtype.kind == "f"
-        and W.dtype == grad.dtype
-        and W.flags.c_contiguous
-        and grad.flags.c_contiguous
-    )
 
 
 def n_outputs(loss, n_classes):
