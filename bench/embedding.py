@@ -26,7 +26,7 @@ from sklearn.model_selection import train_test_split
 
 from _common import machine, today
 from losslab import metrics
-from losslab.embedding import MetricLearner
+from losslab.estimators.metric_learning import MetricLearner
 
 
 def learners(dim, seed):

@@ -23,8 +23,8 @@ import numpy as np
 
 from _common import machine, today
 from losslab import datasets, lsq, optim, plots
-from losslab.curvefit import gradient_descent
-from losslab.lsq_problems import EXP_DECAY, ROSENBROCK, Problem
+from losslab.optim.curvefit import gradient_descent
+from losslab.optim.problems import EXP_DECAY, ROSENBROCK, Problem
 
 T, H = datasets.trajectory(outlier_fraction=0.0)
 TRAJECTORY = Problem(
@@ -73,7 +73,7 @@ def scipy_table():
     """Our Levenberg-Marquardt against scipy's lm and trf on the classic problems (costs and nfev)."""
     import scipy.optimize
 
-    from losslab.lsq_problems import PROBLEMS as CLASSIC
+    from losslab.optim.problems import PROBLEMS as CLASSIC
 
     print("\n## Levenberg-Marquardt against scipy.optimize.least_squares (analytic Jacobians)")
     print("| problem | losslab LM cost | nfev | scipy lm cost | nfev | scipy trf cost | nfev |")

@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from losslab import cli, persist
+from losslab import cli
+from losslab.estimators import persist
 
 
 def run_cli(*args):

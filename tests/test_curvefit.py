@@ -3,7 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from losslab import cli, curvefit, datasets
+from losslab import cli, datasets
+from losslab.optim import curvefit
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
 TRUTH = np.array(list(datasets.TRAJECTORY_TRUTH.values()))

@@ -5,7 +5,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 from losslab import losses, metrics
-from losslab.embedding import EmbeddingModel, MetricLearner, pk_batches
+from losslab.estimators.metric_learning import EmbeddingModel, MetricLearner, pk_batches
 
 # a hand-built batch on a line: class 0 at 0 and 1, class 1 at 1.5 and 5
 E = np.array([[0.0], [1.0], [1.5], [5.0]])

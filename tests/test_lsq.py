@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from losslab import lsq
-from losslab.lsq_problems import PROBLEMS
+from losslab.optim.problems import PROBLEMS
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from losslab import check_gradient, losses, models
-from losslab.train import Objective
+from losslab.training import Objective
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((12, 5))

@@ -4,7 +4,7 @@ import sys
 
 def test_core_imports_need_only_numpy():
     code = (
-        "import sys, losslab, losslab.losses, losslab.optim, losslab.models, losslab.train, losslab.lsq;"
+        "import sys, losslab, losslab.losses, losslab.optim, losslab.models, losslab.training, losslab.lsq;"
         "heavy = [m for m in ('sklearn', 'matplotlib', 'torch', 'scipy') if m in sys.modules];"
         "print(heavy)"
     )

@@ -3,8 +3,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from losslab import models, persist
-from losslab.estimators import LinearRegressor, MLPClassifier, SoftmaxClassifier
+from losslab import models
+from losslab.estimators import LinearRegressor, MLPClassifier, SoftmaxClassifier, persist
+from losslab.training import files
 
 
 @pytest.fixture(scope="module")
@@ -78,21 +79,21 @@ def test_a_pickled_payload_is_refused_not_executed(tmp_path):
 
 
 def test_a_checkpoint_is_not_accepted_as_a_model(tmp_path):
-    persist.save_arrays(tmp_path / "c.npz", {"x": np.zeros(2)}, {"kind": "checkpoint"})
+    files.save_arrays(tmp_path / "c.npz", {"x": np.zeros(2)}, {"kind": "checkpoint"})
     with pytest.raises(ValueError, match="expected a losslab model file, got a 'checkpoint' file"):
         persist.load_model(tmp_path / "c.npz")
 
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
     path = tmp_path / "report.txt"
-    persist.atomic_write_text(path, "old")
+    files.atomic_write_text(path, "old")
 
     def failing(f):
         f.write(b"partial")
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        persist.atomic_write_bytes(path, failing)
+        files.atomic_write_bytes(path, failing)
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
     assert zipfile.is_zipfile(path) is False

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from losslab import datasets, losses, models
-from losslab.train import fit
+from losslab.training import fit
 
 DIGITS = datasets.load("digits", random_state=0)
 
@@ -183,7 +183,7 @@ def test_bad_input_is_a_clear_error(kwargs, error, match):
 
 
 def test_all_finite_needs_no_temporary_and_handles_overflowing_sums():
-    from losslab.train import all_finite
+    from losslab.training.checks import all_finite
 
     X = np.ones((1000, 4))
     assert all_finite(X)

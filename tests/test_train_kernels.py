@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from losslab import config, datasets, models, optim
-from losslab.train import fit
+from losslab.training import fit
 
 pytestmark = pytest.mark.skipif(
     not config.fast_available(), reason="the fast extra (numba) is not installed"
@@ -96,7 +96,7 @@ def test_fit_gives_the_same_model_on_both_paths(loss):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_the_one_pass_l2_penalty_matches_the_regularizer(dtype):
-    from losslab.train import Objective
+    from losslab.training import Objective
 
     model = models.MLP(6, (5,), 3, dtype=dtype, random_state=0)
     objective = Objective(model, "softmax", reg=0.3)

@@ -1,41 +1,47 @@
 """losslab: loss functions with exact gradients, and the optimization that minimises them.
 
-The core (losses, info, regularizers, optim, models, train) needs only NumPy;
+The core (losses, info, regularizers, optim, models, training) needs only NumPy;
 the estimators, datasets and plots (scikit-learn, matplotlib) load on first use.
 """
 
 from importlib import import_module
 
 from . import info, losses, lsq, models, optim, regularizers
-from .curvefit import curve_fit
 from .diagnostics import GradientReport, check_gradient
 from .losses import LossResult
-from .persist import load_model, save
-from .train import History, fit
+from .optim.curvefit import curve_fit
+from .training import History, fit
 
 __version__ = "0.1.0"
 
-_LAZY = {
-    "EmbeddingModel": "embedding",
-    "MetricLearner": "embedding",
-    "metrics": None,
-    "LinearClassifier": "estimators",
-    "LinearRegressor": "estimators",
-    "LinearSVM": "estimators",
-    "MLPClassifier": "estimators",
-    "SoftmaxClassifier": "estimators",
-    "datasets": None,
-    "estimators": None,
-    "plots": None,
-    "runs": None,
+# loaded on first use: they need scikit-learn or matplotlib
+_MODULES = {
+    "data": ".data",
+    "datasets": ".data",  # the first releases' name of losslab.data
+    "estimators": ".estimators",
+    "metrics": ".metrics",
+    "plots": ".plots",
+    "runs": ".runs",
+}
+_NAMES = {
+    "EmbeddingModel": ".estimators",
+    "LinearClassifier": ".estimators",
+    "LinearRegressor": ".estimators",
+    "LinearSVM": ".estimators",
+    "MLPClassifier": ".estimators",
+    "MetricLearner": ".estimators",
+    "SoftmaxClassifier": ".estimators",
+    "load_model": ".estimators.persist",
+    "save": ".estimators.persist",
 }
 
 
 def __getattr__(name):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'losslab' has no attribute {name!r}")
-    module = import_module(f".{_LAZY[name] or name}", __name__)
-    return module if _LAZY[name] is None else getattr(module, name)
+    if name in _MODULES:
+        return import_module(_MODULES[name], __name__)
+    if name in _NAMES:
+        return getattr(import_module(_NAMES[name], __name__), name)
+    raise AttributeError(f"module 'losslab' has no attribute {name!r}")
 
 
 __all__ = [

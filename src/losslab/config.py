@@ -57,7 +57,7 @@ def fast_kernels():
     if not fast_on():
         return None
     if _kernels is None:
-        from .losses import _fast
+        from .fast import losses as _fast
 
         _kernels = _fast
     return _kernels
@@ -69,7 +69,7 @@ def fast_train_kernels():
     if not fast_on():
         return None
     if _train_kernels is None:
-        from . import _train_kernels as kernels
+        from .fast import training as kernels
 
         _train_kernels = kernels
     return _train_kernels

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .persist import atomic_write_bytes
+from .training.files import atomic_write_bytes
 
 
 def save_figure(fig, path, dpi=110):

@@ -16,7 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets, persist, plots
+from . import data as datasets
+from . import plots
+from .estimators import persist
+from .training import files
 
 SECTIONS = (
     "Configuration",
@@ -81,7 +84,7 @@ def build_report(run_dir):
 
 def write_report(run_dir, path=None):
     path = Path(path) if path is not None else Path(run_dir) / "report.html"
-    persist.atomic_write_text(path, build_report(run_dir))
+    files.atomic_write_text(path, build_report(run_dir))
     return path
 
 
@@ -105,7 +108,7 @@ def _test_evaluation(run, config):
     if not config or not model_path.exists():
         return "<p>needs config.json and model.npz</p>", "<p>needs config.json and model.npz</p>"
     from .losses import get
-    from .train import predict_labels
+    from .training.objective import predict_labels
 
     ds = datasets.load(
         config["data"], random_state=config.get("seed", 0), target=config.get("target")

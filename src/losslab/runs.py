@@ -16,14 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets, losses, models, persist, plots
+from . import data as datasets
+from . import losses, models, plots
 from .diagnostics import sanity as sanity_checks
-from .train import (
+from .estimators import persist
+from .training import (
     FULL_BATCH_METHODS,
     Objective,
     build_classifier,
     encode_targets,
     evaluate,
+    files,
     fit,
     fit_full_batch,
 )
@@ -115,7 +118,7 @@ def run_training(config, *, out=None, resume=False, progress=False, callbacks=()
     if config.class_weight == "balanced":
         class_weight = losses.class_weights(ds.y_train, ds.n_classes, kind="balanced")
     if out is not None:
-        persist.atomic_write_text(out / "config.json", json.dumps(asdict(config), indent=2))
+        files.atomic_write_text(out / "config.json", json.dumps(asdict(config), indent=2))
     if on_start is not None:
         on_start(ds, sanity)
     started = time.perf_counter()
@@ -179,18 +182,19 @@ def run_distributed(
     dashboard link there). Writes config.json, checkpoint.npz (after every
     round), metrics.json, model.npz and loss_curve.png under ``out``.
     """
-    from . import distributed
+    from .scale import dask_data as distributed_data
+    from .scale import distributed
 
     loss = config.validate()
     out = Path(out) if out is not None else None
     if resume and (out is None or not (out / "checkpoint.npz").is_file()):
         raise ValueError(f"resume: no checkpoint.npz in {out}")
     if out is not None:
-        persist.atomic_write_text(out / "config.json", json.dumps(asdict(config), indent=2))
-    with distributed.connect(scheduler, n_workers) as client:
+        files.atomic_write_text(out / "config.json", json.dumps(asdict(config), indent=2))
+    with distributed_data.connect(scheduler, n_workers) as client:
         if on_connect is not None:
             on_connect(client)
-        X, y, test, mean, scale, name = _cluster_data(config, client, distributed)
+        X, y, test, mean, scale, name = _cluster_data(config, client, distributed_data)
         estimator = _estimator(config)
         started = time.perf_counter()
         distributed.fit(
@@ -218,7 +222,7 @@ def run_distributed(
     if test is not None:
         metrics["test_accuracy"] = float(estimator.score(*test))
     if out is not None:
-        persist.atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
+        files.atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
         persist.save(
             estimator,
             out / "model.npz",
@@ -230,13 +234,13 @@ def run_distributed(
     return estimator, metrics
 
 
-def _cluster_data(config, client, distributed):
+def _cluster_data(config, client, distributed_data):
     """(X, y, test split or None, mean, scale, name) with X and y as Dask arrays."""
     import dask.array as da
 
     path = Path(config.data)
     if path.suffix.lower() in (".npy", ".parquet"):
-        X, y = distributed.read(path, target=config.target)
+        X, y = distributed_data.read(path, target=config.target)
         mean, std = da.compute(X.mean(axis=0), X.std(axis=0))
         scale = np.where(std > 0, std, 1.0).astype(np.float32)
         return (X - mean.astype(np.float32)) / scale, y, None, mean, scale, path.name
@@ -298,7 +302,7 @@ def summarize(model, loss, config, ds, history, sanity, seconds):
 
 
 def write_run_files(out, model, loss, ds, history, metrics):
-    persist.atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
+    files.atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
     persist.save(
         model,
         out / "model.npz",

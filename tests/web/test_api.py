@@ -8,8 +8,8 @@ import pytest
 pytest.importorskip("starlette")
 from starlette.testclient import TestClient
 
-from losslab import losses, playground
-from losslab.web import create_app
+from losslab import losses
+from losslab.web import create_app, playground
 
 client = TestClient(create_app())
 

@@ -14,8 +14,7 @@ pytest.importorskip("uvicorn")
 import uvicorn
 from playwright.sync_api import sync_playwright
 
-from losslab import playground
-from losslab.web import create_app
+from losslab.web import create_app, playground
 
 CHROMIUM = "/usr/bin/chromium"
 # .ci/run installs Debian's chromium; a bare development machine may not have it

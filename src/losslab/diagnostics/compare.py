@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import losses
-from ..train import Objective, build_classifier, encode_targets, evaluate, fit
+from ..training import Objective, build_classifier, encode_targets, evaluate, fit
 
 
 @dataclass

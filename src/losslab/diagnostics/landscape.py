@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import losses
-from ..train import Objective, build_classifier, encode_targets, evaluate
+from ..training import Objective, build_classifier, encode_targets, evaluate
 
 
 @dataclass
@@ -164,7 +164,7 @@ def train_and_slice(
     Returns (landscape with the path, landscape without reg, landscape with
     ``compare_reg``) — the last two share directions, for seed 002's ridge figure.
     """
-    from ..train import fit
+    from ..training import fit
 
     loss = losses.get(loss)
     net = build_classifier(

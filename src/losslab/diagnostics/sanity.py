@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import losses
-from ..train import n_outputs as classifier_outputs
+from ..training import n_outputs as classifier_outputs
 
 __all__ = ["SanityCheck", "SanityReport", "expected_initial_loss", "sanity_check"]
 
@@ -81,7 +81,7 @@ def expected_initial_loss(loss, n_classes):
 
 def _at_zero_scores(loss, n_classes, reduction="mean", jitter=0.0):
     """The loss (and gradient) at all-zero scores, with every class as the target in turn."""
-    from ..train import encode_targets
+    from ..training import encode_targets
 
     n_outputs = classifier_outputs(loss, n_classes)
     labels = np.arange(n_classes).repeat(8)
@@ -97,7 +97,7 @@ def _slope_at_zero(loss, n_classes):
 
 
 def initial_loss_check(model, loss, X, y, tolerance=0.01):
-    from ..train import Objective, encode_targets, evaluate
+    from ..training import Objective, encode_targets, evaluate
 
     loss = losses.get(loss)
     target = encode_targets(loss, y, model.n_outputs)
@@ -117,7 +117,7 @@ def initial_loss_check(model, loss, X, y, tolerance=0.01):
 
 
 def regularization_check(model, loss, X, y, strengths=(0.0, 1e-3, 1e-2, 1e-1, 1.0)):
-    from ..train import Objective, encode_targets, evaluate
+    from ..training import Objective, encode_targets, evaluate
 
     loss = losses.get(loss)
     target = encode_targets(loss, y, model.n_outputs)
@@ -131,7 +131,7 @@ def regularization_check(model, loss, X, y, strengths=(0.0, 1e-3, 1e-2, 1e-1, 1.
 
 def overfit_check(model_factory, loss, X, y, n_samples=20, epochs=500, seed=0):
     """Train a fresh model on n_samples with reg=0; it must reach 100% accuracy and near-zero loss."""
-    from ..train import fit
+    from ..training import fit
 
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(X), size=min(n_samples, len(X)), replace=False)
@@ -154,7 +154,7 @@ def overfit_check(model_factory, loss, X, y, n_samples=20, epochs=500, seed=0):
     first, last = history.step_loss[0], history.train_loss[-1]
     accuracy = history.train_accuracy[-1]
     # the epoch's accuracy is measured before its update, so confirm on the final weights
-    from ..train import predict_labels
+    from ..training import predict_labels
 
     accuracy = float(np.mean(predict_labels(losses.get(loss), model(X[idx])) == y[idx]))
     ok = accuracy == 1.0 and last <= max(0.01, 0.01 * first)

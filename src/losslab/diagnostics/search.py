@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import losses
-from ..train import build_classifier, fit
+from ..training import build_classifier, fit
 
 
 @dataclass

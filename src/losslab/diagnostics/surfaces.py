@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import optim
-from ..lsq import _positive_definite_solve
+from ..optim.least_squares import _positive_definite_solve
 
 
 @dataclass(frozen=True)

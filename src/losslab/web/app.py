@@ -22,7 +22,7 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import playground
+from . import playground
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 512 * 1024  # bytes: 1000 points and an MLP's parameters fit well inside

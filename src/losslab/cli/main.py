@@ -15,7 +15,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from .train import build_classifier
+from ..training import build_classifier
+from ..training.files import atomic_write_text
 
 
 class UsageError(Exception):
@@ -23,7 +24,7 @@ class UsageError(Exception):
 
 
 def cmd_examples(args):
-    from .examples import worked_examples
+    from ..examples import worked_examples
 
     rows = worked_examples()
     table = Table(title="The seed notes' worked examples, computed by losslab")
@@ -42,9 +43,11 @@ def cmd_examples(args):
 
 
 def cmd_embed(args):
-    from . import datasets, persist, plots
-    from .embedding import embedding_run
-    from .losses.ranking import pairwise_distances
+    from .. import data as datasets
+    from .. import plots
+    from ..estimators import persist
+    from ..estimators.metric_learning import embedding_run
+    from ..losses.ranking import pairwise_distances
 
     if args.loss not in ("triplet", "contrastive"):
         raise UsageError(
@@ -97,7 +100,7 @@ def cmd_embed(args):
                 out / "retrieval_examples.png",
             )
             files.append("retrieval_examples.png")
-        persist.atomic_write_text(out / "metrics.json", json.dumps(reports, indent=2))
+        atomic_write_text(out / "metrics.json", json.dumps(reports, indent=2))
         persist.save(
             learner.model_,
             out / "model.npz",
@@ -107,9 +110,9 @@ def cmd_embed(args):
 
 
 def cmd_train_stream(args):
-    from . import persist
-    from .estimators import LinearClassifier
-    from .stream import fit_stream, open_source, score_stream
+    from ..data.sources import open_source
+    from ..estimators import LinearClassifier, persist
+    from ..scale.stream import fit_stream, score_stream
 
     source = open_source(args.data, target=args.target)
     console = Console(stderr=args.json)
@@ -145,14 +148,14 @@ def cmd_train_stream(args):
         console.print(f"{stats.n_rows} training rows streamed; test accuracy {accuracy:.4f}")
     if args.out:
         out = Path(args.out)
-        persist.atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
+        atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
         persist.save(
             estimator, out / "model.npz", extra_arrays={"mean": stats.mean, "scale": stats.scale}
         )
 
 
 def cmd_train_distributed(args, config, out):
-    from .runs import run_distributed
+    from ..runs import run_distributed
 
     console = Console(stderr=args.json, quiet=args.quiet and not args.json)
     where = "a local cluster" if args.scheduler == "local" else args.scheduler
@@ -191,7 +194,7 @@ def cmd_train_distributed(args, config, out):
 
 
 def cmd_train(args):
-    from .runs import TrainConfig, load_config, run_training
+    from ..runs import TrainConfig, load_config, run_training
 
     if args.task == "embed":
         return cmd_embed(args)
@@ -406,7 +409,9 @@ def _add_train(sub):
 
 
 def cmd_fit_curve(args):
-    from . import curvefit, datasets, persist, plots
+    from .. import data as datasets
+    from .. import plots
+    from ..optim import curvefit
 
     x, y = datasets.read_xy(args.data, target=args.target)
     fit = curvefit.fit_model(
@@ -439,12 +444,12 @@ def cmd_fit_curve(args):
             "success": fit.result.success,
             "message": fit.result.message,
         }
-        persist.atomic_write_text(out / "fit.json", json.dumps(report, indent=2))
+        atomic_write_text(out / "fit.json", json.dumps(report, indent=2))
         console.print(f"files in {out}: fit.json, fit.png")
 
 
 def _add_fit_curve(sub):
-    from .curvefit import LOSSES, METHODS, MODELS
+    from ..optim.curvefit import LOSSES, METHODS, MODELS
 
     p = sub.add_parser(
         "fit-curve",
@@ -481,8 +486,9 @@ def _add_fit_curve(sub):
 
 
 def cmd_sanity(args):
-    from . import datasets, losses
-    from .diagnostics import sanity_check
+    from .. import data as datasets
+    from .. import losses
+    from ..diagnostics import sanity_check
 
     loss = losses.get(args.loss)
     if loss.task not in ("multiclass", "binary"):
@@ -515,7 +521,7 @@ def cmd_sanity(args):
 def cmd_gradcheck(args):
     import numpy as np
 
-    from . import check_gradient, losses
+    from .. import check_gradient, losses
 
     loss = losses.get(args.loss)
     n, c = args.shape
@@ -616,8 +622,9 @@ def _show_files(console, out, names):
 
 
 def cmd_landscape(args):
-    from . import datasets, plots
-    from .diagnostics.landscape import train_and_slice
+    from .. import data as datasets
+    from .. import plots
+    from ..diagnostics.landscape import train_and_slice
 
     ds = datasets.load(args.data, random_state=args.seed)
     console = Console()
@@ -653,7 +660,7 @@ def cmd_landscape(args):
 
 
 def cmd_plot(args):
-    from . import plots
+    from .. import plots
 
     out = _out_dir(args, "runs/plots")
     plots.loss_gallery(out / "losses_classification.png", out / "losses_regression.png")
@@ -661,8 +668,9 @@ def cmd_plot(args):
 
 
 def cmd_compare(args):
-    from . import datasets, plots
-    from .diagnostics import compare
+    from .. import data as datasets
+    from .. import plots
+    from ..diagnostics import compare
 
     ds = datasets.load(args.data, random_state=args.seed)
     console = Console()
@@ -725,8 +733,8 @@ def cmd_compare(args):
 
 
 def cmd_optimizers(args):
-    from . import plots
-    from .diagnostics import surfaces
+    from .. import plots
+    from ..diagnostics import surfaces
 
     surface = surfaces.SURFACES[args.surface]
     paths = surfaces.race(surface, steps=args.steps, seed=args.seed)
@@ -748,8 +756,10 @@ def cmd_optimizers(args):
 def cmd_search(args):
     from rich.live import Live
 
-    from . import datasets, persist, plots
-    from .diagnostics import search
+    from .. import data as datasets
+    from .. import plots
+    from ..diagnostics import search
+    from ..estimators import persist
 
     ds = datasets.load(args.data, random_state=args.seed)
     points = search.trial_points(args.lr, args.reg, args.trials, grid=args.grid, seed=args.seed)
@@ -792,20 +802,20 @@ def cmd_search(args):
         }
         for t in trials
     ]
-    persist.atomic_write_text(out / "search.json", json.dumps(rows, indent=2))
+    atomic_write_text(out / "search.json", json.dumps(rows, indent=2))
     plots.search_figure(trials, out / "search_heatmap.png", args.grid, f"{args.loss} on {ds.name}")
     _show_files(console, out, ["search.json", "best_model.npz", "search_heatmap.png"])
 
 
 def cmd_report(args):
-    from .report import write_report
+    from ..report import write_report
 
     path = write_report(args.run_dir, args.output)
     Console().print(f"wrote {path} (self-contained: open it in any browser, offline)")
 
 
 def cmd_bench(args):
-    from . import benchmarks
+    from .. import benchmarks
 
     try:
         import torch
@@ -832,7 +842,7 @@ def cmd_bench(args):
 
 def cmd_serve(args):
     try:
-        from .web.app import serve
+        from ..web.app import serve
     except ImportError as exc:
         raise UsageError(
             f"the playground needs the web extra: pip install 'losslab[web]' ({exc})"
@@ -854,7 +864,7 @@ def _log_range(text):
 
 
 def _add_understanding(sub):
-    from .diagnostics.surfaces import SURFACES
+    from ..diagnostics.surfaces import SURFACES
 
     p = sub.add_parser(
         "landscape", help="1-D and 2-D slices of the training objective, with the optimizer's path"

@@ -17,8 +17,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import losses, models, optim
-from .train import History
+from .. import losses, models, optim
+from ..training.state import History
 
 _LOSSES = ("triplet", "batch_triplet", "contrastive")
 
@@ -225,7 +225,7 @@ EmbeddingModel = MetricLearner
 
 def evaluate_embeddings(ds, transform, *, ks=(1, 5, 10)):
     """Retrieval metrics of ``transform`` on the test split against the training split (held-out samples)."""
-    from . import metrics
+    from .. import metrics
 
     return metrics.retrieval_report(
         transform(ds.X_test),

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import losses, models, optim
-from .diagnostics.compare import robustness_experiment
-from .train import Objective
+from .. import losses, models, optim
+from ..diagnostics.compare import robustness_experiment
+from ..training.objective import Objective
 
 MAX_POINTS = 1000
 MAX_STEPS = 500
@@ -46,7 +46,7 @@ def catalogue():
 
 def make_points(kind="blobs", n_classes=3, n_per_class=30, seed=0):
     """A 2-D dataset scaled into the page's box, as [[x, y, label], ...]."""
-    from . import datasets
+    from .. import data as datasets
 
     if kind not in DATASETS:
         raise StateError(f"dataset: expected one of {', '.join(DATASETS)}, got {kind!r}")

@@ -382,6 +382,6 @@ def stream(path, batch_size=256, *, target=None, chunk_rows=65536, **options):
     holdout_every, test) are those of :func:`losslab.stream.stream`. Memory stays
     about ``buffer_rows + chunk_rows`` rows whatever the file's size.
     """
-    from . import stream as streaming
+    from . import sources as streaming
 
     return streaming.stream(streaming.open_source(path, target, chunk_rows), batch_size, **options)

@@ -24,11 +24,11 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import losses, models
-from .distributed import is_dask
-from .losses.binary import sigmoid
-from .losses.classification import log_softmax
-from .train import FULL_BATCH_METHODS, History, fit, fit_full_batch, n_outputs
+from .. import losses, models
+from ..losses.binary import sigmoid
+from ..losses.classification import log_softmax
+from ..scale.dask_data import is_dask
+from ..training import FULL_BATCH_METHODS, History, fit, fit_full_batch, n_outputs
 
 _DTYPES = [np.float64, np.float32]
 # what a classifier's fit checks through scikit-learn; finiteness is left to losslab's
@@ -192,7 +192,7 @@ class _Classifier(ClassifierMixin, _Trained):
     def fit(self, X, y, sample_weight=None):
         """Train for up to ``max_iter`` epochs on (X, y); Dask arrays train on the cluster."""
         if is_dask(X):
-            from . import distributed
+            from ..scale import distributed
 
             return distributed.fit(self, X, y, sample_weight)
         solver = _check_solver(getattr(self, "solver", "sgd"))
@@ -276,7 +276,7 @@ class _Classifier(ClassifierMixin, _Trained):
 
     def predict(self, X):
         if is_dask(X):
-            from . import distributed
+            from ..scale import distributed
 
             return distributed.predict(self, X)
         scores = self._scores(X)
@@ -608,7 +608,7 @@ class LinearRegressor(RegressorMixin, _Trained):
 
     def fit(self, X, y, sample_weight=None):
         if is_dask(X):
-            from . import distributed
+            from ..scale import distributed
 
             return distributed.fit(self, X, y, sample_weight)
         X, y = validate_data(
@@ -664,7 +664,7 @@ class LinearRegressor(RegressorMixin, _Trained):
 
     def predict(self, X):
         if is_dask(X):
-            from . import distributed
+            from ..scale import distributed
 
             return distributed.predict(self, X)
         scores = self._scores(X)

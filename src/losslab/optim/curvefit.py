@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import lsq
+from . import least_squares as lsq
 
 # curve_fit's loss names -> lsq's robust losses
 LOSSES = {

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .state import History
+
 FORMAT = "losslab"
 VERSION = 1
 
@@ -115,8 +117,6 @@ def save_checkpoint(path, model, state, history):
 
 def load_checkpoint(path, model, state):
     """Restore ``model`` and ``state`` in place from a checkpoint; returns (state, history)."""
-    from .train import History
-
     arrays, header = load_arrays(path, "checkpoint")
     if header["optimizer"] != type(state.optimizer).__name__:
         raise ValueError(
@@ -144,95 +144,3 @@ def _jsonable(obj):
     if isinstance(obj, np.integer):
         return int(obj)
     return obj
-
-
-# --- models and estimators -----------------------------------------------------------------
-
-_ESTIMATORS = (
-    "LinearClassifier",
-    "SoftmaxClassifier",
-    "LinearSVM",
-    "MLPClassifier",
-    "LinearRegressor",
-)
-
-
-def save(obj, path, *, extra_arrays=None, extra_header=None):
-    """Save a fitted estimator or a bare ``Linear``/``MLP`` model to ``path`` (.npz, no pickle).
-
-    The JSON header records the format version, the model's kind and sizes, and
-    for an estimator its class, parameters, loss and classes.
-    """
-    from . import models
-
-    model = getattr(obj, "model_", obj)
-    if not isinstance(model, (models.Linear, models.MLP)):
-        raise TypeError(
-            f"save: expected a fitted losslab estimator or model, got {type(obj).__name__}"
-        )
-    header = {
-        "kind": "model",
-        "model": "mlp" if isinstance(model, models.MLP) else "linear",
-        "hidden": list(getattr(model, "hidden", ())),
-        "n_features": model.n_features,
-        "n_outputs": model.n_outputs,
-        "dtype": str(model.params[next(iter(model.params))].dtype),
-        **(extra_header or {}),
-    }
-    if model is not obj:
-        header["estimator"] = type(obj).__name__
-        header["params"] = {k: v for k, v in obj.get_params().items() if _is_json_value(v)}
-        classes = getattr(obj, "classes_", None)
-        if classes is not None:
-            header["classes"] = [c.item() if hasattr(c, "item") else c for c in classes]
-        header["single_output"] = getattr(obj, "_single_output", True)
-    arrays = {f"param/{k}": p for k, p in model.params.items()}
-    arrays.update(extra_arrays or {})
-    save_arrays(path, arrays, header)
-
-
-def load_model(path):
-    """Load what :func:`save` wrote: the estimator (fitted) or the bare model."""
-    from . import estimators, models
-
-    arrays, header = load_arrays(path, "model")
-    try:
-        dtype = np.dtype(header["dtype"])
-        model = models.build(
-            header["model"],
-            header["n_features"],
-            header["n_outputs"],
-            hidden=header["hidden"],
-            dtype=dtype,
-        )
-        for k, p in model.params.items():
-            saved = arrays[f"param/{k}"]
-            if saved.shape != p.shape:
-                raise ValueError(f"parameter {k} has shape {saved.shape}, expected {p.shape}")
-            p[...] = saved
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: corrupt losslab model file ({exc})") from None
-    name = header.get("estimator")
-    if name is None:
-        return model
-    if name not in _ESTIMATORS:
-        raise ValueError(f"{path}: unknown estimator {name!r}")
-    est = getattr(estimators, name)(**header.get("params", {}))
-    est.model_ = model
-    est.n_features_in_ = model.n_features
-    est._state, est.history_, est.n_iter_ = None, None, 0
-    if "classes" in header:
-        est.classes_ = np.asarray(header["classes"])
-    else:
-        est._single_output = header.get("single_output", True)
-    return est
-
-
-def _is_json_value(v):
-    return (
-        v is None
-        or isinstance(v, (bool, int, float, str))
-        or (
-            isinstance(v, (list, tuple, dict)) and json.dumps(v, default=lambda _: None) is not None
-        )
-    )

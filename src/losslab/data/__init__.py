@@ -1,0 +1,38 @@
+"""Data: bundled and generated data sets, and the readers of each file format.
+
+Also reachable as ``losslab.datasets`` (its name in the first releases).
+"""
+
+from .datasets import (
+    BUNDLED,
+    GENERATED,
+    TRAJECTORY_TRUTH,
+    Dataset,
+    available,
+    generate,
+    load,
+    load_cifar10,
+    read_csv,
+    read_npz,
+    read_xy,
+    spiral,
+    stream,
+    trajectory,
+)
+
+__all__ = [
+    "BUNDLED",
+    "GENERATED",
+    "TRAJECTORY_TRUTH",
+    "Dataset",
+    "available",
+    "generate",
+    "load",
+    "load_cifar10",
+    "read_csv",
+    "read_npz",
+    "read_xy",
+    "spiral",
+    "stream",
+    "trajectory",
+]

@@ -1,0 +1,1 @@
+"""Fused numba kernels (the ``fast`` extra): a leaf package; the NumPy code is the reference."""

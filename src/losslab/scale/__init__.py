@@ -1,0 +1,1 @@
+"""Training at scale: streaming from files larger than memory, and data-parallel training on Dask."""

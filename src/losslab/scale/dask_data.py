@@ -1,0 +1,255 @@
+"""Data on a Dask cluster: connecting, reading files as Dask arrays, and the shards the workers hold."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..data.sources import NpySource, ParquetSource, open_source
+from ..training.checks import all_finite
+from ..training.objective import encode_targets
+
+
+def is_dask(X):
+    """True for a Dask collection (array or dataframe), without importing Dask."""
+    return hasattr(X, "__dask_graph__")
+
+
+def _dask():
+    try:
+        import dask.array as da
+        import distributed
+    except ImportError:
+        raise ImportError('losslab.distributed needs Dask: pip install "losslab[dask]"') from None
+    return da, distributed
+
+
+def get_client(client=None):
+    """The given client, or the current one; a clear error when there is none."""
+    _, distributed = _dask()
+    if client is not None:
+        return client
+    try:
+        return distributed.get_client()
+    except ValueError:
+        raise ValueError(
+            "client: no Dask client is running; start one with distributed.Client() "
+            "(a local cluster) or distributed.Client('tcp://HOST:PORT')"
+        ) from None
+
+
+class connect:
+    """``with connect("tcp://HOST:PORT") as client:`` — or ``connect("local", n_workers=2)``,
+    which starts a local cluster of worker processes for the duration of the block."""
+
+    def __init__(self, scheduler, n_workers=2):
+        self.scheduler, self.n_workers = scheduler, n_workers
+        self.cluster = None
+
+    def __enter__(self):
+        _, distributed = _dask()
+        if self.scheduler == "local":
+            self.cluster = distributed.LocalCluster(
+                n_workers=self.n_workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",  # workers and scheduler reachable from this machine only
+                dashboard_address="127.0.0.1:8787",  # and so is the dashboard
+            )
+            self.client = distributed.Client(self.cluster)
+            return self.client
+        try:
+            self.client = distributed.Client(self.scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ValueError(f"scheduler: cannot reach {self.scheduler} ({exc})") from None
+        return self.client
+
+    def __exit__(self, *exc):
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+        return False
+
+
+# --- the data, as chunks held by the workers ------------------------------------------------
+
+
+@dataclass
+class Shard:
+    """One row chunk on a worker: features, encoded targets and per-sample weights."""
+
+    X: np.ndarray
+    target: np.ndarray
+    weights: np.ndarray | None
+
+
+def _make_shard(X, y, w, loss, n_outputs, classes, dtype, class_weight=None):
+    X = np.asarray(X)
+    if X.dtype.kind not in "fiu":
+        raise TypeError(f"X: expected a numeric array, got dtype {X.dtype} instead")
+    if not all_finite(X):
+        raise ValueError("X: expected finite values, got NaN or infinity")
+    y = np.asarray(y)
+    if classes is not None:
+        y = np.searchsorted(classes, y)
+    target = encode_targets(loss, y, n_outputs)
+    if loss.task == "regression":
+        target = target.astype(dtype, copy=False)
+    weights = None if w is None else np.asarray(w, dtype=np.float64)
+    if weights is not None and (weights.shape != (len(X),) or not np.all(weights >= 0)):
+        raise ValueError("sample_weight: expected one non-negative weight per row of X")
+    if class_weight is not None:
+        weights = class_weight[y] if weights is None else weights * class_weight[y]
+    return Shard(X.astype(dtype, copy=False), target, weights)
+
+
+@dataclass
+class ShardedData:
+    """Futures of the shards in row order, their row counts, and the fixed groups of local SGD.
+
+    Shard i starts on worker i mod W, and group g is the shards that started on
+    worker g. The groups never change, even when a worker dies and its shards
+    are rebuilt elsewhere, so a local-SGD run depends on its seed, not on where
+    the data happens to be.
+    """
+
+    client: object
+    shards: list
+    rows: np.ndarray
+    groups: list
+
+    @property
+    def n_rows(self):
+        return int(self.rows.sum())
+
+    def placement(self):
+        """[(worker address or None, [shard indices])]: each group and the worker holding most of it now."""
+        holders = self.client.who_has(self.shards)
+        placed = []
+        for group in self.groups:
+            where = [a for i in group for a in holders.get(self.shards[i].key, ())]
+            placed.append((max(sorted(set(where)), key=where.count) if where else None, group))
+        return placed
+
+
+def as_dask_arrays(X, y, sample_weight=None):
+    """X as a 2-D Dask array in row chunks, and y (and weights) chunked like it."""
+    da, _ = _dask()
+    if hasattr(X, "to_dask_array"):  # a Dask dataframe
+        X = X.to_dask_array(lengths=True)
+    if not isinstance(X, da.Array):
+        raise TypeError(f"X: expected a Dask array or dataframe, got {type(X).__name__}")
+    if X.ndim != 2:
+        raise ValueError(f"X: expected a 2-D array (samples, features), got {X.ndim} dimensions")
+    if any(math.isnan(c) for c in X.chunks[0]):
+        X = X.compute_chunk_sizes()
+    X = X.rechunk({1: -1})  # a chunk holds whole rows
+    parts = []
+    for name, a in (("y", y), ("sample_weight", sample_weight)):
+        if a is None:
+            parts.append(None)
+            continue
+        if hasattr(a, "to_dask_array"):
+            a = a.to_dask_array(lengths=True)
+        a = a if isinstance(a, da.Array) else da.from_array(np.asarray(a), chunks=-1)
+        if a.shape[0] != X.shape[0]:
+            raise ValueError(f"{name}: expected {X.shape[0]} rows like X, got {a.shape[0]}")
+        parts.append(a.rechunk({0: X.chunks[0]} | ({1: -1} if a.ndim == 2 else {})))
+    return X, parts[0], parts[1]
+
+
+def read(path, *, target=None, chunk_rows=65536):
+    """(X, y) as Dask arrays over a ``.npy`` or Parquet file; each worker reads its own chunks.
+
+    The path must be readable by every worker (a shared or copied file). The
+    label is the last column unless ``target`` names another (as for streaming).
+    """
+    import dask
+
+    da, _ = _dask()
+    source = open_source(path, target, chunk_rows)
+    if isinstance(source, NpySource):
+        n, width = source.array.shape
+        sizes = [min(chunk_rows, n - start) for start in range(0, n, chunk_rows)]
+    elif isinstance(source, ParquetSource):
+        width, sizes = len(source.features) + 1, np.diff(source.offsets).tolist()
+    else:
+        raise ValueError(
+            f"data: distributed training reads .npy or .parquet files, got {path} "
+            "(a CSV's chunk sizes are unknown until it is read; convert it first)"
+        )
+    parts = [
+        dask.delayed(_read_chunk, pure=True, nout=2)(str(path), target, chunk_rows, k)
+        for k in range(len(sizes))
+    ]
+    X = da.concatenate(
+        [
+            da.from_delayed(x, shape=(rows, width - 1), dtype=np.float32)
+            for (x, _), rows in zip(parts, sizes, strict=True)
+        ]
+    )
+    y = da.concatenate(
+        [
+            da.from_delayed(labels, shape=(rows,), dtype=np.float64)
+            for (_, labels), rows in zip(parts, sizes, strict=True)
+        ]
+    )
+    return X, y
+
+
+def _read_chunk(path, target, chunk_rows, k):
+    chunk = next(open_source(path, target, chunk_rows).chunks([k]))
+    return chunk.X, np.asarray(chunk.y, dtype=np.float64)
+
+
+def shard(client, X, y, sample_weight, *, loss, n_outputs, classes, dtype, class_weight=None):
+    """Persist the shards on the workers (one per row chunk of X)."""
+    blocks = [b.ravel().tolist() for b in (X.to_delayed(), y.to_delayed())]
+    weights = (
+        [None] * len(blocks[0])
+        if sample_weight is None
+        else sample_weight.to_delayed().ravel().tolist()
+    )
+    x_f, y_f = client.compute(blocks[0]), client.compute(blocks[1])
+    w_f = weights if sample_weight is None else client.compute(weights)
+    workers = sorted(client.scheduler_info()["workers"])
+    if not workers:
+        raise ValueError("client: the cluster has no workers")
+    shards = [
+        client.submit(
+            _make_shard,
+            x,
+            y_,
+            w,
+            loss=loss,
+            n_outputs=n_outputs,
+            classes=classes,
+            dtype=dtype,
+            class_weight=class_weight,
+            workers=[workers[i % len(workers)]],
+            allow_other_workers=True,
+            pure=False,
+        )
+        for i, (x, y_, w) in enumerate(zip(x_f, y_f, w_f, strict=True))
+    ]
+    rows = np.array(X.chunks[0], dtype=np.int64)
+    client.gather(client.map(_check_shard, shards, pure=False))  # raise bad data here
+    groups = [list(range(g, len(shards), len(workers))) for g in range(len(workers))]
+    return ShardedData(client, shards, rows, [g for g in groups if g])
+
+
+def _check_shard(s):
+    return len(s.X)
+
+
+def class_counts(client, y):
+    """The sorted classes of a Dask label array and their counts, chunk by chunk on the cluster."""
+    futures = client.compute([b for b in y.to_delayed().ravel()])
+    parts = client.gather(client.map(np.unique, futures, return_counts=True, pure=False))
+    classes = np.unique(np.concatenate([c for c, _ in parts]))
+    counts = np.zeros(len(classes), dtype=np.int64)
+    for c, n in parts:
+        counts[np.searchsorted(classes, c)] += n
+    return classes, counts

@@ -1,0 +1,335 @@
+"""Data-parallel training on a Dask cluster: the computation goes where the chunks live.
+
+``estimator.fit(X, y)`` with Dask arrays calls :func:`fit`, which trains on the
+cluster of the current ``distributed.Client`` (or the one passed in):
+
+- ``solver="lbfgs"`` / ``"gd"`` — full-batch L-BFGS or steepest descent. Each
+  iteration every worker returns the summed loss and gradient of its own
+  chunks; the driver adds them up, so the result is the single-process
+  ``fit_full_batch`` result (to rounding), whatever the number of workers.
+- ``solver="sgd"`` (and every MLP) — local SGD with model averaging: each worker
+  runs ``sync_every`` mini-batch steps on its chunks, then the driver averages
+  the weights (and the optimizer's state), weighted by each worker's share of
+  the rows, and sends them back out. One averaging round is one history row.
+
+The chunks are persisted on the workers once; only the weights travel each
+round. A worker lost mid-fit is absorbed by Dask (its chunks are recomputed
+from their source on the survivors and its tasks rerun); ``checkpoint=``
+writes the weights atomically after every round so a run that dies with its
+driver resumes with ``resume=True``. Needs ``pip install "losslab[dask]"``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import optim
+from ..training.files import load_checkpoint, save_checkpoint
+from ..training.full_batch import FULL_BATCH_METHODS, minimise_full_batch
+from ..training.objective import Objective
+from ..training.state import History, TrainState
+from .dask_data import as_dask_arrays, class_counts, get_client, shard
+
+
+def _class_weight(estimator, classes, counts):
+    """Per-class weights from the estimator's class_weight (None, a dict or "balanced")."""
+    from ..estimators.classifiers import _fixed_class_weight
+
+    if getattr(estimator, "class_weight", None) is None:
+        return None
+    if estimator.class_weight == "balanced":  # scikit-learn's rule: n / (C · count)
+        return counts.sum() / (len(classes) * counts.astype(np.float64))
+    return _fixed_class_weight(estimator.class_weight, classes)
+
+
+# --- (a) full batch: the gradient is the sum of the chunks' gradients -------------------------
+
+
+def _shard_sums(shard, model, loss):
+    """Σ weighted loss of the shard, the mean's denominator, and the gradient of the sum."""
+    scores, cache = model.forward(shard.X)
+    target = shard.target
+    out = scores[:, 0] if target.ndim == 1 and loss.task != "multiclass" else scores
+    result = loss(out, target, sample_weight=shard.weights, reduction="none")
+    per_sample = result.value.size // max(len(shard.X), 1)  # elements a row adds to the mean
+    denominator = (len(shard.X) if shard.weights is None else shard.weights.sum()) * per_sample
+    grads, _ = model.backward(cache, result.grad.reshape(scores.shape), input_grad=False)
+    return float(np.sum(result.value, dtype=np.float64)), float(denominator), grads
+
+
+def full_batch_objective(data, objective):
+    """``value_and_grads()`` of the whole-data objective, summed from every shard."""
+    client = data.client
+
+    def value_and_grads():
+        model = copy.deepcopy(objective.model)  # what the workers see is this iteration's
+        parts = client.gather(
+            client.map(_shard_sums, data.shards, model=model, loss=objective.loss, pure=False)
+        )
+        total = sum(p[0] for p in parts)  # in shard order: the same sum whatever the workers
+        denominator = sum(p[1] for p in parts)
+        grads = {k: sum(p[2][k] for p in parts) / denominator for k in parts[0][2]}
+        penalty, penalty_grads = objective.penalty_value_and_grads()
+        for k, g in penalty_grads.items():
+            grads[k] = grads[k] + g
+        return total / denominator + penalty, grads
+
+    return value_and_grads
+
+
+def _fit_full_batch(data, objective, method, *, max_iter, tol, checkpoint, resume, callbacks):
+    state = TrainState(optim.SGD(), {}, np.random.default_rng(0))
+    done = 0
+    if resume and checkpoint is not None and Path(checkpoint).is_file():
+        state, _ = load_checkpoint(checkpoint, objective.model, state)
+        done = state.epoch
+
+    def after_iteration(iteration, value, model):
+        state.epoch = done + iteration
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, model, state, History())
+        logs = {"round": state.epoch, "train_loss": float(value)}
+        return any(cb(state.epoch, logs, model) for cb in callbacks)
+
+    return minimise_full_batch(
+        objective.model,
+        full_batch_objective(data, objective),
+        method=method,
+        max_iter=max(max_iter - done, 1),
+        tol=tol,
+        callback=after_iteration,
+    )
+
+
+# --- (b) local SGD with periodic model averaging ---------------------------------------------
+
+
+def _local_steps(shards, model, objective_options, optimizer, opt_state, steps, batch, lr, seed):
+    """``steps`` mini-batch steps on this worker's shards; returns the new weights and state."""
+    objective = Objective(model, **objective_options)
+    rng = np.random.default_rng(seed)
+    rows = np.array([len(s.X) for s in shards], dtype=np.float64)
+    total = 0.0
+    for _ in range(steps):
+        s = shards[rng.choice(len(shards), p=rows / rows.sum())]
+        idx = np.sort(rng.integers(0, len(s.X), size=min(batch, len(s.X))))
+        w = None if s.weights is None else s.weights[idx]
+        value, grads, _ = objective.value_and_grads(s.X[idx], s.target[idx], w)
+        optimizer.update(model.params, grads, opt_state, lr)
+        total += float(value)
+    return model.params, opt_state, total / max(steps, 1)
+
+
+def _average(parts, shares):
+    """The share-weighted mean of several dicts of arrays (nested one level for optimizer state)."""
+    out = {}
+    for key, first in parts[0].items():
+        if isinstance(first, dict):
+            out[key] = _average([p[key] for p in parts], shares)
+        elif isinstance(first, np.ndarray):
+            out[key] = sum(s * p[key] for p, s in zip(parts, shares, strict=True)).astype(
+                first.dtype, copy=False
+            )
+        else:  # a step counter: every worker advanced it by the same amount
+            out[key] = max(p[key] for p in parts)
+    return out
+
+
+@dataclass
+class LocalSGD:
+    """Settings of local SGD: steps between averages, batch size, optimizer, learning rate."""
+
+    sync_every: int = 32
+    batch_size: int = 64
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    schedule: str = "constant"
+    epochs: int = 10
+    tol: float | None = None
+    patience: int = 5
+    random_state: int | None = None
+
+
+def _fit_local_sgd(data, objective, settings, *, checkpoint, resume, callbacks):
+    model, client = objective.model, data.client
+    opt = optim.get(settings.optimizer)
+    state = TrainState(opt, opt.init(model.params), np.random.default_rng(settings.random_state))
+    history = History()
+    if resume and checkpoint is not None and Path(checkpoint).is_file():
+        state, history = load_checkpoint(checkpoint, model, state)
+    options = {
+        "loss": objective.loss,
+        "reg": objective.reg,
+        "penalty": objective.penalty,
+        "l1_ratio": objective.l1_ratio,
+    }
+    lr_at = optim.schedule(settings.schedule, settings.lr, epochs=settings.epochs)
+    n_groups = len(data.groups)
+    rows_per_round = settings.batch_size * settings.sync_every * n_groups
+    rounds_per_epoch = max(1, round(data.n_rows / rows_per_round))
+    total_rounds = settings.epochs * rounds_per_epoch
+    best, stale = np.inf, 0
+    while state.epoch < total_rounds:
+        groups = data.placement()  # again each round: a lost worker's shards have moved
+        seeds = state.shuffle_rng.integers(2**62, size=len(groups))
+        lr = lr_at(state.epoch / rounds_per_epoch)
+        futures = [
+            client.submit(
+                _local_steps,
+                [data.shards[i] for i in idx],
+                copy.deepcopy(model),
+                options,
+                opt,
+                copy.deepcopy(state.opt_state),
+                settings.sync_every,
+                settings.batch_size,
+                lr,
+                int(seed),
+                workers=None if where is None else [where],
+                allow_other_workers=True,
+                pure=False,
+            )
+            for (where, idx), seed in zip(groups, seeds, strict=True)
+        ]
+        results = client.gather(futures)
+        shares = np.array([data.rows[idx].sum() for _, idx in groups], dtype=np.float64)
+        shares /= shares.sum()
+        for k, p in _average([r[0] for r in results], shares).items():
+            model.params[k][...] = p
+        state.opt_state = _average([r[1] for r in results], shares)
+        state.epoch += 1
+        state.step += settings.sync_every
+        round_loss = float(np.dot(shares, [r[2] for r in results]))
+        history.epoch.append(state.epoch)
+        history.train_loss.append(round_loss)
+        history.lr.append(lr)
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, model, state, history)
+        logs = {"round": state.epoch, "train_loss": round_loss, "lr": lr}
+        if any(cb(state.epoch, logs, model) for cb in callbacks):
+            history.stopped_by_callback = True
+            break
+        if settings.tol is not None and state.epoch % rounds_per_epoch == 0:
+            epoch_loss = float(np.mean(history.train_loss[-rounds_per_epoch:]))
+            stale = 0 if epoch_loss < best - settings.tol else stale + 1
+            best = min(best, epoch_loss)
+            if stale >= settings.patience:
+                history.converged = True
+                break
+    history.state = state
+    return history, rounds_per_epoch
+
+
+# --- the estimator entry point ----------------------------------------------------------------
+
+
+def fit(
+    estimator,
+    X,
+    y,
+    sample_weight=None,
+    *,
+    client=None,
+    sync_every=32,
+    checkpoint=None,
+    resume=False,
+    callbacks=(),
+):
+    """Fit a losslab estimator on Dask arrays, data-parallel on the client's workers.
+
+    The estimator's ``solver`` chooses the method: "lbfgs" or "gd" (full batch,
+    equal to in-memory training) or "sgd" (local SGD, averaging every
+    ``sync_every`` local steps; ``max_iter`` counts passes over the data).
+    ``checkpoint``: a path written atomically after every iteration or round;
+    ``resume=True`` continues from it. ``callbacks``: ``cb(round, logs, model)``
+    after each round, returning True to stop. Returns the fitted estimator.
+    """
+    from ..estimators.classifiers import _check_solver, _Classifier
+
+    client = get_client(client)
+    X, y, sample_weight = as_dask_arrays(X, y, sample_weight)
+    if y is None:
+        raise ValueError("y: expected labels or values, got None")
+    loss = estimator._loss()
+    classifier = isinstance(estimator, _Classifier)
+    dtype = np.float32 if X.dtype == np.float32 else np.float64
+    if classifier:
+        classes, counts = class_counts(client, y)
+        if len(classes) < 2:
+            raise ValueError(f"y: expected at least two classes, got only {classes.tolist()}")
+        estimator.classes_ = classes
+        n_out = estimator._n_outputs(len(classes))
+        class_weight = _class_weight(estimator, classes, counts)
+    else:
+        if loss.task != "regression":
+            raise ValueError(f"loss: {loss.name} is not a regression loss")
+        classes = class_weight = None
+        n_out = 1 if y.ndim == 1 else y.shape[1]
+        estimator._single_output = y.ndim == 1
+    estimator.n_features_in_ = X.shape[1]
+    estimator.model_, _, _ = estimator._build(X.shape[1], n_out, dtype)
+    data = shard(
+        client,
+        X,
+        y,
+        sample_weight,
+        loss=loss,
+        n_outputs=n_out,
+        classes=classes,
+        dtype=dtype,
+        class_weight=class_weight,
+    )
+    objective = Objective(
+        estimator.model_,
+        loss,
+        reg=estimator.alpha,
+        penalty=estimator.penalty,
+        l1_ratio=estimator.l1_ratio,
+    )
+    solver = getattr(estimator, "solver", "sgd")
+    solver = _check_solver("lbfgs" if solver in ("auto", "normal") else solver)
+    if solver in FULL_BATCH_METHODS:
+        history = _fit_full_batch(
+            data,
+            objective,
+            solver,
+            max_iter=estimator.max_iter,
+            tol=estimator.tol if estimator.tol is not None else 0.0,
+            checkpoint=checkpoint,
+            resume=resume,
+            callbacks=callbacks,
+        )
+        estimator.n_iter_ = max(1, history.n_epochs)
+    else:
+        settings = LocalSGD(
+            sync_every=int(sync_every),
+            batch_size=estimator.batch_size,
+            optimizer=estimator.optimizer,
+            lr=estimator.lr,
+            schedule=estimator.schedule,
+            epochs=estimator.max_iter,
+            tol=estimator.tol,
+            patience=estimator.n_iter_no_change,
+            random_state=estimator.random_state,
+        )
+        history, rounds_per_epoch = _fit_local_sgd(
+            data, objective, settings, checkpoint=checkpoint, resume=resume, callbacks=callbacks
+        )
+        estimator.n_iter_ = max(1, history.n_epochs // rounds_per_epoch)
+    estimator.history_ = history
+    estimator._state = None
+    client.cancel(data.shards)
+    return estimator
+
+
+def predict(estimator, X):
+    """Predictions for a Dask array, computed chunk by chunk where the chunks live."""
+    X, _, _ = as_dask_arrays(X, None)
+    out = estimator.predict(X[:1].compute())
+    if out.ndim == 1:
+        return X.map_blocks(estimator.predict, drop_axis=1, dtype=out.dtype)
+    return X.map_blocks(estimator.predict, chunks=(X.chunks[0], (out.shape[1],)), dtype=out.dtype)

@@ -1,0 +1,33 @@
+"""Training: the objective, the one mini-batch loop, full-batch solvers, checks and checkpoints.
+
+``losslab.fit`` is :func:`losslab.training.loop.fit`; everything that trains a model
+(the estimators, metric learning, local SGD on Dask, the playground) runs its
+steps through :mod:`losslab.training.loop`.
+"""
+
+from .full_batch import FULL_BATCH_METHODS, fit_full_batch, minimise_full_batch
+from .loop import fit
+from .objective import (
+    Objective,
+    build_classifier,
+    encode_targets,
+    evaluate,
+    n_outputs,
+    predict_labels,
+)
+from .state import History, TrainState
+
+__all__ = [
+    "FULL_BATCH_METHODS",
+    "History",
+    "Objective",
+    "TrainState",
+    "build_classifier",
+    "encode_targets",
+    "evaluate",
+    "fit",
+    "fit_full_batch",
+    "minimise_full_batch",
+    "n_outputs",
+    "predict_labels",
+]

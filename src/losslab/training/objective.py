@@ -1,0 +1,155 @@
+"""The objective training minimises (mean data loss + weight penalty) and the target encodings."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import config, losses, models, optim, regularizers
+from ..losses import _validate as v
+from ..losses._batch import fused_mean
+
+
+class Objective:
+    """The function fit minimises on a batch: mean data loss plus the weight penalty.
+
+    ``value_and_grads(X, target, sample_weight)`` returns the total loss, the
+    gradients of every parameter and the batch scores (for accuracy). It is also
+    what ``check_gradient`` checks for a whole model.
+    """
+
+    def __init__(self, model, loss, *, reg=0.0, penalty="l2", l1_ratio=0.5):
+        self.model = model
+        self.loss = losses.get(loss)
+        self.reg = v.check_scalar(reg, "strength", low=0)
+        if penalty not in regularizers.UNCHECKED:
+            raise ValueError(
+                f"penalty: expected one of {', '.join(regularizers.PENALTIES)}, got {penalty!r} instead"
+            )
+        self.penalty = penalty
+        self.l1_ratio = v.check_scalar(l1_ratio, "l1_ratio", 0, 1)
+        self._fused_loss = fused_mean(self.loss)
+
+    def penalty_value_and_grads(self):
+        if self.reg == 0:
+            return 0.0, {}
+        penalty = regularizers.UNCHECKED[self.penalty]
+        extra = (self.l1_ratio,) if self.penalty in ("elasticnet", "elastic_net") else ()
+        total, grads = 0.0, {}
+        for name in self.model.weight_names:
+            r = penalty(self.model.params[name], self.reg, *extra)
+            total += r.value
+            grads[name] = r.grad
+        return total, grads
+
+    def value_and_grads(self, X, target, sample_weight=None):
+        return self._value_and_grads(X, target, self.loss, sample_weight=sample_weight)
+
+    def batch_value_and_grads(self, X, target):
+        """:meth:`value_and_grads` of an unweighted mini-batch whose targets ``fit`` has checked.
+
+        Calls the loss's fused kernel directly when it has one (see losses.fused_mean).
+        """
+        return self._value_and_grads(X, target, self._fused_loss or self.loss)
+
+    def _value_and_grads(self, X, target, loss, **loss_options):
+        scores, cache = self.model.forward(X)
+        out = scores[:, 0] if target.ndim == 1 and self.loss.task != "multiclass" else scores
+        data = loss(out, target, **loss_options)
+        dscores = data.grad.reshape(scores.shape)
+        grads, _ = self.model.backward(cache, dscores, input_grad=False)
+        return data.value + self._add_penalty(grads), grads, scores
+
+    def _add_penalty(self, grads):
+        """Add the penalty's gradient into ``grads`` (in place); return the penalty's value."""
+        if self.reg == 0:
+            return 0.0
+        kernels = config.fast_train_kernels()
+        params = self.model.params
+        names = self.model.weight_names
+        if (
+            kernels
+            and self.penalty == "l2"
+            and all(optim.flat_views(params[k], grads[k]) for k in names)
+        ):
+            total = 0.0
+            for k in names:  # one pass each instead of five NumPy calls
+                W, g = params[k].reshape(-1), grads[k].reshape(-1)
+                total += kernels.add_l2(W, self.reg, W.dtype.type(2 * self.reg), g)
+            return total
+        penalty, penalty_grads = self.penalty_value_and_grads()
+        for name, g in penalty_grads.items():
+            grads[name] += g
+        return penalty
+
+
+def n_outputs(loss, n_classes):
+    """Score columns a classification loss needs: one per class, or one for a binary loss on two classes."""
+    loss = losses.get(loss)
+    if loss.task == "multiclass":
+        return n_classes
+    if loss.task == "binary":
+        return 1 if n_classes == 2 else n_classes  # one score, or one-vs-rest
+    raise ValueError(f"loss: {loss.name} is a {loss.task} loss, not a classification loss")
+
+
+def build_classifier(kind, n_features, loss, n_classes, *, hidden=(100,), random_state=None):
+    """A ``"linear"`` or ``"mlp"`` model with the score columns ``loss`` needs for ``n_classes``."""
+
+    return models.build(
+        kind, n_features, n_outputs(loss, n_classes), hidden=hidden, random_state=random_state
+    )
+
+
+def encode_targets(loss, y, n_outputs):
+    """The target array the loss expects, from labels 0..C-1 (or regression values).
+
+    multiclass losses take the labels; binary losses take 0/1 for one output or
+    a one-vs-rest 0/1 matrix for several (hinge-type losses read 0 as -1);
+    regression losses take the values.
+    """
+    if loss.task == "multiclass":
+        return np.asarray(y, dtype=np.intp)
+    if loss.task == "binary":
+        y = np.asarray(y, dtype=np.intp)
+        if n_outputs == 1:
+            return y.astype(np.float64)
+        return (y[:, None] == np.arange(n_outputs)).astype(np.float64)
+    if loss.task == "regression":
+        return np.asarray(y, dtype=np.float64)
+    raise ValueError(
+        f"loss: {loss.name} is a {loss.task} loss; fit trains classifiers and regressors "
+        "(multiclass, binary and regression losses)"
+    )
+
+
+def predict_labels(loss, scores):
+    """Class predictions from scores: argmax, or the sign of a single binary score."""
+    if scores.ndim == 2 and scores.shape[1] > 1:
+        return scores.argmax(axis=1)
+    return (scores.reshape(-1) > 0).astype(np.intp)
+
+
+def evaluate(objective, X, target, sample_weight=None):
+    """Loss (data + penalty) and accuracy of the current model on a held-out set."""
+    scores = objective.model(X)
+    out = scores[:, 0] if target.ndim == 1 and objective.loss.task != "multiclass" else scores
+    value = objective.loss(out, target, sample_weight=sample_weight).value
+    value += objective.penalty_value_and_grads()[0]
+    result = {"val_loss": float(value)}
+    if objective.loss.task != "regression":
+        result["val_accuracy"] = n_correct(objective.loss, scores, target) / len(X)
+    return result
+
+
+def n_correct(loss, scores, target):
+    if loss.task == "regression":
+        return 0
+    labels = target if target.ndim == 1 and loss.task == "multiclass" else labels_of(target)
+    kernels = config.fast_train_kernels()
+    if kernels and scores.ndim == 2 and scores.shape[1] > 1 and scores.dtype.kind == "f":
+        return kernels.n_correct(scores, labels)
+    return int(np.count_nonzero(predict_labels(loss, scores) == labels))
+
+
+def labels_of(target):
+    return target.argmax(axis=1) if target.ndim == 2 else (target > 0.5).astype(np.intp)
