@@ -11,7 +11,8 @@ from .scale.dask_data import (
     read,
     shard,
 )
-from .scale.distributed import LocalSGD, fit, full_batch_objective, predict
+from .scale.distributed import fit, full_batch_objective, predict
+from .scale.local_sgd import LocalSGD
 
 __all__ = [
     "LocalSGD",

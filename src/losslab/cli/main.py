@@ -45,8 +45,8 @@ def cmd_examples(args):
 def cmd_embed(args):
     from .. import data as datasets
     from .. import plots
+    from ..diagnostics.retrieval import embedding_run
     from ..estimators import persist
-    from ..estimators.metric_learning import embedding_run
     from ..losses.ranking import pairwise_distances
 
     if args.loss not in ("triplet", "contrastive"):
