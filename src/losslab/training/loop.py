@@ -22,8 +22,9 @@ import time
 
 import numpy as np
 
-from .. import config, losses, optim
+from .. import losses, optim
 from ..losses import _validate as v
+from .batches import gathered
 from .checks import NEEDS_PROBABILITIES, check_X, sample_weights, split_validation
 from .files import load_checkpoint, save_checkpoint
 from .objective import Objective, encode_targets, evaluate, n_correct
@@ -158,7 +159,7 @@ class _Loop:
         order = state.shuffle_rng.permutation(len(X))
         total, correct, weight_seen = 0.0, 0, 0
         steps_per_epoch = -(-len(X) // self.batch_size)
-        batches = _gathered(X, target, self.weights, order, self.batch_size)
+        batches = gathered(X, target, self.weights, order, self.batch_size)
         for k, (idx, X_batch, y_batch, sw) in enumerate(batches):
             if sw is None:
                 value, grads, scores = self.objective.batch_value_and_grads(X_batch, y_batch)
@@ -204,25 +205,3 @@ class _Loop:
             self.stale += 1
         self.best = min(self.best, current)
         return self.stale >= patience
-
-
-def _gathered(X, target, weights, order, batch_size):
-    """(idx, X[idx], target[idx], weights[idx] or None) for each mini-batch of ``order``.
-
-    With the fast kernels, X[idx] is gathered into one reused buffer (each batch
-    is finished with before the next is asked for). Gathering the next batch in
-    a background thread was tried: it overlapped well alone but made fit 10-20 %
-    slower, competing with BLAS for the cores.
-    """
-    kernels = config.fast_train_kernels()
-    buffer = None
-    if kernels and X.flags.c_contiguous and X.dtype.kind == "f":
-        buffer = np.empty((min(batch_size, len(X)), X.shape[1]), dtype=X.dtype)
-    for start in range(0, len(X), batch_size):
-        idx = order[start : start + batch_size]
-        if buffer is None:
-            X_batch = X[idx]
-        else:
-            X_batch = buffer[: len(idx)]
-            kernels.gather_rows(X, idx, X_batch)
-        yield idx, X_batch, target[idx], None if weights is None else weights[idx]
