@@ -18,7 +18,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import losses, models, optim
-from ..training.state import History
+from ..training.loop import run_epochs, take_steps
+from ..training.state import History, TrainState
 
 _LOSSES = ("triplet", "batch_triplet", "contrastive")
 
@@ -147,9 +148,33 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         if self.init not in ("random", "pca"):
             raise ValueError(f"init: expected 'random' or 'pca', got {self.init!r} instead")
         rng = np.random.default_rng(self.random_state)
+        self.model_ = self._build_model(X)
+        opt = optim.get(self.optimizer)
+        state = TrainState(opt, opt.init(self.model_.params), rng)
+        self.history_ = History()
+
+        def run_epoch():  # one epoch: as many P×K batches as the data holds
+            batches = pk_batches(y_enc, self.classes_per_batch, self.samples_per_class, rng)
+            totals = take_steps(
+                self._value_and_grads,
+                self.model_.params,
+                state,
+                ((X[idx], y_enc[idx], None) for idx in batches),
+                optim.constant(self.lr),
+                step_loss=self.history_.step_loss,
+            )
+            state.epoch += 1
+            return {"epoch": state.epoch, "train_loss": totals.mean_loss, "lr": self.lr}
+
+        run_epochs(run_epoch, state, self.history_, self.model_, self.max_iter)
+        self.n_iter_ = self.max_iter
+        return self
+
+    def _build_model(self, X):
+        """A linear projection (random or PCA) or an MLP, from the data's width and dtype."""
         d = X.shape[1]
         if self.model == "linear":
-            self.model_ = models.Linear(
+            model = models.Linear(
                 d,
                 self.n_components,
                 init_scale=1 / np.sqrt(d),  # a random projection: distances stay O(1)
@@ -157,34 +182,20 @@ class MetricLearner(TransformerMixin, BaseEstimator):
                 random_state=self.random_state,
             )
             if self.init == "pca":  # start from PCA: training can only refine that geometry
-                self._init_pca(X)
-        elif self.init == "pca":
+                self._init_pca(X, model)
+            return model
+        if self.init == "pca":
             raise ValueError("init: 'pca' initialises a linear model; use init='random' for an MLP")
-        else:
-            self.model_ = models.MLP(
-                d,
-                tuple(self.hidden_layer_sizes),
-                self.n_components,
-                output_scale=None,
-                dtype=X.dtype,
-                random_state=self.random_state,
-            )
-        opt = optim.get(self.optimizer)
-        state = opt.init(self.model_.params)
-        self.history_ = History()
-        for epoch in range(1, self.max_iter + 1):
-            total = 0.0
-            batches = pk_batches(y_enc, self.classes_per_batch, self.samples_per_class, rng)
-            for idx in batches:
-                value = self._step(X[idx], y_enc[idx], opt, state)
-                self.history_.step_loss.append(value)
-                total += value
-            self.history_.epoch.append(epoch)
-            self.history_.train_loss.append(total / len(batches))
-        self.n_iter_ = self.max_iter
-        return self
+        return models.MLP(
+            d,
+            tuple(self.hidden_layer_sizes),
+            self.n_components,
+            output_scale=None,
+            dtype=X.dtype,
+            random_state=self.random_state,
+        )
 
-    def _init_pca(self, X):
+    def _init_pca(self, X, model):
         if self.n_components > min(X.shape):
             raise ValueError(
                 f"init: 'pca' needs n_components <= min(n_samples, n_features) = {min(X.shape)}"
@@ -192,10 +203,11 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         mean = X.mean(axis=0)
         _, _, Vt = np.linalg.svd(X - mean, full_matrices=False)
         W = Vt[: self.n_components].T
-        self.model_.params["W"][...] = W
-        self.model_.params["b"][...] = -mean @ W
+        model.params["W"][...] = W
+        model.params["b"][...] = -mean @ W
 
-    def _step(self, Xb, yb, opt, state):
+    def _value_and_grads(self, Xb, yb, weights=None):
+        """(loss, gradients, None) of a labelled batch: the embedding, normalised, into the ranking loss."""
         e, cache = self.model_.forward(Xb)
         z, norms = normalize_rows(e) if self.normalize else (e, None)
         with warnings.catch_warnings():
@@ -208,8 +220,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         if self.alpha:
             for name in self.model_.weight_names:
                 grads[name] += 2 * self.alpha * self.model_.params[name]
-        opt.update(self.model_.params, grads, state, self.lr)
-        return float(result.value)
+        return result.value, grads, None
 
     def transform(self, X):
         check_is_fitted(self)

@@ -5,8 +5,9 @@
 steps through :mod:`losslab.training.loop`.
 """
 
+from .fit import fit
 from .full_batch import FULL_BATCH_METHODS, fit_full_batch, minimise_full_batch
-from .loop import fit
+from .loop import Diverged, run_epochs, take_steps
 from .objective import (
     Objective,
     build_classifier,
@@ -19,6 +20,7 @@ from .state import History, TrainState
 
 __all__ = [
     "FULL_BATCH_METHODS",
+    "Diverged",
     "History",
     "Objective",
     "TrainState",
@@ -30,4 +32,6 @@ __all__ = [
     "minimise_full_batch",
     "n_outputs",
     "predict_labels",
+    "run_epochs",
+    "take_steps",
 ]

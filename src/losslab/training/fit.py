@@ -1,0 +1,191 @@
+"""``losslab.fit``: mini-batch gradient descent on data loss + weight penalty, through the one loop.
+
+``batch_size >= N`` is full-batch gradient descent. Everything random comes
+from ``random_state``, so the same seed gives bit-identical weights, and a
+checkpoint (written atomically after every epoch) resumes to the same result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import losses, optim
+from ..losses import _validate as v
+from .batches import gathered
+from .checks import NEEDS_PROBABILITIES, check_X, sample_weights, split_validation
+from .files import load_checkpoint
+from .loop import run_epochs, take_steps
+from .objective import Objective, encode_targets, evaluate, n_correct
+from .state import History, TrainState
+from .stopping import EarlyStopping
+
+
+def fit(
+    model,
+    loss,
+    X,
+    y,
+    *,
+    optimizer="sgd",
+    lr=1e-2,
+    schedule="constant",
+    batch_size=64,
+    epochs=10,
+    reg=0.0,
+    penalty="l2",
+    l1_ratio=0.5,
+    sample_weight=None,
+    class_weight=None,
+    validation=None,
+    validation_fraction=0.0,
+    early_stopping=False,
+    patience=5,
+    tol=None,
+    random_state=None,
+    callbacks=(),
+    progress=False,
+    checkpoint=None,
+    resume=False,
+    state=None,
+    history=None,
+):
+    """Train ``model`` on (X, y) by mini-batch gradient descent; returns a :class:`History`.
+
+    Parameters
+    ----------
+    model : models.Linear or models.MLP
+        Updated in place.
+    loss : str or losses.Loss
+        Any registry name ("softmax", "svm", "focal", "hinge", "mse", ...).
+    X : array (N, D); its dtype (float32 or float64) is kept.
+    y : int labels 0..C-1 for classification, values for regression.
+    optimizer : name or optimizer object ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam").
+    lr : base learning rate; ``schedule`` ("constant", "step", "exponential",
+        "cosine", "invscaling" or a callable of the fractional epoch) shapes it.
+    batch_size : samples per step; ``>= N`` gives full-batch gradient descent.
+    epochs : passes over the data.
+    reg, penalty, l1_ratio : weight penalty ``reg * R(W)``, R in "l2", "l1", "elasticnet".
+    sample_weight : (N,) non-negative; class_weight : (C,) per-class weights.
+    validation : (X_val, y_val), or ``validation_fraction`` of the data held out.
+    tol : stop when the monitored loss (validation if any, else the epoch's
+        training loss) has not improved by ``tol`` for ``patience`` epochs
+        (scikit-learn's rule); ``History.converged`` is then True. None: run all epochs.
+    early_stopping : monitor a validation set (``validation_fraction`` of the
+        data, 0.1 unless given) and restore the weights of its best epoch.
+    random_state : int or None; seeds the shuffling and the validation split.
+    callbacks : callables ``cb(epoch, logs, model)``; returning True stops training.
+    progress : show a rich progress bar.
+    checkpoint : path of a checkpoint written atomically after every epoch;
+        with ``resume=True`` training continues from it.
+    state, history : continue a previous run (``History.state``), e.g. for partial_fit.
+
+    A loss that stops being finite stops training with a ValueError, the
+    weights of the last finished epoch restored.
+    """
+    loss = _trainable(loss)
+    if early_stopping and validation is None and not validation_fraction:
+        validation_fraction = 0.1  # early stopping monitors held-out data
+    split_seed, shuffle_seed = np.random.SeedSequence(random_state).spawn(2)
+    data = _training_data(model, loss, X, y, sample_weight, class_weight)
+    *data, val = split_validation(*data, validation, validation_fraction, split_seed, loss, model)
+    if early_stopping and tol is None:
+        tol = 1e-4
+    objective = Objective(model, loss, reg=reg, penalty=penalty, l1_ratio=l1_ratio)
+    if state is None:
+        opt = optim.get(optimizer)
+        state = TrainState(opt, opt.init(model.params), np.random.default_rng(shuffle_seed))
+    history = history if history is not None else History()
+    if resume and checkpoint is not None:
+        state, history = load_checkpoint(checkpoint, model, state)
+    epoch = _Epoch(
+        objective,
+        state,
+        history,
+        data,
+        val,
+        batch_size,
+        lr_at=optim.schedule(schedule, lr, epochs=epochs),
+    )
+    stopping = None
+    if tol is not None:
+        monitor = "train_loss" if val is None else "val_loss"
+        keep_best = early_stopping and val is not None
+        stopping = EarlyStopping(tol, patience, monitor=monitor, keep_best=keep_best)
+    return run_epochs(
+        epoch,
+        state,
+        history,
+        model,
+        epochs,
+        checkpoint=checkpoint,
+        callbacks=callbacks,
+        stopping=stopping,
+        progress=progress,
+    )
+
+
+def _trainable(loss):
+    loss = losses.get(loss)
+    if loss.name in NEEDS_PROBABILITIES:
+        raise ValueError(
+            f"loss: {loss.name} takes probabilities, not scores; train with its logit form "
+            "(softmax_cross_entropy or sigmoid_binary_cross_entropy)"
+        )
+    return loss
+
+
+def _training_data(model, loss, X, y, sample_weight, class_weight):
+    """(X, target, weights), checked once so the mini-batches need no check."""
+    X = check_X(X, model)
+    n = len(X)
+    target = encode_targets(loss, y, model.n_outputs)
+    if len(target) != n:
+        raise ValueError(f"y: expected {n} targets (one per row of X), got {len(target)} instead")
+    if loss.task == "multiclass":
+        v.as_labels(target, n, model.n_outputs)
+    return X, target, sample_weights(sample_weight, class_weight, target, loss, n)
+
+
+@dataclass
+class _Epoch:
+    """One pass over the shuffled training set, then the validation set: ``fit``'s epoch."""
+
+    objective: Objective
+    state: TrainState
+    history: History
+    data: list  # [X, target, weights or None]
+    val: tuple | None  # (X, target[, weights]) or None
+    batch_size: int
+    lr_at: object
+
+    def __call__(self):
+        X, target, weights = self.data
+        batch_size = max(1, min(int(self.batch_size), len(X)))
+        order = self.state.shuffle_rng.permutation(len(X))
+        batches = (batch[1:] for batch in gathered(X, target, weights, order, batch_size))
+        loss = self.objective.loss
+        counter = None if loss.task == "regression" else lambda s, t: n_correct(loss, s, t)
+        totals = take_steps(
+            self._batch_value_and_grads,
+            self.objective.model.params,
+            self.state,
+            batches,
+            self.lr_at,
+            steps_per_epoch=-(-len(X) // batch_size),
+            step_loss=self.history.step_loss,
+            count_correct=counter,
+        )
+        self.state.epoch += 1
+        logs = {"epoch": self.state.epoch, "train_loss": totals.mean_loss, "lr": totals.lr}
+        if counter is not None:
+            logs["train_accuracy"] = totals.correct / totals.rows
+        if self.val is not None:
+            logs.update(evaluate(self.objective, *self.val))
+        return logs
+
+    def _batch_value_and_grads(self, X, target, weights):
+        if weights is None:  # the fused per-batch kernel, on targets fit has checked
+            return self.objective.batch_value_and_grads(X, target)
+        return self.objective.value_and_grads(X, target, weights)
