@@ -13,7 +13,9 @@ import numpy as np
 
 from .. import losses, models, optim
 from ..diagnostics.compare import robustness_experiment
+from ..training.loop import run_epochs, take_steps
 from ..training.objective import Objective
+from ..training.state import History, TrainState
 
 MAX_POINTS = 1000
 MAX_STEPS = 500
@@ -105,32 +107,56 @@ def step(state, n_steps=1):
     if len(X) == 0:
         raise StateError("points: add at least one point before training")
     n_steps = _int(n_steps, "steps", 1, MAX_STEPS)
-    loss = _loss(state)
     model = _model(state, n_classes)
     reg, penalty = _reg(state)
-    objective = Objective(model, loss, reg=reg, penalty=penalty)
-    name = str(state.get("optimizer", "sgd"))
-    if name not in OPTIMIZERS:
-        raise StateError(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {name!r}")
-    opt = optim.get(name)
-    opt_state = _opt_state_in(state.get("opt_state"), opt.init(model.params))
+    objective = Objective(model, _loss(state), reg=reg, penalty=penalty)
+    opt, opt_state = _optimizer(state, model)
     lr = _float(state.get("lr", 0.1), "lr", 0.0, 10.0)
-    batch = int(state.get("batch_size", 0) or 0)
-    batch = len(X) if batch <= 0 or batch >= len(X) else batch
     counter = _int(state.get("step_count", 0), "step_count", 0, 10**9)
-    rng = np.random.default_rng([int(state.get("seed", 0)), counter])
-    curve = []
-    for _ in range(n_steps):
-        idx = rng.choice(len(X), size=batch, replace=False) if batch < len(X) else slice(None)
-        value, grads, _ = objective.value_and_grads(X[idx], y[idx])
-        opt.update(model.params, grads, opt_state, lr)
-        curve.append(float(value))
+    train_state = TrainState(
+        opt, opt_state, np.random.default_rng([int(state.get("seed", 0)), counter])
+    )
+    history = History()
+
+    def run_epoch():  # the page's request is one "epoch" of n_steps steps
+        totals = take_steps(
+            lambda X_b, y_b, _: objective.value_and_grads(X_b, y_b),
+            model.params,
+            train_state,
+            _batches(state, X, y, n_steps, train_state.shuffle_rng),
+            optim.constant(lr),
+            step_loss=history.step_loss,
+        )
+        train_state.epoch += 1
+        return {"epoch": 1, "train_loss": totals.mean_loss, "lr": lr}
+
+    run_epochs(run_epoch, train_state, history, model, epochs=1)
     return {
         "params": _params_out(model),
         "opt_state": _opt_state_out(opt_state),
         "step_count": counter + n_steps,
-        "curve": curve,
+        "curve": history.step_loss,
     }
+
+
+def _optimizer(state, model):
+    """The page's optimizer and its state (fresh unless the page's state fits the model)."""
+    name = str(state.get("optimizer", "sgd"))
+    if name not in OPTIMIZERS:
+        raise StateError(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {name!r}")
+    opt = optim.get(name)
+    return opt, _opt_state_in(state.get("opt_state"), opt.init(model.params))
+
+
+def _batches(state, X, y, n_steps, rng):
+    """``n_steps`` mini-batches (X, y, None) of the page's batch size, each drawn without replacement."""
+    batch = int(state.get("batch_size", 0) or 0)
+    for _ in range(n_steps):
+        if 0 < batch < len(X):
+            idx = rng.choice(len(X), size=batch, replace=False)
+            yield X[idx], y[idx], None
+        else:
+            yield X, y, None
 
 
 def random_params(state):
