@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import optim
-from ..optim.least_squares import _positive_definite_solve
+from ..optim.linalg import positive_definite_solve
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def _newton_path(surface, steps):
     path = [p.copy()]
     for _ in range(steps):
         g = surface.grad(p)
-        step = _positive_definite_solve(surface.hess(p), -g)
+        step = positive_definite_solve(surface.hess(p), -g)
         t = 1.0
         while surface.f(p + t * step) > surface.f(p) and t > 1e-8:
             t *= 0.5

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import least_squares as lsq
+from .least_squares import gauss_newton, levenberg_marquardt
+from .residuals import start_problem
+from .result import LeastSquaresResult
 
-# curve_fit's loss names -> lsq's robust losses
+# curve_fit's loss names -> the solvers' robust losses
 LOSSES = {
     "squared_error": "linear",
     "huber": "huber",
@@ -31,7 +33,7 @@ class CurveFitResult:
     params: np.ndarray
     stderr: np.ndarray  # sqrt(diag(cov)): standard errors of the parameters
     cov: np.ndarray  # s² (JᵀJ)⁻¹ with s² = 2·cost / (m - n)
-    result: lsq.LeastSquaresResult
+    result: LeastSquaresResult
     names: tuple = ()
 
     @property
@@ -77,6 +79,21 @@ def curve_fit(
     >>> fit.params.round(6).tolist()
     [-4.9, 20.0, 1.5]
     """
+    x, y, p0 = _check_data(x, y, p0, loss, method)
+
+    def residual(p):
+        return np.asarray(f(x, *p), dtype=np.float64).ravel() - y
+
+    jacobian = None if jac is None else (lambda p: np.asarray(jac(x, *p), dtype=np.float64))
+    options = {"jac": jacobian, "loss": LOSSES[loss], "f_scale": f_scale, "max_nfev": max_nfev}
+    solver = {"lm": levenberg_marquardt, "gn": gauss_newton, "gd": gradient_descent}[method]
+    result = solver(residual, p0, **options)
+    cov = _covariance(result, len(y), len(p0))
+    return CurveFitResult(result.x, np.sqrt(np.diag(cov)), cov, result, tuple(names))
+
+
+def _check_data(x, y, p0, loss, method):
+    """curve_fit's arguments checked: x, y and p0 as float arrays (y and p0 flat)."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64).ravel()
     if len(x) != len(y):
@@ -92,31 +109,18 @@ def curve_fit(
         raise ValueError(
             f"x, y: expected at least {len(p0)} points for {len(p0)} parameters, got {len(y)}"
         )
-
-    def residual(p):
-        return np.asarray(f(x, *p), dtype=np.float64).ravel() - y
-
-    jacobian = None if jac is None else (lambda p: np.asarray(jac(x, *p), dtype=np.float64))
-    options = {"jac": jacobian, "loss": LOSSES[loss], "f_scale": f_scale, "max_nfev": max_nfev}
-    if method == "lm":
-        result = lsq.levenberg_marquardt(residual, p0, **options)
-    elif method == "gn":
-        result = lsq.gauss_newton(residual, p0, **options)
-    else:
-        result = gradient_descent(residual, p0, **options)
-    cov = _covariance(result, len(y), len(p0))
-    return CurveFitResult(result.x, np.sqrt(np.diag(cov)), cov, result, tuple(names))
+    return x, y, p0
 
 
 def gradient_descent(
     residual, x0, *, jac=None, loss="linear", f_scale=1.0, max_nfev=None, gtol=1e-8, ftol=1e-12
 ):
     """Steepest descent on the least-squares cost with Armijo backtracking (a baseline, not a recommendation)."""
-    problem, x, r = lsq._start(residual, x0, jac, (), loss, f_scale, None)
+    problem, x, r = start_problem(residual, x0, jac=jac, loss=loss, f_scale=f_scale)
     max_nfev = 20000 if max_nfev is None else max_nfev
     cost = problem.cost(r)
     J = problem.jacobian(x, r)
-    history = [lsq._row(0, cost, problem, 0.0, 0.0)]
+    history = [problem.history_row(0, cost, 0.0, 0.0)]
     t, status, nit = 1.0, 0, 0
     while problem.nfev < max_nfev:
         rs, Js = problem.scaled(r, J)
@@ -126,8 +130,7 @@ def gradient_descent(
             break
         t *= 2.0  # try a longer step than last time, then backtrack
         while problem.nfev < max_nfev:
-            r_new = problem.fun(x - t * g)
-            cost_new = problem.cost(r_new) if np.all(np.isfinite(r_new)) else np.inf
+            r_new, cost_new = problem.evaluate(x - t * g)
             if cost_new <= cost - 1e-4 * t * (g @ g):
                 break
             t *= 0.5
@@ -137,12 +140,12 @@ def gradient_descent(
         fall = cost - cost_new
         x, r, cost = x - t * g, r_new, cost_new
         J = problem.jacobian(x, r)
-        history.append(lsq._row(nit, cost, problem, t * np.linalg.norm(g), t))
+        history.append(problem.history_row(nit, cost, t * np.linalg.norm(g), t))
         if fall <= ftol * cost:
             status = 2
             break
     rs, Js = problem.scaled(r, J)
-    return lsq._result(x, cost, r, J, Js.T @ rs, problem, nit, status, history)
+    return problem.result(x, cost, r, J, Js.T @ rs, nit, status, history)
 
 
 def _covariance(result, m, n):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import losses
-from ..optim import least_squares as lsq
+from ..optim import quasi_newton
 from .checks import check_X, sample_weights
 from .objective import Objective, encode_targets
 from .state import History
@@ -81,7 +81,7 @@ def minimise_full_batch(
         return callback(iteration, value, model)
 
     start = np.concatenate([model.params[k].ravel() for k in names]).astype(np.float64)
-    minimiser = lsq.lbfgs if method == "lbfgs" else lsq.steepest_descent
+    minimiser = quasi_newton.lbfgs if method == "lbfgs" else quasi_newton.steepest_descent
     result = minimiser(
         value_and_grad,
         start,

@@ -1,0 +1,134 @@
+r"""A least-squares problem: residuals, their Jacobian, robust losses and the cost.
+
+:class:`ResidualProblem` evaluates ``residual(x, *args)`` and its Jacobian
+(analytic, or forward differences like SciPy's ``'2-point'``), counts the
+evaluations, and re-weights both for a robust loss so that a Gauss-Newton step on
+the re-weighted pair is the iteratively re-weighted least-squares step for ρ.
+The cost is :math:`\tfrac12\sum_i f^2\rho\big((r_i/f)^2\big)` with ``f = f_scale``
+(:math:`\tfrac12\lVert r\rVert^2` for the plain loss). :func:`start_problem`
+checks the arguments and evaluates the residuals at the starting point.
+Reference: ``scipy.optimize.least_squares`` (its ``loss`` and ``f_scale``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .result import LeastSquaresResult, history_row, status_message
+
+EPS = np.finfo(float).eps
+ROBUST_LOSSES = ("linear", "huber", "soft_l1", "cauchy", "arctan")
+
+
+def robust_rho(z, loss):
+    """(rho, rho', rho'') of SciPy's robust losses at z = (r / f_scale)^2."""
+    if loss == "linear":
+        return z, np.ones_like(z), np.zeros_like(z)
+    if loss == "huber":
+        small = z <= 1
+        root = np.sqrt(np.maximum(z, 1))
+        rho = np.where(small, z, 2 * root - 1)
+        return rho, np.where(small, 1.0, 1 / root), np.where(small, 0.0, -0.5 / (root * z))
+    if loss == "soft_l1":
+        t = 1 + z
+        return 2 * (np.sqrt(t) - 1), t**-0.5, -0.5 * t**-1.5
+    if loss == "cauchy":
+        return np.log1p(z), 1 / (1 + z), -1 / (1 + z) ** 2
+    if loss == "arctan":
+        return np.arctan(z), 1 / (1 + z**2), -2 * z / (1 + z**2) ** 2
+    raise ValueError(f"loss: expected one of {ROBUST_LOSSES}, got {loss!r} instead")
+
+
+class ResidualProblem:
+    """Residuals, Jacobian and cost of one problem, counting evaluations (``nfev``, ``njev``)."""
+
+    def __init__(self, residual, jac=None, args=(), loss="linear", f_scale=1.0, diff_step=None):
+        self.residual, self.jac_fn, self.args = residual, jac, args
+        self.loss, self.f_scale, self.diff_step = loss, f_scale, diff_step
+        self.nfev = self.njev = 0
+        self.m = None  # the number of residuals, fixed by the first evaluation
+
+    def fun(self, x):
+        self.nfev += 1
+        r = np.atleast_1d(np.asarray(self.residual(x, *self.args), dtype=np.float64))
+        if r.ndim != 1:
+            raise ValueError(f"residual: expected a 1-D array of residuals, got shape {r.shape}")
+        if self.m is not None and r.shape != (self.m,):
+            raise ValueError(f"residual: expected {self.m} residuals, got {r.shape[0]}")
+        return r
+
+    def evaluate(self, x):
+        """Residuals and cost at a trial point; the cost is inf where a residual is not finite."""
+        r = self.fun(x)
+        return r, self.cost(r) if np.all(np.isfinite(r)) else np.inf
+
+    def jacobian(self, x, r):
+        if self.jac_fn is None:
+            return self._finite_difference_jacobian(x, r)
+        self.njev += 1
+        J = np.atleast_2d(np.asarray(self.jac_fn(x, *self.args), dtype=np.float64))
+        if J.shape != (r.size, x.size):
+            raise ValueError(
+                f"jac: expected shape ({r.size}, {x.size}), got shape {J.shape} instead"
+            )
+        return J
+
+    def _finite_difference_jacobian(self, x, r):
+        """Forward differences, step sqrt(eps)·max(1, |x_j|) (SciPy's '2-point')."""
+        rel = np.sqrt(EPS) if self.diff_step is None else self.diff_step
+        J = np.empty((r.size, x.size))
+        for j in range(x.size):
+            h = rel * max(1.0, abs(x[j]))
+            xh = x.copy()
+            xh[j] += h
+            J[:, j] = (self.fun(xh) - r) / (xh[j] - x[j])
+        self.njev += 1
+        return J
+
+    def cost(self, r):
+        with np.errstate(over="ignore"):  # a wild trial step may overflow: inf is rejected
+            if self.loss == "linear":
+                return 0.5 * float(r @ r)
+            z = (r / self.f_scale) ** 2
+            return 0.5 * self.f_scale**2 * float(np.sum(robust_rho(z, self.loss)[0]))
+
+    def linearize(self, x, r):
+        """The Jacobian at x, the re-weighted residuals and Jacobian, and the gradient Jsᵀrs."""
+        J = self.jacobian(x, r)
+        rs, Js = self.scaled(r, J)
+        return J, rs, Js, Js.T @ rs
+
+    def scaled(self, r, J):
+        """Residuals and Jacobian re-weighted so that Gauss-Newton on them is IRLS for rho."""
+        if self.loss == "linear":
+            return r, J
+        z = (r / self.f_scale) ** 2
+        _, rho1, rho2 = robust_rho(z, self.loss)
+        j_scale = np.maximum(rho1 + 2 * rho2 * z, EPS) ** 0.5
+        return r * (rho1 / j_scale), J * j_scale[:, None]
+
+    def history_row(self, iteration, cost, step, damping):
+        """A history row with the evaluations so far and the damping (or step length) used."""
+        return history_row(iteration, cost, self.nfev, step, damping=float(damping))
+
+    def result(self, x, cost, r, J, g, nit, status, history):
+        return LeastSquaresResult(
+            x, cost, r, J, g, self.nfev, self.njev, nit, status, status_message(status), history
+        )
+
+
+def start_problem(residual, x0, *, jac=None, args=(), loss="linear", f_scale=1.0, diff_step=None):
+    """Check the arguments; return the problem, x0 as a flat float array and the residuals there."""
+    x = np.array(x0, dtype=np.float64).ravel()
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x0: expected finite starting parameters")
+    if loss not in ROBUST_LOSSES:
+        raise ValueError(f"loss: expected one of {ROBUST_LOSSES}, got {loss!r} instead")
+    if not f_scale > 0:
+        raise ValueError(f"f_scale: expected a positive number, got {f_scale}")
+    problem = ResidualProblem(residual, jac, args, loss, f_scale, diff_step)
+    r = problem.fun(x)
+    if not np.all(np.isfinite(r)):
+        raise ValueError("residual: non-finite residuals at the starting point x0")
+    problem.m = r.size
+    return problem, x, r

@@ -1,0 +1,61 @@
+"""What every second-order and quasi-Newton solver returns: :class:`LeastSquaresResult`.
+
+``status`` says why the solver stopped (1 gtol, 2 ftol, 3 xtol, 0 budget spent,
+-1 no progress, -2 stopped by the callback); ``history`` holds one row per
+iteration, built by :func:`history_row`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+STATUS_MESSAGES = {
+    1: "gradient below gtol",
+    2: "relative cost reduction below ftol",
+    3: "step below xtol",
+    -1: "no step decreases the cost: stalled away from a minimum",
+    -2: "stopped by callback",
+}
+
+
+@dataclass
+class LeastSquaresResult:
+    x: np.ndarray
+    cost: float
+    fun: np.ndarray
+    jac: np.ndarray | None
+    grad: np.ndarray
+    nfev: int
+    njev: int
+    nit: int
+    status: int  # 1 gtol, 2 ftol, 3 xtol, 0 max_nfev / max_iter, -1 could not make progress
+    message: str
+    history: list = field(default_factory=list)
+
+    @property
+    def success(self):
+        return self.status > 0
+
+    def __str__(self):
+        return (
+            f"{'converged' if self.success else 'stopped'}: {self.message}; cost {self.cost:.6g} "
+            f"after {self.nit} iterations, {self.nfev} evaluations"
+        )
+
+
+def status_message(status, budget="evaluations"):
+    """The message of a stopping status; status 0 means the ``budget`` (what was counted) ran out.
+
+    >>> status_message(0, "iterations"), status_message(3)
+    ('maximum number of iterations reached', 'step below xtol')
+    """
+    if status == 0:
+        return f"maximum number of {budget} reached"
+    return STATUS_MESSAGES[status]
+
+
+def history_row(iteration, cost, nfev, step, **extra):
+    """One row of a result's ``history``: the cost after ``iteration``, evaluations so far, ‖step‖."""
+    return {"iteration": iteration, "cost": cost, "nfev": nfev, "step": float(step), **extra}
