@@ -26,9 +26,10 @@ def robust_rho(z, loss):
         return z, np.ones_like(z), np.zeros_like(z)
     if loss == "huber":
         small = z <= 1
-        root = np.sqrt(np.maximum(z, 1))
+        big = np.maximum(z, 1)  # z where the branch is used; no 1/0 warning at a zero residual
+        root = np.sqrt(big)
         rho = np.where(small, z, 2 * root - 1)
-        return rho, np.where(small, 1.0, 1 / root), np.where(small, 0.0, -0.5 / (root * z))
+        return rho, np.where(small, 1.0, 1 / root), np.where(small, 0.0, -0.5 / (root * big))
     if loss == "soft_l1":
         t = 1 + z
         return 2 * (np.sqrt(t) - 1), t**-0.5, -0.5 * t**-1.5
