@@ -18,7 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import losses, models, optim
-from ..training.loop import run_epochs, take_steps
+from ..training import loop
 from ..training.state import History, TrainState
 
 _LOSSES = ("triplet", "batch_triplet", "contrastive")
@@ -155,7 +155,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
 
         def run_epoch():  # one epoch: as many P×K batches as the data holds
             batches = pk_batches(y_enc, self.classes_per_batch, self.samples_per_class, rng)
-            totals = take_steps(
+            totals = loop.take_steps(
                 self._value_and_grads,
                 self.model_.params,
                 state,
@@ -166,7 +166,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
             state.epoch += 1
             return {"epoch": state.epoch, "train_loss": totals.mean_loss, "lr": self.lr}
 
-        run_epochs(run_epoch, state, self.history_, self.model_, self.max_iter)
+        loop.run_epochs(run_epoch, state, self.history_, self.model_, self.max_iter)
         self.n_iter_ = self.max_iter
         return self
 

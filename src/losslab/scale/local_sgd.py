@@ -1,4 +1,11 @@
-"""Local SGD with periodic model averaging: each worker steps on its own shards, the driver averages."""
+"""Local SGD with periodic model averaging: each worker steps on its own shards, the driver averages.
+
+Both levels run through the one training loop: each worker's ``sync_every``
+steps are :func:`~losslab.training.loop.take_steps`, and each averaging round
+is one epoch of :func:`~losslab.training.loop.run_epochs` (history row,
+checkpoint, callbacks, divergence check); early stopping looks at the mean
+round loss once per pass over the data.
+"""
 
 from __future__ import annotations
 
@@ -9,40 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import optim
-from ..training.files import load_checkpoint, save_checkpoint
+from ..training import loop
+from ..training.files import load_checkpoint
 from ..training.objective import Objective
 from ..training.state import History, TrainState
-
-
-def _local_steps(shards, model, objective_options, optimizer, opt_state, steps, batch, lr, seed):
-    """``steps`` mini-batch steps on this worker's shards; returns the new weights and state."""
-    objective = Objective(model, **objective_options)
-    rng = np.random.default_rng(seed)
-    rows = np.array([len(s.X) for s in shards], dtype=np.float64)
-    total = 0.0
-    for _ in range(steps):
-        s = shards[rng.choice(len(shards), p=rows / rows.sum())]
-        idx = np.sort(rng.integers(0, len(s.X), size=min(batch, len(s.X))))
-        w = None if s.weights is None else s.weights[idx]
-        value, grads, _ = objective.value_and_grads(s.X[idx], s.target[idx], w)
-        optimizer.update(model.params, grads, opt_state, lr)
-        total += float(value)
-    return model.params, opt_state, total / max(steps, 1)
-
-
-def _average(parts, shares):
-    """The share-weighted mean of several dicts of arrays (nested one level for optimizer state)."""
-    out = {}
-    for key, first in parts[0].items():
-        if isinstance(first, dict):
-            out[key] = _average([p[key] for p in parts], shares)
-        elif isinstance(first, np.ndarray):
-            out[key] = sum(s * p[key] for p, s in zip(parts, shares, strict=True)).astype(
-                first.dtype, copy=False
-            )
-        else:  # a step counter: every worker advanced it by the same amount
-            out[key] = max(p[key] for p in parts)
-    return out
+from ..training.stopping import EarlyStopping
 
 
 @dataclass
@@ -61,70 +39,129 @@ class LocalSGD:
 
 
 def fit_local_sgd(data, objective, settings, *, checkpoint, resume, callbacks):
-    model, client = objective.model, data.client
+    """Train ``objective.model`` by local SGD on the shards of ``data``; returns (history, rounds per epoch).
+
+    One history row per averaging round; ``settings.epochs`` passes over the data.
+    """
+    model = objective.model
     opt = optim.get(settings.optimizer)
     state = TrainState(opt, opt.init(model.params), np.random.default_rng(settings.random_state))
     history = History()
     if resume and checkpoint is not None and Path(checkpoint).is_file():
         state, history = load_checkpoint(checkpoint, model, state)
-    options = {
-        "loss": objective.loss,
-        "reg": objective.reg,
-        "penalty": objective.penalty,
-        "l1_ratio": objective.l1_ratio,
-    }
-    lr_at = optim.schedule(settings.schedule, settings.lr, epochs=settings.epochs)
-    n_groups = len(data.groups)
-    rows_per_round = settings.batch_size * settings.sync_every * n_groups
+    rows_per_round = settings.batch_size * settings.sync_every * len(data.groups)
     rounds_per_epoch = max(1, round(data.n_rows / rows_per_round))
+    lr_at = optim.schedule(settings.schedule, settings.lr, epochs=settings.epochs)
+    averaging_round = _Round(data, objective, settings, state, lr_at, rounds_per_epoch)
+    stopping = None
+    if settings.tol is not None:
+        stopping = EarlyStopping(settings.tol, settings.patience, window=rounds_per_epoch)
     total_rounds = settings.epochs * rounds_per_epoch
-    best, stale = np.inf, 0
-    while state.epoch < total_rounds:
-        groups = data.placement()  # again each round: a lost worker's shards have moved
+    loop.run_epochs(
+        averaging_round,
+        state,
+        history,
+        model,
+        total_rounds,
+        checkpoint=checkpoint,
+        callbacks=callbacks,
+        stopping=stopping,
+    )
+    return history, rounds_per_epoch
+
+
+@dataclass
+class _Round:
+    """One averaging round: every worker group takes ``sync_every`` steps, the driver averages."""
+
+    data: object  # ShardedData
+    objective: Objective
+    settings: LocalSGD
+    state: TrainState
+    lr_at: object
+    rounds_per_epoch: int
+
+    def __call__(self):
+        state, model = self.state, self.objective.model
+        groups = self.data.placement()  # again each round: a lost worker's shards have moved
         seeds = state.shuffle_rng.integers(2**62, size=len(groups))
-        lr = lr_at(state.epoch / rounds_per_epoch)
+        lr = self.lr_at(state.epoch / self.rounds_per_epoch)
         futures = [
-            client.submit(
-                _local_steps,
-                [data.shards[i] for i in idx],
-                copy.deepcopy(model),
-                options,
-                opt,
-                copy.deepcopy(state.opt_state),
-                settings.sync_every,
-                settings.batch_size,
-                lr,
-                int(seed),
-                workers=None if where is None else [where],
-                allow_other_workers=True,
-                pure=False,
-            )
+            self._submit(where, idx, int(seed), lr)
             for (where, idx), seed in zip(groups, seeds, strict=True)
         ]
-        results = client.gather(futures)
-        shares = np.array([data.rows[idx].sum() for _, idx in groups], dtype=np.float64)
+        results = self.data.client.gather(futures)
+        shares = np.array([self.data.rows[idx].sum() for _, idx in groups], dtype=np.float64)
         shares /= shares.sum()
         for k, p in _average([r[0] for r in results], shares).items():
             model.params[k][...] = p
         state.opt_state = _average([r[1] for r in results], shares)
         state.epoch += 1
-        state.step += settings.sync_every
+        state.step += self.settings.sync_every
         round_loss = float(np.dot(shares, [r[2] for r in results]))
-        history.epoch.append(state.epoch)
-        history.train_loss.append(round_loss)
-        history.lr.append(lr)
-        if checkpoint is not None:
-            save_checkpoint(checkpoint, model, state, history)
-        logs = {"round": state.epoch, "train_loss": round_loss, "lr": lr}
-        if any(cb(state.epoch, logs, model) for cb in callbacks):
-            history.stopped_by_callback = True
-            break
-        if settings.tol is not None and state.epoch % rounds_per_epoch == 0:
-            epoch_loss = float(np.mean(history.train_loss[-rounds_per_epoch:]))
-            stale = 0 if epoch_loss < best - settings.tol else stale + 1
-            best = min(best, epoch_loss)
-            if stale >= settings.patience:
-                history.converged = True
-                break
-    history.state = state
-    return history, rounds_per_epoch
+        return {"epoch": state.epoch, "round": state.epoch, "train_loss": round_loss, "lr": lr}
+
+    def _submit(self, where, shard_indices, seed, lr):
+        objective = self.objective
+        options = {
+            "loss": objective.loss,
+            "reg": objective.reg,
+            "penalty": objective.penalty,
+            "l1_ratio": objective.l1_ratio,
+        }
+        return self.data.client.submit(
+            local_steps,
+            [self.data.shards[i] for i in shard_indices],
+            copy.deepcopy(objective.model),
+            options,
+            self.state.optimizer,
+            copy.deepcopy(self.state.opt_state),
+            self.settings.sync_every,
+            self.settings.batch_size,
+            lr,
+            seed,
+            workers=None if where is None else [where],
+            allow_other_workers=True,
+            pure=False,
+        )
+
+
+def local_steps(shards, model, objective_options, optimizer, opt_state, steps, batch, lr, seed):
+    """On a worker: ``steps`` steps of the one loop on its shards; returns (weights, optimizer state, mean loss)."""
+    objective = Objective(model, **objective_options)
+    state = TrainState(optimizer, opt_state, np.random.default_rng(seed))
+    step_loss = []
+    batches = _shard_batches(shards, steps, batch, state.shuffle_rng)
+    loop.take_steps(
+        objective.value_and_grads,
+        model.params,
+        state,
+        batches,
+        optim.constant(lr),
+        step_loss=step_loss,
+    )
+    return model.params, opt_state, sum(step_loss) / max(steps, 1)
+
+
+def _shard_batches(shards, steps, batch, rng):
+    """``steps`` batches (X, target, weights): a shard drawn by its share of the rows, then rows without replacement."""
+    rows = np.array([len(s.X) for s in shards], dtype=np.float64)
+    for _ in range(steps):
+        s = shards[rng.choice(len(shards), p=rows / rows.sum())]
+        idx = np.sort(rng.choice(len(s.X), size=min(batch, len(s.X)), replace=False))
+        yield s.X[idx], s.target[idx], None if s.weights is None else s.weights[idx]
+
+
+def _average(parts, shares):
+    """The share-weighted mean of several dicts of arrays (nested one level for optimizer state)."""
+    out = {}
+    for key, first in parts[0].items():
+        if isinstance(first, dict):
+            out[key] = _average([p[key] for p in parts], shares)
+        elif isinstance(first, np.ndarray):
+            out[key] = sum(s * p[key] for p, s in zip(parts, shares, strict=True)).astype(
+                first.dtype, copy=False
+            )
+        else:  # a step counter: every worker advanced it by the same amount
+            out[key] = max(p[key] for p in parts)
+    return out

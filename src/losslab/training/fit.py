@@ -13,10 +13,10 @@ import numpy as np
 
 from .. import losses, optim
 from ..losses import _validate as v
+from . import loop
 from .batches import gathered
 from .checks import NEEDS_PROBABILITIES, check_X, sample_weights, split_validation
 from .files import load_checkpoint
-from .loop import run_epochs, take_steps
 from .objective import Objective, encode_targets, evaluate, n_correct
 from .state import History, TrainState
 from .stopping import EarlyStopping
@@ -113,7 +113,7 @@ def fit(
         monitor = "train_loss" if val is None else "val_loss"
         keep_best = early_stopping and val is not None
         stopping = EarlyStopping(tol, patience, monitor=monitor, keep_best=keep_best)
-    return run_epochs(
+    return loop.run_epochs(
         epoch,
         state,
         history,
@@ -167,7 +167,7 @@ class _Epoch:
         batches = (batch[1:] for batch in gathered(X, target, weights, order, batch_size))
         loss = self.objective.loss
         counter = None if loss.task == "regression" else lambda s, t: n_correct(loss, s, t)
-        totals = take_steps(
+        totals = loop.take_steps(
             self._batch_value_and_grads,
             self.objective.model.params,
             self.state,

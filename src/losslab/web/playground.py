@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import losses, models, optim
 from ..diagnostics.compare import robustness_experiment
-from ..training.loop import run_epochs, take_steps
+from ..training import loop
 from ..training.objective import Objective
 from ..training.state import History, TrainState
 
@@ -119,7 +119,7 @@ def step(state, n_steps=1):
     history = History()
 
     def run_epoch():  # the page's request is one "epoch" of n_steps steps
-        totals = take_steps(
+        totals = loop.take_steps(
             lambda X_b, y_b, _: objective.value_and_grads(X_b, y_b),
             model.params,
             train_state,
@@ -130,7 +130,7 @@ def step(state, n_steps=1):
         train_state.epoch += 1
         return {"epoch": 1, "train_loss": totals.mean_loss, "lr": lr}
 
-    run_epochs(run_epoch, train_state, history, model, epochs=1)
+    loop.run_epochs(run_epoch, train_state, history, model, epochs=1)
     return {
         "params": _params_out(model),
         "opt_state": _opt_state_out(opt_state),

@@ -1,0 +1,149 @@
+"""The one training loop: every trainer takes its steps through training.loop, and what the
+loop does (stop on divergence, callbacks, checkpoints, early stopping) it does for all of them."""
+
+import numpy as np
+import pytest
+
+from losslab import MetricLearner, SoftmaxClassifier, fit, models, optim
+from losslab.training import loop
+from losslab.training.state import History, TrainState
+from losslab.training.stopping import EarlyStopping
+from losslab.web import playground
+
+
+def blobs(n=120, d=4, c=3, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % c
+    X = rng.normal(size=(n, d)) + 3 * np.eye(c, d)[y]
+    return X, y
+
+
+def trainers():
+    """The four ways losslab trains a model, each as a call on small data."""
+    X, y = blobs()
+    page = {**playground.make_points("blobs", 3, 5), "optimizer": "sgd", "lr": 0.1}
+
+    def with_fit():
+        fit(models.Linear(4, 3, random_state=0), "softmax", X, y, epochs=2)
+
+    def with_metric_learner():
+        MetricLearner(2, max_iter=2, random_state=0).fit(X, y)
+
+    def with_playground():
+        playground.step(page, n_steps=3)
+
+    def with_local_sgd():
+        da = pytest.importorskip("dask.array")
+        distributed = pytest.importorskip("distributed")
+        with distributed.Client(processes=False, n_workers=2, dashboard_address=None):
+            X_d, y_d = da.from_array(X, chunks=40), da.from_array(y, chunks=40)
+            SoftmaxClassifier(solver="sgd", max_iter=1, batch_size=8).fit(X_d, y_d)
+
+    return {
+        "fit": with_fit,
+        "MetricLearner": with_metric_learner,
+        "playground": with_playground,
+        "local SGD on Dask": with_local_sgd,
+    }
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("name", list(trainers()))
+def test_every_trainer_runs_through_the_one_loop(name, monkeypatch):
+    # wrap the loop's two functions once; each trainer must be seen by both
+    seen = {"take_steps": 0, "run_epochs": 0}
+    for function in seen:
+        original = getattr(loop, function)
+
+        def counting(*args, _original=original, _name=function, **kwargs):
+            seen[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(loop, function, counting)
+    trainers()[name]()
+    assert seen["take_steps"] >= 1, name
+    if name != "local SGD on Dask":  # there the workers take the steps, the driver runs the epochs
+        assert seen["run_epochs"] == 1, name
+
+
+def test_fit_that_diverges_stops_restores_the_last_finite_weights_and_says_why():
+    X, y = blobs()
+    model = models.Linear(4, 1, random_state=0)
+    kept = []
+
+    def remember(epoch, logs, m):
+        kept.append({k: p.copy() for k, p in m.params.items()})
+
+    # squared error with a step far too long: the weights grow geometrically until they overflow
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match="lr: training diverged"):
+        fit(model, "mse", X, y * 1.0, lr=3.0, epochs=500, callbacks=[remember])
+    assert len(kept) >= 2  # it ran some epochs before the loss overflowed
+    for k, p in model.params.items():
+        assert np.all(np.isfinite(p))
+        np.testing.assert_array_equal(p, kept[-1][k])
+
+
+def test_metric_learner_that_diverges_stops_with_finite_weights():
+    X, y = blobs()
+    learner = MetricLearner(2, optimizer="sgd", lr=1e305, max_iter=3, normalize=False)
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match="diverged"):
+        learner.fit(X, y)
+    assert all(np.all(np.isfinite(p)) for p in learner.model_.params.values())
+
+
+class Quadratic:
+    """Half the squared distance of the parameter from 3: the smallest thing a loop can train."""
+
+    def __init__(self):
+        self.params = {"w": np.zeros(1)}
+
+    def value_and_grads(self, X, target, weights):
+        w = self.params["w"]
+        return float(0.5 * np.sum((w - 3) ** 2)), {"w": w - 3}, None
+
+
+def run(model, epochs, *, lr=0.5, steps=2, **options):
+    state = TrainState(optim.SGD(), {}, np.random.default_rng(0))
+    history = History()
+
+    def epoch():
+        batches = [(None, np.zeros(1), None)] * steps
+        totals = loop.take_steps(
+            model.value_and_grads, model.params, state, batches, optim.constant(lr)
+        )
+        state.epoch += 1
+        return {"epoch": state.epoch, "train_loss": totals.mean_loss, "lr": totals.lr}
+
+    return loop.run_epochs(epoch, state, history, model, epochs, **options)
+
+
+def test_run_epochs_records_checkpoints_and_asks_callbacks_each_epoch(tmp_path):
+    model = Quadratic()
+    calls = []
+    history = run(
+        model,
+        3,
+        checkpoint=tmp_path / "c.npz",
+        callbacks=[lambda e, logs, m: calls.append((e, logs["train_loss"]))],
+    )
+    assert history.epoch == [1, 2, 3] and [e for e, _ in calls] == [1, 2, 3]
+    assert history.train_loss == [loss for _, loss in calls]
+    assert history.state.step == 6 and (tmp_path / "c.npz").is_file()
+    np.testing.assert_allclose(model.params["w"], 3 - 3 * 0.5**6)
+
+
+def test_a_callback_returning_true_stops_after_that_epoch():
+    history = run(Quadratic(), 10, callbacks=[lambda e, logs, m: e == 2])
+    assert history.n_epochs == 2 and history.stopped_by_callback
+
+
+def test_early_stopping_checks_the_mean_of_each_window_and_keeps_the_best():
+    # lr 2 overshoots to the mirror image each step: the loss never improves
+    history = run(Quadratic(), 20, lr=2.0, stopping=EarlyStopping(0.0, 2, window=3))
+    assert history.converged and history.n_epochs == 9  # checks after 3, 6 (stale 1), 9 (stale 2)
+
+    # lr 2.5 overshoots further each step: the first epoch is the best, and its weights come back
+    model = Quadratic()
+    history = run(model, 50, lr=2.5, stopping=EarlyStopping(0.0, 2, keep_best=True))
+    assert history.n_epochs == 3 and history.best_epoch == 1
+    np.testing.assert_allclose(model.params["w"], 3 - 6.75)  # w - 3: -3, 4.5, -6.75 after 2 steps
