@@ -1,13 +1,8 @@
 """scikit-learn estimators trained with any losslab loss, and the metric learner."""
 
-from .classifiers import (
-    LinearClassifier,
-    LinearRegressor,
-    LinearSVM,
-    MLPClassifier,
-    SoftmaxClassifier,
-)
+from .classifiers import LinearClassifier, LinearSVM, MLPClassifier, SoftmaxClassifier
 from .metric_learning import EmbeddingModel, MetricLearner
+from .regressor import LinearRegressor
 
 __all__ = [
     "EmbeddingModel",

@@ -8,15 +8,14 @@ import numpy as np
 
 from .. import models
 from ..training.files import load_arrays, save_arrays
-from . import classifiers as estimators
+from ..training.spec import TrainResult
+from .classifiers import LinearClassifier, LinearSVM, MLPClassifier, SoftmaxClassifier
+from .regressor import LinearRegressor
 
-_ESTIMATORS = (
-    "LinearClassifier",
-    "SoftmaxClassifier",
-    "LinearSVM",
-    "MLPClassifier",
-    "LinearRegressor",
-)
+_ESTIMATORS = {
+    cls.__name__: cls
+    for cls in (LinearClassifier, SoftmaxClassifier, LinearSVM, MLPClassifier, LinearRegressor)
+}
 
 
 def save(obj, path, *, extra_arrays=None, extra_header=None):
@@ -75,15 +74,9 @@ def load_model(path):
         return model
     if name not in _ESTIMATORS:
         raise ValueError(f"{path}: unknown estimator {name!r}")
-    est = getattr(estimators, name)(**header.get("params", {}))
-    est.model_ = model
-    est.n_features_in_ = model.n_features
-    est._state, est.history_, est.n_iter_ = None, None, 0
-    if "classes" in header:
-        est.classes_ = np.asarray(header["classes"])
-    else:
-        est._single_output = header.get("single_output", True)
-    return est
+    classes = np.asarray(header["classes"]) if "classes" in header else None
+    result = TrainResult(model, None, 0, classes, header.get("single_output", True))
+    return _ESTIMATORS[name](**header.get("params", {})).set_trained(result)
 
 
 def _is_json_value(v):

@@ -1,7 +1,11 @@
 """Data-parallel training on a Dask cluster: the computation goes where the chunks live.
 
-``estimator.fit(X, y)`` with Dask arrays calls :func:`fit`, which trains on the
-cluster of the current ``distributed.Client`` (or the one passed in):
+:func:`train` takes what to train (a :class:`~losslab.training.spec.TrainSpec`)
+and Dask arrays, trains on the cluster of the current ``distributed.Client`` (or
+the one passed in) and returns a :class:`~losslab.training.spec.TrainResult`.
+``estimator.fit(X, y)`` with Dask arrays, and :func:`fit`, go through it: the
+estimator hands over its spec and takes the result back, so nothing here reads
+an estimator's internals.
 
 - ``solver="lbfgs"`` / ``"gd"`` — full-batch L-BFGS or steepest descent. Each
   iteration every worker returns the summed loss and gradient of its own
@@ -29,22 +33,10 @@ import numpy as np
 from .. import optim
 from ..training.files import load_checkpoint, save_checkpoint
 from ..training.full_batch import FULL_BATCH_METHODS, minimise_full_batch
-from ..training.objective import Objective
+from ..training.spec import TrainResult, check_solver
 from ..training.state import History, TrainState
 from .dask_data import as_dask_arrays, class_counts, get_client, shard
 from .local_sgd import LocalSGD, fit_local_sgd
-
-
-def _class_weight(estimator, classes, counts):
-    """Per-class weights from the estimator's class_weight (None, a dict or "balanced")."""
-    from ..estimators.classifiers import _fixed_class_weight
-
-    if getattr(estimator, "class_weight", None) is None:
-        return None
-    if estimator.class_weight == "balanced":  # scikit-learn's rule: n / (C · count)
-        return counts.sum() / (len(classes) * counts.astype(np.float64))
-    return _fixed_class_weight(estimator.class_weight, classes)
-
 
 # --- (a) full batch: the gradient is the sum of the chunks' gradients -------------------------
 
@@ -105,7 +97,75 @@ def _fit_full_batch(data, objective, method, *, max_iter, tol, checkpoint, resum
     )
 
 
-# --- the estimator entry point ----------------------------------------------------------------
+# --- (b) the entry points: a spec in, a result out ------------------------------------------
+
+
+def train(
+    spec,
+    X,
+    y,
+    sample_weight=None,
+    *,
+    client=None,
+    sync_every=32,
+    checkpoint=None,
+    resume=False,
+    callbacks=(),
+):
+    """Train what ``spec`` describes on Dask arrays, data-parallel on the client's workers.
+
+    ``spec.solver`` chooses the method: "lbfgs" or "gd" (full batch, equal to
+    in-memory training; "auto" and "normal" mean "lbfgs" here) or "sgd" (local
+    SGD, averaging every ``sync_every`` local steps). The other options are
+    those of :func:`fit`. Returns a :class:`~losslab.training.spec.TrainResult`.
+    """
+    client = get_client(client)
+    X, y, sample_weight = as_dask_arrays(X, y, sample_weight)
+    if y is None:
+        raise ValueError("y: expected labels or values, got None")
+    solver = check_solver("lbfgs" if spec.solver in ("auto", "normal") else spec.solver)
+    classes, n_outputs, class_weight = _targets(spec, client, y)
+    dtype = np.float32 if X.dtype == np.float32 else np.float64
+    model = spec.build_model(X.shape[1], n_outputs, dtype)
+    options = {"loss": spec.loss, "n_outputs": n_outputs, "classes": classes, "dtype": dtype}
+    data = shard(client, X, y, sample_weight, class_weight=class_weight, **options)
+    run = {"checkpoint": checkpoint, "resume": resume, "callbacks": callbacks}
+    history, n_iter = _solve(spec, solver, data, spec.objective(model), sync_every, run)
+    client.cancel(data.shards)
+    return TrainResult(model, history, n_iter, classes=classes, single_output=y.ndim == 1)
+
+
+def _solve(spec, solver, data, objective, sync_every, run):
+    """(history, n_iter): n_iter counts iterations, or passes over the data for local SGD."""
+    if solver in FULL_BATCH_METHODS:
+        tol = spec.tol if spec.tol is not None else 0.0
+        history = _fit_full_batch(data, objective, solver, max_iter=spec.max_iter, tol=tol, **run)
+        return history, max(1, history.n_epochs)
+    settings = LocalSGD(
+        sync_every=int(sync_every),
+        batch_size=spec.batch_size,
+        optimizer=spec.optimizer,
+        lr=spec.lr,
+        schedule=spec.schedule,
+        epochs=spec.max_iter,
+        tol=spec.tol,
+        patience=spec.patience,
+        random_state=spec.random_state,
+    )
+    history, rounds_per_epoch = fit_local_sgd(data, objective, settings, **run)
+    return history, max(1, history.n_epochs // rounds_per_epoch)
+
+
+def _targets(spec, client, y):
+    """(classes or None, score columns, per-class weights or None) for the labels or values y."""
+    if not spec.classifier:
+        if spec.loss.task != "regression":
+            raise ValueError(f"loss: {spec.loss.name} is not a regression loss")
+        return None, 1 if y.ndim == 1 else y.shape[1], None
+    classes, counts = class_counts(client, y)
+    if len(classes) < 2:
+        raise ValueError(f"y: expected at least two classes, got only {classes.tolist()}")
+    return classes, spec.n_outputs(len(classes)), spec.class_weights(classes, counts)
 
 
 def fit(
@@ -122,6 +182,10 @@ def fit(
 ):
     """Fit a losslab estimator on Dask arrays, data-parallel on the client's workers.
 
+    The estimator says what to train (``estimator.training_spec()``), :func:`train`
+    trains it with these options, and the estimator takes the result back
+    (``estimator.set_trained(result)`` sets ``model_``, ``classes_``, ``history_``,
+    ``n_iter_``, ...). Any object with those two methods can be fitted this way.
     The estimator's ``solver`` chooses the method: "lbfgs" or "gd" (full batch,
     equal to in-memory training) or "sgd" (local SGD, averaging every
     ``sync_every`` local steps; ``max_iter`` counts passes over the data).
@@ -129,86 +193,22 @@ def fit(
     ``resume=True`` continues from it. ``callbacks``: ``cb(round, logs, model)``
     after each round, returning True to stop. Returns the fitted estimator.
     """
-    from ..estimators.classifiers import _check_solver, _Classifier
-
-    client = get_client(client)
-    X, y, sample_weight = as_dask_arrays(X, y, sample_weight)
-    if y is None:
-        raise ValueError("y: expected labels or values, got None")
-    loss = estimator._loss()
-    classifier = isinstance(estimator, _Classifier)
-    dtype = np.float32 if X.dtype == np.float32 else np.float64
-    if classifier:
-        classes, counts = class_counts(client, y)
-        if len(classes) < 2:
-            raise ValueError(f"y: expected at least two classes, got only {classes.tolist()}")
-        estimator.classes_ = classes
-        n_out = estimator._n_outputs(len(classes))
-        class_weight = _class_weight(estimator, classes, counts)
-    else:
-        if loss.task != "regression":
-            raise ValueError(f"loss: {loss.name} is not a regression loss")
-        classes = class_weight = None
-        n_out = 1 if y.ndim == 1 else y.shape[1]
-        estimator._single_output = y.ndim == 1
-    estimator.n_features_in_ = X.shape[1]
-    estimator.model_, _, _ = estimator._build(X.shape[1], n_out, dtype)
-    data = shard(
-        client,
+    result = train(
+        estimator.training_spec(),
         X,
         y,
         sample_weight,
-        loss=loss,
-        n_outputs=n_out,
-        classes=classes,
-        dtype=dtype,
-        class_weight=class_weight,
+        client=client,
+        sync_every=sync_every,
+        checkpoint=checkpoint,
+        resume=resume,
+        callbacks=callbacks,
     )
-    objective = Objective(
-        estimator.model_,
-        loss,
-        reg=estimator.alpha,
-        penalty=estimator.penalty,
-        l1_ratio=estimator.l1_ratio,
-    )
-    solver = getattr(estimator, "solver", "sgd")
-    solver = _check_solver("lbfgs" if solver in ("auto", "normal") else solver)
-    if solver in FULL_BATCH_METHODS:
-        history = _fit_full_batch(
-            data,
-            objective,
-            solver,
-            max_iter=estimator.max_iter,
-            tol=estimator.tol if estimator.tol is not None else 0.0,
-            checkpoint=checkpoint,
-            resume=resume,
-            callbacks=callbacks,
-        )
-        estimator.n_iter_ = max(1, history.n_epochs)
-    else:
-        settings = LocalSGD(
-            sync_every=int(sync_every),
-            batch_size=estimator.batch_size,
-            optimizer=estimator.optimizer,
-            lr=estimator.lr,
-            schedule=estimator.schedule,
-            epochs=estimator.max_iter,
-            tol=estimator.tol,
-            patience=estimator.n_iter_no_change,
-            random_state=estimator.random_state,
-        )
-        history, rounds_per_epoch = fit_local_sgd(
-            data, objective, settings, checkpoint=checkpoint, resume=resume, callbacks=callbacks
-        )
-        estimator.n_iter_ = max(1, history.n_epochs // rounds_per_epoch)
-    estimator.history_ = history
-    estimator._state = None
-    client.cancel(data.shards)
-    return estimator
+    return estimator.set_trained(result)
 
 
 def predict(estimator, X):
-    """Predictions for a Dask array, computed chunk by chunk where the chunks live."""
+    """Predictions of a fitted estimator for a Dask array, computed chunk by chunk where the chunks live."""
     X, _, _ = as_dask_arrays(X, None)
     out = estimator.predict(X[:1].compute())
     if out.ndim == 1:

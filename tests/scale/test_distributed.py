@@ -16,9 +16,17 @@ distributed = pytest.importorskip("distributed")
 
 from sklearn.datasets import make_classification, make_regression  # noqa: E402
 
-from losslab import LinearClassifier, LinearRegressor, MLPClassifier, SoftmaxClassifier  # noqa: E402
+from losslab import (  # noqa: E402
+    LinearClassifier,
+    LinearRegressor,
+    MLPClassifier,
+    SoftmaxClassifier,
+    losses,
+    models,
+)
 from losslab import distributed as ld  # noqa: E402
 from losslab.cli import main  # noqa: E402
+from losslab.training import fit_full_batch  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -103,6 +111,31 @@ def test_regression_full_batch_matches_the_normal_equations(client):
     prediction = dist.predict(da.from_array(X, chunks=700))
     assert isinstance(prediction, da.Array)
     np.testing.assert_allclose(prediction.compute(), local.predict(X), rtol=1e-6, atol=1e-4)
+
+
+def test_a_spec_trains_on_dask_with_no_estimator_involved(client, problem):
+    X, y, _, _ = problem
+    options = {"reg": 1e-3, "tol": 1e-9, "max_iter": 300}
+    spec = ld.TrainSpec(
+        loss=losses.get("softmax"),
+        solver="lbfgs",
+        random_state=0,
+        class_weight="balanced",
+        **options,
+    )
+    result = ld.train(spec, *chunked(X, y))
+    assert isinstance(result, ld.TrainResult) and result.history.converged
+    assert result.classes.tolist() == [0, 1, 2] and result.n_iter == result.history.n_epochs
+    local = models.build("linear", 12, 3, random_state=0)
+    weights = losses.class_weights(y, 3, kind="balanced")
+    fit_full_batch(local, "softmax", X, y, method="lbfgs", class_weight=weights, **options)
+    np.testing.assert_allclose(result.model.params["W"], local.params["W"], atol=1e-6)
+    sgd = ld.train(
+        ld.TrainSpec(loss=losses.get("hinge"), lr=1e-2, max_iter=2, tol=None, random_state=0),
+        *chunked(X, y),
+    )
+    assert sgd.n_iter == 2 and sgd.model.n_outputs == 3  # one-vs-rest hinge, by local SGD
+    assert sgd.history.train_loss[-1] < sgd.history.train_loss[0]
 
 
 def test_local_sgd_is_within_half_a_point_of_in_memory_training(client, problem):

@@ -1,0 +1,232 @@
+"""What every losslab estimator shares: its parameters, its training spec, and training in memory.
+
+Each estimator class is a dataclass whose fields are its parameters: the
+dataclass writes its ``__init__`` (store the keyword arguments, nothing else,
+as scikit-learn's contract asks) with the explicit signature that
+scikit-learn's ``get_params`` and ``clone`` read. The parameters every
+estimator has are written once, on :class:`TrainedEstimator`; a subclass
+redefines a field to change its default or to make it positional, and adds the
+fields only it has.
+
+An estimator trains by handing a :class:`~losslab.training.spec.TrainSpec`
+built from its parameters to a trainer (the in-memory loop here, or
+:func:`losslab.scale.distributed.train` for Dask arrays) and setting its
+fitted attributes from the :class:`~losslab.training.spec.TrainResult` that
+comes back (:meth:`TrainedEstimator.set_trained`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from .. import losses, models
+from ..training import FULL_BATCH_METHODS, History, fit, fit_full_batch
+from ..training.spec import TrainResult, TrainSpec
+
+DTYPES = [np.float64, np.float32]
+
+# eq=False, repr=False: estimators compare by identity and print through scikit-learn's repr
+estimator_dataclass = dataclass(eq=False, repr=False)
+
+
+@dataclass(eq=False, repr=False, kw_only=True)
+class TrainedEstimator(BaseEstimator):
+    """The parameters every estimator shares (documented on LinearClassifier), and its training.
+
+    A subclass defines ``loss`` (its default) and may set ``_model_kind``.
+    """
+
+    loss_options: dict | None = None
+    penalty: str = "l2"
+    alpha: float = 1e-4
+    l1_ratio: float = 0.15
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    schedule: str = "constant"
+    batch_size: int = 64
+    max_iter: int = 200
+    tol: float | None = 1e-4
+    n_iter_no_change: int = 5
+    early_stopping: bool = False
+    validation_fraction: float = 0.1
+    warm_start: bool = False
+    random_state: int | None = None
+    verbose: bool = False
+
+    _model_kind = "linear"  # a class attribute, not a parameter: "linear" or "mlp"
+
+    def _loss(self):
+        return losses.get(self.loss, **(self.loss_options or {}))
+
+    def training_spec(self):
+        """What to train, from this estimator's parameters (a frozen TrainSpec).
+
+        Under ``warm_start`` the spec's ``init`` is the fitted model, so training
+        continues from it when its shape fits the data.
+        """
+        return TrainSpec(
+            loss=self._loss(),
+            classifier=is_classifier(self),
+            model=self._model_kind,
+            hidden=getattr(self, "hidden_layer_sizes", ()),
+            init=self.model_ if self.warm_start and hasattr(self, "model_") else None,
+            reg=self.alpha,
+            penalty=self.penalty,
+            l1_ratio=self.l1_ratio,
+            solver=getattr(self, "solver", "sgd"),
+            optimizer=self.optimizer,
+            lr=self.lr,
+            schedule=self.schedule,
+            batch_size=self.batch_size,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            patience=self.n_iter_no_change,
+            early_stopping=self.early_stopping,
+            validation_fraction=self.validation_fraction,
+            random_state=self.random_state,
+            progress=self.verbose,
+            class_weight=getattr(self, "class_weight", None),
+        )
+
+    def set_trained(self, result):
+        """Set the fitted attributes from a TrainResult; returns the estimator."""
+        self.model_ = result.model
+        self.n_features_in_ = result.model.n_features
+        self.history_ = result.history
+        self.n_iter_ = result.n_iter
+        self._state = result.state  # the TrainState that warm_start and partial_fit continue
+        return self
+
+    # --- training on arrays in memory ---------------------------------------------------------
+
+    def _fit_arrays(self, spec, X, target, n_outputs, sample_weight, class_weight):
+        """Train with the spec's solver ("sgd", "lbfgs" or "gd"); returns the TrainResult."""
+        model = spec.build_model(X.shape[1], n_outputs, X.dtype)
+        if spec.solver in FULL_BATCH_METHODS:
+            history = fit_full_batch(
+                model,
+                spec.loss,
+                X,
+                target,
+                method=spec.solver,
+                reg=spec.reg,
+                penalty=spec.penalty,
+                l1_ratio=spec.l1_ratio,
+                sample_weight=sample_weight,
+                class_weight=class_weight,
+                max_iter=spec.max_iter,
+                tol=spec.tol if spec.tol is not None else 0.0,
+            )
+        else:
+            # warm start continues the optimizer state and the history as well as the weights
+            state, history = (self._state, self.history_) if model is spec.init else (None, None)
+            epochs = spec.max_iter + (state.epoch if state is not None else 0)
+            history = train_epochs(
+                spec, model, X, target, sample_weight, class_weight, epochs, state, history
+            )
+        return TrainResult(model, history, max(1, history.n_epochs), state=history.state)
+
+    def _start_partial(self, spec, n_features, n_outputs, dtype):
+        """A new model and history for the first call to partial_fit."""
+        self.model_ = spec.build_model(n_features, n_outputs, dtype)
+        self._state, self.history_ = None, History()
+
+    def _partial_epoch(self, spec, X, target, sample_weight, class_weight):
+        """One more epoch of the training loop, continuing the earlier calls' optimizer state."""
+        epochs = 1 + (self._state.epoch if self._state is not None else 0)
+        history = train_epochs(
+            spec,
+            self.model_,
+            X,
+            target,
+            sample_weight,
+            class_weight,
+            epochs,
+            self._state,
+            self.history_,
+            tol=None,
+        )
+        self._state, self.history_, self.n_iter_ = history.state, history, history.n_epochs
+
+    def _warn_if_not_converged(self, history):
+        if self.tol is not None and not history.converged and not history.stopped_by_callback:
+            warnings.warn(
+                f"{type(self).__name__}: reached max_iter={self.max_iter} epochs before the loss "
+                f"stopped improving by tol={self.tol}; consider raising max_iter or lr",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    # --- fitted model ---------------------------------------------------------------------------
+
+    def _scores(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=DTYPES, reset=False)
+        return self.model_(
+            X.astype(self.model_.params[next(iter(self.model_.params))].dtype, copy=False)
+        )
+
+    @property
+    def coef_(self):
+        """Weights of shape (n_outputs, n_features) (a view: writing to it changes the model)."""
+        check_is_fitted(self)
+        if isinstance(self.model_, models.MLP):
+            raise AttributeError("coef_: an MLP has several weight matrices; see coefs_")
+        return self.model_.params["W"].T
+
+    @property
+    def intercept_(self):
+        check_is_fitted(self)
+        if isinstance(self.model_, models.MLP):
+            raise AttributeError("intercept_: an MLP has several bias vectors; see intercepts_")
+        return self.model_.params["b"]
+
+
+def train_epochs(
+    spec, model, X, target, sample_weight, class_weight, epochs, state, history, tol="spec"
+):
+    """The mini-batch training loop on in-memory arrays, run as ``spec`` says, up to ``epochs``.
+
+    ``state`` and ``history`` continue an earlier run; ``tol`` overrides the
+    spec's (None: no stopping rule, as partial_fit runs exactly one epoch).
+    """
+    return fit(
+        model,
+        spec.loss,
+        X,
+        target,
+        optimizer=spec.optimizer,
+        lr=spec.lr,
+        schedule=spec.schedule,
+        batch_size=spec.batch_size,
+        epochs=epochs,
+        reg=spec.reg,
+        penalty=spec.penalty,
+        l1_ratio=spec.l1_ratio,
+        sample_weight=sample_weight,
+        class_weight=class_weight,
+        early_stopping=spec.early_stopping,
+        validation_fraction=spec.validation_fraction if spec.early_stopping else 0.0,
+        patience=spec.patience,
+        tol=spec.tol if tol == "spec" else tol,
+        random_state=spec.random_state,
+        progress=spec.progress,
+        state=state,
+        history=history,
+    )
+
+
+def check_sample_weight(sample_weight, X):
+    """Non-negative float64 weights, one per row of X, not all zero; None stays None."""
+    if sample_weight is None:
+        return None
+    w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    if not np.any(w > 0):
+        raise ValueError("sample_weight: every weight is zero; at least one must be non-zero")
+    return w

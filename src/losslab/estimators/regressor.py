@@ -1,0 +1,126 @@
+"""A scikit-learn regressor trained with any losslab regression loss, and closed-form ridge."""
+
+from __future__ import annotations
+
+from dataclasses import field, replace
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.utils.validation import validate_data
+
+from ..scale import distributed
+from ..scale.dask_data import is_dask
+from ..training import History
+from ..training.spec import SOLVERS, TrainResult
+from .base import DTYPES, TrainedEstimator, check_sample_weight, estimator_dataclass
+
+
+@estimator_dataclass
+class LinearRegressor(RegressorMixin, TrainedEstimator):
+    """Linear regression with any regression loss: least squares, L1, Huber, log-cosh.
+
+    ``solver="normal"`` solves ridge regression in closed form (squared error
+    with an L2 penalty only); ``"lbfgs"`` (or ``"gd"``) minimises the full-data
+    objective with L-BFGS (or steepest descent); any smooth loss, ``max_iter``
+    iterations, ``tol`` on the gradient; ``"sgd"`` runs the mini-batch training loop; ``"auto"`` picks "normal" where
+    it applies, else "sgd". The objective is the (weighted) mean loss plus
+    ``alpha · ΣW²``, so every solver minimises the same function. Dask arrays
+    train on the cluster (:mod:`losslab.distributed`; "auto" and "normal" use
+    L-BFGS there).
+    Other parameters are those of :class:`LinearClassifier`.
+    """
+
+    loss: str = "squared_error"
+    solver: str = field(default="auto", kw_only=True)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # y of shape (N, K) trains K outputs
+        return tags
+
+    def set_trained(self, result):
+        """Set the fitted attributes from a TrainResult (whether y was 1-D among them)."""
+        super().set_trained(result)
+        self._single_output = result.single_output
+        return self
+
+    def _solver(self, loss):
+        closed_form = loss.name == "squared_error" and self.penalty == "l2"
+        if self.solver not in ("auto", "normal", *SOLVERS):
+            raise ValueError(
+                f"solver: expected 'auto', 'normal', 'lbfgs', 'gd' or 'sgd', got {self.solver!r}"
+            )
+        if self.solver == "normal" and not closed_form:
+            raise ValueError("solver: 'normal' solves squared_error with an l2 penalty only")
+        if self.solver == "auto":
+            return "normal" if closed_form else "sgd"
+        return self.solver
+
+    def fit(self, X, y, sample_weight=None):
+        if is_dask(X):
+            return distributed.fit(self, X, y, sample_weight)
+        X, y = validate_data(
+            self, X, y, dtype=DTYPES, y_numeric=True, multi_output=True, reset=True
+        )
+        spec = self.training_spec()
+        if spec.loss.task != "regression":
+            raise ValueError(f"loss: {spec.loss.name} is not a regression loss")
+        sample_weight = check_sample_weight(sample_weight, X)
+        Y = y.reshape(len(y), -1).astype(X.dtype)
+        spec = replace(spec, solver=self._solver(spec.loss))
+        if spec.solver == "normal":
+            model = spec.build_model(X.shape[1], Y.shape[1], X.dtype)
+            ridge_normal_equations(model, X, Y, self.alpha, sample_weight)
+            result = TrainResult(model, History(), 1)
+        else:
+            target = Y[:, 0] if y.ndim == 1 else Y
+            result = self._fit_arrays(spec, X, target, Y.shape[1], sample_weight, None)
+        result.single_output = y.ndim == 1
+        self.set_trained(result)
+        if spec.solver != "normal":
+            self._warn_if_not_converged(result.history)
+        return self
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch of the training loop over (X, y)."""
+        first = not hasattr(self, "model_")
+        X, y = validate_data(
+            self, X, y, dtype=DTYPES, y_numeric=True, multi_output=True, reset=first
+        )
+        Y = y.reshape(len(y), -1).astype(X.dtype)
+        spec = self.training_spec()
+        if first:
+            self._single_output = y.ndim == 1
+            self._start_partial(spec, X.shape[1], Y.shape[1], X.dtype)
+        elif Y.shape[1] != self.model_.n_outputs:
+            raise ValueError(f"y: expected {self.model_.n_outputs} outputs, got {Y.shape[1]}")
+        sample_weight = check_sample_weight(sample_weight, X)
+        target = Y[:, 0] if self._single_output else Y
+        self._partial_epoch(spec, X, target, sample_weight, None)
+        return self
+
+    def predict(self, X):
+        if is_dask(X):
+            return distributed.predict(self, X)
+        scores = self._scores(X)
+        return scores[:, 0] if self._single_output else scores
+
+
+def ridge_normal_equations(model, X, Y, alpha, sample_weight=None):
+    """Set a Linear model to the minimiser of the squared-error objective, in closed form.
+
+    The objective is the weighted mean over all N·K elements of (XW + b - Y)²
+    plus alpha ΣW² (the same function the iterative solvers minimise). Setting
+    its gradient to zero gives ``(Xcᵀ D Xc + alpha·K·Σw·I) W = Xcᵀ D Yc`` with X
+    and Y centred at their weighted means (which gives the intercept) and D the
+    diagonal of sample weights.
+    """
+    w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    total = w.sum()
+    x_mean = (w @ X) / total
+    y_mean = (w @ Y) / total
+    Xc, Yc = X - x_mean, Y - y_mean
+    A = Xc.T @ (Xc * w[:, None]) + alpha * total * Y.shape[1] * np.eye(X.shape[1])
+    W = np.linalg.lstsq(A, Xc.T @ (Yc * w[:, None]), rcond=None)[0]
+    model.params["W"][...] = W
+    model.params["b"][...] = y_mean - x_mean @ W

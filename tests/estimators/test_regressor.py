@@ -1,0 +1,49 @@
+"""LinearRegressor: closed-form ridge, the iterative solvers, robust losses."""
+
+import numpy as np
+
+from losslab.estimators import LinearRegressor
+
+
+def test_ridge_closed_form_equals_the_iterative_solution():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 4))
+    y = X @ np.array([1.0, -2.0, 0.0, 0.5]) + 0.3 + 0.1 * rng.standard_normal(300)
+    w = rng.uniform(0.5, 2.0, 300)
+    closed = LinearRegressor(alpha=0.1, solver="normal").fit(X, y, sample_weight=w)
+    sgd = LinearRegressor(
+        alpha=0.1, solver="sgd", optimizer="sgd", lr=0.05, batch_size=1000, max_iter=3000, tol=None
+    ).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(sgd.coef_, closed.coef_, atol=1e-6)
+    np.testing.assert_allclose(sgd.intercept_, closed.intercept_, atol=1e-6)
+
+
+def test_robust_regression_with_huber_resists_outliers():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-3, 3, (200, 1))
+    y = 2.0 * X[:, 0] + 1.0 + 0.1 * rng.standard_normal(200)
+    y[:20] += 40.0  # 10% gross outliers
+    l2 = LinearRegressor(alpha=0.0).fit(X, y)
+    hub = LinearRegressor(loss="huber", alpha=0.0, lr=0.05, max_iter=400, random_state=0).fit(X, y)
+    assert abs(hub.coef_[0, 0] - 2.0) < 0.1
+    assert abs(hub.intercept_[0] - 1.0) < 0.3
+    assert abs(l2.intercept_[0] - 1.0) > 2.0
+
+
+def test_ridge_closed_form_equals_lbfgs_for_several_outputs():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((200, 5))
+    Y = X @ rng.standard_normal((5, 2)) + rng.standard_normal(2)
+    closed = LinearRegressor(alpha=0.05, solver="normal").fit(X, Y)
+    lbfgs = LinearRegressor(alpha=0.05, solver="lbfgs", max_iter=1000, tol=1e-10).fit(X, Y)
+    np.testing.assert_allclose(lbfgs.coef_, closed.coef_, atol=1e-6)
+    np.testing.assert_allclose(lbfgs.intercept_, closed.intercept_, atol=1e-6)
+
+
+def test_lbfgs_fits_robust_losses_too():
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-3, 3, (300, 1))
+    y = 2.0 * X[:, 0] + 1.0 + 0.1 * rng.standard_normal(300)
+    y[:30] += 40.0
+    est = LinearRegressor(loss="log_cosh", solver="lbfgs", alpha=0.0).fit(X, y)
+    assert abs(est.coef_[0, 0] - 2.0) < 0.1
