@@ -34,41 +34,43 @@ def compare_losses(
     seed=0,
 ):
     """Train one model per loss on the same split with the same settings; a LossRun each."""
-    runs = []
-    for name in loss_names:
-        loss = losses.get(name)
-        net = build_classifier(
-            model, ds.n_features, loss, ds.n_classes, hidden=hidden, random_state=seed
-        )
-        start = time.perf_counter()
-        history = fit(
-            net,
-            loss,
-            ds.X_train,
-            ds.y_train,
-            optimizer="adam",
-            lr=lr,
-            batch_size=batch_size,
-            epochs=epochs,
-            reg=reg,
-            validation=(ds.X_val, ds.y_val) if len(ds.X_val) else None,
-            random_state=seed,
-        )
-        seconds = time.perf_counter() - start
-        test = evaluate(
-            Objective(net, loss, reg=reg), ds.X_test, encode_targets(loss, ds.y_test, net.n_outputs)
-        )
-        runs.append(
-            LossRun(
-                loss.name,
-                history,
-                test["val_accuracy"],
-                history.train_loss[-1],
-                seconds,
-                history.n_epochs,
-            )
-        )
-    return runs
+    settings = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "reg": reg, "seed": seed}
+    return [
+        _loss_run(ds, losses.get(name), model=model, hidden=hidden, **settings)
+        for name in loss_names
+    ]
+
+
+def _loss_run(ds, loss, *, model, hidden, epochs, lr, batch_size, reg, seed):
+    """Train one model with Adam, timed, and score it on the test split."""
+    net = build_classifier(
+        model, ds.n_features, loss, ds.n_classes, hidden=hidden, random_state=seed
+    )
+    start = time.perf_counter()
+    history = fit(
+        net,
+        loss,
+        ds.X_train,
+        ds.y_train,
+        optimizer="adam",
+        lr=lr,
+        batch_size=batch_size,
+        epochs=epochs,
+        reg=reg,
+        validation=(ds.X_val, ds.y_val) if len(ds.X_val) else None,
+        random_state=seed,
+    )
+    seconds = time.perf_counter() - start
+    target = encode_targets(loss, ds.y_test, net.n_outputs)
+    test = evaluate(Objective(net, loss, reg=reg), ds.X_test, target)
+    return LossRun(
+        loss.name,
+        history,
+        test["val_accuracy"],
+        history.train_loss[-1],
+        seconds,
+        history.n_epochs,
+    )
 
 
 def robustness_experiment(
@@ -123,3 +125,34 @@ def batch_size_experiment(ds, batch_sizes, *, loss="softmax", epochs=10, lr=None
         label = f"N = {size} (full batch)" if size == len(ds.X_train) else f"batch {size}"
         runs[label] = (history, time.perf_counter() - start)
     return runs
+
+
+def step_noise(history):
+    """Standard deviation of the per-step training loss over the last epoch.
+
+    The spread of the losses of one epoch's mini-batches is the noise SGD's batch size
+    controls; with one step per epoch (full batch) there is none, so this is 0.
+    """
+    per_epoch = max(1, len(history.step_loss) // max(1, history.n_epochs))
+    if per_epoch <= 1:
+        return 0.0
+    return float(np.std(history.step_loss[-per_epoch:]))
+
+
+@dataclass
+class BatchSizeRow:
+    """One line of the batch-size comparison."""
+
+    label: str
+    steps: int
+    final_loss: float  # the last epoch's mean training loss
+    noise: float  # step_noise of the run
+    seconds: float
+
+
+def batch_size_summary(runs):
+    """A :class:`BatchSizeRow` per run of :func:`batch_size_experiment`, in its order."""
+    return [
+        BatchSizeRow(label, len(h.step_loss), float(h.train_loss[-1]), step_noise(h), seconds)
+        for label, (h, seconds) in runs.items()
+    ]

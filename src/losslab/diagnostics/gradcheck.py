@@ -1,4 +1,8 @@
-"""Compare an analytic gradient with centred finite differences (CS231n's gradient check)."""
+"""Compare an analytic gradient with centred finite differences (CS231n's gradient check).
+
+:func:`check_gradient` checks any scalar function; :func:`check_loss_gradient` checks a named
+loss at random inputs of the kinds it expects (:func:`gradcheck_inputs`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import losses
 from ..losses._result import LossResult
 
 
@@ -129,3 +134,60 @@ def _coordinates(shape, n_checks, seed):
         return list(np.ndindex(*shape))
     flat = np.random.default_rng(seed).choice(size, size=n_checks, replace=False)
     return [tuple(int(k) for k in np.unravel_index(i, shape)) for i in flat]
+
+
+def gradcheck_inputs(loss, shape=(8, 5), *, dtype="float64", seed=0):
+    """Random inputs at which to check a loss's gradient: ``(output, [targets...])``.
+
+    ``output`` has ``shape`` (N, C) and ``dtype``; the targets are what the loss's task
+    expects: class labels, 0/1 targets, real targets, a second input and ±1 labels
+    (margin ranking), positives and negatives (triplet margin) or embedding labels.
+    Probability inputs (categorical and binary cross-entropy) stay away from 0 and 1.
+    """
+    loss = losses.get(loss)
+    n, c = shape
+    rng = np.random.default_rng(seed)
+    dtype = np.dtype(dtype)
+    output = rng.standard_normal((n, c)).astype(dtype)
+    if loss.task == "multiclass":
+        if loss.name == "categorical_cross_entropy":
+            output = rng.uniform(0.05, 1.0, (n, c)).astype(dtype)
+        return output, [rng.integers(0, c, n)]
+    if loss.task == "binary":
+        if loss.name == "binary_cross_entropy":
+            output = rng.uniform(0.05, 0.95, (n, c)).astype(dtype)
+        return output, [rng.integers(0, 2, (n, c)).astype(dtype)]
+    if loss.task == "regression":
+        return output, [rng.standard_normal((n, c)).astype(dtype)]
+    if loss.name == "margin_ranking":
+        return output, [
+            rng.standard_normal((n, c)).astype(dtype),
+            rng.choice([-1.0, 1.0], (n, c)).astype(dtype),
+        ]
+    if loss.name == "triplet_margin":
+        return output, [rng.standard_normal((n, c)).astype(dtype) for _ in range(2)]
+    return output, [rng.integers(0, 3, n)]  # batch_triplet, contrastive: labels of the embeddings
+
+
+def check_loss_gradient(loss, shape=(8, 5), *, dtype="float64", n_checks=None, seed=0):
+    """Check a loss's analytic gradient against centred differences at :func:`gradcheck_inputs`.
+
+    Every input the loss returns a gradient for is checked: the output, and for ranking
+    losses the other embeddings too (not labels). ``seed`` draws the inputs; ``n_checks``
+    as in :func:`check_gradient`. Returns ``[(input name, input, GradientReport), ...]``
+    with names "output", "input 2", "input 3".
+    """
+    loss = losses.get(loss)
+    output, targets = gradcheck_inputs(loss, shape, dtype=dtype, seed=seed)
+    inputs = [output, *targets]
+    grad = loss(*inputs).grad
+    grads = grad if isinstance(grad, tuple) else (grad,)
+    checks = []
+    for k, analytic in enumerate(grads):
+
+        def f(x, k=k):
+            return loss(*inputs[:k], x, *inputs[k + 1 :]).value
+
+        report = check_gradient(f, inputs[k].copy(), analytic=analytic, n_checks=n_checks)
+        checks.append(("output" if k == 0 else f"input {k + 1}", inputs[k], report))
+    return checks

@@ -17,12 +17,13 @@ The path is projected onto the slice's plane by least squares.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import losses
-from ..training import Objective, build_classifier, encode_targets, evaluate
+from ..training import Objective, build_classifier, encode_targets, evaluate, fit
 
 
 @dataclass
@@ -35,6 +36,11 @@ class Landscape:
     path_values: np.ndarray | None
     reg: float
     directions: str
+
+    @property
+    def center_value(self):
+        """The objective at the slice's center (α = β = 0): the trained point."""
+        return float(self.values[len(self.betas) // 2, len(self.alphas) // 2])
 
 
 def random_direction(params, rng, filter_normalize=True):
@@ -88,33 +94,45 @@ def landscape(
         X, y = X[idx], np.asarray(y)[idx]
     target = encode_targets(loss, y, model.n_outputs)
     center = {k: p.copy() for k, p in model.params.items()}
-    if directions == "pca":
-        if not path or len(path) < 2:
-            raise ValueError("directions: 'pca' needs the optimizer's path (at least two points)")
-        d1, d2 = pca_directions(center, path)
-    elif directions == "random":
-        d1, d2 = random_direction(center, rng), random_direction(center, rng)
-    else:
-        d1, d2 = directions
+    d1, d2 = _directions(directions, center, path, rng)
     objective = Objective(model, loss, reg=reg, penalty=penalty)
-    alphas = np.linspace(-span, span, resolution)
-    betas = np.linspace(-span, span, resolution)
     try:
-        values = np.array(
-            [[_value_at(objective, center, d1, d2, a, b, X, target) for a in alphas] for b in betas]
+        alphas, betas, values, line, coords, path_values = _evaluate_slice(
+            objective, center, d1, d2, X, target, path, span, resolution
         )
-        line = np.array([_value_at(objective, center, d1, d2, a, 0.0, X, target) for a in alphas])
-        coords = path_values = None
-        if path:
-            coords = project(path, center, d1, d2)
-            path_values = np.array(
-                [_value_at(objective, center, d1, d2, a, b, X, target) for a, b in coords]
-            )
     finally:
         for k, p in center.items():
             model.params[k][...] = p
     name = directions if isinstance(directions, str) else "chosen"
     return Landscape(alphas, betas, values, line, coords, path_values, reg, name)
+
+
+def _directions(directions, center, path, rng):
+    """The slice's two directions: "pca" of the path, "random", or the pair given."""
+    if directions == "pca":
+        if not path or len(path) < 2:
+            raise ValueError("directions: 'pca' needs the optimizer's path (at least two points)")
+        return pca_directions(center, path)
+    if directions == "random":
+        return random_direction(center, rng), random_direction(center, rng)
+    return directions
+
+
+def _evaluate_slice(objective, center, d1, d2, X, target, path, span, resolution):
+    """The grid, the line β = 0 and the projected path's values; leaves the model's parameters moved."""
+    alphas = np.linspace(-span, span, resolution)
+    betas = np.linspace(-span, span, resolution)
+
+    def at(a, b):
+        return _value_at(objective, center, d1, d2, a, b, X, target)
+
+    values = np.array([[at(a, b) for a in alphas] for b in betas])
+    line = np.array([at(a, 0.0) for a in alphas])
+    coords = path_values = None
+    if path:
+        coords = project(path, center, d1, d2)
+        path_values = np.array([at(a, b) for a, b in coords])
+    return alphas, betas, values, line, coords, path_values
 
 
 def project(path, center, d1, d2):
@@ -164,23 +182,35 @@ def train_and_slice(
     Returns (landscape with the path, landscape without reg, landscape with
     ``compare_reg``) — the last two share directions, for seed 002's ridge figure.
     """
-    from ..training import fit
-
     loss = losses.get(loss)
     net = build_classifier(
         model, ds.n_features, loss, ds.n_classes, hidden=hidden, random_state=seed
     )
-    path = [{k: p.copy() for k, p in net.params.items()}]
+    path = training_path(
+        net, loss, ds.X_train, ds.y_train, lr=lr, reg=reg, epochs=epochs, seed=seed
+    )
+    around = functools.partial(
+        landscape, net, loss, ds.X_train, ds.y_train, span=span, resolution=resolution, seed=seed
+    )
+    main = around(reg=reg, directions=directions, path=path)
+    rng = np.random.default_rng(seed + 1)
+    shared = (random_direction(net.params, rng), random_direction(net.params, rng))
+    return main, around(reg=0.0, directions=shared), around(reg=compare_reg, directions=shared)
+
+
+def training_path(model, loss, X, y, *, lr=1e-2, reg=0.0, epochs=20, seed=0):
+    """Train ``model`` in place with Adam; its parameters before training and after every epoch."""
+    path = [{k: p.copy() for k, p in model.params.items()}]
 
     def record(epoch, logs, m):
         path.append({k: p.copy() for k, p in m.params.items()})
         return False
 
     fit(
-        net,
+        model,
         loss,
-        ds.X_train,
-        ds.y_train,
+        X,
+        y,
         optimizer="adam",
         lr=lr,
         reg=reg,
@@ -188,40 +218,4 @@ def train_and_slice(
         random_state=seed,
         callbacks=[record],
     )
-    main = landscape(
-        net,
-        loss,
-        ds.X_train,
-        ds.y_train,
-        reg=reg,
-        directions=directions,
-        path=path,
-        span=span,
-        resolution=resolution,
-        seed=seed,
-    )
-    rng = np.random.default_rng(seed + 1)
-    shared = (random_direction(net.params, rng), random_direction(net.params, rng))
-    plain = landscape(
-        net,
-        loss,
-        ds.X_train,
-        ds.y_train,
-        reg=0.0,
-        directions=shared,
-        span=span,
-        resolution=resolution,
-        seed=seed,
-    )
-    ridge = landscape(
-        net,
-        loss,
-        ds.X_train,
-        ds.y_train,
-        reg=compare_reg,
-        directions=shared,
-        span=span,
-        resolution=resolution,
-        seed=seed,
-    )
-    return main, plain, ridge
+    return path

@@ -8,12 +8,16 @@ validation accuracy.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from .. import losses
+from ..estimators import persist
 from ..training import build_classifier, fit
+from ..training.files import atomic_write_text
 
 
 @dataclass
@@ -64,3 +68,45 @@ def run_trial(ds, loss, lr, reg, *, model="linear", epochs=10, batch_size=64, se
     val = history.val_accuracy[-1]
     val = 0.0 if val is None or not np.isfinite(history.val_loss[-1]) else val
     return Trial(float(lr), float(reg), float(val), float(history.train_accuracy[-1] or 0.0), net)
+
+
+def run_search(ds, loss, points, *, epochs=10, seed=0, on_trial=None):
+    """A :func:`run_trial` per (lr, reg) point, in order; the list of trials.
+
+    ``on_trial(k, trial, best_val_accuracy)`` is called after trial ``k`` (from 1), e.g. to
+    show a live table.
+    """
+    trials = []
+    for k, (lr, reg) in enumerate(points, 1):
+        trial = run_trial(ds, loss, lr, reg, epochs=epochs, seed=seed)
+        trials.append(trial)
+        if on_trial is not None:
+            on_trial(k, trial, max(t.val_accuracy for t in trials))
+    return trials
+
+
+def best_trial(trials):
+    """The trial with the highest validation accuracy (the first of equals)."""
+    return max(trials, key=lambda t: t.val_accuracy)
+
+
+def save_search(out, trials, *, loss, grid=False, title=""):
+    """Write search.json, best_model.npz and search_heatmap.png under ``out``; their names."""
+    from .. import plots  # matplotlib only when figures are drawn
+
+    out = Path(out)
+    best = best_trial(trials)
+    header = {"lr": best.lr, "reg": best.reg, "loss": loss}
+    persist.save(best.model, out / "best_model.npz", extra_header=header)
+    rows = [
+        {
+            "lr": t.lr,
+            "reg": t.reg,
+            "val_accuracy": t.val_accuracy,
+            "train_accuracy": t.train_accuracy,
+        }
+        for t in trials
+    ]
+    atomic_write_text(out / "search.json", json.dumps(rows, indent=2))
+    plots.search_figure(trials, out / "search_heatmap.png", grid, title)
+    return ["search.json", "best_model.npz", "search_heatmap.png"]
