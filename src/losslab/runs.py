@@ -19,7 +19,8 @@ import numpy as np
 from . import data as datasets
 from . import losses, models, plots
 from .diagnostics import sanity as sanity_checks
-from .estimators import persist
+from .estimators import LinearClassifier, MLPClassifier, persist
+from .scale import dask_data, distributed
 from .training import (
     FULL_BATCH_METHODS,
     Objective,
@@ -100,10 +101,7 @@ def run_training(config, *, out=None, resume=False, progress=False, callbacks=()
     prints the sanity line there, before the progress bar).
     """
     loss = config.validate()
-    out = Path(out) if out is not None else None
-    if resume:
-        if out is None or not (out / "checkpoint.npz").is_file():
-            raise ValueError(f"resume: no checkpoint.npz in {out}")
+    out = _run_dir(out, resume)
     ds = datasets.load(config.data, random_state=config.seed, target=config.target)
     model = build_classifier(
         config.model,
@@ -117,13 +115,36 @@ def run_training(config, *, out=None, resume=False, progress=False, callbacks=()
     class_weight = None
     if config.class_weight == "balanced":
         class_weight = losses.class_weights(ds.y_train, ds.n_classes, kind="balanced")
-    if out is not None:
-        files.atomic_write_text(out / "config.json", json.dumps(asdict(config), indent=2))
+    _write_config(out, config)
     if on_start is not None:
         on_start(ds, sanity)
     started = time.perf_counter()
+    run = {"out": out, "resume": resume, "progress": progress, "callbacks": callbacks}
+    history = _train_model(config, model, loss, ds, class_weight, **run)
+    seconds = time.perf_counter() - started
+    metrics = summarize(model, loss, config, ds, history, sanity, seconds)
+    if out is not None:
+        write_run_files(out, model, loss, ds, history, metrics)
+    return RunResult(config, ds, model, history, sanity, metrics, out)
+
+
+def _run_dir(out, resume):
+    """``out`` as a Path (or None); resuming needs the checkpoint a run left there."""
+    out = Path(out) if out is not None else None
+    if resume and (out is None or not (out / "checkpoint.npz").is_file()):
+        raise ValueError(f"resume: no checkpoint.npz in {out}")
+    return out
+
+
+def _write_config(out, config):
+    if out is not None:
+        files.atomic_write_text(out / "config.json", json.dumps(asdict(config), indent=2))
+
+
+def _train_model(config, model, loss, ds, class_weight, *, out, resume, progress, callbacks):
+    """Train ``model`` on the dataset's training split with the config's solver; its History."""
     if config.solver != "sgd":
-        history = fit_full_batch(
+        return fit_full_batch(
             model,
             loss,
             ds.X_train,
@@ -135,32 +156,26 @@ def run_training(config, *, out=None, resume=False, progress=False, callbacks=()
             max_iter=config.epochs,
             tol=1e-6,
         )
-    else:
-        history = fit(
-            model,
-            loss,
-            ds.X_train,
-            ds.y_train,
-            optimizer=config.optimizer,
-            lr=config.lr,
-            schedule=config.schedule,
-            batch_size=config.batch_size,
-            epochs=config.epochs,
-            reg=config.reg,
-            penalty=config.penalty,
-            class_weight=class_weight,
-            validation=(ds.X_val, ds.y_val) if len(ds.X_val) else None,
-            random_state=config.seed,
-            progress=progress,
-            callbacks=callbacks,
-            checkpoint=None if out is None else out / "checkpoint.npz",
-            resume=resume,
-        )
-    seconds = time.perf_counter() - started
-    metrics = summarize(model, loss, config, ds, history, sanity, seconds)
-    if out is not None:
-        write_run_files(out, model, loss, ds, history, metrics)
-    return RunResult(config, ds, model, history, sanity, metrics, out)
+    return fit(
+        model,
+        loss,
+        ds.X_train,
+        ds.y_train,
+        optimizer=config.optimizer,
+        lr=config.lr,
+        schedule=config.schedule,
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        reg=config.reg,
+        penalty=config.penalty,
+        class_weight=class_weight,
+        validation=(ds.X_val, ds.y_val) if len(ds.X_val) else None,
+        random_state=config.seed,
+        progress=progress,
+        callbacks=callbacks,
+        checkpoint=None if out is None else out / "checkpoint.npz",
+        resume=resume,
+    )
 
 
 def run_distributed(
@@ -182,65 +197,58 @@ def run_distributed(
     dashboard link there). Writes config.json, checkpoint.npz (after every
     round), metrics.json, model.npz and loss_curve.png under ``out``.
     """
-    from .scale import dask_data as distributed_data
-    from .scale import distributed
-
     loss = config.validate()
-    out = Path(out) if out is not None else None
-    if resume and (out is None or not (out / "checkpoint.npz").is_file()):
-        raise ValueError(f"resume: no checkpoint.npz in {out}")
-    if out is not None:
-        files.atomic_write_text(out / "config.json", json.dumps(asdict(config), indent=2))
-    with distributed_data.connect(scheduler, n_workers) as client:
+    out = _run_dir(out, resume)
+    _write_config(out, config)
+    checkpoint = None if out is None else out / "checkpoint.npz"
+    with dask_data.connect(scheduler, n_workers) as client:
         if on_connect is not None:
             on_connect(client)
-        X, y, test, mean, scale, name = _cluster_data(config, client, distributed_data)
+        X, y, test, mean, scale, name = _cluster_data(config, client)
         estimator = _estimator(config)
         started = time.perf_counter()
-        distributed.fit(
-            estimator,
-            X,
-            y,
-            client=client,
-            sync_every=config.sync_every,
-            checkpoint=None if out is None else out / "checkpoint.npz",
-            resume=resume,
-            callbacks=callbacks,
-        )
+        run = {"checkpoint": checkpoint, "resume": resume, "callbacks": callbacks}
+        distributed.fit(estimator, X, y, client=client, sync_every=config.sync_every, **run)
         seconds = time.perf_counter() - started
-        metrics = {
-            "data": name,
-            "loss": loss.name,
-            "model": config.model,
-            "solver": config.solver,
-            "workers": len(client.scheduler_info()["workers"]),
-            "rounds": estimator.history_.n_epochs,
-            "train_rows": int(X.shape[0]),
-            "train_accuracy": float((estimator.predict(X) == y).mean().compute()),
-            "seconds": seconds,
-        }
+        metrics = _cluster_metrics(config, loss, estimator, client, X, y, name, seconds)
     if test is not None:
         metrics["test_accuracy"] = float(estimator.score(*test))
     if out is not None:
-        files.atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
-        persist.save(
-            estimator,
-            out / "model.npz",
-            extra_arrays=None if mean is None else {"mean": mean, "scale": scale},
-        )
-        plots.loss_curve(
-            estimator.history_, out / "loss_curve.png", title=f"{loss.name} on {name} (Dask)"
-        )
+        _write_cluster_run_files(out, estimator, metrics, mean, scale, f"{loss.name} on {name}")
     return estimator, metrics
 
 
-def _cluster_data(config, client, distributed_data):
+def _cluster_metrics(config, loss, estimator, client, X, y, name, seconds):
+    return {
+        "data": name,
+        "loss": loss.name,
+        "model": config.model,
+        "solver": config.solver,
+        "workers": len(client.scheduler_info()["workers"]),
+        "rounds": estimator.history_.n_epochs,
+        "train_rows": int(X.shape[0]),
+        "train_accuracy": float((estimator.predict(X) == y).mean().compute()),
+        "seconds": seconds,
+    }
+
+
+def _write_cluster_run_files(out, estimator, metrics, mean, scale, title):
+    files.atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
+    persist.save(
+        estimator,
+        out / "model.npz",
+        extra_arrays=None if mean is None else {"mean": mean, "scale": scale},
+    )
+    plots.loss_curve(estimator.history_, out / "loss_curve.png", title=f"{title} (Dask)")
+
+
+def _cluster_data(config, client):
     """(X, y, test split or None, mean, scale, name) with X and y as Dask arrays."""
     import dask.array as da
 
     path = Path(config.data)
     if path.suffix.lower() in (".npy", ".parquet"):
-        X, y = distributed_data.read(path, target=config.target)
+        X, y = dask_data.read(path, target=config.target)
         mean, std = da.compute(X.mean(axis=0), X.std(axis=0))
         scale = np.where(std > 0, std, 1.0).astype(np.float32)
         return (X - mean.astype(np.float32)) / scale, y, None, mean, scale, path.name
@@ -253,8 +261,7 @@ def _cluster_data(config, client, distributed_data):
 
 
 def _estimator(config):
-    from .estimators import LinearClassifier, MLPClassifier
-
+    """The estimator a run on a cluster fits: the config's model, loss, penalty and solver."""
     options = {
         "loss": config.loss,
         "loss_options": config.loss_options or None,
