@@ -1,8 +1,6 @@
-"""The command line: the main job, its files, resume, and one-line errors with exit code 2."""
+"""losslab train: the main job, its files, resume, and one-line errors with exit code 2."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -10,12 +8,7 @@ import pytest
 from losslab import cli
 from losslab.estimators import persist
 
-
-def run_cli(*args):
-    """Run `losslab ARGS` in a fresh process, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "losslab.cli", *args], capture_output=True, text=True, timeout=300
-    )
+from .helpers import run_cli
 
 
 def test_train_with_defaults_is_the_main_job(tmp_path):
@@ -113,7 +106,6 @@ def test_resume_continues_an_interrupted_run_to_the_same_weights(tmp_path, monke
         (["train", "--resume", "/nonexistent"], "cannot read the run's configuration"),
         (["train", "--solver", "lbfgs", "--model", "mlp"], "solver: lbfgs trains linear models"),
         (["train", "--scheduler", "tcp://127.0.0.1:9", "--epochs", "1"], "scheduler: cannot reach"),
-        (["frobnicate"], "invalid choice"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line_and_no_traceback(args, message):
@@ -136,17 +128,3 @@ def test_unreadable_data_file_is_exit_2(tmp_path):
     result = run_cli("train", "--data", str(bad))
     assert result.returncode == 2 and "not a .npz archive" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-def test_examples_command_prints_the_seed_values():
-    result = run_cli("examples")
-    assert result.returncode == 0
-    for value in ("2.9000", "12.9000", "5.2667", "1.5800", "1.0402", "0.4517", "1.2040"):
-        assert value in result.stdout
-
-
-def test_bench_quick_prints_the_ratio_tables(capsys):
-    assert cli.main(["bench", "--quick"]) == 0
-    out = capsys.readouterr().out
-    assert "copy floor" in out and "losslab / floor" in out and "softmax_cross_entropy" in out
-    assert "one call on a (256, 10) batch" in out

@@ -1,0 +1,123 @@
+"""``losslab sanity`` and ``losslab gradcheck``: is the loss and its gradient right?"""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+
+from .common import UsageError, positive_int
+
+
+def add_parsers(sub):
+    _add_sanity(sub)
+    _add_gradcheck(sub)
+
+
+def _add_sanity(sub):
+    p = sub.add_parser(
+        "sanity", help="CS231n's checks: initial loss, regularization, overfitting a tiny subset"
+    )
+    p.add_argument("--data", default="digits", help="dataset name or path (default: digits)")
+    p.add_argument("--loss", default="softmax", help="classification loss (default: softmax)")
+    p.add_argument(
+        "--model",
+        choices=["mlp", "linear"],
+        default="mlp",
+        help="model to check (default: mlp, which can overfit any tiny subset)",
+    )
+    p.add_argument(
+        "--hidden",
+        type=positive_int,
+        nargs="+",
+        default=[100],
+        help="MLP hidden sizes (default: 100)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the split, the weights and the subset (default: 0)",
+    )
+    p.set_defaults(func=cmd_sanity)
+
+
+def _shape(text):
+    try:
+        n, c = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N,C such as 8,5, got {text!r}") from None
+    if n < 1 or c < 1:
+        raise argparse.ArgumentTypeError(f"expected positive sizes, got {text!r}")
+    return n, c
+
+
+def _add_gradcheck(sub):
+    p = sub.add_parser(
+        "gradcheck", help="compare a loss's analytic gradient with centred differences"
+    )
+    p.add_argument("--loss", default="softmax", help="any loss name or alias (default: softmax)")
+    p.add_argument("--shape", type=_shape, default=(8, 5), help="N,C of the output (default: 8,5)")
+    p.add_argument(
+        "--dtype",
+        choices=["float64", "float32"],
+        default="float64",
+        help="precision of the inputs; the step and tolerance follow it (default: float64)",
+    )
+    p.add_argument(
+        "--checks", type=positive_int, default=None, help="check this many random coordinates only"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default: 0)")
+    p.set_defaults(func=cmd_gradcheck)
+
+
+def cmd_sanity(args):
+    from .. import data as datasets
+    from .. import losses
+    from ..diagnostics import sanity_check
+    from ..training import build_classifier
+
+    loss = losses.get(args.loss)
+    if loss.task not in ("multiclass", "binary"):
+        raise UsageError(
+            f"loss: {loss.name} is a {loss.task} loss; sanity checks classification losses"
+        )
+    ds = datasets.load(args.data, random_state=args.seed)
+
+    def build():
+        return build_classifier(
+            args.model,
+            ds.n_features,
+            loss,
+            ds.n_classes,
+            hidden=tuple(args.hidden),
+            random_state=args.seed,
+        )
+
+    report = sanity_check(
+        build(), loss, ds.X_train, ds.y_train, model_factory=build, seed=args.seed
+    )
+    console = Console()
+    console.print(f"[bold]losslab sanity[/]: {loss.name} · {args.model} on {ds.summary()}")
+    for check in report.checks:
+        console.print(("[green]" if check.ok else "[red]") + str(check) + "[/]")
+    if not report.ok:
+        raise SystemExit(1)
+
+
+def cmd_gradcheck(args):
+    from .. import losses
+    from ..diagnostics.gradcheck import check_loss_gradient
+
+    loss = losses.get(args.loss)
+    checks = check_loss_gradient(
+        loss, args.shape, dtype=args.dtype, n_checks=args.checks, seed=args.seed
+    )
+    console = Console()
+    for name, point, report in checks:
+        console.print(
+            f"{loss.name}, gradient with respect to the {name} {point.shape} {point.dtype}:"
+        )
+        console.print(("[green]" if report.ok else "[red]") + str(report) + "[/]")
+    if not all(report.ok for _, _, report in checks):
+        raise SystemExit(1)

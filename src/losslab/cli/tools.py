@@ -1,0 +1,81 @@
+"""``losslab bench``, ``losslab serve`` and ``losslab examples``: speed, the playground, the seed's numbers."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from .common import UsageError, positive_int
+
+
+def add_parsers(sub):
+    p = sub.add_parser(
+        "bench", help="time the loss kernels against the copy floor (and PyTorch, if installed)"
+    )
+    p.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
+    p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("serve", help="the browser playground (opens nothing; prints the URL)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default: 127.0.0.1, this machine only)",
+    )
+    p.add_argument("--port", type=positive_int, default=8765, help="port (default: 8765)")
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("examples", help="print the seed notes' worked examples computed by losslab")
+    p.set_defaults(func=cmd_examples)
+
+
+def cmd_bench(args):
+    from .. import benchmarks
+
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    rows = 16384 if args.quick else 262144
+    console = Console()
+    console.print(
+        f"[bold]losslab bench[/]: ({rows}, 100) float32; torch: {'yes' if torch else 'not installed'}"
+    )
+    table, floor = benchmarks.kernel_table(rows, 100, 3 if args.quick else 5, torch)
+    console.print(f"copy floor (np.copyto): {floor * 1e3:.2f} ms")
+    console.print(benchmarks.markdown(table, floor), markup=False)
+    console.print("one call on a (256, 10) batch:")
+    console.print(
+        benchmarks.markdown(
+            benchmarks.small_batch_table(torch, 200 if args.quick else 2000),
+            unit=1e6,
+            unit_name="µs",
+        ),
+        markup=False,
+    )
+
+
+def cmd_serve(args):
+    try:
+        from ..web.app import serve
+    except ImportError as exc:
+        raise UsageError(
+            f"the playground needs the web extra: pip install 'losslab[web]' ({exc})"
+        ) from None
+    print(f"losslab playground at http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
+    serve(args.host, args.port)
+
+
+def cmd_examples(args):
+    from ..examples import worked_examples
+
+    table = Table(title="The seed notes' worked examples, computed by losslab")
+    for col in ("seed", "example", "notes say", "losslab", ""):
+        table.add_column(col, justify="right" if col in ("notes say", "losslab") else "left")
+    for ex in worked_examples():
+        ok = abs(ex.computed - ex.expected) <= 0.01 * max(1.0, abs(ex.expected))
+        table.add_row(
+            ex.source,
+            ex.description,
+            f"{ex.expected:g}",
+            f"{ex.computed:.4f}",
+            "[green]✓[/]" if ok else "[red]✗[/]",
+        )
+    Console().print(table)

@@ -1,0 +1,389 @@
+"""``losslab train``: in memory, streamed from a file (--stream), on a Dask cluster (--scheduler),
+or metric learning (--task embed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from ..training.files import atomic_write_text
+from .common import UsageError, key_values, non_negative_float, positive_int, show_files
+
+OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+SCHEDULES = ["constant", "step", "exponential", "cosine", "invscaling"]
+
+
+def add_parsers(sub):
+    p = sub.add_parser(
+        "train",
+        help="train a classifier (default: softmax on the bundled digits) and report",
+        description="Train a linear or MLP classifier with any loss; with no options, softmax on digits.",
+    )
+    _add_data_options(p.add_argument_group("data and loss"))
+    _add_model_options(p.add_argument_group("model"))
+    _add_optimizer_options(p.add_argument_group("optimization"))
+    _add_output_options(p.add_argument_group("output"))
+    _add_embed_options(p.add_argument_group("metric learning (--task embed)"))
+    _add_scale_options(p.add_argument_group("out of core and on a cluster"))
+    p.set_defaults(func=cmd_train)
+
+
+def _add_data_options(g):
+    g.add_argument(
+        "--data",
+        default="digits",
+        help="iris, digits, wine, breast_cancer, blobs, moons, spiral, "
+        "circles, a .csv/.npz path, or cifar10:DIR (default: digits)",
+    )
+    g.add_argument(
+        "--target", help="label column of a CSV file, by name or index (default: the last)"
+    )
+    g.add_argument(
+        "--loss", default="softmax", help="any classification loss name or alias (default: softmax)"
+    )
+    g.add_argument(
+        "--loss-option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="loss option, e.g. gamma=1 or margin=2",
+    )
+    g.add_argument(
+        "--class-weight",
+        choices=["balanced"],
+        default=None,
+        help="balanced: weight each class by the inverse of its frequency (default: none)",
+    )
+    g.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the split, the weights and the batches (default: 0)",
+    )
+
+
+def _add_model_options(g):
+    g.add_argument(
+        "--model", choices=["linear", "mlp"], default="linear", help="model (default: linear)"
+    )
+    g.add_argument(
+        "--hidden",
+        type=positive_int,
+        nargs="+",
+        default=[100],
+        help="MLP hidden sizes (default: 100)",
+    )
+    g.add_argument(
+        "--solver",
+        choices=["sgd", "lbfgs", "gd"],
+        default="sgd",
+        help="sgd: mini-batches (local SGD on a cluster); lbfgs/gd: full batch (linear model)",
+    )
+
+
+def _add_optimizer_options(g):
+    g.add_argument(
+        "--optimizer",
+        default="adam",
+        choices=OPTIMIZERS,
+        help="first-order optimizer (default: adam)",
+    )
+    g.add_argument(
+        "--lr", type=non_negative_float, default=1e-2, help="learning rate (default: 1e-2)"
+    )
+    g.add_argument(
+        "--schedule",
+        default="constant",
+        choices=SCHEDULES,
+        help="learning-rate schedule over the epochs (default: constant)",
+    )
+    g.add_argument(
+        "--batch-size", type=positive_int, default=64, help="samples per step (default: 64)"
+    )
+    g.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=30,
+        help="passes over the training set; iterations for --solver lbfgs/gd (default: 30)",
+    )
+    g.add_argument(
+        "--reg",
+        type=non_negative_float,
+        default=1e-4,
+        help="weight penalty strength (default: 1e-4)",
+    )
+    g.add_argument(
+        "--penalty",
+        choices=["l2", "l1", "elasticnet"],
+        default="l2",
+        help="weight penalty (default: l2)",
+    )
+
+
+def _add_output_options(g):
+    g.add_argument(
+        "--out",
+        help="directory for config.json, checkpoint.npz, metrics.json, model.npz, loss_curve.png",
+    )
+    g.add_argument(
+        "--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint"
+    )
+    g.add_argument("--quiet", action="store_true", help="print only the final table")
+    g.add_argument("--json", action="store_true", help="print the metrics as JSON on stdout")
+
+
+def _add_embed_options(g):
+    g.add_argument(
+        "--task",
+        choices=["classify", "embed"],
+        default="classify",
+        help="classify (default) or embed: metric learning with --loss triplet|contrastive",
+    )
+    g.add_argument(
+        "--mining",
+        choices=["all", "hard", "semihard"],
+        default="semihard",
+        help="which triplets train (embed; default: semihard)",
+    )
+    g.add_argument(
+        "--dim", type=positive_int, default=16, help="embedding dimension (embed; default: 16)"
+    )
+
+
+def _add_scale_options(g):
+    g.add_argument(
+        "--stream",
+        action="store_true",
+        help="train out of core on a .npy/.parquet/.csv file (chunks, shuffle buffer, partial_fit)",
+    )
+    g.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="train on a Dask cluster: tcp://HOST:PORT, or 'local' to start one here",
+    )
+    g.add_argument(
+        "--workers",
+        type=positive_int,
+        default=2,
+        help="worker processes for --scheduler local (default: 2)",
+    )
+    g.add_argument(
+        "--sync-every",
+        type=positive_int,
+        default=32,
+        help="local SGD steps between weight averages (--scheduler; default: 32)",
+    )
+
+
+def cmd_train(args):
+    from ..runs import load_config
+
+    if args.task == "embed":
+        return cmd_embed(args)
+    if args.stream:
+        return cmd_train_stream(args)
+    if args.resume:
+        config, out = load_config(args.resume), args.resume
+    else:
+        config, out = _config(args), args.out
+    config.validate()
+    if args.scheduler:
+        return cmd_train_distributed(args, config, out)
+    return cmd_train_in_memory(args, config, out)
+
+
+def _config(args):
+    """The run's configuration from the command line."""
+    from ..runs import TrainConfig
+
+    return TrainConfig(
+        data=args.data,
+        target=args.target,
+        loss=args.loss,
+        loss_options=key_values(args.loss_option),
+        model=args.model,
+        hidden=tuple(args.hidden),
+        optimizer=args.optimizer,
+        lr=args.lr,
+        schedule=args.schedule,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        reg=args.reg,
+        penalty=args.penalty,
+        class_weight=args.class_weight,
+        seed=args.seed,
+        solver=args.solver,
+        sync_every=args.sync_every,
+    )
+
+
+def cmd_train_in_memory(args, config, out):
+    from ..runs import run_training
+
+    console = Console(stderr=args.json, quiet=args.quiet and not args.json)
+    console.print(
+        f"[bold]losslab train[/]: {config.loss} · {config.model} · {config.optimizer} lr={config.lr:g} "
+        f"· batch {config.batch_size} · {config.epochs} epochs · reg={config.reg:g}"
+    )
+
+    def on_start(dataset, sanity):
+        console.print(dataset.summary())
+        console.print(("[green]" if sanity.ok else "[red]") + f"sanity {sanity}" + "[/]")
+
+    result = run_training(
+        config,
+        out=out,
+        resume=bool(args.resume),
+        progress=not (args.quiet or args.json),
+        on_start=on_start,
+    )
+    if args.json:
+        print(json.dumps(result.metrics, indent=2))
+        return
+    Console().print(_metrics_table(result.metrics))  # the result, even with --quiet
+    _show_run_files(console, out)
+
+
+def cmd_train_distributed(args, config, out):
+    from ..runs import run_distributed
+
+    console = Console(stderr=args.json, quiet=args.quiet and not args.json)
+    where = "a local cluster" if args.scheduler == "local" else args.scheduler
+    console.print(
+        f"[bold]losslab train --scheduler[/]: {config.loss} · {config.model} · {config.solver} "
+        f"on {config.data}, {config.epochs} {'epochs' if config.solver == 'sgd' else 'iterations'} "
+        f"on {where}"
+    )
+
+    def on_connect(client):
+        workers = len(client.scheduler_info()["workers"])
+        console.print(f"connected: {workers} workers · dashboard {client.dashboard_link}")
+
+    def on_round(round_, logs, model):
+        if not args.quiet and (round_ % 10 == 0 or round_ == 1):
+            console.print(f"round {round_}: loss {logs['train_loss']:.4f}")
+
+    _, metrics = run_distributed(
+        config,
+        args.scheduler,
+        n_workers=args.workers,
+        out=out,
+        resume=bool(args.resume),
+        callbacks=(on_round,),
+        on_connect=on_connect,
+    )
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+        return
+    Console().print(_distributed_line(metrics))  # the result, even with --quiet
+    _show_run_files(console, out)
+
+
+def _distributed_line(metrics):
+    line = f"{metrics['rounds']} rounds on {metrics['workers']} workers in {metrics['seconds']:.1f} s; "
+    line += f"train accuracy {metrics['train_accuracy']:.4f}"
+    if "test_accuracy" in metrics:
+        line += f", test accuracy {metrics['test_accuracy']:.4f}"
+    return line
+
+
+def cmd_train_stream(args):
+    from ..data.sources import open_source
+    from ..estimators import LinearClassifier, persist
+    from ..scale.stream import fit_stream, score_stream
+
+    source = open_source(args.data, target=args.target)
+    console = Console(stderr=args.json)
+    console.print(
+        f"[bold]losslab train --stream[/]: {args.loss} on {args.data} (every 10th row held out for testing)"
+    )
+    estimator = LinearClassifier(
+        args.loss, lr=args.lr, alpha=args.reg, optimizer=args.optimizer, random_state=args.seed
+    )
+    estimator, stats = fit_stream(
+        estimator,
+        source,
+        epochs=args.epochs,
+        batch_size=max(args.batch_size, 256),
+        seed=args.seed,
+        holdout_every=10,
+        callback=None if args.quiet else _epoch_done(console, args.epochs),
+    )
+    accuracy = score_stream(estimator, source, stats, holdout_every=10)
+    metrics = {
+        "data": str(args.data),
+        "loss": args.loss,
+        "rows_trained": stats.n_rows,
+        "test_accuracy": accuracy,
+    }
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        console.print(f"{stats.n_rows} training rows streamed; test accuracy {accuracy:.4f}")
+    if args.out:
+        out = Path(args.out)
+        atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
+        persist.save(
+            estimator, out / "model.npz", extra_arrays={"mean": stats.mean, "scale": stats.scale}
+        )
+
+
+def _epoch_done(console, epochs):
+    def report(epoch, estimator):
+        console.print(f"epoch {epoch}/{epochs} done")
+
+    return report
+
+
+def cmd_embed(args):
+    from .. import data as datasets
+    from ..diagnostics import retrieval
+
+    if args.loss not in ("triplet", "contrastive"):
+        raise UsageError(
+            f"loss: --task embed trains with 'triplet' or 'contrastive', got {args.loss!r}"
+        )
+    ds = datasets.load(args.data, random_state=args.seed, standardize=False)
+    console = Console()
+    console.print(
+        f"[bold]losslab train --task embed[/]: {args.loss} ({args.mining}) · {args.model} → {args.dim} dims on {ds.summary()}"
+    )
+    learner, reports = retrieval.embedding_run(
+        ds,
+        n_components=args.dim,
+        model=args.model,
+        loss=args.loss,
+        mining=args.mining,
+        epochs=args.epochs,
+        lr=args.lr,
+        seed=args.seed,
+    )
+    table = Table(title="retrieval of test images among training images (held-out samples)")
+    table.add_column("features")
+    for column in retrieval.TABLE_COLUMNS:
+        table.add_column(column, justify="right")
+    for name, values in retrieval.retrieval_table(reports):
+        table.add_row(name, *(f"{v:.4f}" for v in values))
+    console.print(table)
+    if args.out:
+        files = retrieval.save_embedding_run(args.out, ds, learner, reports, loss=args.loss)
+        show_files(console, Path(args.out), files)
+
+
+def _show_run_files(console, out):
+    if out:
+        show_files(console, out, sorted(p.name for p in Path(out).iterdir() if p.is_file()))
+
+
+def _metrics_table(m):
+    unit = "epochs" if m.get("solver", "sgd") == "sgd" else f"{m['solver']} iterations"
+    table = Table(title=f"{m['loss']} on {m['data']} ({m['epochs']} {unit}, {m['seconds']:.2f} s)")
+    table.add_column("split")
+    table.add_column("accuracy", justify="right")
+    table.add_column("loss", justify="right")
+    for split in ("train", "val", "test"):
+        if f"{split}_accuracy" in m:
+            table.add_row(split, f"{m[f'{split}_accuracy']:.4f}", f"{m[f'{split}_loss']:.4f}")
+    return table

@@ -1,0 +1,361 @@
+"""Commands that make losses understandable: landscape, plot, compare, optimizers, search, report."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+from rich.table import Table
+
+from .common import non_negative_float, out_dir, positive_int, show_files
+
+
+def add_parsers(sub):
+    _add_landscape(sub)
+    _add_plot(sub)
+    _add_compare(sub)
+    _add_optimizers(sub)
+    _add_search(sub)
+    _add_report(sub)
+
+
+def _add_data_epochs(p, *, data, epochs):
+    p.add_argument("--data", default=data, help=f"dataset name or path (default: {data})")
+    p.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=epochs,
+        help=f"epochs of training (default: {epochs})",
+    )
+
+
+def _add_seed_out(p, out):
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the split and the weights (default: 0)"
+    )
+    p.add_argument("--out", help=f"directory for the files (default: {out})")
+
+
+def _add_landscape(sub):
+    p = sub.add_parser(
+        "landscape", help="1-D and 2-D slices of the training objective, with the optimizer's path"
+    )
+    _add_data_epochs(p, data="iris", epochs=20)
+    p.add_argument("--loss", default="softmax", help="loss name or alias (default: softmax)")
+    p.add_argument(
+        "--model", choices=["linear", "mlp"], default="linear", help="model (default: linear)"
+    )
+    p.add_argument(
+        "--hidden",
+        type=positive_int,
+        nargs="+",
+        default=[20],
+        help="MLP hidden sizes (default: 20)",
+    )
+    p.add_argument(
+        "--reg", type=non_negative_float, default=0.0, help="regularization of the trained model"
+    )
+    p.add_argument(
+        "--compare-reg",
+        type=non_negative_float,
+        default=0.1,
+        help="L2 strength for the ridge comparison",
+    )
+    _add_slice_options(p)
+    _add_seed_out(p, "runs/landscape")
+    p.set_defaults(func=cmd_landscape)
+
+
+def _add_slice_options(p):
+    p.add_argument(
+        "--directions",
+        choices=["pca", "random"],
+        default="pca",
+        help="pca: the plane of the optimizer's path; random: filter-normalised (default: pca)",
+    )
+    p.add_argument(
+        "--resolution", type=positive_int, default=25, help="grid points per axis (default: 25)"
+    )
+    p.add_argument(
+        "--span",
+        type=non_negative_float,
+        default=1.0,
+        help="the slice covers -SPAN..SPAN along each direction (default: 1)",
+    )
+
+
+def _add_plot(sub):
+    p = sub.add_parser(
+        "plot", help="figures: 'losses' draws every loss against its margin or residual"
+    )
+    p.add_argument("what", choices=["losses"], help="the figure to draw")
+    p.add_argument("--out", help="directory for the figures (default: runs/plots)")
+    p.set_defaults(func=cmd_plot)
+
+
+def _add_compare(sub):
+    p = sub.add_parser(
+        "compare", help="train several losses on one split; seed 001's robustness test; batch sizes"
+    )
+    _add_data_epochs(p, data="digits", epochs=20)
+    p.add_argument(
+        "--losses",
+        default="svm,softmax,focal",
+        help="comma-separated loss names; the first also runs --batch-sizes (default: svm,softmax,focal)",
+    )
+    p.add_argument(
+        "--model", choices=["linear", "mlp"], default="linear", help="model (default: linear)"
+    )
+    p.add_argument(
+        "--lr",
+        type=non_negative_float,
+        default=1e-2,
+        help="Adam's learning rate for the compared losses (default: 1e-2)",
+    )
+    p.add_argument("--batch-sizes", help="e.g. 1,32,128,N (N = the whole training set)")
+    _add_seed_out(p, "runs/compare")
+    p.set_defaults(func=cmd_compare)
+
+
+def _add_optimizers(sub):
+    from ..diagnostics.surfaces import SURFACES
+
+    p = sub.add_parser(
+        "optimizers",
+        help="GD, SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam and Newton race on a 2-D surface",
+    )
+    p.add_argument(
+        "--surface",
+        choices=list(SURFACES),
+        default="rosenbrock",
+        help="2-D test surface (default: rosenbrock)",
+    )
+    p.add_argument(
+        "--steps", type=positive_int, default=300, help="steps of every racer (default: 300)"
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the noisy SGD's gradient noise (default: 0)"
+    )
+    p.add_argument("--out", help="directory for the figure (default: runs/optimizers)")
+    p.set_defaults(func=cmd_optimizers)
+
+
+def _log_range(text):
+    try:
+        lo, hi = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected LOW:HIGH such as 1e-5:1e-1, got {text!r}"
+        ) from None
+    if not 0 < lo < hi:
+        raise argparse.ArgumentTypeError(f"expected 0 < LOW < HIGH, got {text!r}")
+    return lo, hi
+
+
+def _add_search(sub):
+    p = sub.add_parser("search", help="random or grid search over learning rate and regularization")
+    _add_data_epochs(p, data="digits", epochs=10)
+    p.add_argument("--loss", default="softmax", help="loss name or alias (default: softmax)")
+    p.add_argument(
+        "--lr", type=_log_range, default=(1e-5, 1e-1), help="LOW:HIGH (default 1e-5:1e-1)"
+    )
+    p.add_argument(
+        "--reg", type=_log_range, default=(1e-6, 1e-1), help="LOW:HIGH (default 1e-6:1e-1)"
+    )
+    p.add_argument("--trials", type=positive_int, default=30, help="number of trials (default: 30)")
+    p.add_argument("--grid", action="store_true", help="a log grid instead of random sampling")
+    _add_seed_out(p, "runs/search")
+    p.set_defaults(func=cmd_search)
+
+
+def _add_report(sub):
+    p = sub.add_parser("report", help="one self-contained HTML file summarising a run directory")
+    p.add_argument(
+        "run_dir", help="a directory written by losslab train --out (or compare, landscape, ...)"
+    )
+    p.add_argument("--output", help="where to write the HTML (default: RUN_DIR/report.html)")
+    p.set_defaults(func=cmd_report)
+
+
+def cmd_landscape(args):
+    from .. import data as datasets
+    from .. import plots
+    from ..diagnostics.landscape import train_and_slice
+
+    ds = datasets.load(args.data, random_state=args.seed)
+    console = Console()
+    console.print(f"[bold]losslab landscape[/]: {args.loss} · {args.model} on {ds.summary()}")
+    main, plain, ridge = train_and_slice(
+        ds,
+        args.loss,
+        model=args.model,
+        hidden=tuple(args.hidden),
+        reg=args.reg,
+        compare_reg=args.compare_reg,
+        epochs=args.epochs,
+        directions=args.directions,
+        resolution=args.resolution,
+        span=args.span,
+        seed=args.seed,
+    )
+    out = out_dir(args, "runs/landscape")
+    title = f"{args.loss} on {ds.name}"
+    files = [p.name for p in plots.landscape_figures(main, out, title).values()]
+    plots.regularization_landscapes(
+        plain,
+        ridge,
+        out / "landscape_regularization.png",
+        f"{title}: the same slice without and with L2 (random directions)",
+    )
+    files.append("landscape_regularization.png")
+    console.print(
+        f"loss at the trained point {main.center_value:.4g}; "
+        f"slice min {main.values.min():.4g}, max {main.values.max():.4g}"
+    )
+    show_files(console, out, files)
+
+
+def cmd_plot(args):
+    from .. import plots
+
+    out = out_dir(args, "runs/plots")
+    plots.loss_gallery(out / "losses_classification.png", out / "losses_regression.png")
+    show_files(Console(), out, ["losses_classification.png", "losses_regression.png"])
+
+
+def cmd_compare(args):
+    from .. import data as datasets
+    from .. import plots
+    from ..diagnostics import compare
+
+    ds = datasets.load(args.data, random_state=args.seed)
+    console = Console()
+    out = out_dir(args, "runs/compare")
+    console.print(f"[bold]losslab compare[/] on {ds.summary()}")
+    names = [n.strip() for n in args.losses.split(",") if n.strip()]
+    runs = compare.compare_losses(
+        ds, names, model=args.model, epochs=args.epochs, lr=args.lr, seed=args.seed
+    )
+    console.print(_losses_table(runs, ds.name))
+    plots.compare_curves(runs, out / "compare_losses.png", f"losses on {ds.name}")
+    console.print(_robustness_table(compare.robustness_experiment()))
+    console.print("the SVM loss stays 0 while the margins are met; softmax always moves")
+    files = ["compare_losses.png"]
+    if args.batch_sizes:
+        sizes = [0 if b.strip().upper() == "N" else int(b) for b in args.batch_sizes.split(",")]
+        bruns = compare.batch_size_experiment(
+            ds, sizes, loss=names[0], epochs=args.epochs, seed=args.seed
+        )
+        title = f"batch sizes ({names[0]}, {args.epochs} epochs)"
+        console.print(_batch_size_table(compare.batch_size_summary(bruns), title))
+        plots.batch_size_curves(bruns, out / "compare_batch_sizes.png", f"{names[0]} on {ds.name}")
+        files.append("compare_batch_sizes.png")
+    show_files(console, out, files)
+
+
+def _losses_table(runs, data_name):
+    table = Table(title=f"losses on {data_name}: same split, model, optimizer and epochs")
+    for col in ("loss", "test accuracy", "final training loss", "seconds", "epochs"):
+        table.add_column(col, justify="left" if col == "loss" else "right")
+    for r in runs:
+        table.add_row(
+            r.loss,
+            f"{r.test_accuracy:.4f}",
+            f"{r.final_loss:.4g}",
+            f"{r.seconds:.2f}",
+            str(r.epochs),
+        )
+    return table
+
+
+def _robustness_table(rows):
+    table = Table(title="seed 001: nudging the scores of a correctly classified example")
+    for col in ("nudge", "scores (correct class first)", "SVM loss", "softmax loss"):
+        table.add_column(col, justify="right")
+    for size, scores, svm, softmax in rows:
+        table.add_row(f"{size:g}", str(scores), f"{svm:.4f}", f"{softmax:.4f}")
+    return table
+
+
+def _batch_size_table(rows, title):
+    table = Table(title=title)
+    for col in (
+        "batch",
+        "steps",
+        "final epoch loss",
+        "step-loss noise (std of last epoch)",
+        "seconds",
+    ):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(
+            r.label, str(r.steps), f"{r.final_loss:.4g}", f"{r.noise:.3g}", f"{r.seconds:.2f}"
+        )
+    return table
+
+
+def cmd_optimizers(args):
+    from .. import plots
+    from ..diagnostics import surfaces
+
+    surface = surfaces.SURFACES[args.surface]
+    paths = surfaces.race(surface, steps=args.steps, seed=args.seed)
+    console = Console()
+    minimum = tuple(round(float(v), 3) for v in surface.minimum)
+    table = Table(
+        title=f"{args.steps} steps on {args.surface} from {surface.start}; a minimum at {minimum}"
+    )
+    for col in ("optimizer", "final value", "distance to the minimum"):
+        table.add_column(col, justify="left" if col == "optimizer" else "right")
+    for name, value, dist in surfaces.summary(surface, paths):
+        table.add_row(name, f"{value:.4g}", f"{dist:.3g}")
+    console.print(table)
+    out = out_dir(args, "runs/optimizers")
+    plots.race_figure(surface, paths, out / f"optimizers_{args.surface}.png")
+    show_files(console, out, [f"optimizers_{args.surface}.png"])
+
+
+def cmd_search(args):
+    from rich.live import Live
+
+    from .. import data as datasets
+    from ..diagnostics import search
+
+    ds = datasets.load(args.data, random_state=args.seed)
+    points = search.trial_points(args.lr, args.reg, args.trials, grid=args.grid, seed=args.seed)
+    out = out_dir(args, "runs/search")
+    table = Table(
+        title=f"{'grid' if args.grid else 'random'} search: {args.loss} on {ds.summary()}"
+    )
+    for col in ("trial", "lr", "reg", "train acc", "val acc", "best so far"):
+        table.add_column(col, justify="right")
+
+    def show(k, t, best):
+        table.add_row(
+            str(k),
+            f"{t.lr:.2e}",
+            f"{t.reg:.2e}",
+            f"{t.train_accuracy:.3f}",
+            f"{t.val_accuracy:.3f}",
+            f"{best:.3f}",
+        )
+
+    console = Console()
+    with Live(table, console=console, refresh_per_second=4, transient=False):
+        trials = search.run_search(
+            ds, args.loss, points, epochs=args.epochs, seed=args.seed, on_trial=show
+        )
+    best = search.best_trial(trials)
+    console.print(
+        f"best: lr {best.lr:.3g}, reg {best.reg:.3g}, validation accuracy {best.val_accuracy:.4f}"
+    )
+    title = f"{args.loss} on {ds.name}"
+    files = search.save_search(out, trials, loss=args.loss, grid=args.grid, title=title)
+    show_files(console, out, files)
+
+
+def cmd_report(args):
+    from ..report import write_report
+
+    path = write_report(args.run_dir, args.output)
+    Console().print(f"wrote {path} (self-contained: open it in any browser, offline)")

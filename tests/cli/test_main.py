@@ -1,0 +1,93 @@
+"""The parser itself: --version, python -m losslab, --help for every option, unknown commands."""
+
+import argparse
+
+import pytest
+
+import losslab
+from losslab import cli
+
+from .helpers import assert_one_line_error, run_cli
+
+
+def test_version_prints_the_version_and_exits_0():
+    result = run_cli("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"losslab {losslab.__version__}"
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0
+
+
+def test_python_m_losslab_runs_the_command_line():
+    result = run_cli("gradcheck", "--loss", "svm", "--shape", "4,3", module="losslab")
+    assert result.returncode == 0, result.stderr
+    assert "gradient check PASS" in result.stdout
+    assert_one_line_error(run_cli("frobnicate", module="losslab"), "invalid choice")
+
+
+def _subcommands(parser):
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return sub.choices
+
+
+def test_every_command_and_option_has_help_text():
+    parser = cli.build_parser()
+    commands = _subcommands(parser)
+    assert set(commands) >= {
+        "train",
+        "fit-curve",
+        "sanity",
+        "gradcheck",
+        "landscape",
+        "plot",
+        "compare",
+        "optimizers",
+        "search",
+        "report",
+        "bench",
+        "serve",
+        "examples",
+    }
+    missing = [
+        f"{name} {action.option_strings or action.dest}"
+        for name, command in commands.items()
+        for action in command._actions
+        if not action.help
+    ]
+    assert not missing, missing
+
+
+def test_every_option_keeps_its_flag():
+    """The options the command line had before it was split into modules are all still there."""
+    commands = _subcommands(cli.build_parser())
+    flags = {n: {f for a in c._actions for f in a.option_strings} for n, c in commands.items()}
+    expected = {
+        "train": "--data --target --loss --loss-option --model --hidden --optimizer --lr "
+        "--schedule --batch-size --epochs --reg --penalty --class-weight --seed --out --resume "
+        "--quiet --json --task --stream --mining --dim --solver --scheduler --workers --sync-every",
+        "compare": "--data --losses --model --epochs --lr --batch-sizes --seed --out",
+        "landscape": "--data --loss --model --hidden --reg --compare-reg --epochs --directions "
+        "--resolution --span --seed --out",
+        "search": "--data --loss --lr --reg --trials --grid --epochs --seed --out",
+        "gradcheck": "--loss --shape --dtype --checks --seed",
+        "sanity": "--data --loss --model --hidden --seed",
+        "fit-curve": "--model --method --loss --f-scale --target --out",
+        "optimizers": "--surface --steps --seed --out",
+    }
+    for name, options in expected.items():
+        assert flags[name] >= set(options.split()), name
+
+
+def test_an_unknown_command_is_one_line_and_exit_2():
+    assert_one_line_error(run_cli("frobnicate"), "invalid choice")
+
+
+def test_each_command_group_has_its_own_module():
+    parser = cli.build_parser()
+    modules = {n: c.get_default("func").__module__ for n, c in _subcommands(parser).items()}
+    assert modules["train"] == "losslab.cli.train"
+    assert modules["fit-curve"] == "losslab.cli.lsq"
+    assert modules["gradcheck"] == modules["sanity"] == "losslab.cli.diagnostics"
+    assert modules["compare"] == modules["landscape"] == "losslab.cli.understanding"
+    assert modules["bench"] == modules["serve"] == "losslab.cli.tools"

@@ -1,0 +1,110 @@
+"""losslab landscape, plot, compare, optimizers, search and report, on bundled data with small sizes."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from losslab import cli
+from losslab.diagnostics import surfaces
+from losslab.report import confusion_matrix, precision_recall
+
+from .helpers import assert_one_line_error, png_ok, run_cli
+
+
+def test_landscape_command_writes_real_images(tmp_path):
+    args = ["landscape", "--data", "iris", "--epochs", "4", "--resolution", "9"]
+    assert cli.main([*args, "--out", str(tmp_path)]) == 0
+    for name in (
+        "landscape_contour.png",
+        "landscape_surface.png",
+        "landscape_1d.png",
+        "landscape_regularization.png",
+    ):
+        png_ok(tmp_path / name)
+
+
+def test_plot_losses_command(tmp_path):
+    assert cli.main(["plot", "losses", "--out", str(tmp_path)]) == 0
+    png_ok(tmp_path / "losses_classification.png", (800, 300))
+    png_ok(tmp_path / "losses_regression.png", (800, 300))
+
+
+def test_compare_command_with_batch_sizes(tmp_path, capsys):
+    args = [
+        "compare",
+        "--data",
+        "iris",
+        "--losses",
+        "svm,softmax,focal",
+        "--epochs",
+        "3",
+        "--batch-sizes",
+        "1,32,N",
+        "--out",
+        str(tmp_path),
+    ]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "multiclass_hinge" in out and "softmax_focal" in out and "nudging the scores" in out
+    assert "N = 105" in out and "full" in out  # rich may wrap the label in a narrow console
+    png_ok(tmp_path / "compare_losses.png")
+    png_ok(tmp_path / "compare_batch_sizes.png")
+
+
+@pytest.mark.parametrize("surface", list(surfaces.SURFACES))
+def test_optimizers_command(tmp_path, surface, capsys):
+    args = ["optimizers", "--surface", surface, "--steps", "50", "--out", str(tmp_path)]
+    assert cli.main(args) == 0
+    assert "Newton" in capsys.readouterr().out
+    png_ok(tmp_path / f"optimizers_{surface}.png", (800, 300))
+
+
+@pytest.mark.parametrize("grid", [False, True])
+def test_search_command_saves_best_model_and_heatmap(tmp_path, grid):
+    args = ["search", "--data", "iris", "--trials", "4", "--epochs", "2", "--out", str(tmp_path)]
+    assert cli.main([*args, "--grid"] if grid else args) == 0
+    rows = json.loads((tmp_path / "search.json").read_text())
+    assert len(rows) == 4
+    assert (tmp_path / "best_model.npz").exists()
+    png_ok(tmp_path / "search_heatmap.png")
+
+
+def test_train_on_images_saves_weight_templates_and_report_has_every_section(tmp_path):
+    run = tmp_path / "run"
+    assert cli.main(["train", "--epochs", "3", "--quiet", "--out", str(run)]) == 0
+    png_ok(run / "weight_templates.png")
+    args = ["landscape", "--data", "digits", "--epochs", "2", "--resolution", "7"]
+    assert cli.main([*args, "--out", str(run)]) == 0
+    assert cli.main(["report", str(run)]) == 0
+    page = (run / "report.html").read_text()
+    from losslab.report import SECTIONS
+
+    for section in SECTIONS:
+        assert f"<h2>{section}</h2>" in page
+    assert not re.search(r"(src|href)=['\"]?https?:", page)  # no external resources: opens offline
+    assert "http://" not in page and "https://" not in page
+    assert page.count("data:image/png;base64,") >= 6
+
+
+def test_confusion_matrix_and_precision_recall():
+    # the report's tables (report.py has no test file of its own yet)
+    m = confusion_matrix(np.array([0, 0, 1, 1, 2]), np.array([0, 1, 1, 1, 0]), 3)
+    np.testing.assert_array_equal(m, [[1, 1, 0], [0, 2, 0], [1, 0, 0]])
+    precision, recall, support = precision_recall(m)
+    np.testing.assert_allclose(precision, [0.5, 2 / 3, 0.0])
+    np.testing.assert_allclose(recall, [0.5, 1.0, 0.0])
+    np.testing.assert_array_equal(support, [2, 2, 1])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", "--lr", "1e-1:1e-5"], "expected 0 < LOW < HIGH"),
+        (["optimizers", "--surface", "himmelblau"], "invalid choice"),
+        (["report", "/nonexistent"], "no such run directory"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors_with_exit_code_2(args, message):
+    assert_one_line_error(run_cli(*args), message)
