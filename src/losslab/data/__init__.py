@@ -1,6 +1,8 @@
 """Data: bundled and generated data sets, and the readers of each file format.
 
-Also reachable as ``losslab.datasets`` (its name in the first releases).
+One module per format in :mod:`losslab.data.formats` reads a file whole (for
+:func:`load`) or in chunks (for streaming, :mod:`losslab.data.sources`) by
+the same rules. Also reachable as ``losslab.datasets`` (its name in the first releases).
 """
 
 from .datasets import (

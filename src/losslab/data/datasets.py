@@ -4,24 +4,28 @@
 
 - ``"iris"``, ``"digits"``, ``"wine"``, ``"breast_cancer"``: bundled with scikit-learn;
 - ``"blobs"``, ``"moons"``, ``"spiral"``, ``"circles"``: generated from ``random_state``;
-- a path to a ``.csv`` file (last column is the label unless ``target`` names
-  another column by header name or index; a header row is detected);
+- a path to a ``.csv``, ``.npy`` or ``.parquet`` file (the last column is the label
+  unless ``target`` names another, by header name or index; see
+  :mod:`losslab.data.formats` for each format's rules);
 - a path to a ``.npz`` file holding arrays ``X`` and ``y`` (read without pickle);
 - ``"cifar10:DIR"``: the CIFAR-10 python batches a user already has on disk.
 
 Nothing is downloaded. Class labels become 0..C-1; ``class_names`` keeps the originals.
-``stream(path, batch_size)`` reads a file too big for memory in shuffled mini-batches.
+``stream(path, batch_size)`` reads a file too big for memory in shuffled mini-batches,
+by the same rules.
 """
 
 from __future__ import annotations
 
-import csv
-import pickle
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from . import formats, sources
+from .formats import load_cifar10 as load_cifar10  # re-exported: a name of losslab.data
+from .formats import read_npz as read_npz  # re-exported: a name of losslab.data
+from .formats.cifar import IMAGE_SHAPE
 
 BUNDLED = ("iris", "digits", "wine", "breast_cancer")
 GENERATED = ("blobs", "moons", "spiral", "circles")
@@ -79,6 +83,38 @@ def load(
     ``test_size`` and ``val_size`` are fractions of the whole data set.
     """
     X, y, feature_names, image_shape, label = _read(name, target, n_samples, random_state)
+    _check_data(X, y)
+    class_names, y = np.unique(y, return_inverse=True)
+    if len(class_names) < 2:
+        raise ValueError(f"data: expected at least 2 classes, got only {class_names.tolist()}")
+    X_train, y_train, X_val, y_val, X_test, y_test = _split(X, y, test_size, val_size, random_state)
+    mean = scale = None
+    if standardize:
+        mean = X_train.mean(axis=0)
+        scale = X_train.std(axis=0)
+        scale[scale == 0] = 1.0  # constant features stay constant instead of becoming NaN
+        X_train, X_val, X_test = ((A - mean) / scale for A in (X_train, X_val, X_test))
+    X_train, X_val, X_test = (
+        np.ascontiguousarray(A, dtype=dtype) for A in (X_train, X_val, X_test)
+    )
+    names = [c.item() if hasattr(c, "item") else c for c in class_names]
+    return Dataset(
+        label,
+        X_train,
+        y_train,
+        X_val,
+        y_val,
+        X_test,
+        y_test,
+        names,
+        feature_names,
+        image_shape,
+        mean,
+        scale,
+    )
+
+
+def _check_data(X, y):
     if X.ndim != 2 or len(X) != len(y):
         raise ValueError(
             f"data: expected X of shape (N, D) and N labels, got {X.shape} and {len(y)}"
@@ -87,32 +123,6 @@ def load(
         raise ValueError(f"data: expected at least 3 samples to split, got {len(X)}")
     if not np.all(np.isfinite(X)):
         raise ValueError("data: X contains NaN or infinite values")
-    class_names, y = np.unique(y, return_inverse=True)
-    if len(class_names) < 2:
-        raise ValueError(f"data: expected at least 2 classes, got only {class_names.tolist()}")
-    parts = _split(X, y, test_size, val_size, random_state)
-    X_train, y_train, X_val, y_val, X_test, y_test = parts
-    mean = scale = None
-    if standardize:
-        mean = X_train.mean(axis=0)
-        scale = X_train.std(axis=0)
-        scale[scale == 0] = 1.0  # constant features stay constant instead of becoming NaN
-        X_train, X_val, X_test = ((A - mean) / scale for A in (X_train, X_val, X_test))
-    cast = lambda A: np.ascontiguousarray(A, dtype=dtype)  # noqa: E731
-    return Dataset(
-        label,
-        cast(X_train),
-        y_train,
-        cast(X_val),
-        y_val,
-        cast(X_test),
-        y_test,
-        [c.item() if hasattr(c, "item") else c for c in class_names],
-        feature_names,
-        image_shape,
-        mean,
-        scale,
-    )
 
 
 def _split(X, y, test_size, val_size, random_state):
@@ -146,24 +156,14 @@ def _read(name, target, n_samples, random_state):
         return X, y, ["x1", "x2"], None, name
     if name.startswith("cifar10:"):
         X, y = load_cifar10(name.split(":", 1)[1])
-        return (
-            X,
-            y,
-            [f"pixel{i}" for i in range(X.shape[1])],
-            (3, 32, 32),
-            "cifar10",
-        )  # channel planes
+        return X, y, [f"pixel{i}" for i in range(X.shape[1])], IMAGE_SHAPE, "cifar10"
     path = Path(name)
-    if path.suffix.lower() == ".csv":
-        X, y, features = read_csv(path, target)
+    if path.suffix.lower() in formats.READERS:
+        X, y, features = formats.read(path, target)
         return X, y, features, None, path.name
-    if path.suffix.lower() == ".npz":
-        X, y = read_npz(path)
-        return X, y, [f"x{i}" for i in range(X.shape[1])], None, path.name
     known = ", ".join(available())
-    raise ValueError(
-        f"data: expected one of {known}, a .csv or .npz path, or cifar10:DIR; got {name!r}"
-    )
+    kinds = ", ".join(formats.READERS)
+    raise ValueError(f"data: expected one of {known}, a {kinds} path, or cifar10:DIR; got {name!r}")
 
 
 def _bundled(name):
@@ -221,125 +221,8 @@ def spiral(n_per_class, n_classes, *, noise=0.2, rng=None):
 
 
 def read_csv(path, target=None):
-    """Features and labels from a CSV file; a first row that is not numeric is the header."""
-    path = Path(path)
-    try:
-        with open(path, newline="") as f:
-            rows = [row for row in csv.reader(f) if row]
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read ({exc})") from None
-    if not rows:
-        raise ValueError(f"{path}: the file is empty")
-    header = rows[0] if not _numeric_row(rows[0][:-1] or rows[0]) else None
-    body = rows[1:] if header else rows
-    width = len(rows[0])
-    if any(len(r) != width for r in body):
-        bad = next(i for i, r in enumerate(body) if len(r) != width)
-        raise ValueError(
-            f"{path}: row {bad + 1 + bool(header)} has {len(body[bad])} columns, expected {width}"
-        )
-    col = _target_column(target, header, width, path)
-    try:
-        X = np.array([[float(v) for j, v in enumerate(r) if j != col] for r in body])
-    except ValueError as exc:
-        raise ValueError(f"{path}: feature values must be numbers ({exc})") from None
-    labels = np.array([r[col].strip() for r in body])
-    y = _labels_as_numbers_if_possible(labels)
-    names = (
-        [h for j, h in enumerate(header) if j != col]
-        if header
-        else [f"x{j}" for j in range(width - 1)]
-    )
-    return X, y, names
-
-
-def _numeric_row(cells):
-    try:
-        [float(c) for c in cells]
-        return True
-    except ValueError:
-        return False
-
-
-def _target_column(target, header, width, path):
-    if target is None:
-        return width - 1
-    if header and str(target) in header:
-        return header.index(str(target))
-    try:
-        col = int(target)
-    except ValueError:
-        raise ValueError(f"target: no column named {target!r} in {path}") from None
-    if not -width <= col < width:
-        raise ValueError(f"target: column {col} out of range for {width} columns")
-    return col % width
-
-
-def _labels_as_numbers_if_possible(labels):
-    try:
-        values = labels.astype(float)
-    except ValueError:
-        return labels
-    return values.astype(np.int64) if np.all(values == np.round(values)) else values
-
-
-def read_npz(path):
-    path = Path(path)
-    if path.is_file() and not zipfile.is_zipfile(path):
-        raise ValueError(f"{path}: not a .npz archive")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if "X" not in data.files or "y" not in data.files:
-                raise ValueError(f"{path}: expected arrays named X and y, found {data.files}")
-            return data["X"].astype(np.float64), data["y"]
-    except (OSError, EOFError) as exc:
-        raise ValueError(f"{path}: cannot read as .npz ({exc})") from None
-    except ValueError as exc:
-        if "allow_pickle" in str(exc):
-            raise ValueError(
-                f"{path}: holds pickled objects; only numeric arrays are read"
-            ) from None
-        raise
-
-
-class _CifarUnpickler(pickle.Unpickler):
-    """Reads CIFAR-10's python batches, refusing every global but numpy array rebuilding."""
-
-    ALLOWED = frozenset(
-        {
-            ("numpy.core.multiarray", "_reconstruct"),
-            ("numpy._core.multiarray", "_reconstruct"),
-            ("numpy", "ndarray"),
-            ("numpy", "dtype"),
-        }
-    )
-
-    def find_class(self, module, name):
-        if (module, name) not in self.ALLOWED:
-            raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
-        return super().find_class(module, name)
-
-
-def load_cifar10(directory):
-    """The CIFAR-10 python version (data_batch_1..5 and test_batch) from ``directory``.
-
-    Returns all 60,000 images as (N, 3072) floats in [0, 255] and their labels;
-    ``load`` then makes its own split. Only numpy arrays are unpickled.
-    """
-    d = Path(directory)
-    files = [*sorted(d.glob("data_batch_*")), d / "test_batch"]
-    if not d.is_dir() or not files[:-1] or not files[-1].is_file():
-        raise ValueError(f"cifar10: expected data_batch_1..5 and test_batch in {d}")
-    X, y = [], []
-    for f in files:
-        try:
-            with open(f, "rb") as fh:
-                batch = _CifarUnpickler(fh, encoding="bytes").load()
-            X.append(np.asarray(batch[b"data"], dtype=np.float64))
-            y.append(np.asarray(batch[b"labels"]))
-        except (OSError, pickle.UnpicklingError, KeyError, EOFError, TypeError) as exc:
-            raise ValueError(f"{f}: not a CIFAR-10 python batch ({exc})") from None
-    return np.concatenate(X), np.concatenate(y)
+    """(X float64, y, feature_names) of a CSV file, by the rules of :mod:`losslab.data.formats.csv`."""
+    return formats.csv.read(path, target)
 
 
 # the stone of seed 002: height f(t) = a t² + b t + c, with a = -g/2
@@ -365,14 +248,17 @@ def trajectory(n=50, *, noise=0.5, outlier_fraction=0.1, outlier_size=15.0, rand
 
 
 def read_xy(source, *, target=None):
-    """Two columns (x, y) for curve fitting: ``"trajectory"`` or a CSV path (first column x, last y)."""
+    """Two columns (x, y) for curve fitting: ``"trajectory"`` or a file (first column x, the label y).
+
+    The file is a ``.csv``, ``.npy`` or ``.parquet`` path; y is its last column
+    unless ``target`` names another.
+    """
     if str(source) == "trajectory":
         return trajectory()
-    X, y, _ = read_csv(Path(source), target)
-    y = np.asarray(y, dtype=np.float64) if np.asarray(y).dtype.kind in "fiu" else None
-    if y is None or X.shape[1] < 1:
+    X, y, _ = formats.read(Path(source), target)
+    if np.asarray(y).dtype.kind not in "fiu" or X.shape[1] < 1:
         raise ValueError(f"{source}: expected numeric columns x and y")
-    return X[:, 0], y
+    return X[:, 0], np.asarray(y, dtype=np.float64)
 
 
 def stream(path, batch_size=256, *, target=None, chunk_rows=65536, **options):
@@ -382,6 +268,4 @@ def stream(path, batch_size=256, *, target=None, chunk_rows=65536, **options):
     holdout_every, test) are those of :func:`losslab.stream.stream`. Memory stays
     about ``buffer_rows + chunk_rows`` rows whatever the file's size.
     """
-    from . import sources as streaming
-
-    return streaming.stream(streaming.open_source(path, target, chunk_rows), batch_size, **options)
+    return sources.stream(sources.open_source(path, target, chunk_rows), batch_size, **options)

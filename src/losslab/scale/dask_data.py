@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.sources import NpySource, ParquetSource, open_source
+from ..data.sources import open_source
 from ..training.checks import all_finite
 from ..training.objective import encode_targets
 
@@ -170,23 +170,20 @@ def read(path, *, target=None, chunk_rows=65536):
 
     da, _ = _dask()
     source = open_source(path, target, chunk_rows)
-    if isinstance(source, NpySource):
-        n, width = source.array.shape
-        sizes = [min(chunk_rows, n - start) for start in range(0, n, chunk_rows)]
-    elif isinstance(source, ParquetSource):
-        width, sizes = len(source.features) + 1, np.diff(source.offsets).tolist()
-    else:
+    sizes = source.chunk_sizes()
+    if sizes is None:
         raise ValueError(
             f"data: distributed training reads .npy or .parquet files, got {path} "
             "(a CSV's chunk sizes are unknown until it is read; convert it first)"
         )
+    n_features = len(source.feature_names)
     parts = [
         dask.delayed(_read_chunk, pure=True, nout=2)(str(path), target, chunk_rows, k)
         for k in range(len(sizes))
     ]
     X = da.concatenate(
         [
-            da.from_delayed(x, shape=(rows, width - 1), dtype=np.float32)
+            da.from_delayed(x, shape=(rows, n_features), dtype=np.float32)
             for (x, _), rows in zip(parts, sizes, strict=True)
         ]
     )
@@ -201,6 +198,8 @@ def read(path, *, target=None, chunk_rows=65536):
 
 def _read_chunk(path, target, chunk_rows, k):
     chunk = next(open_source(path, target, chunk_rows).chunks([k]))
+    if chunk.y.dtype.kind not in "biuf":
+        raise ValueError(f"{path}: distributed training reads numeric labels, got {chunk.y.dtype}")
     return chunk.X, np.asarray(chunk.y, dtype=np.float64)
 
 

@@ -1,0 +1,53 @@
+"""One module per file format; each owns its rules (header, label column, labels, dtype).
+
+A format's whole-file read (used by :func:`losslab.data.load` and ``read_xy``)
+is its chunked reader (used by streaming) read to the end, so a file gives the
+same X and y either way. Every format with columns finds the label by one rule,
+:func:`target_column`. Adding a format: a module here with a
+:class:`Source` subclass and ``read(path, target)``, then an entry below.
+
+========  =========================================  ==============
+suffix    label column                               chunks
+========  =========================================  ==============
+.csv      header name or index (last by default)      chunk_rows lines
+.npy      index (last by default)                     chunk_rows rows, memory-mapped
+.parquet  column name or index (last by default)      row groups
+.npz      its own array y                             (whole file only)
+========  =========================================  ==============
+"""
+
+from pathlib import Path
+
+from . import csv, npy, npz, parquet
+from .base import WHOLE_FILE, Chunk, Source, target_column
+from .cifar import load_cifar10
+from .csv import CsvSource
+from .npy import NpySource
+from .npz import read_npz
+from .parquet import ParquetSource
+
+SOURCES = {".csv": CsvSource, ".npy": NpySource, ".parquet": ParquetSource}
+READERS = {".csv": csv.read, ".npy": npy.read, ".parquet": parquet.read, ".npz": npz.read}
+
+__all__ = [
+    "READERS",
+    "SOURCES",
+    "WHOLE_FILE",
+    "Chunk",
+    "CsvSource",
+    "NpySource",
+    "ParquetSource",
+    "Source",
+    "load_cifar10",
+    "read",
+    "read_npz",
+    "target_column",
+]
+
+
+def read(path, target=None):
+    """(X float64, y, feature_names) of a whole ``.csv``, ``.npy``, ``.parquet`` or ``.npz`` file."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in READERS:
+        raise ValueError(f"data: expected a {', '.join(READERS)} file, got {path}")
+    return READERS[suffix](path, target)

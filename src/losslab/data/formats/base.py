@@ -1,0 +1,86 @@
+"""What every file format shares: the chunk, the chunked source, and the one rule for the label column."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+WHOLE_FILE = 2**62  # chunk_rows of a whole-file read: every row in one chunk
+
+
+@dataclass
+class Chunk:
+    X: np.ndarray
+    y: np.ndarray
+    index: np.ndarray  # global row numbers, for deterministic hold-out
+
+
+def target_column(target, names, width, path):
+    """The label column's index: ``target`` names a column, or gives its index; None is the last.
+
+    ``names`` are the column names (None for a format without them). A name
+    wins over an index, so a header column called "3" is found by ``target="3"``.
+    """
+    if target is None:
+        return width - 1
+    if names is not None and str(target) in names:
+        return list(names).index(str(target))
+    try:
+        col = int(target)
+    except (TypeError, ValueError):
+        raise ValueError(f"target: no column named {target!r} in {path}") from None
+    if not -width <= col < width:
+        raise ValueError(f"target: column {col} out of range for {width} columns in {path}")
+    return col % width
+
+
+class Source(ABC):
+    """A file read as a sequence of chunks; ``chunks(order)`` yields them in that order.
+
+    Features come as ``dtype`` (float32 for streaming; float64 for a whole-file
+    read); ``feature_names`` names them. The label column follows
+    :func:`target_column`.
+    """
+
+    def __init__(self, path, target=None, chunk_rows=65536, dtype=np.float32):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ValueError(f"{self.path}: cannot read (no such file)")
+        if int(chunk_rows) < 1:
+            raise ValueError(f"chunk_rows: expected a positive integer, got {chunk_rows}")
+        self.target = target
+        self.chunk_rows = int(chunk_rows)
+        self.dtype = np.dtype(dtype)
+        self.feature_names = []
+
+    @abstractmethod
+    def chunk_sizes(self):
+        """The rows of each chunk, or None when unknown without reading the file."""
+
+    def n_chunks(self):
+        """How many chunks the file has (None when unknown without reading it)."""
+        sizes = self.chunk_sizes()
+        return None if sizes is None else len(sizes)
+
+    @abstractmethod
+    def chunks(self, order=None):
+        """Yield :class:`Chunk` objects, in ``order`` of chunk numbers when given."""
+
+    def read(self):
+        """(X, y): every chunk in file order, joined."""
+        parts = list(self.chunks())
+        if not parts:
+            return np.empty((0, len(self.feature_names)), self.dtype), np.empty(0)
+        if len(parts) == 1:
+            return parts[0].X, parts[0].y
+        return np.concatenate([p.X for p in parts]), np.concatenate([p.y for p in parts])
+
+
+def read_whole(kind, path, target=None):
+    """(X float64, y, feature_names) of a whole file, read by the format's own chunk reader."""
+    source = kind(path, target, chunk_rows=WHOLE_FILE, dtype=np.float64)
+    X, y = source.read()
+    return X, y, list(source.feature_names)

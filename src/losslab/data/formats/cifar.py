@@ -1,0 +1,50 @@
+"""CIFAR-10's python batches, as a user already has them on disk (nothing is downloaded)."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+IMAGE_SHAPE = (3, 32, 32)  # a row is three 32x32 channel planes
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    """Reads CIFAR-10's python batches, refusing every global but numpy array rebuilding."""
+
+    ALLOWED = frozenset(
+        {
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+        }
+    )
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+        return super().find_class(module, name)
+
+
+def load_cifar10(directory):
+    """The CIFAR-10 python version (data_batch_1..5 and test_batch) from ``directory``.
+
+    Returns all 60,000 images as (N, 3072) floats in [0, 255] and their labels;
+    ``load`` then makes its own split. Only numpy arrays are unpickled.
+    """
+    d = Path(directory)
+    files = [*sorted(d.glob("data_batch_*")), d / "test_batch"]
+    if not d.is_dir() or not files[:-1] or not files[-1].is_file():
+        raise ValueError(f"cifar10: expected data_batch_1..5 and test_batch in {d}")
+    X, y = [], []
+    for f in files:
+        try:
+            with open(f, "rb") as fh:
+                batch = _CifarUnpickler(fh, encoding="bytes").load()
+            X.append(np.asarray(batch[b"data"], dtype=np.float64))
+            y.append(np.asarray(batch[b"labels"]))
+        except (OSError, pickle.UnpicklingError, KeyError, EOFError, TypeError) as exc:
+            raise ValueError(f"{f}: not a CIFAR-10 python batch ({exc})") from None
+    return np.concatenate(X), np.concatenate(y)

@@ -1,0 +1,173 @@
+"""CSV: the rules for a header, the label column and its labels, read whole or in chunks of lines.
+
+- Empty lines are skipped; every other row has as many cells as the first.
+- The first row is the header when ``target`` names one of its cells, or when a
+  cell other than the label's is not a number. Without a header, features are
+  called x0, x1, ...
+- The label column follows :func:`~losslab.data.formats.base.target_column`
+  (a header name or an index; the last column by default).
+- Features are numbers. Labels are stripped text, unless every label of the
+  file is a number: then integers (int64) when all are whole, else float64.
+  The decision is the file's, so every chunk of a streamed file holds labels of
+  one kind, the same as a whole-file read.
+"""
+
+from __future__ import annotations
+
+import csv
+from itertools import islice
+
+import numpy as np
+
+from .base import Chunk, Source, read_whole, target_column
+
+_SCAN_BLOCK = 65536  # labels classified at a time when scanning a file's label column
+
+
+class CsvSource(Source):
+    """A CSV file read front to back, ``chunk_rows`` rows at a time."""
+
+    def __init__(self, path, target=None, chunk_rows=65536, dtype=np.float32):
+        super().__init__(path, target, chunk_rows, dtype)
+        first = next(_rows(self.path), None)
+        if first is None:
+            raise ValueError(f"{self.path}: the file is empty")
+        self.width = len(first)
+        if self.width < 2:
+            raise ValueError(
+                f"{self.path}: expected at least 2 columns (features and a label), got {self.width}"
+            )
+        self.header = first if _is_header(first, target) else None
+        self.column = target_column(target, self.header, self.width, self.path)
+        self.feature_names = (
+            [n for j, n in enumerate(self.header) if j != self.column]
+            if self.header
+            else [f"x{j}" for j in range(self.width - 1)]
+        )
+        self.label_kind = None  # "int", "float" or "text": decided once per file
+
+    def chunk_sizes(self):
+        return None  # unknown without reading the file; chunks come in file order
+
+    def chunks(self, order=None):
+        """Chunks in file order (a CSV cannot be read out of order, so ``order`` is ignored)."""
+        rows = _rows(self.path)
+        if self.header is not None:
+            next(rows)
+        start = 0
+        for block, more in _blocks(rows, self.chunk_rows):
+            first_row = start + 1 + (self.header is not None)  # row number as a person counts
+            self._check_widths(block, first_row)
+            if self.label_kind is None:
+                self.label_kind = self._decide_labels(block, more)
+            X, y = self._parse(block, first_row)
+            yield Chunk(X, y, np.arange(start, start + len(block)))
+            start += len(block)
+
+    def _decide_labels(self, first_block, more):
+        """The file's label kind: text as soon as one label is; numbers only if all are."""
+        kind = label_kind(row[self.column] for row in first_block)
+        if kind == "text" or not more:
+            return kind
+        rows = _rows(self.path)
+        if self.header is not None:
+            next(rows)
+        labels = (row[self.column] if len(row) > self.column else "" for row in rows)
+        kinds = set()
+        while block := list(islice(labels, _SCAN_BLOCK)):
+            kinds.add(label_kind(block))
+            if "text" in kinds:
+                return "text"
+        return "float" if "float" in kinds else "int"
+
+    def _check_widths(self, block, first_row):
+        for i, row in enumerate(block):
+            if len(row) != self.width:
+                raise ValueError(
+                    f"{self.path}: row {first_row + i} has {len(row)} columns, expected {self.width}"
+                )
+
+    def _parse(self, block, first_row):
+        col = self.column
+        try:
+            if self.label_kind == "text":
+                y = np.array([row[col].strip() for row in block])
+                values = np.array([row[:col] + row[col + 1 :] for row in block], dtype=np.float64)
+            else:
+                values = np.array(block, dtype=np.float64)
+                y = values[:, col].astype(np.int64 if self.label_kind == "int" else np.float64)
+                values = np.delete(values, col, axis=1)
+        except ValueError:
+            raise self._not_a_number(block, first_row) from None
+        return values.astype(self.dtype, copy=False), y
+
+    def _not_a_number(self, block, first_row):
+        """The error naming the first cell that is not a number."""
+        names = self.header or [f"column {j}" for j in range(self.width)]
+        for i, row in enumerate(block):
+            for j, cell in enumerate(row):
+                if (j != self.column or self.label_kind != "text") and not is_number(cell):
+                    what = "labels" if j == self.column else "feature values"
+                    return ValueError(
+                        f"{self.path}: {what} must be numbers; row {first_row + i}, "
+                        f"{names[j]}: {cell!r}"
+                    )
+        return ValueError(f"{self.path}: expected numeric columns")
+
+
+def read(path, target=None):
+    """(X float64, y, feature_names) of a whole CSV file, by the rules above."""
+    return read_whole(CsvSource, path, target)
+
+
+def label_kind(labels):
+    """ "int", "float" or "text": how a group of label cells is read."""
+    cells = np.array([str(c).strip() for c in labels])
+    try:
+        values = cells.astype(np.float64)
+    except ValueError:
+        return "text"
+    whole = np.all(np.isfinite(values)) and np.all(values == np.round(values))
+    return "int" if whole else "float"
+
+
+def is_number(cell):
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_header(first, target):
+    """A first row is the header when it holds the target's name or a non-numeric feature cell."""
+    if target is not None and not is_number(str(target)) and str(target) in first:
+        return True
+    try:
+        label = (len(first) - 1 if target is None else int(target)) % len(first)
+    except (TypeError, ValueError):
+        label = len(first) - 1  # a name this row lacks: judge the row by its other cells
+    return any(not is_number(c) for j, c in enumerate(first) if j != label)
+
+
+def _rows(path):
+    """The non-empty rows of a CSV file; an unreadable file is a ValueError naming it."""
+    try:
+        with open(path, newline="") as f:
+            for row in csv.reader(f):
+                if row:
+                    yield row
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{path}: cannot read ({exc})") from None
+
+
+def _blocks(rows, size):
+    """Lists of ``size`` rows (the last may be shorter), each with whether more rows follow."""
+    block = []
+    for row in rows:
+        if len(block) == size:
+            yield block, True
+            block = []
+        block.append(row)
+    if block:
+        yield block, False

@@ -1,0 +1,63 @@
+"""``.npy``: one 2-D numeric array, memory-mapped, so only the chunk being read is in memory.
+
+The label column follows :func:`~losslab.data.formats.base.target_column` (an
+index; the array has no column names; the last column by default). Labels keep
+the array's dtype; features are called x0, x1, ...
+"""
+
+from __future__ import annotations
+
+import mmap
+
+import numpy as np
+
+from .base import Chunk, Source, read_whole, target_column
+
+
+class NpySource(Source):
+    """Chunks of ``chunk_rows`` rows of a memory-mapped ``.npy`` array."""
+
+    def __init__(self, path, target=None, chunk_rows=65536, dtype=np.float32):
+        super().__init__(path, target, chunk_rows, dtype)
+        try:
+            self.array = np.load(self.path, mmap_mode="r", allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise ValueError(f"{self.path}: not a readable .npy array ({exc})") from None
+        if self.array.ndim != 2 or self.array.shape[1] < 2:
+            raise ValueError(
+                f"{self.path}: expected a 2-D array with features and a label column, got {self.array.shape}"
+            )
+        if self.array.dtype.kind not in "biuf":
+            raise ValueError(f"{self.path}: expected a numeric array, got dtype {self.array.dtype}")
+        width = self.array.shape[1]
+        self.column = target_column(target, None, width, self.path)
+        self.feature_names = [f"x{j}" for j in range(width - 1)]
+
+    def chunk_sizes(self):
+        n, size = len(self.array), self.chunk_rows
+        return [min(size, n - start) for start in range(0, n, size)]
+
+    def chunks(self, order=None):
+        width, col = self.array.shape[1], self.column
+        for k in range(self.n_chunks()) if order is None else order:
+            rows = self.array[k * self.chunk_rows : (k + 1) * self.chunk_rows]
+            # copy the features straight from the mapping into dtype: no whole-block temporary
+            X = np.empty((len(rows), width - 1), dtype=self.dtype)
+            X[:, :col] = rows[:, :col]
+            X[:, col:] = rows[:, col + 1 :]
+            y = np.array(rows[:, col])
+            self._release()
+            start = k * self.chunk_rows
+            yield Chunk(X, y, np.arange(start, start + len(X)))
+
+    def _release(self):
+        """Drop the mapped pages just read from this process (they stay in the OS page cache),
+        so resident memory holds a chunk, not every page of the file touched so far."""
+        mapping = getattr(self.array, "_mmap", None)
+        if mapping is not None and hasattr(mapping, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+            mapping.madvise(mmap.MADV_DONTNEED)
+
+
+def read(path, target=None):
+    """(X float64, y, feature_names) of a whole ``.npy`` file."""
+    return read_whole(NpySource, path, target)

@@ -1,0 +1,42 @@
+"""``.npz``: arrays named X and y, read whole and without pickle.
+
+The labels are their own array, so there is no label column to choose:
+``target`` is refused rather than ignored.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+
+def read_npz(path):
+    """(X float64, y) from a ``.npz`` archive holding numeric arrays X and y."""
+    path = Path(path)
+    if path.is_file() and not zipfile.is_zipfile(path):
+        raise ValueError(f"{path}: not a .npz archive")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "X" not in data.files or "y" not in data.files:
+                raise ValueError(f"{path}: expected arrays named X and y, found {data.files}")
+            return data["X"].astype(np.float64), data["y"]
+    except (OSError, EOFError) as exc:
+        raise ValueError(f"{path}: cannot read as .npz ({exc})") from None
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise ValueError(
+                f"{path}: holds pickled objects; only numeric arrays are read"
+            ) from None
+        raise
+
+
+def read(path, target=None):
+    """(X float64, y, feature_names) of a whole ``.npz`` file."""
+    if target is not None:
+        raise ValueError(
+            f"target: {path} holds the labels as their own array y; there is no column to choose"
+        )
+    X, y = read_npz(path)
+    return X, y, [f"x{i}" for i in range(X.shape[1] if X.ndim == 2 else 0)]

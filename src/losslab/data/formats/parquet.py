@@ -1,0 +1,64 @@
+"""Parquet: read one row group at a time (needs pyarrow).
+
+The label column follows :func:`~losslab.data.formats.base.target_column` (a
+column name or an index; the last column by default). Features are the other
+columns, as numbers; labels keep the column's type, text as a NumPy string array.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Chunk, Source, read_whole, target_column
+
+
+class ParquetSource(Source):
+    """Chunks of a Parquet file: one per row group (``chunk_rows`` does not apply)."""
+
+    def __init__(self, path, target=None, chunk_rows=65536, dtype=np.float32):
+        super().__init__(path, target, chunk_rows, dtype)
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise ValueError(
+                "parquet: reading Parquet needs pyarrow (pip install pyarrow)"
+            ) from None
+        try:
+            self.file = pq.ParquetFile(self.path)
+        except Exception as exc:  # pyarrow raises its own error types for foreign files
+            raise ValueError(f"{self.path}: not a readable Parquet file ({exc})") from None
+        names = self.file.schema_arrow.names
+        if len(names) < 2:
+            raise ValueError(
+                f"{self.path}: expected at least 2 columns (features and a label), got {len(names)}"
+            )
+        self.label = names[target_column(target, names, len(names), self.path)]
+        self.features = self.feature_names = [n for n in names if n != self.label]
+        self.offsets = np.cumsum([0, *self.chunk_sizes()])
+
+    def chunk_sizes(self):
+        meta = self.file.metadata
+        return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+
+    def chunks(self, order=None):
+        for k in range(self.n_chunks()) if order is None else order:
+            table = self.file.read_row_group(k, columns=[*self.features, self.label])
+            yield Chunk(*self._arrays(table), np.arange(self.offsets[k], self.offsets[k + 1]))
+
+    def _arrays(self, table):
+        X = np.empty((table.num_rows, len(self.features)), dtype=self.dtype)
+        for j, name in enumerate(self.features):
+            try:
+                X[:, j] = table.column(name).to_numpy()
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"{self.path}: feature values must be numbers; column {name!r} holds "
+                    f"{table.column(name).type}"
+                ) from None
+        y = table.column(self.label).to_numpy()
+        return X, (y.astype(str) if y.dtype == object else y)
+
+
+def read(path, target=None):
+    """(X float64, y, feature_names) of a whole Parquet file."""
+    return read_whole(ParquetSource, path, target)
