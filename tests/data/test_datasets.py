@@ -103,3 +103,39 @@ def test_ragged_or_non_numeric_csv_is_a_clear_error(tmp_path):
     words.write_text("a,b,label\n1,x,0\n2,y,1\n3,z,0\n")
     with pytest.raises(ValueError, match="feature values must be numbers"):
         datasets.load(str(words))
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".parquet"])
+def test_npy_and_parquet_files_load_like_csv(tmp_path, suffix):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = np.arange(60) % 3
+    csv_path = tmp_path / "d.csv"
+    np.savetxt(csv_path, np.column_stack([X, y]), delimiter=",", fmt="%.17g")
+    path = tmp_path / f"d{suffix}"
+    if suffix == ".npy":
+        np.save(path, np.column_stack([X, y]))
+    else:
+        pa = pytest.importorskip("pyarrow")
+        pq = pytest.importorskip("pyarrow.parquet")
+        pq.write_table(pa.table({"x0": X[:, 0], "x1": X[:, 1], "x2": X[:, 2], "y": y}), path)
+    ds, ref = datasets.load(str(path)), datasets.load(str(csv_path))
+    np.testing.assert_array_equal(ds.X_train, ref.X_train)
+    np.testing.assert_array_equal(ds.y_test, ref.y_test)
+    assert ds.class_names == ref.class_names == [0, 1, 2] and ds.n_features == 3
+
+
+def test_csv_label_in_front_without_header_keeps_its_first_row(tmp_path):
+    path = tmp_path / "front.csv"
+    path.write_text("\n".join(f"{'ab'[i % 2]},{i},{i * 2}" for i in range(30)))
+    ds = datasets.load(str(path), target=0, val_size=0)
+    assert len(ds.X_train) + len(ds.X_test) == 30 and ds.class_names == ["a", "b"]
+
+
+def test_read_xy_takes_x_from_the_first_column_and_y_from_the_target(tmp_path):
+    path = tmp_path / "xy.csv"
+    path.write_text("t,h,note\n0,1.5,3\n1,2.5,4\n")
+    x, y = datasets.read_xy(path, target="h")
+    assert x.tolist() == [0.0, 1.0] and y.tolist() == [1.5, 2.5]
+    x, y = datasets.read_xy(path)
+    assert y.tolist() == [3.0, 4.0] and y.dtype == np.float64

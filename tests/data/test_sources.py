@@ -1,44 +1,17 @@
-"""Out-of-core training: chunked sources, bounded shuffling, one-pass statistics, partial_fit."""
-
-import json
+"""Chunked sources, bounded shuffling and one-pass statistics (losslab.data.sources)."""
 
 import numpy as np
 import pytest
 
-from losslab import cli, stream
-from losslab.estimators import SoftmaxClassifier
+from losslab import datasets, stream
+from tests.data.files import write_labelled_files
 
-pa = pytest.importorskip("pyarrow")
-pq = pytest.importorskip("pyarrow.parquet")
+pytest.importorskip("pyarrow")
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    d = tmp_path_factory.mktemp("stream")
-    rng = np.random.default_rng(0)
-    X = (3 * rng.standard_normal((12_000, 6)) + 1).astype(np.float32)
-    y = (X @ rng.standard_normal((6, 4))).argmax(axis=1)
-    arr = np.column_stack([X, y]).astype(np.float32)
-    np.save(d / "data.npy", arr)
-    pq.write_table(
-        pa.table({**{f"x{i}": X[:, i] for i in range(6)}, "label": y}),
-        d / "data.parquet",
-        row_group_size=2000,
-    )
-    np.savetxt(
-        d / "data.csv",
-        arr,
-        delimiter=",",
-        header=",".join([*(f"x{i}" for i in range(6)), "label"]),
-        comments="",
-    )
-    return {
-        "X": X,
-        "y": y,
-        "npy": d / "data.npy",
-        "parquet": d / "data.parquet",
-        "csv": d / "data.csv",
-    }
+    return write_labelled_files(tmp_path_factory.mktemp("sources"))
 
 
 @pytest.mark.parametrize("kind", ["npy", "parquet", "csv"])
@@ -67,45 +40,6 @@ def test_streaming_statistics_equal_the_in_memory_ones(files):
     np.testing.assert_allclose(stats.mean, files["X"].mean(axis=0, dtype=np.float64), rtol=1e-9)
     np.testing.assert_allclose(stats.scale, files["X"].std(axis=0, dtype=np.float64), rtol=1e-6)
     assert stats.classes.tolist() == [0, 1, 2, 3] and stats.n_rows == 12_000
-
-
-def test_streamed_training_is_within_half_a_point_of_in_memory_training(files):
-    source = stream.open_source(files["npy"], chunk_rows=2000)
-    est, stats = stream.fit_stream(
-        SoftmaxClassifier(lr=1e-2, random_state=0), source, epochs=3, holdout_every=10
-    )
-    streamed = stream.score_stream(est, source, stats, holdout_every=10)
-    X, y = files["X"], files["y"]
-    test = np.arange(len(y)) % 10 == 0
-    Xs = (X - X[~test].mean(axis=0)) / X[~test].std(axis=0)
-    in_memory = (
-        SoftmaxClassifier(lr=1e-2, max_iter=3, tol=None, random_state=0)
-        .fit(Xs[~test], y[~test])
-        .score(Xs[test], y[test])
-    )
-    assert abs(streamed - in_memory) <= 0.005, (streamed, in_memory)
-
-
-def test_train_stream_command(files, tmp_path, capsys):
-    assert (
-        cli.main(
-            [
-                "train",
-                "--stream",
-                "--data",
-                str(files["parquet"]),
-                "--epochs",
-                "2",
-                "--json",
-                "--out",
-                str(tmp_path),
-            ]
-        )
-        == 0
-    )
-    metrics = json.loads(capsys.readouterr().out)
-    assert metrics["rows_trained"] == 10_800 and metrics["test_accuracy"] > 0.9
-    assert (tmp_path / "model.npz").exists()
 
 
 @pytest.mark.parametrize(
@@ -150,9 +84,24 @@ def test_the_shuffle_buffer_keeps_the_rows_and_their_labels_together(files):
     assert not np.array_equal(X, files["X"])  # shuffled
 
 
-def test_datasets_stream_opens_a_path(files):
-    from losslab import datasets
+def test_the_shuffle_buffer_keeps_text_labels_whole_when_later_ones_are_longer(tmp_path):
+    path = tmp_path / "pets.csv"
+    labels = ["cat"] * 40 + ["hippopotamus"] * 40  # the first chunks hold only the short label
+    path.write_text("\n".join(["w,label", *(f"{i},{s}" for i, s in enumerate(labels))]))
+    source = stream.open_source(path, target="label", chunk_rows=10)
+    y = np.concatenate([y for _, y in stream.stream(source, 8, buffer_rows=16, seed=0)])
+    assert sorted(y.tolist()) == sorted(labels)
 
+
+def test_streaming_statistics_find_text_classes_in_every_chunk(tmp_path):
+    path = tmp_path / "late.csv"
+    rows = [f"{i},{i % 2}" for i in range(50)] + ["50,other"]  # one text label, in the last chunk
+    path.write_text("\n".join(["f,label", *rows]))
+    stats = stream.streaming_statistics(stream.open_source(path, target="label", chunk_rows=8))
+    assert stats.classes.tolist() == ["0", "1", "other"] and stats.n_rows == 51
+
+
+def test_datasets_stream_opens_a_path(files):
     batches = list(datasets.stream(files["parquet"], 500, buffer_rows=4000, seed=0))
     assert sum(len(y) for _, y in batches) == 12_000
     assert all(X.dtype == np.float32 and X.shape[1] == 6 for X, _ in batches)

@@ -1,0 +1,82 @@
+"""Out-of-core training: partial_fit on streamed batches, by the library and by the command line."""
+
+import json
+
+import numpy as np
+import pytest
+
+from losslab import cli, datasets, stream
+from losslab.estimators import SoftmaxClassifier, persist
+from tests.data.files import write_labelled_files
+
+pytest.importorskip("pyarrow")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    return write_labelled_files(tmp_path_factory.mktemp("stream"))
+
+
+def test_streamed_training_is_within_half_a_point_of_in_memory_training(files):
+    source = stream.open_source(files["npy"], chunk_rows=2000)
+    est, stats = stream.fit_stream(
+        SoftmaxClassifier(lr=1e-2, random_state=0), source, epochs=3, holdout_every=10
+    )
+    streamed = stream.score_stream(est, source, stats, holdout_every=10)
+    X, y = files["X"], files["y"]
+    test = np.arange(len(y)) % 10 == 0
+    Xs = (X - X[~test].mean(axis=0)) / X[~test].std(axis=0)
+    in_memory = (
+        SoftmaxClassifier(lr=1e-2, max_iter=3, tol=None, random_state=0)
+        .fit(Xs[~test], y[~test])
+        .score(Xs[test], y[test])
+    )
+    assert abs(streamed - in_memory) <= 0.005, (streamed, in_memory)
+
+
+def test_train_stream_command(files, tmp_path, capsys):
+    assert (
+        cli.main(
+            [
+                "train",
+                "--stream",
+                "--data",
+                str(files["parquet"]),
+                "--epochs",
+                "2",
+                "--json",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["rows_trained"] == 10_800 and metrics["test_accuracy"] > 0.9
+    assert (tmp_path / "model.npz").exists()
+
+
+def _two_class_csv(path, labels):
+    """weight,label,height rows whose label is ``labels[0]`` when weight > height, else ``labels[1]``."""
+    rng = np.random.default_rng(5)
+    w, h = rng.standard_normal((2, 2000))
+    rows = [
+        f"{a:.6f},{labels[0] if a > b else labels[1]},{b:.6f}" for a, b in zip(w, h, strict=True)
+    ]
+    path.write_text("\n".join(["weight,label,height", *rows]) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("labels", "target"), [(("cat", "dog"), "label"), ((1, 0), "label"), ((1, 0), "1")]
+)
+def test_train_stream_reads_a_csv_label_column_by_name_or_index(tmp_path, capsys, labels, target):
+    """The command of the issue: `train --stream --data x.csv --target label`, text or numeric labels."""
+    path = _two_class_csv(tmp_path / "x.csv", labels)
+    args = ["train", "--stream", "--data", str(path), "--target", target, "--epochs", "10"]
+    assert cli.main([*args, "--json", "--out", str(tmp_path / "run")]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["rows_trained"] == 1800 and metrics["test_accuracy"] > 0.9
+    model = persist.load_model(tmp_path / "run" / "model.npz")
+    in_memory = datasets.load(str(path), target=target)
+    assert model.classes_.tolist() == in_memory.class_names == sorted(labels)
