@@ -56,9 +56,9 @@ class Source(ABC):
         self.dtype = np.dtype(dtype)
         self.feature_names = []
 
-    @abstractmethod
     def chunk_sizes(self):
         """The rows of each chunk, or None when unknown without reading the file."""
+        return None
 
     def n_chunks(self):
         """How many chunks the file has (None when unknown without reading it)."""

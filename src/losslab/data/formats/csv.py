@@ -25,7 +25,7 @@ _SCAN_BLOCK = 65536  # labels classified at a time when scanning a file's label 
 
 
 class CsvSource(Source):
-    """A CSV file read front to back, ``chunk_rows`` rows at a time."""
+    """A CSV file read front to back, ``chunk_rows`` rows at a time (how many: unknown until read)."""
 
     def __init__(self, path, target=None, chunk_rows=65536, dtype=np.float32):
         super().__init__(path, target, chunk_rows, dtype)
@@ -45,9 +45,6 @@ class CsvSource(Source):
             else [f"x{j}" for j in range(self.width - 1)]
         )
         self.label_kind = None  # "int", "float" or "text": decided once per file
-
-    def chunk_sizes(self):
-        return None  # unknown without reading the file; chunks come in file order
 
     def chunks(self, order=None):
         """Chunks in file order (a CSV cannot be read out of order, so ``order`` is ignored)."""
