@@ -5,6 +5,7 @@ By default (``None``) the fast path is used when numba is installed. The
 environment variable ``LOSSLAB_FAST=0`` or ``=1`` forces either path at start-up;
 ``set_fast(False)`` / ``set_fast(True)`` or the ``fast(...)`` context manager do so
 at run time. The NumPy path is the reference: the tests run every loss on both.
+The kernels themselves, and which code each stands in for, are in :mod:`losslab.fast`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import os
 from contextlib import contextmanager
 
 _fast_setting = {"0": False, "1": True}.get(os.environ.get("LOSSLAB_FAST", ""), None)
-_kernels = None
-_train_kernels = None
 
 
 @functools.cache  # asked on every training step; numba does not come and go
@@ -48,28 +47,5 @@ def fast(value):
 
 
 def fast_on():
+    """Whether the numba kernels are used now (asked by :mod:`losslab.fast` on every call)."""
     return _fast_setting is True or (_fast_setting is None and fast_available())
-
-
-def fast_kernels():
-    """The loss kernel module when the fast path is on, else None."""
-    global _kernels
-    if not fast_on():
-        return None
-    if _kernels is None:
-        from .fast import losses as _fast
-
-        _kernels = _fast
-    return _kernels
-
-
-def fast_train_kernels():
-    """The training-loop kernel module when the fast path is on, else None."""
-    global _train_kernels
-    if not fast_on():
-        return None
-    if _train_kernels is None:
-        from .fast import training as kernels
-
-        _train_kernels = kernels
-    return _train_kernels

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from losslab import config, losses
-from losslab.losses._batch import fused_mean
+from losslab.losses import fused_mean
 
 RNG = np.random.default_rng(0)
 

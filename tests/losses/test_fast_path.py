@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from losslab import config, losses
+from losslab import config, fast, losses
 
 pytestmark = pytest.mark.skipif(
     not config.fast_available(), reason="the fast extra (numba) is not installed"
@@ -52,11 +52,11 @@ def test_the_fast_path_is_used_only_where_it_applies():
     s = RNG.standard_normal((10, 4))
     y = RNG.integers(0, 4, 10)
     with config.fast(True):
-        assert config.fast_kernels() is not None
+        assert fast.kernel("softmax_cross_entropy") is not None
         # label smoothing and weights still work (they run on the NumPy path)
         a = losses.softmax_cross_entropy(s, y, label_smoothing=0.1, class_weight=np.ones(4) * 2)
     with config.fast(False):
-        assert config.fast_kernels() is None
+        assert fast.kernel("softmax_cross_entropy") is None
         b = losses.softmax_cross_entropy(s, y, label_smoothing=0.1, class_weight=np.ones(4) * 2)
     assert a.value == b.value
 
@@ -71,3 +71,40 @@ def test_nan_still_propagates_on_the_fast_path(dtype):
         assert np.isnan(
             losses.sigmoid_binary_cross_entropy(np.array([np.nan]), np.array([1.0])).value
         )
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("softmax_cross_entropy", {}),
+        ("softmax_cross_entropy", {"label_smoothing": 0}),
+        ("softmax_cross_entropy", {"label_smoothing": 0.1}),
+        ("softmax_cross_entropy", {"class_weight": np.ones(7)}),
+        ("softmax_focal", {"gamma": 0.5}),
+        ("softmax_focal", {"alpha": 0.25}),
+        ("multiclass_hinge", {"margin": 0.3}),
+        ("multiclass_hinge", {"squared": True}),
+        ("crammer_singer", {}),
+        ("sigmoid_binary_cross_entropy", {}),
+        ("sigmoid_binary_cross_entropy", {"pos_weight": np.array(2.0)}),
+        ("sigmoid_binary_cross_entropy", {"label_smoothing": 0.2}),
+    ],
+)
+def test_the_public_call_and_fits_batch_call_decide_alike(monkeypatch, name, options):
+    """Which options a kernel covers is written once, in the loss, and both calls ask it."""
+    ran = []
+    kernel = fast.kernel
+
+    def recording(kernel_name):
+        found = kernel(kernel_name)
+        return found and (lambda *args: ran.append(kernel_name) or found(*args))
+
+    monkeypatch.setattr(fast, "kernel", recording)
+    loss = losses.get(name, **options)
+    s = RNG.standard_normal((64, 7))
+    is_bce = loss.name == "sigmoid_binary_cross_entropy"
+    target = RNG.integers(0, 2, s.shape).astype(float) if is_bce else RNG.integers(0, 7, 64)
+    with config.fast(True):
+        loss(s, target)
+        batch_call = losses.fused_mean(loss)
+    assert bool(ran) == (batch_call is not None)

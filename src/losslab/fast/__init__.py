@@ -1,1 +1,112 @@
-"""Fused numba kernels (the ``fast`` extra): a leaf package; the NumPy code is the reference."""
+"""Fused numba kernels (the ``fast`` extra): a leaf package, and the one registry of its kernels.
+
+The NumPy code of the losses, the optimizers and the training step is the
+reference; each kernel here computes what one reference computes, in one pass.
+:data:`KERNELS` lists them all, with the arguments each can take. A reference
+declares its kernel where it is defined::
+
+    @fast.fused_by("adam")              # the kernel takes the same arguments
+    def adam_step(param, grad, m, v, beta1, beta2, step, root_bc2, eps):
+        ...                             # NumPy
+
+and calling it runs the kernel when the fast path is on (see :mod:`losslab.config`)
+and the kernel :func:`takes` the arguments, else the NumPy code. A loss
+declares its kernel through ``losses._fused.fused_by`` instead, because the
+loss's options decide first. Code that resolves once, such as fit's per-batch
+loss call, asks :func:`kernel`. Importing this module does not import numba;
+the first kernel used does.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from .. import config
+
+
+def flat_views(*arrays):
+    """True when numba kernels can update these arrays through flat views: one float dtype,
+    all C-contiguous (a flat view of another layout is a copy, and writes to it are lost)."""
+    dtype = arrays[0].dtype
+    return (
+        dtype.kind == "f"
+        and all(a.dtype == dtype for a in arrays)
+        and all(a.flags.c_contiguous for a in arrays)
+    )
+
+
+def _scores_in_rows(output, target):
+    # the loss kernels walk C-contiguous rows; other layouts stay on the NumPy path
+    return output.ndim >= 1 and output.flags.c_contiguous
+
+
+# name: ("module.function" in this package, when(*args): the arguments the kernel can take)
+KERNELS = {
+    # losses: (output, target, *options, reduction) -> (value, grad), or None (see losses/_fused.py)
+    "softmax_cross_entropy": ("losses.softmax_cross_entropy", _scores_in_rows),
+    "softmax_focal": ("losses.softmax_focal", _scores_in_rows),
+    "multiclass_hinge": ("losses.multiclass_hinge", _scores_in_rows),
+    "sigmoid_binary_cross_entropy": ("losses.sigmoid_binary_cross_entropy", _scores_in_rows),
+    # the training step: each takes the arguments of its NumPy reference
+    "adam": ("training.adam_step", lambda param, grad, m, v, *hyper: flat_views(param, grad, m, v)),
+    "add_l2": ("training.add_l2", lambda W, strength, grad: flat_views(W, grad)),
+    "argmax_hits": ("training.argmax_hits", lambda scores, labels: scores.dtype.kind == "f"),
+    "row_taker": (
+        "training.row_taker",
+        lambda X, batch_size: X.ndim == 2 and X.flags.c_contiguous and X.dtype.kind == "f",
+    ),
+}
+
+_references = {}  # kernel name -> the NumPy function that declared it
+
+
+def declare(name, reference):
+    """Record that kernel ``name`` computes what ``reference`` (NumPy) computes."""
+    if name not in KERNELS:
+        raise ValueError(f"name: expected one of {', '.join(KERNELS)}, got {name!r} instead")
+    _references[name] = reference
+
+
+def references():
+    """{kernel name: the NumPy function it stands in for}, for the modules imported so far."""
+    return dict(_references)
+
+
+def kernel(name):
+    """The kernel called ``name`` when the fast path is on, else None.
+
+    The caller makes sure the kernel can take its arguments (:func:`takes`).
+    """
+    return _load(name) if config.fast_on() else None
+
+
+def takes(name, *args):
+    """Whether kernel ``name`` can take these arguments (``KERNELS[name][1]``)."""
+    return KERNELS[name][1](*args)
+
+
+def fused_by(name):
+    """Decorator: kernel ``name`` takes the decorated NumPy function's arguments and returns
+    what it returns; calls run it when the fast path is on and it :func:`takes` them."""
+    when = KERNELS[name][1]
+
+    def declared(reference):
+        declare(name, reference)
+
+        @functools.wraps(reference)
+        def call(*args):
+            if config.fast_on() and when(*args):
+                return _load(name)(*args)
+            return reference(*args)
+
+        return call
+
+    return declared
+
+
+@functools.cache
+def _load(name):
+    from . import losses, training  # numba is imported here, when the first kernel is used
+
+    module, function = KERNELS[name][0].split(".")
+    return getattr({"losses": losses, "training": training}[module], function)

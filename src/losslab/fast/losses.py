@@ -5,7 +5,9 @@ gradient row once, and folds the reduction's scale into that write, so the
 whole call costs about one read and one write of the matrix — the memory
 bandwidth floor. Rows are split across threads (``prange``). They cover the
 common case (integer labels, no weights, no smoothing); everything else runs
-on the NumPy reference path, which the tests compare them with.
+on the NumPy reference path, which the tests compare them with. The functions
+at the end, named after the losses, are what ``losslab.fast.KERNELS`` lists:
+a loss's checked inputs in, its value and gradient out.
 
 The exponentials are the expensive part. numba without Intel's SVML calls
 ``expf`` one element at a time, so every kernel is built twice from the same
@@ -231,7 +233,7 @@ def weston_watkins(scores, labels, margin, scale, grad, losses):
         losses[i] = total
 
 
-def softmax_focal(scores, labels, gamma, scale, grad, losses):
+def softmax_focal_rows(scores, labels, gamma, scale, grad, losses):
     """Softmax focal loss, l = -(1 - p_y)^γ log p_y; γ = 0 is softmax cross-entropy."""
     n, c = scores.shape
     rows, n_blocks = _row_blocks(n, c)
@@ -398,13 +400,61 @@ def _compile(fn):
 
 
 weston_watkins = _compile(weston_watkins)
-softmax_focal = _compile(softmax_focal)
-
-
-def softmax_ce(scores, labels, scale, grad, losses):
-    """Softmax cross-entropy: the focal kernel with γ = 0."""
-    return softmax_focal(scores, labels, 0.0, scale, grad, losses)
-
-
+softmax_focal_rows = _compile(softmax_focal_rows)
 sigmoid_bce = _compile(sigmoid_bce)
 sigmoid_bce_total = _compile(sigmoid_bce_total)
+
+
+# --- the losses: (output, target, *options, reduction) -> (value, grad), or None -------------
+# output is C-contiguous (losslab.fast.KERNELS says so; fit's per-batch call makes it so)
+
+
+def _rows(kernel, scores, labels, options, reduction):
+    """``kernel(scores, labels, *options, scale, grad, losses)`` reduced as losses.reduce reduces.
+
+    The kernel writes the gradient already multiplied by the reduction's scale
+    (1/N for "mean"), so the gradient is written exactly once.
+    """
+    n = scores.shape[0]
+    scale = 1.0 / n if reduction == "mean" and n else 1.0
+    grad = np.empty_like(scores)
+    losses = np.empty(n, dtype=scores.dtype)
+    kernel(scores, labels, *options, scale, grad, losses)
+    if reduction == "none":
+        return losses, grad
+    total = float(np.add.reduce(losses, dtype=np.float64))  # np.sum's wrapper costs 2 µs
+    return (total * scale if reduction == "mean" else total), grad
+
+
+def softmax_cross_entropy(scores, labels, reduction):
+    """Softmax cross-entropy of integer labels: the focal kernel with γ = 0."""
+    return _rows(softmax_focal_rows, scores, labels, (0.0,), reduction)
+
+
+def softmax_focal(scores, labels, gamma, reduction):
+    """Softmax focal loss of integer labels, without α."""
+    return _rows(softmax_focal_rows, scores, labels, (gamma,), reduction)
+
+
+def multiclass_hinge(scores, labels, margin, reduction):
+    """Weston-Watkins hinge (not squared) of integer labels."""
+    return _rows(weston_watkins, scores, labels, (margin,), reduction)
+
+
+def sigmoid_binary_cross_entropy(logits, targets, reduction):
+    """Sigmoid BCE in one read of C-contiguous logits and the targets, one write of the gradient.
+
+    None when a target lies outside [0, 1]: the caller's NumPy reference reports it.
+    """
+    flat_x = logits.reshape(-1)
+    flat_y = np.ascontiguousarray(targets, dtype=logits.dtype).reshape(-1)
+    grad = np.empty_like(logits)
+    if reduction == "none":
+        losses = np.empty_like(logits)
+        outside = sigmoid_bce(flat_x, flat_y, 1.0, grad.reshape(-1), losses.reshape(-1))
+        value = losses
+    else:  # the scale is folded into the gradient; only the sum of the losses comes back
+        scale = 1.0 / flat_x.size if reduction == "mean" and flat_x.size else 1.0
+        total, outside = sigmoid_bce_total(flat_x, flat_y, scale, grad.reshape(-1))
+        value = total * scale
+    return None if outside else (value, grad)

@@ -1,9 +1,11 @@
-"""numba kernels for fit's inner loop (the ``fast`` extra): batch gathering, Adam, accuracy.
+"""numba kernels for fit's inner loop (the ``fast`` extra): batch gathering, Adam, L2, accuracy.
 
 Each replaces a handful of NumPy calls whose fixed cost (a few microseconds
-each) dominates at training-size batches. They compute exactly what the NumPy
-code they replace computes, in the same order and precision (no fastmath), so
-both paths give the same numbers; the tests compare them.
+each) dominates at training-size batches, and takes the arguments of the NumPy
+reference it stands in for (see ``losslab.fast.KERNELS``). They compute exactly
+what that NumPy code computes, in the same order and precision (no fastmath;
+scalars are rounded to the arrays' dtype as NumPy rounds them), so both paths
+give the same numbers; the tests compare them.
 """
 
 from __future__ import annotations
@@ -66,19 +68,30 @@ def gather_rows(X, idx, out):
 
 # error_model="numpy": a division is IEEE division (no zero check), which lets LLVM vectorise it
 @njit(cache=True, nogil=True, error_model="numpy")
-def adam_update(
-    param, grad, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, step, root_bc2, eps
-):
-    """Adam's update of one flat parameter array in one pass, in optim.Adam's order of operations."""
-    for i in range(param.shape[0]):
-        g = grad[i]
-        m[i] = m[i] * beta1 + one_minus_beta1 * g
-        v[i] = v[i] * beta2 + one_minus_beta2 * g * g
-        param[i] -= step * m[i] / (np.sqrt(v[i]) / root_bc2 + eps)
+def adam_step(param, grad, m, v, beta1, beta2, step, root_bc2, eps):
+    """optim's per-array Adam update in one pass, in its order of operations.
+
+    The arrays are C-contiguous of one float dtype (updated through flat views);
+    the scalars are rounded to that dtype first, as NumPy does with Python floats.
+    """
+    real = param.dtype.type
+    b1, one_minus_b1, b2, one_minus_b2 = (
+        real(beta1),
+        real(1.0 - beta1),
+        real(beta2),
+        real(1.0 - beta2),
+    )
+    step, root_bc2, eps = real(step), real(root_bc2), real(eps)
+    p, g, m, v = param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1)
+    for i in range(p.shape[0]):
+        gi = g[i]
+        m[i] = m[i] * b1 + one_minus_b1 * gi
+        v[i] = v[i] * b2 + one_minus_b2 * gi * gi
+        p[i] -= step * m[i] / (np.sqrt(v[i]) / root_bc2 + eps)
 
 
 @njit(cache=True, nogil=True)
-def n_correct(scores, labels):
+def argmax_hits(scores, labels):
     """How many rows' ``argmax`` (the first maximum; the first NaN, as in NumPy) is their label.
 
     Compares each row's labelled score with the others instead of finding the
@@ -102,11 +115,32 @@ def n_correct(scores, labels):
 
 
 @njit(cache=True, nogil=True)
-def add_l2(W, strength, two_strength, grad):
-    """grad += 2λ·W in place and return λ·ΣW² (summed in float64): the L2 penalty in one pass."""
+def add_l2(W, strength, grad):
+    """grad += 2λ·W in place and return λ·ΣW² (summed in float64): the L2 penalty in one pass.
+
+    W and grad are C-contiguous of one float dtype; 2λ is rounded to it first, as NumPy does.
+    """
+    w, g = W.reshape(-1), grad.reshape(-1)
+    two_strength = W.dtype.type(2.0 * strength)
     total = 0.0
-    for i in range(W.shape[0]):
-        w = W[i]
-        total += np.float64(w) * np.float64(w)
-        grad[i] += two_strength * w
+    for i in range(w.shape[0]):
+        wi = w[i]
+        total += np.float64(wi) * np.float64(wi)
+        g[i] += two_strength * wi
     return strength * total
+
+
+def row_taker(X, batch_size):
+    """A function idx -> X[idx] for batches of at most ``batch_size`` rows of a C-contiguous X.
+
+    It gathers into one reused buffer with :func:`gather_rows`, so each batch must
+    be finished with before the next is taken.
+    """
+    buffer = np.empty((min(batch_size, len(X)), X.shape[1]), dtype=X.dtype)
+
+    def take(idx):
+        rows = buffer[: len(idx)]
+        gather_rows(X, idx, rows)
+        return rows
+
+    return take

@@ -3,9 +3,12 @@
 Each function is ``name(output, target, *, options, sample_weight=None,
 reduction="mean") -> LossResult(value, grad)``; ``grad`` is the gradient with
 respect to ``output`` and has its shape and dtype. See DESIGN.md for the
-conventions and README.md for the table of formulas.
+conventions and README.md for the table of formulas. A few have a fused numba
+kernel (losslab.fast) for their plain case; :func:`fused_mean` is that kernel as
+fit's unchecked per-batch call.
 """
 
+from ._fused import fused_mean
 from ._registry import ALIASES, Loss, available, canonical_name, get
 from ._result import LossResult
 from .binary import (
@@ -48,6 +51,7 @@ __all__ = [
     "categorical_cross_entropy",
     "class_weights",
     "contrastive",
+    "fused_mean",
     "get",
     "hinge",
     "huber",

@@ -1,4 +1,4 @@
-"""The result type every loss returns and the one reduction helper they share."""
+"""The result type every loss returns and the reduction helpers they share."""
 
 from __future__ import annotations
 
@@ -48,6 +48,17 @@ def reduce(losses, grad, reduction, total_weight=None):
     return LossResult(total / denom, _divide(grad, denom))
 
 
+def elementwise(losses, grad, weight, reduction):
+    """Apply element weights (None, or an array of the losses' shape) and reduce like :func:`reduce`.
+
+    The mean divides by the total weight, so it is a true weighted mean.
+    """
+    grad = grad.astype(losses.dtype, copy=False)
+    if weight is None:
+        return reduce(losses, grad, reduction)
+    return reduce(losses * weight, grad * weight, reduction, weight.sum(dtype=np.float64))
+
+
 def _divide(grad, denom):
     """grad / denom in place; a zero denominator (empty mean) gives a zero gradient."""
     if isinstance(grad, tuple):
@@ -61,20 +72,3 @@ def _divide(grad, denom):
     else:  # a subnormal total weight: divide in float64 instead of overflowing 1/denom
         np.divide(grad, np.float64(denom), out=grad, casting="unsafe")
     return grad
-
-
-def fused(kernel, output, args, reduction):
-    """Run a fused kernel ``kernel(output, *args, scale, grad, losses)`` and reduce like :func:`reduce`.
-
-    The kernel writes the gradient already multiplied by the reduction's scale
-    (1/N for "mean"), so the gradient is written exactly once.
-    """
-    n = output.shape[0]
-    scale = 1.0 / n if reduction == "mean" and n else 1.0
-    grad = np.empty_like(output)
-    losses = np.empty(n, dtype=output.dtype)
-    kernel(output, *args, scale, grad, losses)
-    if reduction == "none":
-        return LossResult(losses, grad)
-    total = float(np.add.reduce(losses, dtype=np.float64))  # np.sum's wrapper costs 2 µs
-    return LossResult(total * scale if reduction == "mean" else total, grad)

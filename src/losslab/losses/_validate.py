@@ -84,6 +84,18 @@ def as_sample_weight(w, n, dtype):
     return None if w is None else as_weights(w, "sample_weight", dtype, (n,)).reshape(n)
 
 
+def element_weight(x, weight, sample_weight):
+    """Element weights broadcast to x's shape (``weight`` × ``sample_weight`` per row), or None."""
+    w = as_weights(weight, "weight", x.dtype, x.shape)
+    if sample_weight is not None:
+        if x.ndim == 0:
+            raise ValueError("sample_weight: expected an output with a sample axis, got a scalar")
+        sw = as_sample_weight(sample_weight, x.shape[0], x.dtype)
+        sw = sw.reshape((-1,) + (1,) * (x.ndim - 1))
+        w = sw if w is None else w * sw
+    return None if w is None else np.broadcast_to(w, x.shape)
+
+
 def as_class_weight(w, n_classes, dtype, name="class_weight"):
     if w is None:
         return None

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import config
 from . import _validate as v
-from ._result import LossResult, reduce
+from ._fused import fused_by
+from ._result import elementwise
 
 
 def softplus(x):
@@ -26,6 +26,20 @@ def sigmoid(x):
     return np.exp(-softplus(-x))
 
 
+def _bce_case(*, pos_weight, weight, label_smoothing, sample_weight):
+    """The fused kernel covers sigmoid BCE without weights or smoothing."""
+    plain = pos_weight is None and weight is None and sample_weight is None
+    return () if plain and not v.check_scalar(label_smoothing, "label_smoothing", 0, 1) else None
+
+
+def _bce_inputs(logits, target, reduction):
+    """The checks of sigmoid BCE without weights: (logits, target); the kernel checks the range."""
+    v.check_reduction(reduction)
+    x, y, _ = _binary_inputs(logits, target, None, None, "logits", check_target=False)
+    return x, y
+
+
+@fused_by("sigmoid_binary_cross_entropy", case=_bce_case, inputs=_bce_inputs)
 def sigmoid_binary_cross_entropy(
     logits,
     target,
@@ -51,19 +65,8 @@ def sigmoid_binary_cross_entropy(
     0.6931
     """
     v.check_reduction(reduction)
-    # the targets' range is checked below: the fused kernel does it in its own pass
     x, y, w = _binary_inputs(logits, target, weight, sample_weight, "logits", check_target=False)
-    kernels = config.fast_kernels()
     eps = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
-    if (
-        kernels
-        and w is None
-        and pos_weight is None
-        and not eps
-        and x.ndim >= 1
-        and x.flags.c_contiguous
-    ):
-        return _fused_bce(kernels, x, y, reduction)
     v.check_range(y, "target", 0, 1)
     if eps:
         y = y * (1 - eps) + eps / 2
@@ -71,7 +74,7 @@ def sigmoid_binary_cross_entropy(
     pos = y if pw is None else pw * y
     losses = pos * softplus(-x) + (1 - y) * softplus(x)
     grad = (1 - y) * sigmoid(x) - pos * sigmoid(-x)
-    return _elementwise(losses, grad, w, reduction)
+    return elementwise(losses, grad, w, reduction)
 
 
 def binary_cross_entropy(probs, target, *, weight=None, sample_weight=None, reduction="mean"):
@@ -96,7 +99,7 @@ def binary_cross_entropy(probs, target, *, weight=None, sample_weight=None, redu
         log_q = np.maximum(np.log1p(-p), -100)
     losses = -(y * log_p + (1 - y) * log_q)
     grad = (p - y) / np.maximum(p * (1 - p), p.dtype.type(1e-12))
-    return _elementwise(losses, grad, w, reduction)
+    return elementwise(losses, grad, w, reduction)
 
 
 def sigmoid_focal(
@@ -139,7 +142,7 @@ def sigmoid_focal(
         alpha_t = alpha * y + (1 - alpha) * (1 - y)
         losses *= alpha_t
         grad *= alpha_t
-    return _elementwise(losses, grad, w, reduction)
+    return elementwise(losses, grad, w, reduction)
 
 
 def hinge(scores, target, *, margin=1.0, squared=False, sample_weight=None, reduction="mean"):
@@ -160,8 +163,8 @@ def hinge(scores, target, *, margin=1.0, squared=False, sample_weight=None, redu
     margin = v.check_scalar(margin, "margin")
     h = np.maximum(margin - y * s, 0)
     if squared:
-        return _elementwise(h * h, -2 * y * h, w, reduction)
-    return _elementwise(h, -y * (h > 0), w, reduction)
+        return elementwise(h * h, -2 * y * h, w, reduction)
+    return elementwise(h, -y * (h > 0), w, reduction)
 
 
 def modified_huber(scores, target, *, sample_weight=None, reduction="mean"):
@@ -181,7 +184,7 @@ def modified_huber(scores, target, *, sample_weight=None, reduction="mean"):
     h = np.maximum(1 - z, 0)
     losses = np.where(quadratic, h * h, -4 * z)
     grad = np.where(quadratic, -2 * y * h, -4 * y)
-    return _elementwise(losses, grad, w, reduction)
+    return elementwise(losses, grad, w, reduction)
 
 
 def perceptron(scores, target, *, sample_weight=None, reduction="mean"):
@@ -196,7 +199,7 @@ def perceptron(scores, target, *, sample_weight=None, reduction="mean"):
     v.check_reduction(reduction)
     s, y, w = _signed_inputs(scores, target, sample_weight)
     h = np.maximum(-y * s, 0)
-    return _elementwise(h, -y * (h > 0), w, reduction)
+    return elementwise(h, -y * (h > 0), w, reduction)
 
 
 def _binary_inputs(output, target, weight, sample_weight, name, check_target=True):
@@ -205,24 +208,7 @@ def _binary_inputs(output, target, weight, sample_weight, name, check_target=Tru
     v.check_same_shape(x, y, name, "target")
     if check_target:
         v.check_range(y, "target", 0, 1)
-    return x, y, _element_weight(x, weight, sample_weight)
-
-
-def _fused_bce(kernels, x, y, reduction):
-    """Sigmoid BCE by the fused kernel: one read of logits and targets, one write of the gradient."""
-    flat_x, flat_y = x.reshape(-1), np.ascontiguousarray(y).reshape(-1)
-    grad = np.empty_like(x)
-    if reduction == "none":
-        losses = np.empty_like(x)
-        outside = kernels.sigmoid_bce(flat_x, flat_y, 1.0, grad.reshape(-1), losses.reshape(-1))
-        result = LossResult(losses, grad)
-    else:  # the scale is folded into the gradient; only the sum of the losses comes back
-        scale = 1.0 / flat_x.size if reduction == "mean" and flat_x.size else 1.0
-        total, outside = kernels.sigmoid_bce_total(flat_x, flat_y, scale, grad.reshape(-1))
-        result = LossResult(total * scale, grad)
-    if outside:
-        v.check_range(y, "target", 0, 1)  # raises, naming the first bad value
-    return result
+    return x, y, v.element_weight(x, weight, sample_weight)
 
 
 def _signed_inputs(scores, target, sample_weight):
@@ -233,24 +219,4 @@ def _signed_inputs(scores, target, sample_weight):
         bad = y[(y != -1) & (y != 0) & (y != 1)].flat[0]
         raise ValueError(f"target: expected labels in {{-1, +1}} (0 = -1), got {bad} instead")
     y = np.where(y == 0, s.dtype.type(-1), y)
-    return s, y, _element_weight(s, None, sample_weight)
-
-
-def _element_weight(x, weight, sample_weight):
-    """Element weights broadcast to x's shape, or None when neither is given."""
-    w = v.as_weights(weight, "weight", x.dtype, x.shape)
-    if sample_weight is not None:
-        if x.ndim == 0:
-            raise ValueError("sample_weight: expected an output with a sample axis, got a scalar")
-        sw = v.as_sample_weight(sample_weight, x.shape[0], x.dtype)
-        sw = sw.reshape((-1,) + (1,) * (x.ndim - 1))
-        w = sw if w is None else w * sw
-    return None if w is None else np.broadcast_to(w, x.shape)
-
-
-def _elementwise(losses, grad, weight, reduction):
-    """Apply element weights and reduce; the mean divides by the total weight."""
-    grad = grad.astype(losses.dtype, copy=False)
-    if weight is None:
-        return reduce(losses, grad, reduction)
-    return reduce(losses * weight, grad * weight, reduction, weight.sum(dtype=np.float64))
+    return s, y, v.element_weight(s, None, sample_weight)

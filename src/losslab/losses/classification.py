@@ -9,11 +9,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import config
 from . import _validate as v
-from ._result import fused, reduce
+from ._fused import fused_by
+from ._result import reduce
 
 HINGE_KINDS = ("weston_watkins", "crammer_singer")
+
+
+def _label_rows(scores, target, reduction):
+    """The checks of a multiclass loss given integer labels: (scores, labels); None for
+    probability targets."""
+    v.check_reduction(reduction)
+    scores = v.as_output(scores, "scores", ndim=2)
+    if not v.is_integer_array(target):
+        return None
+    return scores, v.as_labels(target, *scores.shape)
 
 
 def log_softmax(scores):
@@ -22,6 +32,15 @@ def log_softmax(scores):
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
+def _weston_watkins_case(*, margin, squared, kind, class_weight, sample_weight):
+    """The fused kernel covers the plain Weston-Watkins hinge, without weights."""
+    plain = kind == "weston_watkins" and not squared
+    if plain and class_weight is None and sample_weight is None:
+        return (v.check_scalar(margin, "margin"),)
+    return None
+
+
+@fused_by("multiclass_hinge", case=_weston_watkins_case, inputs=_label_rows)
 def multiclass_hinge(
     scores,
     target,
@@ -85,15 +104,6 @@ def multiclass_hinge(
     if kind not in HINGE_KINDS:
         raise ValueError(f"kind: expected one of {HINGE_KINDS}, got {kind!r} instead")
     weight = _sample_class_weight(target, class_weight, sample_weight, scores.dtype, c)
-    kernels = config.fast_kernels()
-    if (
-        kernels
-        and weight is None
-        and kind == "weston_watkins"
-        and not squared
-        and scores.flags.c_contiguous
-    ):
-        return fused(kernels.weston_watkins, scores, (target, margin), reduction)
     hinge_fn = _weston_watkins if kind == "weston_watkins" else _crammer_singer
     losses, grad = hinge_fn(scores, target, margin, squared)
     return _weighted(losses, grad, weight, reduction)
@@ -129,6 +139,13 @@ def _crammer_singer(scores, target, margin, squared):
     return losses, grad
 
 
+def _softmax_case(*, class_weight, label_smoothing, ignore_index, sample_weight):
+    """The fused kernel covers cross-entropy of labels without weights, smoothing or ignored labels."""
+    plain = class_weight is None and sample_weight is None and ignore_index is None
+    return () if plain and not v.check_scalar(label_smoothing, "label_smoothing", 0, 1) else None
+
+
+@fused_by("softmax_cross_entropy", case=_softmax_case, inputs=_label_rows)
 def softmax_cross_entropy(
     scores,
     target,
@@ -184,12 +201,6 @@ def softmax_cross_entropy(
     sw = v.as_sample_weight(sample_weight, n, scores.dtype)
     if v.is_integer_array(target):
         target = v.as_labels(target, n, c, ignore_index=ignore_index)
-        kernels = config.fast_kernels()
-        plain = cw is None and sw is None and not label_smoothing and ignore_index is None
-        if kernels and plain and scores.flags.c_contiguous:
-            return fused(kernels.softmax_ce, scores, (target,), reduction)
-    logp = log_softmax(scores)
-    if v.is_integer_array(target):
         coef, total = _label_coefficients(
             target, cw, sw, label_smoothing, ignore_index, c, scores.dtype
         )
@@ -202,6 +213,7 @@ def softmax_cross_entropy(
         coef = q if cw is None else q * cw
         coef = coef if sw is None else coef * sw[:, None]
         total = n if sw is None else sw.sum(dtype=np.float64)
+    logp = log_softmax(scores)
     losses = -np.einsum("ij,ij->i", coef, logp)
     grad = np.exp(logp, out=logp)
     grad *= coef.sum(axis=1, keepdims=True)
@@ -282,6 +294,14 @@ def categorical_cross_entropy(
     return reduce(losses, grad, reduction, total)
 
 
+def _focal_case(*, gamma, alpha, sample_weight):
+    """The fused kernel covers focal loss of labels without alpha or sample weights."""
+    if alpha is None and sample_weight is None:
+        return (v.check_scalar(gamma, "gamma", low=0),)
+    return None
+
+
+@fused_by("softmax_focal", case=_focal_case, inputs=_label_rows)
 def softmax_focal(scores, target, *, gamma=2.0, alpha=None, sample_weight=None, reduction="mean"):
     r"""Softmax focal loss (Lin et al., 2017): cross-entropy that down-weights easy examples.
 
@@ -318,9 +338,6 @@ def softmax_focal(scores, target, *, gamma=2.0, alpha=None, sample_weight=None, 
     sw = v.as_sample_weight(sample_weight, n, scores.dtype)
     if v.is_integer_array(target):
         labels = v.as_labels(target, n, c)
-        kernels = config.fast_kernels()
-        if kernels and alpha is None and sw is None and scores.flags.c_contiguous:
-            return fused(kernels.softmax_focal, scores, (labels, gamma), reduction)
         q = np.zeros_like(scores)
         q[np.arange(n), labels] = 1
     else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate as v
-from .binary import _element_weight, _elementwise
+from ._result import elementwise
 
 
 def squared_error(prediction, target, *, weight=None, sample_weight=None, reduction="mean"):
@@ -22,7 +22,7 @@ def squared_error(prediction, target, *, weight=None, sample_weight=None, reduct
     5.0
     """
     r, w = _residual(prediction, target, weight, sample_weight, reduction)
-    return _elementwise(r * r, 2 * r, w, reduction)
+    return elementwise(r * r, 2 * r, w, reduction)
 
 
 def absolute_error(prediction, target, *, weight=None, sample_weight=None, reduction="mean"):
@@ -35,7 +35,7 @@ def absolute_error(prediction, target, *, weight=None, sample_weight=None, reduc
     2.0
     """
     r, w = _residual(prediction, target, weight, sample_weight, reduction)
-    return _elementwise(np.abs(r), np.sign(r), w, reduction)
+    return elementwise(np.abs(r), np.sign(r), w, reduction)
 
 
 def huber(prediction, target, *, delta=1.0, weight=None, sample_weight=None, reduction="mean"):
@@ -56,7 +56,7 @@ def huber(prediction, target, *, delta=1.0, weight=None, sample_weight=None, red
         a, delta
     )  # ½q² + δ(|r| - q) is both branches at once, and never squares a huge r
     losses = 0.5 * q * q + delta * (a - q)
-    return _elementwise(losses, np.clip(r, -delta, delta), w, reduction)
+    return elementwise(losses, np.clip(r, -delta, delta), w, reduction)
 
 
 def smooth_l1(prediction, target, *, beta=1.0, weight=None, sample_weight=None, reduction="mean"):
@@ -81,7 +81,7 @@ def smooth_l1(prediction, target, *, beta=1.0, weight=None, sample_weight=None, 
     a = np.abs(r)
     q = np.minimum(a, beta)
     losses = 0.5 * q * q / beta + (a - q)
-    return _elementwise(losses, np.clip(r / beta, -1, 1), w, reduction)
+    return elementwise(losses, np.clip(r / beta, -1, 1), w, reduction)
 
 
 def log_cosh(prediction, target, *, weight=None, sample_weight=None, reduction="mean"):
@@ -96,7 +96,7 @@ def log_cosh(prediction, target, *, weight=None, sample_weight=None, reduction="
     r, w = _residual(prediction, target, weight, sample_weight, reduction)
     a = np.abs(r)
     losses = a + np.log1p(np.exp(-2 * a)) - np.log(2).astype(r.dtype)
-    return _elementwise(losses, np.tanh(r), w, reduction)
+    return elementwise(losses, np.tanh(r), w, reduction)
 
 
 def _residual(prediction, target, weight, sample_weight, reduction):
@@ -104,4 +104,4 @@ def _residual(prediction, target, weight, sample_weight, reduction):
     pred = v.as_output(prediction, "prediction")
     y = v.as_values(target, "target", pred.dtype)
     v.check_same_shape(pred, y, "prediction", "target")
-    return pred - y, _element_weight(pred, weight, sample_weight)
+    return pred - y, v.element_weight(pred, weight, sample_weight)

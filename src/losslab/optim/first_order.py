@@ -18,7 +18,8 @@ import math
 
 import numpy as np
 
-from .. import config
+from .. import fast
+from ..fast import flat_views as flat_views  # public here too: optim.flat_views
 
 
 class SGD:
@@ -114,40 +115,25 @@ class Adam:
     def update(self, params, grads, state, lr):
         state["t"] += 1
         t = state["t"]
-        b1, b2 = self.beta1, self.beta2
-        step = lr / (1 - b1**t)  # bias correction of m, folded into the step
-        root_bc2 = math.sqrt(1 - b2**t)
-        kernels = config.fast_train_kernels()
-        scalars = {}  # per dtype: the kernel's scalars, rounded as NumPy rounds them
+        step = lr / (1 - self.beta1**t)  # bias correction of m, folded into the step
+        root_bc2 = math.sqrt(1 - self.beta2**t)  # and of v, folded into its square root
         for k, g in grads.items():
-            p, m, v = params[k], state["m"][k], state["v"][k]
-            if kernels and flat_views(p, g, m, v):
-                # one pass instead of nine NumPy calls; same operations, same rounding
-                if p.dtype not in scalars:
-                    c = p.dtype.type
-                    scalars[p.dtype] = tuple(
-                        map(c, (b1, 1 - b1, b2, 1 - b2, step, root_bc2, self.eps))
-                    )
-                flat = (a.reshape(-1) for a in (p, g, m, v))
-                kernels.adam_update(*flat, *scalars[p.dtype])
-                continue
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * g * g
-            # θ -= α m̂ / (sqrt(v̂) + ε), exactly as Algorithm 1 of the paper (and torch)
-            p -= step * m / (np.sqrt(v) / root_bc2 + self.eps)
+            m, v = state["m"][k], state["v"][k]
+            adam_step(params[k], g, m, v, self.beta1, self.beta2, step, root_bc2, self.eps)
 
 
-def flat_views(*arrays):
-    """True when numba kernels can update these arrays through flat views: one float dtype,
-    all C-contiguous (a flat view of another layout is a copy, and writes to it are lost)."""
-    dtype = arrays[0].dtype
-    return (
-        dtype.kind == "f"
-        and all(a.dtype == dtype for a in arrays)
-        and all(a.flags.c_contiguous for a in arrays)
-    )
+@fast.fused_by("adam")
+def adam_step(param, grad, m, v, beta1, beta2, step, root_bc2, eps):
+    """One array's Adam update, in place: the moments m and v, then the parameter.
+
+    ``step`` is the learning rate over 1 - β₁ᵗ and ``root_bc2`` is sqrt(1 - β₂ᵗ).
+    """
+    m *= beta1
+    m += (1 - beta1) * grad
+    v *= beta2
+    v += (1 - beta2) * grad * grad
+    # θ -= α m̂ / (sqrt(v̂) + ε), exactly as Algorithm 1 of the paper (and torch)
+    param -= step * m / (np.sqrt(v) / root_bc2 + eps)
 
 
 OPTIMIZERS = {

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import config, losses, models, optim, regularizers
+from .. import fast, losses, models, regularizers
 from ..losses import _validate as v
-from ..losses._batch import fused_mean
 
 
 class Objective:
@@ -27,7 +26,7 @@ class Objective:
             )
         self.penalty = penalty
         self.l1_ratio = v.check_scalar(l1_ratio, "l1_ratio", 0, 1)
-        self._fused_loss = fused_mean(self.loss)
+        self._fused_loss = losses.fused_mean(self.loss)  # the fast path is decided here, once
 
     def penalty_value_and_grads(self):
         if self.reg == 0:
@@ -47,7 +46,7 @@ class Objective:
     def batch_value_and_grads(self, X, target):
         """:meth:`value_and_grads` of an unweighted mini-batch whose targets ``fit`` has checked.
 
-        Calls the loss's fused kernel directly when it has one (see losses.fused_mean).
+        Calls the loss's fused kernel directly when it has one (see :func:`losses.fused_mean`).
         """
         return self._value_and_grads(X, target, self._fused_loss or self.loss)
 
@@ -63,23 +62,23 @@ class Objective:
         """Add the penalty's gradient into ``grads`` (in place); return the penalty's value."""
         if self.reg == 0:
             return 0.0
-        kernels = config.fast_train_kernels()
-        params = self.model.params
-        names = self.model.weight_names
-        if (
-            kernels
-            and self.penalty == "l2"
-            and all(optim.flat_views(params[k], grads[k]) for k in names)
-        ):
-            total = 0.0
-            for k in names:  # one pass each instead of five NumPy calls
-                W, g = params[k].reshape(-1), grads[k].reshape(-1)
-                total += kernels.add_l2(W, self.reg, W.dtype.type(2 * self.reg), g)
+        if self.penalty == "l2":  # one pass per weight array, fused where there is a kernel
+            params, total = self.model.params, 0.0
+            for name in self.model.weight_names:
+                total += add_l2(params[name], self.reg, grads[name])
             return total
         penalty, penalty_grads = self.penalty_value_and_grads()
         for name, g in penalty_grads.items():
             grads[name] += g
         return penalty
+
+
+@fast.fused_by("add_l2")
+def add_l2(W, strength, grad):
+    """Add the gradient of ``strength``·ΣW² into ``grad`` (in place); return ``strength``·ΣW²."""
+    r = regularizers.UNCHECKED["l2"](W, strength)
+    grad += r.grad
+    return r.value
 
 
 def n_outputs(loss, n_classes):
@@ -145,10 +144,15 @@ def n_correct(loss, scores, target):
     if loss.task == "regression":
         return 0
     labels = target if target.ndim == 1 and loss.task == "multiclass" else labels_of(target)
-    kernels = config.fast_train_kernels()
-    if kernels and scores.ndim == 2 and scores.shape[1] > 1 and scores.dtype.kind == "f":
-        return kernels.n_correct(scores, labels)
+    if scores.ndim == 2 and scores.shape[1] > 1:
+        return argmax_hits(scores, labels)
     return int(np.count_nonzero(predict_labels(loss, scores) == labels))
+
+
+@fast.fused_by("argmax_hits")
+def argmax_hits(scores, labels):
+    """How many rows of ``scores`` have their label as ``argmax`` (the first maximum)."""
+    return int(np.count_nonzero(scores.argmax(axis=1) == labels))
 
 
 def labels_of(target):
