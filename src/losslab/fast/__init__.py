@@ -10,7 +10,7 @@ declares its kernel where it is defined::
         ...                             # NumPy
 
 and calling it runs the kernel when the fast path is on (see :mod:`losslab.config`)
-and the kernel :func:`takes` the arguments, else the NumPy code. A loss
+and the kernel can take the arguments, else the NumPy code. A loss
 declares its kernel through ``losses._fused.fused_by`` instead, because the
 loss's options decide first. Code that resolves once, such as fit's per-batch
 loss call, asks :func:`kernel`. Importing this module does not import numba;
@@ -75,19 +75,14 @@ def references():
 def kernel(name):
     """The kernel called ``name`` when the fast path is on, else None.
 
-    The caller makes sure the kernel can take its arguments (:func:`takes`).
+    The caller makes sure the kernel can take its arguments (``KERNELS[name][1]``).
     """
     return _load(name) if config.fast_on() else None
 
 
-def takes(name, *args):
-    """Whether kernel ``name`` can take these arguments (``KERNELS[name][1]``)."""
-    return KERNELS[name][1](*args)
-
-
 def fused_by(name):
     """Decorator: kernel ``name`` takes the decorated NumPy function's arguments and returns
-    what it returns; calls run it when the fast path is on and it :func:`takes` them."""
+    what it returns; calls run it when the fast path is on and it can take them."""
     when = KERNELS[name][1]
 
     def declared(reference):

@@ -8,11 +8,12 @@ A loss declares its kernel above its NumPy reference::
 ``case(**options)`` receives every keyword option of the loss except
 ``reduction`` (defaults filled in) and returns the kernel's extra arguments
 (gamma here) when the kernel covers these options, else None. It is the one
-place the decision is written: the public call asks it on every call (then
-``inputs(output, target, reduction)`` runs the loss's own checks for that case
-and returns the checked pair, or None, e.g. for probability targets), and fit's
-per-batch call asks it once (:func:`fused_mean`). Everything else runs the
-NumPy reference, which is what the tests compare the kernels with.
+place the decision is written: the public call asks it (its answer for the
+default options is worked out once), then ``inputs(output, target, reduction)``
+runs the loss's own checks for that case and returns the checked pair, or None
+(probability targets, say); fit's per-batch call asks it once per fit
+(:func:`fused_mean`). Everything else runs the NumPy reference, which is what
+the tests compare the kernels with.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ class FusedLoss(NamedTuple):
     kernel: str  # its name in losslab.fast.KERNELS
     case: Callable  # case(**options) -> the kernel's extra arguments, or None
     inputs: Callable  # inputs(output, target, reduction) -> checked (output, target), or None
-    defaults: dict  # the loss's keyword options and their defaults, reduction included
+    takes: Callable  # takes(output, target): whether the kernel takes these arrays (KERNELS')
+    defaults: dict  # the loss's keyword options but reduction, with their defaults
+    default_case: tuple | None  # case(**defaults), worked out once: most calls pass no option
 
 
 def fused_by(kernel, case, inputs):
@@ -40,7 +43,8 @@ def fused_by(kernel, case, inputs):
 
     def declared(reference):
         fast.declare(kernel, reference)
-        spec = FusedLoss(kernel, case, inputs, _keyword_defaults(reference))
+        defaults = _keyword_defaults(reference)
+        spec = FusedLoss(kernel, case, inputs, fast.KERNELS[kernel][1], defaults, case(**defaults))
 
         @functools.wraps(reference)
         def loss(*args, **options):
@@ -55,7 +59,17 @@ def fused_by(kernel, case, inputs):
 
 def _keyword_defaults(fn):
     parameters = inspect.signature(fn).parameters.values()
-    return {p.name: p.default for p in parameters if p.kind is p.KEYWORD_ONLY}
+    kept = (p for p in parameters if p.kind is p.KEYWORD_ONLY and p.name != "reduction")
+    return {p.name: p.default for p in kept}
+
+
+def _case(spec, options):
+    """The case's answer for a loss's keyword options; None for an option the loss has not."""
+    if options.keys() <= {"reduction"}:
+        return spec.default_case
+    options = {**spec.defaults, **options}
+    options.pop("reduction", None)
+    return spec.case(**options) if options.keys() == spec.defaults.keys() else None
 
 
 def _fused_call(spec, args, options):
@@ -65,16 +79,15 @@ def _fused_call(spec, args, options):
     None too: the reference then reports it, in its own order of checks.
     """
     kernel = fast.kernel(spec.kernel)
-    if kernel is None or not options.keys() <= spec.defaults.keys():
+    if kernel is None:
         return None
-    options = {**spec.defaults, **options}
-    reduction = options.pop("reduction")
     try:
-        extra = spec.case(**options)
+        extra = _case(spec, options)
     except (TypeError, ValueError):
         return None
+    reduction = options.get("reduction", "mean")
     checked = None if extra is None else spec.inputs(*args, reduction)
-    if checked is None or not fast.takes(spec.kernel, *checked):
+    if checked is None or not spec.takes(*checked):
         return None
     result = kernel(*checked, *extra, reduction)
     return None if result is None else LossResult(*result)
@@ -92,10 +105,9 @@ def fused_mean(loss):
     """
     spec = getattr(loss.fn, "fused", None)
     kernel = None if spec is None else fast.kernel(spec.kernel)
-    if kernel is None or not loss.options.keys() <= spec.defaults.keys():
+    if kernel is None or loss.options.get("reduction", "mean") != "mean":
         return None
-    options = {**spec.defaults, **loss.options}
-    extra = spec.case(**options) if options.pop("reduction") == "mean" else None
+    extra = _case(spec, loss.options)  # an invalid option raises here, once, as the loss would
     if extra is None:
         return None
 

@@ -17,8 +17,7 @@ HINGE_KINDS = ("weston_watkins", "crammer_singer")
 
 
 def _label_rows(scores, target, reduction):
-    """The checks of a multiclass loss given integer labels: (scores, labels); None for
-    probability targets."""
+    """A multiclass loss's checks for integer labels: (scores, labels); None for probabilities."""
     v.check_reduction(reduction)
     scores = v.as_output(scores, "scores", ndim=2)
     if not v.is_integer_array(target):
