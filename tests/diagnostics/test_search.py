@@ -39,3 +39,10 @@ def test_run_search_reports_each_trial_and_the_best_so_far(tmp_path):
     assert [(r["lr"], r["reg"]) for r in rows] == points
     saved = persist.load_model(tmp_path / "best_model.npz")
     np.testing.assert_array_equal(saved.params["W"], best.model.params["W"])
+
+
+def test_a_trial_whose_training_diverges_scores_zero_instead_of_stopping_the_search():
+    ds = datasets.load("iris", random_state=0)
+    trial = search.run_trial(ds, "softmax", 1e308, 0.0, epochs=20)
+    assert trial.val_accuracy == 0.0 and trial.train_accuracy == 0.0
+    assert all(np.all(np.isfinite(p)) for p in trial.model.params.values())

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import losses
 from ..estimators import persist
-from ..training import build_classifier, fit
+from ..training import Diverged, build_classifier, fit
 from ..training.files import atomic_write_text
 
 
@@ -49,22 +49,23 @@ def trial_points(lr_range, reg_range, trials, grid=False, seed=0):
 def run_trial(ds, loss, lr, reg, *, model="linear", epochs=10, batch_size=64, seed=0):
     loss = losses.get(loss)
     net = build_classifier(model, ds.n_features, loss, ds.n_classes, random_state=seed)
-    with np.errstate(
-        all="ignore"
-    ):  # a learning rate far too high may overflow: that trial just scores badly
-        history = fit(
-            net,
-            loss,
-            ds.X_train,
-            ds.y_train,
-            optimizer="sgd",
-            lr=lr,
-            reg=reg,
-            epochs=epochs,
-            batch_size=batch_size,
-            validation=(ds.X_val, ds.y_val),
-            random_state=seed,
-        )
+    try:
+        with np.errstate(all="ignore"):  # a learning rate far too high may overflow
+            history = fit(
+                net,
+                loss,
+                ds.X_train,
+                ds.y_train,
+                optimizer="sgd",
+                lr=lr,
+                reg=reg,
+                epochs=epochs,
+                batch_size=batch_size,
+                validation=(ds.X_val, ds.y_val),
+                random_state=seed,
+            )
+    except Diverged:  # that trial just scores nothing
+        return Trial(float(lr), float(reg), 0.0, 0.0, net)
     val = history.val_accuracy[-1]
     val = 0.0 if val is None or not np.isfinite(history.val_loss[-1]) else val
     return Trial(float(lr), float(reg), float(val), float(history.train_accuracy[-1] or 0.0), net)

@@ -3,7 +3,7 @@
 ``LinearClassifier(loss=...)``, ``LinearSVM``, ``SoftmaxClassifier`` and
 ``MLPClassifier`` follow scikit-learn's contract (``__init__`` only stores
 arguments, validation happens in ``fit``, fitted attributes end in ``_``) and
-pass ``check_estimator``. Training is :func:`losslab.training.fit` (or, for Dask
+pass ``check_estimator``. Training is :func:`losslab.fit` (or, for Dask
 arrays, :func:`losslab.scale.distributed.train`); these classes only translate
 between scikit-learn's conventions (arbitrary class labels, ``sample_weight``,
 ``class_weight``, ``partial_fit``, ``warm_start``) and the library.

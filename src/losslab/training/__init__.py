@@ -1,13 +1,13 @@
 """Training: the objective, the one mini-batch loop, full-batch solvers, checks and checkpoints.
 
-``losslab.fit`` is :func:`losslab.training.loop.fit`; everything that trains a model
+``losslab.fit`` is :func:`losslab.training.minibatch.fit`; everything that trains a model
 (the estimators, metric learning, local SGD on Dask, the playground) runs its
 steps through :mod:`losslab.training.loop`.
 """
 
-from .fit import fit
 from .full_batch import FULL_BATCH_METHODS, fit_full_batch, minimise_full_batch
 from .loop import Diverged, run_epochs, take_steps
+from .minibatch import fit
 from .objective import (
     Objective,
     build_classifier,
@@ -16,6 +16,7 @@ from .objective import (
     n_outputs,
     predict_labels,
 )
+from .spec import TrainResult, TrainSpec, class_weight_vector
 from .state import History, TrainState
 
 __all__ = [
@@ -23,8 +24,11 @@ __all__ = [
     "Diverged",
     "History",
     "Objective",
+    "TrainResult",
+    "TrainSpec",
     "TrainState",
     "build_classifier",
+    "class_weight_vector",
     "encode_targets",
     "evaluate",
     "fit",

@@ -135,7 +135,7 @@ def _epoch_or_restore(run_epoch, model, last_good, state):
     except Diverged as exc:
         for k, p in last_good.items():
             model.params[k][...] = p
-        raise ValueError(
+        raise Diverged(
             f"lr: training diverged in epoch {state.epoch + 1} ({exc}); the weights of the "
             "last finished epoch were restored. Lower the learning rate."
         ) from None
