@@ -152,7 +152,7 @@ def test_same_seed_same_embedding(digits_seen):
 def test_train_task_embed_command_writes_metrics_and_figures(tmp_path, capsys):
     from losslab import cli
 
-    from .cli.helpers import png_ok
+    from ..cli.helpers import png_ok
 
     args = [
         "train",
