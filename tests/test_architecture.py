@@ -146,3 +146,40 @@ def test_the_rule_catches_what_it_should():
     assert layer_of("losslab.losses.binary") < layer_of("losslab.training.loop")
     assert layer_of("losslab.estimators.base") > layer_of("losslab.scale.distributed")
     assert layer_of("losslab") == layer_of("losslab.cli.main")
+
+
+ROOT = SRC.parent
+
+
+def _code_blocks(path, after=""):
+    text = path.read_text()[path.read_text().index(after) :] if after else path.read_text()
+    return "\n".join(text.split("```")[1::2])
+
+
+def _tree_pictures():
+    return {
+        "docs/ARCHITECTURE.md": _code_blocks(ROOT / "docs" / "ARCHITECTURE.md"),
+        "README.md Layout": _code_blocks(ROOT / "README.md", after="## Layout"),
+    }
+
+
+def test_the_layout_pictures_name_every_package_and_module():
+    package = SRC / "losslab"
+    top = [p.name + ("/" if p.is_dir() else "") for p in package.iterdir()]
+    top = [n for n in top if n.endswith((".py", "/")) and not n.startswith("__")]
+    for where, picture in _tree_pictures().items():
+        missing = [n for n in top if n not in picture]
+        assert missing == [], f"{where} does not show {missing}"
+
+
+def test_everything_the_layout_pictures_name_exists():
+    import re
+
+    files = {p.name for p in ROOT.glob("src/losslab/**/*.py")}
+    folders = {p.name + "/" for p in ROOT.glob("src/losslab/**/") if p.name != "__pycache__"}
+    folders |= {"src/", "losslab/", "tests/", "bench/", "docs/"}
+    for where, picture in _tree_pictures().items():
+        named = set(re.findall(r"[a-z_/]+\.py|[a-z_]+/", picture))
+        unknown = {n for n in named if n.rsplit("/", 1)[-1] not in files and n not in folders}
+        unknown = {n for n in unknown if not (n.endswith(".py") and Path(ROOT, n).is_file())}
+        assert unknown == set(), f"{where} names {sorted(unknown)}, which are not in the tree"

@@ -1,10 +1,10 @@
-"""Files without pickle: models and checkpoints as ``.npz`` plus a JSON header.
+"""Files without pickle: arrays as ``.npz`` plus a JSON header, written atomically; training checkpoints.
 
 Every file holds numeric arrays and one string array ``__header__`` with JSON
 (format name, version, what the file is). Loading uses ``allow_pickle=False``,
 so a foreign or malicious file can never run code: it is a clear ``ValueError``.
 Writes go to a temporary file in the same directory and are then renamed, so an
-interrupted run never leaves a half-written file.
+interrupted run never leaves a half-written file. Model files (estimators/persist.py) use the same format.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A small ASGI app: static page + JSON API over :mod:`losslab.playground` (which does all the work).
+"""A small ASGI app: static page + JSON API over :mod:`losslab.web.playground` (which does all the work).
 
 Endpoints (all JSON):
 - ``GET /api/catalogue``: losses with their options, optimizers, datasets, limits;
