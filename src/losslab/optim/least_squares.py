@@ -5,39 +5,39 @@ Both solvers minimise and report ``cost`` = :math:`\tfrac12\sum_i \rho(r_i^2)`
 (:math:`\tfrac12\lVert r\rVert^2` for the plain loss) and return a
 :class:`~losslab.optim.result.LeastSquaresResult` with ``x``, ``cost``, ``fun``
 (residuals), ``jac``, ``grad``, ``nfev``, ``njev``, ``nit``, ``success``, ``status``,
-``message`` and ``history`` (one row per iteration: cost, nfev, step norm, damping).
+``message`` and ``history`` (one row per accepted step: cost, nfev, njev, step
+norm, damping).
 
-- :func:`levenberg_marquardt`: Marquardt's diagonal scaling, Nielsen's adaptive
-  damping, stopping on ftol / xtol / gtol and ``max_nfev``;
+- :func:`levenberg_marquardt`: MINPACK's ``lmder``/``lmdif`` (Moré 1978): a step
+  bound in variables scaled by the Jacobian's column norms, the damping found
+  for that bound (:mod:`losslab.optim.lm_step`), MINPACK's ftol / xtol / gtol
+  tests; with ``bounds`` the trust-region reflective method of
+  :mod:`losslab.optim.trf`;
 - :func:`gauss_newton`: the undamped Gauss-Newton step with a backtracking line
-  search.
+  search; with ``bounds``, projected (variables held at a bound the gradient
+  pushes against, the step clipped into the box).
 
 Robust losses (``loss="huber" | "soft_l1" | "cauchy" | "arctan"``) re-weight
 residuals like SciPy's ``least_squares`` (see :mod:`losslab.optim.residuals`):
 outliers stop dominating the fit. Residuals that become non-finite during a step
-make the step shrink (the damping grows) instead of crashing; non-finite residuals
-at the start are an error. Newton's method is in :mod:`losslab.optim.newton`,
-L-BFGS in :mod:`losslab.optim.quasi_newton`.
+make the step shrink instead of crashing; non-finite residuals at the start are
+an error. Newton's method is in :mod:`losslab.optim.newton`, L-BFGS in
+:mod:`losslab.optim.quasi_newton`.
 Reference: ``scipy.optimize.least_squares`` (used as the oracle in the tests only).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 
 from .linalg import solve
-from .residuals import start_problem
+from .lm_step import lm_parameter, qr_pivoted
+from .residuals import check_bounds, start_problem, tolerances
+from .trf import strictly_feasible, trust_region_reflective_loop
 
 EPS = np.finfo(float).eps
-
-
-class _Tolerances(NamedTuple):
-    ftol: float
-    xtol: float
-    gtol: float
-    max_nfev: int
 
 
 def levenberg_marquardt(
@@ -46,35 +46,53 @@ def levenberg_marquardt(
     *,
     jac=None,
     args=(),
+    bounds=None,
     loss="linear",
     f_scale=1.0,
     ftol=1e-8,
     xtol=1e-8,
     gtol=1e-8,
     max_nfev=None,
-    damping=1e-3,
+    factor=100.0,
     diff_step=None,
 ):
-    r"""Levenberg-Marquardt: solve :math:`(J^TJ + \lambda D)\,\delta = -J^Tr` each step.
+    r"""Levenberg-Marquardt as MINPACK's ``lmder`` (``lmdif`` with differences) does it.
 
-    ``D`` is Marquardt's scaling: the running maximum of ``diag(JᵀJ)``, which makes
-    the method invariant to the scale of each parameter. The damping λ adapts by
-    the gain ratio ρ = actual / predicted cost reduction (Nielsen 1999): after a
-    good step λ ← λ·max(1/3, 1 - (2ρ - 1)³), after a bad one λ ← λ·ν, ν ← 2ν.
-    Large λ is a short gradient-descent step, small λ is Gauss-Newton.
+    Each step minimises the linear model :math:`\lVert J\delta + r\rVert` within
+    :math:`\lVert D\delta\rVert \le \Delta`, i.e. solves
+    :math:`(J^TJ + \lambda D^2)\,\delta = -J^Tr` for the λ that puts the step on
+    the bound (λ = 0 when the Gauss-Newton step fits). ``D`` holds the running
+    maximum of the Jacobian's column norms, which makes the method invariant to
+    the scale of each parameter. Δ starts at ``factor·‖D x0‖`` and follows the
+    ratio ρ of actual to predicted fall of the cost: ×½ (down to ×⅒) after a
+    poor step, set to 2‖Dδ‖ after a good one; a step is taken when ρ ≥ 1e-4.
 
     Parameters
     ----------
     residual : callable ``residual(x, *args) -> (m,)``
     x0 : (n,) starting point
-    jac : callable ``jac(x, *args) -> (m, n)``, optional; forward differences when None.
+    jac : callable ``jac(x, *args) -> (m, n)``, optional; forward differences
+        (step √eps·|x_j|, MINPACK's) when None.
+    bounds : ``(lb, ub)``, optional: numbers or arrays of length n, ±inf for none.
     loss, f_scale : robust loss of the residuals and the residual size where it starts to bend.
-    ftol, xtol, gtol : stop when both the actual and the predicted fall of the cost
-        are below ``ftol·cost``, the step is shorter than ``xtol·(xtol + ‖x‖)``, or
-        every column of J is nearly orthogonal to r (cosine below ``gtol``, MINPACK's test).
-    max_nfev : evaluations of the residual allowed (default 100·n, Jacobians by
-        differences included).
-    damping : initial λ (relative: the step solves (JᵀJ + λ·D) δ = -Jᵀr).
+        With finite bounds or a robust loss (MINPACK has neither, SciPy's ``lm``
+        takes neither) the step is managed as in SciPy's trust-region reflective
+        method, :func:`losslab.optim.trf.trust_region_reflective`, with the same
+        Jacobian scaling (``x_scale="jac"``); its radius and tests are SciPy's.
+    ftol, xtol, gtol : MINPACK's tests: stop when both the actual and the predicted
+        relative fall of the cost are at most ``ftol``; when Δ ≤ ``xtol·‖D x‖``;
+        when every column of J is nearly orthogonal to r (cosine at most ``gtol``;
+        ``‖Jᵀr‖∞ ≤ gtol`` for a robust loss).
+    max_nfev : evaluations of the residual allowed; default 100·n, or 100·n·(n+1)
+        with differences (which count, as in MINPACK's ``lmdif``).
+    factor : the first step bound is ``factor·‖D x0‖`` (``factor`` if that is 0).
+
+    Returns
+    -------
+    LeastSquaresResult. ``nfev`` counts every residual evaluation (the difference
+    ones included), ``njev`` the Jacobians; ``jac`` and ``grad`` are those at the
+    returned ``x`` (one more Jacobian, counted, when the last step was accepted).
+    ``status``: 1 gtol, 2 ftol, 3 xtol, 4 ftol and xtol, 0 ``max_nfev`` reached.
 
     Examples
     --------
@@ -85,67 +103,144 @@ def levenberg_marquardt(
     >>> res.x.round(6).tolist(), res.success
     ([2.0, -1.5], True)
     """
+    x = np.array(x0, dtype=np.float64).ravel()
+    box = check_bounds(bounds, x) if np.all(np.isfinite(x)) else None
+    if box is not None:
+        x = strictly_feasible(x, *box)
     problem, x, r = start_problem(
-        residual, x0, jac=jac, args=args, loss=loss, f_scale=f_scale, diff_step=diff_step
+        residual, x, jac=jac, args=args, loss=loss, f_scale=f_scale, diff_step=diff_step
     )
-    tol = _Tolerances(ftol, xtol, gtol, 100 * x.size if max_nfev is None else max_nfev)
-    return _levenberg_marquardt_loop(problem, x, r, damping, tol)
+    tol = tolerances(ftol, xtol, gtol, max_nfev, x.size, jac is not None)
+    if box is not None or loss != "linear":
+        box = box or (np.full(x.size, -np.inf), np.full(x.size, np.inf))
+        return trust_region_reflective_loop(problem, x, r, box, tol, x_scale="jac")
+    if not factor > 0:
+        raise ValueError(f"factor: expected a positive number, got {factor}")
+    return _levenberg_marquardt_loop(problem, x, r, tol, factor)
 
 
-def _levenberg_marquardt_loop(problem, x, r, damping, tol):
-    """The iterations of :func:`levenberg_marquardt`: damped step, gain ratio, accept or reject."""
+@dataclass
+class _Region:
+    """What MINPACK carries from step to step: the bound Δ, the scaling D, λ, ‖Dx‖."""
+
+    delta: float
+    diag: np.ndarray
+    xnorm: float
+    par: float = 0.0
+    accepted: bool = False  # a step has been taken (MINPACK's iter > 1)
+
+
+def _levenberg_marquardt_loop(problem, x, r, tol, factor):
+    """MINPACK's outer loop: one Jacobian, its QR and the gtol test, then trial steps from it."""
     cost = problem.cost(r)
-    J, rs, Js, g = problem.linearize(x, r)
-    D = np.maximum(np.diag(Js.T @ Js), EPS)
-    lam = damping  # relative to D, so the damping of every parameter starts at the same scale
-    nu = 2.0
-    history = [problem.history_row(0, cost, 0.0, lam)]
-    status, nit = 0, 0
-    while problem.nfev < tol.max_nfev:
-        if _gradient_small(g, Js, rs, tol.gtol, robust=problem.loss != "linear"):
+    history = [problem.history_row(0, cost, 0.0, 0.0)]
+    region, status, nit = None, None, 0
+    robust = problem.loss != "linear"
+    while status is None:
+        J, rs, Js, g = problem.linearize(x, r)
+        jacobian_x = x
+        R, perm, qtr, col_norms = qr_pivoted(*_at_least_square(Js, rs))
+        if region is None:
+            diag = np.where(col_norms == 0, 1.0, col_norms)
+            xnorm = float(np.linalg.norm(diag * x))
+            region = _Region(factor * xnorm or factor, diag, xnorm)
+        gnorm = _scaled_gradient_norm(g, col_norms, rs, robust)
+        if gnorm <= tol.gtol:
             status = 1
             break
-        A = Js.T @ Js
-        D = _marquardt_scaling(D, A)
-        step = solve(A + lam * np.diag(D), -g)
-        r_new, cost_new = problem.evaluate(x + step)
-        gain = _gain_ratio(cost, cost_new, g, step, A)
-        nit += 1
-        if gain > 0:  # accept
-            fall = cost - cost_new
-            x, r, cost = x + step, r_new, cost_new
-            J, rs, Js, g = problem.linearize(x, r)
-            lam *= max(1 / 3, 1 - (2 * gain - 1) ** 3)
-            nu = 2.0
-            history.append(problem.history_row(nit, cost, np.linalg.norm(step), lam))
-            status = _converged(fall, x, cost, Js, g, tol)
-        else:  # reject: more damping, a shorter and more gradient-like step
-            lam *= nu
-            nu *= 2
-            status = _rejected_step_status(step, x, lam, tol.xtol)
-        if status:
-            break
+        region.diag = np.maximum(region.diag, col_norms)
+        x, r, cost, status, trials = _trial_steps(
+            problem, (x, r, cost), (R, perm, qtr), region, tol, gnorm
+        )
+        nit += trials
+        if x is not jacobian_x:
+            history.append(
+                problem.history_row(nit, cost, np.linalg.norm(x - jacobian_x), region.par)
+            )
+    if x is not jacobian_x:  # the result carries the Jacobian and gradient at the returned x
+        J, rs, Js, g = problem.linearize(x, r)
     return problem.result(x, cost, r, J, g, nit, status, history)
 
 
-def _marquardt_scaling(D, A):
-    """Marquardt's D: the running maximum of diag(JᵀJ), so D never shrinks between steps."""
-    return np.maximum(D, np.diag(A))
+def _trial_steps(problem, point, factors, region, tol, gnorm):
+    """MINPACK's inner loop: steps from one Jacobian until one is taken or a test stops the run.
+
+    Returns the point, residuals and cost after it, the stopping status (None to
+    go on) and the number of steps tried.
+    """
+    (x, r, cost), (R, perm, qtr) = point, factors
+    trials = 0
+    while True:
+        trials += 1
+        region.par, step = lm_parameter(R, perm, region.diag, qtr, region.delta, region.par)
+        pnorm = float(np.linalg.norm(region.diag * step))
+        if not region.accepted:
+            region.delta = min(region.delta, pnorm)
+        r_new, cost_new = problem.evaluate(x + step)
+        fits = float(np.sum((R @ step[perm]) ** 2)) / (2 * cost)
+        damped = region.par * pnorm**2 / (2 * cost)
+        actred = 1 - cost_new / cost if cost_new < 100 * cost else -1.0
+        prered, dirder = fits + 2 * damped, -(fits + damped)
+        ratio = actred / prered if prered != 0 else 0.0
+        _update_bound(region, ratio, actred, dirder, pnorm, cost_new >= 100 * cost)
+        if ratio >= 1e-4:
+            x, r, cost = x + step, r_new, cost_new
+            region.xnorm, region.accepted = float(np.linalg.norm(region.diag * x)), True
+        status = _tolerance_status(actred, prered, ratio, region, tol, problem.nfev, gnorm)
+        if status is not None or ratio >= 1e-4:
+            return x, r, cost, status, trials
 
 
-def _gain_ratio(cost, cost_new, g, step, A):
-    """Actual over predicted fall of the cost (the quadratic model gᵀδ + ½δᵀAδ); -1 if none predicted."""
-    predicted = -(g @ step + 0.5 * step @ A @ step)
-    return (cost - cost_new) / predicted if predicted > 0 else -1.0
+def _update_bound(region, ratio, actred, dirder, pnorm, blew_up):
+    """MINPACK's step-bound update: shrink Δ after a poor step (more λ), widen it after a good one."""
+    if ratio <= 0.25:
+        shrink = 0.5 if actred >= 0 else 0.5 * dirder / (dirder + 0.5 * actred)
+        if blew_up or shrink < 0.1:  # the cost grew tenfold or more in norm (or went non-finite)
+            shrink = 0.1
+        region.delta = shrink * min(region.delta, pnorm / 0.1)
+        region.par /= shrink
+    elif region.par == 0 or ratio >= 0.75:
+        region.delta = pnorm / 0.5
+        region.par *= 0.5
 
 
-def _rejected_step_status(step, x, lam, xtol):
-    """After a rejected step: 3 if even a tiny step cannot lower the cost, -1 if λ blew up, else 0."""
-    if np.linalg.norm(step) <= xtol * (xtol + np.linalg.norm(x)):
-        return 3  # MINPACK's xtol: even tiny steps cannot lower the cost
-    if not np.isfinite(lam) or lam > 1e300:
-        return -1
-    return 0
+def _tolerance_status(actred, prered, ratio, region, tol, nfev, gnorm):
+    """MINPACK's tests after a trial step: 2 ftol, 3 xtol, 4 both, 0 out of evaluations, else None.
+
+    The same tests with machine epsilon in place of a tolerance stop the run too
+    (a tolerance below what float64 can resolve): as ftol, xtol, gtol.
+    """
+    ftol_met = abs(actred) <= tol.ftol and prered <= tol.ftol and ratio <= 2
+    xtol_met = region.delta <= tol.xtol * region.xnorm
+    if ftol_met or xtol_met:
+        return 4 if ftol_met and xtol_met else 2 if ftol_met else 3
+    status = 0 if nfev >= tol.max_nfev else None
+    if abs(actred) <= EPS and prered <= EPS and ratio <= 2:
+        status = 2
+    if region.delta <= EPS * region.xnorm:
+        status = 3
+    if gnorm <= EPS:
+        status = 1
+    return status
+
+
+def _at_least_square(J, r):
+    """J and r with zero rows appended up to n rows: the QR needs m ≥ n; the cost is unchanged."""
+    m, n = J.shape
+    if m >= n:
+        return J, r
+    return np.vstack([J, np.zeros((n - m, n))]), np.concatenate([r, np.zeros(n - m)])
+
+
+def _scaled_gradient_norm(g, col_norms, r, robust):
+    """MINPACK's gtol measure: the largest cosine between r and a column of J (‖g‖∞ if robust)."""
+    if robust:
+        return float(np.abs(g).max(initial=0.0))
+    r_norm = np.linalg.norm(r)
+    if r_norm == 0:
+        return 0.0
+    used = col_norms > 0
+    return float(np.max(np.abs(g[used]) / (col_norms[used] * r_norm), initial=0.0))
 
 
 def gauss_newton(
@@ -154,6 +249,7 @@ def gauss_newton(
     *,
     jac=None,
     args=(),
+    bounds=None,
     loss="linear",
     f_scale=1.0,
     ftol=1e-8,
@@ -166,53 +262,75 @@ def gauss_newton(
 
     Fast near a minimum with small residuals; the line search (halving the step
     until the cost falls, also when residuals turn non-finite) keeps it from
-    diverging far from one. Same parameters and result as :func:`levenberg_marquardt`.
+    diverging far from one. With ``bounds=(lb, ub)`` it is projected: a variable
+    at a bound whose gradient pushes outwards is held there, the others take the
+    Gauss-Newton step, and each trial point is clipped into the box. Same
+    parameters and result as :func:`levenberg_marquardt`.
     """
+    x = np.array(x0, dtype=np.float64).ravel()
+    box = check_bounds(bounds, x) if np.all(np.isfinite(x)) else None
     problem, x, r = start_problem(
-        residual, x0, jac=jac, args=args, loss=loss, f_scale=f_scale, diff_step=diff_step
+        residual, x, jac=jac, args=args, loss=loss, f_scale=f_scale, diff_step=diff_step
     )
-    tol = _Tolerances(ftol, xtol, gtol, 100 * x.size if max_nfev is None else max_nfev)
-    return _gauss_newton_loop(problem, x, r, tol)
+    if box is not None:
+        problem.box = box
+    tol = tolerances(ftol, xtol, gtol, max_nfev, x.size, jac is not None)
+    return _gauss_newton_loop(problem, x, r, tol, box)
 
 
-def _gauss_newton_loop(problem, x, r, tol):
+def _gauss_newton_loop(problem, x, r, tol, box):
     """The iterations of :func:`gauss_newton`: Gauss-Newton step, then halve it until the cost falls."""
     cost = problem.cost(r)
     J, rs, Js, g = problem.linearize(x, r)
     history = [problem.history_row(0, cost, 0.0, 0.0)]
     status, nit = 0, 0
+    robust = problem.loss != "linear"
     while problem.nfev < tol.max_nfev:
-        if _gradient_small(g, Js, rs, tol.gtol, robust=problem.loss != "linear"):
+        free = free_variables(x, g, box)
+        if _gradient_small(g[free], Js[:, free], rs, tol.gtol, robust=robust):
             status = 1
             break
-        step = solve(Js.T @ Js, -g)
-        t, r_new, cost_new = _backtrack(problem, x, step, cost, tol.max_nfev)
+        step = np.zeros_like(x)
+        step[free] = solve(Js[:, free].T @ Js[:, free], -g[free])
+        x_new, r_new, cost_new = _backtrack(problem, x, step, cost, tol.max_nfev, box)
         nit += 1
         if not cost_new < cost:  # the line search found no decrease: a stall, not convergence
             status = -1
             break
-        taken = t * step
-        fall = cost - cost_new
-        x, r, cost = x + taken, r_new, cost_new
+        fall, taken = cost - cost_new, x_new - x
+        x, r, cost = x_new, r_new, cost_new
         J, rs, Js, g = problem.linearize(x, r)
-        history.append(problem.history_row(nit, cost, np.linalg.norm(taken), t))
-        status = _converged(fall, x, cost, Js, g, tol)
+        history.append(problem.history_row(nit, cost, np.linalg.norm(taken), 0.0))
+        free = free_variables(x, g, box)
+        status = _converged(fall, x, cost, Js[:, free], g[free], tol)
         if status:
             break
     return problem.result(x, cost, r, J, g, nit, status, history)
 
 
-def _backtrack(problem, x, step, cost, max_nfev):
-    """Halve t from 1 until the cost at x + t·step falls below ``cost`` (or t < 1e-10, or no budget)."""
-    t, r_new, cost_new = 1.0, None, np.inf
+def free_variables(x, g, box):
+    """The variables a descent step may move: all but those at a bound the gradient pushes against."""
+    if box is None:
+        return np.ones(x.size, dtype=bool)
+    lb, ub = box
+    return ~(((x <= lb) & (g > 0)) | ((x >= ub) & (g < 0)))
+
+
+def _backtrack(problem, x, step, cost, max_nfev, box):
+    """Halve t from 1 until the cost at x + t·step (clipped into the box) falls below ``cost``.
+
+    Gives up when t < 1e-10 or the budget is spent; returns the last point tried.
+    """
+    t, x_new, r_new, cost_new = 1.0, x, None, np.inf
     while problem.nfev < max_nfev:
-        r_new, cost_new = problem.evaluate(x + t * step)
+        x_new = x + t * step if box is None else np.clip(x + t * step, *box)
+        r_new, cost_new = problem.evaluate(x_new)
         if cost_new < cost:
             break
         t *= 0.5
         if t < 1e-10:
             break
-    return t, r_new, cost_new
+    return x_new, r_new, cost_new
 
 
 def _converged(fall, x, cost, Js, g, tol):

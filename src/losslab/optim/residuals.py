@@ -1,7 +1,7 @@
 r"""A least-squares problem: residuals, their Jacobian, robust losses and the cost.
 
 :class:`ResidualProblem` evaluates ``residual(x, *args)`` and its Jacobian
-(analytic, or forward differences like SciPy's ``'2-point'``), counts the
+(analytic, or forward differences with SciPy's '2-point' step), counts the
 evaluations, and re-weights both for a robust loss so that a Gauss-Newton step on
 the re-weighted pair is the iteratively re-weighted least-squares step for ρ.
 The cost is :math:`\tfrac12\sum_i f^2\rho\big((r_i/f)^2\big)` with ``f = f_scale``
@@ -11,6 +11,8 @@ Reference: ``scipy.optimize.least_squares`` (its ``loss`` and ``f_scale``).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,7 +38,11 @@ def robust_rho(z, loss):
     if loss == "cauchy":
         return np.log1p(z), 1 / (1 + z), -1 / (1 + z) ** 2
     if loss == "arctan":
-        return np.arctan(z), 1 / (1 + z**2), -2 * z / (1 + z**2) ** 2
+        big = z > 1  # there in powers of 1/z, so that z² cannot overflow
+        w, small = 1 / np.where(big, z, 1.0), np.where(big, 0.0, z)
+        rho1 = np.where(big, w**2 / (1 + w**2), 1 / (1 + small**2))
+        rho2 = np.where(big, -2 * w**3 / (1 + w**2) ** 2, -2 * small / (1 + small**2) ** 2)
+        return np.arctan(z), rho1, rho2
     raise ValueError(f"loss: expected one of {ROBUST_LOSSES}, got {loss!r} instead")
 
 
@@ -48,6 +54,7 @@ class ResidualProblem:
         self.loss, self.f_scale, self.diff_step = loss, f_scale, diff_step
         self.nfev = self.njev = 0
         self.m = None  # the number of residuals, fixed by the first evaluation
+        self.box = None  # (lb, ub): bounds the difference steps must not cross
 
     def fun(self, x):
         self.nfev += 1
@@ -75,11 +82,19 @@ class ResidualProblem:
         return J
 
     def _finite_difference_jacobian(self, x, r):
-        """Forward differences, step sqrt(eps)·max(1, |x_j|) (SciPy's '2-point')."""
+        """Forward differences with SciPy's '2-point' step h = √eps·max(1, |x_j|), signed like x_j.
+
+        MINPACK's lmdif steps by √eps·|x_j|; near x_j = 0 that step is so short that
+        rounding spoils the difference (the Watson problems of the Moré-Garbow-Hillstrom
+        set stop short with it), so the step keeps a floor of √eps. Where
+        x_j + h would leave the bounds, the difference is taken the other way.
+        """
         rel = np.sqrt(EPS) if self.diff_step is None else self.diff_step
         J = np.empty((r.size, x.size))
         for j in range(x.size):
-            h = rel * max(1.0, abs(x[j]))
+            h = rel * max(1.0, abs(x[j])) * (-1.0 if x[j] < 0 else 1.0)
+            if self.box is not None and not self.box[0][j] <= x[j] + h <= self.box[1][j]:
+                h = -h
             xh = x.copy()
             xh[j] += h
             J[:, j] = (self.fun(xh) - r) / (xh[j] - x[j])
@@ -109,8 +124,8 @@ class ResidualProblem:
         return r * (rho1 / j_scale), J * j_scale[:, None]
 
     def history_row(self, iteration, cost, step, damping):
-        """A history row with the evaluations so far and the damping (or step length) used."""
-        return history_row(iteration, cost, self.nfev, step, damping=float(damping))
+        """A history row: residual (``nfev``) and Jacobian (``njev``) evaluations so far, the damping."""
+        return history_row(iteration, cost, self.nfev, step, njev=self.njev, damping=float(damping))
 
     def result(self, x, cost, r, J, g, nit, status, history):
         return LeastSquaresResult(
@@ -133,3 +148,47 @@ def start_problem(residual, x0, *, jac=None, args=(), loss="linear", f_scale=1.0
         raise ValueError("residual: non-finite residuals at the starting point x0")
     problem.m = r.size
     return problem, x, r
+
+
+class Tolerances(NamedTuple):
+    ftol: float
+    xtol: float
+    gtol: float
+    max_nfev: int
+
+
+def tolerances(ftol, xtol, gtol, max_nfev, n, analytic):
+    """The stopping tolerances, checked; max_nfev defaults to 100·n evaluations of the residual
+    with an analytic Jacobian and 100·n·(n + 1) with differences, whose n evaluations per
+    Jacobian count too (MINPACK's lmder and lmdif budgets)."""
+    for name, value in (("ftol", ftol), ("xtol", xtol), ("gtol", gtol)):
+        if not value >= 0:
+            raise ValueError(f"{name}: expected a non-negative number, got {value}")
+    if max_nfev is None:
+        max_nfev = 100 * n if analytic else 100 * n * (n + 1)
+    elif not max_nfev >= 1:
+        raise ValueError(f"max_nfev: expected a positive number of evaluations, got {max_nfev}")
+    return Tolerances(ftol, xtol, gtol, max_nfev)
+
+
+def check_bounds(bounds, x0):
+    """``bounds=(lb, ub)`` as two float arrays of x0's length, or None when there are no finite bounds.
+
+    Each of lb, ub is a number or an array of len(x0); ±inf leaves a side free.
+    lb < ub is required, and x0 must lie within the bounds.
+    """
+    if bounds is None:
+        return None
+    try:
+        lb, ub = (np.broadcast_to(np.asarray(b, dtype=np.float64), x0.shape).copy() for b in bounds)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"bounds: expected (lb, ub), each a number or an array of length {x0.size}"
+        ) from None
+    if np.any(np.isnan(lb)) or np.any(np.isnan(ub)) or not np.all(lb < ub):
+        raise ValueError("bounds: expected lb < ub for every parameter")
+    if not np.all((lb <= x0) & (x0 <= ub)):
+        raise ValueError("x0: expected a starting point within the bounds")
+    if np.all(np.isinf(lb)) and np.all(np.isinf(ub)):
+        return None
+    return lb, ub

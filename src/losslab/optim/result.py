@@ -1,7 +1,7 @@
 """What every second-order and quasi-Newton solver returns: :class:`LeastSquaresResult`.
 
-``status`` says why the solver stopped (1 gtol, 2 ftol, 3 xtol, 0 budget spent,
--1 no progress, -2 stopped by the callback); ``history`` holds one row per
+``status`` says why the solver stopped (1 gtol, 2 ftol, 3 xtol, 4 ftol and xtol,
+0 budget spent, -1 no progress, -2 stopped by the callback); ``history`` holds one row per
 iteration, built by :func:`history_row`.
 """
 
@@ -15,6 +15,7 @@ STATUS_MESSAGES = {
     1: "gradient below gtol",
     2: "relative cost reduction below ftol",
     3: "step below xtol",
+    4: "relative cost reduction below ftol and step below xtol",
     -1: "no step decreases the cost: stalled away from a minimum",
     -2: "stopped by callback",
 }
@@ -30,7 +31,7 @@ class LeastSquaresResult:
     nfev: int
     njev: int
     nit: int
-    status: int  # 1 gtol, 2 ftol, 3 xtol, 0 max_nfev / max_iter, -1 could not make progress
+    status: int  # 1 gtol, 2 ftol, 3 xtol, 4 both, 0 max_nfev / max_iter, -1 no progress
     message: str
     history: list = field(default_factory=list)
 
