@@ -1,7 +1,9 @@
 """Classic nonlinear least-squares test problems, each with residuals, Jacobian and a hard start.
 
 NIST StRD nonlinear regression problems (data and "start 1" points as certified
-by NIST) and Moré-Garbow-Hillstrom functions. Used by the tests (against SciPy),
+by NIST), a few Moré-Garbow-Hillstrom functions (the whole set, from three
+starts each, is :mod:`losslab.optim.mgh`), and ``BOUNDED``: problems whose
+minimiser within ``bounds`` lies on a bound. Used by the tests (against SciPy),
 the benchmark and the docs.
 """
 
@@ -10,6 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from . import mgh
+
+INF = np.inf
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,7 @@ class Problem:
     x0: np.ndarray
     certified: np.ndarray | None = None  # NIST's certified parameters, where there are any
     x0_easy: np.ndarray | None = None  # NIST's "start 2", where start 1 leads to another minimum
+    bounds: tuple | None = None  # (lb, ub) for the bounded problems
 
 
 def _data_problem(name, x, y, model, model_jac, x0, certified=None, x0_easy=None):
@@ -187,3 +194,32 @@ BEALE = Problem(
 )
 
 PROBLEMS = [MISRA1A, BOXBOD, MGH09, DANWOOD, ROSENBROCK, EXP_DECAY, POWELL_SINGULAR, BEALE]
+
+
+def _bounded(name, problem, x0, lb, ub):
+    return Problem(name, problem.residual, problem.jac, np.asarray(x0, float), bounds=(lb, ub))
+
+
+_MGH = {p.number: p for p in mgh.PROBLEMS}
+BOUNDED = [
+    # Rosenbrock from the starts and boxes SciPy's own tests of trf use
+    _bounded("Rosenbrock, x2 ≥ -1.5", ROSENBROCK, [-2, 1], [-INF, -1.5], INF),
+    _bounded("Rosenbrock, x2 ≥ 1.5 from (2, 2)", ROSENBROCK, [2, 2], [-INF, 1.5], INF),
+    _bounded("Rosenbrock, x2 ≥ 1.5 from (-2, 2)", ROSENBROCK, [-2, 2], [-INF, 1.5], INF),
+    _bounded("Rosenbrock, x1 ≤ 1, x2 ≥ 1.5", ROSENBROCK, [0, 2], [-INF, 1.5], [1, INF]),
+    _bounded("Rosenbrock in [1, 3] × [1.5, 3]", ROSENBROCK, [2, 2], [1, 1.5], [3, 3]),
+    _bounded("Rosenbrock in [-50, 0.5] × [0, 100]", ROSENBROCK, [-1.2, 1], [-50, 0], [0.5, 100]),
+    _bounded("exponential decay, rate ≤ 1", EXP_DECAY, EXP_DECAY.x0, [0, 0, -INF], [INF, 1, INF]),
+    _bounded("Misra1a (NIST), b ≤ 5e-4", MISRA1A, MISRA1A.x0, [0, 0], [1000, 5e-4]),
+    _bounded("BoxBOD (NIST) in [0, 1000] × [0, 1]", BOXBOD, BOXBOD.x0, [0, 0], [1000, 1]),
+    _bounded("MGH 5 Beale, x2 ≤ 0.4", _MGH[5], [1, 0], -INF, [INF, 0.4]),
+    _bounded("MGH 10 Meyer, x3 ≥ 300", _MGH[10], [0.02, 4000, 350], [-INF, -INF, 300], INF),
+    _bounded("MGH 12 Box 3-D, 1 ≤ x3 ≤ 2", _MGH[12], [0, 10, 1.5], [-INF, -INF, 1], [INF, INF, 2]),
+    _bounded(
+        "MGH 17 Osborne 1 in a box",
+        _MGH[17],
+        _MGH[17].x0,
+        [0, 0, -INF, 0, 0],
+        [INF, INF, 0, 0.05, 0.05],
+    ),
+]
