@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from losslab import cli, datasets
-from losslab.optim import curvefit
+from losslab.optim import compare, curvefit
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
 TRUTH = np.array(list(datasets.TRAJECTORY_TRUTH.values()))
@@ -24,6 +24,51 @@ def test_parameters_and_standard_errors_match_scipy_curve_fit():
     np.testing.assert_allclose(ours.params, popt, rtol=1e-6)
     np.testing.assert_allclose(ours.stderr, np.sqrt(np.diag(pcov)), rtol=1e-4)
     assert ours.history[-1]["cost"] <= ours.history[0]["cost"]
+
+
+def decay_data(seed=1):
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 5, 40)
+    y = 3.0 * np.exp(-0.8 * t) + 0.5 + 0.05 * rng.standard_normal(40)
+    sigma = 0.02 + 0.05 * rng.random(40)
+    correlated = np.diag(sigma**2) + 0.3 * np.outer(sigma, sigma) * np.exp(
+        -np.abs(np.subtract.outer(t, t))
+    )
+    return t, y, sigma, correlated
+
+
+@pytest.mark.parametrize("absolute_sigma", [False, True])
+@pytest.mark.parametrize("errors", ["none", "1-D", "2-D"])
+@pytest.mark.parametrize("bounded", [False, True], ids=["free", "bounds"])
+def test_sigma_absolute_sigma_and_bounds_match_scipy_curve_fit(errors, absolute_sigma, bounded):
+    t, y, sigma, correlated = decay_data()
+    model = curvefit.MODELS["exp"]
+    kw = {"sigma": {"none": None, "1-D": sigma, "2-D": correlated}[errors]}
+    kw["absolute_sigma"] = absolute_sigma
+    p0 = [1.0, -0.1, 0.7]
+    if bounded:  # the offset's lower bound is active at the solution
+        kw["bounds"] = ([0.0, -5.0, 0.6], [10.0, 0.0, 10.0])
+    ours = curvefit.curve_fit(model.f, t, y, p0, jac=model.jac, **kw)
+    # SciPy's trf path takes the covariance at the solution, as ours does (its lm path
+    # uses the Jacobian of the step before, which differs at ~1e-6)
+    popt, pcov = scipy_optimize.curve_fit(model.f, t, y, p0=p0, method="trf", **kw)
+    np.testing.assert_allclose(ours.params, popt, rtol=1e-6)
+    np.testing.assert_allclose(ours.cov, pcov, rtol=1e-6, atol=1e-6 * np.abs(pcov).max())
+    np.testing.assert_allclose(ours.stderr, np.sqrt(np.diag(pcov)), rtol=1e-6)
+
+
+def test_absolute_sigma_reads_sigma_in_the_units_of_y():
+    t, y, sigma, _ = decay_data()
+    model = curvefit.MODELS["exp"]
+    relative = curvefit.curve_fit(model.f, t, y, [1, -0.1, 0], jac=model.jac, sigma=sigma)
+    doubled = curvefit.curve_fit(model.f, t, y, [1, -0.1, 0], jac=model.jac, sigma=2 * sigma)
+    absolute = curvefit.curve_fit(
+        model.f, t, y, [1, -0.1, 0], jac=model.jac, sigma=2 * sigma, absolute_sigma=True
+    )
+    np.testing.assert_allclose(doubled.cov, relative.cov, rtol=1e-8)  # only the ratios matter
+    m, n = len(y), 3
+    chi2 = 2 * absolute.result.cost / (m - n)  # the reduced χ² that scales the relative one
+    np.testing.assert_allclose(absolute.cov * chi2, doubled.cov, rtol=1e-8)
 
 
 @pytest.mark.parametrize("method", curvefit.METHODS)
@@ -85,6 +130,11 @@ def test_every_named_model_recovers_its_parameters_from_its_own_guess(name):
         ({"loss": "l3"}, "loss: expected one of"),
         ({"method": "bfgs"}, "method: expected one of"),
         ({"x": np.arange(2.0), "y": np.arange(2.0)}, "expected at least 3 points"),
+        ({"sigma": np.ones(3)}, r"sigma: expected shape \(4,\) or \(4, 4\), got \(3,\)"),
+        ({"sigma": np.array([1.0, 0.0, 1.0, 1.0])}, "sigma: expected positive finite"),
+        ({"sigma": -np.eye(4)}, "sigma: expected a positive definite covariance matrix"),
+        ({"method": "newton", "bounds": (-1, 1)}, "bounds: method='newton' takes none"),
+        ({"method": "newton", "loss": "huber"}, "loss: method='newton' fits squared_error only"),
     ],
 )
 def test_bad_input_is_a_clear_error(kwargs, match):
@@ -110,3 +160,32 @@ def test_fit_curve_reads_a_csv_and_reports_bad_files(tmp_path, capsys):
     assert cli.main(["fit-curve", str(path), "--model", "exp"]) == 0
     assert "converged" in capsys.readouterr().out
     assert cli.main(["fit-curve", str(tmp_path / "missing.csv")]) == 2
+
+
+def test_the_seeds_comparison_from_a_far_start():
+    """Seed 002: LM, Gauss-Newton and Newton need tens of evaluations, gradient descent thousands."""
+    t, h = datasets.trajectory(random_state=0)
+    model = curvefit.MODELS["poly2"]
+    runs = {
+        run.method: run
+        for run in compare.compare_methods(model.f, t, h, [1.0, 1.0, 1.0], jac=model.jac)
+    }
+    assert list(runs) == ["lm", "gn", "newton", "gd", "adam"]
+    best = min(run.cost for run in runs.values())
+    for method in ("lm", "gn", "newton"):
+        assert runs[method].to_best is not None and runs[method].evaluations < 100
+        assert runs[method].cost == pytest.approx(best, rel=1e-9)
+    assert runs["gd"].to_best > 1000 and runs["adam"].to_best > 1000
+    for run in runs.values():  # the histories the figure draws: evaluations never go back
+        evaluations = [row["nfev"] for row in run.history]
+        assert evaluations == sorted(evaluations) and evaluations[-1] <= run.evaluations
+
+
+def test_newton_fits_a_nonlinear_model_with_and_without_its_jacobian():
+    t, y, _, _ = decay_data()
+    model = curvefit.MODELS["exp"]
+    lm = curvefit.curve_fit(model.f, t, y, [1.0, -0.1, 0.0], jac=model.jac)
+    for jac in (model.jac, None):
+        newton = curvefit.curve_fit(model.f, t, y, [1.0, -0.1, 0.0], jac=jac, method="newton")
+        assert newton.result.success
+        np.testing.assert_allclose(newton.params, lm.params, rtol=1e-5)

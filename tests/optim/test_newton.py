@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from losslab import lsq
+from losslab.optim.newton import newton_least_squares
+from losslab.optim.problems import BEALE, EXP_DECAY, ROSENBROCK
 from tests.optim.objectives import rosenbrock, rosenbrock_grad, rosenbrock_hess
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
@@ -72,3 +74,35 @@ def test_a_saddle_is_escaped_and_the_result_counts_evaluations():
         assert [row["iteration"] for row in res.history] == list(range(len(res.history)))
     stopped = lsq.newton(f, [0.5, 0.1], grad=grad, hess=hess, max_iter=2)
     assert not stopped.success and stopped.message == "maximum number of iterations reached"
+
+
+@pytest.mark.parametrize("problem", [EXP_DECAY, ROSENBROCK, BEALE], ids=lambda p: p.name)
+def test_newton_on_least_squares_reaches_levenberg_marquardts_minimum(problem):
+    lm = lsq.levenberg_marquardt(problem.residual, problem.x0, jac=problem.jac)
+    res = newton_least_squares(problem.residual, problem.x0, jac=problem.jac, max_nfev=2000)
+    assert res.success
+    assert res.cost == pytest.approx(lm.cost, rel=1e-8, abs=1e-20)
+    np.testing.assert_allclose(res.x, lm.x, rtol=1e-5)
+    # every iteration: one Jacobian at the new point and n more for the Hessian's second term
+    assert res.njev == 1 + res.nit * (1 + problem.x0.size) - (
+        problem.x0.size if res.status == 1 else 0
+    )
+
+
+def test_newtons_hessian_has_the_curvature_gauss_newton_leaves_out():
+    # a large-residual problem: Gauss-Newton converges linearly, Newton quadratically
+    t = np.array([1.0, 2.0, 3.0])
+    y = np.array([2.0, 4.0, -8.0])
+
+    def residual(p):
+        return np.exp(p[0] * t) - y
+
+    def jac(p):
+        return (t * np.exp(p[0] * t))[:, None]
+
+    newton = newton_least_squares(residual, [0.3], jac=jac)
+    gn = lsq.gauss_newton(residual, [0.3], jac=jac)
+    exact = lsq.levenberg_marquardt(residual, [0.3], jac=jac, ftol=1e-14, xtol=1e-14)
+    assert newton.success and newton.x[0] == pytest.approx(exact.x[0], rel=1e-7)
+    assert newton.nit < gn.nit / 2  # and Gauss-Newton, crawling, stops further away
+    assert abs(gn.x[0] - exact.x[0]) > abs(newton.x[0] - exact.x[0])

@@ -69,3 +69,12 @@ def test_a_residual_that_changes_length_is_a_clear_error():
         problem.fun(np.array([2.0, 1.0, 1.0]))
     with pytest.raises(ValueError, match="residual: expected a 1-D array"):
         ResidualProblem(lambda p: np.ones((2, 2))).fun(x)
+
+
+@pytest.mark.parametrize("loss", ROBUST_LOSSES)
+def test_robust_rho_is_finite_for_huge_residuals(loss):
+    z = np.array([1e200, np.inf])  # a wild trial step: (r / f_scale)² overflows
+    with np.errstate(over="ignore"):
+        _, d1, d2 = robust_rho(z, loss)
+    assert np.all(np.isfinite(d1)) and np.all(np.isfinite(d2))
+    assert np.all(d1 >= 0) and np.all(d2 <= 0)

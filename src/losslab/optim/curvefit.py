@@ -2,7 +2,8 @@ r"""Fit a model curve y ≈ f(x; p) to data: a friendly front end to :mod:`lossl
 
 Seed 002 frames learning as parameter estimation: the stone's trajectory
 :math:`f(t) = a t^2 + b t + c`. :func:`curve_fit` returns the parameters, their
-standard errors from the Jacobian and the fit history; ``MODELS`` holds named
+covariance and standard errors (SciPy's ``curve_fit`` conventions: ``sigma``,
+``absolute_sigma``, ``bounds``) and the fit history; ``MODELS`` holds named
 families ("poly2", "poly3", "exp", "logistic", "sin") with analytic Jacobians
 and data-driven starting points, which ``losslab fit-curve`` uses.
 """
@@ -13,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .least_squares import gauss_newton, levenberg_marquardt
-from .residuals import start_problem
+from .least_squares import free_variables, gauss_newton, levenberg_marquardt
+from .newton import newton_least_squares
+from .residuals import ResidualProblem, check_bounds, start_problem
 from .result import LeastSquaresResult
 
 # curve_fit's loss names -> the solvers' robust losses
@@ -25,14 +27,14 @@ LOSSES = {
     "cauchy": "cauchy",
     "arctan": "arctan",
 }
-METHODS = ("lm", "gn", "gd")
+METHODS = ("lm", "gn", "newton", "gd")
 
 
 @dataclass
 class CurveFitResult:
     params: np.ndarray
     stderr: np.ndarray  # sqrt(diag(cov)): standard errors of the parameters
-    cov: np.ndarray  # s² (JᵀJ)⁻¹ with s² = 2·cost / (m - n)
+    cov: np.ndarray  # (JᵀJ)⁺, times s² = 2·cost / (m - n) unless absolute_sigma
     result: LeastSquaresResult
     names: tuple = ()
 
@@ -54,6 +56,9 @@ def curve_fit(
     y,
     p0,
     *,
+    sigma=None,
+    absolute_sigma=False,
+    bounds=None,
     loss="squared_error",
     method="lm",
     jac=None,
@@ -61,18 +66,36 @@ def curve_fit(
     max_nfev=None,
     names=(),
 ):
-    """Least-squares fit of ``f(x, *p)`` to ``y`` starting from ``p0``.
+    r"""Least-squares fit of ``f(x, *p)`` to ``y`` starting from ``p0``.
+
+    Minimises :math:`\tfrac12\lVert L^{-1}(f(x, p) - y)\rVert^2` (robustly for a
+    robust ``loss``) where :math:`LL^T` is the covariance of the errors of y:
+    ``diag(sigma²)`` for a 1-D ``sigma``, ``sigma`` itself for a 2-D one.
 
     Parameters
     ----------
     f : callable ``f(x, *params) -> y_hat``
     x, y : arrays of the same length
     p0 : starting parameters
+    sigma : None, (m,) standard deviations of y, or an (m, m) covariance matrix.
+    absolute_sigma : if True, ``sigma`` is in y's units and ``cov = (JᵀJ)⁻¹``;
+        if False (SciPy's default) only its relative sizes matter and the
+        covariance is scaled by the reduced χ², ``s² = 2·cost / (m - n)``.
+    bounds : ``(lb, ub)``, numbers or arrays of len(p0), ±inf for none; p0 within them.
     loss : "squared_error" (plain least squares) or a robust loss "huber",
         "soft_l1", "cauchy", "arctan" whose residual scale is ``f_scale``.
-    method : "lm" (Levenberg-Marquardt), "gn" (Gauss-Newton) or "gd" (gradient
-        descent with a backtracking line search — slow, for comparison).
+    method : "lm" (Levenberg-Marquardt, MINPACK's; trust-region reflective with
+        bounds), "gn" (Gauss-Newton, projected with bounds), "newton" (Newton
+        with the exact Hessian; needs ``jac``, no bounds) or "gd" (gradient
+        descent with a backtracking line search, projected with bounds — slow,
+        for comparison).
     jac : callable ``jac(x, *params) -> (len(x), len(p0))``, optional.
+
+    Returns
+    -------
+    CurveFitResult with ``params``, ``cov`` (SciPy's ``pcov``: the pseudo-inverse
+    of JᵀJ at the solution, singular values below eps·max(m, n)·s_max dropped),
+    ``stderr`` = √diag(cov), ``result`` (the solver's) and ``history``.
 
     >>> t = np.linspace(0, 2, 20)
     >>> fit = curve_fit(lambda t, a, b, c: a * t**2 + b * t + c, t, -4.9 * t**2 + 20 * t + 1.5, [0, 0, 0])
@@ -80,15 +103,29 @@ def curve_fit(
     [-4.9, 20.0, 1.5]
     """
     x, y, p0 = _check_data(x, y, p0, loss, method)
+    whiten = _whitener(sigma, len(y))
 
     def residual(p):
-        return np.asarray(f(x, *p), dtype=np.float64).ravel() - y
+        return whiten(np.asarray(f(x, *p), dtype=np.float64).ravel() - y)
 
-    jacobian = None if jac is None else (lambda p: np.asarray(jac(x, *p), dtype=np.float64))
+    jacobian = None if jac is None else (lambda p: whiten(np.asarray(jac(x, *p), np.float64)))
     options = {"jac": jacobian, "loss": LOSSES[loss], "f_scale": f_scale, "max_nfev": max_nfev}
-    solver = {"lm": levenberg_marquardt, "gn": gauss_newton, "gd": gradient_descent}[method]
+    if bounds is not None:
+        if method == "newton":
+            raise ValueError("bounds: method='newton' takes none; use 'lm', 'gn' or 'gd'")
+        options["bounds"] = bounds
+    if method == "newton":
+        if loss != "squared_error":
+            raise ValueError("loss: method='newton' fits squared_error only")
+        options = {"jac": jacobian, "max_nfev": max_nfev}
+    solver = {
+        "lm": levenberg_marquardt,
+        "gn": gauss_newton,
+        "newton": newton_least_squares,
+        "gd": gradient_descent,
+    }[method]
     result = solver(residual, p0, **options)
-    cov = _covariance(result, len(y), len(p0))
+    cov = _covariance(result, absolute_sigma, LOSSES[loss], f_scale)
     return CurveFitResult(result.x, np.sqrt(np.diag(cov)), cov, result, tuple(names))
 
 
@@ -112,11 +149,63 @@ def _check_data(x, y, p0, loss, method):
     return x, y, p0
 
 
+def _whitener(sigma, m):
+    """v -> L⁻¹v for the errors' covariance LLᵀ (rows of a matrix alike); identity for None."""
+    if sigma is None:
+        return lambda v: v
+    sigma = np.asarray(sigma, dtype=np.float64)
+    if sigma.shape == (m,):
+        if not np.all(np.isfinite(sigma) & (sigma > 0)):
+            raise ValueError("sigma: expected positive finite standard deviations")
+        return lambda v: v / (sigma if v.ndim == 1 else sigma[:, None])
+    if sigma.shape == (m, m):
+        try:
+            L_inv = np.linalg.inv(np.linalg.cholesky(sigma))
+        except np.linalg.LinAlgError:
+            raise ValueError("sigma: expected a positive definite covariance matrix") from None
+        return lambda v: L_inv @ v
+    raise ValueError(f"sigma: expected shape ({m},) or ({m}, {m}), got {sigma.shape}")
+
+
+def _covariance(result, absolute_sigma, loss, f_scale):
+    """SciPy curve_fit's pcov: (JᵀJ)⁺ by SVD at the solution, times s² unless absolute_sigma.
+
+    For a robust loss J is the re-weighted Jacobian, as SciPy's ``least_squares`` returns it.
+    """
+    J, (m, n) = result.jac, (result.fun.size, result.x.size)
+    if J is None or not np.all(np.isfinite(J)):
+        return np.full((n, n), np.inf)
+    if loss != "linear":
+        J = ResidualProblem(None, loss=loss, f_scale=f_scale).scaled(result.fun, J)[1]
+    _, s, Vt = np.linalg.svd(J, full_matrices=False)
+    keep = s > np.finfo(float).eps * max(J.shape) * s[0]
+    cov = (Vt[keep].T / s[keep] ** 2) @ Vt[keep]
+    if absolute_sigma:
+        return cov
+    return cov * (2 * result.cost / (m - n)) if m > n else np.full((n, n), np.inf)
+
+
 def gradient_descent(
-    residual, x0, *, jac=None, loss="linear", f_scale=1.0, max_nfev=None, gtol=1e-8, ftol=1e-12
+    residual,
+    x0,
+    *,
+    jac=None,
+    bounds=None,
+    loss="linear",
+    f_scale=1.0,
+    max_nfev=None,
+    gtol=1e-8,
+    ftol=1e-12,
 ):
-    """Steepest descent on the least-squares cost with Armijo backtracking (a baseline, not a recommendation)."""
+    """Steepest descent on the least-squares cost with Armijo backtracking (a baseline, not a recommendation).
+
+    Each step first tries twice the last step length. With ``bounds`` it is
+    projected: the trial point x - t·g is clipped into the box, and the gradient
+    test looks only at the variables free to move.
+    """
     problem, x, r = start_problem(residual, x0, jac=jac, loss=loss, f_scale=f_scale)
+    box = check_bounds(bounds, x)
+    problem.box = box
     max_nfev = 20000 if max_nfev is None else max_nfev
     cost = problem.cost(r)
     J = problem.jacobian(x, r)
@@ -125,22 +214,17 @@ def gradient_descent(
     while problem.nfev < max_nfev:
         rs, Js = problem.scaled(r, J)
         g = Js.T @ rs
-        if np.abs(g).max() < gtol:
+        if np.abs(g[free_variables(x, g, box)]).max(initial=0.0) < gtol:
             status = 1
             break
-        t *= 2.0  # try a longer step than last time, then backtrack
-        while problem.nfev < max_nfev:
-            r_new, cost_new = problem.evaluate(x - t * g)
-            if cost_new <= cost - 1e-4 * t * (g @ g):
-                break
-            t *= 0.5
+        t, x_new, r_new, cost_new = _armijo_descent(problem, x, cost, g, 2.0 * t, box, max_nfev)
         nit += 1
         if not cost_new < cost:
             break
-        fall = cost - cost_new
-        x, r, cost = x - t * g, r_new, cost_new
+        fall, step = cost - cost_new, np.linalg.norm(x_new - x)
+        x, r, cost = x_new, r_new, cost_new
         J = problem.jacobian(x, r)
-        history.append(problem.history_row(nit, cost, t * np.linalg.norm(g), t))
+        history.append(problem.history_row(nit, cost, step, t))
         if fall <= ftol * cost:
             status = 2
             break
@@ -148,16 +232,16 @@ def gradient_descent(
     return problem.result(x, cost, r, J, Js.T @ rs, nit, status, history)
 
 
-def _covariance(result, m, n):
-    """s² (JᵀJ)⁻¹, SciPy curve_fit's default (absolute_sigma=False)."""
-    J = result.jac
-    if J is None or m <= n:
-        return np.full((n, n), np.inf)
-    s2 = 2 * result.cost / (m - n)
-    try:
-        return s2 * np.linalg.inv(J.T @ J)
-    except np.linalg.LinAlgError:
-        return np.full((n, n), np.inf)
+def _armijo_descent(problem, x, cost, g, t, box, max_nfev):
+    """Halve t until the (clipped) point x - t·g lowers the cost by 1e-4·gᵀ(x - x_t)."""
+    x_new, r_new, cost_new = x, None, np.inf
+    while problem.nfev < max_nfev:
+        x_new = x - t * g if box is None else np.clip(x - t * g, *box)
+        r_new, cost_new = problem.evaluate(x_new)
+        if cost_new <= cost - 1e-4 * (g @ (x - x_new)):
+            break
+        t *= 0.5
+    return t, x_new, r_new, cost_new
 
 
 # --- named model families for ``losslab fit-curve`` ------------------------------------------

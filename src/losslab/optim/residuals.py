@@ -180,11 +180,14 @@ def check_bounds(bounds, x0):
     if bounds is None:
         return None
     try:
-        lb, ub = (np.broadcast_to(np.asarray(b, dtype=np.float64), x0.shape).copy() for b in bounds)
+        lb, ub = (np.asarray(b, dtype=np.float64) for b in bounds)
     except (TypeError, ValueError):
+        lb = ub = None
+    if lb is None or any(b.shape not in ((), x0.shape) for b in (lb, ub)):
         raise ValueError(
             f"bounds: expected (lb, ub), each a number or an array of length {x0.size}"
-        ) from None
+        )
+    lb, ub = np.broadcast_to(lb, x0.shape).copy(), np.broadcast_to(ub, x0.shape).copy()
     if np.any(np.isnan(lb)) or np.any(np.isnan(ub)) or not np.all(lb < ub):
         raise ValueError("bounds: expected lb < ub for every parameter")
     if not np.all((lb <= x0) & (x0 <= ub)):
