@@ -63,9 +63,12 @@ def _keyword_defaults(fn):
     return {p.name: p.default for p in kept}
 
 
+_REDUCTION_ONLY = frozenset({"reduction"})
+
+
 def _case(spec, options):
     """The case's answer for a loss's keyword options; None for an option the loss has not."""
-    if options.keys() <= {"reduction"}:
+    if options.keys() <= _REDUCTION_ONLY:
         return spec.default_case
     options = {**spec.defaults, **options}
     options.pop("reduction", None)
@@ -81,8 +84,8 @@ def _fused_call(spec, args, options):
     kernel = fast.kernel(spec.kernel)
     if kernel is None:
         return None
-    try:
-        extra = _case(spec, options)
+    try:  # the common call, with no option, skips a frame
+        extra = spec.default_case if options.keys() <= _REDUCTION_ONLY else _case(spec, options)
     except (TypeError, ValueError):
         return None
     reduction = options.get("reduction", "mean")

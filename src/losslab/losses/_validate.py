@@ -7,6 +7,8 @@ public functions assume these checks have passed and contain none.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._result import REDUCTIONS
@@ -128,7 +130,7 @@ def check_scalar(x, name, low=None, high=None, low_open=False):
     """A real number in a range, e.g. ``check_scalar(gamma, "gamma", low=0)``."""
     if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name}: expected a real number, got {type(x).__name__} instead")
-    if not np.isfinite(x):
+    if not math.isfinite(x):  # np.isfinite costs ~1 µs on a Python scalar, math.isfinite 0.05
         raise ValueError(f"{name}: expected a finite number, got {x} instead")
     if low is not None and (x < low or (low_open and x == low)):
         op = ">" if low_open else ">="

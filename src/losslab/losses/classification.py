@@ -20,7 +20,8 @@ def _label_rows(scores, target, reduction):
     """A multiclass loss's checks for integer labels: (scores, labels); None for probabilities."""
     v.check_reduction(reduction)
     scores = v.as_output(scores, "scores", ndim=2)
-    if not v.is_integer_array(target):
+    target = np.asarray(target)
+    if target.dtype.kind not in "iu":
         return None
     return scores, v.as_labels(target, *scores.shape)
 
