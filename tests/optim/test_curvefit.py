@@ -189,3 +189,24 @@ def test_newton_fits_a_nonlinear_model_with_and_without_its_jacobian():
         newton = curvefit.curve_fit(model.f, t, y, [1.0, -0.1, 0.0], jac=jac, method="newton")
         assert newton.result.success
         np.testing.assert_allclose(newton.params, lm.params, rtol=1e-5)
+
+
+def test_a_named_model_compares_from_a_far_start_or_a_given_one():
+    t, h = datasets.trajectory(random_state=0)
+    runs, start = compare.compare_model("poly2", t, h)
+    assert start.tolist() == [1.0, 1.0, 1.0]
+    assert [run.name for run in runs] == [
+        "Levenberg-Marquardt",
+        "Gauss-Newton",
+        "Newton",
+        "gradient descent",
+        "Adam",
+    ]
+    _, start = compare.compare_model("poly2", t, h, p0=[-1, 5, 0], budget=100)
+    assert start.tolist() == [-1.0, 5.0, 0.0]
+    fit = curvefit.fit_model("poly2", t, h, p0=[1, 1, 1], method="newton")
+    np.testing.assert_allclose(fit.params, curvefit.fit_model("poly2", t, h).params, rtol=1e-9)
+    with pytest.raises(ValueError, match=r"p0: expected 3 finite numbers \(a, b, c\) for poly2"):
+        compare.compare_model("poly2", t, h, p0=[1, 2])
+    with pytest.raises(ValueError, match="model: expected one of"):
+        curvefit.fit_model("poly9", t, h)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import curvefit
 from .curvefit import gradient_descent
 from .first_order import Adam
 from .least_squares import gauss_newton, levenberg_marquardt
@@ -67,6 +68,18 @@ def compare_methods(f, x, y, p0, *, jac, budget=20_000, adam_lr=0.05):
         return np.asarray(jac(x, *p), dtype=np.float64)
 
     return compare_least_squares(residual, p0, jac=jacobian, budget=budget, adam_lr=adam_lr)
+
+
+def compare_model(name, x, y, *, p0=None, budget=20_000, adam_lr=0.05):
+    """:func:`compare_methods` for a named family of ``curvefit.MODELS``; (runs, the start used).
+
+    The default start is 1 for every parameter: far from the data-driven guess
+    ``fit_model`` starts from (for poly2 that guess is already the answer).
+    """
+    family = curvefit.model(name)
+    start = np.ones(len(family.names)) if p0 is None else curvefit.check_start(name, p0)
+    runs = compare_methods(family.f, x, y, start, jac=family.jac, budget=budget, adam_lr=adam_lr)
+    return runs, start
 
 
 def compare_least_squares(residual, x0, *, jac, budget=20_000, adam_lr=0.05):

@@ -341,21 +341,39 @@ def _logistic_jac(t, L, k, t0):
     return np.stack([s, L * ds * (t - t0), -L * ds * k, np.ones_like(t)], axis=1)
 
 
-def fit_model(name, x, y, *, loss="squared_error", method="lm", f_scale=1.0):
-    """Fit the named family of ``MODELS`` to (x, y) from its data-driven starting point."""
-    if name not in MODELS:
-        raise ValueError(f"model: expected one of {', '.join(MODELS)}, got {name!r} instead")
-    m = MODELS[name]
+def fit_model(name, x, y, *, p0=None, loss="squared_error", method="lm", f_scale=1.0):
+    """Fit the named family of ``MODELS`` to (x, y) from ``p0`` (default: its data-driven guess)."""
+    m = model(name)
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
+    start = m.guess(x, y) if p0 is None else check_start(name, p0)
     return curve_fit(
         m.f,
         x,
         y,
-        m.guess(x, y),
+        start,
         loss=loss,
         method=method,
         jac=m.jac,
         f_scale=f_scale,
         names=m.names,
     )
+
+
+def model(name):
+    """The named family of ``MODELS``; a clear error for an unknown name."""
+    if name not in MODELS:
+        raise ValueError(f"model: expected one of {', '.join(MODELS)}, got {name!r} instead")
+    return MODELS[name]
+
+
+def check_start(name, p0):
+    """p0 as a float array with one finite value per parameter of the named model."""
+    names = model(name).names
+    p0 = np.asarray(p0, dtype=np.float64).ravel()
+    if p0.shape != (len(names),) or not np.all(np.isfinite(p0)):
+        raise ValueError(
+            f"p0: expected {len(names)} finite numbers ({', '.join(names)}) for {name}, "
+            f"got {p0.tolist()}"
+        )
+    return p0
