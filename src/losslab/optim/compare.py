@@ -95,9 +95,12 @@ def compare_least_squares(residual, x0, *, jac, budget=20_000, adam_lr=0.05):
         "newton": newton_least_squares,
         "gd": gradient_descent,
     }
-    runs = [_solver_run(k, solve, residual, x0, jac, budget) for k, solve in solvers.items()]
-    target = min(run.cost for run in runs if run.method != "gd")
-    runs.append(_adam_run(residual, x0, jac, adam_lr, budget, target))
+    with np.errstate(
+        over="ignore", invalid="ignore"
+    ):  # far trial steps overflow; they are rejected
+        runs = [_solver_run(k, solve, residual, x0, jac, budget) for k, solve in solvers.items()]
+        target = min(run.cost for run in runs if run.method != "gd")
+        runs.append(_adam_run(residual, x0, jac, adam_lr, budget, target))
     best = min(run.cost for run in runs)
     for run in runs:
         run.to_best = next(
