@@ -3,15 +3,28 @@
 Every file holds numeric arrays and one string array ``__header__`` with JSON
 (format name, version, what the file is). Loading uses ``allow_pickle=False``,
 so a foreign or malicious file can never run code: it is a clear ``ValueError``.
+Before any array is read, the size each member declares is checked against the
+bytes it holds, so a small file cannot make the reader allocate gigabytes.
 Writes go to a temporary file in the same directory and are then renamed, so an
 interrupted run never leaves a half-written file. Model files (estimators/persist.py) use the same format.
+
+A checkpoint keeps the history's lists (one loss per step, one row per epoch)
+out of its header, in an append-only side file ``.NAME.history-TOKEN.jsonl``:
+each epoch appends its new entries, so writing a checkpoint costs the same at
+epoch 1,000 as at epoch 1. The header records how many bytes and entries of the
+side file belong to it; anything appended after it (a run killed between the
+two writes) is ignored.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import os
+import secrets
 import tempfile
+import weakref
 import zipfile
 from pathlib import Path
 
@@ -20,7 +33,9 @@ import numpy as np
 from .state import History
 
 FORMAT = "losslab"
-VERSION = 1
+VERSION = 2  # the newest file version this losslab reads
+CHECKPOINT_VERSION = 2  # 2: the history's lists in a side file; 1: in the header
+_LISTS = tuple(f.name for f in dataclasses.fields(History) if f.default_factory is list)
 
 
 def atomic_write_bytes(path, write):
@@ -50,6 +65,13 @@ def atomic_write_text(path, text):
     atomic_write_bytes(path, lambda f: f.write(text.encode("utf-8")))
 
 
+def remove_stale_temporaries(directory, names):
+    """Delete the temporary files a killed :func:`atomic_write_bytes` left for ``names``."""
+    for name in names:
+        for tmp in Path(directory).glob(f".{name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
 def save_arrays(path, arrays, header):
     """Write ``arrays`` (name -> numeric array) and ``header`` (JSON-able dict) atomically."""
     for name, a in arrays.items():
@@ -57,8 +79,44 @@ def save_arrays(path, arrays, header):
             raise TypeError(
                 f"{name}: only numeric arrays are saved, got dtype {np.asarray(a).dtype}"
             )
-    meta = json.dumps({"format": FORMAT, "version": VERSION, **header})
+    meta = json.dumps({"format": FORMAT, "version": 1, **header})
     atomic_write_bytes(path, lambda f: np.savez(f, __header__=np.array(meta), **arrays))
+
+
+def check_declared_sizes(path):
+    """ValueError unless every array of the ``.npz`` at ``path`` holds the bytes its shape declares.
+
+    Only the members' small ``.npy`` headers are read: a lying header (a 1 KB
+    file claiming 10⁷ × 10⁷) is refused before anything is allocated.
+    """
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            with archive.open(info) as f:
+                shape, dtype = _npy_header(f, info.filename)
+                if dtype.hasobject:
+                    continue  # refused by allow_pickle=False when read
+                declared = math.prod(shape) * dtype.itemsize
+                held = info.file_size - f.tell()
+            if declared != held:
+                raise ValueError(
+                    f"{path}: array {info.filename.removesuffix('.npy')!r} declares shape "
+                    f"{shape} ({declared} bytes) but holds {held} bytes"
+                )
+
+
+def _npy_header(f, name):
+    """(shape, dtype) from a ``.npy`` member's header, reading nothing else."""
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+    except ValueError as exc:
+        raise ValueError(f"member {name!r} is not a .npy array ({exc})") from None
+    return shape, dtype
 
 
 def load_arrays(path, kind):
@@ -67,6 +125,7 @@ def load_arrays(path, kind):
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     try:
+        check_declared_sizes(path)
         with np.load(path, allow_pickle=False) as data:
             if "__header__" not in data.files:
                 raise ValueError(f"{path}: not a losslab file (no header)")
@@ -80,22 +139,36 @@ def load_arrays(path, kind):
         if str(exc).startswith(str(path)):
             raise
         raise ValueError(f"{path}: not a readable losslab file ({exc})") from None
+    _check_header(path, header, kind)
+    return arrays, header
+
+
+def _check_header(path, header, kind):
+    if not isinstance(header, dict):
+        raise ValueError(f"{path}: not a losslab file (its header is not a JSON object)")
     if header.get("format") != FORMAT:
         raise ValueError(f"{path}: not a losslab file (format {header.get('format')!r})")
-    if header.get("version", 0) > VERSION:
-        raise ValueError(f"{path}: written by a newer losslab (file version {header['version']})")
+    version = header.get("version", 0)
+    if not isinstance(version, int):
+        raise ValueError(f"{path}: not a losslab file (version {version!r})")
+    if version > VERSION:
+        raise ValueError(f"{path}: written by a newer losslab (file version {version})")
     if header.get("kind") != kind:
         raise ValueError(
             f"{path}: expected a losslab {kind} file, got a {header.get('kind')!r} file"
         )
-    return arrays, header
 
 
 # --- training checkpoints ------------------------------------------------------------------
 
 
 def save_checkpoint(path, model, state, history):
-    """Model parameters, optimizer state, shuffling RNG state and history, atomically."""
+    """Model parameters, optimizer state, shuffling RNG state and history, atomically.
+
+    The history's new entries go to the side file first; the checkpoint that
+    counts them is written after, so either write may be interrupted safely.
+    """
+    path = Path(path)
     arrays = {f"param/{k}": p for k, p in model.params.items()}
     scalars = {}
     for key, value in state.opt_state.items():
@@ -103,39 +176,161 @@ def save_checkpoint(path, model, state, history):
             arrays.update({f"opt/{key}/{k}": a for k, a in value.items()})
         else:
             scalars[key] = value
+    log, started = _HistoryLog.for_history(path, history)
     header = {
         "kind": "checkpoint",
+        "version": CHECKPOINT_VERSION,
         "epoch": state.epoch,
         "step": state.step,
         "optimizer": type(state.optimizer).__name__,
         "opt_scalars": scalars,
         "rng": _jsonable(state.shuffle_rng.bit_generator.state),
-        "history": history.as_dict(),
+        "history": {k: v for k, v in history.as_dict().items() if k not in _LISTS},
+        "history_log": log.append(history),
     }
     save_arrays(path, arrays, header)
+    if started:  # the checkpoint now names the new side file: earlier ones are garbage
+        _remove_history_logs(path, keep=log.name)
 
 
 def load_checkpoint(path, model, state):
-    """Restore ``model`` and ``state`` in place from a checkpoint; returns (state, history)."""
+    """Restore ``model`` and ``state`` in place from a checkpoint; returns (state, history).
+
+    Nothing is changed unless the whole checkpoint is consistent; temporary files
+    of writes that were killed are removed.
+    """
+    path = Path(path)
+    remove_stale_temporaries(path.parent, [path.name])
     arrays, header = load_arrays(path, "checkpoint")
+    try:
+        restored = _restored_state(path, arrays, header, model, state)
+        history = _restored_history(path, header)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        if isinstance(exc, ValueError) and str(exc).startswith(str(path)):
+            raise
+        raise ValueError(f"{path}: corrupt checkpoint ({type(exc).__name__}: {exc})") from None
+    params, opt_arrays, rng = restored
+    for k, p in model.params.items():
+        p[...] = params[k]
+    for target, saved in opt_arrays:
+        target[...] = saved
+    state.opt_state.update(header["opt_scalars"])
+    state.shuffle_rng.bit_generator.state = rng.bit_generator.state
+    state.epoch, state.step = header["epoch"], header["step"]
+    return state, history
+
+
+def _restored_state(path, arrays, header, model, state):
+    """(parameters, optimizer arrays, shuffling RNG) of the checkpoint, checked against ``state``."""
     if header["optimizer"] != type(state.optimizer).__name__:
         raise ValueError(
             f"{path}: checkpoint was written with {header['optimizer']}, "
             f"not {type(state.optimizer).__name__}"
         )
-    for k, p in model.params.items():
-        saved = arrays.get(f"param/{k}")
-        if saved is None or saved.shape != p.shape:
-            raise ValueError(f"{path}: checkpoint does not match this model (parameter {k})")
-        p[...] = saved
-    for key, value in state.opt_state.items():
-        if isinstance(value, dict):
-            for k in value:
-                value[k][...] = arrays[f"opt/{key}/{k}"]
-    state.opt_state.update(header["opt_scalars"])
-    state.shuffle_rng.bit_generator.state = header["rng"]
-    state.epoch, state.step = header["epoch"], header["step"]
-    return state, History(**header["history"])
+    for name in ("epoch", "step"):
+        if not isinstance(header[name], int) or header[name] < 0:
+            raise ValueError(f"{name} is {header[name]!r}, expected a count")
+    if not isinstance(header["opt_scalars"], dict):
+        raise TypeError("opt_scalars is not an object")
+    params = {k: _matching(arrays, f"param/{k}", p) for k, p in model.params.items()}
+    opt_arrays = [
+        (a, _matching(arrays, f"opt/{key}/{k}", a))
+        for key, value in state.opt_state.items()
+        if isinstance(value, dict)
+        for k, a in value.items()
+    ]
+    rng = np.random.Generator(type(state.shuffle_rng.bit_generator)())
+    rng.bit_generator.state = header["rng"]
+    return params, opt_arrays, rng
+
+
+def _matching(arrays, name, like):
+    saved = arrays.get(name)
+    if saved is None or saved.shape != like.shape:
+        raise ValueError(f"checkpoint does not match this model ({name})")
+    return saved
+
+
+def _restored_history(path, header):
+    fields = dict(header["history"])
+    if header.get("version", 1) >= 2:
+        fields.update(_HistoryLog.read(path, header["history_log"]))
+    return History(**fields)
+
+
+def _remove_history_logs(path, keep):
+    for log in path.parent.glob(f".{path.name}.history-*.jsonl"):
+        if log.name != keep:
+            log.unlink(missing_ok=True)
+
+
+class _HistoryLog:
+    """The append-only side file of one checkpoint: one JSON line of new entries per save.
+
+    The log remembers the History it was written from; a different History
+    (a new run, or one read back on resume) starts a new side file once.
+    """
+
+    def __init__(self, path, history):
+        self.name = f".{path.name}.history-{secrets.token_hex(4)}.jsonl"
+        self.file = path.parent / self.name
+        self.history = weakref.ref(history)
+        self.counts = dict.fromkeys(_LISTS, 0)
+        self.size = 0
+
+    @classmethod
+    def for_history(cls, path, history):
+        """(the log to append ``history`` to, whether it is a new side file)."""
+        key = str(path.resolve())
+        log = _OPEN_LOGS.get(key)
+        if log is not None and log.continues(history):
+            return log, False
+        log = _OPEN_LOGS[key] = cls(path, history)
+        return log, True
+
+    def continues(self, history):
+        return (
+            self.history() is history
+            and all(len(getattr(history, k)) >= n for k, n in self.counts.items())
+            and self.file.is_file()
+            and self.file.stat().st_size == self.size
+        )
+
+    def append(self, history):
+        """Append the entries added since the last save; what the checkpoint records of the log."""
+        new = {k: getattr(history, k)[n:] for k, n in self.counts.items()}
+        line = json.dumps({k: v for k, v in new.items() if v}) + "\n"
+        parent = self.file.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        with open(self.file, "ab") as f:
+            f.write(line.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        self.size += len(line.encode("utf-8"))
+        self.counts = {k: len(getattr(history, k)) for k in _LISTS}
+        return {"file": self.name, "bytes": self.size, "counts": self.counts}
+
+    @staticmethod
+    def read(path, record):
+        """The history's lists as the checkpoint recorded them (later appends are ignored)."""
+        name, size, counts = record["file"], record["bytes"], record["counts"]
+        if Path(name).name != name or not name.startswith(f".{path.name}.history-"):
+            raise ValueError(f"{path}: corrupt checkpoint (history file {name!r})")
+        try:
+            with open(path.parent / name, "rb") as f:
+                text = f.read(size).decode("utf-8")
+        except OSError as exc:
+            raise ValueError(f"{path}: cannot read its history ({exc})") from None
+        lists = {k: [] for k in _LISTS}
+        for line in text.splitlines():
+            for k, values in json.loads(line).items():
+                lists[k].extend(values)
+        if len(text.encode("utf-8")) != size or any(len(lists[k]) != counts[k] for k in _LISTS):
+            raise ValueError(f"{path}: its history file {name} is incomplete")
+        return lists
+
+
+_OPEN_LOGS = {}  # checkpoint path -> the history log last written for it in this process
 
 
 def _jsonable(obj):
