@@ -51,10 +51,22 @@ def save(obj, path, *, extra_arrays=None, extra_header=None):
 
 
 def load_model(path):
-    """Load what :func:`save` wrote: the estimator (fitted) or the bare model."""
+    """Load what :func:`save` wrote: the estimator (fitted) or the bare model.
+
+    The header's sizes are checked against the saved arrays before a model is
+    built, so a file that lies about them is refused without allocating.
+    """
     arrays, header = load_arrays(path, "model")
     try:
+        shapes = _declared_shapes(header)
+        for k, shape in shapes.items():
+            saved = arrays.get(f"param/{k}")
+            if saved is None or saved.shape != shape:
+                found = "missing" if saved is None else f"shape {saved.shape}"
+                raise ValueError(f"parameter {k} is {found}, the header declares {shape}")
         dtype = np.dtype(header["dtype"])
+        if dtype.kind != "f":
+            raise ValueError(f"dtype {dtype} is not a floating-point type")
         model = models.build(
             header["model"],
             header["n_features"],
@@ -63,10 +75,7 @@ def load_model(path):
             dtype=dtype,
         )
         for k, p in model.params.items():
-            saved = arrays[f"param/{k}"]
-            if saved.shape != p.shape:
-                raise ValueError(f"parameter {k} has shape {saved.shape}, expected {p.shape}")
-            p[...] = saved
+            p[...] = arrays[f"param/{k}"]
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{path}: corrupt losslab model file ({exc})") from None
     name = header.get("estimator")
@@ -77,6 +86,22 @@ def load_model(path):
     classes = np.asarray(header["classes"]) if "classes" in header else None
     result = TrainResult(model, None, 0, classes, header.get("single_output", True))
     return _ESTIMATORS[name](**header.get("params", {})).set_trained(result)
+
+
+def _declared_shapes(header):
+    """{parameter name: shape} of the model the header describes."""
+    kind, hidden = header["model"], header["hidden"]
+    sizes = [header["n_features"], *(hidden if kind == "mlp" else ()), header["n_outputs"]]
+    if kind not in ("linear", "mlp") or not isinstance(hidden, list):
+        raise ValueError(f"model {kind!r} with hidden {hidden!r}")
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes):
+        raise ValueError(f"layer sizes {sizes} are not positive integers")
+    if kind == "linear":
+        return {"W": tuple(sizes), "b": (sizes[1],)}
+    shapes = {}
+    for k in range(1, len(sizes)):
+        shapes[f"W{k}"], shapes[f"b{k}"] = (sizes[k - 1], sizes[k]), (sizes[k],)
+    return shapes
 
 
 def _is_json_value(v):
