@@ -107,6 +107,9 @@ def _test_evaluation(run, config):
     model_path = run / "model.npz"
     if not config or not model_path.exists():
         return "<p>needs config.json and model.npz</p>", "<p>needs config.json and model.npz</p>"
+    if not all(isinstance(config.get(k), str) for k in ("data", "loss")):
+        note = "<p>config.json names no data set and loss to evaluate the model on</p>"
+        return note, note
     from .losses import get
     from .training.objective import predict_labels
 
@@ -162,6 +165,9 @@ def _read_json(path):
     if not path.exists():
         return None
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        value = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: not readable JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: expected a JSON object, got {type(value).__name__}")
+    return value

@@ -128,11 +128,26 @@ def run_training(config, *, out=None, resume=False, progress=False, callbacks=()
     return RunResult(config, ds, model, history, sanity, metrics, out)
 
 
+RUN_FILES = ("config.json", "checkpoint.npz", "metrics.json", "model.npz", "loss_curve.png")
+
+
 def _run_dir(out, resume):
-    """``out`` as a Path (or None); resuming needs the checkpoint a run left there."""
+    """``out`` as a Path (or None); resuming needs the checkpoint a run left there.
+
+    Resuming removes what a killed write left behind; a new run removes an
+    earlier run's checkpoint, so that what is there to resume is always this run's.
+    """
     out = Path(out) if out is not None else None
-    if resume and (out is None or not (out / "checkpoint.npz").is_file()):
+    if out is None:
+        if resume:
+            raise ValueError("resume: no run directory given")
+        return out
+    if resume and not (out / "checkpoint.npz").is_file():
         raise ValueError(f"resume: no checkpoint.npz in {out}")
+    if resume:
+        files.remove_stale_temporaries(out, RUN_FILES)
+    else:
+        files.remove_checkpoint(out / "checkpoint.npz")
     return out
 
 
@@ -327,8 +342,10 @@ def load_config(run_dir):
     path = Path(run_dir) / "config.json"
     try:
         raw = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: cannot read the run's configuration ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: not a losslab run configuration (not a JSON object)")
     raw["hidden"] = tuple(raw.get("hidden", (100,)))
     try:
         return TrainConfig(**raw)

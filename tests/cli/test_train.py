@@ -128,3 +128,28 @@ def test_unreadable_data_file_is_exit_2(tmp_path):
     result = run_cli("train", "--data", str(bad))
     assert result.returncode == 2 and "not a .npz archive" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_local_cluster_listens_on_127_0_0_1_only_dashboard_included():
+    """`losslab train --scheduler local`: scheduler, workers and dashboard unreachable from the network."""
+    import os
+    from urllib.parse import urlparse
+
+    import psutil
+
+    from losslab.scale.dask_data import connect
+
+    with connect("local", n_workers=1) as client:
+        scheduler = urlparse(client.scheduler.address)
+        dashboard = urlparse(client.dashboard_link)
+        workers = [urlparse(w) for w in client.scheduler_info()["workers"]]
+        ours = {scheduler.port, dashboard.port}
+        listening = [
+            c.laddr
+            for c in psutil.Process(os.getpid()).net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN and c.laddr.port in ours
+        ]
+    assert scheduler.hostname == dashboard.hostname == "127.0.0.1"
+    assert workers and all(w.hostname == "127.0.0.1" for w in workers)
+    assert {a.port for a in listening} == ours  # the sockets themselves, not only the names
+    assert all(a.ip == "127.0.0.1" for a in listening), listening

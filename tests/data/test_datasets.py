@@ -139,3 +139,49 @@ def test_read_xy_takes_x_from_the_first_column_and_y_from_the_target(tmp_path):
     assert x.tolist() == [0.0, 1.0] and y.tolist() == [1.5, 2.5]
     x, y = datasets.read_xy(path)
     assert y.tolist() == [3.0, 4.0] and y.dtype == np.float64
+
+
+def test_features_near_the_float64_limit_are_standardised_not_overflowed(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.5, 1.0, (60, 3))
+    X[:, 0] *= 1e308
+    X[:, 2] = 1e308  # constant
+    path = tmp_path / "huge.npz"
+    np.savez(path, X=X, y=np.arange(60) % 2)
+    ds = datasets.load(path, val_size=0.0)
+    assert np.isfinite(ds.X_train).all() and np.isfinite(ds.X_test).all()
+    np.testing.assert_allclose(ds.X_train.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(ds.X_train[:, :2].std(axis=0), 1, rtol=1e-12)
+    assert np.all(ds.X_train[:, 2] == 0) and ds.scale[2] == 1.0
+    assert np.isfinite(ds.mean).all() and np.isfinite(ds.scale).all()
+    # the same rule as ordinary data: the statistics are those of X / 1e308, scaled back
+    small = datasets.load(_npz(tmp_path / "small.npz", X / 1e308), val_size=0.0)
+    np.testing.assert_allclose(ds.X_train[:, 0], small.X_train[:, 0], rtol=1e-9, atol=1e-12)
+
+
+def _npz(path, X):
+    np.savez(path, X=X, y=np.arange(len(X)) % 2)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("X", "match"),
+    [
+        (np.ones((20, 3)) * (1 + 1j), "X holds complex numbers"),
+        (np.ones((20, 0)), "at least 1 feature column"),
+        (np.array(["a"] * 20).reshape(20, 1), "expected numbers"),
+    ],
+)
+def test_npz_with_complex_text_or_no_features_is_refused(tmp_path, X, match):
+    with pytest.raises(ValueError, match=match):
+        datasets.load(_npz(tmp_path / "bad.npz", X))
+
+
+def test_read_xy_names_the_row_holding_infinity(tmp_path):
+    path = tmp_path / "xy.csv"
+    path.write_text("x,y\n1,2\n2,3\ninf,4\n")
+    with pytest.raises(ValueError, match="x of data row 3 is inf"):
+        datasets.read_xy(path)
+    path.write_text("x,y\n1,2\n2,nan\n")
+    with pytest.raises(ValueError, match="y of data row 2 is nan"):
+        datasets.read_xy(path)

@@ -80,3 +80,15 @@ def test_train_stream_reads_a_csv_label_column_by_name_or_index(tmp_path, capsys
     model = persist.load_model(tmp_path / "run" / "model.npz")
     in_memory = datasets.load(str(path), target=target)
     assert model.classes_.tolist() == in_memory.class_names == sorted(labels)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 1e308])
+def test_streaming_names_the_first_row_that_is_not_finite_in_float32(tmp_path, bad):
+    X = np.ones((40, 3))
+    X[::3, 0] = 2.0
+    X[12, 2] = bad
+    path = tmp_path / "bad.csv"
+    np.savetxt(path, np.c_[X, np.arange(40) % 2], delimiter=",", fmt="%.17g")
+    source = datasets.sources.open_source(path)
+    with pytest.raises(ValueError, match="data row 13 holds NaN or infinity"):
+        datasets.sources.streaming_statistics(source, holdout_every=10)

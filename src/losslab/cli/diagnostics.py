@@ -42,6 +42,10 @@ def _add_sanity(sub):
     p.set_defaults(func=cmd_sanity)
 
 
+# a check by differences is for small inputs: 10^6 float64 entries are 8 MB per array
+MAX_GRADCHECK_ENTRIES = 10**6
+
+
 def _shape(text):
     try:
         n, c = (int(v) for v in text.split(","))
@@ -49,6 +53,10 @@ def _shape(text):
         raise argparse.ArgumentTypeError(f"expected N,C such as 8,5, got {text!r}") from None
     if n < 1 or c < 1:
         raise argparse.ArgumentTypeError(f"expected positive sizes, got {text!r}")
+    if n * c > MAX_GRADCHECK_ENTRIES:
+        raise argparse.ArgumentTypeError(
+            f"expected at most {MAX_GRADCHECK_ENTRIES:,} entries (N·C), got {text!r}"
+        )
     return n, c
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .. import __version__
 from . import diagnostics, lsq, tools, train, understanding
@@ -55,9 +56,14 @@ def main(argv=None):
 
 
 def _resume_hint(args):
-    """How to continue an interrupted run that writes checkpoints, or nothing."""
+    """How to continue an interrupted run, when it left a checkpoint to continue from; or nothing.
+
+    Streamed runs and metric learning write no checkpoint, so they never get a hint.
+    """
     out = getattr(args, "out", None) or getattr(args, "resume", None)
-    if not out:
+    if not out or getattr(args, "stream", False) or getattr(args, "task", None) == "embed":
+        return ""
+    if not (Path(out) / "checkpoint.npz").is_file():
         return ""
     hint = f"; continue with: losslab train --resume {out}"
     if getattr(args, "scheduler", None):

@@ -180,6 +180,10 @@ def _add_scale_options(g):
 def cmd_train(args):
     from ..runs import load_config
 
+    if args.resume and (args.stream or args.task == "embed"):
+        # these runs keep no checkpoint: refuse rather than silently start again
+        what = "--stream" if args.stream else "--task embed"
+        raise UsageError(f"resume: {what} runs write no checkpoint; run again without --resume")
     if args.task == "embed":
         return cmd_embed(args)
     if args.stream:

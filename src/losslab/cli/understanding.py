@@ -100,6 +100,7 @@ def _add_compare(sub):
     _add_data_epochs(p, data="digits", epochs=20)
     p.add_argument(
         "--losses",
+        type=_names,
         default="svm,softmax,focal",
         help="comma-separated loss names; the first also runs --batch-sizes (default: svm,softmax,focal)",
     )
@@ -112,9 +113,35 @@ def _add_compare(sub):
         default=1e-2,
         help="Adam's learning rate for the compared losses (default: 1e-2)",
     )
-    p.add_argument("--batch-sizes", help="e.g. 1,32,128,N (N = the whole training set)")
+    p.add_argument(
+        "--batch-sizes", type=_batch_sizes, help="e.g. 1,32,128,N (N = the whole training set)"
+    )
     _add_seed_out(p, "runs/compare")
     p.set_defaults(func=cmd_compare)
+
+
+def _names(text):
+    """argparse type: comma-separated names, at least one."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated loss names, got {text!r}")
+    return names
+
+
+def _batch_sizes(text):
+    """argparse type: comma-separated positive integers or N (the whole set, given as 0)."""
+    sizes = []
+    for part in text.split(","):
+        if part.strip().upper() == "N":
+            sizes.append(0)
+            continue
+        try:
+            sizes.append(positive_int(part.strip()))
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(
+                f"expected positive integers or N, such as 1,32,N; got {text!r}"
+            ) from None
+    return sizes
 
 
 def _add_optimizers(sub):
@@ -232,7 +259,7 @@ def cmd_compare(args):
     console = Console()
     out = out_dir(args, "runs/compare")
     console.print(f"[bold]losslab compare[/] on {ds.summary()}")
-    names = [n.strip() for n in args.losses.split(",") if n.strip()]
+    names = args.losses
     runs = compare.compare_losses(
         ds, names, model=args.model, epochs=args.epochs, lr=args.lr, seed=args.seed
     )
@@ -242,9 +269,8 @@ def cmd_compare(args):
     console.print("the SVM loss stays 0 while the margins are met; softmax always moves")
     files = ["compare_losses.png"]
     if args.batch_sizes:
-        sizes = [0 if b.strip().upper() == "N" else int(b) for b in args.batch_sizes.split(",")]
         bruns = compare.batch_size_experiment(
-            ds, sizes, loss=names[0], epochs=args.epochs, seed=args.seed
+            ds, args.batch_sizes, loss=names[0], epochs=args.epochs, seed=args.seed
         )
         title = f"batch sizes ({names[0]}, {args.epochs} epochs)"
         console.print(_batch_size_table(compare.batch_size_summary(bruns), title))

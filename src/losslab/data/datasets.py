@@ -90,10 +90,7 @@ def load(
     X_train, y_train, X_val, y_val, X_test, y_test = _split(X, y, test_size, val_size, random_state)
     mean = scale = None
     if standardize:
-        mean = X_train.mean(axis=0)
-        scale = X_train.std(axis=0)
-        scale[scale == 0] = 1.0  # constant features stay constant instead of becoming NaN
-        X_train, X_val, X_test = ((A - mean) / scale for A in (X_train, X_val, X_test))
+        (X_train, X_val, X_test), mean, scale = _standardized(X_train, X_val, X_test)
     X_train, X_val, X_test = (
         np.ascontiguousarray(A, dtype=dtype) for A in (X_train, X_val, X_test)
     )
@@ -119,10 +116,32 @@ def _check_data(X, y):
         raise ValueError(
             f"data: expected X of shape (N, D) and N labels, got {X.shape} and {len(y)}"
         )
+    if X.shape[1] < 1:
+        raise ValueError("data: expected at least 1 feature column besides the labels, got 0")
     if len(X) < 3:
         raise ValueError(f"data: expected at least 3 samples to split, got {len(X)}")
     if not np.all(np.isfinite(X)):
         raise ValueError("data: X contains NaN or infinite values")
+
+
+def _standardized(X_train, *others):
+    """(standardised arrays, mean, scale), the statistics taken on ``X_train``.
+
+    Finite features near the float64 limit (1e308) overflow the plain mean and
+    standard deviation; those columns are divided by their largest magnitude first.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, scale = X_train.mean(axis=0), X_train.std(axis=0)
+    if np.isfinite(mean).all() and np.isfinite(scale).all():
+        scale[scale == 0] = 1.0  # constant features stay constant instead of becoming NaN
+        return [(A - mean) / scale for A in (X_train, *others)], mean, scale
+    magnitude = np.abs(X_train).max(axis=0)
+    magnitude[magnitude == 0] = 1.0
+    mu, sigma = (X_train / magnitude).mean(axis=0), (X_train / magnitude).std(axis=0)
+    constant = sigma == 0
+    sigma[constant] = 1.0 / magnitude[constant]  # the plain rule's scale of 1
+    arrays = [(A / magnitude - mu) / sigma for A in (X_train, *others)]
+    return arrays, mu * magnitude, np.where(constant, 1.0, sigma * magnitude)
 
 
 def _split(X, y, test_size, val_size, random_state):
@@ -256,9 +275,14 @@ def read_xy(source, *, target=None):
     if str(source) == "trajectory":
         return trajectory()
     X, y, _ = formats.read(Path(source), target)
-    if np.asarray(y).dtype.kind not in "fiu" or X.shape[1] < 1:
+    if np.asarray(y).dtype.kind not in "fiu" or X.ndim != 2 or X.shape[1] < 1:
         raise ValueError(f"{source}: expected numeric columns x and y")
-    return X[:, 0], np.asarray(y, dtype=np.float64)
+    x, y = X[:, 0], np.asarray(y, dtype=np.float64)
+    for name, values in (("x", x), ("y", y)):
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            raise ValueError(f"{source}: {name} of data row {bad[0] + 1} is {values[bad[0]]}")
+    return x, y
 
 
 def stream(path, batch_size=256, *, target=None, chunk_rows=65536, **options):

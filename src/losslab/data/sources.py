@@ -143,13 +143,16 @@ def streaming_statistics(source, *, holdout_every=None, block=4096):
     count, mean, m2, classes = 0, None, None, set()
     for chunk in source.chunks():
         X, y = chunk.X, chunk.y
+        index = chunk.index
         if holdout_every:
             keep = chunk.index % holdout_every != 0
-            X, y = X[keep], y[keep]
+            X, y, index = X[keep], y[keep], index[keep]
         classes.update(np.unique(y).tolist())
         for start in range(0, len(X), block):
             part = X[start : start + block].astype(np.float64)
             n_b, mean_b = len(part), part.mean(axis=0)
+            if not np.isfinite(mean_b).all():  # float32 values cannot overflow a block's sum
+                raise _not_finite(source, part, index[start:])
             part -= mean_b
             m2_b = np.einsum("ij,ij->j", part, part)
             if mean is None:
@@ -165,3 +168,12 @@ def streaming_statistics(source, *, holdout_every=None, block=4096):
     scale = np.sqrt(m2 / count)
     scale[scale == 0] = 1.0
     return StreamStats(mean, scale, np.array(sorted(classes)), count)
+
+
+def _not_finite(source, part, index):
+    """The error naming the first row of ``part`` (rows ``index``) holding NaN or infinity."""
+    row = int(index[np.flatnonzero(~np.isfinite(part).all(axis=1))[0]])
+    why = ""
+    if source.dtype == np.float32:
+        why = " (streamed features are float32: a value beyond ±3.4e38 reads as infinity)"
+    return ValueError(f"{source.path}: data row {row + 1} holds NaN or infinity{why}")

@@ -258,6 +258,14 @@ def _restored_history(path, header):
     return History(**fields)
 
 
+def remove_checkpoint(path):
+    """Delete the checkpoint at ``path`` and its history, if there are any."""
+    path = Path(path)
+    path.unlink(missing_ok=True)
+    _remove_history_logs(path, keep=None)
+    _OPEN_LOGS.pop(str(path.resolve()), None)
+
+
 def _remove_history_logs(path, keep):
     for log in path.parent.glob(f".{path.name}.history-*.jsonl"):
         if log.name != keep:

@@ -96,7 +96,8 @@ class CsvSource(Source):
                 values = np.delete(values, col, axis=1)
         except ValueError:
             raise self._not_a_number(block, first_row) from None
-        return values.astype(self.dtype, copy=False), y
+        with np.errstate(over="ignore"):  # beyond float32: infinity, refused where it is used
+            return values.astype(self.dtype, copy=False), y
 
     def _not_a_number(self, block, first_row):
         """The error naming the first cell that is not a number."""

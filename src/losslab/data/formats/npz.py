@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ...training.files import check_declared_sizes
+
 
 def read_npz(path):
     """(X float64, y) from a ``.npz`` archive holding numeric arrays X and y."""
@@ -18,11 +20,12 @@ def read_npz(path):
     if path.is_file() and not zipfile.is_zipfile(path):
         raise ValueError(f"{path}: not a .npz archive")
     try:
+        check_declared_sizes(path)
         with np.load(path, allow_pickle=False) as data:
             if "X" not in data.files or "y" not in data.files:
                 raise ValueError(f"{path}: expected arrays named X and y, found {data.files}")
-            return data["X"].astype(np.float64), data["y"]
-    except (OSError, EOFError) as exc:
+            X, y = data["X"], data["y"]
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{path}: cannot read as .npz ({exc})") from None
     except ValueError as exc:
         if "allow_pickle" in str(exc):
@@ -30,6 +33,12 @@ def read_npz(path):
                 f"{path}: holds pickled objects; only numeric arrays are read"
             ) from None
         raise
+    for name, array in (("X", X), ("y", y)):
+        if array.dtype.kind == "c":
+            raise ValueError(f"{path}: {name} holds complex numbers; expected real ones")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{path}: X has dtype {X.dtype}; expected numbers")
+    return X.astype(np.float64), y
 
 
 def read(path, target=None):
