@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from rich.console import Console
 from rich.table import Table
 
@@ -20,7 +22,7 @@ def add_parsers(sub):
         default="127.0.0.1",
         help="address to bind (default: 127.0.0.1, this machine only)",
     )
-    p.add_argument("--port", type=positive_int, default=8765, help="port (default: 8765)")
+    p.add_argument("--port", type=port_number, default=8765, help="port (default: 8765)")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("examples", help="print the seed notes' worked examples computed by losslab")
     p.set_defaults(func=cmd_examples)
@@ -52,15 +54,24 @@ def cmd_bench(args):
     )
 
 
+def port_number(text):
+    """argparse type: a TCP port, 1 to 65535."""
+    port = positive_int(text)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {text!r}")
+    return port
+
+
 def cmd_serve(args):
     try:
-        from ..web.app import serve
+        from ..web.app import listen, serve
     except ImportError as exc:
         raise UsageError(
             f"the playground needs the web extra: pip install 'losslab[web]' ({exc})"
         ) from None
+    sock = listen(args.host, args.port)  # a busy port or unusable host: one line, exit 2
     print(f"losslab playground at http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
-    serve(args.host, args.port)
+    serve(args.host, args.port, sock=sock)
 
 
 def cmd_examples(args):
