@@ -179,3 +179,12 @@ def test_stale_temporaries_of_a_killed_write_are_removed_on_resume(tmp_path):
     stale.write_bytes(b"half a file")
     files.load_checkpoint(path, *_setup())
     assert not stale.exists()
+
+
+def test_a_checkpoint_whose_history_file_is_missing_says_so(tmp_path):
+    path = tmp_path / "checkpoint.npz"
+    model, state = _setup()
+    files.save_checkpoint(path, model, state, _history(2))
+    _glob_first(tmp_path).unlink()
+    with pytest.raises(ValueError, match=r"history file .* is missing"):
+        files.load_checkpoint(path, *_setup())

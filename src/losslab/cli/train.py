@@ -128,7 +128,9 @@ def _add_output_options(g):
         help="directory for config.json, checkpoint.npz, metrics.json, model.npz, loss_curve.png",
     )
     g.add_argument(
-        "--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint"
+        "--resume",
+        metavar="DIR",
+        help="continue the run in DIR from its last checkpoint (not for --stream or --task embed)",
     )
     g.add_argument("--quiet", action="store_true", help="print only the final table")
     g.add_argument("--json", action="store_true", help="print the metrics as JSON on stdout")
@@ -156,7 +158,8 @@ def _add_scale_options(g):
     g.add_argument(
         "--stream",
         action="store_true",
-        help="train out of core on a .npy/.parquet/.csv file (chunks, shuffle buffer, partial_fit)",
+        help="train out of core on a .npy/.parquet/.csv file (chunks, shuffle buffer, "
+        "partial_fit); writes no checkpoint, so --resume is refused",
     )
     g.add_argument(
         "--scheduler",

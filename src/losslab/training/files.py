@@ -230,11 +230,15 @@ def _restored_state(path, arrays, header, model, state):
     for name in ("epoch", "step"):
         if not isinstance(header[name], int) or header[name] < 0:
             raise ValueError(f"{name} is {header[name]!r}, expected a count")
-    if not isinstance(header["opt_scalars"], dict):
-        raise TypeError("opt_scalars is not an object")
-    params = {k: _matching(arrays, f"param/{k}", p) for k, p in model.params.items()}
+    scalars = {k for k, v in state.opt_state.items() if not isinstance(v, dict)}
+    saved = header["opt_scalars"]
+    if not isinstance(saved, dict) or set(saved) != scalars:
+        raise ValueError(f"opt_scalars {saved!r}, expected {sorted(scalars)}")
+    if not all(isinstance(v, (int, float)) and np.isfinite(v) for v in saved.values()):
+        raise ValueError(f"opt_scalars {saved!r} are not finite numbers")
+    params = {k: _matching(path, arrays, f"param/{k}", p) for k, p in model.params.items()}
     opt_arrays = [
-        (a, _matching(arrays, f"opt/{key}/{k}", a))
+        (a, _matching(path, arrays, f"opt/{key}/{k}", a))
         for key, value in state.opt_state.items()
         if isinstance(value, dict)
         for k, a in value.items()
@@ -244,10 +248,10 @@ def _restored_state(path, arrays, header, model, state):
     return params, opt_arrays, rng
 
 
-def _matching(arrays, name, like):
+def _matching(path, arrays, name, like):
     saved = arrays.get(name)
     if saved is None or saved.shape != like.shape:
-        raise ValueError(f"checkpoint does not match this model ({name})")
+        raise ValueError(f"{path}: checkpoint does not match this model ({name})")
     return saved
 
 
@@ -327,6 +331,10 @@ class _HistoryLog:
         try:
             with open(path.parent / name, "rb") as f:
                 text = f.read(size).decode("utf-8")
+        except FileNotFoundError:
+            raise ValueError(
+                f"{path}: its history file {name} is missing (it travels with the checkpoint)"
+            ) from None
         except OSError as exc:
             raise ValueError(f"{path}: cannot read its history ({exc})") from None
         lists = {k: [] for k in _LISTS}
