@@ -61,6 +61,7 @@ async function step(n) {
   state.step_count = r.step_count;
   curve.push(...r.curve);
   await refresh();
+  if (r.note) $("error").textContent = r.note; // the server's time budget cut the steps short
 }
 
 async function generate() {
