@@ -340,3 +340,9 @@ def test_a_spent_time_budget_stops_the_steps_and_says_so():
     r = tight.post("/api/step", json={"state": a_state(), "steps": 50}).json()
     assert r["step_count"] == len(r["curve"]) == 1
     assert r["note"] == "steps: 1 of 50 done within the time budget of 0.0 s"
+
+
+def test_more_requests_than_the_bound_get_a_503_not_a_queue_without_end(monkeypatch):
+    monkeypatch.setattr(web_app, "MAX_PENDING", 0)
+    r = client.post("/api/evaluate", json={"state": a_state()})
+    assert r.status_code == 503 and r.json()["error"].startswith("server: busy")
