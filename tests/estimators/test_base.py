@@ -14,7 +14,7 @@ from losslab.estimators import (
     SoftmaxClassifier,
 )
 from losslab.estimators.base import TrainedEstimator
-from losslab.training.spec import TrainResult
+from losslab.training.spec import FULL_BATCH_LIMIT, TrainResult
 
 # scikit-learn expects these two checks to fail for its own SGDClassifier and
 # LogisticRegression: mini-batch SGD (and a mean over the batch's total weight)
@@ -100,3 +100,82 @@ def test_a_bad_class_weight_is_one_clear_error_in_fit_and_partial_fit():
         SoftmaxClassifier(class_weight="even").partial_fit(X, y, classes=[0, 1])
     with pytest.raises(ValueError, match="'balanced' needs the whole data"):
         SoftmaxClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1])
+
+
+def test_auto_picks_full_batch_for_data_that_fits_and_records_the_choice():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    chosen = {
+        "softmax": SoftmaxClassifier().fit(X, y).solver_,
+        "svm": LinearSVM().fit(X, y).solver_,
+        "hinge": LinearClassifier("hinge").fit(X, y).solver_,
+        "l1 penalty": SoftmaxClassifier(penalty="l1").fit(X, y).solver_,
+        "crammer_singer": LinearClassifier("crammer_singer").fit(X, y).solver_,
+        "mlp": MLPClassifier((4,), max_iter=3, tol=None).fit(X, y).solver_,
+        "ridge": LinearRegressor().fit(X, X[:, 0]).solver_,
+        "huber": LinearRegressor(loss="huber").fit(X, X[:, 0]).solver_,
+        "explicit": SoftmaxClassifier(solver="sgd", max_iter=2, tol=None).fit(X, y).solver_,
+        "partial_fit": SoftmaxClassifier().partial_fit(X, y, classes=[0, 1]).solver_,
+    }
+    assert chosen == {
+        "softmax": "lbfgs",
+        "svm": "smoothing",
+        "hinge": "smoothing",
+        "l1 penalty": "sgd",
+        "crammer_singer": "sgd",
+        "mlp": "sgd",
+        "ridge": "normal",
+        "huber": "lbfgs",
+        "explicit": "sgd",
+        "partial_fit": "sgd",
+    }
+
+
+def test_auto_trains_by_mini_batches_above_the_size_limit():
+    spec = SoftmaxClassifier().training_spec()
+    assert spec.solver == "auto"
+    assert spec.solver_for(FULL_BATCH_LIMIT // 256, 256) == "lbfgs"
+    assert spec.solver_for(FULL_BATCH_LIMIT // 256 + 1, 256) == "sgd"
+    assert LinearSVM().training_spec().solver_for(10, 10, in_memory=False) == "sgd"
+
+
+INVALID = [
+    (SoftmaxClassifier, {"lr": -1e-3}, "lr"),
+    (SoftmaxClassifier, {"lr": 0.0}, "lr"),
+    (SoftmaxClassifier, {"max_iter": 0}, "max_iter"),
+    (SoftmaxClassifier, {"batch_size": 0}, "batch_size"),
+    (SoftmaxClassifier, {"alpha": -1.0}, "alpha"),
+    (SoftmaxClassifier, {"l1_ratio": 1.5}, "l1_ratio"),
+    (SoftmaxClassifier, {"tol": -1.0}, "tol"),
+    (SoftmaxClassifier, {"n_iter_no_change": 0}, "n_iter_no_change"),
+    (SoftmaxClassifier, {"validation_fraction": 1.0}, "validation_fraction"),
+    (SoftmaxClassifier, {"penalty": "l3"}, "penalty"),
+    (SoftmaxClassifier, {"solver": "newton"}, "solver"),
+    (SoftmaxClassifier, {"early_stopping": "yes"}, "early_stopping"),
+    (SoftmaxClassifier, {"random_state": -1}, "random_state"),
+    (LinearSVM, {"max_iter": 0}, "max_iter"),
+    (MLPClassifier, {"hidden_layer_sizes": 5}, "hidden_layer_sizes"),
+    (MLPClassifier, {"batch_size": 0}, "batch_size"),
+    (LinearRegressor, {"alpha": -5.0}, "alpha"),
+    (LinearRegressor, {"solver": "newton"}, "solver"),
+]
+
+
+@pytest.mark.parametrize(("cls", "params", "name"), INVALID, ids=lambda p: str(p))
+def test_an_invalid_parameter_is_one_error_naming_it_at_fit(cls, params, name):
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    y = np.arange(20) % 2
+    est = cls(**params)  # __init__ only stores its arguments, as scikit-learn asks
+    with pytest.raises(ValueError, match=f"The '{name}' parameter of {cls.__name__} must be"):
+        est.fit(X, y)
+    if cls is not LinearRegressor:
+        with pytest.raises(ValueError, match=f"The '{name}' parameter"):
+            cls(**params).partial_fit(X, y, classes=[0, 1])
+
+
+def test_negative_alpha_no_longer_fits_a_wrong_coefficient():
+    x = np.linspace(-1, 1, 20)[:, None]
+    with pytest.raises(ValueError, match="'alpha' parameter"):
+        LinearRegressor(alpha=-5).fit(x, 2 * x[:, 0])
+    assert LinearRegressor(alpha=0).fit(x, 2 * x[:, 0]).coef_[0, 0] == pytest.approx(2)

@@ -107,13 +107,14 @@ def test_partial_fit_streams_and_checks_its_labels(digits_split):
 
 def test_warm_start_continues_from_the_previous_weights(digits_split):
     X_train, _, y_train, _ = digits_split
-    est = SoftmaxClassifier(max_iter=2, tol=None, warm_start=True, random_state=0).fit(
-        X_train, y_train
-    )
+    est = SoftmaxClassifier(
+        solver="sgd", max_iter=2, tol=None, warm_start=True, random_state=0
+    ).fit(X_train, y_train)
     W = est.coef_.copy()
     est.fit(X_train, y_train)
     assert est.history_.n_epochs == 4
-    cold = SoftmaxClassifier(max_iter=2, tol=None, random_state=0).fit(X_train, y_train)
+    cold = SoftmaxClassifier(solver="sgd", max_iter=2, tol=None, random_state=0)
+    cold.fit(X_train, y_train)
     np.testing.assert_array_equal(cold.coef_, W)
     assert not np.array_equal(est.coef_, W)
 
@@ -121,6 +122,8 @@ def test_warm_start_continues_from_the_previous_weights(digits_split):
 def test_convergence_warning_when_max_iter_ends_first(digits_split):
     X_train, _, y_train, _ = digits_split
     with pytest.warns(ConvergenceWarning, match="reached max_iter=2 epochs"):
+        SoftmaxClassifier(solver="sgd", max_iter=2, random_state=0).fit(X_train, y_train)
+    with pytest.warns(ConvergenceWarning, match="reached max_iter=2 iterations of the lbfgs"):
         SoftmaxClassifier(max_iter=2, random_state=0).fit(X_train, y_train)
 
 

@@ -140,7 +140,14 @@ def test_a_spec_trains_on_dask_with_no_estimator_involved(client, problem):
 
 def test_local_sgd_is_within_half_a_point_of_in_memory_training(client, problem):
     X, y, X_test, y_test = problem
-    options = {"lr": 1e-2, "max_iter": 15, "tol": None, "random_state": 0, "alpha": 1e-4}
+    options = {
+        "solver": "sgd",
+        "lr": 1e-2,
+        "max_iter": 15,
+        "tol": None,
+        "random_state": 0,
+        "alpha": 1e-4,
+    }
     local = SoftmaxClassifier(**options).fit(X, y)
     dist = SoftmaxClassifier(**options).fit(*chunked(X, y))
     assert len(dist.history_.train_loss) >= 15  # one history row per averaging round
@@ -189,7 +196,7 @@ def test_local_sgd_survives_a_killed_worker(client, problem):
             os.kill(sorted(_worker_pids(client).items())[-1][1], signal.SIGKILL)
             killed.append(round_)
 
-    est = SoftmaxClassifier(lr=1e-2, max_iter=6, tol=None, random_state=0)
+    est = SoftmaxClassifier(solver="sgd", lr=1e-2, max_iter=6, tol=None, random_state=0)
     ld.fit(est, *chunked(X, y), callbacks=(kill_a_worker,))
     assert killed and est.score(X_test, y_test) > 0.8
     client.wait_for_workers(2, timeout=60)

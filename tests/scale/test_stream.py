@@ -27,7 +27,7 @@ def test_streamed_training_is_within_half_a_point_of_in_memory_training(files):
     test = np.arange(len(y)) % 10 == 0
     Xs = (X - X[~test].mean(axis=0)) / X[~test].std(axis=0)
     in_memory = (
-        SoftmaxClassifier(lr=1e-2, max_iter=3, tol=None, random_state=0)
+        SoftmaxClassifier(solver="sgd", lr=1e-2, max_iter=3, tol=None, random_state=0)
         .fit(Xs[~test], y[~test])
         .score(Xs[test], y[test])
     )

@@ -18,18 +18,46 @@ comes back (:meth:`TrainedEstimator.set_trained`).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .. import losses, models
+from .. import losses, models, optim
 from ..training import FULL_BATCH_METHODS, History, fit, fit_full_batch
-from ..training.spec import TrainResult, TrainSpec
+from ..training.smoothing import fit_smoothed
+from ..training.spec import SOLVERS, TrainResult, TrainSpec
 
 DTYPES = [np.float64, np.float32]
+
+# what every shared parameter may be, checked by scikit-learn at fit (one error naming it);
+# loss, optimizer, schedule and class_weight are strings the library checks by name
+PARAMETER_CONSTRAINTS = {
+    "loss": [str],
+    "loss_options": [dict, None],
+    "penalty": [StrOptions({"l2", "l1", "elasticnet", "elastic_net"})],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+    "optimizer": [str],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "schedule": [str, callable],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left"), None],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "warm_start": ["boolean"],
+    "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both"), None],
+    "verbose": ["verbose"],
+    "solver": [StrOptions({"auto", *SOLVERS})],
+    "class_weight": [dict, str, None],
+    "hidden_layer_sizes": [tuple, list],
+}
 
 # eq=False, repr=False: estimators compare by identity and print through scikit-learn's repr
 estimator_dataclass = dataclass(eq=False, repr=False)
@@ -61,6 +89,11 @@ class TrainedEstimator(BaseEstimator):
 
     _model_kind = "linear"  # a class attribute, not a parameter: "linear" or "mlp"
 
+    @property
+    def _parameter_constraints(self):
+        """scikit-learn's constraints for this class's parameters (checked by ``_validate_params``)."""
+        return {k: c for k, c in PARAMETER_CONSTRAINTS.items() if k in self._get_param_names()}
+
     def _loss(self):
         return losses.get(self.loss, **(self.loss_options or {}))
 
@@ -68,8 +101,10 @@ class TrainedEstimator(BaseEstimator):
         """What to train, from this estimator's parameters (a frozen TrainSpec).
 
         Under ``warm_start`` the spec's ``init`` is the fitted model, so training
-        continues from it when its shape fits the data.
+        continues from it when its shape fits the data. The optimizer is checked
+        by name whichever solver runs, so a misspelt one is an error at once.
         """
+        optim.get(self.optimizer)
         return TrainSpec(
             loss=self._loss(),
             classifier=is_classifier(self),
@@ -79,7 +114,7 @@ class TrainedEstimator(BaseEstimator):
             reg=self.alpha,
             penalty=self.penalty,
             l1_ratio=self.l1_ratio,
-            solver=getattr(self, "solver", "sgd"),
+            solver=getattr(self, "solver", "sgd"),  # an MLP trains by mini-batches
             optimizer=self.optimizer,
             lr=self.lr,
             schedule=self.schedule,
@@ -100,37 +135,47 @@ class TrainedEstimator(BaseEstimator):
         self.n_features_in_ = result.model.n_features
         self.history_ = result.history
         self.n_iter_ = result.n_iter
+        self.solver_ = result.solver or "sgd"
         self._state = result.state  # the TrainState that warm_start and partial_fit continue
         return self
 
     # --- training on arrays in memory ---------------------------------------------------------
 
     def _fit_arrays(self, spec, X, target, n_outputs, sample_weight, class_weight):
-        """Train with the spec's solver ("sgd", "lbfgs" or "gd"); returns the TrainResult."""
+        """Train with the spec's solver ("auto" chosen by the data's shape); returns the TrainResult."""
+        spec = replace(spec, solver=spec.solver_for(*X.shape))
         model = spec.build_model(X.shape[1], n_outputs, X.dtype)
-        if spec.solver in FULL_BATCH_METHODS:
+        full_batch = {
+            "reg": spec.reg,
+            "penalty": spec.penalty,
+            "sample_weight": sample_weight,
+            "class_weight": class_weight,
+            "max_iter": spec.max_iter,
+            "tol": spec.tol if spec.tol is not None else 0.0,
+        }
+        if spec.solver == "smoothing":
+            history = fit_smoothed(model, spec.loss, X, target, **full_batch)
+        elif spec.solver in FULL_BATCH_METHODS:
             history = fit_full_batch(
                 model,
                 spec.loss,
                 X,
                 target,
                 method=spec.solver,
-                reg=spec.reg,
-                penalty=spec.penalty,
                 l1_ratio=spec.l1_ratio,
-                sample_weight=sample_weight,
-                class_weight=class_weight,
-                max_iter=spec.max_iter,
-                tol=spec.tol if spec.tol is not None else 0.0,
+                **full_batch,
             )
         else:
             # warm start continues the optimizer state and the history as well as the weights
             state, history = (self._state, self.history_) if model is spec.init else (None, None)
+            state = state if getattr(self, "solver_", "sgd") == "sgd" else None
+            history = history if state is not None else None
             epochs = spec.max_iter + (state.epoch if state is not None else 0)
             history = train_epochs(
                 spec, model, X, target, sample_weight, class_weight, epochs, state, history
             )
-        return TrainResult(model, history, max(1, history.n_epochs), state=history.state)
+        n_iter = max(1, history.n_epochs if spec.solver != "smoothing" else history.epoch[-1])
+        return TrainResult(model, history, n_iter, state=history.state, solver=spec.solver)
 
     def _start_partial(self, spec, n_features, n_outputs, dtype):
         """A new model and history for the first call to partial_fit."""
@@ -153,12 +198,18 @@ class TrainedEstimator(BaseEstimator):
             tol=None,
         )
         self._state, self.history_, self.n_iter_ = history.state, history, history.n_epochs
+        self.solver_ = "sgd"
 
     def _warn_if_not_converged(self, history):
         if self.tol is not None and not history.converged and not history.stopped_by_callback:
+            unit, advice = (
+                ("epochs", "max_iter or lr")
+                if self.solver_ == "sgd"
+                else ("iterations", "max_iter")
+            )
             warnings.warn(
-                f"{type(self).__name__}: reached max_iter={self.max_iter} epochs before the loss "
-                f"stopped improving by tol={self.tol}; consider raising max_iter or lr",
+                f"{type(self).__name__}: reached max_iter={self.max_iter} {unit} of the "
+                f"{self.solver_} solver before it converged to tol={self.tol}; consider raising {advice}",
                 ConvergenceWarning,
                 stacklevel=3,
             )

@@ -26,7 +26,6 @@ from ..losses.binary import sigmoid
 from ..losses.classification import log_softmax
 from ..scale import distributed
 from ..scale.dask_data import is_dask
-from ..training.spec import check_solver
 from .base import DTYPES, TrainedEstimator, check_sample_weight, estimator_dataclass
 
 # what a classifier's fit checks through scikit-learn; finiteness is left to losslab's
@@ -47,10 +46,10 @@ class _Classifier(ClassifierMixin, TrainedEstimator):
         return self
 
     def fit(self, X, y, sample_weight=None):
-        """Train for up to ``max_iter`` epochs on (X, y); Dask arrays train on the cluster."""
+        """Train on (X, y) with the solver ``solver_`` records; Dask arrays train on the cluster."""
+        self._validate_params()
         if is_dask(X):
             return distributed.fit(self, X, y, sample_weight)
-        check_solver(getattr(self, "solver", "sgd"))
         X, y = validate_data(self, X, y, reset=True, **_TRAINING_INPUT)
         check_classification_targets(y)
         classes, y_enc, counts = np.unique(y, return_inverse=True, return_counts=True)
@@ -77,6 +76,8 @@ class _Classifier(ClassifierMixin, TrainedEstimator):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over (X, y); ``classes`` must be given on the first call."""
         first = not hasattr(self, "model_")
+        if first:
+            self._validate_params()
         X, y = validate_data(self, X, y, reset=first, **_TRAINING_INPUT)
         check_classification_targets(y)
         spec = self.training_spec()
@@ -153,12 +154,19 @@ class LinearClassifier(_Classifier):
         Binary losses on more than two classes train one-vs-rest.
     loss_options : dict, optional
         Options bound to the loss, e.g. ``{"gamma": 1.0}`` for focal or ``{"margin": 2.0}``.
-    solver : {"sgd", "lbfgs", "gd"}
+    solver : {"auto", "sgd", "lbfgs", "gd", "smoothing"}
+        "auto" (the default) picks by the data and the loss, and ``solver_``
+        records its choice: full batch for data up to 2**26 rows × features
+        ("lbfgs" for a smooth loss, "smoothing" for the hinge losses), else
+        "sgd"; an L1 or elastic-net penalty and the other non-smooth losses
+        train by "sgd" (:func:`losslab.training.spec.auto_solver`).
         "sgd": the mini-batch training loop (``optimizer``, ``lr``, ...); "lbfgs"
         or "gd": full-batch L-BFGS or steepest descent with a line search on the
         whole-data objective (no learning rate; ``max_iter`` iterations, ``tol``
-        on the gradient). With Dask arrays the same solvers run on the cluster
-        (:mod:`losslab.distributed`; "sgd" becomes local SGD with averaging).
+        on the gradient); "smoothing": Newton steps on a smoothed hinge, warm
+        started down to the exact hinge (the hinge losses with an L2 penalty).
+        With Dask arrays the solvers run on the cluster (:mod:`losslab.distributed`;
+        "sgd" becomes local SGD with averaging, "auto" is "lbfgs" or local SGD).
     penalty : {"l2", "l1", "elasticnet"}
     alpha : float
         Penalty strength (the CS231n ``reg``): objective = mean loss + alpha · R(W).
@@ -171,10 +179,12 @@ class LinearClassifier(_Classifier):
     batch_size : int
         Mini-batch size; larger than the data means full-batch gradient descent.
     max_iter : int
-        Maximum number of epochs.
+        Maximum number of epochs (of "sgd") or iterations (of a full-batch solver).
     tol : float or None
-        Stop when the epoch loss has not improved by tol for ``n_iter_no_change``
-        epochs; None trains for exactly max_iter epochs.
+        "sgd": stop when the epoch loss has not improved by tol for
+        ``n_iter_no_change`` epochs; full batch: stop when the gradient's largest
+        entry is below tol ("smoothing": when Newton's predicted decrease is
+        below tol·1e-4 of the objective). None trains for exactly max_iter.
     n_iter_no_change : int
     early_stopping : bool
         Hold out ``validation_fraction`` of the data, monitor its loss, keep the best weights.
@@ -190,11 +200,12 @@ class LinearClassifier(_Classifier):
     Attributes
     ----------
     coef_ : (n_outputs, n_features); intercept_ : (n_outputs,); classes_;
-    history_ : losslab.train.History; n_iter_ : epochs run.
+    history_ : losslab.train.History; n_iter_ : epochs or iterations run;
+    solver_ : the solver that trained the model ("auto" resolved).
     """
 
     loss: str = "softmax"
-    solver: str = field(default="sgd", kw_only=True)
+    solver: str = field(default="auto", kw_only=True)
 
 
 class SoftmaxClassifier(LinearClassifier):

@@ -6,6 +6,7 @@ from dataclasses import field, replace
 
 import numpy as np
 from sklearn.base import RegressorMixin
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import validate_data
 
 from ..scale import distributed
@@ -23,7 +24,9 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
     with an L2 penalty only); ``"lbfgs"`` (or ``"gd"``) minimises the full-data
     objective with L-BFGS (or steepest descent); any smooth loss, ``max_iter``
     iterations, ``tol`` on the gradient; ``"sgd"`` runs the mini-batch training loop; ``"auto"`` picks "normal" where
-    it applies, else "sgd". The objective is the (weighted) mean loss plus
+    it applies, else the classifiers' rule ("lbfgs" for a smooth loss with an L2
+    penalty and data up to 2**26 rows × features, else "sgd"); ``solver_``
+    records the choice. The objective is the (weighted) mean loss plus
     ``alpha · ΣW²``, so every solver minimises the same function. Dask arrays
     train on the cluster (:mod:`losslab.distributed`; "auto" and "normal" use
     L-BFGS there).
@@ -46,17 +49,19 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
 
     def _solver(self, loss):
         closed_form = loss.name == "squared_error" and self.penalty == "l2"
-        if self.solver not in ("auto", "normal", *SOLVERS):
-            raise ValueError(
-                f"solver: expected 'auto', 'normal', 'lbfgs', 'gd' or 'sgd', got {self.solver!r}"
-            )
         if self.solver == "normal" and not closed_form:
             raise ValueError("solver: 'normal' solves squared_error with an l2 penalty only")
-        if self.solver == "auto":
-            return "normal" if closed_form else "sgd"
+        if self.solver == "auto" and closed_form:
+            return "normal"
         return self.solver
 
+    @property
+    def _parameter_constraints(self):
+        constraints = super()._parameter_constraints
+        return constraints | {"solver": [StrOptions({"auto", "normal", *SOLVERS})]}
+
     def fit(self, X, y, sample_weight=None):
+        self._validate_params()
         if is_dask(X):
             return distributed.fit(self, X, y, sample_weight)
         X, y = validate_data(
@@ -71,7 +76,7 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         if spec.solver == "normal":
             model = spec.build_model(X.shape[1], Y.shape[1], X.dtype)
             ridge_normal_equations(model, X, Y, self.alpha, sample_weight)
-            result = TrainResult(model, History(), 1)
+            result = TrainResult(model, History(), 1, solver="normal")
         else:
             target = Y[:, 0] if y.ndim == 1 else Y
             result = self._fit_arrays(spec, X, target, Y.shape[1], sample_weight, None)
@@ -84,6 +89,8 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch of the training loop over (X, y)."""
         first = not hasattr(self, "model_")
+        if first:
+            self._validate_params()
         X, y = validate_data(
             self, X, y, dtype=DTYPES, y_numeric=True, multi_output=True, reset=first
         )

@@ -115,7 +115,8 @@ def train(
     """Train what ``spec`` describes on Dask arrays, data-parallel on the client's workers.
 
     ``spec.solver`` chooses the method: "lbfgs" or "gd" (full batch, equal to
-    in-memory training; "auto" and "normal" mean "lbfgs" here) or "sgd" (local
+    in-memory training; "normal" means "lbfgs" here, and "auto" "lbfgs" or local
+    SGD as :func:`_dask_solver` says) or "sgd" (local
     SGD, averaging every ``sync_every`` local steps). The other options are
     those of :func:`fit`. Returns a :class:`~losslab.training.spec.TrainResult`.
     """
@@ -123,7 +124,7 @@ def train(
     X, y, sample_weight = as_dask_arrays(X, y, sample_weight)
     if y is None:
         raise ValueError("y: expected labels or values, got None")
-    solver = check_solver("lbfgs" if spec.solver in ("auto", "normal") else spec.solver)
+    solver = _dask_solver(spec, X.shape)
     classes, n_outputs, class_weight = _targets(spec, client, y)
     dtype = np.float32 if X.dtype == np.float32 else np.float64
     model = spec.build_model(X.shape[1], n_outputs, dtype)
@@ -132,7 +133,26 @@ def train(
     run = {"checkpoint": checkpoint, "resume": resume, "callbacks": callbacks}
     history, n_iter = _solve(spec, solver, data, spec.objective(model), sync_every, run)
     client.cancel(data.shards)
-    return TrainResult(model, history, n_iter, classes=classes, single_output=y.ndim == 1)
+    return TrainResult(
+        model, history, n_iter, classes=classes, single_output=y.ndim == 1, solver=solver
+    )
+
+
+def _dask_solver(spec, shape):
+    """The solver that runs on the cluster: "auto" by the in-memory rule, L-BFGS or local SGD.
+
+    Data on a cluster is usually larger than memory, so the size limit does
+    not apply; a hinge loss, which the in-memory "smoothing" solver takes,
+    trains by local SGD; for a regressor "auto" and "normal" (closed-form
+    ridge) are L-BFGS here.
+    """
+    if spec.solver == "normal" or (spec.solver == "auto" and not spec.classifier):
+        return "lbfgs"
+    if spec.solver == "smoothing":
+        raise ValueError("solver: 'smoothing' trains in memory; use 'auto' or 'sgd' on Dask")
+    if spec.solver == "auto":
+        return spec.solver_for(1, 1, in_memory=False)
+    return check_solver(spec.solver)
 
 
 def _solve(spec, solver, data, objective, sync_every, run):

@@ -14,19 +14,69 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import models
+from .. import losses, models
 from .full_batch import FULL_BATCH_METHODS
 from .objective import Objective, n_outputs
+from .smoothing import is_hinge
 from .state import History
 
-SOLVERS = ("sgd", *FULL_BATCH_METHODS)
+SOLVERS = ("sgd", *FULL_BATCH_METHODS, "smoothing")
+
+# "auto" trains by mini-batches above this many rows × features (float32: 256 MiB of X):
+# a full-batch iteration then costs as much as an epoch of mini-batches, which has
+# usually gone most of the way
+FULL_BATCH_LIMIT = 2**26
+
+# losses with a continuous gradient, which L-BFGS minimises to its tolerance
+SMOOTH_LOSSES = frozenset(
+    {
+        "softmax_cross_entropy",
+        "softmax_focal",
+        "sigmoid_binary_cross_entropy",
+        "sigmoid_focal",
+        "modified_huber",
+        "squared_error",
+        "huber",
+        "smooth_l1",
+        "log_cosh",
+    }
+)
 
 
 def check_solver(solver):
-    """``solver`` if it names a training solver ("sgd", "lbfgs", "gd"), else a clear error."""
+    """``solver`` if it names a training solver ("sgd", "lbfgs", "gd", "smoothing"), else a clear error."""
     if solver not in SOLVERS:
         raise ValueError(f"solver: expected one of {SOLVERS}, got {solver!r}")
     return solver
+
+
+def is_smooth(loss):
+    """True when the loss has a continuous gradient (the squared hinges among them)."""
+    loss = losses.get(loss)
+    if loss.name in ("squared_hinge", "binary_squared_hinge", "multiclass_hinge", "hinge"):
+        weston_watkins = loss.options.get("kind", "weston_watkins") == "weston_watkins"
+        return bool(loss.options.get("squared")) and weston_watkins
+    return loss.name in SMOOTH_LOSSES
+
+
+def auto_solver(loss, penalty, model, n_rows, n_features, *, in_memory=True):
+    """The solver ``solver="auto"`` picks for this problem.
+
+    - mini-batches ("sgd") for an MLP, for data over ``FULL_BATCH_LIMIT``
+      rows × features, and for what the full-batch solvers do not minimise
+      exactly (an L1 or elastic-net penalty, the perceptron, Crammer-Singer, ...);
+    - "lbfgs" for a smooth loss with an L2 penalty;
+    - "smoothing" (Newton steps on a smoothed hinge, down to the exact hinge)
+      for the hinge losses with an L2 penalty, in memory; on Dask they train by
+      local SGD.
+    """
+    if model != "linear" or n_rows * n_features > FULL_BATCH_LIMIT or penalty != "l2":
+        return "sgd"
+    if is_smooth(loss):
+        return "lbfgs"
+    if in_memory and is_hinge(loss):
+        return "smoothing"
+    return "sgd"
 
 
 @dataclass(frozen=True)
@@ -37,9 +87,9 @@ class TrainSpec:
     whether the targets are class labels (their sorted unique values become
     ``classes``) or values to regress. ``init`` is a model to continue from
     (warm start); it is used when its shape fits the data, else a new model is
-    built. ``solver`` is "sgd", "lbfgs" or "gd", or for a regressor "normal"
-    (closed-form ridge) or "auto" (each trainer's best: the normal equations
-    in memory where they apply, L-BFGS on Dask).
+    built. ``solver`` is "auto" (see :func:`auto_solver` and :meth:`solver_for`),
+    "sgd", "lbfgs", "gd" or "smoothing", or for a regressor "normal"
+    (closed-form ridge).
     """
 
     loss: object
@@ -67,6 +117,14 @@ class TrainSpec:
     progress: bool = False
     # None, "balanced" or {label: weight}; see class_weight_vector
     class_weight: object = None
+
+    def solver_for(self, n_rows, n_features, *, in_memory=True):
+        """The solver that trains this spec on data of this shape ("auto" resolved)."""
+        if self.solver != "auto":
+            return self.solver
+        return auto_solver(
+            self.loss, self.penalty, self.model, n_rows, n_features, in_memory=in_memory
+        )
 
     def n_outputs(self, n_classes):
         """Score columns the loss needs for ``n_classes`` classes."""
@@ -104,7 +162,8 @@ class TrainResult:
     ``n_iter`` counts epochs (or full-batch iterations); ``classes`` are the
     sorted labels of a classifier (None for a regressor); ``single_output``
     says that the regression targets were 1-D; ``state`` is the TrainState
-    that continues the run (None where training cannot be continued).
+    that continues the run (None where training cannot be continued);
+    ``solver`` is the solver that ran ("auto" resolved).
     """
 
     model: object
@@ -113,6 +172,7 @@ class TrainResult:
     classes: np.ndarray | None = None
     single_output: bool = True
     state: object = None
+    solver: str | None = None
 
 
 def class_weight_vector(rule, classes, counts=None):
