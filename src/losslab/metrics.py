@@ -8,6 +8,9 @@ each point queries all the others (leave-one-out); with ``query`` and
   their k nearest (the convention of metric-learning papers);
 - precision@k: the mean fraction of same-class items among the k nearest;
 - mean average precision over each query's full ranking;
+- R-precision and MAP@R (pytorch-metric-learning's AccuracyCalculator): with R
+  the number of items of the query's class, the precision among the R nearest,
+  and the mean of the precision at each relevant rank within those R, over R;
 - nearest-neighbour accuracy: the nearest item has the query's class (= recall@1);
 - triplet violation rate: the fraction of (anchor, positive, negative) triplets
   whose negative is at least as close to the anchor as the positive.
@@ -73,6 +76,30 @@ def mean_average_precision(
     return float(np.nanmean(np.where(n_relevant > 0, ap, np.nan)))
 
 
+def _first_r(relevant, n_relevant):
+    """(relevant flags cut to each query's R nearest, R) of the queries with R > 0."""
+    keep = n_relevant > 0
+    relevant, r = relevant[keep], n_relevant[keep]
+    within = np.arange(relevant.shape[1])[None, :] < r[:, None]
+    return relevant & within, r
+
+
+def r_precision(embeddings, labels, *, gallery=None, gallery_labels=None, distance="euclidean"):
+    """Mean over queries of (items of the query's class among its R nearest) / R."""
+    relevant, r = _first_r(*_ranking(embeddings, labels, gallery, gallery_labels, distance))
+    return float(np.mean(relevant.sum(axis=1) / r)) if len(r) else float("nan")
+
+
+def map_at_r(embeddings, labels, *, gallery=None, gallery_labels=None, distance="euclidean"):
+    """MAP@R (Musgrave et al. 2020): mean over queries of (1/R) Σ_{i<=R} P@i · [item i relevant]."""
+    relevant, r = _first_r(*_ranking(embeddings, labels, gallery, gallery_labels, distance))
+    if not len(r):
+        return float("nan")
+    ranks = np.arange(1, relevant.shape[1] + 1)
+    precision = np.cumsum(relevant, axis=1) / ranks
+    return float(np.mean(np.where(relevant, precision, 0.0).sum(axis=1) / r))
+
+
 def nearest_neighbour_accuracy(embeddings, labels, **kw):
     return recall_at_k(embeddings, labels, 1, **kw)
 
@@ -103,6 +130,8 @@ def retrieval_report(
     report = {f"recall@{k}": recall_at_k(embeddings, labels, k, **kw) for k in ks}
     report.update({f"precision@{k}": precision_at_k(embeddings, labels, k, **kw) for k in ks})
     report["mAP"] = mean_average_precision(embeddings, labels, **kw)
+    report["MAP@R"] = map_at_r(embeddings, labels, **kw)
+    report["R-precision"] = r_precision(embeddings, labels, **kw)
     report["nn_accuracy"] = report.get("recall@1", recall_at_k(embeddings, labels, 1, **kw))
     if gallery is None:
         report["triplet_violation_rate"] = triplet_violation_rate(

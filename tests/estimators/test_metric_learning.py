@@ -75,6 +75,27 @@ def test_retrieval_metrics_on_a_hand_built_example():
     )
 
 
+def test_map_at_r_and_r_precision_on_a_hand_built_example():
+    # on a line, classes 0 0 0 | 1 1 1 at 0, 1, 2 | 1.5, 5, 6; each query has R = 2 others of its class.
+    # Nearest two (ties by index): q0 [same, diff], q1 and q2 [diff, same], q3 [diff, diff],
+    # q4 and q5 [same, diff]
+    e = np.array([[0.0], [1.0], [2.0], [1.5], [5.0], [6.0]])
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    assert metrics.r_precision(e, labels) == pytest.approx((0.5 + 0.5 + 0.5 + 0 + 0.5 + 0.5) / 6)
+    # MAP@R = (1/R) Σ_{i<=R} P@i [i relevant]: 1/2, (1/2)(1/2), (1/2)(1/2), 0, 1/2, 1/2
+    assert metrics.map_at_r(e, labels) == pytest.approx((0.5 + 0.25 + 0.25 + 0 + 0.5 + 0.5) / 6)
+    # against a gallery R is the number of gallery items of the query's class
+    gallery, gallery_labels = np.array([[0.0], [0.2], [9.0]]), np.array([0, 0, 1])
+    kw = {"gallery": gallery, "gallery_labels": gallery_labels}
+    query, query_labels = np.array([[0.1], [8.0]]), np.array([0, 1])
+    assert metrics.map_at_r(query, query_labels, **kw) == 1.0
+    # a query of class 0 at 9: R = 2, its two nearest are [class 1, class 0]
+    assert metrics.r_precision(np.array([[9.0]]), np.array([0]), **kw) == 0.5
+    report = metrics.retrieval_report(e, labels)
+    assert report["MAP@R"] == metrics.map_at_r(e, labels)
+    assert report["R-precision"] == metrics.r_precision(e, labels)
+
+
 def test_triplet_violation_rate_is_zero_for_separated_clusters_and_high_for_shuffled_ones():
     rng = np.random.default_rng(0)
     labels = np.repeat([0, 1, 2], 30)
@@ -95,12 +116,11 @@ def digits_seen():
 )
 def test_training_reduces_triplet_violations(digits_seen, loss, mining):
     X, y = digits_seen
+    linear = {"model": "linear", "init": "random", "validation_fraction": 0, "random_state": 0}
     before = metrics.triplet_violation_rate(
-        MetricLearner(8, max_iter=0, random_state=0).fit(X, y).transform(X), y
+        MetricLearner(8, loss=loss, max_iter=0, **linear).fit(X, y).transform(X), y
     )
-    model = MetricLearner(8, loss=loss, mining=mining, lr=1e-2, max_iter=15, random_state=0).fit(
-        X, y
-    )
+    model = MetricLearner(8, loss=loss, mining=mining, lr=1e-2, max_iter=15, **linear).fit(X, y)
     after = metrics.triplet_violation_rate(model.transform(X), y)
     assert after < before / 2, (before, after)
     assert model.transform(X).shape == (len(X), 8)
@@ -112,8 +132,8 @@ def test_embedding_model_alias_and_errors(digits_seen):
     assert EmbeddingModel is MetricLearner
     with pytest.raises(ValueError, match="only one class"):
         MetricLearner().fit(X[:10], np.zeros(10))
-    with pytest.raises(ValueError, match="loss: expected 'triplet' or 'contrastive'"):
-        MetricLearner(loss="arcface").fit(X, y)
+    with pytest.raises(ValueError, match="The 'loss' parameter of MetricLearner must be"):
+        MetricLearner(loss="softmax").fit(X, y)
     model = MetricLearner(4, max_iter=1, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="X has 3 features"):
         model.transform(np.zeros((2, 3)))
@@ -123,23 +143,40 @@ def test_pca_init_starts_from_pcas_distances_and_training_refines_them(digits_se
     from sklearn.decomposition import PCA
 
     X, y = digits_seen
-    start = MetricLearner(8, init="pca", normalize=False, max_iter=0).fit(X, y)
+    start = MetricLearner(
+        8, model="linear", init="pca", normalize=False, max_iter=0, validation_fraction=0
+    ).fit(X, y)
     pca = PCA(8).fit(X)
     d_ours = losses.pairwise_distances(start.transform(X[:50]))
     d_pca = losses.pairwise_distances(pca.transform(X[:50]))
     np.testing.assert_allclose(d_ours, d_pca, atol=1e-8)  # the same geometry (signs may differ)
+    mlp = MetricLearner(8, model="mlp", init="pca", max_iter=0, validation_fraction=0).fit(X, y)
+    np.testing.assert_allclose(  # an MLP from PCA computes PCA exactly: relu(u) - relu(-u) = u
+        losses.pairwise_distances(mlp.transform(X[:50])), d_pca, atol=1e-8
+    )
     trained = MetricLearner(
-        8, init="pca", normalize=False, margin=0.5, lr=1e-3, max_iter=5, random_state=0
+        8,
+        model="linear",
+        init="pca",
+        loss="triplet",
+        normalize=False,
+        margin=0.5,
+        lr=1e-3,
+        max_iter=5,
+        validation_fraction=0,
+        random_state=0,
     ).fit(X, y)
     before = metrics.triplet_violation_rate(start.transform(X), y)
     after = metrics.triplet_violation_rate(trained.transform(X), y)
     assert after < before
-    with pytest.raises(ValueError, match="init: 'pca' initialises a linear model"):
-        MetricLearner(init="pca", model="mlp").fit(X, y)
+    with pytest.raises(ValueError, match="one hidden layer of at least 16 units"):
+        MetricLearner(8, init="pca", model="mlp", hidden_layer_sizes=(10,)).fit(X, y)
     with pytest.raises(ValueError, match="n_components <= "):
-        MetricLearner(100, init="pca").fit(X, y)
-    with pytest.raises(ValueError, match="init: expected 'random' or 'pca'"):
-        MetricLearner(init="lda").fit(X, y)
+        MetricLearner(100, model="linear", init="pca").fit(X, y)
+    with pytest.raises(ValueError, match=r"init: 'lda' needs n_components <= .* = 9"):
+        MetricLearner(10, model="linear", init="lda").fit(X, y)
+    with pytest.raises(ValueError, match="The 'init' parameter of MetricLearner must be"):
+        MetricLearner(init="nca").fit(X, y)
 
 
 def test_same_seed_same_embedding(digits_seen):
@@ -185,3 +222,81 @@ def test_train_task_embed_command_writes_metrics_and_figures(tmp_path, capsys):
     png_ok(tmp_path / "embedding_pca.png")
     png_ok(tmp_path / "retrieval_examples.png", (200, 400))
     assert cli.main(["train", "--task", "embed", "--loss", "softmax"]) == 2
+
+
+def test_lda_init_is_sklearns_lda_and_auto_picks_it_below_c_minus_1_dimensions(digits_seen):
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    X, y = digits_seen
+    lda = LinearDiscriminantAnalysis(n_components=4).fit(X, y)
+    for init in ("lda", "auto"):
+        ours = MetricLearner(4, model="linear", init=init, max_iter=0, validation_fraction=0)
+        d_ours = losses.pairwise_distances(ours.fit(X, y).transform(X[:40]))
+        d_lda = losses.pairwise_distances(X[:40] @ lda.scalings_[:, :4])
+        np.testing.assert_allclose(d_ours, d_lda, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "loss", ["soft_nearest_neighbour", "supervised_contrastive", "multi_similarity", "arcface"]
+)
+def test_every_loss_trains_and_improves_held_out_retrieval(digits_seen, loss):
+    X, y = digits_seen
+    X_tr, y_tr, X_te, y_te = X[::2], y[::2], X[1::2], y[1::2]
+
+    def map_at_r(model):
+        kw = {"gallery": model.transform(X_tr), "gallery_labels": y_tr}
+        return metrics.map_at_r(model.transform(X_te), y_te, **kw)
+
+    settings = {"model": "linear", "init": "random", "random_state": 0}
+    before = map_at_r(MetricLearner(8, loss=loss, max_iter=0, **settings).fit(X_tr, y_tr))
+    model = MetricLearner(8, loss=loss, lr=1e-2, max_iter=10, **settings).fit(X_tr, y_tr)
+    assert map_at_r(model) > before + 0.1, (before, map_at_r(model))
+    if loss == "arcface":
+        assert model.proxies_.shape == (10, 8)
+
+
+def test_early_stopping_on_held_out_rows_keeps_the_best_epoch(digits_seen, tmp_path):
+    X, y = digits_seen
+    model = MetricLearner(
+        4, max_iter=200, n_iter_no_change=3, checkpoint=tmp_path / "ckpt.npz", random_state=0
+    ).fit(X, y)
+    history = model.history_
+    assert model.n_iter_ < 200 and history.converged
+    assert all(v is not None for v in history.val_loss)
+    assert min(history.val_loss) == history.val_loss[history.best_epoch - 1]
+    assert (tmp_path / "ckpt.npz").is_file()
+    no_holdout = MetricLearner(4, max_iter=3, validation_fraction=0, random_state=0).fit(X, y)
+    assert no_holdout.n_iter_ == 3 and no_holdout.history_.val_loss == [None] * 3
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "message"),
+    [
+        ("n_components", 0, "'n_components' parameter of MetricLearner must be an int"),
+        ("temperature", -1.0, "'temperature' parameter of MetricLearner must be"),
+        ("validation_fraction", 1.0, "'validation_fraction' parameter"),
+        ("model", "cnn", "'model' parameter of MetricLearner must be a str among"),
+        ("classes_per_batch", 1, "'classes_per_batch' parameter"),
+    ],
+)
+def test_parameters_are_validated_at_fit_with_one_error_naming_the_parameter(
+    digits_seen, param, value, message
+):
+    X, y = digits_seen
+    learner = MetricLearner(**{param: value})  # construction accepts anything, as scikit-learn
+    with pytest.raises(ValueError, match=message):
+        learner.fit(X, y)
+
+
+def test_defaults_beat_pca_on_held_out_digits_at_dimension_2(digits_seen):
+    from sklearn.decomposition import PCA
+
+    X, y = digits_seen
+    X_tr, y_tr, X_te, y_te = X[::2], y[::2], X[1::2], y[1::2]
+
+    def recall(transform):
+        kw = {"gallery": transform(X_tr), "gallery_labels": y_tr}
+        return metrics.recall_at_k(transform(X_te), y_te, 1, **kw)
+
+    learned = recall(MetricLearner(2, random_state=0).fit(X_tr, y_tr).transform)
+    assert learned > recall(PCA(2).fit(X_tr).transform) + 0.15

@@ -1,4 +1,4 @@
-"""Retrieval with a learned embedding against raw features and PCA: the metric-learning experiment."""
+"""Retrieval with a learned embedding against raw features, PCA and NCA: the metric-learning experiment."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.decomposition import PCA
+from sklearn.neighbors import NeighborhoodComponentsAnalysis
 
 from .. import metrics
 from ..estimators import persist
@@ -15,7 +17,7 @@ from ..losses.ranking import pairwise_distances
 from ..training.files import atomic_write_text
 
 # the columns of the retrieval table: what a reader compares first
-TABLE_COLUMNS = ("recall@1", "recall@5", "precision@5", "mAP")
+TABLE_COLUMNS = ("recall@1", "recall@5", "precision@5", "mAP", "MAP@R")
 
 
 def evaluate_embeddings(ds, transform, *, ks=(1, 5, 10)):
@@ -33,38 +35,31 @@ def embedding_run(
     ds,
     *,
     n_components=16,
-    model="mlp",
-    loss="triplet",
-    mining="semihard",
-    margin=0.2,
-    epochs=50,
-    lr=1e-3,
+    model=None,
+    loss=None,
+    mining=None,
+    margin=None,
+    epochs=None,
+    lr=None,
     seed=0,
 ):
     """Fit a MetricLearner on the training split and compare its retrieval with raw features and PCA.
 
+    An option left at None is the estimator's default, so ``losslab train --task
+    embed`` trains what ``MetricLearner(n_components)`` trains.
     Returns (learner, {"raw features": report, "PCA-k": report, "learned-k": report}).
     """
-    learner = MetricLearner(
-        n_components,
-        model=model,
-        loss=loss,
-        mining=mining,
-        margin=margin,
-        max_iter=epochs,
-        lr=lr,
-        random_state=seed,
-    ).fit(ds.X_train, ds.y_train)
+    options = {"model": model, "loss": loss, "mining": mining, "margin": margin}
+    options.update(max_iter=epochs, lr=lr)
+    options = {k: v for k, v in options.items() if v is not None}
+    learner = MetricLearner(n_components, random_state=seed, **options)
+    untrained = clone(learner).set_params(max_iter=0).fit(ds.X_train, ds.y_train)
+    learner.fit(ds.X_train, ds.y_train)
     pca = PCA(n_components, random_state=seed).fit(ds.X_train)
     reports = {
         "raw features": evaluate_embeddings(ds, lambda A: A),
         f"PCA-{n_components}": evaluate_embeddings(ds, pca.transform),
-        f"learned-{n_components} (before training)": evaluate_embeddings(
-            ds,
-            MetricLearner(n_components, model=model, max_iter=0, random_state=seed)
-            .fit(ds.X_train, ds.y_train)
-            .transform,
-        ),
+        f"learned-{n_components} (before training)": evaluate_embeddings(ds, untrained.transform),
         f"learned-{n_components}": evaluate_embeddings(ds, learner.transform),
     }
     return learner, reports
@@ -83,22 +78,58 @@ def nearest_examples(learner, ds, *, n_queries=8, k=5):
     return np.argsort(d, axis=1)[:, :k]
 
 
-def save_embedding_run(out, ds, learner, reports, *, loss):
-    """Write metrics.json, model.npz, embedding_pca.png and, for images, retrieval_examples.png.
+def two_dimensional_panels(ds, learner, *, seed=0):
+    """{title: test-split embedding}: the learned 2-D embedding itself, PCA-2 and NCA-2 fitted on the training split."""
+    pca = PCA(2, random_state=seed).fit(ds.X_train)
+    nca = NeighborhoodComponentsAnalysis(2, random_state=seed).fit(ds.X_train, ds.y_train)
+    return {
+        "learned (2-D, as trained)": learner.transform(ds.X_test),
+        "PCA-2": pca.transform(ds.X_test),
+        "NCA-2 (scikit-learn)": nca.transform(ds.X_test),
+    }
 
+
+def embedding_2d_figure(panels, labels, class_names, path):
+    """One scatter per 2-D embedding, side by side, coloured by class: no projection in between."""
+    import matplotlib.pyplot as plt
+
+    from .. import plots  # matplotlib only when figures are drawn
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5.0), squeeze=False)
+    for ax, (title, xy) in zip(axes[0], panels.items(), strict=True):
+        for k, name in enumerate(class_names):
+            mask = labels == k
+            ax.scatter(xy[mask, 0], xy[mask, 1], s=8, alpha=0.75, label=str(name))
+        ax.set_title(title)
+    axes[0, 0].legend(fontsize=7, markerscale=2, ncol=2)
+    fig.suptitle("test split in two dimensions")
+    plots.save_figure(fig, path)
+
+
+def save_embedding_run(out, ds, learner, reports, *, loss):
+    """Write metrics.json, model.npz, the embedding figure and, for images, retrieval_examples.png.
+
+    A 2-D embedding is drawn as it is, beside PCA-2 and NCA-2 (embedding_2d.png);
+    a wider one through its first two principal components (embedding_pca.png).
     Returns the names of the files written under ``out``.
     """
     from .. import plots  # matplotlib only when figures are drawn
 
     out = Path(out)
-    plots.embedding_figure(
-        learner.transform(ds.X_test),
-        ds.y_test,
-        ds.class_names,
-        out / "embedding_pca.png",
-        f"learned embedding of the test split ({loss})",
-    )
-    files = ["metrics.json", "model.npz", "embedding_pca.png"]
+    if learner.n_components == 2:
+        panels = two_dimensional_panels(ds, learner, seed=learner.random_state or 0)
+        embedding_2d_figure(panels, ds.y_test, ds.class_names, out / "embedding_2d.png")
+        figure = "embedding_2d.png"
+    else:
+        plots.embedding_figure(
+            learner.transform(ds.X_test),
+            ds.y_test,
+            ds.class_names,
+            out / "embedding_pca.png",
+            f"learned embedding of the test split ({loss})",
+        )
+        figure = "embedding_pca.png"
+    files = ["metrics.json", "model.npz", figure]
     if ds.image_shape is not None:
         nearest = nearest_examples(learner, ds)
         queries = slice(0, len(nearest))
@@ -112,6 +143,6 @@ def save_embedding_run(out, ds, learner, reports, *, loss):
         )
         files.append("retrieval_examples.png")
     atomic_write_text(out / "metrics.json", json.dumps(reports, indent=2))
-    header = {"task": "embed", "loss": loss, "normalize": True}
+    header = {"task": "embed", "loss": loss, "normalize": learner.normalize_}
     persist.save(learner.model_, out / "model.npz", extra_header=header)
     return files

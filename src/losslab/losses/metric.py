@@ -1,0 +1,198 @@
+"""Metric-learning losses over a labelled batch of embeddings, as pytorch-metric-learning users know them.
+
+Each takes ``embeddings`` (N, D) and integer ``labels`` (N,) and returns
+``LossResult(value, grad)`` with the gradient with respect to the embeddings
+(``arcface`` also learns one weight vector per class and returns both
+gradients). Values are means over the anchors that have a term; a batch
+without one has loss 0 and a zero gradient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _validate as v
+from ._result import LossResult
+from .ranking import _distance_matrix, _embedding_inputs
+
+
+def _normalized(e):
+    """(e / ‖e‖ row-wise, ‖e‖) with a floor, and the map from dL/d(unit) back to dL/de."""
+    norm = np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12).astype(e.dtype)
+    unit = e / norm
+
+    def back(g_unit):
+        return (g_unit - unit * np.einsum("ij,ij->i", g_unit, unit)[:, None]) / norm
+
+    return unit, back
+
+
+def _masks(labels):
+    same = labels[:, None] == labels[None, :]
+    off_diagonal = ~np.eye(len(labels), dtype=bool)
+    return same & off_diagonal, ~same
+
+
+def _softmax_rows(logits, mask):
+    """Row-wise softmax of ``logits`` over ``mask`` (zero elsewhere), and its log-normaliser."""
+    masked = np.where(mask, logits, -np.inf)
+    top = masked.max(axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    ex = np.where(mask, np.exp(masked - top), 0.0)
+    total = ex.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):  # an empty row: p = 0, log-normaliser -inf
+        return np.where(total > 0, ex / total, 0.0), (np.log(total) + top)[:, 0]
+
+
+def _result(value, grad, dtype):
+    return LossResult(float(value), grad.astype(dtype, copy=False))
+
+
+def soft_nearest_neighbour(embeddings, labels, *, temperature=1.0):
+    r"""Soft nearest-neighbour loss: NCA's objective on a batch (Goldberger et al. 2004; Frosst et al. 2019).
+
+    .. math::
+
+        L = -\frac{1}{|A|}\sum_{i \in A} \log
+        \frac{\sum_{j \ne i,\, y_j = y_i} e^{-\lVert e_i - e_j \rVert^2 / T}}
+             {\sum_{k \ne i} e^{-\lVert e_i - e_k \rVert^2 / T}}
+
+    over the anchors A that have a positive: the log-probability that a
+    stochastic nearest neighbour of each point has its class.
+
+    >>> e = np.array([[0.0], [0.1], [3.0]])
+    >>> round(soft_nearest_neighbour(e, np.array([0, 0, 1])).value, 4)
+    0.0002
+    """
+    e, labels = _embedding_inputs(embeddings, labels, "squared_euclidean")
+    temperature = v.check_scalar(temperature, "temperature", low=0, low_open=True)
+    sq, back = _distance_matrix(e.astype(np.float64), "squared_euclidean")
+    positive, _ = _masks(labels)
+    off_diagonal = ~np.eye(len(labels), dtype=bool)
+    p, log_all = _softmax_rows(-sq / temperature, off_diagonal)
+    q, log_pos = _softmax_rows(-sq / temperature, positive)
+    anchors = positive.any(axis=1)
+    if not anchors.any():
+        return _result(0.0, np.zeros_like(e), e.dtype)
+    value = np.mean((log_all - log_pos)[anchors])
+    # dL_i/dlogit_ij = p_ij - q_ij; logit = -D/T
+    g_sq = -(p - q) * anchors[:, None] / (temperature * anchors.sum())
+    return _result(value, back(g_sq), e.dtype)
+
+
+def supervised_contrastive(embeddings, labels, *, temperature=0.1):
+    r"""Supervised contrastive loss (Khosla et al., NeurIPS 2020), pytorch-metric-learning's ``SupConLoss``.
+
+    .. math::
+
+        L = \frac{1}{|A|}\sum_{i \in A} \frac{-1}{|P_i|}\sum_{p \in P_i}
+        \log \frac{e^{s_{ip}/\tau}}{\sum_{k \ne i} e^{s_{ik}/\tau}}
+
+    with :math:`s_{ij}` the cosine similarity, :math:`P_i` the other samples of
+    i's class and A the anchors with a positive.
+
+    >>> e = np.array([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0]])
+    >>> round(supervised_contrastive(e, np.array([0, 0, 1])).value, 4)
+    0.0001
+    """
+    e, labels = _embedding_inputs(embeddings, labels, "cosine")
+    temperature = v.check_scalar(temperature, "temperature", low=0, low_open=True)
+    unit, back = _normalized(e.astype(np.float64))
+    logits = unit @ unit.T / temperature
+    positive, _ = _masks(labels)
+    p, log_all = _softmax_rows(logits, ~np.eye(len(labels), dtype=bool))
+    n_pos = positive.sum(axis=1)
+    anchors = n_pos > 0
+    if not anchors.any():
+        return _result(0.0, np.zeros_like(e), e.dtype)
+    mean_pos = np.where(positive, logits, 0.0).sum(axis=1)[anchors] / n_pos[anchors]
+    value = np.mean(log_all[anchors] - mean_pos)
+    g_logits = (p - positive / np.maximum(n_pos, 1)[:, None]) * anchors[:, None]
+    g_logits /= anchors.sum()
+    g_unit = (g_logits + g_logits.T) @ unit / temperature
+    return _result(value, back(g_unit), e.dtype)
+
+
+def multi_similarity(embeddings, labels, *, alpha=2.0, beta=50.0, base=0.5):
+    r"""Multi-similarity loss (Wang et al., CVPR 2019), pytorch-metric-learning's defaults.
+
+    .. math::
+
+        L = \frac{1}{N}\sum_i \Big[\frac{1}{\alpha}\log\big(1 + \sum_{p \in P_i}
+        e^{-\alpha (s_{ip} - \lambda)}\big) + \frac{1}{\beta}\log\big(1 +
+        \sum_{n \in N_i} e^{\beta (s_{in} - \lambda)}\big)\Big]
+
+    with :math:`s` the cosine similarity and :math:`\lambda` = ``base``
+    (without the paper's pair mining, as the loss of pytorch-metric-learning).
+
+    >>> e = np.array([[1.0, 0.0], [1.0, 0.0], [-1.0, 0.0]])
+    >>> round(multi_similarity(e, np.array([0, 0, 1])).value, 4)
+    0.1044
+    """
+    e, labels = _embedding_inputs(embeddings, labels, "cosine")
+    alpha = v.check_scalar(alpha, "alpha", low=0, low_open=True)
+    beta = v.check_scalar(beta, "beta", low=0, low_open=True)
+    base = v.check_scalar(base, "base")
+    unit, back = _normalized(e.astype(np.float64))
+    s = unit @ unit.T
+    positive, negative = _masks(labels)
+    g_s = np.zeros_like(s)
+    value = 0.0
+    for mask, scale in ((positive, -alpha), (negative, beta)):
+        # (1/|scale|) log(1 + Σ exp(scale (s - λ))): a softmax with a zero logit added
+        logits = np.where(mask, scale * (s - base), -np.inf)
+        top = np.maximum(logits.max(axis=1, keepdims=True), 0.0)
+        ex = np.where(mask, np.exp(logits - top), 0.0)
+        total = ex.sum(axis=1, keepdims=True) + np.exp(-top)
+        value += np.sum(np.log(total) + top) / abs(scale)
+        g_s += np.sign(scale) * ex / total
+    n = len(labels)
+    g_unit = (g_s + g_s.T) @ unit / n
+    return _result(value / n, back(g_unit), e.dtype)
+
+
+def arcface(embeddings, labels, weights, *, margin=0.5, scale=64.0):
+    r"""Additive angular margin loss, ArcFace (Deng et al., CVPR 2019).
+
+    .. math::
+
+        L = \frac{1}{N}\sum_i -\log \frac{e^{s \cos(\theta_{i y_i} + m)}}
+        {e^{s \cos(\theta_{i y_i} + m)} + \sum_{c \ne y_i} e^{s \cos \theta_{ic}}}
+
+    with :math:`\cos \theta_{ic}` the cosine between embedding i and the
+    weight vector of class c (``weights`` (C, D)), clipped to
+    :math:`[-1 + 10^{-7}, 1 - 10^{-7}]` before the arccosine (a clipped
+    cosine passes no gradient). ``labels`` index the rows of ``weights``.
+    Returns ``LossResult(value, (grad_embeddings, grad_weights))``.
+
+    >>> w = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> round(arcface(np.array([[1.0, 0.0]]), np.array([0]), w, scale=4.0).value, 4)
+    0.0295
+    """
+    e, labels = _embedding_inputs(embeddings, labels, "cosine")
+    w = v.as_values(weights, "weights", e.dtype)
+    if w.ndim != 2 or w.shape[1] != e.shape[1] or labels.max(initial=0) >= len(w):
+        raise ValueError(
+            f"weights: expected shape (C, {e.shape[1]}) with C above every label, got {w.shape}"
+        )
+    margin = v.check_scalar(margin, "margin")
+    scale = v.check_scalar(scale, "scale", low=0, low_open=True)
+    unit, back_e = _normalized(e.astype(np.float64))
+    w_unit, back_w = _normalized(w.astype(np.float64))
+    raw = unit @ w_unit.T
+    eps = 1e-7
+    cos = np.clip(raw, -1 + eps, 1 - eps)
+    rows = np.arange(len(labels))
+    theta = np.arccos(cos[rows, labels])
+    logits = scale * cos
+    logits[rows, labels] = scale * np.cos(theta + margin)
+    p, log_z = _softmax_rows(logits, np.ones_like(logits, dtype=bool))
+    value = np.mean(log_z - logits[rows, labels])
+    g_logits = p
+    g_logits[rows, labels] -= 1
+    g_cos = scale * g_logits / len(labels)
+    # d cos(θ + m)/d cos θ = sin(θ + m) / sin θ
+    g_cos[rows, labels] *= np.sin(theta + margin) / np.sin(theta)
+    g_cos *= (raw >= -1 + eps) & (raw <= 1 - eps)
+    grads = (back_e(g_cos @ w_unit).astype(e.dtype), back_w(g_cos.T @ unit).astype(e.dtype))
+    return LossResult(float(value), grads)
