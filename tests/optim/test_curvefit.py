@@ -210,3 +210,27 @@ def test_a_named_model_compares_from_a_far_start_or_a_given_one():
         compare.compare_model("poly2", t, h, p0=[1, 2])
     with pytest.raises(ValueError, match="model: expected one of"):
         curvefit.fit_model("poly9", t, h)
+
+
+def test_fit_curve_compare_shows_the_seeds_point(tmp_path, capsys):
+    assert cli.main(["fit-curve", "--compare", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for name in ("Levenberg-Marquardt", "Gauss-Newton", "Newton", "gradient descent", "Adam"):
+        assert name in out
+    assert "from a = 1, b = 1, c = 1" in out
+    report = json.loads((tmp_path / "compare.json").read_text())
+    methods = report["methods"]
+    for name in ("Levenberg-Marquardt", "Gauss-Newton", "Newton"):
+        assert methods[name]["evaluations"] < 100  # tens of evaluations at most
+    assert methods["gradient descent"]["to_minimum"] > 1000  # thousands
+    assert (tmp_path / "compare.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_fit_curve_takes_a_start_and_newton(capsys):
+    assert cli.main(["fit-curve", "--method", "newton", "--p0", "1,1,1"]) == 0
+    assert "converged" in capsys.readouterr().out
+    assert (
+        cli.main(["fit-curve", "--compare", "--model", "exp", "--p0=1,-1,0", "--budget", "50"]) == 0
+    )
+    assert cli.main(["fit-curve", "--compare", "--p0", "1,2"]) == 2
+    assert "p0: expected 3 finite numbers" in capsys.readouterr().err
