@@ -43,3 +43,18 @@ def test_l2_follows_the_cs231n_convention_and_elastic_net_interpolates():
 def test_regularizer_bad_strength():
     with pytest.raises(ValueError, match="strength: expected a number >= 0, got -1"):
         regularizers.l2(np.ones(2), -1.0)
+
+
+@pytest.mark.parametrize(("base", "error"), [(1, "> 0 other than 1"), (0, "> 0"), (-2.0, "> 0")])
+def test_a_log_base_must_be_positive_and_not_one(base, error):
+    """base=1 divided by log 1 = 0 and returned inf."""
+    for measure in (info.entropy, lambda p, base: info.kl_divergence(p, p, base=base)):
+        with pytest.raises(ValueError, match=f"base: expected a number {error},"):
+            measure([0.5, 0.5], base=base)
+
+
+def test_kl_of_zero_against_zero_is_zero_without_a_warning():
+    """p = q = 0 computed log 0 - log 0 = NaN (and warned) before 0 log 0 = 0 dropped it."""
+    value, grad = info.kl_divergence([0.0, 1.0], [0.0, 1.0], return_grad=True)
+    assert value == 0.0
+    np.testing.assert_array_equal(grad, [0.0, -1.0])

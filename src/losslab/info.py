@@ -55,7 +55,9 @@ def kl_divergence(p, q, *, base=None, return_grad=False):
     0.861
     """
     p, q = _pair(p, q)
-    value = np.sum(_xlogy_safe(p, _log(p) - _log(q)), axis=-1)
+    with np.errstate(invalid="ignore"):  # p = q = 0: -inf - (-inf), and 0 log 0 = 0 drops it
+        log_ratio = _log(p) - _log(q)
+    value = np.sum(_xlogy_safe(p, log_ratio), axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         grad = np.where(p > 0, -p / q, 0)
     return _finish(value, grad, base, return_grad)
@@ -88,6 +90,8 @@ def _xlogy_safe(x, log_y):
 def _finish(value, grad, base, return_grad):
     if base is not None:
         base = v.check_scalar(base, "base", low=0, low_open=True)
+        if base == 1:
+            raise ValueError(f"base: expected a number > 0 other than 1, got {base} instead")
         scale = 1 / np.log(base)
         value, grad = value * scale, grad * scale
     value = float(value) if np.ndim(value) == 0 else value
