@@ -289,31 +289,36 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         rng = np.random.default_rng(self.random_state)
         train, val = held_out_split(y_enc, self.validation_fraction, rng)
         self.model_ = self._build_model(X[train], y_enc[train])
+        self._train(X[train], y_enc[train], X[val], y_enc[val], rng)
+        self.n_iter_ = self.history_.n_epochs
+        return self
+
+    def _train(self, X, y, X_val, y_val, rng):
+        """Epochs of P×K batches through the one loop, stopped early on the held-out loss."""
         params = dict(self.model_.params)
         if self.loss == "arcface":
-            self.proxies_ = rng.standard_normal((len(self.classes_), self.n_components))
-            self.proxies_ = self.proxies_.astype(X.dtype)
-            params["proxies"] = self.proxies_
+            proxies = rng.standard_normal((len(self.classes_), self.n_components))
+            self.proxies_ = params["proxies"] = proxies.astype(X.dtype)
         opt = optim.get(self.optimizer)
         state = TrainState(opt, opt.init(params), rng)
         self.history_ = History()
         lr = DEFAULT_LR[self.model] if self.lr is None else self.lr
-        stopping = self._stopping(y_enc[val])
+        stopping = self._stopping(y_val)
 
         def run_epoch():  # one epoch: as many P×K batches as the data holds
-            batches = pk_batches(y_enc[train], self.classes_per_batch, self.samples_per_class, rng)
+            batches = pk_batches(y, self.classes_per_batch, self.samples_per_class, rng)
             totals = loop.take_steps(
                 self._value_and_grads,
                 params,
                 state,
-                ((X[train][idx], y_enc[train][idx], None) for idx in batches),
+                ((X[idx], y[idx], None) for idx in batches),
                 optim.constant(lr),
                 step_loss=self.history_.step_loss,
             )
             state.epoch += 1
             logs = {"epoch": state.epoch, "train_loss": totals.mean_loss, "lr": lr}
             if stopping is not None:
-                logs["val_loss"] = self._value_and_grads(X[val], y_enc[val], need_grads=False)
+                logs["val_loss"] = self._value_and_grads(X_val, y_val, need_grads=False)
             return logs
 
         loop.run_epochs(
@@ -326,8 +331,6 @@ class MetricLearner(TransformerMixin, BaseEstimator):
             stopping=stopping,
             progress=bool(self.verbose),
         )
-        self.n_iter_ = self.history_.n_epochs
-        return self
 
     def _stopping(self, y_val):
         """Early stopping on the held-out loss, or None when the held-out part cannot score one."""
