@@ -7,10 +7,12 @@ import numpy as np
 from .. import losses
 from ..optim import quasi_newton
 from .checks import check_X, sample_weights
+from .loop import Diverged
 from .objective import Objective, encode_targets
 from .state import History
 
 FULL_BATCH_METHODS = ("lbfgs", "gd")
+_ADVICE = ". Standardise the features (their scale overflows the scores) or raise alpha."
 
 
 def fit_full_batch(
@@ -60,6 +62,11 @@ def minimise_full_batch(
     distributed version, which sums the gradient from per-chunk gradients.
     ``callback(iteration, value, model)`` runs after each iteration with the
     model holding the new parameters; returning True stops. Returns a History.
+
+    An objective or gradient that is not finite at the start, or a gradient
+    that stops being finite, raises :class:`Diverged` (a ValueError) with the
+    weights of the last finite iterate in ``model``; a run that ended on a
+    failed line search is not ``converged``.
     """
 
     if method not in FULL_BATCH_METHODS:
@@ -82,14 +89,26 @@ def minimise_full_batch(
 
     start = np.concatenate([model.params[k].ravel() for k in names]).astype(np.float64)
     minimiser = quasi_newton.lbfgs if method == "lbfgs" else quasi_newton.steepest_descent
-    result = minimiser(
-        value_and_grad,
-        start,
-        gtol=tol,
-        max_iter=max_iter,
-        callback=None if callback is None else after_iteration,
-    )
+    with np.errstate(over="ignore", invalid="ignore"):  # a non-finite value is caught below
+        value, grad = value_and_grad(start)
+        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+            unpack(start)
+            raise Diverged(
+                f"training diverged: the objective is {value} at the starting weights{_ADVICE}"
+            )
+        result = minimiser(
+            value_and_grad,
+            start,
+            gtol=tol,
+            max_iter=max_iter,
+            callback=None if callback is None else after_iteration,
+        )
     unpack(result.x)
+    if not (np.isfinite(result.cost) and np.all(np.isfinite(result.grad))):
+        raise Diverged(
+            f"training diverged: the gradient stopped being finite after {result.nit} "
+            f"iterations; the weights of the last finite iterate were kept{_ADVICE}"
+        )
     history = History(step_loss=[row["cost"] for row in result.history])
     history.train_loss = history.step_loss[1:]  # one row per step taken
     history.epoch = list(range(1, len(history.train_loss) + 1))

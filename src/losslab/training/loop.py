@@ -137,7 +137,8 @@ def _epoch_or_restore(run_epoch, model, last_good, state):
             model.params[k][...] = p
         raise Diverged(
             f"lr: training diverged in epoch {state.epoch + 1} ({exc}); the weights of the "
-            "last finished epoch were restored. Lower the learning rate."
+            "last finished epoch were restored. Lower the learning rate, or standardise the "
+            "features."
         ) from None
     logs.setdefault("seconds", time.perf_counter() - started)
     return logs

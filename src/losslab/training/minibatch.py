@@ -167,16 +167,21 @@ class _Epoch:
         batches = (batch[1:] for batch in gathered(X, target, weights, order, batch_size))
         loss = self.objective.loss
         counter = None if loss.task == "regression" else lambda s, t: n_correct(loss, s, t)
-        totals = loop.take_steps(
-            self._batch_value_and_grads,
-            self.objective.model.params,
-            self.state,
-            batches,
-            self.lr_at,
-            steps_per_epoch=-(-len(X) // batch_size),
-            step_loss=self.history.step_loss,
-            count_correct=counter,
-        )
+        # an overflow is not worth a warning: the loop stops on the non-finite loss it leaves
+        with np.errstate(over="ignore", invalid="ignore"):
+            totals = loop.take_steps(
+                self._batch_value_and_grads,
+                self.objective.model.params,
+                self.state,
+                batches,
+                self.lr_at,
+                steps_per_epoch=-(-len(X) // batch_size),
+                step_loss=self.history.step_loss,
+                count_correct=counter,
+            )
+        if not all(np.isfinite(p).all() for p in self.objective.model.params.values()):
+            # the last step can overflow the weights with no loss left in the epoch to show it
+            raise loop.Diverged(f"the weights stopped being finite at step {self.state.step}")
         self.state.epoch += 1
         logs = {"epoch": self.state.epoch, "train_loss": totals.mean_loss, "lr": totals.lr}
         if counter is not None:

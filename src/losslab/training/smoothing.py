@@ -137,7 +137,9 @@ def _newton_stage(problem, theta, mu, rtol, max_steps):
         p = -np.linalg.solve(H + lam * scale * np.eye(len(g)), g)
         decrease = -(g @ p)
         if not np.isfinite(decrease):
-            raise Diverged(f"the hinge solver's Newton step became {decrease}")
+            raise Diverged(
+                f"training diverged: the Newton step became {decrease}. Standardise the features."
+            )
         if decrease <= 2 * rtol * max(value, 1e-300):
             return theta, value, steps, True
         P = p.reshape(theta.shape[1], theta.shape[0]).T
@@ -215,7 +217,10 @@ def fit_smoothed(
                     break
                 mu *= MU_FACTOR
         except FloatingPointError as exc:
-            raise Diverged(f"the hinge objective overflowed ({exc})") from None
+            raise Diverged(
+                f"training diverged: the hinge objective overflowed ({exc}). Standardise the "
+                "features (their scale overflows the scores) or raise alpha."
+            ) from None
     history.step_loss = list(history.train_loss)
     history.converged = converged and mu <= MU_FINAL * problem.margin
     model.params["W"][...] = theta[:-1]

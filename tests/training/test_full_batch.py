@@ -1,0 +1,118 @@
+"""Full-batch solvers: the hinge solver reaches the minimum; divergence is one clear error."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, load_iris, load_wine
+from sklearn.preprocessing import StandardScaler
+
+from losslab import fit, models, optim
+from losslab.estimators import LinearClassifier, LinearRegressor, LinearSVM, SoftmaxClassifier
+from losslab.training import Diverged, fit_full_batch
+from losslab.training.files import load_checkpoint
+from losslab.training.objective import Objective
+from losslab.training.state import TrainState
+
+LOADERS = {"iris": load_iris, "wine": load_wine, "digits": load_digits}
+
+
+def standardised(name):
+    X, y = LOADERS[name](return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def objective_of(est, X, y):
+    """The estimator's objective, mean hinge loss + alpha·ΣW², at its fitted weights."""
+    target = y if est.model_.n_outputs > 1 and est._loss().task == "multiclass" else None
+    if target is None:
+        classes = np.searchsorted(est.classes_, y)
+        target = (classes[:, None] == np.arange(est.model_.n_outputs)).astype(float)
+    else:
+        target = np.searchsorted(est.classes_, y)
+    objective = Objective(est.model_, est._loss(), reg=est.alpha)
+    return float(objective.value_and_grads(X, target)[0])
+
+
+@pytest.mark.parametrize(
+    ("data", "loss"),
+    [("iris", "svm"), ("iris", "hinge"), ("wine", "svm"), ("wine", "hinge"), ("digits", "svm")],
+)
+def test_the_hinge_solver_reaches_the_objectives_minimum(data, loss):
+    X, y = standardised(data)
+    ours = LinearClassifier(loss).fit(X, y)
+    assert ours.solver_ == "smoothing" and ours.history_.converged
+    best = objective_of(ours, X, y)
+    finer = objective_of(LinearClassifier(loss, tol=1e-10, max_iter=2000).fit(X, y), X, y)
+    longer_sgd = LinearClassifier(loss, solver="sgd", lr=1e-2, max_iter=300, tol=None)
+    sgd = objective_of(longer_sgd.fit(X, y), X, y)
+    assert finer >= best * (1 - 1e-6), (best, finer)
+    assert sgd >= best * (1 - 1e-6), (best, sgd)
+
+
+def test_smoothing_is_for_the_hinge_losses_with_an_l2_penalty():
+    X, y = standardised("iris")
+    with pytest.raises(ValueError, match="solver: 'smoothing' takes a hinge loss"):
+        SoftmaxClassifier(solver="smoothing").fit(X, y)
+    with pytest.raises(ValueError, match="solver: 'smoothing' takes a hinge loss"):
+        LinearSVM(solver="smoothing", penalty="l1").fit(X, y)
+
+
+def diverging_estimators():
+    """(estimator, X) pairs whose training cannot stay finite, one per solver and cause."""
+    big32 = np.float32(1e30)
+    return {
+        "sgd overflow (lr=1e300)": (SoftmaxClassifier(solver="sgd", optimizer="sgd", lr=1e300), 1),
+        "sgd inf (lr=1e308)": (LinearSVM(solver="sgd", optimizer="sgd", lr=1e308), 1),
+        "sgd NaN (inf - inf)": (LinearClassifier("hinge", solver="sgd", lr=1e308), 1),
+        "lbfgs inf (squares overflow float32)": (LinearRegressor(solver="lbfgs"), big32),
+        "gd inf (squares overflow float32)": (LinearRegressor(solver="gd"), big32),
+        "smoothing overflow": (LinearSVM(), 1e200),
+    }
+
+
+@pytest.mark.parametrize("case", list(diverging_estimators()))
+def test_divergence_is_one_error_and_leaves_no_nan_weights(case):
+    est, scale = diverging_estimators()[case]
+    X, y = standardised("iris")
+    X = (np.clip(X, -3, 3) * scale).astype(
+        np.float32 if isinstance(scale, np.float32) else np.float64
+    )
+    with pytest.raises(ValueError, match="diverged") as raised:
+        est.fit(X, y)
+    assert isinstance(raised.value, Diverged)
+    assert "standardise the features" in str(raised.value).lower()
+    assert not hasattr(est, "model_")  # nothing half-trained is left behind
+
+
+def test_a_diverged_warm_start_keeps_the_last_finite_weights():
+    X, y = standardised("iris")
+    est = SoftmaxClassifier(solver="sgd", max_iter=3, tol=None, warm_start=True).fit(X, y)
+    with pytest.raises(Diverged, match="epoch 4"):
+        est.set_params(optimizer="sgd", lr=1e300).fit(X, y)
+    assert all(np.isfinite(p).all() for p in est.model_.params.values())
+    assert est.history_.n_epochs == 3 and not est.history_.converged
+
+
+def test_a_checkpoint_never_holds_nan_weights(tmp_path):
+    X, y = standardised("wine")
+    model = models.Linear(X.shape[1], 3, dtype=np.float32, random_state=0)
+    path = tmp_path / "run.npz"
+    with pytest.raises(Diverged):
+        fit(model, "softmax", X.astype(np.float32), y, lr=1e38, epochs=5, checkpoint=path)
+    assert all(np.isfinite(p).all() for p in model.params.values())
+    if path.exists():
+        state = TrainState(optim.SGD(), {}, np.random.default_rng(0))
+        restored = models.Linear(X.shape[1], 3)
+        load_checkpoint(path, restored, state)
+        assert all(np.isfinite(p).all() for p in restored.params.values())
+
+
+def test_fit_full_batch_raises_on_a_non_finite_start_and_keeps_the_weights():
+    X, y = standardised("iris")
+    X = np.tile(np.clip(X, -3, 3), 10).astype(np.float32) * np.float32(1e38)  # scores overflow
+    model = models.Linear(X.shape[1], 3, dtype=np.float32, random_state=0)
+    model.params["W"][...] = 1.0
+    before = {k: p.copy() for k, p in model.params.items()}
+    with pytest.raises(Diverged, match="at the starting weights"):
+        fit_full_batch(model, "softmax", X, y)
+    for k, p in model.params.items():
+        np.testing.assert_array_equal(p, before[k])
