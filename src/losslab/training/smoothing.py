@@ -184,11 +184,13 @@ def fit_smoothed(
 ):
     """Minimise mean hinge loss + reg·ΣW² of a Linear model (in place); returns a History.
 
-    ``max_iter`` bounds the Newton steps of all stages together; a stage ends
-    when its predicted decrease is below ``tol · 1e-4`` of the objective.
+    ``max_iter`` bounds the Newton steps of each stage (a stage that reaches
+    it ends the run, not converged); a stage ends when its predicted decrease
+    is below ``tol · 1e-4`` of the objective. ``n_iter_`` counts the steps of
+    all stages.
     ``History.train_loss`` holds the exact objective after each stage
-    (``epoch``: steps so far); ``converged`` when the last stage (μ ≤
-    ``MU_FINAL``) converged within ``max_iter``.
+    (``epoch``: steps so far); ``converged`` when every stage, down to μ ≤
+    ``MU_FINAL``, converged within ``max_iter`` steps.
     """
     loss = losses.get(loss)
     if not is_hinge(loss) or penalty != "l2":
@@ -207,13 +209,11 @@ def fit_smoothed(
     with np.errstate(over="raise", invalid="raise"):
         try:
             while True:
-                theta, _, steps, converged = _newton_stage(
-                    problem, theta, mu, tol * 1e-4, max(max_iter - used, 0)
-                )
+                theta, _, steps, converged = _newton_stage(problem, theta, mu, tol * 1e-4, max_iter)
                 used += steps
                 history.train_loss.append(problem.value(theta))
                 history.epoch.append(used)
-                if mu <= MU_FINAL * problem.margin or used >= max_iter:
+                if mu <= MU_FINAL * problem.margin or not converged:
                     break
                 mu *= MU_FACTOR
         except FloatingPointError as exc:
