@@ -111,3 +111,30 @@ def test_the_one_pass_l2_penalty_matches_the_regularizer(dtype):
     assert fast_value == pytest.approx(numpy_value, rel=1e-12)
     for k in numpy_grads:
         np.testing.assert_array_equal(fast_grads[k], numpy_grads[k])  # biases untouched too
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nan_in_a_gradient_or_weight_propagates_alike_on_both_paths(dtype):
+    """The training kernels have no fastmath: a NaN stays in its entry, as in NumPy."""
+    from losslab.training import Objective
+
+    results = []
+    for fast in (False, True):
+        params = {"W": np.ones((4, 3), dtype)}
+        grads = {"W": np.ones((4, 3), dtype)}
+        grads["W"][1, 2] = np.nan
+        opt = optim.Adam()
+        state = opt.init(params)
+        model = models.MLP(3, (), 2, dtype=dtype, random_state=0)
+        model.params["W1"][0, 1] = np.nan
+        l2_grads = {k: np.ones_like(p) for k, p in model.params.items()}
+        with config.fast(fast):
+            opt.update(params, grads, state, 1e-2)
+            penalty = Objective(model, "softmax", reg=0.3)._add_penalty(l2_grads)
+        results.append((params["W"], l2_grads["W1"], penalty))
+    (numpy_w, numpy_l2, numpy_penalty), (fast_w, fast_l2, fast_penalty) = results
+    np.testing.assert_array_equal(fast_w, numpy_w)  # NaN where NaN, bit for bit elsewhere
+    assert np.isnan(fast_w[1, 2]) and np.isnan(fast_w).sum() == 1
+    np.testing.assert_array_equal(fast_l2, numpy_l2)
+    assert np.isnan(fast_l2[0, 1]) and np.isnan(fast_l2).sum() == 1
+    assert np.isnan(fast_penalty) and np.isnan(numpy_penalty)
