@@ -96,3 +96,36 @@ def test_class_weights_helper_rejects_missing_classes_and_unknown_kinds():
         losses.class_weights(np.array([0, 1, 1]), 3)
     with pytest.raises(ValueError, match="kind: expected 'balanced' or 'inverse_frequency'"):
         losses.class_weights(np.array([0, 1]), 2, kind="sqrt")
+
+
+@pytest.mark.parametrize("ignore_index", ["a", 1.5, [1], True, np.array(1)])
+def test_ignore_index_must_be_an_integer_label(ignore_index):
+    with pytest.raises(TypeError, match=r"ignore_index: expected an integer label or None, got "):
+        losses.softmax_cross_entropy(S, Y, ignore_index=ignore_index)
+
+
+def test_ignore_index_takes_numpy_and_negative_integers():
+    a = losses.softmax_cross_entropy(S, Y, ignore_index=np.int64(3))
+    assert a.value == losses.softmax_cross_entropy(S[:2], Y[:2]).value
+    assert losses.softmax_cross_entropy(S, Y, ignore_index=-100).value == pytest.approx(np.log(4))
+
+
+@pytest.mark.parametrize(("eps", "error"), [(np.nan, "a finite number"), (-1, "a number >= 0")])
+def test_triplet_margin_eps_must_be_finite_and_non_negative(eps, error):
+    a = np.zeros((2, 3))
+    with pytest.raises(ValueError, match=f"eps: expected {error}"):
+        losses.triplet_margin(a, a + 1, a - 1, eps=eps)
+
+
+def test_margin_ranking_sample_weight_on_scalars_is_a_clear_error():
+    """It raised IndexError (a scalar has no sample axis)."""
+    with pytest.raises(ValueError, match="sample_weight: expected an output with a sample axis"):
+        losses.margin_ranking(1.0, 2.0, 1.0, sample_weight=[1.0])
+    assert losses.margin_ranking(1.0, 2.0, 1.0).value == 1.0
+
+
+def test_margin_ranking_sample_weight_weights_rows():
+    x1, x2, y = np.array([[1.0], [3.0]]), np.array([[2.0], [2.0]]), np.ones((2, 1))
+    result = losses.margin_ranking(x1, x2, y, margin=2.0, sample_weight=[1.0, 3.0])
+    assert result.value == pytest.approx((1 * 3 + 3 * 1) / 4)
+    np.testing.assert_allclose(result.grad[0], [[-0.25], [-0.75]])

@@ -71,10 +71,12 @@ def _exp_parts_f32(v):
 
     exp(v) = 2ᵏ · exp(r) with k = round(v / ln 2) and |r| ≤ ln2 / 2 (Cody-Waite
     split of ln 2); exp(r) is Cephes' degree-7 minimax polynomial, and 2ᵏ is
-    built from its exponent bits. Inputs below -87 are clamped there (their
-    exponential is under 2e-38); NaN stays NaN.
+    built from its exponent bits. Inputs are clamped at -88, where k = -127 and
+    the bits of 2ᵏ are those of 0.0: below about -87.7 (results under float32's
+    smallest normal number) exp gives exactly 0, so a masked score (-inf) has
+    probability 0 as in float64, at no cost. NaN stays NaN.
     """
-    v = v if not (v < np.float32(-87.0)) else np.float32(-87.0)
+    v = v if not (v < np.float32(-88.0)) else np.float32(-88.0)
     k = np.floor(v * np.float32(1.4426950408889634) + np.float32(0.5))  # float32, not int:
     # math.floor would return an int64 and turn everything after it into float64
     r = v - k * np.float32(0.693359375) + k * np.float32(2.12194440e-4)
@@ -223,7 +225,7 @@ def weston_watkins(scores, labels, margin, scale, grad, losses):
         violated = 0
         for j in range(c):
             h = row[j] - sy + margin
-            if j != y and h > 0:
+            if j != y and not h <= 0:  # violated, or NaN: a NaN score makes the loss NaN
                 total += h
                 violated += 1
                 g[j] = scale
@@ -231,6 +233,18 @@ def weston_watkins(scores, labels, margin, scale, grad, losses):
                 g[j] = 0.0
         g[y] = -violated * scale
         losses[i] = total
+        if total != total:  # rare: only then pay for a second pass over the row
+            _nan_slopes(row, g, y, sy, margin)
+
+
+@njit(cache=True, inline="always")
+def _nan_slopes(row, g, y, sy, margin):
+    """A NaN margin's slope is NaN, and so is the correct class's, as on the NumPy path."""
+    for j in range(row.shape[0]):
+        h = row[j] - sy + margin
+        if h != h:
+            g[j] = h
+    g[y] = np.nan
 
 
 def softmax_focal_rows(scores, labels, gamma, scale, grad, losses):
@@ -260,7 +274,9 @@ def softmax_focal_rows(scores, labels, gamma, scale, grad, losses):
                     focus = q * q if gamma == 2.0 else q**gamma  # the usual γ = 2 without pow
                     losses[i] = -focus * logp
                     ratio = logp / q if q > 0 else -1.0  # log p / (1 - p) → -1 as p → 1
-                    u = focus * (gamma * p * ratio - 1.0) * scale
+                    # p log p → 0 as p → 0: a masked (-inf) target's p = 0 gives CE's -1, not NaN
+                    p_ratio = p * ratio if p > 0 else 0.0
+                    u = focus * (gamma * p_ratio - 1.0) * scale
                 k = _REAL(-u / total)
                 for j in range(c):
                     g[j] *= k  # -u p_j

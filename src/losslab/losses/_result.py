@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import numpy as np
 
 REDUCTIONS = ("mean", "sum", "none")
+_HALF = np.dtype(np.float16)
 
 
 class LossResult(NamedTuple):
@@ -18,6 +20,29 @@ class LossResult(NamedTuple):
 
     value: Any
     grad: Any
+
+
+def in_output_dtype(fn):
+    """Decorator: a loss given float16 output returns its gradient (and per-sample losses)
+    in float16, the output's dtype; the arithmetic runs in float32 (see ``as_output``)."""
+
+    @functools.wraps(fn)
+    def loss(output, *args, **options):
+        return half_result(output, fn(output, *args, **options))
+
+    return loss
+
+
+def half_result(output, result):
+    """``result`` with its arrays cast to float16 when ``output`` is float16, else unchanged."""
+    if getattr(output, "dtype", None) is not _HALF:
+        return result
+    value, grad = result
+    if isinstance(value, np.ndarray):
+        value = value.astype(_HALF)
+    if isinstance(grad, tuple):
+        return LossResult(value, tuple(g.astype(_HALF) for g in grad))
+    return LossResult(value, grad.astype(_HALF))
 
 
 def reduce(losses, grad, reduction, total_weight=None):

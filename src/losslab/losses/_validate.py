@@ -140,6 +140,13 @@ def check_scalar(x, name, low=None, high=None, low_open=False):
     return float(x)
 
 
+def check_label(x, name):
+    """An integer class label such as ``ignore_index`` (negative ones included, as torch's -100)."""
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+        raise TypeError(f"{name}: expected an integer label or None, got {x!r} instead")
+    return int(x)
+
+
 def _as_tuple(x):
     return x if isinstance(x, tuple) else (x,)
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _validate as v
 from ._fused import fused_by
-from ._result import elementwise
+from ._result import elementwise, in_output_dtype
 
 
 def softplus(x):
@@ -77,6 +77,7 @@ def sigmoid_binary_cross_entropy(
     return elementwise(losses, grad, w, reduction)
 
 
+@in_output_dtype
 def binary_cross_entropy(probs, target, *, weight=None, sample_weight=None, reduction="mean"):
     r"""Binary cross-entropy on probabilities, torch's ``binary_cross_entropy``.
 
@@ -102,6 +103,7 @@ def binary_cross_entropy(probs, target, *, weight=None, sample_weight=None, redu
     return elementwise(losses, grad, w, reduction)
 
 
+@in_output_dtype
 def sigmoid_focal(
     logits, target, *, gamma=2.0, alpha=0.25, weight=None, sample_weight=None, reduction="mean"
 ):
@@ -145,6 +147,7 @@ def sigmoid_focal(
     return elementwise(losses, grad, w, reduction)
 
 
+@in_output_dtype
 def hinge(scores, target, *, margin=1.0, squared=False, sample_weight=None, reduction="mean"):
     r"""Binary hinge loss, scikit-learn's ``SGDClassifier(loss="hinge"|"squared_hinge")``.
 
@@ -161,12 +164,13 @@ def hinge(scores, target, *, margin=1.0, squared=False, sample_weight=None, redu
     v.check_reduction(reduction)
     s, y, w = _signed_inputs(scores, target, sample_weight)
     margin = v.check_scalar(margin, "margin")
-    h = np.maximum(margin - y * s, 0)
+    h = np.maximum(margin - y * s, 0)  # NaN stays NaN
     if squared:
         return elementwise(h * h, -2 * y * h, w, reduction)
-    return elementwise(h, -y * (h > 0), w, reduction)
+    return elementwise(h, -y * np.sign(h), w, reduction)  # sign: 1, 0, or NaN
 
 
+@in_output_dtype
 def modified_huber(scores, target, *, sample_weight=None, reduction="mean"):
     r"""Modified Huber loss, scikit-learn's ``SGDClassifier(loss="modified_huber")``.
 
@@ -180,13 +184,14 @@ def modified_huber(scores, target, *, sample_weight=None, reduction="mean"):
     v.check_reduction(reduction)
     s, y, w = _signed_inputs(scores, target, sample_weight)
     z = y * s
-    quadratic = z >= -1
+    linear = z < -1  # False for NaN, which then takes the quadratic branch and stays NaN
     h = np.maximum(1 - z, 0)
-    losses = np.where(quadratic, h * h, -4 * z)
-    grad = np.where(quadratic, -2 * y * h, -4 * y)
+    losses = np.where(linear, -4 * z, h * h)
+    grad = np.where(linear, -4 * y, -2 * y * h)
     return elementwise(losses, grad, w, reduction)
 
 
+@in_output_dtype
 def perceptron(scores, target, *, sample_weight=None, reduction="mean"):
     r"""Perceptron loss :math:`\max(0, -y s)`, scikit-learn's ``loss="perceptron"``.
 
@@ -199,7 +204,7 @@ def perceptron(scores, target, *, sample_weight=None, reduction="mean"):
     v.check_reduction(reduction)
     s, y, w = _signed_inputs(scores, target, sample_weight)
     h = np.maximum(-y * s, 0)
-    return elementwise(h, -y * (h > 0), w, reduction)
+    return elementwise(h, -y * np.sign(h), w, reduction)  # NaN stays NaN
 
 
 def _binary_inputs(output, target, weight, sample_weight, name, check_target=True):

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _validate as v
 from ._fused import fused_by
-from ._result import reduce
+from ._result import in_output_dtype, reduce
 
 HINGE_KINDS = ("weston_watkins", "crammer_singer")
 
@@ -27,9 +27,23 @@ def _label_rows(scores, target, reduction):
 
 
 def log_softmax(scores):
-    """Row-wise log-softmax, stable for any finite scores (shift by the row max)."""
-    shifted = scores - scores.max(axis=1, keepdims=True)
+    """Row-wise log-softmax, stable for any finite scores (shift by the row max).
+
+    A score of -inf is a masked class (log-probability -inf); a row of only -inf
+    is NaN, as in torch, without a warning.
+    """
+    with np.errstate(invalid="ignore"):  # -inf - (-inf) in a row of only -inf
+        shifted = scores - scores.max(axis=1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _neg_weighted_log(coef, logp):
+    """-Σ_c coef_ic log p_ic per row, where a masked class (log p = -inf) of coefficient 0
+    adds 0 as in torch (0 · -inf would be NaN); NaN scores stay NaN."""
+    losses = -np.einsum("ij,ij->i", coef, logp)
+    if np.isnan(losses).any():  # rare: only then pay for the second pass
+        losses = -np.einsum("ij,ij->i", coef, np.where(coef != 0, logp, 0))
+    return losses
 
 
 def _weston_watkins_case(*, margin, squared, kind, class_weight, sample_weight):
@@ -114,13 +128,13 @@ def _weston_watkins(scores, target, margin, squared):
     margins = scores - scores[rows, target][:, None]
     margins += margins.dtype.type(margin)
     margins[rows, target] = 0  # the correct class is not compared with itself
-    np.maximum(margins, 0, out=margins)
+    np.maximum(margins, 0, out=margins)  # NaN stays NaN
     if squared:
         losses = np.einsum("ij,ij->i", margins, margins)
         grad = margins * margins.dtype.type(2)
     else:
         losses = margins.sum(axis=1)
-        grad = (margins > 0).astype(scores.dtype)
+        grad = np.sign(margins)  # 1 where violated, 0 where not, NaN where a score is NaN
     grad[rows, target] = 0 - grad.sum(axis=1)  # 0 - x, not -x: no -0.0 when nothing is violated
     return losses, grad
 
@@ -132,7 +146,7 @@ def _crammer_singer(scores, target, margin, squared):
     rival = others.argmax(axis=1)
     h = np.maximum(margin + others[rows, rival] - scores[rows, target], 0).astype(scores.dtype)
     losses = h * h if squared else h
-    slope = 2 * h if squared else (h > 0).astype(scores.dtype)
+    slope = 2 * h if squared else np.sign(h)  # NaN stays NaN
     grad = np.zeros_like(scores)
     grad[rows, rival] = slope
     grad[rows, target] -= slope
@@ -174,7 +188,9 @@ def softmax_cross_entropy(
     Matches ``torch.nn.functional.cross_entropy`` in values and gradients: with
     labels, "mean" divides by :math:`\sum_i w_i \omega_{y_i}` over non-ignored samples;
     with probability targets it divides by :math:`\sum_i w_i` (N without weights).
-    A mean over an empty or all-ignored batch is 0 (torch gives NaN).
+    A mean over an empty or all-ignored batch is 0 (torch gives NaN). A score of
+    -inf masks its class as in torch: probability 0 and gradient 0 there; at the
+    target the loss is inf; a row of only -inf is NaN.
 
     Parameters
     ----------
@@ -197,6 +213,8 @@ def softmax_cross_entropy(
     scores = v.as_output(scores, "scores", ndim=2)
     n, c = scores.shape
     label_smoothing = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
+    if ignore_index is not None:
+        ignore_index = v.check_label(ignore_index, "ignore_index")
     cw = v.as_class_weight(class_weight, c, scores.dtype)
     sw = v.as_sample_weight(sample_weight, n, scores.dtype)
     if v.is_integer_array(target):
@@ -214,7 +232,7 @@ def softmax_cross_entropy(
         coef = coef if sw is None else coef * sw[:, None]
         total = n if sw is None else sw.sum(dtype=np.float64)
     logp = log_softmax(scores)
-    losses = -np.einsum("ij,ij->i", coef, logp)
+    losses = _neg_weighted_log(coef, logp)
     grad = np.exp(logp, out=logp)
     grad *= coef.sum(axis=1, keepdims=True)
     grad -= coef
@@ -247,6 +265,7 @@ def _probability_target(target, scores, smoothing):
     return (1 - smoothing) * q + smoothing / scores.shape[1] if smoothing else q
 
 
+@in_output_dtype
 def categorical_cross_entropy(
     probs, target, *, class_weight=None, sample_weight=None, reduction="mean"
 ):
@@ -311,7 +330,8 @@ def softmax_focal(scores, target, *, gamma=2.0, alpha=None, sample_weight=None, 
 
     with :math:`q` one-hot for integer labels, so :math:`l_i = -\alpha_{y_i}(1-p_{iy_i})^\gamma \log p_{iy_i}`.
     Writing :math:`u_c = w_i \alpha_c q_{ic} (1-p_c)^\gamma (\gamma p_c r_c - 1)` with
-    :math:`r_c = \log p_c / (1 - p_c)` (taken as -1 when :math:`p_c = 1`),
+    :math:`r_c = \log p_c / (1 - p_c)` (taken as -1 when :math:`p_c = 1`, and
+    :math:`p_c r_c` as 0 when :math:`p_c = 0`: a masked class, score -inf),
     the gradient is :math:`\partial l_i / \partial s_k = u_k - p_k \sum_c u_c`.
     This form stays finite for every :math:`\gamma \ge 0`, also when a probability
     saturates at exactly 0 or 1. :math:`\gamma = 0` gives softmax cross-entropy.
@@ -347,10 +367,12 @@ def softmax_focal(scores, target, *, gamma=2.0, alpha=None, sample_weight=None, 
     p = np.exp(logp)
     one_minus_p = -np.expm1(logp)  # accurate when p is close to 1
     focus = one_minus_p**gamma
-    losses = -np.einsum("ij,ij->i", coef * focus, logp)
+    losses = _neg_weighted_log(coef * focus, logp)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(one_minus_p > 0, logp / one_minus_p, -1.0).astype(scores.dtype)
-    u = coef * focus * (gamma * p * ratio - 1)
+        ratio = np.where(one_minus_p > 0, logp / one_minus_p, -1.0)
+        # p log p → 0 as p → 0: a masked class (-inf score, p = 0) adds 0, not 0 · -inf
+        p_ratio = np.where(p > 0, p * ratio, 0).astype(scores.dtype)
+    u = coef * focus * (gamma * p_ratio - 1)
     grad = u - p * u.sum(axis=1, keepdims=True)
     total = n if sw is None else sw.sum(dtype=np.float64)
     return reduce(losses, grad, reduction, total)

@@ -13,12 +13,13 @@ import warnings
 import numpy as np
 
 from . import _validate as v
-from ._result import LossResult, reduce
+from ._result import LossResult, in_output_dtype, reduce
 
 MININGS = ("all", "hard", "semihard")
 DISTANCES = ("euclidean", "squared_euclidean", "cosine")
 
 
+@in_output_dtype
 def margin_ranking(x1, x2, target, *, margin=0.0, sample_weight=None, reduction="mean"):
     r"""Margin ranking loss, torch's ``margin_ranking_loss``.
 
@@ -43,16 +44,15 @@ def margin_ranking(x1, x2, target, *, margin=0.0, sample_weight=None, reduction=
     if not np.all(np.abs(y) == 1):
         raise ValueError("target: expected values in {-1, +1}, got other values instead")
     margin = v.check_scalar(margin, "margin")
+    w = v.element_weight(a, None, sample_weight)  # a scalar has no sample axis: a clear error
     losses = np.maximum(margin - y * (a - b), 0)
-    g1 = -y * (losses > 0)
-    grads = (g1, -g1)
-    if sample_weight is None:
-        return reduce(losses, grads, reduction)
-    w = v.as_sample_weight(sample_weight, a.shape[0], a.dtype).reshape((-1,) + (1,) * (a.ndim - 1))
-    w = np.broadcast_to(w, a.shape)
+    g1 = -y * np.sign(losses)  # 1, 0, or NaN where an input is NaN
+    if w is None:
+        return reduce(losses, (g1, -g1), reduction)
     return reduce(losses * w, (g1 * w, -g1 * w), reduction, w.sum(dtype=np.float64))
 
 
+@in_output_dtype
 def triplet_margin(
     anchor,
     positive,
@@ -89,6 +89,7 @@ def triplet_margin(
     v.check_same_shape(a, neg, "anchor", "negative")
     margin = v.check_scalar(margin, "margin")
     p = v.check_scalar(p, "p", low=1)
+    eps = v.check_scalar(eps, "eps", low=0)
     d_ap, g_ap = _p_distance(a, pos, p, eps)
     d_an, g_an = _p_distance(a, neg, p, eps)
     ga, gp, gn = g_ap.copy(), -g_ap, np.zeros_like(a)
@@ -104,7 +105,7 @@ def triplet_margin(
         ga -= g_an
         gn += g_an
     losses = np.maximum(d_ap - d_neg + margin, 0)
-    active = (losses > 0)[:, None]
+    active = np.sign(losses)[:, None]  # 1, 0, or NaN where an input is NaN
     grads = tuple(g * active for g in (ga, gp, gn))
     if sample_weight is None:
         return reduce(losses, grads, reduction)
@@ -179,6 +180,8 @@ def mine_triplets(labels, dist, mining="all"):
       p, i.e. ``d(a, n) > d(a, p)``; if there is none, the farthest negative
       (FaceNet, Schroff et al. 2015, as in TensorFlow Addons).
     """
+    if len(labels) == 0:  # an empty batch has no triplet (argmax of nothing would raise)
+        return np.empty((0, 3), dtype=np.intp)
     same = labels[:, None] == labels[None, :]
     positive = same & ~np.eye(len(labels), dtype=bool)
     negative = ~same
@@ -201,6 +204,7 @@ def mine_triplets(labels, dist, mining="all"):
     return np.stack([a_idx, p_idx, chosen], axis=1)
 
 
+@in_output_dtype
 def batch_triplet(
     embeddings, labels, *, margin=0.2, mining="all", distance="euclidean", reduction="mean"
 ):
@@ -229,13 +233,14 @@ def batch_triplet(
     t = mine_triplets(labels, dist, mining)
     a, p, n = t.T
     losses = np.maximum(dist[a, p] - dist[a, n] + margin, 0).astype(e.dtype)
-    active = (losses > 0).astype(e.dtype)
+    active = np.sign(losses)  # 1, 0, or NaN where an embedding is NaN
     g_d = np.zeros_like(dist)
     np.add.at(g_d, (a, p), active)
     np.add.at(g_d, (a, n), -active)
     return _pairwise_result(losses, g_d, back, reduction)
 
 
+@in_output_dtype
 def contrastive(
     embeddings, labels, *, pos_margin=0.0, neg_margin=1.0, distance="euclidean", reduction="mean"
 ):
@@ -265,7 +270,7 @@ def contrastive(
     d = dist[i, j]
     losses = np.where(same, np.maximum(d - pos_margin, 0), np.maximum(neg_margin - d, 0))
     losses = losses.astype(e.dtype)
-    slope = np.where(same, 1, -1) * (losses > 0)
+    slope = np.where(same, 1, -1) * np.sign(losses)  # NaN stays NaN
     g_d = np.zeros_like(dist)
     g_d[i, j] = slope
     return _pairwise_result(losses, g_d, back, reduction)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate as v
-from ._result import elementwise
+from ._result import elementwise, in_output_dtype
 
 
+@in_output_dtype
 def squared_error(prediction, target, *, weight=None, sample_weight=None, reduction="mean"):
     r"""Squared error (L2): :math:`l = r^2`, :math:`\partial l / \partial \hat y = 2r`.
 
@@ -25,6 +26,7 @@ def squared_error(prediction, target, *, weight=None, sample_weight=None, reduct
     return elementwise(r * r, 2 * r, w, reduction)
 
 
+@in_output_dtype
 def absolute_error(prediction, target, *, weight=None, sample_weight=None, reduction="mean"):
     r"""Absolute error (L1): :math:`l = |r|`, gradient :math:`\operatorname{sign}(r)` (0 at r = 0).
 
@@ -38,6 +40,7 @@ def absolute_error(prediction, target, *, weight=None, sample_weight=None, reduc
     return elementwise(np.abs(r), np.sign(r), w, reduction)
 
 
+@in_output_dtype
 def huber(prediction, target, *, delta=1.0, weight=None, sample_weight=None, reduction="mean"):
     r"""Huber loss, torch's ``huber_loss``: quadratic near 0, linear beyond ``delta``.
 
@@ -59,6 +62,7 @@ def huber(prediction, target, *, delta=1.0, weight=None, sample_weight=None, red
     return elementwise(losses, np.clip(r, -delta, delta), w, reduction)
 
 
+@in_output_dtype
 def smooth_l1(prediction, target, *, beta=1.0, weight=None, sample_weight=None, reduction="mean"):
     r"""Smooth L1 loss, torch's ``smooth_l1_loss``: Huber divided by ``beta``.
 
@@ -84,6 +88,7 @@ def smooth_l1(prediction, target, *, beta=1.0, weight=None, sample_weight=None, 
     return elementwise(losses, np.clip(r / beta, -1, 1), w, reduction)
 
 
+@in_output_dtype
 def log_cosh(prediction, target, *, weight=None, sample_weight=None, reduction="mean"):
     r"""Log-cosh loss: :math:`l = \log\cosh r`, :math:`\partial l / \partial \hat y = \tanh r`.
 
