@@ -1,0 +1,140 @@
+"""losslab's estimators with their defaults against scikit-learn's with theirs.
+
+Run:  python bench/estimators.py [--splits 10] [--threads 1]
+
+The four bundled sets (iris, wine, breast cancer, digits), each on --splits
+stratified 70/30 splits (seeds 0..splits-1), features standardised on the
+training part, as a new user would: SoftmaxClassifier() vs LogisticRegression(),
+LinearSVM() vs LinearSVC(), MLPClassifier() vs scikit-learn's MLPClassifier()
+(both (100,) hidden units). Every constructor is called without arguments: the
+defaults are the product, nothing is tuned on these numbers. Reported: mean test
+accuracy of each, their difference, and the ratio of the median fit times
+(losslab / scikit-learn; below 1 means losslab is faster).
+
+Then a synthetic float32 problem (50,000 training rows × 256 features, 10 classes,
+the noisy linear teacher of bench/train.py, 12,500 test rows): SoftmaxClassifier()
+against LogisticRegression(), median of --repeats fits, both in one run.
+BLAS runs on --threads threads for both libraries (1 by default: the timings
+then do not depend on how busy the machine's other cores are).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+
+import numpy as np
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+from threadpoolctl import threadpool_limits
+
+from _common import machine, today
+from losslab.estimators import LinearSVM, MLPClassifier, SoftmaxClassifier
+
+SETS = {
+    "iris": load_iris,
+    "wine": load_wine,
+    "breast cancer": load_breast_cancer,
+    "digits": load_digits,
+}
+PAIRS = [
+    ("SoftmaxClassifier()", SoftmaxClassifier, "LogisticRegression()", LogisticRegression),
+    ("LinearSVM()", LinearSVM, "LinearSVC()", LinearSVC),
+    ("MLPClassifier()", MLPClassifier, "MLPClassifier()", SkMLPClassifier),
+]
+
+
+def splits(load, n_splits):
+    X, y = load(return_X_y=True)
+    for seed in range(n_splits):
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=0.3, random_state=seed, stratify=y
+        )
+        scaler = StandardScaler().fit(X_train)
+        yield scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+def fit_and_score(make, X_train, X_test, y_train, y_test):
+    """(test accuracy, fit seconds, the fitted estimator) of a default estimator."""
+    est = make()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        est.fit(X_train, y_train)
+        seconds = time.perf_counter() - start
+    return est.score(X_test, y_test), seconds, est
+
+
+def compare_on_sets(n_splits):
+    print(
+        f"| data | losslab | accuracy (mean of {n_splits}) | scikit-learn | accuracy | "
+        "difference | fit time ratio (median) | losslab solver |"
+    )
+    print("|---|---|---:|---|---:|---:|---:|---|")
+    for data, load in SETS.items():
+        parts = list(splits(load, n_splits))
+        for ours_name, ours, ref_name, ref in PAIRS:
+            a = [fit_and_score(ours, *p) for p in parts]
+            b = [fit_and_score(ref, *p) for p in parts]
+            acc_a, acc_b = np.mean([r[0] for r in a]), np.mean([r[0] for r in b])
+            ratio = statistics.median(r[1] for r in a) / statistics.median(r[1] for r in b)
+            solver = a[-1][2].solver_
+            print(
+                f"| {data} | `{ours_name}` | {acc_a:.4f} | `{ref_name}` | {acc_b:.4f} | "
+                f"{acc_a - acc_b:+.4f} | {ratio:.2f} | {solver} |",
+                flush=True,
+            )
+
+
+def synthetic(rows, features, classes, seed=0):
+    """The noisy linear teacher of bench/train.py: y = argmax(4 X W* + Gumbel noise)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((rows, features), dtype=np.float32)
+    W = rng.standard_normal((features, classes)).astype(np.float32) / np.sqrt(features)
+    logits = 4.0 * (X @ W) + rng.gumbel(size=(rows, classes)).astype(np.float32)
+    return X, logits.argmax(axis=1)
+
+
+def compare_synthetic(rows, repeats):
+    X, y = synthetic(rows + rows // 4, 256, 10)
+    X_train, X_test, y_train, y_test = X[:rows], X[rows:], y[:rows], y[rows:]
+    print(
+        f"\n| {rows:,} × 256 float32, 10 classes | test accuracy | fit time (median of "
+        f"{repeats}) | time / LogisticRegression's | solver |"
+    )
+    print("|---|---:|---:|---:|---|")
+    results = {}
+    for name, make in [
+        ("LogisticRegression()", LogisticRegression),
+        ("SoftmaxClassifier()", SoftmaxClassifier),
+    ]:
+        runs = [fit_and_score(make, X_train, X_test, y_train, y_test) for _ in range(repeats)]
+        results[name] = (runs[-1][0], statistics.median(r[1] for r in runs), runs[-1][2])
+    reference = results["LogisticRegression()"][1]
+    for name, (acc, seconds, est) in results.items():
+        solver = getattr(est, "solver_", "lbfgs")
+        print(f"| `{name}` | {acc:.4f} | {seconds:.3f} s | {seconds / reference:.2f} | {solver} |")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--splits", type=int, default=10)
+    ap.add_argument("--rows", type=int, default=50_000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args(argv)
+    print(f"# defaults against defaults; {machine()}; BLAS threads {args.threads}; {today()}\n")
+    with threadpool_limits(args.threads):
+        compare_on_sets(args.splits)
+        compare_synthetic(args.rows, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
