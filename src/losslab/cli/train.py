@@ -42,7 +42,9 @@ def _add_data_options(g):
         "--target", help="label column of a CSV file, by name or index (default: the last)"
     )
     g.add_argument(
-        "--loss", default="softmax", help="any classification loss name or alias (default: softmax)"
+        "--loss",
+        help="any classification loss name or alias (default: softmax; "
+        "with --task embed, MetricLearner's default)",
     )
     g.add_argument(
         "--loss-option",
@@ -66,7 +68,9 @@ def _add_data_options(g):
 
 def _add_model_options(g):
     g.add_argument(
-        "--model", choices=["linear", "mlp"], default="linear", help="model (default: linear)"
+        "--model",
+        choices=["linear", "mlp"],
+        help="model (default: linear; with --task embed, MetricLearner's default)",
     )
     g.add_argument(
         "--hidden",
@@ -91,7 +95,9 @@ def _add_optimizer_options(g):
         help="first-order optimizer (default: adam)",
     )
     g.add_argument(
-        "--lr", type=non_negative_float, default=1e-2, help="learning rate (default: 1e-2)"
+        "--lr",
+        type=non_negative_float,
+        help="learning rate (default: 1e-2; with --task embed, MetricLearner's default)",
     )
     g.add_argument(
         "--schedule",
@@ -105,8 +111,8 @@ def _add_optimizer_options(g):
     g.add_argument(
         "--epochs",
         type=positive_int,
-        default=30,
-        help="passes over the training set; iterations for --solver lbfgs/gd (default: 30)",
+        help="passes over the training set; iterations for --solver lbfgs/gd "
+        "(default: 30; with --task embed, MetricLearner's default)",
     )
     g.add_argument(
         "--reg",
@@ -141,13 +147,12 @@ def _add_embed_options(g):
         "--task",
         choices=["classify", "embed"],
         default="classify",
-        help="classify (default) or embed: metric learning with --loss triplet|contrastive",
+        help="classify (default) or embed: metric learning (MetricLearner; its losses by --loss)",
     )
     g.add_argument(
         "--mining",
         choices=["all", "hard", "semihard"],
-        default="semihard",
-        help="which triplets train (embed; default: semihard)",
+        help="which triplets a triplet loss trains on (embed; default: MetricLearner's)",
     )
     g.add_argument(
         "--dim", type=positive_int, default=16, help="embedding dimension (embed; default: 16)"
@@ -189,6 +194,7 @@ def cmd_train(args):
         raise UsageError(f"resume: {what} runs write no checkpoint; run again without --resume")
     if args.task == "embed":
         return cmd_embed(args)
+    _classify_defaults(args)
     if args.stream:
         return cmd_train_stream(args)
     if args.resume:
@@ -199,6 +205,16 @@ def cmd_train(args):
     if args.scheduler:
         return cmd_train_distributed(args, config, out)
     return cmd_train_in_memory(args, config, out)
+
+
+# a classifier's defaults for the options --task embed leaves to MetricLearner
+CLASSIFY_DEFAULTS = {"loss": "softmax", "model": "linear", "lr": 1e-2, "epochs": 30}
+
+
+def _classify_defaults(args):
+    for name, value in CLASSIFY_DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
 
 
 def _config(args):
@@ -348,14 +364,11 @@ def cmd_embed(args):
     from .. import data as datasets
     from ..diagnostics import retrieval
 
-    if args.loss not in ("triplet", "contrastive"):
-        raise UsageError(
-            f"loss: --task embed trains with 'triplet' or 'contrastive', got {args.loss!r}"
-        )
     ds = datasets.load(args.data, random_state=args.seed, standardize=False)
     console = Console()
     console.print(
-        f"[bold]losslab train --task embed[/]: {args.loss} ({args.mining}) · {args.model} → {args.dim} dims on {ds.summary()}"
+        f"[bold]losslab train --task embed[/]: {args.loss or 'default loss'} · "
+        f"{args.model or 'default model'} → {args.dim} dims on {ds.summary()}"
     )
     learner, reports = retrieval.embedding_run(
         ds,
@@ -375,7 +388,7 @@ def cmd_embed(args):
         table.add_row(name, *(f"{v:.4f}" for v in values))
     console.print(table)
     if args.out:
-        files = retrieval.save_embedding_run(args.out, ds, learner, reports, loss=args.loss)
+        files = retrieval.save_embedding_run(args.out, ds, learner, reports, loss=learner.loss)
         show_files(console, Path(args.out), files)
 
 
