@@ -233,13 +233,16 @@ def weston_watkins(scores, labels, margin, scale, grad, losses):
                 g[j] = 0.0
         g[y] = -violated * scale
         losses[i] = total
-        if total != total:  # rare: only then pay for a second pass over the row
-            _nan_slopes(row, g, y, sy, margin)
+    # a sweep of the losses finds the NaN rows (rare); a test inside the row loop cost 15%
+    for i in range(n):
+        if losses[i] != losses[i]:
+            _nan_slopes(scores[i], grad[i], labels[i], margin)
 
 
 @njit(cache=True, inline="always")
-def _nan_slopes(row, g, y, sy, margin):
+def _nan_slopes(row, g, y, margin):
     """A NaN margin's slope is NaN, and so is the correct class's, as on the NumPy path."""
+    sy = row[y]
     for j in range(row.shape[0]):
         h = row[j] - sy + margin
         if h != h:
