@@ -90,14 +90,21 @@ def minimise_full_batch(
     start = np.concatenate([model.params[k].ravel() for k in names]).astype(np.float64)
     minimiser = quasi_newton.lbfgs if method == "lbfgs" else quasi_newton.steepest_descent
     with np.errstate(over="ignore", invalid="ignore"):  # a non-finite value is caught below
-        value, grad = value_and_grad(start)
+        checked = {"start": value_and_grad(start)}
+        value, grad = checked["start"]
         if not (np.isfinite(value) and np.all(np.isfinite(grad))):
             unpack(start)
             raise Diverged(
                 f"training diverged: the objective is {value} at the starting weights{_ADVICE}"
             )
+
+        def value_and_grad_once(theta):  # the minimiser starts where it was checked: reuse that
+            if checked and np.array_equal(theta, start):
+                return checked.pop("start")
+            return value_and_grad(theta)
+
         result = minimiser(
-            value_and_grad,
+            value_and_grad_once,
             start,
             gtol=tol,
             max_iter=max_iter,
