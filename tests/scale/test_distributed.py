@@ -34,7 +34,11 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.fixture(scope="module")
 def cluster():
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",  # a test cluster listens on this machine only
+        dashboard_address=None,
     ) as cluster:
         yield cluster
 
@@ -331,10 +335,12 @@ def test_the_readmes_three_commands_scheduler_worker_train(tmp_path):
                 "scheduler",
                 "--scheduler-file",
                 info,
+                "--host",
+                "127.0.0.1",
                 "--port",
                 "0",
                 "--dashboard-address",
-                ":0",
+                "127.0.0.1:0",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -347,7 +353,17 @@ def test_the_readmes_three_commands_scheduler_worker_train(tmp_path):
         address = json.loads(info.read_text())["address"]
         procs.append(
             subprocess.Popen(
-                [bin_dir / "dask", "worker", address, "--nworkers", "2", "--nthreads", "1"],
+                [
+                    bin_dir / "dask",
+                    "worker",
+                    address,
+                    "--nworkers",
+                    "2",
+                    "--nthreads",
+                    "1",
+                    "--host",
+                    "127.0.0.1",
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
