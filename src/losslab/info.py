@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .losses import _validate as v
-from .losses._result import LossResult
+from .losses import LossResult
+from .losses import validation as v
 
 
 def entropy(p, *, base=None, return_grad=False):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .losses import _validate as v
-from .losses._result import LossResult
+from .losses import LossResult
+from .losses import validation as v
 
 
 def l2(W, strength):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import losses
-from ..losses._result import LossResult
+from ..losses import LossResult
 
 
 @dataclass

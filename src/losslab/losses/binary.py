@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validate as v
+from . import validation as v
 from ._fused import fused_by
 from ._result import elementwise, in_output_dtype
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validate as v
+from . import validation as v
 from ._result import LossResult
 from .ranking import _distance_matrix, _embedding_inputs
 

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from . import _validate as v
+from . import validation as v
 from ._result import LossResult, in_output_dtype, reduce
 
 MININGS = ("all", "hard", "semihard")

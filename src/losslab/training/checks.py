@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..losses import _validate as v
+from ..losses import validation as v
 from .objective import encode_targets, labels_of
 
 # losses on probabilities need an output layer a linear score model does not have

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import losses, optim
-from ..losses import _validate as v
+from ..losses import validation as v
 from . import loop
 from .batches import gathered
 from .checks import NEEDS_PROBABILITIES, check_X, sample_weights, split_validation

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import fast, losses, models, regularizers
-from ..losses import _validate as v
+from ..losses import validation as v
 
 
 class Objective:

@@ -1,4 +1,4 @@
-"""Checks run once at the public boundary of every loss.
+"""Checks run once at the public boundary of every loss, and of the layers above that take arrays.
 
 Each helper returns a clean array or raises an error of the form
 "<argument>: expected <what>, got <what> instead". The kernels behind the
