@@ -71,51 +71,71 @@ def minimise_full_batch(
 
     if method not in FULL_BATCH_METHODS:
         raise ValueError(f"method: expected one of {FULL_BATCH_METHODS}, got {method!r}")
-    names = list(model.params)
-    sizes = np.cumsum([0] + [model.params[k].size for k in names])
-
-    def unpack(theta):
-        for k, a, b in zip(names, sizes[:-1], sizes[1:], strict=True):
-            model.params[k][...] = theta[a:b].reshape(model.params[k].shape)
+    flat = _FlatParams(model)
 
     def value_and_grad(theta):
-        unpack(theta)
+        flat.unpack(theta)
         value, grads = value_and_grads()
-        return float(value), np.concatenate([np.ravel(grads[k]) for k in names]).astype(np.float64)
+        return float(value), flat.pack(grads)
 
     def after_iteration(iteration, theta, value):
-        unpack(theta)
+        flat.unpack(theta)
         return callback(iteration, value, model)
 
-    start = np.concatenate([model.params[k].ravel() for k in names]).astype(np.float64)
+    start = flat.pack(model.params)
     minimiser = quasi_newton.lbfgs if method == "lbfgs" else quasi_newton.steepest_descent
     with np.errstate(over="ignore", invalid="ignore"):  # a non-finite value is caught below
-        checked = {"start": value_and_grad(start)}
-        value, grad = checked["start"]
-        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
-            unpack(start)
+        first = value_and_grad(start)
+        if not (np.isfinite(first[0]) and np.all(np.isfinite(first[1]))):
+            flat.unpack(start)
             raise Diverged(
-                f"training diverged: the objective is {value} at the starting weights{_ADVICE}"
+                f"training diverged: the objective is {first[0]} at the starting weights{_ADVICE}"
             )
-
-        def value_and_grad_once(theta):  # the minimiser starts where it was checked: reuse that
-            if checked and np.array_equal(theta, start):
-                return checked.pop("start")
-            return value_and_grad(theta)
-
         result = minimiser(
-            value_and_grad_once,
+            _reusing_first(value_and_grad, start, first),
             start,
             gtol=tol,
             max_iter=max_iter,
             callback=None if callback is None else after_iteration,
         )
-    unpack(result.x)
+    flat.unpack(result.x)
     if not (np.isfinite(result.cost) and np.all(np.isfinite(result.grad))):
         raise Diverged(
             f"training diverged: the gradient stopped being finite after {result.nit} "
             f"iterations; the weights of the last finite iterate were kept{_ADVICE}"
         )
+    return _history(result)
+
+
+class _FlatParams:
+    """A model's parameters as one float64 vector, and back."""
+
+    def __init__(self, model):
+        self.params = model.params
+        self.names = list(model.params)
+        self.bounds = np.cumsum([0] + [model.params[k].size for k in self.names])
+
+    def pack(self, arrays):
+        return np.concatenate([np.ravel(arrays[k]) for k in self.names]).astype(np.float64)
+
+    def unpack(self, theta):
+        for k, a, b in zip(self.names, self.bounds[:-1], self.bounds[1:], strict=True):
+            self.params[k][...] = theta[a:b].reshape(self.params[k].shape)
+
+
+def _reusing_first(value_and_grad, start, first):
+    """``value_and_grad`` that answers its first call at ``start`` with ``first`` (already computed)."""
+    saved = {"first": first}
+
+    def once(theta):
+        if saved and np.array_equal(theta, start):
+            return saved.pop("first")
+        return value_and_grad(theta)
+
+    return once
+
+
+def _history(result):
     history = History(step_loss=[row["cost"] for row in result.history])
     history.train_loss = history.step_loss[1:]  # one row per step taken
     history.epoch = list(range(1, len(history.train_loss) + 1))
