@@ -37,6 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from _common import machine, today
 from losslab.estimators import LinearSVM, MLPClassifier, SoftmaxClassifier
+from train import synthetic  # bench/train.py's noisy linear teacher
 
 SETS = {
     "iris": load_iris,
@@ -91,15 +92,6 @@ def compare_on_sets(n_splits):
                 f"{acc_a - acc_b:+.4f} | {ratio:.2f} | {solver} |",
                 flush=True,
             )
-
-
-def synthetic(rows, features, classes, seed=0):
-    """The noisy linear teacher of bench/train.py: y = argmax(4 X W* + Gumbel noise)."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((rows, features), dtype=np.float32)
-    W = rng.standard_normal((features, classes)).astype(np.float32) / np.sqrt(features)
-    logits = 4.0 * (X @ W) + rng.gumbel(size=(rows, classes)).astype(np.float32)
-    return X, logits.argmax(axis=1)
 
 
 def compare_synthetic(rows, repeats):
