@@ -1,31 +1,78 @@
-"""Figures as PNG files (matplotlib, Agg backend: no screen needed), written atomically."""
+"""Figures: every function returns its matplotlib ``Figure`` and writes a PNG when given a path.
+
+The figures are built with matplotlib's object-oriented API (``matplotlib.figure.Figure``),
+never through ``pyplot``: importing or calling this module leaves the backend alone, so a
+notebook keeps its inline figures (the returned ``Figure`` shows itself there), a script
+without a screen needs none, and no figure is left open in pyplot's list. Files are
+written atomically.
+"""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from .training.files import atomic_write_bytes
 
+if TYPE_CHECKING:
+    from .diagnostics.landscape import Landscape
+    from .training.state import History
 
-def save_figure(fig, path, dpi=110):
+PathArg = str | PathLike[str] | None
+
+LANDSCAPE_FILES = {
+    "contour": "landscape_contour.png",
+    "surface": "landscape_surface.png",
+    "line": "landscape_1d.png",
+}
+
+
+def save_figure(fig: Figure, path: str | PathLike[str], dpi: int = 110) -> Path:
+    """Write ``fig`` as a PNG at ``path`` atomically (a reader never sees half a file).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure to write.
+    path : str or path-like
+        Where the PNG goes.
+    dpi : int, default 110
+        Resolution.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
     atomic_write_bytes(path, lambda f: f.write(buffer.getvalue()))
+    return Path(path)
 
 
-def loss_curve(history, path, title="training"):
+def _subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], **kwargs: Any):
+    """``subplots`` without the pyplot module: a new ``Figure`` and its axes."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def _done(fig: Figure, path: PathArg) -> Figure:
+    """Save ``fig`` when a path is given; return it either way."""
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def loss_curve(history: History, path: PathArg = None, title: str = "training") -> Figure:
     """Loss per step (the noisy SGD curve) and per epoch, with accuracy beside it."""
     has_acc = any(a is not None for a in history.train_accuracy + history.val_accuracy)
-    fig, axes = plt.subplots(
-        1, 2 if has_acc else 1, figsize=(11 if has_acc else 6, 4), squeeze=False
-    )
+    fig, axes = _subplots(1, 2 if has_acc else 1, figsize=(11 if has_acc else 6, 4), squeeze=False)
     ax = axes[0, 0]
     steps = np.arange(1, len(history.step_loss) + 1)
     steps_per_epoch = len(steps) / max(history.n_epochs, 1)
@@ -58,12 +105,19 @@ def loss_curve(history, path, title="training"):
         ax.set_title(f"{title}: accuracy")
         ax.legend()
         ax.grid(alpha=0.3)
-    save_figure(fig, path)
+    return _done(fig, path)
 
 
-def curve_fit_figure(x, y, fit, model, path, title=None):
+def curve_fit_figure(
+    x: np.ndarray,
+    y: np.ndarray,
+    fit: Any,
+    model: Any,
+    path: PathArg = None,
+    title: str | None = None,
+) -> Figure:
     """Data and fitted curve above, residuals below (outliers stand out)."""
-    fig, (top, bottom) = plt.subplots(
+    fig, (top, bottom) = _subplots(
         2, 1, figsize=(7, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1.3]}
     )
     order = np.argsort(x)
@@ -81,12 +135,16 @@ def curve_fit_figure(x, y, fit, model, path, title=None):
     bottom.set_xlabel("x")
     bottom.set_ylabel("residual")
     bottom.grid(alpha=0.3)
-    save_figure(fig, path)
+    return _done(fig, path)
 
 
-def convergence_figure(runs, path, title="cost against evaluations"):
+def convergence_figure(
+    runs: Mapping[str, Sequence[Mapping[str, float]]],
+    path: PathArg = None,
+    title: str = "cost against evaluations",
+) -> Figure:
     """Cost (log scale) against function evaluations, one line per method; runs: {name: history}."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = _subplots(figsize=(7, 4.5))
     for name, history in runs.items():
         nfev = [row["nfev"] for row in history]
         cost = [max(row["cost"], 1e-300) for row in history]
@@ -98,20 +156,47 @@ def convergence_figure(runs, path, title="cost against evaluations"):
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
     ax.legend()
-    save_figure(fig, path)
+    return _done(fig, path)
 
 
 # --- understanding losses ----------------------------------------------------------------
 
 
-def landscape_figures(ls, out, title):
-    """contour (with the optimizer's path), surface and 1-D slice PNGs of a Landscape; returns paths."""
-    from mpl_toolkits.mplot3d import Axes3D  # noqa: F401  (registers the 3-D projection)
+def landscape_figures(
+    ls: Landscape, out: str | PathLike[str] | None = None, title: str = ""
+) -> dict[str, Figure]:
+    """The contour, surface and 1-D slice figures of a Landscape, written under ``out`` if given.
 
+    Parameters
+    ----------
+    ls : Landscape
+        A loss slice from :func:`losslab.diagnostics.landscape.landscape`.
+    out : str or path-like, optional
+        A directory: the figures go there under the names of ``LANDSCAPE_FILES``.
+    title : str
+        The figures' title.
+
+    Returns
+    -------
+    dict of str to Figure
+        ``{"contour": ..., "surface": ..., "line": ...}``, the keys of ``LANDSCAPE_FILES``.
+    """
+    figures = {
+        "contour": landscape_contour(ls, title=title),
+        "surface": landscape_surface(ls, title=title),
+        "line": landscape_slice(ls, title=title),
+    }
+    if out is not None:
+        for name, fig in figures.items():
+            save_figure(fig, Path(out) / LANDSCAPE_FILES[name])
+    return figures
+
+
+def landscape_contour(ls: Landscape, path: PathArg = None, title: str = "") -> Figure:
+    """log10 of the loss over the slice's plane, with the optimizer's path when it has one."""
     A, B = np.meshgrid(ls.alphas, ls.betas)
     Z = np.log10(np.maximum(ls.values, 1e-12))
-    paths = {}
-    fig, ax = plt.subplots(figsize=(6.4, 5.4))
+    fig, ax = _subplots(figsize=(6.4, 5.4))
     cs = ax.contourf(A, B, Z, levels=30, cmap="viridis")
     ax.contour(A, B, Z, levels=15, colors="white", linewidths=0.4, alpha=0.6)
     fig.colorbar(cs, ax=ax, label="log10 loss")
@@ -131,29 +216,39 @@ def landscape_figures(ls, out, title):
     ax.set_xlabel("α (direction 1)")
     ax.set_ylabel("β (direction 2)")
     ax.set_title(f"{title}\n{ls.directions} directions, reg = {ls.reg:g}")
-    save_figure(fig, paths.setdefault("contour", out / "landscape_contour.png"))
-    fig = plt.figure(figsize=(7, 5.4))
+    return _done(fig, path)
+
+
+def landscape_surface(ls: Landscape, path: PathArg = None, title: str = "") -> Figure:
+    """The loss over the slice's plane as a 3-D surface."""
+    A, B = np.meshgrid(ls.alphas, ls.betas)
+    fig = Figure(figsize=(7, 5.4))
     ax = fig.add_subplot(projection="3d")
     ax.plot_surface(A, B, ls.values, cmap="viridis", linewidth=0, antialiased=True, alpha=0.9)
     ax.set_xlabel("α")
     ax.set_ylabel("β")
     ax.set_zlabel("loss")
     ax.set_title(f"{title}: surface")
-    save_figure(fig, paths.setdefault("surface", out / "landscape_surface.png"))
-    fig, ax = plt.subplots(figsize=(6.4, 4))
+    return _done(fig, path)
+
+
+def landscape_slice(ls: Landscape, path: PathArg = None, title: str = "") -> Figure:
+    """The loss along the first direction alone (β = 0)."""
+    fig, ax = _subplots(figsize=(6.4, 4))
     ax.plot(ls.alphas, ls.line, color="tab:blue")
     ax.axvline(0, color="gray", lw=0.8)
     ax.set_xlabel("α (direction 1)")
     ax.set_ylabel("loss")
     ax.set_title(f"{title}: 1-D slice")
     ax.grid(alpha=0.3)
-    save_figure(fig, paths.setdefault("line", out / "landscape_1d.png"))
-    return paths
+    return _done(fig, path)
 
 
-def regularization_landscapes(plain, ridge, path, title):
+def regularization_landscapes(
+    plain: Landscape, ridge: Landscape, path: PathArg = None, title: str = ""
+) -> Figure:
     """Seed 002's ridge figure: the same slice without and with L2; the penalty rounds the bowl."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True)
+    fig, axes = _subplots(1, 2, figsize=(11, 4.6), sharey=True)
     for ax, ls in zip(axes, (plain, ridge), strict=True):
         A, B = np.meshgrid(ls.alphas, ls.betas)
         cs = ax.contourf(A, B, np.log10(np.maximum(ls.values, 1e-12)), levels=30, cmap="viridis")
@@ -167,15 +262,36 @@ def regularization_landscapes(plain, ridge, path, title):
         ax.legend(loc="upper right")
     axes[0].set_ylabel("β")
     fig.suptitle(title)
-    save_figure(fig, path)
+    return _done(fig, path)
 
 
-def loss_gallery(path_classification, path_regression):
-    """Each classification loss against the correct-class margin, regression losses against the residual."""
+def loss_gallery(
+    path_classification: PathArg = None, path_regression: PathArg = None
+) -> tuple[Figure, Figure]:
+    """The two gallery figures: classification losses, then regression losses.
+
+    Parameters
+    ----------
+    path_classification, path_regression : str or path-like, optional
+        Where to write each figure.
+
+    Returns
+    -------
+    (Figure, Figure)
+        :func:`classification_losses_figure` and :func:`regression_losses_figure`.
+    """
+    return (
+        classification_losses_figure(path_classification),
+        regression_losses_figure(path_regression),
+    )
+
+
+def classification_losses_figure(path: PathArg = None) -> Figure:
+    """Each binary classification loss against the margin, and focal loss against p."""
     from . import losses
 
     m = np.linspace(-3, 3, 601)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    fig, axes = _subplots(1, 2, figsize=(12, 4.6))
     ax = axes[0]
     ones = np.ones_like(m)
     ax.plot(m, losses.hinge(m, ones, reduction="none").value, label="hinge  max(0, 1 − m)")
@@ -208,10 +324,16 @@ def loss_gallery(path_classification, path_regression):
     ax.set_title("focal loss: easy examples (p → 1) count less")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    save_figure(fig, path_classification)
+    return _done(fig, path)
+
+
+def regression_losses_figure(path: PathArg = None) -> Figure:
+    """The regression losses and their gradients against the residual."""
+    from . import losses
+
     r = np.linspace(-3, 3, 601)
     zeros = np.zeros_like(r)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    fig, axes = _subplots(1, 2, figsize=(12, 4.6))
     for name, label in (
         ("squared_error", "L2  r²"),
         ("absolute_error", "L1  |r|"),
@@ -228,12 +350,12 @@ def loss_gallery(path_classification, path_regression):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     axes[0].set_ylim(-0.1, 4)
-    save_figure(fig, path_regression)
+    return _done(fig, path)
 
 
-def compare_curves(runs, path, title):
+def compare_curves(runs: Sequence[Any], path: PathArg = None, title: str = "") -> Figure:
     """Training loss per epoch (normalised by its start, since losses live on different scales) and validation accuracy."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, axes = _subplots(1, 2, figsize=(11, 4.2))
     for run in runs:
         h = run.history
         axes[0].plot(h.epoch, np.array(h.train_loss) / h.train_loss[0], label=run.loss)
@@ -247,12 +369,14 @@ def compare_curves(runs, path, title):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(title)
-    save_figure(fig, path)
+    return _done(fig, path)
 
 
-def batch_size_curves(runs, path, title):
+def batch_size_curves(
+    runs: Mapping[str, tuple[History, Any]], path: PathArg = None, title: str = ""
+) -> Figure:
     """Per-step loss (the noisy SGD curve) against samples seen, and per-epoch loss, per batch size."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, axes = _subplots(1, 2, figsize=(11, 4.2))
     longest = max(len(h.step_loss) for h, _ in runs.values())
     for label, (history, _) in runs.items():
         steps = len(history.step_loss)
@@ -276,15 +400,15 @@ def batch_size_curves(runs, path, title):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(title)
-    save_figure(fig, path)
+    return _done(fig, path)
 
 
-def race_figure(surface, paths, path):
+def race_figure(surface: Any, paths: Mapping[str, np.ndarray], path: PathArg = None) -> Figure:
     """Trajectories on the surface's contour plot, and f against step."""
     xmin, xmax, ymin, ymax = surface.box
     X, Y = np.meshgrid(np.linspace(xmin, xmax, 300), np.linspace(ymin, ymax, 300))
     Z = np.vectorize(lambda a, b: surface.f(np.array([a, b])))(X, Y)
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
+    fig, axes = _subplots(1, 2, figsize=(13, 5.2))
     ax = axes[0]
     shifted = Z - Z.min() + 1e-3
     ax.contourf(X, Y, np.log10(shifted), levels=40, cmap="Greys")
@@ -305,15 +429,17 @@ def race_figure(surface, paths, path):
     ax.set_ylabel("f − min f (grid)")
     ax.set_title("value against step")
     ax.grid(alpha=0.3)
-    save_figure(fig, path)
+    return _done(fig, path)
 
 
-def search_figure(trials, path, grid, title):
+def search_figure(
+    trials: Sequence[Any], path: PathArg = None, grid: bool = False, title: str = ""
+) -> Figure:
     """Validation accuracy over (lr, reg): a heatmap for a grid, a coloured scatter for random search."""
     lrs = np.array([t.lr for t in trials])
     regs = np.array([t.reg for t in trials])
     acc = np.array([t.val_accuracy for t in trials])
-    fig, ax = plt.subplots(figsize=(6.4, 5))
+    fig, ax = _subplots(figsize=(6.4, 5))
     if grid:
         ul, ur = np.unique(lrs), np.unique(regs)
         M = np.full((len(ur), len(ul)), np.nan)
@@ -331,21 +457,26 @@ def search_figure(trials, path, grid, title):
     ax.legend(loc="best")
     fig.colorbar(im, ax=ax, label="validation accuracy")
     ax.set_title(title)
-    save_figure(fig, path)
+    return _done(fig, path)
 
 
-def _edges(centers):
+def _edges(centers: np.ndarray) -> np.ndarray:
     logs = np.log10(centers)
     step = np.diff(logs).mean() if len(logs) > 1 else 1.0
     return 10 ** np.r_[logs - step / 2, logs[-1] + step / 2]
 
 
-def weight_templates(W, image_shape, class_names, path):
+def weight_templates(
+    W: np.ndarray,
+    image_shape: tuple[int, ...],
+    class_names: Sequence[Any],
+    path: PathArg = None,
+) -> Figure:
     """CS231n's class templates: each class's row of W shown as an image."""
     n = W.shape[1]
     cols = min(n, 5)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.4 * rows), squeeze=False)
+    fig, axes = _subplots(rows, cols, figsize=(2.2 * cols, 2.4 * rows), squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k >= n:
@@ -361,11 +492,13 @@ def weight_templates(W, image_shape, class_names, path):
             )
         ax.set_title(str(class_names[k]))
     fig.suptitle("learned weights of each class (the templates)")
-    save_figure(fig, path)
+    return _done(fig, path)
 
 
-def confusion_figure(matrix, class_names, path):
-    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * len(class_names), 0.8 + 0.5 * len(class_names)))
+def confusion_figure(
+    matrix: np.ndarray, class_names: Sequence[Any], path: PathArg = None
+) -> Figure:
+    fig, ax = _subplots(figsize=(1.0 + 0.55 * len(class_names), 0.8 + 0.5 * len(class_names)))
     ax.imshow(matrix, cmap="Blues")
     for (i, j), v in np.ndenumerate(matrix):
         ax.text(
@@ -383,15 +516,21 @@ def confusion_figure(matrix, class_names, path):
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title("confusion matrix (test split)")
-    save_figure(fig, path)
+    return _done(fig, path)
 
 
-def embedding_figure(embeddings, labels, class_names, path, title):
+def embedding_figure(
+    embeddings: np.ndarray,
+    labels: np.ndarray,
+    class_names: Sequence[Any],
+    path: PathArg = None,
+    title: str = "",
+) -> Figure:
     """The first two principal components of an embedding, coloured by class."""
     centred = embeddings - embeddings.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     xy = centred @ vt[:2].T
-    fig, ax = plt.subplots(figsize=(6.4, 5.4))
+    fig, ax = _subplots(figsize=(6.4, 5.4))
     for k, name in enumerate(class_names):
         mask = labels == k
         ax.scatter(xy[mask, 0], xy[mask, 1], s=10, alpha=0.75, label=str(name))
@@ -399,15 +538,21 @@ def embedding_figure(embeddings, labels, class_names, path, title):
     ax.set_ylabel("PC 2")
     ax.set_title(title)
     ax.legend(fontsize=7, markerscale=2, ncol=2)
-    save_figure(fig, path)
+    return _done(fig, path)
 
 
 def retrieval_figure(
-    query_images, result_images, query_labels, result_labels, image_shape, path, k=5
-):
+    query_images: np.ndarray,
+    result_images: np.ndarray,
+    query_labels: np.ndarray,
+    result_labels: np.ndarray,
+    image_shape: tuple[int, ...],
+    path: PathArg = None,
+    k: int = 5,
+) -> Figure:
     """Each query image and its k nearest gallery images; a wrong class is framed in red."""
     n = len(query_images)
-    fig, axes = plt.subplots(n, k + 1, figsize=(1.3 * (k + 1), 1.4 * n), squeeze=False)
+    fig, axes = _subplots(n, k + 1, figsize=(1.3 * (k + 1), 1.4 * n), squeeze=False)
     for i in range(n):
         for j in range(k + 1):
             ax = axes[i, j]
@@ -423,4 +568,4 @@ def retrieval_figure(
                     spine.set_edgecolor("red" if wrong else "green")
                     spine.set_linewidth(2)
     fig.suptitle("queries (left) and their nearest neighbours in the learned embedding")
-    save_figure(fig, path)
+    return _done(fig, path)

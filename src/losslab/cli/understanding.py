@@ -227,7 +227,8 @@ def cmd_landscape(args):
     )
     out = out_dir(args, "runs/landscape")
     title = f"{args.loss} on {ds.name}"
-    files = [p.name for p in plots.landscape_figures(main, out, title).values()]
+    plots.landscape_figures(main, out, title)
+    files = list(plots.LANDSCAPE_FILES.values())
     plots.regularization_landscapes(
         plain,
         ridge,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
+from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import clone
@@ -15,6 +18,9 @@ from ..estimators import persist
 from ..estimators.metric_learning import MetricLearner
 from ..losses.ranking import pairwise_distances
 from ..training.files import atomic_write_text
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # the columns of the retrieval table: what a reader compares first
 TABLE_COLUMNS = ("recall@1", "recall@5", "precision@5", "mAP", "MAP@R")
@@ -89,13 +95,19 @@ def two_dimensional_panels(ds, learner, *, seed=0):
     }
 
 
-def embedding_2d_figure(panels, labels, class_names, path):
+def embedding_2d_figure(
+    panels: Mapping[str, np.ndarray],
+    labels: np.ndarray,
+    class_names: Sequence[Any],
+    path: str | PathLike[str] | None = None,
+) -> Figure:
     """One scatter per 2-D embedding, side by side, coloured by class: no projection in between."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from .. import plots  # matplotlib only when figures are drawn
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5.0), squeeze=False)
+    fig = Figure(figsize=(5.2 * len(panels), 5.0))
+    axes = fig.subplots(1, len(panels), squeeze=False)
     for ax, (title, xy) in zip(axes[0], panels.items(), strict=True):
         for k, name in enumerate(class_names):
             mask = labels == k
@@ -103,7 +115,9 @@ def embedding_2d_figure(panels, labels, class_names, path):
         ax.set_title(title)
     axes[0, 0].legend(fontsize=7, markerscale=2, ncol=2)
     fig.suptitle("test split in two dimensions")
-    plots.save_figure(fig, path)
+    if path is not None:
+        plots.save_figure(fig, path)
+    return fig
 
 
 def save_embedding_run(out, ds, learner, reports, *, loss):

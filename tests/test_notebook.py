@@ -1,0 +1,205 @@
+"""losslab in a notebook: the backend is left alone, figures come back as objects, reprs are short."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+import losslab
+from losslab import plots
+from losslab.diagnostics import retrieval, surfaces
+from losslab.diagnostics.compare import LossRun
+from losslab.diagnostics.landscape import Landscape
+from losslab.diagnostics.search import Trial
+from losslab.optim import curvefit
+from losslab.training.state import History
+
+
+def test_importing_every_module_leaves_the_matplotlib_backend_alone():
+    # a notebook chooses its backend before importing libraries; "svg" stands for "inline"
+    script = textwrap.dedent(
+        """
+        import importlib, pkgutil, matplotlib
+        matplotlib.use("svg")
+        import losslab
+        names = [m.name for m in pkgutil.walk_packages(losslab.__path__, "losslab.")]
+        for name in names:
+            if name.endswith("__main__"):
+                continue
+            importlib.import_module(name)
+        print(len(names), matplotlib.get_backend())
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    count, backend = done.stdout.split()
+    assert int(count) > 50
+    assert backend == "svg"
+
+
+def _history(epochs=4, steps_per_epoch=3, accuracy=True):
+    rng = np.random.default_rng(0)
+    h = History()
+    h.step_loss = list(np.exp(-np.arange(epochs * steps_per_epoch) / 5) + rng.random() * 0.01)
+    for e in range(1, epochs + 1):
+        h.epoch.append(e)
+        h.train_loss.append(float(np.exp(-e / 2)))
+        h.val_loss.append(float(np.exp(-e / 2) + 0.1))
+        h.train_accuracy.append(0.5 + 0.1 * e if accuracy else None)
+        h.val_accuracy.append(0.45 + 0.1 * e if accuracy else None)
+    return h
+
+
+def _landscape(with_path=True):
+    alphas = np.linspace(-1, 1, 7)
+    betas = np.linspace(-1, 1, 5)
+    values = 1 + alphas[None, :] ** 2 + 2 * betas[:, None] ** 2
+    path = np.array([[0.9, 0.8], [0.4, 0.3], [0.0, 0.0]]) if with_path else None
+    return Landscape(alphas, betas, values, values[2], path, None, 0.0, "random")
+
+
+def _figures(tmp_path):
+    """(name, call) for every plot function, with small but real inputs."""
+    rng = np.random.default_rng(0)
+    x = np.linspace(0, 4, 30)
+    y = 2 * np.exp(-0.7 * x) + 0.01 * rng.standard_normal(30)
+    fit = curvefit.fit_model("exp", x, y)
+    history = _history()
+    runs = [
+        LossRun("softmax", history, 0.9, 0.1, 0.5, 4),
+        LossRun("svm", _history(), 0.8, 0.2, 0.5, 4),
+    ]
+    trials = [Trial(lr, reg, lr * 10, 0.5, None) for lr in (0.01, 0.1) for reg in (1e-4, 1e-3)]
+    surface = surfaces.SURFACES["rosenbrock"]
+    paths = surfaces.race(surface, steps=5)
+    labels = np.array([0, 1, 2, 0, 1, 2])
+    points = rng.standard_normal((6, 4))
+    images = rng.random((3, 16))
+    return {
+        "loss_curve": lambda p: plots.loss_curve(history, p),
+        "curve_fit_figure": lambda p: plots.curve_fit_figure(x, y, fit, curvefit.MODELS["exp"], p),
+        "convergence_figure": lambda p: plots.convergence_figure(
+            {"lm": [{"nfev": 1, "cost": 2.0}, {"nfev": 2, "cost": 0.5}]}, p
+        ),
+        "landscape_contour": lambda p: plots.landscape_contour(_landscape(), p, "t"),
+        "landscape_surface": lambda p: plots.landscape_surface(_landscape(), p, "t"),
+        "landscape_slice": lambda p: plots.landscape_slice(_landscape(False), p, "t"),
+        "regularization_landscapes": lambda p: plots.regularization_landscapes(
+            _landscape(False), _landscape(False), p, "t"
+        ),
+        "classification_losses_figure": plots.classification_losses_figure,
+        "regression_losses_figure": plots.regression_losses_figure,
+        "compare_curves": lambda p: plots.compare_curves(runs, p, "t"),
+        "batch_size_curves": lambda p: plots.batch_size_curves(
+            {"1": (_history(steps_per_epoch=8), None), "8": (history, None)}, p, "t"
+        ),
+        "race_figure": lambda p: plots.race_figure(surface, paths, p),
+        "search_figure (grid)": lambda p: plots.search_figure(trials, p, grid=True),
+        "search_figure (random)": lambda p: plots.search_figure(trials, p),
+        "weight_templates": lambda p: plots.weight_templates(
+            rng.standard_normal((16, 3)), (4, 4), ["a", "b", "c"], p
+        ),
+        "confusion_figure": lambda p: plots.confusion_figure(
+            np.array([[3, 1], [0, 4]]), ["a", "b"], p
+        ),
+        "embedding_figure": lambda p: plots.embedding_figure(points, labels, ["a", "b", "c"], p),
+        "retrieval_figure": lambda p: plots.retrieval_figure(
+            images,
+            images[:, None, :].repeat(2, axis=1),
+            labels[:3],
+            labels[:6].reshape(3, 2),
+            (4, 4),
+            p,
+            k=2,
+        ),
+        "embedding_2d_figure": lambda p: retrieval.embedding_2d_figure(
+            {"a": points[:, :2], "b": points[:, 2:]}, labels, ["a", "b", "c"], p
+        ),
+    }
+
+
+FIGURES = (
+    "loss_curve",
+    "curve_fit_figure",
+    "convergence_figure",
+    "landscape_contour",
+    "landscape_surface",
+    "landscape_slice",
+    "regularization_landscapes",
+    "classification_losses_figure",
+    "regression_losses_figure",
+    "compare_curves",
+    "batch_size_curves",
+    "race_figure",
+    "search_figure (grid)",
+    "search_figure (random)",
+    "weight_templates",
+    "confusion_figure",
+    "embedding_figure",
+    "retrieval_figure",
+    "embedding_2d_figure",
+)
+
+
+def test_every_public_plot_function_is_checked_here():
+    import inspect
+
+    drawn = {name.split()[0] for name in FIGURES}
+    public = {
+        name
+        for name, f in inspect.getmembers(plots, inspect.isfunction)
+        if f.__module__ == plots.__name__ and not name.startswith("_")
+    }
+    # save_figure writes; the two others return several figures and are tested below
+    assert public - drawn == {"save_figure", "loss_gallery", "landscape_figures"}
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_plot_function_returns_its_figure_and_writes_a_png_only_when_asked(name, tmp_path):
+    draw = _figures(tmp_path)[name]
+    fig = draw(None)
+    assert isinstance(fig, Figure)
+    assert fig.axes  # something was drawn
+    assert list(tmp_path.iterdir()) == []
+    path = tmp_path / "figure.png"
+    assert isinstance(draw(path), Figure)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_functions_leave_no_figure_open_in_pyplot(tmp_path):
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    plots.loss_curve(_history(), tmp_path / "curve.png")
+    plots.loss_gallery()
+    assert plt.get_fignums() == before
+
+
+def test_landscape_figures_writes_the_three_named_files(tmp_path):
+    figures = plots.landscape_figures(_landscape(), tmp_path, "t")
+    assert set(figures) == set(plots.LANDSCAPE_FILES)
+    assert all(isinstance(f, Figure) for f in figures.values())
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(plots.LANDSCAPE_FILES.values())
+
+
+def test_loss_gallery_returns_both_figures(tmp_path):
+    classification, regression = plots.loss_gallery(tmp_path / "c.png", tmp_path / "r.png")
+    assert isinstance(classification, Figure) and isinstance(regression, Figure)
+    assert (tmp_path / "c.png").is_file() and (tmp_path / "r.png").is_file()
+
+
+def test_the_library_never_imports_pyplot_nor_chooses_a_backend():
+    # pyplot keeps global state and picks a backend; a library that returns Figures needs neither
+    from pathlib import Path
+
+    uses = ("import matplotlib.pyplot", "from matplotlib import pyplot", "matplotlib.use(")
+    sources = Path(losslab.__file__).parent.rglob("*.py")
+    found = [p.name for p in sources if any(u in p.read_text(encoding="utf-8") for u in uses)]
+    assert found == []
