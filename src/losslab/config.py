@@ -1,7 +1,9 @@
 """Run-time switches. ``fast``: use the numba kernels of the ``fast`` extra for the hot losses
 and fit's inner loop (batch gathering, Adam, accuracy).
 
-By default (``None``) the fast path is used when numba is installed. The
+By default (``None``) the fast path is used when numba is installed and the work
+is large enough to pay for loading numba (see ``losslab.fast.LOAD_AFTER_ELEMENTS``:
+a student's calls on small arrays never load it). The
 environment variable ``LOSSLAB_FAST=0`` or ``=1`` forces either path at start-up;
 ``set_fast(False)`` / ``set_fast(True)`` or the ``fast(...)`` context manager do so
 at run time. The NumPy path is the reference: the tests run every loss on both.
@@ -11,6 +13,7 @@ The kernels themselves, and which code each stands in for, are in :mod:`losslab.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 from contextlib import contextmanager
 
@@ -19,11 +22,8 @@ _fast_setting = {"0": False, "1": True}.get(os.environ.get("LOSSLAB_FAST", ""), 
 
 @functools.cache  # asked on every training step; numba does not come and go
 def fast_available():
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether numba is installed; finding it does not import it (that costs ~0.5 s and 100 MB)."""
+    return importlib.util.find_spec("numba") is not None
 
 
 def set_fast(value):
@@ -47,5 +47,10 @@ def fast(value):
 
 
 def fast_on():
-    """Whether the numba kernels are used now (asked by :mod:`losslab.fast` on every call)."""
+    """Whether the numba kernels may be used now (asked by :mod:`losslab.fast` on every call)."""
     return _fast_setting is True or (_fast_setting is None and fast_available())
+
+
+def fast_forced():
+    """Whether the kernels are used for every call, however small (``set_fast(True)``)."""
+    return _fast_setting is True

@@ -95,8 +95,8 @@ def test_the_public_call_and_fits_batch_call_decide_alike(monkeypatch, name, opt
     ran = []
     kernel = fast.kernel
 
-    def recording(kernel_name):
-        found = kernel(kernel_name)
+    def recording(kernel_name, elements=0):
+        found = kernel(kernel_name, elements)
         return found and (lambda *args: ran.append(kernel_name) or found(*args))
 
     monkeypatch.setattr(fast, "kernel", recording)

@@ -13,8 +13,15 @@ and calling it runs the kernel when the fast path is on (see :mod:`losslab.confi
 and the kernel can take the arguments, else the NumPy code. A loss
 declares its kernel through ``losses._fused.fused_by`` instead, because the
 loss's options decide first. Code that resolves once, such as fit's per-batch
-loss call, asks :func:`kernel`. Importing this module does not import numba;
-the first kernel used does.
+loss call, asks :func:`kernel`.
+
+Importing this module does not import numba. In the automatic mode (the
+default) the first kernel is loaded only once the calls that could have used
+one have walked :data:`LOAD_AFTER_ELEMENTS` elements on the NumPy path, one
+large input or many small ones: loading numba and the cached kernels costs
+about half a second and 130 MB, which a student's calls on 3 × 3 arrays would
+never win back. From then on every call that a kernel can take uses it.
+``set_fast(True)`` uses the kernels from the first call.
 """
 
 from __future__ import annotations
@@ -22,6 +29,16 @@ from __future__ import annotations
 import functools
 
 from .. import config
+
+# Elements walked on the NumPy path (first arguments of calls a kernel could take) before the
+# kernels are loaded. `python bench/startup.py` (2 cores AMD EPYC, loaded, 2026-11-30): loading
+# numba, LLVM and the cached kernels costs L = 0.92 s in a fresh process; a kernel saves
+# s = 8.7 ns per element over the NumPy path (cross-entropy, (262144, 100) float32: 336 against
+# 108 ms), so L / s = 1.1e8 elements: the rent-or-buy point, where walking on with NumPy has cost
+# what loading would have (switching there costs at most twice the better choice). 2**26 = 6.7e7
+# is the power of two below it; a student's 3 x 3 calls would need millions to reach it.
+LOAD_AFTER_ELEMENTS = 1 << 26
+_walked = [0]  # elements walked on the NumPy path so far, by calls a kernel could have taken
 
 
 def flat_views(*arrays):
@@ -72,12 +89,27 @@ def references():
     return dict(_references)
 
 
-def kernel(name):
-    """The kernel called ``name`` when the fast path is on, else None.
+def kernel(name, elements=0):
+    """The kernel called ``name`` when the fast path is on and loaded or worth loading, else None.
 
+    ``elements``: the size of the input the caller is about to walk (counted
+    towards :data:`LOAD_AFTER_ELEMENTS` when the kernels are not loaded yet).
     The caller makes sure the kernel can take its arguments (``KERNELS[name][1]``).
     """
-    return _load(name) if config.fast_on() else None
+    return _load(name) if config.fast_on() and worth_loading(elements) else None
+
+
+def loaded():
+    """Whether the kernel modules (and numba) have been loaded in this process."""
+    return _load.cache_info().currsize > 0
+
+
+def worth_loading(elements):
+    """Whether to use the kernels for a call on ``elements`` elements (counted if not yet)."""
+    if config.fast_forced() or loaded():
+        return True
+    _walked[0] += elements
+    return _walked[0] >= LOAD_AFTER_ELEMENTS
 
 
 def fused_by(name):
@@ -90,13 +122,17 @@ def fused_by(name):
 
         @functools.wraps(reference)
         def call(*args):
-            if config.fast_on() and when(*args):
+            if config.fast_on() and when(*args) and worth_loading(_size(args[0])):
                 return _load(name)(*args)
             return reference(*args)
 
         return call
 
     return declared
+
+
+def _size(first):
+    return getattr(first, "size", 0)
 
 
 @functools.cache

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import fast
+from .. import config, fast
 from ._result import LossResult, half_result
 
 
@@ -82,7 +82,7 @@ def _fused_call(spec, args, options):
     An option the case cannot read (of the wrong type, out of range) means
     None too: the reference then reports it, in its own order of checks.
     """
-    kernel = fast.kernel(spec.kernel)
+    kernel = fast.kernel(spec.kernel, getattr(args[0], "size", 0))
     if kernel is None:
         return None
     try:  # the common call, with no option, skips a frame
@@ -106,16 +106,23 @@ def fused_mean(loss):
     ``(output, target) -> LossResult`` computes exactly what ``loss(output,
     target)`` computes, for scores of any layout; None where the loss has no
     kernel for its options (or the fast path is off), and fit calls the loss.
+    The kernel itself is looked up batch by batch until the kernels are loaded
+    (:func:`losslab.fast.worth_loading`): a small fit never loads numba.
     """
     spec = getattr(loss.fn, "fused", None)
-    kernel = None if spec is None else fast.kernel(spec.kernel)
-    if kernel is None or loss.options.get("reduction", "mean") != "mean":
+    if spec is None or not config.fast_on() or loss.options.get("reduction", "mean") != "mean":
         return None
     extra = _case(spec, loss.options)  # an invalid option raises here, once, as the loss would
     if extra is None:
         return None
+    found = []  # the kernel, once fast.kernel has given it
 
     def call(output, target):
+        kernel = found[0] if found else fast.kernel(spec.kernel, output.size)
+        if kernel is None:
+            return loss(output, target)
+        if not found:
+            found.append(kernel)
         result = kernel(np.ascontiguousarray(output), target, *extra, "mean")
         return loss(output, target) if result is None else LossResult(*result)
 
