@@ -22,7 +22,15 @@ from .. import fast
 from ..fast import flat_views as flat_views  # public here too: optim.flat_views
 
 
-class SGD:
+class _Optimizer:
+    """What every optimizer shares: a repr that shows its settings, e.g. ``Adam(beta1=0.9, ...)``."""
+
+    def __repr__(self):
+        settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({settings})"
+
+
+class SGD(_Optimizer):
     """Plain (stochastic) gradient descent: θ ← θ - α ∇J(θ). GD when the batch is the data."""
 
     def init(self, params):
@@ -36,7 +44,7 @@ class SGD:
 GD = SGD
 
 
-class Momentum:
+class Momentum(_Optimizer):
     """Heavy-ball momentum: v ← μ v - α g; θ ← θ + v."""
 
     def __init__(self, momentum=0.9):
@@ -66,7 +74,7 @@ class Nesterov(Momentum):
             params[k] += (1 + mu) * v
 
 
-class AdaGrad:
+class AdaGrad(_Optimizer):
     """Per-coordinate rates shrinking with the accumulated squared gradient."""
 
     def __init__(self, eps=1e-8):
@@ -82,7 +90,7 @@ class AdaGrad:
             params[k] -= lr * g / (np.sqrt(cache) + self.eps)
 
 
-class RMSProp:
+class RMSProp(_Optimizer):
     """AdaGrad with a leaky (exponential moving) average of squared gradients."""
 
     def __init__(self, decay=0.99, eps=1e-8):
@@ -99,7 +107,7 @@ class RMSProp:
             params[k] -= lr * g / (np.sqrt(cache) + self.eps)
 
 
-class Adam:
+class Adam(_Optimizer):
     """Adam (Kingma & Ba 2015): momentum plus RMSProp, with bias correction."""
 
     def __init__(self, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -120,6 +128,128 @@ class Adam:
         for k, g in grads.items():
             m, v = state["m"][k], state["v"][k]
             adam_step(params[k], g, m, v, self.beta1, self.beta2, step, root_bc2, self.eps)
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter 2019), step for step ``torch.optim.AdamW``.
+
+    Each step first shrinks every parameter, then takes Adam's step:
+
+    .. math::
+
+        θ ← θ (1 - α λ), \qquad θ ← θ - α \, \hat m_t / (\sqrt{\hat v_t} + ε)
+
+    The decay does not pass through the moments (as an L2 penalty in the
+    loss would, where Adam's scaling weakens it for coordinates with large
+    gradients), and it scales with the step's learning rate α, so a schedule
+    shapes it too. As in torch, it applies to every array it is given,
+    biases included.
+
+    Parameters
+    ----------
+    beta1, beta2 : float
+        Decay rates of the first and second moment estimates, in [0, 1).
+    eps : float
+        Added to the root of the second moment, > 0.
+    weight_decay : float
+        λ ≥ 0, the fraction of each parameter removed per unit learning rate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from losslab import optim
+    >>> opt = optim.AdamW(weight_decay=0.1)
+    >>> opt
+    AdamW(beta1=0.9, beta2=0.999, eps=1e-08, weight_decay=0.1)
+    >>> params = {"w": np.array([1.0, -2.0])}
+    >>> state = opt.init(params)
+    >>> opt.update(params, {"w": np.array([0.5, 0.5])}, state, lr=0.1)
+    >>> params["w"].round(6).tolist()
+    [0.89, -2.08]
+
+    References
+    ----------
+    I. Loshchilov and F. Hutter, "Decoupled Weight Decay Regularization", ICLR 2019.
+    https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html
+    """
+
+    def __init__(self, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+        super().__init__(beta1, beta2, eps)
+        if not (isinstance(weight_decay, (int, float)) and weight_decay >= 0):
+            raise ValueError(
+                f"weight_decay: expected a non-negative number, got {weight_decay!r} instead"
+            )
+        self.weight_decay = weight_decay
+
+    def update(self, params, grads, state, lr):
+        shrink = 1 - lr * self.weight_decay
+        for k in grads:
+            params[k] *= shrink  # decoupled: before the step, outside the moments
+        super().update(params, grads, state, lr)
+
+
+def clip_grad_norm(grads: dict, max_norm: float) -> float:
+    r"""Scale ``grads`` in place so that their global norm is at most ``max_norm``; return the norm before.
+
+    The semantics of ``torch.nn.utils.clip_grad_norm_``: with the total norm
+    over every array together,
+
+    .. math::
+
+        \lVert g \rVert = \sqrt{\textstyle\sum_k \lVert g_k \rVert_2^2}, \qquad
+        g_k ← g_k \cdot \frac{\text{max\_norm}}{\lVert g \rVert + 10^{-6}}
+        \quad\text{when that factor is below 1.}
+
+    The direction of the whole step is kept; only its length is bounded.
+    A non-finite norm (a NaN or infinite gradient) leaves ``grads`` as they
+    are and is returned, so the caller sees it: scaling by 0 or NaN would hide it.
+
+    Parameters
+    ----------
+    grads : dict of str to np.ndarray
+        Gradients of any shapes, updated in place.
+    max_norm : float
+        The largest global norm let through, > 0.
+
+    Returns
+    -------
+    float
+        The global norm before clipping (float64, whatever the gradients' dtype).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> grads = {"W": np.array([[3.0, 0.0]]), "b": np.array([4.0])}
+    >>> clip_grad_norm(grads, 1.0)
+    5.0
+    >>> round(float(np.sqrt(sum((g**2).sum() for g in grads.values()))), 6)
+    1.0
+
+    References
+    ----------
+    R. Pascanu, T. Mikolov and Y. Bengio, "On the difficulty of training recurrent
+    neural networks", ICML 2013.
+    https://pytorch.org/docs/stable/generated/torch.nn.utils.clip_grad_norm_.html
+    """
+    # squares summed in float64: a float32 sum overflows long before the norm does
+    total = math.sqrt(sum(float(np.square(g, dtype=np.float64).sum()) for g in grads.values()))
+    factor = max_norm / (total + 1e-6)
+    if factor < 1.0:  # False for a NaN norm, and 0 for an infinite one is skipped below
+        if math.isfinite(total):
+            for g in grads.values():
+                g *= factor
+    return total
+
+
+def check_max_norm(max_norm, name="clip_grad_norm"):
+    """``max_norm`` as a float if it is None or a positive finite number, else a one-line ValueError."""
+    if max_norm is None:
+        return None
+    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.floating)):
+        raise ValueError(f"{name}: expected None or a positive number, got {max_norm!r} instead")
+    if not (math.isfinite(max_norm) and max_norm > 0):
+        raise ValueError(f"{name}: expected None or a positive number, got {max_norm!r} instead")
+    return float(max_norm)
 
 
 @fast.fused_by("adam")
@@ -144,11 +274,15 @@ OPTIMIZERS = {
     "adagrad": AdaGrad,
     "rmsprop": RMSProp,
     "adam": Adam,
+    "adamw": AdamW,
 }
 
 
 def get(name, **options):
-    """An optimizer by name (``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``)."""
+    """An optimizer by name: a key of :data:`OPTIMIZERS` ("sgd", ..., "adam", "adamw").
+
+    ``options`` go to its constructor; an optimizer object is returned as it is.
+    """
     if not isinstance(name, str):
         return name
     key = name.lower()
