@@ -34,3 +34,10 @@ def test_gradcheck_checks_each_input_with_a_gradient(capsys):
 )
 def test_bad_arguments_are_one_line_errors_with_exit_code_2(args, message):
     assert_one_line_error(run_cli(*args), message)
+
+
+def test_gradcheck_on_kinks_explains_them_and_passes(capsys):
+    assert cli.main(["gradcheck", "--loss", "svm", "--on-kinks"]) == 0
+    out = capsys.readouterr().out
+    assert "PASS" in out and "at a kink, not counted as failures" in out
+    assert "not differentiable here: one-sided slopes" in out

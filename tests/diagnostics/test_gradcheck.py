@@ -91,3 +91,51 @@ def test_check_loss_gradient_checks_the_inputs_it_reports():
         report.analytic, losses.softmax_cross_entropy(output, labels).grad.ravel()
     )
     assert report.tolerance == 2e-2 and len(report.indices) == 12
+
+
+def test_hinge_at_zero_margin_is_a_kink_not_a_failure():
+    # class 0's margin s_0 - s_y + 1 is exactly 0: the hinge's kink
+    scores, y = np.array([[0.0, 1.0, -5.0], [3.0, 0.5, -1.0]]), np.array([1, 0])
+    report = check_gradient(lambda s: losses.multiclass_hinge(s, y), scores)
+    assert report.ok and report.max_rel_error == 0.0
+    assert [k.index for k in report.kinks] == [(0, 0), (0, 1)]
+    left, right = report.kinks[0].left, report.kinks[0].right
+    # one-sided slopes of (1/N) max(0, s_0 - s_1 + 1) in s_0: 0 below, 1/N above
+    np.testing.assert_allclose([left, right], [0.0, 0.5], atol=1e-6)
+    assert "not differentiable here: one-sided slopes 0 and 0.5" in str(report)
+    assert "PASS" in str(report)
+
+
+def test_a_wrong_gradient_at_a_kink_still_fails():
+    scores, y = np.array([[0.0, 1.0, -5.0]]), np.array([1])
+
+    def planted(s):
+        r = losses.multiclass_hinge(s, y)
+        g = r.grad.copy()
+        g[0, 0] = 2.0  # outside the one-sided slopes 0 and 1
+        return losses.LossResult(r.value, g)
+
+    report = check_gradient(planted, scores)
+    assert not report.ok and report.worst_index == (0, 0)
+    assert [k.index for k in report.kinks] == [(0, 1)]  # the other coordinate is a true kink
+
+
+def test_a_tiny_wrong_gradient_at_a_smooth_point_is_not_a_kink():
+    # f = x² at 0: one-sided slopes ±h straddle 3e-6, but they shrink with the step
+    report = check_gradient(lambda z: float((z**2).sum()), np.zeros(1), analytic=np.array([3e-6]))
+    assert not report.ok and report.kinks == []
+
+
+def test_squared_hinge_at_zero_margin_is_a_curvature_kink():
+    scores, y = np.array([[0.0, 1.0, -5.0]]), np.array([1])
+    report = check_gradient(lambda s: losses.multiclass_hinge(s, y, squared=True), scores)
+    assert report.ok
+    assert {k.kind for k in report.kinks} <= {"curvature"}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_inputs_on_kinks_put_hinges_on_kinks_and_still_pass(dtype):
+    ((_, point, report),) = check_loss_gradient("svm", (8, 5), dtype=dtype, on_kinks=True)
+    assert np.array_equal(point, np.round(point))
+    assert report.ok and len(report.kinks) > 0
+    assert all(k.kind == "slope" for k in report.kinks)

@@ -76,6 +76,12 @@ def _add_gradcheck(sub):
         "--checks", type=positive_int, default=None, help="check this many random coordinates only"
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default: 0)")
+    p.add_argument(
+        "--on-kinks",
+        action="store_true",
+        help="integer inputs in [-2, 2], which put hinge-type losses on their kinks "
+        "(reported as kinks, not failures)",
+    )
     p.set_defaults(func=cmd_gradcheck)
 
 
@@ -119,7 +125,12 @@ def cmd_gradcheck(args):
 
     loss = losses.get(args.loss)
     checks = check_loss_gradient(
-        loss, args.shape, dtype=args.dtype, n_checks=args.checks, seed=args.seed
+        loss,
+        args.shape,
+        dtype=args.dtype,
+        n_checks=args.checks,
+        seed=args.seed,
+        on_kinks=args.on_kinks,
     )
     console = Console()
     for name, point, report in checks:

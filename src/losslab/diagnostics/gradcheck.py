@@ -6,7 +6,7 @@ loss at random inputs of the kinds it expects (:func:`gradcheck_inputs`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -15,8 +15,39 @@ from ..losses import LossResult
 
 
 @dataclass
+class Kink:
+    """A coordinate where f is not twice differentiable, and the analytic value a subgradient.
+
+    ``kind`` is "slope" where the one-sided slopes differ (a hinge at zero margin),
+    "near" where the kink is within the step but off the point, and "curvature" where they meet but the second derivative jumps (the squared
+    hinge at zero margin): there the centred difference is only first-order accurate.
+    """
+
+    index: tuple
+    analytic: float
+    left: float  # the backward difference (f(x) - f(x - h)) / h
+    right: float  # the forward difference (f(x + h) - f(x)) / h
+    kind: str = "slope"
+
+    def __str__(self):
+        slopes = f"one-sided slopes {self.left:.6g} and {self.right:.6g}"
+        if self.kind == "slope":
+            what = f"not differentiable here: {slopes}"
+        elif self.kind == "near":
+            what = f"not differentiable within the step ({slopes}; a smaller step agrees)"
+        else:
+            what = f"the curvature jumps here ({slopes}, apart by O(step))"
+        return f"  kink at {self.index}: {what}; analytic {self.analytic:.6g}"
+
+
+@dataclass
 class GradientReport:
-    """Per-coordinate comparison of analytic and numerical gradients."""
+    """Per-coordinate comparison of analytic and numerical gradients.
+
+    Coordinates listed in ``kinks`` sit on a non-differentiable point: their
+    centred difference averages two different one-sided slopes, so their
+    relative error is reported but not counted against ``ok``.
+    """
 
     indices: list  # the checked coordinates (tuples into x)
     analytic: np.ndarray
@@ -24,14 +55,27 @@ class GradientReport:
     rel_error: np.ndarray
     eps: float
     tolerance: float
+    kinks: list = field(default_factory=list)  # Kink per non-differentiable coordinate
+
+    @property
+    def _counted(self):
+        """Relative errors of the differentiable coordinates (kinks read as -1)."""
+        at_kink = {k.index for k in self.kinks}
+        mask = np.array([i in at_kink for i in self.indices], dtype=bool)
+        return np.where(mask, -1.0, self.rel_error) if self.kinks else self.rel_error
 
     @property
     def max_rel_error(self):
-        return float(self.rel_error.max()) if self.rel_error.size else 0.0
+        """The largest relative error over the differentiable coordinates."""
+        return max(float(self._counted.max()), 0.0) if self.rel_error.size else 0.0
 
     @property
     def worst_index(self):
-        return self.indices[int(self.rel_error.argmax())] if self.rel_error.size else None
+        """The differentiable coordinate with the largest relative error (None if none)."""
+        counted = self._counted
+        if not counted.size or counted.max() < 0:
+            return None
+        return self.indices[int(counted.argmax())]
 
     @property
     def ok(self):
@@ -45,10 +89,13 @@ class GradientReport:
             f"(tolerance {self.tolerance:.0e}) over {len(self.indices)} coordinates, step {self.eps:.1e}",
         ]
         if worst is not None:
-            k = int(self.rel_error.argmax())
+            k = int(self._counted.argmax())
             lines.append(
                 f"  worst at {worst}: analytic {self.analytic[k]:.6g}, numerical {self.numerical[k]:.6g}"
             )
+        if self.kinks:
+            lines.append(f"  {len(self.kinks)} coordinate(s) at a kink, not counted as failures:")
+            lines.extend(str(kink) for kink in self.kinks)
         return "\n".join(lines)
 
 
@@ -80,6 +127,28 @@ def check_gradient(f, x, *, analytic=None, eps=None, n_checks=None, seed=0, tole
     rounding noise of the centred difference (``10 eps |f| / h``) over the
     tolerance, so coordinates whose gradient is zero up to rounding do not read
     as large errors.
+
+    A coordinate that fails only because ``x`` sits on a kink (a hinge at exactly
+    zero margin) is reported in ``kinks``, with its two one-sided slopes, and not
+    counted as a failure: its one-sided differences disagree beyond the tolerance
+    at step h and at h/4 (a jump in slope, not curvature), and the analytic value
+    lies between them (a subgradient). Any other disagreement still fails.
+
+    Returns
+    -------
+    GradientReport
+        ``ok``, ``max_rel_error`` and ``worst_index`` over the differentiable
+        coordinates; ``kinks`` for the others.
+
+    Examples
+    --------
+    The Weston-Watkins hinge with the first wrong class exactly at the margin:
+
+    >>> from losslab import losses
+    >>> scores, y = np.array([[0.0, 1.0, -5.0]]), np.array([1])
+    >>> report = check_gradient(lambda s: losses.multiclass_hinge(s, y), scores)
+    >>> report.ok, [k.index for k in report.kinks]
+    (True, [(0, 0), (0, 1)])
     """
     x = np.asarray(x)
     if x.dtype.kind != "f":
@@ -110,11 +179,64 @@ def check_gradient(f, x, *, analytic=None, eps=None, n_checks=None, seed=0, tole
     noise = 10 * finfo.eps * max(1.0, abs(_value(f(x)))) / steps
     tiny = np.maximum(np.sqrt(finfo.eps) * max(1.0, float(np.abs(a).max(initial=0))), noise / tol)
     rel = np.abs(a - n) / np.maximum(np.abs(a) + np.abs(n), tiny)
-    return GradientReport(indices, a, n, rel, float(np.median(steps)) if len(steps) else 0.0, tol)
+    kinks = [
+        kink
+        for k in np.flatnonzero(rel > tol)
+        if (kink := _kink(f, x, indices[k], steps[k], a[k], tol, tiny[k])) is not None
+    ]
+    eps_used = float(np.median(steps)) if len(steps) else 0.0
+    return GradientReport(indices, a, n, rel, eps_used, tol, kinks)
 
 
 def _value(out):
     return float(out.value if isinstance(out, LossResult) else out)
+
+
+def _kink(f, x, index, h, analytic, tol, tiny):
+    """A :class:`Kink` if a kink at or near ``x[index]`` explains the failure, else None.
+
+    The analytic value must lie between the one-sided slopes (else it is simply
+    wrong). A jump in slope at x: the slopes disagree beyond the tolerance at step
+    h and still at h/4 (a smooth function's disagreement is h·f'' and shrinks
+    with the step). Otherwise the centred difference must move toward the
+    analytic value as the step shrinks (a wrong gradient's error stays): by 2 to 8
+    times with a disagreement shrinking with the step, the slope is continuous but
+    the curvature jumps (the squared hinge at zero margin; a smooth function's
+    error would shrink 16 times); with any other disagreement, a kink lies within
+    the step, off x.
+    """
+    left, right = _one_sided_differences(f, x, index, h)
+    scale = max(abs(left) + abs(right), tiny)
+    if not min(left, right) - tol * scale <= analytic <= max(left, right) + tol * scale:
+        return None
+    small_left, small_right = _one_sided_differences(f, x, index, h / 4)
+    jump, small_jump = abs(right - left), abs(small_right - small_left)
+    if jump > tol * scale and small_jump >= jump / 2:
+        return Kink(index, float(analytic), float(left), float(right))
+    error = abs((left + right) / 2 - analytic)
+    small_error = abs((small_left + small_right) / 2 - analytic)
+    if small_error > error / 2:
+        return None
+    if 3 * small_jump <= jump <= 5 * small_jump:  # disagreement in proportion to the step
+        curvature = error <= 8 * small_error
+        return (
+            Kink(index, float(analytic), float(left), float(right), "curvature")
+            if curvature
+            else None
+        )
+    return Kink(index, float(analytic), float(left), float(right), "near")
+
+
+def _one_sided_differences(f, x, index, h):
+    """(backward, forward) differences of f along coordinate ``index`` with step h."""
+    old = x[index]
+    centre = _value(f(x))
+    x[index] = old + h
+    plus, up = _value(f(x)), float(x[index]) - float(old)
+    x[index] = old - h
+    minus, down = _value(f(x)), float(old) - float(x[index])
+    x[index] = old
+    return (centre - minus) / down, (plus - centre) / up
 
 
 def _centred_difference(f, x, index, h):
@@ -136,29 +258,38 @@ def _coordinates(shape, n_checks, seed):
     return [tuple(int(k) for k in np.unravel_index(i, shape)) for i in flat]
 
 
-def gradcheck_inputs(loss, shape=(8, 5), *, dtype="float64", seed=0):
+def gradcheck_inputs(loss, shape=(8, 5), *, dtype="float64", seed=0, on_kinks=False):
     """Random inputs at which to check a loss's gradient: ``(output, [targets...])``.
 
     ``output`` has ``shape`` (N, C) and ``dtype``; the targets are what the loss's task
     expects: class labels, 0/1 targets, real targets, a second input and ±1 labels
     (margin ranking), positives and negatives (triplet margin) or embedding labels.
     Probability inputs (categorical and binary cross-entropy) stay away from 0 and 1.
+    With ``on_kinks`` the output (and real targets) are integers in [-2, 2]: score
+    differences of exactly 1 and residuals of exactly 0 put hinge-type losses and
+    L1 on their non-differentiable points.
     """
     loss = losses.get(loss)
     n, c = shape
     rng = np.random.default_rng(seed)
     dtype = np.dtype(dtype)
-    output = rng.standard_normal((n, c)).astype(dtype)
+
+    def real(size):
+        if on_kinks:
+            return rng.integers(-2, 3, size).astype(dtype)
+        return rng.standard_normal(size).astype(dtype)
+
+    output = real((n, c))
     if loss.task == "multiclass":
         if loss.name == "categorical_cross_entropy":
-            output = rng.uniform(0.05, 1.0, (n, c)).astype(dtype)
+            output = rng.uniform(0.05, 0.95, (n, c)).astype(dtype)
         return output, [rng.integers(0, c, n)]
     if loss.task == "binary":
         if loss.name == "binary_cross_entropy":
             output = rng.uniform(0.05, 0.95, (n, c)).astype(dtype)
         return output, [rng.integers(0, 2, (n, c)).astype(dtype)]
     if loss.task == "regression":
-        return output, [rng.standard_normal((n, c)).astype(dtype)]
+        return output, [real((n, c))]
     if loss.name == "margin_ranking":
         return output, [
             rng.standard_normal((n, c)).astype(dtype),
@@ -169,16 +300,18 @@ def gradcheck_inputs(loss, shape=(8, 5), *, dtype="float64", seed=0):
     return output, [rng.integers(0, 3, n)]  # batch_triplet, contrastive: labels of the embeddings
 
 
-def check_loss_gradient(loss, shape=(8, 5), *, dtype="float64", n_checks=None, seed=0):
+def check_loss_gradient(
+    loss, shape=(8, 5), *, dtype="float64", n_checks=None, seed=0, on_kinks=False
+):
     """Check a loss's analytic gradient against centred differences at :func:`gradcheck_inputs`.
 
     Every input the loss returns a gradient for is checked: the output, and for ranking
     losses the other embeddings too (not labels). ``seed`` draws the inputs; ``n_checks``
-    as in :func:`check_gradient`. Returns ``[(input name, input, GradientReport), ...]``
+    as in :func:`check_gradient`; ``on_kinks`` as in :func:`gradcheck_inputs`. Returns ``[(input name, input, GradientReport), ...]``
     with names "output", "input 2", "input 3".
     """
     loss = losses.get(loss)
-    output, targets = gradcheck_inputs(loss, shape, dtype=dtype, seed=seed)
+    output, targets = gradcheck_inputs(loss, shape, dtype=dtype, seed=seed, on_kinks=on_kinks)
     inputs = [output, *targets]
     grad = loss(*inputs).grad
     grads = grad if isinstance(grad, tuple) else (grad,)
