@@ -27,6 +27,25 @@ def test_zero_probabilities_follow_the_0_log_0_convention():
     assert info.cross_entropy([0.5, 0.5], [0.0, 1.0]) == np.inf
 
 
+def test_a_certain_outcome_has_entropy_plus_zero_not_minus_zero():
+    for value in (
+        info.entropy([1, 0]),
+        info.entropy([0.0, 1.0], base=2),
+        info.cross_entropy([1.0, 0.0], [1.0, 0.0]),
+        *info.entropy([[1.0, 0.0], [0.0, 1.0]]),
+    ):
+        assert value == 0.0 and np.copysign(1.0, value) == 1.0
+    assert repr(info.entropy([1, 0])) == "0.0"
+
+
+def test_info_doctests_pass_under_plain_doctest():
+    import doctest
+
+    # no option flags: NUMBER would hide a -0.0 printed for 0.0
+    result = doctest.testmod(info, optionflags=0)
+    assert result.attempted >= 3 and result.failed == 0
+
+
 def test_l2_follows_the_cs231n_convention_and_elastic_net_interpolates():
     W = np.array([[1.0, -2.0], [0.5, 0.0]])
     assert regularizers.l2(W, 0.1).value == pytest.approx(0.1 * 5.25)

@@ -22,12 +22,13 @@ def entropy(p, *, base=None, return_grad=False):
 
     A box of all-blue balls has entropy 0; a 50/50 box has the most (1 bit):
 
-    >>> entropy([1.0, 0.0]), entropy([0.5, 0.5], base=2)
+    >>> entropy([1, 0]), entropy([0.5, 0.5], base=2)
     (0.0, 1.0)
     """
     p = _distribution(p, "p")
     log_p = _log(p)
-    value = -np.sum(_xlogy_safe(p, log_p), axis=-1)
+    # 0.0 - sum, not -sum: a certain outcome has entropy 0.0, and -(0.0) would print -0.0
+    value = 0.0 - np.sum(_xlogy_safe(p, log_p), axis=-1)
     grad = -(log_p + 1)
     return _finish(value, grad, base, return_grad)
 
@@ -42,7 +43,7 @@ def cross_entropy(p, q, *, base=None, return_grad=False):
     """
     p, q = _pair(p, q)
     log_q = _log(q)
-    value = -np.sum(_xlogy_safe(p, log_q), axis=-1)
+    value = 0.0 - np.sum(_xlogy_safe(p, log_q), axis=-1)  # 0.0, not -0.0, when q = p is certain
     with np.errstate(divide="ignore", invalid="ignore"):
         grad = np.where(p > 0, -p / q, 0)
     return _finish(value, grad, base, return_grad)
