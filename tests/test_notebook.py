@@ -203,3 +203,66 @@ def test_the_library_never_imports_pyplot_nor_chooses_a_backend():
     sources = Path(losslab.__file__).parent.rglob("*.py")
     found = [p.name for p in sources if any(u in p.read_text(encoding="utf-8") for u in uses)]
     assert found == []
+
+
+def _fits_one_screen(text):
+    lines = text.splitlines()
+    return len(lines) <= 25 and all(len(line) <= 100 for line in lines)
+
+
+def test_history_repr_is_one_screen_with_the_last_and_best_values():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    model = losslab.models.Linear(4, 3, random_state=0)
+    history = losslab.fit(
+        model, "softmax", X, y, epochs=200, batch_size=8, validation_fraction=0.2, random_state=0
+    )
+    text = repr(history)
+    assert _fits_one_screen(text)
+    assert text.startswith("History(200 epochs, 3000 steps, ran every epoch)")
+    best = min(history.val_loss)
+    line = next(s for s in text.splitlines() if s.strip().startswith("val_loss"))
+    assert f"last {history.val_loss[-1]:.4g}" in line
+    assert f"best {best:.4g} (epoch {history.val_loss.index(best) + 1})" in line
+    assert "val_accuracy" in text and "step_loss" not in text  # lists are summarised, never printed
+
+
+def test_history_repr_of_a_run_without_validation_and_of_an_empty_history():
+    history = _history(accuracy=False)
+    history.val_loss = [None] * history.n_epochs
+    history.converged, history.best_epoch = True, 3
+    assert repr(history).splitlines() == [
+        "History(4 epochs, 12 steps, converged, best epoch 3)",
+        f"  train_loss     first {np.exp(-0.5):.4g}  last {np.exp(-2):.4g}  best {np.exp(-2):.4g} (epoch 4)",
+    ]
+    assert repr(History()) == "History(0 epochs, 0 steps, ran every epoch)"
+
+
+def test_history_plot_returns_the_loss_curve():
+    fig = _history().plot(title="iris")
+    assert isinstance(fig, Figure)
+    assert [ax.get_title() for ax in fig.axes] == ["iris: loss", "iris: accuracy"]
+    assert [ax.get_title() for ax in _history(accuracy=False).plot().axes] == ["training: loss"]
+
+
+def test_model_reprs_name_their_shapes():
+    assert (
+        repr(losslab.models.Linear(784, 10))
+        == "Linear(n_features=784, n_outputs=10, dtype=float64)"
+    )
+    mlp = losslab.models.MLP(64, (100, 50), 10, dtype=np.float32)
+    assert repr(mlp) == "MLP(n_features=64, hidden=(100, 50), n_outputs=10, dtype=float32)"
+
+
+def test_loss_result_repr_is_one_line_whatever_the_batch():
+    small = losslab.losses.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1]))
+    assert repr(small).startswith("LossResult(value=1.09861, grad=[[-0.3333, 0.1667, 0.1667],")
+    big = losslab.losses.softmax_cross_entropy(
+        np.zeros((5000, 10), np.float32), np.zeros(5000, int)
+    )
+    assert repr(big) == "LossResult(value=2.30259, grad=array((5000, 10), float32))"
+    pair = losslab.losses.margin_ranking(np.ones(50), np.zeros(50), np.ones(50))
+    assert repr(pair) == "LossResult(value=0, grad=(array((50,), float64), array((50,), float64)))"
+    assert all(_fits_one_screen(repr(r)) and "\n" not in repr(r) for r in (small, big, pair))

@@ -15,8 +15,12 @@ than cached on the model (so results never depend on call order):
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import DTypeLike
+
+Params = dict[str, np.ndarray]
 
 
 class Linear:
@@ -27,8 +31,14 @@ class Linear:
     """
 
     def __init__(
-        self, n_features, n_outputs, *, init_scale=1e-3, dtype=np.float64, random_state=None
-    ):
+        self,
+        n_features: int,
+        n_outputs: int,
+        *,
+        init_scale: float = 1e-3,
+        dtype: DTypeLike = np.float64,
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
         rng = np.random.default_rng(random_state)
         self.params = {
             "W": (init_scale * rng.standard_normal((n_features, n_outputs))).astype(dtype),
@@ -37,22 +47,28 @@ class Linear:
         self.weight_names = ("W",)
 
     @property
-    def n_features(self):
+    def n_features(self) -> int:
         return self.params["W"].shape[0]
 
     @property
-    def n_outputs(self):
+    def n_outputs(self) -> int:
         return self.params["W"].shape[1]
 
-    def __call__(self, X):
+    def __repr__(self) -> str:
+        dtype = self.params["W"].dtype
+        return f"Linear(n_features={self.n_features}, n_outputs={self.n_outputs}, dtype={dtype})"
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
         scores = X @ self.params["W"]
         scores += self.params["b"]  # in place: no second (N, C) array
         return scores
 
-    def forward(self, X):
+    def forward(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self(X), X
 
-    def backward(self, cache, dscores, input_grad=True):
+    def backward(
+        self, cache: np.ndarray, dscores: np.ndarray, input_grad: bool = True
+    ) -> tuple[Params, np.ndarray | None]:
         X = cache
         grads = {"W": X.T @ dscores, "b": column_sums(dscores)}
         return grads, dscores @ self.params["W"].T if input_grad else None
@@ -70,17 +86,17 @@ class MLP:
 
     def __init__(
         self,
-        n_features,
-        hidden,
-        n_outputs,
+        n_features: int,
+        hidden: Sequence[int],
+        n_outputs: int,
         *,
-        output_scale=1e-2,
-        dtype=np.float64,
-        random_state=None,
-    ):
+        output_scale: float | None = 1e-2,
+        dtype: DTypeLike = np.float64,
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
         rng = np.random.default_rng(random_state)
         sizes = [n_features, *hidden, n_outputs]
-        self.params = {}
+        self.params: Params = {}
         for k, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes), start=1):
             last = k == len(sizes) - 1
             std = output_scale if last and output_scale is not None else np.sqrt(2.0 / fan_in)
@@ -90,21 +106,27 @@ class MLP:
         self.weight_names = tuple(f"W{k}" for k in range(1, self.n_layers + 1))
 
     @property
-    def n_features(self):
+    def n_features(self) -> int:
         return self.params["W1"].shape[0]
 
     @property
-    def n_outputs(self):
+    def n_outputs(self) -> int:
         return self.params[f"W{self.n_layers}"].shape[1]
 
     @property
-    def hidden(self):
+    def hidden(self) -> tuple[int, ...]:
         return tuple(self.params[f"W{k}"].shape[1] for k in range(1, self.n_layers))
 
-    def __call__(self, X):
+    def __repr__(self) -> str:
+        return (
+            f"MLP(n_features={self.n_features}, hidden={self.hidden}, "
+            f"n_outputs={self.n_outputs}, dtype={self.params['W1'].dtype})"
+        )
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
         return self.forward(X)[0]
 
-    def forward(self, X):
+    def forward(self, X: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         activations = [X]
         h = X
         for k in range(1, self.n_layers + 1):
@@ -114,9 +136,11 @@ class MLP:
                 activations.append(h)
         return h, activations
 
-    def backward(self, cache, dscores, input_grad=True):
+    def backward(
+        self, cache: list[np.ndarray], dscores: np.ndarray, input_grad: bool = True
+    ) -> tuple[Params, np.ndarray | None]:
         activations = cache
-        grads = {}
+        grads: Params = {}
         delta = dscores
         for k in range(self.n_layers, 0, -1):
             a = activations[k - 1]
@@ -130,22 +154,22 @@ class MLP:
         return grads, delta
 
 
-def column_sums(a):
+def column_sums(a: np.ndarray) -> np.ndarray:
     """``a.sum(axis=0)`` as a product with a vector of ones: one BLAS call, 5x faster on
     a (512, 10) batch than NumPy's reduction over the short rows."""
     return np.ones(len(a), dtype=a.dtype) @ a
 
 
 def build(
-    kind,
-    n_features,
-    n_outputs,
+    kind: str,
+    n_features: int,
+    n_outputs: int,
     *,
-    hidden=(100,),
-    init_scale=1e-3,
-    dtype=np.float64,
-    random_state=None,
-):
+    hidden: Sequence[int] = (100,),
+    init_scale: float = 1e-3,
+    dtype: DTypeLike = np.float64,
+    random_state: int | np.random.Generator | None = None,
+) -> Linear | MLP:
     """A model by name: ``"linear"`` or ``"mlp"``."""
     if kind == "linear":
         return Linear(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from .training.figures import loss_curve_figure, subplots
 from .training.files import atomic_write_bytes
 
 if TYPE_CHECKING:
@@ -56,12 +57,6 @@ def save_figure(fig: Figure, path: str | PathLike[str], dpi: int = 110) -> Path:
     return Path(path)
 
 
-def _subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], **kwargs: Any):
-    """``subplots`` without the pyplot module: a new ``Figure`` and its axes."""
-    fig = Figure(figsize=figsize)
-    return fig, fig.subplots(nrows, ncols, **kwargs)
-
-
 def _done(fig: Figure, path: PathArg) -> Figure:
     """Save ``fig`` when a path is given; return it either way."""
     if path is not None:
@@ -70,42 +65,24 @@ def _done(fig: Figure, path: PathArg) -> Figure:
 
 
 def loss_curve(history: History, path: PathArg = None, title: str = "training") -> Figure:
-    """Loss per step (the noisy SGD curve) and per epoch, with accuracy beside it."""
-    has_acc = any(a is not None for a in history.train_accuracy + history.val_accuracy)
-    fig, axes = _subplots(1, 2 if has_acc else 1, figsize=(11 if has_acc else 6, 4), squeeze=False)
-    ax = axes[0, 0]
-    steps = np.arange(1, len(history.step_loss) + 1)
-    steps_per_epoch = len(steps) / max(history.n_epochs, 1)
-    ax.plot(
-        steps / steps_per_epoch,
-        history.step_loss,
-        lw=0.6,
-        alpha=0.35,
-        color="tab:blue",
-        label="per step",
-    )
-    ax.plot(
-        history.epoch, history.train_loss, "-o", ms=3, color="tab:blue", label="train (epoch mean)"
-    )
-    if any(v is not None for v in history.val_loss):
-        ax.plot(history.epoch, history.val_loss, "-o", ms=3, color="tab:orange", label="validation")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss (data + regularization)")
-    ax.set_yscale("log" if min(history.step_loss, default=1) > 0 else "linear")
-    ax.set_title(f"{title}: loss")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    if has_acc:
-        ax = axes[0, 1]
-        ax.plot(history.epoch, history.train_accuracy, "-o", ms=3, label="train")
-        if any(v is not None for v in history.val_accuracy):
-            ax.plot(history.epoch, history.val_accuracy, "-o", ms=3, label="validation")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("accuracy")
-        ax.set_title(f"{title}: accuracy")
-        ax.legend()
-        ax.grid(alpha=0.3)
-    return _done(fig, path)
+    """Loss per step (the noisy SGD curve) and per epoch, with accuracy beside it.
+
+    The same figure as :meth:`losslab.training.History.plot`.
+
+    Parameters
+    ----------
+    history : History
+        A training run's history.
+    path : str or path-like, optional
+        Where to write the PNG.
+    title : str, default "training"
+        The start of each panel's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    return _done(loss_curve_figure(history, title), path)
 
 
 def curve_fit_figure(
@@ -117,7 +94,7 @@ def curve_fit_figure(
     title: str | None = None,
 ) -> Figure:
     """Data and fitted curve above, residuals below (outliers stand out)."""
-    fig, (top, bottom) = _subplots(
+    fig, (top, bottom) = subplots(
         2, 1, figsize=(7, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1.3]}
     )
     order = np.argsort(x)
@@ -144,7 +121,7 @@ def convergence_figure(
     title: str = "cost against evaluations",
 ) -> Figure:
     """Cost (log scale) against function evaluations, one line per method; runs: {name: history}."""
-    fig, ax = _subplots(figsize=(7, 4.5))
+    fig, ax = subplots(figsize=(7, 4.5))
     for name, history in runs.items():
         nfev = [row["nfev"] for row in history]
         cost = [max(row["cost"], 1e-300) for row in history]
@@ -196,7 +173,7 @@ def landscape_contour(ls: Landscape, path: PathArg = None, title: str = "") -> F
     """log10 of the loss over the slice's plane, with the optimizer's path when it has one."""
     A, B = np.meshgrid(ls.alphas, ls.betas)
     Z = np.log10(np.maximum(ls.values, 1e-12))
-    fig, ax = _subplots(figsize=(6.4, 5.4))
+    fig, ax = subplots(figsize=(6.4, 5.4))
     cs = ax.contourf(A, B, Z, levels=30, cmap="viridis")
     ax.contour(A, B, Z, levels=15, colors="white", linewidths=0.4, alpha=0.6)
     fig.colorbar(cs, ax=ax, label="log10 loss")
@@ -234,7 +211,7 @@ def landscape_surface(ls: Landscape, path: PathArg = None, title: str = "") -> F
 
 def landscape_slice(ls: Landscape, path: PathArg = None, title: str = "") -> Figure:
     """The loss along the first direction alone (β = 0)."""
-    fig, ax = _subplots(figsize=(6.4, 4))
+    fig, ax = subplots(figsize=(6.4, 4))
     ax.plot(ls.alphas, ls.line, color="tab:blue")
     ax.axvline(0, color="gray", lw=0.8)
     ax.set_xlabel("α (direction 1)")
@@ -248,7 +225,7 @@ def regularization_landscapes(
     plain: Landscape, ridge: Landscape, path: PathArg = None, title: str = ""
 ) -> Figure:
     """Seed 002's ridge figure: the same slice without and with L2; the penalty rounds the bowl."""
-    fig, axes = _subplots(1, 2, figsize=(11, 4.6), sharey=True)
+    fig, axes = subplots(1, 2, figsize=(11, 4.6), sharey=True)
     for ax, ls in zip(axes, (plain, ridge), strict=True):
         A, B = np.meshgrid(ls.alphas, ls.betas)
         cs = ax.contourf(A, B, np.log10(np.maximum(ls.values, 1e-12)), levels=30, cmap="viridis")
@@ -291,17 +268,31 @@ def classification_losses_figure(path: PathArg = None) -> Figure:
     from . import losses
 
     m = np.linspace(-3, 3, 601)
-    fig, axes = _subplots(1, 2, figsize=(12, 4.6))
+    fig, axes = subplots(1, 2, figsize=(12, 4.6))
     ax = axes[0]
     ones = np.ones_like(m)
     ax.plot(m, losses.hinge(m, ones, reduction="none").value, label="hinge  max(0, 1 − m)")
-    ax.plot(m, losses.hinge(m, ones, squared=True, reduction="none").value, label="squared hinge")
     ax.plot(
         m,
         losses.sigmoid_binary_cross_entropy(m, ones, reduction="none").value,
         label="log loss  log(1 + e^−m)",
     )
-    ax.plot(m, losses.modified_huber(m, ones, reduction="none").value, label="modified Huber")
+    # modified Huber equals the squared hinge for m >= -1 (then it turns linear): drawn wide and
+    # pale underneath, with the squared hinge dashed on top, so both stay visible
+    ax.plot(
+        m,
+        losses.modified_huber(m, ones, reduction="none").value,
+        lw=6,
+        alpha=0.35,
+        label="modified Huber (= squared hinge for m ≥ −1)",
+    )
+    ax.plot(
+        m,
+        losses.hinge(m, ones, squared=True, reduction="none").value,
+        "--",
+        lw=1.8,
+        label="squared hinge  max(0, 1 − m)²",
+    )
     ax.plot(m, losses.perceptron(m, ones, reduction="none").value, label="perceptron  max(0, −m)")
     ax.plot(m, (m <= 0).astype(float), "k--", lw=1, label="0-1 loss")
     ax.set_xlabel("margin m = y·s (binary) ")
@@ -309,7 +300,7 @@ def classification_losses_figure(path: PathArg = None) -> Figure:
     ax.set_ylim(-0.1, 5)
     ax.set_title("classification losses against the margin")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right")  # the empty corner: m > 1, loss > 3
     ax = axes[1]
     p = np.linspace(0.001, 0.999, 500)
     for gamma in (0, 0.5, 1, 2, 5):
@@ -333,7 +324,7 @@ def regression_losses_figure(path: PathArg = None) -> Figure:
 
     r = np.linspace(-3, 3, 601)
     zeros = np.zeros_like(r)
-    fig, axes = _subplots(1, 2, figsize=(12, 4.6))
+    fig, axes = subplots(1, 2, figsize=(12, 4.6))
     for name, label in (
         ("squared_error", "L2  r²"),
         ("absolute_error", "L1  |r|"),
@@ -355,7 +346,7 @@ def regression_losses_figure(path: PathArg = None) -> Figure:
 
 def compare_curves(runs: Sequence[Any], path: PathArg = None, title: str = "") -> Figure:
     """Training loss per epoch (normalised by its start, since losses live on different scales) and validation accuracy."""
-    fig, axes = _subplots(1, 2, figsize=(11, 4.2))
+    fig, axes = subplots(1, 2, figsize=(11, 4.2))
     for run in runs:
         h = run.history
         axes[0].plot(h.epoch, np.array(h.train_loss) / h.train_loss[0], label=run.loss)
@@ -376,7 +367,7 @@ def batch_size_curves(
     runs: Mapping[str, tuple[History, Any]], path: PathArg = None, title: str = ""
 ) -> Figure:
     """Per-step loss (the noisy SGD curve) against samples seen, and per-epoch loss, per batch size."""
-    fig, axes = _subplots(1, 2, figsize=(11, 4.2))
+    fig, axes = subplots(1, 2, figsize=(11, 4.2))
     longest = max(len(h.step_loss) for h, _ in runs.values())
     for label, (history, _) in runs.items():
         steps = len(history.step_loss)
@@ -408,7 +399,7 @@ def race_figure(surface: Any, paths: Mapping[str, np.ndarray], path: PathArg = N
     xmin, xmax, ymin, ymax = surface.box
     X, Y = np.meshgrid(np.linspace(xmin, xmax, 300), np.linspace(ymin, ymax, 300))
     Z = np.vectorize(lambda a, b: surface.f(np.array([a, b])))(X, Y)
-    fig, axes = _subplots(1, 2, figsize=(13, 5.2))
+    fig, axes = subplots(1, 2, figsize=(13, 5.2))
     ax = axes[0]
     shifted = Z - Z.min() + 1e-3
     ax.contourf(X, Y, np.log10(shifted), levels=40, cmap="Greys")
@@ -439,7 +430,7 @@ def search_figure(
     lrs = np.array([t.lr for t in trials])
     regs = np.array([t.reg for t in trials])
     acc = np.array([t.val_accuracy for t in trials])
-    fig, ax = _subplots(figsize=(6.4, 5))
+    fig, ax = subplots(figsize=(6.4, 5))
     if grid:
         ul, ur = np.unique(lrs), np.unique(regs)
         M = np.full((len(ur), len(ul)), np.nan)
@@ -476,7 +467,7 @@ def weight_templates(
     n = W.shape[1]
     cols = min(n, 5)
     rows = -(-n // cols)
-    fig, axes = _subplots(rows, cols, figsize=(2.2 * cols, 2.4 * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(2.2 * cols, 2.4 * rows), squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k >= n:
@@ -498,7 +489,7 @@ def weight_templates(
 def confusion_figure(
     matrix: np.ndarray, class_names: Sequence[Any], path: PathArg = None
 ) -> Figure:
-    fig, ax = _subplots(figsize=(1.0 + 0.55 * len(class_names), 0.8 + 0.5 * len(class_names)))
+    fig, ax = subplots(figsize=(1.0 + 0.55 * len(class_names), 0.8 + 0.5 * len(class_names)))
     ax.imshow(matrix, cmap="Blues")
     for (i, j), v in np.ndenumerate(matrix):
         ax.text(
@@ -530,7 +521,7 @@ def embedding_figure(
     centred = embeddings - embeddings.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     xy = centred @ vt[:2].T
-    fig, ax = _subplots(figsize=(6.4, 5.4))
+    fig, ax = subplots(figsize=(6.4, 5.4))
     for k, name in enumerate(class_names):
         mask = labels == k
         ax.scatter(xy[mask, 0], xy[mask, 1], s=10, alpha=0.75, label=str(name))
@@ -552,7 +543,7 @@ def retrieval_figure(
 ) -> Figure:
     """Each query image and its k nearest gallery images; a wrong class is framed in red."""
     n = len(query_images)
-    fig, axes = _subplots(n, k + 1, figsize=(1.3 * (k + 1), 1.4 * n), squeeze=False)
+    fig, axes = subplots(n, k + 1, figsize=(1.3 * (k + 1), 1.4 * n), squeeze=False)
     for i in range(n):
         for j in range(k + 1):
             ax = axes[i, j]

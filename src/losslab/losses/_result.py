@@ -21,6 +21,23 @@ class LossResult(NamedTuple):
     value: Any
     grad: Any
 
+    def __repr__(self) -> str:
+        # one line whatever the batch: small arrays in full, large ones by shape and dtype
+        return f"LossResult(value={_brief(self.value)}, grad={_brief(self.grad)})"
+
+
+def _brief(x: Any) -> str:
+    """A short text for a value or gradient: ``0.6931``, ``[0.1, -0.2]`` or ``array((512, 10), float32)``."""
+    if isinstance(x, tuple):
+        return "(" + ", ".join(_brief(g) for g in x) + ")"
+    if isinstance(x, np.ndarray):
+        if x.size <= 6:
+            return " ".join(np.array2string(x, precision=4, separator=", ").split())
+        return f"array({x.shape}, {x.dtype})"
+    if isinstance(x, float):
+        return f"{x:.6g}"
+    return repr(x)
+
 
 def in_output_dtype(fn):
     """Decorator: a loss given float16 output returns its gradient (and per-sample losses)

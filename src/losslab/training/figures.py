@@ -1,0 +1,71 @@
+"""The training curve of a History as a matplotlib Figure (``History.plot`` draws it).
+
+Figures are built with matplotlib's object-oriented API (``matplotlib.figure.Figure``),
+never through pyplot, so nothing here chooses a backend or keeps figures open: a
+notebook shows the returned Figure inline. :mod:`losslab.plots` draws every other
+figure with the same :func:`subplots` and writes PNG files.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], **kwargs: Any):
+    """A new ``Figure`` and its axes, as pyplot's ``subplots`` but outside pyplot's figure list."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def loss_curve_figure(history: Any, title: str = "training") -> Figure:
+    """Loss per step (the noisy SGD curve) and per epoch, with accuracy beside it when recorded.
+
+    Parameters
+    ----------
+    history : History
+        A training run's history (typed loosely: state.py imports this module to draw itself).
+    title : str, default "training"
+        The start of each panel's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    has_acc = any(a is not None for a in history.train_accuracy + history.val_accuracy)
+    fig, axes = subplots(1, 2 if has_acc else 1, figsize=(11 if has_acc else 6, 4), squeeze=False)
+    ax = axes[0, 0]
+    steps = np.arange(1, len(history.step_loss) + 1)
+    steps_per_epoch = len(steps) / max(history.n_epochs, 1)
+    ax.plot(
+        steps / steps_per_epoch,
+        history.step_loss,
+        lw=0.6,
+        alpha=0.35,
+        color="tab:blue",
+        label="per step",
+    )
+    ax.plot(
+        history.epoch, history.train_loss, "-o", ms=3, color="tab:blue", label="train (epoch mean)"
+    )
+    if any(v is not None for v in history.val_loss):
+        ax.plot(history.epoch, history.val_loss, "-o", ms=3, color="tab:orange", label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (data + regularization)")
+    ax.set_yscale("log" if min(history.step_loss, default=1) > 0 else "linear")
+    ax.set_title(f"{title}: loss")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    if has_acc:
+        ax = axes[0, 1]
+        ax.plot(history.epoch, history.train_accuracy, "-o", ms=3, label="train")
+        if any(v is not None for v in history.val_accuracy):
+            ax.plot(history.epoch, history.val_accuracy, "-o", ms=3, label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("accuracy")
+        ax.set_title(f"{title}: accuracy")
+        ax.legend()
+        ax.grid(alpha=0.3)
+    return fig
