@@ -134,3 +134,20 @@ def test_browns_badly_scaled_function_is_solved_as_minpack_solves_it():
         assert res.cost == 0.0 and res.success
         np.testing.assert_allclose(res.x, [1e6, 2e-6], rtol=1e-12)
     assert lsq.levenberg_marquardt(case.residual, case.x0, jac=case.jac).nfev == 16
+
+
+def test_trial_steps_that_overflow_shrink_the_bound_as_minpack_does():
+    """Box 3-D from 10·x0: trial residuals overflow to several infinities, whose MINPACK norm is
+    NaN; MINPACK then shrinks by ½·dirder/(dirder − ½), not tenfold. Same points as SciPy's lm."""
+    case = next(c for c in CASES if c.name == "MGH 12 Box three-dimensional, 10·x0")
+    points = {"ours": [], "minpack": []}
+    for name, solve in (("ours", ours), ("minpack", minpack)):
+
+        def recorded(x, store=points[name]):
+            store.append(np.array(x, dtype=float))
+            return case.residual(x)
+
+        with np.errstate(all="ignore"):
+            solve(recorded, case.x0, case.jac)
+    assert len(points["ours"]) == len(points["minpack"])
+    np.testing.assert_allclose(points["ours"], points["minpack"], rtol=1e-6, atol=1e-9)

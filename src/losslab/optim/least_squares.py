@@ -185,13 +185,25 @@ def _trial_steps(problem, point, factors, region, tol, gnorm):
         actred = 1 - cost_new / cost if cost_new < 100 * cost else -1.0
         prered, dirder = fits + 2 * damped, -(fits + damped)
         ratio = actred / prered if prered != 0 else 0.0
-        _update_bound(region, ratio, actred, dirder, pnorm, cost_new >= 100 * cost)
+        blew_up = cost_new >= 100 * cost and not _minpack_norm_is_nan(r_new)
+        _update_bound(region, ratio, actred, dirder, pnorm, blew_up)
         if ratio >= 1e-4:
             x, r, cost = x + step, r_new, cost_new
             region.xnorm, region.accepted = float(np.linalg.norm(region.diag * x)), True
         status = _tolerance_status(actred, prered, ratio, region, tol, problem.nfev, gnorm)
         if status is not None or ratio >= 1e-4:
             return x, r, cost, status, trials
+
+
+def _minpack_norm_is_nan(r):
+    """Whether MINPACK's ``enorm`` of these residuals is NaN: a NaN, or two infinities (inf/inf).
+
+    MINPACK then compares NaN with the old norm, every comparison is false, and a
+    failed step shrinks Δ by ½·dirder/(dirder − ½) instead of tenfold. Doing the
+    same keeps the path of SciPy's ``lm`` on far starts whose trial steps overflow
+    (Gaussian, Chebyquad and Brown almost-linear from 100·x0 reach its minimum).
+    """
+    return bool(np.isnan(r).any() or np.count_nonzero(np.isinf(r)) >= 2)
 
 
 def _update_bound(region, ratio, actred, dirder, pnorm, blew_up):
