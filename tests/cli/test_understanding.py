@@ -31,6 +31,21 @@ def test_plot_losses_command(tmp_path):
     png_ok(tmp_path / "losses_regression.png", (800, 300))
 
 
+def test_squared_hinge_is_not_hidden_under_modified_huber():
+    from losslab import plots
+
+    ax = plots.classification_losses_figure().axes[0]
+    lines = {line.get_label().split(" (")[0].split("  ")[0]: line for line in ax.get_lines()}
+    squared, huber = lines["squared hinge"], lines["modified Huber"]
+    # the two curves coincide for m >= -1, so they must differ in style to both be seen
+    m = squared.get_xdata()
+    same = m >= -1
+    np.testing.assert_allclose(squared.get_ydata()[same], huber.get_ydata()[same])
+    assert squared.get_linestyle() != huber.get_linestyle()
+    assert huber.get_linewidth() >= 2 * squared.get_linewidth()
+    assert ax.get_lines().index(squared) > ax.get_lines().index(huber)  # drawn on top
+
+
 def test_compare_command_with_batch_sizes(tmp_path, capsys):
     args = [
         "compare",
