@@ -1,17 +1,57 @@
-"""A rich progress bar over epochs, or nothing."""
+"""The progress bar over epochs: rich's in a terminal or a notebook, one rewritten line otherwise.
+
+rich draws its bar in Jupyter through ipywidgets; a notebook without them (rich would
+only warn and show nothing until the end) gets a plain line that each epoch rewrites
+with a carriage return, which notebooks render in place as terminals do.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+Update = Callable[[dict[str, Any]], None]
+
 
 class progress_bar:
-    """A rich progress bar over epochs showing loss and validation accuracy, or nothing."""
+    """A progress bar over epochs showing loss and validation accuracy, or nothing.
 
-    def __init__(self, enabled, epochs, done):
+    Parameters
+    ----------
+    enabled : bool
+        False: the context gives an update that does nothing.
+    epochs : int
+        The epoch the run ends at.
+    done : int
+        Epochs already done (a resumed run starts there).
+
+    ``with progress_bar(True, 10, 0) as update:`` gives ``update(logs)``, called once an
+    epoch with the epoch's logs (``train_loss``, ``val_accuracy`` or None).
+    """
+
+    def __init__(self, enabled: bool, epochs: int, done: int) -> None:
         self.enabled, self.epochs, self.done = enabled, epochs, done
+        self.progress: Any = None
+        self.line: TextIO | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> Update:
         if not self.enabled:
             return lambda logs: None
+        if in_notebook() and importlib.util.find_spec("ipywidgets") is None:
+            return self._plain_line(sys.stdout)
+        return self._rich_bar()
+
+    def __exit__(self, *exc: object) -> bool:
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+        if self.line is not None:
+            self.line.write("\n")
+            self.line.flush()
+        return False
+
+    def _rich_bar(self) -> Update:
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -29,19 +69,35 @@ class progress_bar:
             transient=False,
         )
         self.progress.__enter__()
-        self.task = self.progress.add_task(
-            "train", total=self.epochs, completed=self.done, status=""
-        )
+        task = self.progress.add_task("train", total=self.epochs, completed=self.done, status="")
 
-        def update(logs):
-            status = f"loss {logs['train_loss']:.4f}"
-            if logs.get("val_accuracy") is not None:
-                status += f"  val acc {logs['val_accuracy']:.3f}"
-            self.progress.update(self.task, advance=1, status=status)
+        def update(logs: dict[str, Any]) -> None:
+            self.progress.update(task, advance=1, status=status(logs))
 
         return update
 
-    def __exit__(self, *exc):
-        if self.enabled:
-            self.progress.__exit__(*exc)
-        return False
+    def _plain_line(self, stream: TextIO) -> Update:
+        self.line = stream
+        count = [self.done]
+
+        def update(logs: dict[str, Any]) -> None:
+            count[0] += 1
+            stream.write(f"\rtraining {count[0]}/{self.epochs}  {status(logs)}")
+            stream.flush()
+
+        return update
+
+
+def status(logs: dict[str, Any]) -> str:
+    """'loss 0.4127  val acc 0.912': what the bar shows after an epoch."""
+    text = f"loss {logs['train_loss']:.4f}"
+    if logs.get("val_accuracy") is not None:
+        text += f"  val acc {logs['val_accuracy']:.3f}"
+    return text
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (rich's test: IPython's shell is a ZMQInteractiveShell)."""
+    from rich.console import Console
+
+    return Console().is_jupyter
