@@ -1,0 +1,107 @@
+"""The API reference's pages, written from the package itself at build time.
+
+Each public module gets one page: its docstring, then one autosummary table per
+module that defines its names (``losslab.losses``: classification, binary,
+regression, ...). The names are the module's ``__all__`` (or, without one, the
+functions and classes it defines), so a name added to the package is in the
+reference at the next build. An object is documented once, on the first page
+that lists it (``losslab.fit`` on the front page, not again under
+``losslab.training``). ``conf.py`` calls :func:`write_pages`;
+``tests/test_docs.py`` reads what it writes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+
+# (module, title), lowest layer first after the package's front
+PAGES = [
+    ("losslab", "losslab: the front door"),
+    ("losslab.losses", "losslab.losses: losses and their gradients"),
+    ("losslab.info", "losslab.info: information measures"),
+    ("losslab.regularizers", "losslab.regularizers: weight penalties"),
+    ("losslab.models", "losslab.models: linear models and MLPs"),
+    ("losslab.optim", "losslab.optim: optimizers and schedules"),
+    ("losslab.lsq", "losslab.lsq: least squares and second-order methods"),
+    ("losslab.training", "losslab.training: the training loop"),
+    ("losslab.data", "losslab.data: data sets and file formats"),
+    ("losslab.stream", "losslab.stream: data larger than memory"),
+    ("losslab.distributed", "losslab.distributed: training on Dask"),
+    ("losslab.estimators", "losslab.estimators: scikit-learn estimators"),
+    ("losslab.metrics", "losslab.metrics: retrieval metrics"),
+    ("losslab.diagnostics", "losslab.diagnostics: understanding a loss"),
+    ("losslab.plots", "losslab.plots: figures"),
+]
+
+
+def public_names(module) -> list[str]:
+    """The functions and classes ``module`` offers, in its own order (``__all__`` first)."""
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [
+            n for n, o in vars(module).items() if getattr(o, "__module__", None) == module.__name__
+        ]
+    return [
+        n
+        for n in names
+        if not n.startswith("_")
+        and (inspect.isfunction(getattr(module, n)) or inspect.isclass(getattr(module, n)))
+    ]
+
+
+def reference(pages=PAGES) -> dict[str, dict[str, list[str]]]:
+    """{module: {defining module: [names]}}: what each page lists, each object once."""
+    seen: set[int] = set()
+    found: dict[str, dict[str, list[str]]] = {}
+    for modname, _ in pages:
+        module = importlib.import_module(modname)
+        groups: dict[str, list[str]] = {}
+        for name in public_names(module):
+            obj = getattr(module, name)
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            groups.setdefault(obj.__module__, []).append(name)
+        found[modname] = groups
+    return found
+
+
+def _group_title(defining: str) -> str:
+    """A table's heading: the first line of the defining module's docstring."""
+    doc = inspect.getdoc(importlib.import_module(defining)) or defining
+    return doc.splitlines()[0].rstrip(".")
+
+
+def _page(modname: str, title: str, groups: dict[str, list[str]]) -> str:
+    lines = [title, "=" * len(title), "", f".. automodule:: {modname}", ""]
+    lines += [f".. currentmodule:: {modname}", ""]
+    for defining, names in groups.items():
+        heading = _group_title(defining)
+        lines += [heading, "-" * len(heading), "", ".. autosummary::"]
+        lines += ["   :toctree: generated/", "   :nosignatures:", ""]
+        lines += [f"   {name}" for name in names] + [""]
+    return "\n".join(lines)
+
+
+def write_pages(folder: Path) -> list[str]:
+    """Write ``index.rst`` and one page per module into ``folder``; their names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    titles = dict(PAGES)
+    written = []
+    for modname, groups in reference().items():
+        if not groups:
+            continue
+        _write_if_changed(folder / f"{modname}.rst", _page(modname, titles[modname], groups))
+        written.append(modname)
+    index = ["API reference", "=============", "", "Generated from the docstrings.", ""]
+    index += [".. toctree::", "   :maxdepth: 1", ""] + [f"   {m}" for m in written] + [""]
+    _write_if_changed(folder / "index.rst", "\n".join(index))
+    return written
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    # an unchanged page keeps its time stamp, so an incremental build skips it
+    if not path.is_file() or path.read_text() != text:
+        path.write_text(text)

@@ -1,0 +1,199 @@
+"""The documentation: every public name of DESIGN.md is in the API reference.
+
+The reference's pages are written from the package by docs/api_reference.py (the
+build runs it from docs/conf.py); this test writes them the same way and reads the
+autosummary lists back. The names come from DESIGN.md itself: each backticked name
+or call, looked up in the module its section or bullet is about, else in
+``losslab``. ``.ci/run`` builds the site with warnings as errors.
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DESIGN = ROOT.parent / "shared" / "DESIGN.md"
+sys.path.insert(0, str(ROOT / "docs"))
+
+import api_reference  # noqa: E402
+import plain_text  # noqa: E402
+
+# sections that name no Python API: extras and packages, commands, the layers
+SKIPPED_SECTIONS = ("Dependencies", "Command line", "Architecture")
+# outside libraries the contract compares with
+FOREIGN = ("torch.", "sklearn.", "scipy.", "numpy", "matplotlib", "rich", "python", "pip")
+# backticked words that are parameters, attributes, methods or values, not names of losslab
+NOT_NAMES = {
+    *("output", "grad", "loss", "name", "reduction", "weight", "kind", "bounds", "solver"),
+    *("random_state", "allow_pickle", "f", "x", "n", "y", "_", "batch", "batchmean"),
+    *("cost", "nfev", "success", "message", "max_rel_error", "ok"),  # result attributes
+    *("coef_", "intercept_", "classes_", "history_", "n_iter_", "solver_"),  # fitted attributes
+    *("fit", "partial_fit", "predict_proba", "transform", "_parameter_constraints"),  # methods
+    *("l_i", "log_sigmoid", "ValueError", "TypeError"),  # symbols and exceptions in the prose
+}
+# the references' own names: what torch and scikit-learn call the losses losslab matches
+REFERENCE_NAMES = {
+    *("multi_margin_loss", "binary_cross_entropy_with_logits", "sigmoid_focal_loss"),
+    *("mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "margin_ranking_loss"),
+    *("triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss"),
+    *("mean_pinball_loss", "mean_tweedie_deviance"),
+}
+NAME_OR_CALL = re.compile(r"^([A-Za-z_][\w.]*)(\(.*\))?$")
+
+
+def design_names(text: str) -> list[tuple[str, str]]:
+    """[(context module, name)] for every backticked name or call in DESIGN.md's API sections."""
+    found = []
+    for section in re.split(r"^## ", text, flags=re.M)[1:]:
+        heading = section.splitlines()[0]
+        if heading.startswith(SKIPPED_SECTIONS):
+            continue
+        section_module = _module_named(heading) or "losslab"
+        for bullet in re.split(r"^(?=- |\S)", section, flags=re.M):
+            context = _module_named(bullet) or section_module
+            for span in re.findall(r"`([^`\n]+)`", bullet):
+                match = NAME_OR_CALL.match(span.strip())
+                if match and not match.group(1).startswith(FOREIGN):
+                    found.append((context, match.group(1)))
+    return found
+
+
+def _module_named(text: str) -> str | None:
+    """The first backticked ``losslab.x`` in ``text`` that is a module."""
+    for name in re.findall(r"`(losslab\.\w+)", text):
+        if isinstance(_resolve("losslab", name), ModuleType):
+            return name
+    return None
+
+
+def _resolve(context: str, name: str):
+    """The object ``name`` means in module ``context`` (or in losslab); None if nothing."""
+    for full in (f"{context}.{name}", f"losslab.{name}", name):
+        module_name, _, attr = full.rpartition(".")
+        if not full.startswith("losslab"):
+            continue
+        try:
+            return importlib.import_module(full)
+        except ImportError:
+            pass
+        try:
+            return getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError):
+            continue
+    return None
+
+
+def documented(folder: Path) -> tuple[set[int], set[str]]:
+    """(ids of the objects, names of the modules) the written reference pages list."""
+    api_reference.write_pages(folder)
+    objects, modules = set(), set()
+    for page in folder.glob("losslab*.rst"):
+        text = page.read_text()
+        module = re.search(r"^\.\. currentmodule:: (\S+)", text, flags=re.M).group(1)
+        modules.add(module)
+        for block in re.findall(r"^\.\. autosummary::\n((?:   .*\n|\n)+)", text, flags=re.M):
+            for line in block.splitlines():
+                entry = line.strip()
+                if entry and not entry.startswith(":"):
+                    objects.add(id(getattr(importlib.import_module(module), entry)))
+    return objects, modules
+
+
+@pytest.fixture(scope="module")
+def design():
+    if not DESIGN.is_file():
+        pytest.skip(f"{DESIGN} is not beside this checkout")
+    return design_names(DESIGN.read_text())
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    return documented(tmp_path_factory.mktemp("api"))
+
+
+def test_design_md_names_what_the_parser_expects(design):
+    names = {name for _, name in design}
+    # a few from each API section: if the parsing breaks, these go missing first
+    for name in ("multiclass_hinge", "LossResult", "entropy", "elastic_net", "Adam", "newton"):
+        assert name in names
+    for name in ("Linear", "LinearSVM", "MetricLearner", "losslab.check_gradient"):
+        assert name in names
+    assert len(names) > 80
+
+
+def test_every_public_name_of_design_md_is_in_the_api_reference(design, reference):
+    objects, modules = reference
+    absent, missing = [], []
+    for context, name in design:
+        obj = _resolve(context, name)
+        if obj is None:
+            if name not in NOT_NAMES | REFERENCE_NAMES:
+                absent.append(f"{context}: {name}")
+        elif isinstance(obj, ModuleType):
+            if obj.__name__ not in modules:
+                missing.append(name)
+        elif id(obj) not in objects:
+            missing.append(f"{context}: {name}")
+    assert missing == [], "in DESIGN.md and the package, but not in docs/api"
+    if absent:
+        pytest.xfail(f"DESIGN.md names what the package does not define yet: {sorted(set(absent))}")
+
+
+def test_the_reference_lists_each_object_once(reference, tmp_path):
+    api_reference.write_pages(tmp_path)
+    entries = re.findall(
+        r"^   (\w+)$", "".join(p.read_text() for p in tmp_path.glob("*.rst")), re.M
+    )
+    pages = api_reference.reference()
+    listed = [n for groups in pages.values() for names in groups.values() for n in names]
+    assert len(listed) == len(set(map(id, _objects(pages))))
+    assert set(listed) <= set(entries)
+
+
+def _objects(pages):
+    for module, groups in pages.items():
+        for names in groups.values():
+            for name in names:
+                yield getattr(importlib.import_module(module), name)
+
+
+def test_plain_text_notation_is_escaped_outside_code():
+    lines = [
+        "Absolute value |r|, fitted coef_ and ``coef_`` and :math:`|r|`.",
+        ".. math:: l = |r|",
+        "Example::",
+        "",
+        "    kept |x| coef_",
+        ">>> est.coef_",
+        "'coef_'",
+        "",
+        "after |y|",
+    ]
+    assert plain_text.protect(lines) == [
+        r"Absolute value \|r\|, fitted coef\_ and ``coef_`` and :math:`|r|`.",
+        ".. math:: l = |r|",
+        "Example::",
+        "",
+        "    kept |x| coef_",
+        ">>> est.coef_",
+        "'coef_'",
+        "",
+        r"after \|y\|",
+    ]
+
+
+@pytest.mark.parametrize(
+    "page", sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").rglob("*.md"))
+)
+def test_the_pages_python_examples_run_as_written(page):
+    result = doctest.testfile(
+        str(ROOT / page), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE
+    )
+    assert result.failed == 0
