@@ -5,6 +5,7 @@ the estimators, datasets and plots (scikit-learn, matplotlib) load on first use.
 """
 
 from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
 
 from . import info, losses, lsq, models, optim, regularizers
 from .diagnostics import GradientReport, check_gradient
@@ -12,7 +13,10 @@ from .losses import LossResult
 from .optim.curvefit import curve_fit
 from .training import History, fit
 
-__version__ = "0.1.0"
+try:  # pyproject.toml holds the one literal; the installed metadata carries it here
+    __version__ = version("losslab")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "unknown"
 
 # loaded on first use: they need scikit-learn or matplotlib
 _MODULES = {

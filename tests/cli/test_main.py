@@ -6,6 +6,7 @@ import pytest
 
 import losslab
 from losslab import cli
+from losslab.cli.main import HelpFormatter
 
 from .helpers import assert_one_line_error, run_cli
 
@@ -91,3 +92,54 @@ def test_each_command_group_has_its_own_module():
     assert modules["gradcheck"] == modules["sanity"] == "losslab.cli.diagnostics"
     assert modules["compare"] == modules["landscape"] == "losslab.cli.understanding"
     assert modules["bench"] == modules["serve"] == "losslab.cli.tools"
+
+
+def test_the_version_has_one_source_the_installed_metadata():
+    import importlib.metadata
+    import re
+    from pathlib import Path
+
+    assert losslab.__version__ == importlib.metadata.version("losslab")
+    root = Path(losslab.__file__).parents[2]
+    pyproject = (root / "pyproject.toml").read_text()
+    assert f'version = "{losslab.__version__}"' in pyproject
+    literal = re.compile(r"""["']\d+\.\d+\.\d+["']""")
+    sources = Path(losslab.__file__).parent.rglob("*.py")
+    assert [p.name for p in sources if literal.search(p.read_text(encoding="utf-8"))] == []
+
+
+def test_python_m_losslab_help_lists_every_command():
+    result = run_cli("--help", module="losslab")
+    assert result.returncode == 0, result.stderr
+    for name in _subcommands(cli.build_parser()):
+        assert name in result.stdout
+
+
+def test_every_option_with_a_default_shows_it_in_its_help():
+    missing = []
+    for name, command in _subcommands(cli.build_parser()).items():
+        formatter = command._get_formatter()
+        assert isinstance(formatter, HelpFormatter), name
+        for action in command._actions:
+            default = action.default
+            if default is None or default is False or default is argparse.SUPPRESS:
+                continue  # absent means off or unset: the help says what happens then
+            if not action.option_strings and action.nargs not in ("?", "*"):
+                continue
+            if "default" not in formatter._get_help_string(action):
+                missing.append(f"{name} {action.option_strings or action.dest}")
+    assert not missing, missing
+
+
+def test_an_option_whose_help_names_no_default_gets_one():
+    parser = argparse.ArgumentParser(formatter_class=HelpFormatter)
+    parser.add_argument("--rate", type=float, default=0.5, help="a rate")
+    parser.add_argument("--steps", type=int, default=0, help="steps")
+    parser.add_argument("--name", default="x", help="a name (default: x, the first)")
+    parser.add_argument("--flag", action="store_true", help="a switch")
+    parser.add_argument("--path", help="a file")
+    text = " ".join(parser.format_help().split())
+    assert "a rate (default: 0.5)" in text
+    assert "steps (default: 0)" in text
+    assert "a name (default: x, the first)" in text and "(default: x)" not in text
+    assert "a switch --path" in text and text.endswith("a file")

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
+
+from rich.console import Console
 
 
 class UsageError(Exception):
     """A problem with the user's input: reported in one line, exit code 2."""
 
 
-def positive_int(text):
+def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
     try:
         value = int(text)
@@ -21,7 +26,7 @@ def positive_int(text):
     return value
 
 
-def non_negative_float(text):
+def non_negative_float(text: str) -> float:
     """argparse type: a number >= 0 (not NaN)."""
     try:
         value = float(text)
@@ -32,9 +37,9 @@ def non_negative_float(text):
     return value
 
 
-def key_values(pairs, option="--loss-option"):
+def key_values(pairs: Iterable[str] | None, option: str = "--loss-option") -> dict[str, Any]:
     """KEY=VALUE strings to a dict of numbers (or strings); ``option`` names the flag in errors."""
-    options = {}
+    options: dict[str, Any] = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep:
@@ -46,12 +51,43 @@ def key_values(pairs, option="--loss-option"):
     return options
 
 
-def out_dir(args, default):
+def out_dir(args: argparse.Namespace, default: str) -> Path:
     """``--out`` (or ``default``), created if missing."""
     out = Path(args.out or default)
     out.mkdir(parents=True, exist_ok=True)
     return out
 
 
-def show_files(console, out, names):
+def show_files(console: Console, out: Path, names: Iterable[str]) -> None:
+    """The line naming the files a command wrote under ``out``."""
     console.print(f"files in {out}: {', '.join(names)}")
+
+
+def add_json_option(parser: argparse.ArgumentParser, keys: Mapping[str, str]) -> None:
+    """``--json`` on a command: its results as one JSON object on stdout.
+
+    ``keys`` ({key: what it holds}) is listed in the command's ``--help`` and kept as
+    ``args.json_keys``, so a test can hold the output to what the help promises.
+    """
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the results as one JSON object on stdout (its keys are listed below); "
+        "tables and messages go to stderr",
+    )
+    width = max(len(k) for k in keys)
+    listing = "\n".join(f"  {k:<{width}}  {text}" for k, text in keys.items())
+    epilog = f"{parser.epilog}\n\n" if parser.epilog else ""
+    parser.epilog = f"{epilog}with --json, stdout is one JSON object with the keys:\n{listing}"
+    parser.set_defaults(json_keys=tuple(keys))
+
+
+def console_for(args: argparse.Namespace) -> Console:
+    """The console a command prints its tables to: stderr when stdout carries ``--json``."""
+    return Console(stderr=bool(getattr(args, "json", False)))
+
+
+def print_json(args: argparse.Namespace, payload: Mapping[str, Any]) -> None:
+    """Print ``payload`` as JSON on stdout when the command was given ``--json``."""
+    if getattr(args, "json", False):
+        print(json.dumps(payload, indent=2), flush=True)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from .. import __version__
 from . import diagnostics, lsq, tools, train, understanding
@@ -19,14 +21,33 @@ from .common import UsageError
 GROUPS = (train, lsq, diagnostics, understanding, tools)
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Every option's help ends with its default (unless the text already names it);
+    descriptions and epilogs keep their line breaks (the ``--json`` keys are a list)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if "default" in text or default is None or default is False or default is argparse.SUPPRESS:
+            return text
+        if not action.option_strings and action.nargs not in ("?", "*"):
+            return text  # a required positional has no default to show
+        return f"{text} (default: %(default)s)"
+
+
 class _ArgumentParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit code 2 (no usage dump)."""
 
-    def error(self, message):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
+    """The ``losslab`` parser: one sub-command per command of the groups in ``GROUPS``."""
     parser = _ArgumentParser(
         prog="losslab",
         description="Loss functions, their gradients and the optimizers that minimise them.",
@@ -40,7 +61,7 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run ``losslab ARGV``; the exit code (0, 1 for a failed check, 2 for a usage error, 130 on Ctrl-C)."""
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -55,7 +76,7 @@ def main(argv=None):
     return 0
 
 
-def _resume_hint(args):
+def _resume_hint(args: argparse.Namespace) -> str:
     """How to continue an interrupted run, when it left a checkpoint to continue from; or nothing.
 
     Streamed runs and metric learning write no checkpoint, so they never get a hint.
