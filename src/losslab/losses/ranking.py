@@ -30,10 +30,33 @@ def margin_ranking(x1, x2, target, *, margin=0.0, sample_weight=None, reduction=
         \frac{\partial l}{\partial x_2} = y\,[l > 0]
 
     ``target`` y = +1 means x1 should rank higher than x2, -1 the opposite.
-    Returns ``LossResult(value, (grad_x1, grad_x2))``.
 
+    Parameters
+    ----------
+    x1, x2 : arrays of the same shape, e.g. (N,)
+        The two scores of each pair; the gradients are with respect to both.
+    target : array of x1's shape, values in {-1, +1}
+        Which of the two should rank higher.
+    margin : float, default 0.0
+        The margin :math:`\Delta` by which the right one must win.
+    sample_weight : array of shape (N,), optional
+    reduction : {"mean", "sum", "none"}
+        "mean" divides by the total weight (the number of pairs without weights).
+
+    Returns
+    -------
+    LossResult
+        ``(value, (grad_x1, grad_x2))``, each gradient of its input's shape and dtype.
+
+    Examples
+    --------
     >>> margin_ranking(np.array([1.0]), np.array([2.0]), np.array([1.0])).value
     1.0
+
+    References
+    ----------
+    torch.nn.functional.margin_ranking_loss; Herbrich, Graepel & Obermayer, "Large
+    Margin Rank Boundaries for Ordinal Regression" (2000).
     """
     v.check_reduction(reduction)
     a = v.as_output(x1, "x1")
@@ -75,11 +98,40 @@ def triplet_margin(
     (the ``eps`` inside the norm is torch's ``pairwise_distance``). With ``swap``
     the negative distance is :math:`\min(d(a, n), d(p, n))` (Balntas et al. 2016).
     Gradient of the distance: :math:`\partial d / \partial x = \operatorname{sign}(u)|u|^{p-1} / d^{p-1}`
-    with :math:`u = x - y + \epsilon`. Returns ``LossResult(value, (g_anchor, g_positive, g_negative))``.
+    with :math:`u = x - y + \epsilon`.
 
+    Parameters
+    ----------
+    anchor, positive, negative : arrays of shape (N, D)
+        The embeddings of each triplet; the gradients are with respect to all three.
+    margin : float, default 1.0
+        :math:`\Delta`: how much nearer the positive must be than the negative.
+    p : float, default 2
+        The norm's degree (:math:`p \ge 1`).
+    eps : float, default 1e-6
+        Added to each difference before the norm, as torch does.
+    swap : bool, default False
+        Use the nearer of :math:`d(a, n)` and :math:`d(p, n)` as the negative distance.
+    sample_weight : array of shape (N,), optional
+    reduction : {"mean", "sum", "none"}
+        "mean" divides by the total weight (N without weights).
+
+    Returns
+    -------
+    LossResult
+        ``(value, (g_anchor, g_positive, g_negative))``, each of shape (N, D).
+
+    Examples
+    --------
     >>> a, pos, neg = np.zeros((1, 2)), np.array([[3.0, 4.0]]), np.array([[1.0, 0.0]])
     >>> round(triplet_margin(a, pos, neg, eps=0.0).value, 6)
     5.0
+
+    References
+    ----------
+    Schroff, Kalenichenko & Philbin, "FaceNet", CVPR (2015); Balntas, Riba, Ponsa &
+    Mikolajczyk, "Learning local feature descriptors with triplets and shallow
+    convolutional neural networks", BMVC (2016); torch.nn.functional.triplet_margin_loss.
     """
     v.check_reduction(reduction)
     a = v.as_output(anchor, "anchor", ndim=2)
@@ -131,7 +183,30 @@ def _p_distance(x, y, p, eps):
 
 
 def pairwise_distances(embeddings, distance="euclidean"):
-    """The (N, N) matrix of distances between rows of ``embeddings``."""
+    """The (N, N) matrix of distances between the rows of ``embeddings``.
+
+    Parameters
+    ----------
+    embeddings : array of shape (N, D)
+    distance : {"euclidean", "squared_euclidean", "cosine"}
+        "cosine" is 1 minus the cosine similarity.
+
+    Returns
+    -------
+    ndarray of shape (N, N)
+        Symmetric, with a zero diagonal for the Euclidean distances.
+
+    Examples
+    --------
+    >>> pairwise_distances(np.array([[0.0, 0.0], [3.0, 4.0]])).tolist()
+    [[0.0, 5.0], [5.0, 0.0]]
+    >>> pairwise_distances(np.array([[1.0, 0.0], [0.0, 2.0]]), "cosine").tolist()
+    [[0.0, 1.0], [1.0, 0.0]]
+
+    References
+    ----------
+    scikit-learn's ``sklearn.metrics.pairwise_distances`` (the same values).
+    """
     d, _ = _distance_matrix(embeddings, distance)
     return d
 
@@ -179,6 +254,30 @@ def mine_triplets(labels, dist, mining="all"):
     - "semihard": for each positive pair (a, p), the nearest negative farther than
       p, i.e. ``d(a, n) > d(a, p)``; if there is none, the farthest negative
       (FaceNet, Schroff et al. 2015, as in TensorFlow Addons).
+
+    Parameters
+    ----------
+    labels : int array of shape (N,)
+    dist : array of shape (N, N)
+        The distances between the batch's samples (:func:`pairwise_distances`).
+    mining : {"all", "hard", "semihard"}
+
+    Returns
+    -------
+    ndarray of shape (T, 3)
+        One row (anchor, positive, negative) of sample indices per selected triplet.
+
+    Examples
+    --------
+    >>> labels = np.array([0, 0, 1])
+    >>> dist = pairwise_distances(np.array([[0.0], [1.0], [3.0]]))
+    >>> mine_triplets(labels, dist).tolist()
+    [[0, 1, 2], [1, 0, 2]]
+
+    References
+    ----------
+    Hermans, Beyer & Leibe, "In Defense of the Triplet Loss for Person
+    Re-Identification" (2017); Schroff, Kalenichenko & Philbin, "FaceNet", CVPR (2015).
     """
     if len(labels) == 0:  # an empty batch has no triplet (argmax of nothing would raise)
         return np.empty((0, 3), dtype=np.intp)
@@ -220,9 +319,33 @@ def batch_triplet(
     the gradient of their sum (a triplet moves three rows). A batch with no
     valid triplet has loss 0 and a zero gradient; a single-class batch warns.
 
+    Parameters
+    ----------
+    embeddings : array of shape (N, D)
+        The batch's embeddings; the gradient is with respect to them.
+    labels : int array of shape (N,)
+    margin : float, default 0.2
+        :math:`\Delta`.
+    mining : {"all", "hard", "semihard"}
+    distance : {"euclidean", "squared_euclidean", "cosine"}
+    reduction : {"mean", "sum", "none"}
+        "mean" divides by the number of mined triplets T.
+
+    Returns
+    -------
+    LossResult
+        ``(value, grad)`` with ``grad`` of shape (N, D); for "none" the value has shape (T,).
+
+    Examples
+    --------
     >>> e = np.array([[0.0, 0.0], [0.0, 1.0], [0.5, 0.0]])
     >>> batch_triplet(e, np.array([0, 0, 1]), margin=1.0, reduction="none").value.round(3).tolist()
     [1.5, 0.882]
+
+    References
+    ----------
+    Schroff, Kalenichenko & Philbin, "FaceNet: A Unified Embedding for Face Recognition
+    and Clustering", CVPR (2015); Hermans, Beyer & Leibe (2017).
     """
     v.check_reduction(reduction)
     e, labels = _embedding_inputs(embeddings, labels, distance)
@@ -256,9 +379,34 @@ def contrastive(
     pytorch-metric-learning). "none" returns one loss per pair (row-major over
     i < j) and the gradient of their sum.
 
+    Parameters
+    ----------
+    embeddings : array of shape (N, D)
+        The batch's embeddings; the gradient is with respect to them.
+    labels : int array of shape (N,)
+    pos_margin : float, default 0.0
+        :math:`m_+`: same-class pairs closer than this cost nothing.
+    neg_margin : float, default 1.0
+        :math:`m_-`: other-class pairs farther than this cost nothing.
+    distance : {"euclidean", "squared_euclidean", "cosine"}
+    reduction : {"mean", "sum", "none"}
+        "mean" divides by the number of pairs P = N(N - 1)/2.
+
+    Returns
+    -------
+    LossResult
+        ``(value, grad)`` with ``grad`` of shape (N, D); for "none" the value has shape (P,).
+
+    Examples
+    --------
     >>> e = np.array([[0.0, 0.0], [0.0, 0.5], [3.0, 0.0]])
     >>> contrastive(e, np.array([0, 1, 1]), neg_margin=1.0, reduction="none").value.round(3).tolist()
     [0.5, 0.0, 3.041]
+
+    References
+    ----------
+    Hadsell, Chopra & LeCun, "Dimensionality Reduction by Learning an Invariant
+    Mapping", CVPR (2006); pytorch-metric-learning's ``ContrastiveLoss``.
     """
     v.check_reduction(reduction)
     e, labels = _embedding_inputs(embeddings, labels, distance)
