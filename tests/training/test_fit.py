@@ -1,9 +1,11 @@
 """The training loop: reproducibility, resume, the CS231n debugging checks, errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 
-from losslab import datasets, losses, models
+from losslab import config, datasets, losses, models, optim
 from losslab.training import fit
 
 DIGITS = datasets.load("digits", random_state=0)
@@ -165,7 +167,11 @@ def test_binary_losses_train_one_vs_rest_and_regression_losses_fit_values():
             r"X: expected shape \(N, 64\) for this model, got shape \(3, 5\)",
         ),
         ({"loss": "hnige"}, ValueError, "loss: expected one of"),
-        ({"optimizer": "adamw"}, ValueError, "optimizer: expected one of"),
+        ({"optimizer": "adamx"}, ValueError, "optimizer: expected one of"),
+        ({"clip_grad_norm": -1.0}, ValueError, "^clip_grad_norm: expected None or a positive"),
+        ({"clip_grad_norm": 0}, ValueError, "^clip_grad_norm: expected None or a positive"),
+        ({"clip_grad_norm": np.nan}, ValueError, "^clip_grad_norm: expected None or a positive"),
+        ({"clip_grad_norm": "1"}, ValueError, "^clip_grad_norm: expected None or a positive"),
         ({"loss": "bce"}, ValueError, "takes probabilities, not scores"),
         ({"loss": "triplet"}, ValueError, "fit trains classifiers and regressors"),
         ({"y": np.zeros(2, int)}, ValueError, "y: expected 3 targets"),
@@ -205,3 +211,175 @@ def test_labels_outside_the_classes_are_one_clear_error_before_training():
     y[7] = 10  # the model has 10 score columns: labels 0..9
     with pytest.raises(ValueError, match=r"target: expected labels in \[0, 10\), got label 10"):
         fit(linear(), "softmax", X, y, batch_size=4, epochs=1)
+
+
+def torch_full_batch(model, X, y, epochs, make_opt, make_schedule, max_norm):
+    """torch's weights after ``epochs`` full-batch steps of mean cross-entropy from ``model``'s."""
+    torch = pytest.importorskip("torch")
+    W = torch.tensor(model.params["W"], requires_grad=True)
+    b = torch.tensor(model.params["b"], requires_grad=True)
+    opt = make_opt([W, b])
+    scheduler = make_schedule(opt)
+    X, y = torch.from_numpy(X), torch.from_numpy(y)
+    for _ in range(epochs):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(X @ W + b, y).backward()
+        torch.nn.utils.clip_grad_norm_([W, b], max_norm)
+        opt.step()
+        scheduler.step()
+    return W.detach().numpy(), b.detach().numpy()
+
+
+FAST = [False, True] if config.fast_available() else [False]
+
+
+@pytest.mark.parametrize("fast", FAST)
+@pytest.mark.parametrize("schedule", ["warmup_cosine", "onecycle"])
+def test_adamw_clipped_and_scheduled_fit_follows_torch(fast, schedule):
+    torch = pytest.importorskip("torch")
+    L = torch.optim.lr_scheduler
+    X, y, epochs, lr, max_norm = DIGITS.X_train[:300], DIGITS.y_train[:300], 40, 0.05, 0.5
+    make_schedule = {
+        "warmup_cosine": lambda opt: L.SequentialLR(
+            opt,
+            [
+                L.LinearLR(opt, start_factor=0.1, total_iters=6),
+                L.CosineAnnealingLR(opt, T_max=epochs - 6),
+            ],
+            milestones=[6],
+        ),
+        "onecycle": lambda opt: L.OneCycleLR(
+            opt, max_lr=lr, total_steps=epochs, cycle_momentum=False
+        ),
+    }[schedule]
+    ours_schedule = {
+        "warmup_cosine": optim.warmup_cosine(lr, epochs, warmup_epochs=6, start_factor=0.1),
+        "onecycle": "onecycle",
+    }[schedule]
+    model = linear(seed=1)
+    W, b = torch_full_batch(
+        model,
+        X,
+        y,
+        epochs,
+        lambda p: torch.optim.AdamW(p, lr=lr, weight_decay=0.1),
+        make_schedule,
+        max_norm,
+    )
+    with config.fast(fast), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit(
+            model,
+            "softmax",
+            X,
+            y,
+            optimizer=optim.AdamW(weight_decay=0.1),
+            lr=lr,
+            schedule=ours_schedule,
+            batch_size=len(X),  # one step per epoch, on the whole set as torch's
+            epochs=epochs,
+            clip_grad_norm=max_norm,
+            random_state=0,
+        )
+    np.testing.assert_allclose(model.params["W"], W, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(model.params["b"], b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("fast", FAST)
+def test_clipping_bounds_every_step_and_changes_the_path(fast):
+    norms = []
+
+    class Recorder(optim.SGD):
+        def update(self, params, grads, state, lr):
+            norms.append(np.sqrt(sum(float((g**2).sum()) for g in grads.values())))
+            super().update(params, grads, state, lr)
+
+    clipped, free = linear(), linear()
+    with config.fast(fast):
+        train(clipped, optimizer=Recorder(), clip_grad_norm=0.05, batch_size=32)
+        train(free, optimizer="sgd", batch_size=32)
+    assert max(norms) <= 0.05 * (1 + 1e-9) and len(norms) == 3 * -(-len(DIGITS.X_train) // 32)
+    assert not np.allclose(clipped.params["W"], free.params["W"])
+
+
+def test_onecycle_by_name_counts_the_mini_batches_of_the_run():
+    torch = pytest.importorskip("torch")
+    rates = []
+
+    class Recorder(optim.SGD):
+        def update(self, params, grads, state, lr):
+            rates.append(lr)
+            super().update(params, grads, state, lr)
+
+    train(linear(), optimizer=Recorder(), lr=0.1, schedule="onecycle", epochs=4, batch_size=100)
+    steps = 4 * -(-len(DIGITS.X_train) // 100)
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=0.1)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=0.1, total_steps=steps, cycle_momentum=False
+    )
+    expected = []
+    for _ in range(steps):
+        expected.append(opt.param_groups[0]["lr"])
+        opt.step()
+        scheduler.step()
+    np.testing.assert_allclose(rates, expected, rtol=1e-10)
+
+
+def plateau_run(model, schedule, **kw):
+    return train(
+        model,
+        optimizer="sgd",
+        lr=0.5,
+        schedule=schedule,
+        epochs=8,
+        validation_fraction=0.2,
+        **kw,
+    )
+
+
+def torch_plateau_rates(losses, lr, **options):
+    """The rate of each epoch under torch's ReduceLROnPlateau told each epoch's loss after it."""
+    torch = pytest.importorskip("torch")
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **options)
+    rates = []
+    for loss in losses:
+        rates.append(opt.param_groups[0]["lr"])
+        scheduler.step(loss)
+    return rates
+
+
+def test_plateau_follows_the_validation_loss_as_torch_would():
+    options = {"patience": 0, "threshold": 0.15, "factor": 0.5}
+    history = plateau_run(linear(), optim.plateau(0.5, **options))
+    assert history.lr == pytest.approx(torch_plateau_rates(history.val_loss, 0.5, **options))
+    assert history.lr[-1] < history.lr[0]  # the run did reach a plateau
+
+
+def test_plateau_without_validation_follows_the_training_loss():
+    options = {"patience": 0, "threshold": 0.5}
+    history = train(
+        linear(), optimizer="sgd", lr=0.5, epochs=6, schedule=optim.plateau(0.5, **options)
+    )
+    assert history.val_loss == [None] * 6
+    assert history.lr == pytest.approx(torch_plateau_rates(history.train_loss, 0.5, **options))
+    assert history.lr[-1] < history.lr[0]
+
+
+def test_resume_with_plateau_replays_the_history_and_gives_the_same_weights(tmp_path):
+    sched = optim.plateau(0.5, patience=0, threshold=0.15, factor=0.5)
+    full = linear()
+    full_history = plateau_run(full, sched)
+
+    def interrupt(epoch, logs, model):
+        if epoch == 4:
+            raise KeyboardInterrupt
+
+    ckpt = tmp_path / "checkpoint.npz"
+    with pytest.raises(KeyboardInterrupt):
+        plateau_run(linear(), sched, checkpoint=ckpt, callbacks=[interrupt])
+    resumed = linear()
+    history = plateau_run(resumed, sched, checkpoint=ckpt, resume=True)
+    assert history.lr == full_history.lr and len(set(history.lr[4:])) > 1
+    np.testing.assert_array_equal(resumed.params["W"], full.params["W"])

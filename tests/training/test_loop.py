@@ -147,3 +147,77 @@ def test_early_stopping_checks_the_mean_of_each_window_and_keeps_the_best():
     history = run(model, 50, lr=2.5, stopping=EarlyStopping(0.0, 2, keep_best=True))
     assert history.n_epochs == 3 and history.best_epoch == 1
     np.testing.assert_allclose(model.params["w"], 3 - 6.75)  # w - 3: -3, 4.5, -6.75 after 2 steps
+
+
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+def test_a_non_finite_gradient_norm_stops_a_clipped_step_before_it_is_taken(bad):
+    model = Quadratic()
+    # a finite loss whose gradient is not: only the gradient's norm can show it
+    model.value_and_grads = lambda X, t, w: (1.0, {"w": np.array([bad])}, None)
+    state = TrainState(optim.SGD(), {}, np.random.default_rng(0))
+    with pytest.raises(loop.Diverged, match=f"the gradient norm became {bad} at step 1"):
+        loop.take_steps(
+            model.value_and_grads,
+            model.params,
+            state,
+            [(None, np.zeros(1), None)],
+            optim.constant(0.1),
+            clip_grad_norm=1.0,
+        )
+    assert model.params["w"][0] == 0.0 and state.step == 0
+
+
+def test_clipping_scales_the_step_of_the_loop():
+    model = Quadratic()  # gradient w - 3 = -3 at the start: norm 3, clipped to 1
+    state = TrainState(optim.SGD(), {}, np.random.default_rng(0))
+    batches = [(None, np.zeros(1), None)]
+    loop.take_steps(
+        model.value_and_grads, model.params, state, batches, optim.constant(0.5), clip_grad_norm=1.0
+    )
+    assert model.params["w"][0] == pytest.approx(0.5 * 3 / (3 + 1e-6))
+
+
+def test_a_clipped_fit_that_diverges_still_stops_and_says_why():
+    X, y = blobs()
+    model = models.Linear(4, 1, random_state=0)
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match="lr: training diverged"):
+        fit(model, "mse", X, y * 1.0, lr=3.0, epochs=500, clip_grad_norm=1e300)
+    assert all(np.all(np.isfinite(p)) for p in model.params.values())
+
+
+class LossLog:
+    """A schedule that follows the loss, recording what the loop tells it."""
+
+    def __init__(self):
+        self.seen, self.resets = [], 0
+
+    def __call__(self, epoch):
+        return 0.1
+
+    def reset(self):
+        self.seen, self.resets = [], self.resets + 1
+
+    def observe(self, loss):
+        self.seen.append(loss)
+
+
+def test_a_loss_following_schedule_replays_the_history_then_sees_each_epoch():
+    model, schedule = Quadratic(), LossLog()
+    history = run(model, 2, schedule=schedule)
+    assert schedule.seen == history.train_loss and schedule.resets == 1
+    state = history.state
+    more = loop.run_epochs(
+        lambda: {
+            "epoch": setattr(state, "epoch", state.epoch + 1) or state.epoch,
+            "train_loss": 7.0,
+            "val_loss": 5.0,
+        },
+        state,
+        history,
+        model,
+        4,
+        schedule=schedule,
+    )
+    # the two epochs already run are replayed, then the validation loss is the one followed
+    assert schedule.resets == 2 and schedule.seen == [*history.train_loss[:2], 5.0, 5.0]
+    assert more.val_loss == [None, None, 5.0, 5.0]

@@ -7,8 +7,9 @@ Reads top to bottom as the algorithm of the seed notes:
             scores = model(X_batch)                     # s = W x + b
             loss   = data_loss(scores, y) + R(W)        # R never touches biases
             grads  = backprop(d loss / d scores)
+            clip grads to a global norm, if asked       # g ← g · max_norm / ‖g‖
             optimizer.update(params, grads)             # θ ← θ - α ∇J(θ)
-        record the epoch; checkpoint; callbacks; stop early if asked
+        record the epoch; tell the schedule its loss; checkpoint; callbacks; stop early if asked
 
 What differs between the trainers is an argument, not a copy of the loop:
 ``losslab.fit`` passes shuffled mini-batches and a validation set,
@@ -24,6 +25,7 @@ import math
 import time
 from dataclasses import dataclass
 
+from .. import optim
 from .files import save_checkpoint
 from .progress import progress_bar
 
@@ -56,6 +58,7 @@ def take_steps(
     steps_per_epoch=None,
     step_loss=None,
     count_correct=None,
+    clip_grad_norm=None,
 ):
     """One optimizer step per batch: the only place where training updates parameters.
 
@@ -63,8 +66,11 @@ def take_steps(
     scores) for a batch; ``batches`` yields ``(X, target, weights)``.
     ``lr_at`` maps the fractional epoch to the learning rate; with
     ``steps_per_epoch`` each step's fraction counts. Appends each batch's loss to
-    ``step_loss``; ``count_correct(scores, target)`` counts accuracy.
-    Raises :class:`Diverged` before applying a step whose loss is not finite.
+    ``step_loss``; ``count_correct(scores, target)`` counts accuracy. With
+    ``clip_grad_norm`` the gradients are scaled to that global norm at most
+    before the step (:func:`losslab.optim.clip_grad_norm`).
+    Raises :class:`Diverged` before applying a step whose loss, or clipped
+    gradient norm, is not finite.
     """
     optimizer, opt_state = state.optimizer, state.opt_state
     totals = StepTotals()
@@ -73,6 +79,10 @@ def take_steps(
         value = float(value)
         if not math.isfinite(value):
             raise Diverged(f"the training loss became {value} at step {state.step + 1}")
+        if clip_grad_norm is not None:
+            norm = optim.clip_grad_norm(grads, clip_grad_norm)
+            if not math.isfinite(norm):  # clipping would scale it to 0 or NaN and hide it
+                raise Diverged(f"the gradient norm became {norm} at step {state.step + 1}")
         totals.lr = lr_at(state.epoch + k / steps_per_epoch if steps_per_epoch else state.epoch)
         optimizer.update(params, grads, opt_state, totals.lr)
         state.step += 1
@@ -96,22 +106,32 @@ def run_epochs(
     callbacks=(),
     stopping=None,
     progress=False,
+    schedule=None,
 ):
     """Call ``run_epoch()`` until ``state.epoch`` reaches ``epochs``; returns ``history``.
 
     ``run_epoch`` trains one epoch (advancing ``state.epoch``) and returns its
     logs (``epoch``, ``train_loss``, ``lr`` and whatever else it measured).
-    After each epoch: record it in ``history``, write ``checkpoint`` atomically,
+    A ``schedule`` that follows the loss (one with ``observe``, such as
+    :func:`losslab.optim.plateau`) first replays the epochs already in
+    ``history`` (a resumed or continued run), then is told each epoch's
+    monitored loss: the validation loss where there is one, else the training loss.
+    After each epoch: record it in ``history``, tell ``schedule``, write ``checkpoint`` atomically,
     update the progress bar, call each ``cb(epoch, logs, model)`` (True stops),
     and ask ``stopping`` (an :class:`~losslab.training.stopping.EarlyStopping`).
     A diverged epoch restores the weights of the last finished epoch and raises
     ValueError saying so, never leaving NaN weights behind.
     """
+    observe = getattr(schedule, "observe", None)
+    if observe is not None:
+        replay(schedule, history)
     last_good = _copy(model.params)
     with progress_bar(progress, epochs, state.epoch) as bar:
         while state.epoch < epochs:
             logs = _epoch_or_restore(run_epoch, model, last_good, state)
             record(history, logs)
+            if observe is not None:
+                observe(monitored_loss(logs.get("val_loss"), logs["train_loss"]))
             last_good = _copy(model.params)
             if checkpoint is not None:
                 save_checkpoint(checkpoint, model, state, history)
@@ -153,6 +173,18 @@ def record(history, logs):
     history.val_accuracy.append(logs.get("val_accuracy"))
     history.lr.append(logs.get("lr"))
     history.seconds.append(logs.get("seconds"))
+
+
+def monitored_loss(val_loss, train_loss):
+    """The loss a schedule follows: the validation loss where there is one, else the training loss."""
+    return val_loss if val_loss is not None else train_loss
+
+
+def replay(schedule, history):
+    """Put a loss-following ``schedule`` where the epochs of ``history`` left it."""
+    schedule.reset()
+    for val_loss, train_loss in zip(history.val_loss, history.train_loss, strict=True):
+        schedule.observe(monitored_loss(val_loss, train_loss))
 
 
 def _copy(params):

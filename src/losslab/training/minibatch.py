@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import losses, optim
 from ..losses import validation as v
+from ..optim.first_order import check_max_norm
 from . import loop
 from .batches import gathered
 from .checks import NEEDS_PROBABILITIES, check_X, sample_weights, split_validation
@@ -50,6 +51,7 @@ def fit(
     resume=False,
     state=None,
     history=None,
+    clip_grad_norm=None,
 ):
     """Train ``model`` on (X, y) by mini-batch gradient descent; returns a :class:`History`.
 
@@ -61,9 +63,12 @@ def fit(
         Any registry name ("softmax", "svm", "focal", "hinge", "mse", ...).
     X : array (N, D); its dtype (float32 or float64) is kept.
     y : int labels 0..C-1 for classification, values for regression.
-    optimizer : name or optimizer object ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam").
+    optimizer : name or optimizer object ("sgd", "momentum", "nesterov", "adagrad", "rmsprop",
+        "adam", "adamw").
     lr : base learning rate; ``schedule`` ("constant", "step", "exponential",
-        "cosine", "invscaling" or a callable of the fractional epoch) shapes it.
+        "cosine", "invscaling", "warmup_cosine", "onecycle", "plateau", or a
+        callable of the fractional epoch) shapes it. "plateau" follows the
+        validation loss when there is a validation set, else the epoch's training loss.
     batch_size : samples per step; ``>= N`` gives full-batch gradient descent.
     epochs : passes over the data.
     reg, penalty, l1_ratio : weight penalty ``reg * R(W)``, R in "l2", "l1", "elasticnet".
@@ -80,11 +85,14 @@ def fit(
     checkpoint : path of a checkpoint written atomically after every epoch;
         with ``resume=True`` training continues from it.
     state, history : continue a previous run (``History.state``), e.g. for partial_fit.
+    clip_grad_norm : None or a positive number: before each step, scale the
+        gradients so that their global norm is at most this (torch's ``clip_grad_norm_``).
 
     A loss that stops being finite stops training with a ValueError, the
     weights of the last finished epoch restored.
     """
     loss = _trainable(loss)
+    clip_grad_norm = check_max_norm(clip_grad_norm)
     if early_stopping and validation is None and not validation_fraction:
         validation_fraction = 0.1  # early stopping monitors held-out data
     split_seed, shuffle_seed = np.random.SeedSequence(random_state).spawn(2)
@@ -99,15 +107,10 @@ def fit(
     history = history if history is not None else History()
     if resume and checkpoint is not None:
         state, history = load_checkpoint(checkpoint, model, state)
-    epoch = _Epoch(
-        objective,
-        state,
-        history,
-        data,
-        val,
-        batch_size,
-        lr_at=optim.schedule(schedule, lr, epochs=epochs),
-    )
+    batch_size = max(1, min(int(batch_size), len(data[0])))
+    steps_per_epoch = -(-len(data[0]) // batch_size)
+    lr_at = optim.schedule(schedule, lr, epochs=epochs, steps_per_epoch=steps_per_epoch)
+    epoch = _Epoch(objective, state, history, data, val, batch_size, lr_at, clip_grad_norm)
     stopping = None
     if tol is not None:
         monitor = "train_loss" if val is None else "val_loss"
@@ -123,6 +126,7 @@ def fit(
         callbacks=callbacks,
         stopping=stopping,
         progress=progress,
+        schedule=lr_at,
     )
 
 
@@ -157,12 +161,13 @@ class _Epoch:
     history: History
     data: list  # [X, target, weights or None]
     val: tuple | None  # (X, target[, weights]) or None
-    batch_size: int
+    batch_size: int  # between 1 and the rows of X
     lr_at: object
+    clip_grad_norm: float | None = None
 
     def __call__(self):
         X, target, weights = self.data
-        batch_size = max(1, min(int(self.batch_size), len(X)))
+        batch_size = self.batch_size
         order = self.state.shuffle_rng.permutation(len(X))
         batches = (batch[1:] for batch in gathered(X, target, weights, order, batch_size))
         loss = self.objective.loss
@@ -178,6 +183,7 @@ class _Epoch:
                 steps_per_epoch=-(-len(X) // batch_size),
                 step_loss=self.history.step_loss,
                 count_correct=counter,
+                clip_grad_norm=self.clip_grad_norm,
             )
         if not all(np.isfinite(p).all() for p in self.objective.model.params.values()):
             # the last step can overflow the weights with no loss left in the epoch to show it
