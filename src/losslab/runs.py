@@ -22,7 +22,6 @@ from .diagnostics import sanity as sanity_checks
 from .estimators import LinearClassifier, MLPClassifier, persist
 from .scale import dask_data, distributed
 from .training import (
-    FULL_BATCH_METHODS,
     Objective,
     build_classifier,
     encode_targets,
@@ -31,6 +30,15 @@ from .training import (
     fit,
     fit_full_batch,
 )
+from .training.smoothing import fit_smoothed
+from .training.spec import SOLVERS, auto_solver
+
+# what --epochs means when not given: passes of mini-batch SGD, or iterations of a
+# full-batch solver (the estimators' max_iter), which converge in tens to hundreds
+SGD_EPOCHS, FULL_BATCH_ITERATIONS = 30, 200
+# a full-batch run stops when the gradient's largest entry is below this (lbfgs, gd),
+# or Newton's predicted decrease below this × 1e-4 of the objective (smoothing)
+FULL_BATCH_TOL = 1e-6
 
 
 @dataclass
@@ -47,12 +55,15 @@ class TrainConfig:
     lr: float = 1e-2  # features are standardised, so Adam can take larger steps than on raw data
     schedule: str = "constant"  # constant, step, exponential, cosine, invscaling
     batch_size: int = 64
-    epochs: int = 30
+    epochs: int | None = None  # sgd passes (default 30) or full-batch iterations (default 200)
     reg: float = 1e-4  # strength of the weight penalty (biases are never penalised)
     penalty: str = "l2"  # l2, l1, elasticnet
     class_weight: str | None = None  # None or "balanced"
     seed: int = 0  # seeds the split, the initial weights and the shuffling
-    solver: str = "sgd"  # "sgd" (mini-batches), or full-batch "lbfgs" / "gd" (linear models)
+    # "auto" picks as the estimators do (losslab.training.spec.auto_solver): full-batch
+    # "lbfgs" (smooth losses) or "smoothing" (hinge) for a linear model in memory, else
+    # "sgd" (mini-batches); or name one of them, or "gd"
+    solver: str = "auto"
     sync_every: int = 32  # local SGD steps between weight averages (runs on a Dask cluster)
 
     def validate(self):
@@ -66,7 +77,7 @@ class TrainConfig:
                 raise ValueError(
                     f"{name}: expected a non-negative number, got {getattr(self, name)!r}"
                 )
-        if self.epochs < 1 or self.batch_size < 1:
+        if (self.epochs is not None and self.epochs < 1) or self.batch_size < 1:
             raise ValueError("epochs and batch_size: expected positive integers")
         if self.penalty not in ("l2", "l1", "elasticnet"):
             raise ValueError(f"penalty: expected l2, l1 or elasticnet, got {self.penalty!r}")
@@ -74,13 +85,37 @@ class TrainConfig:
             raise ValueError(
                 f"class_weight: expected None or 'balanced', got {self.class_weight!r}"
             )
-        if self.solver not in ("sgd", *FULL_BATCH_METHODS):
-            raise ValueError(f"solver: expected sgd, lbfgs or gd, got {self.solver!r}")
-        if self.solver != "sgd" and self.model != "linear":
+        if self.solver not in ("auto", *SOLVERS):
+            raise ValueError(f"solver: expected auto or one of {SOLVERS}, got {self.solver!r}")
+        if self.solver not in ("auto", "sgd") and self.model != "linear":
             raise ValueError(f"solver: {self.solver} trains linear models; use sgd for an MLP")
         if self.sync_every < 1:
             raise ValueError("sync_every: expected a positive integer")
         return loss
+
+    def solver_for(self, loss, n_rows, n_features, *, in_memory=True):
+        """The solver this run trains with on data of this shape ("auto" resolved)."""
+        if self.solver != "auto":
+            return self.solver
+        return auto_solver(loss, self.penalty, self.model, n_rows, n_features, in_memory=in_memory)
+
+    def iterations(self, solver):
+        """``epochs``, or when not given the solver's default (30 epochs, 200 iterations)."""
+        if self.epochs is not None:
+            return self.epochs
+        return SGD_EPOCHS if solver == "sgd" else FULL_BATCH_ITERATIONS
+
+    def describe_solver(self, loss, n_rows, n_features):
+        """One line: the solver this run trains with on data of this shape, and its settings."""
+        solver = self.solver_for(loss, n_rows, n_features)
+        chosen = " (chosen by auto)" if self.solver == "auto" else ""
+        if solver == "sgd":
+            return (
+                f"solver sgd{chosen}: {self.optimizer} lr={self.lr:g} · batch {self.batch_size} "
+                f"· {self.iterations(solver)} epochs"
+            )
+        unit = "Newton steps a stage" if solver == "smoothing" else "iterations"
+        return f"solver {solver}{chosen}: full batch, at most {self.iterations(solver)} {unit}"
 
 
 @dataclass
@@ -158,19 +193,19 @@ def _write_config(out, config):
 
 def _train_model(config, model, loss, ds, class_weight, *, out, resume, progress, callbacks):
     """Train ``model`` on the dataset's training split with the config's solver; its History."""
-    if config.solver != "sgd":
-        return fit_full_batch(
-            model,
-            loss,
-            ds.X_train,
-            ds.y_train,
-            method=config.solver,
-            reg=config.reg,
-            penalty=config.penalty,
-            class_weight=class_weight,
-            max_iter=config.epochs,
-            tol=1e-6,
-        )
+    solver = config.solver_for(loss, *ds.X_train.shape)
+    iterations = config.iterations(solver)
+    full_batch = {
+        "reg": config.reg,
+        "penalty": config.penalty,
+        "class_weight": class_weight,
+        "max_iter": iterations,
+        "tol": FULL_BATCH_TOL,
+    }
+    if solver == "smoothing":
+        return fit_smoothed(model, loss, ds.X_train, ds.y_train, **full_batch)
+    if solver != "sgd":
+        return fit_full_batch(model, loss, ds.X_train, ds.y_train, method=solver, **full_batch)
     return fit(
         model,
         loss,
@@ -180,7 +215,7 @@ def _train_model(config, model, loss, ds, class_weight, *, out, resume, progress
         lr=config.lr,
         schedule=config.schedule,
         batch_size=config.batch_size,
-        epochs=config.epochs,
+        epochs=iterations,
         reg=config.reg,
         penalty=config.penalty,
         class_weight=class_weight,
@@ -220,7 +255,7 @@ def run_distributed(
         if on_connect is not None:
             on_connect(client)
         X, y, test, mean, scale, name = _cluster_data(config, client)
-        estimator = _estimator(config)
+        estimator = _estimator(config, config.solver_for(loss, *X.shape, in_memory=False))
         started = time.perf_counter()
         run = {"checkpoint": checkpoint, "resume": resume, "callbacks": callbacks}
         distributed.fit(estimator, X, y, client=client, sync_every=config.sync_every, **run)
@@ -238,7 +273,7 @@ def _cluster_metrics(config, loss, estimator, client, X, y, name, seconds):
         "data": name,
         "loss": loss.name,
         "model": config.model,
-        "solver": config.solver,
+        "solver": estimator.solver_,
         "workers": len(client.scheduler_info()["workers"]),
         "rounds": estimator.history_.n_epochs,
         "train_rows": int(X.shape[0]),
@@ -275,8 +310,8 @@ def _cluster_data(config, client):
     return X, y, (ds.X_test, ds.y_test), ds.mean, ds.scale, ds.name
 
 
-def _estimator(config):
-    """The estimator a run on a cluster fits: the config's model, loss, penalty and solver."""
+def _estimator(config, solver):
+    """The estimator a run on a cluster fits: the config's model, loss and penalty; ``solver``."""
     options = {
         "loss": config.loss,
         "loss_options": config.loss_options or None,
@@ -286,14 +321,14 @@ def _estimator(config):
         "lr": config.lr,
         "schedule": config.schedule,
         "batch_size": config.batch_size,
-        "max_iter": config.epochs,
-        "tol": None if config.solver == "sgd" else 1e-6,
+        "max_iter": config.iterations(solver),
+        "tol": None if solver == "sgd" else FULL_BATCH_TOL,
         "class_weight": config.class_weight,
         "random_state": config.seed,
     }
     if config.model == "mlp":
         return MLPClassifier(hidden_layer_sizes=config.hidden, **options)
-    return LinearClassifier(solver=config.solver, **options)
+    return LinearClassifier(solver=solver, **options)
 
 
 def initial_loss_check(model, loss, ds):
@@ -302,12 +337,14 @@ def initial_loss_check(model, loss, ds):
 
 def summarize(model, loss, config, ds, history, sanity, seconds):
     objective = Objective(model, loss, reg=config.reg, penalty=config.penalty)
+    solver = config.solver_for(loss, *ds.X_train.shape)
     metrics = {
         "data": ds.name,
         "loss": loss.name,
         "model": config.model,
-        "solver": config.solver,
-        "epochs": history.n_epochs,  # iterations for the full-batch solvers
+        "solver": solver,
+        # epochs of sgd, iterations of lbfgs/gd, Newton steps of all stages of smoothing
+        "epochs": history.epoch[-1] if solver == "smoothing" else history.n_epochs,
     }
     for split, X, y in (
         ("train", ds.X_train, ds.y_train),
@@ -347,6 +384,9 @@ def load_config(run_dir):
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: not a losslab run configuration (not a JSON object)")
     raw["hidden"] = tuple(raw.get("hidden", (100,)))
+    # a run configured before these were written trained SGD for 30 epochs
+    raw.setdefault("solver", "sgd")
+    raw.setdefault("epochs", SGD_EPOCHS)
     try:
         return TrainConfig(**raw)
     except TypeError as exc:

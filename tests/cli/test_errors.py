@@ -28,7 +28,23 @@ def one_line_error(capsys, args, message):
 def run_dir(tmp_path_factory):
     """A finished two-epoch run on iris, copied by each test that alters it."""
     out = tmp_path_factory.mktemp("runs") / "iris"
-    assert cli.main(["train", "--data", "iris", "--epochs", "2", "--out", str(out), "--quiet"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "--solver",
+                "sgd",
+                "--data",
+                "iris",
+                "--epochs",
+                "2",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -212,7 +228,10 @@ def _interrupt_at(monkeypatch, epoch):
 def test_ctrl_c_before_the_first_epoch_prints_no_resume_hint(capsys, monkeypatch, tmp_path):
     _interrupt_at(monkeypatch, 0)
     out = tmp_path / "run"
-    assert cli.main(["train", "--data", "iris", "--out", str(out), "--quiet"]) == 130
+    assert (
+        cli.main(["train", "--solver", "sgd", "--data", "iris", "--out", str(out), "--quiet"])
+        == 130
+    )
     err = capsys.readouterr().err
     assert "interrupted" in err and "--resume" not in err
 
@@ -220,7 +239,10 @@ def test_ctrl_c_before_the_first_epoch_prints_no_resume_hint(capsys, monkeypatch
 def test_ctrl_c_after_an_epoch_prints_a_hint_that_works(capsys, monkeypatch, tmp_path):
     _interrupt_at(monkeypatch, 1)
     out = tmp_path / "run"
-    assert cli.main(["train", "--data", "iris", "--epochs", "3", "--out", str(out)]) == 130
+    assert (
+        cli.main(["train", "--solver", "sgd", "--data", "iris", "--epochs", "3", "--out", str(out)])
+        == 130
+    )
     assert f"continue with: losslab train --resume {out}" in capsys.readouterr().err
     monkeypatch.undo()
     assert cli.main(["train", "--resume", str(out), "--quiet"]) == 0
@@ -231,7 +253,10 @@ def test_a_new_run_removes_an_earlier_runs_checkpoint_so_no_hint_points_at_it(
 ):
     run = _copy(run_dir, tmp_path)
     _interrupt_at(monkeypatch, 0)
-    assert cli.main(["train", "--data", "wine", "--out", str(run), "--quiet"]) == 130
+    assert (
+        cli.main(["train", "--solver", "sgd", "--data", "wine", "--out", str(run), "--quiet"])
+        == 130
+    )
     assert not (run / "checkpoint.npz").exists()
     assert not list(run.glob(".checkpoint.npz.history-*"))
     assert "--resume" not in capsys.readouterr().err
@@ -255,7 +280,10 @@ def test_stream_with_resume_is_refused_and_never_hinted(capsys, monkeypatch, tmp
 def test_resume_removes_temporaries_a_killed_write_left(capsys, monkeypatch, tmp_path):
     _interrupt_at(monkeypatch, 1)
     out = tmp_path / "run"
-    assert cli.main(["train", "--data", "iris", "--epochs", "3", "--out", str(out)]) == 130
+    assert (
+        cli.main(["train", "--solver", "sgd", "--data", "iris", "--epochs", "3", "--out", str(out)])
+        == 130
+    )
     stale = [out / ".checkpoint.npz.a1b2c3.tmp", out / ".model.npz.d4e5f6.tmp"]
     for path in stale:
         path.write_bytes(b"half a file")

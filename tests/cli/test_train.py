@@ -13,18 +13,95 @@ from .helpers import run_cli
 
 def test_train_with_defaults_is_the_main_job(tmp_path):
     out = tmp_path / "run"
-    result = run_cli("train", "--epochs", "5", "--out", str(out))
+    result = run_cli("train", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "sanity PASS  initial loss: 2.30" in result.stdout and "ln C = ln 10" in result.stdout
+    assert "solver lbfgs (chosen by auto): full batch, at most 200 iterations" in result.stdout
     assert "test" in result.stdout
-    for name in ("config.json", "checkpoint.npz", "metrics.json", "model.npz", "loss_curve.png"):
+    for name in ("config.json", "metrics.json", "model.npz", "loss_curve.png"):
         assert (out / name).is_file(), name
+    assert not (out / "checkpoint.npz").exists()  # a full-batch run has no epochs to resume
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["epochs"] == 5 and metrics["test_accuracy"] > 0.9
+    assert metrics["solver"] == "lbfgs" and 1 <= metrics["epochs"] <= 200
+    assert metrics["test_accuracy"] > 0.95
     png = (out / "loss_curve.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     model = persist.load_model(out / "model.npz")
     assert model.params["W"].shape == (64, 10)
+
+
+def test_sgd_run_writes_a_checkpoint_and_counts_epochs(tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("train", "--solver", "sgd", "--epochs", "5", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "solver sgd: adam lr=0.01 · batch 64 · 5 epochs" in result.stdout
+    for name in ("config.json", "checkpoint.npz", "metrics.json", "model.npz", "loss_curve.png"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["solver"] == "sgd" and metrics["epochs"] == 5
+    assert metrics["test_accuracy"] > 0.9
+
+
+@pytest.mark.parametrize(
+    ("args", "solver", "accuracy"),
+    [
+        (["--data", "iris"], "lbfgs", 0.9),  # was 0.733 with 30 epochs of Adam
+        (["--data", "iris", "--loss", "svm"], "smoothing", 0.9),  # was 0.767
+        (["--data", "moons", "--model", "mlp", "--hidden", "16", "--epochs", "3"], "sgd", 0.5),
+        (["--data", "iris", "--penalty", "l1", "--epochs", "3"], "sgd", 0.3),
+    ],
+)
+def test_auto_solver_is_the_estimators_choice_and_is_reported(capsys, args, solver, accuracy):
+    assert cli.main(["train", *args, "--json"]) == 0
+    captured = capsys.readouterr()
+    metrics = json.loads(captured.out)
+    assert metrics["solver"] == solver and metrics["test_accuracy"] > accuracy
+    assert f"solver {solver} (chosen by auto)" in captured.err
+
+
+def test_a_diverged_run_exits_1_with_one_line_saying_why(tmp_path):
+    out = tmp_path / "run"
+    result = run_cli(
+        "train", "--data", "iris", "--solver", "sgd", "--lr", "1e300", "--out", str(out)
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("losslab train: lr: training diverged")
+    assert "Lower the learning rate" in lines[0]
+    assert not (out / "model.npz").exists()
+    if (out / "checkpoint.npz").exists():  # an epoch finished before the one that diverged
+        with np.load(out / "checkpoint.npz") as saved:
+            floats = [saved[k] for k in saved.files if saved[k].dtype.kind == "f"]
+        assert floats and all(np.isfinite(a).all() for a in floats)
+
+
+def test_a_run_configured_before_solver_auto_resumes_with_sgd(tmp_path):
+    """config.json of older versions: no "solver" key, or "solver": "sgd" with 30 epochs."""
+    run = tmp_path / "old"
+    assert (
+        cli.main(
+            [
+                "train",
+                "--data",
+                "iris",
+                "--solver",
+                "sgd",
+                "--epochs",
+                "2",
+                "--out",
+                str(run),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    config = json.loads((run / "config.json").read_text())
+    del config["solver"], config["epochs"]
+    (run / "config.json").write_text(json.dumps(config))
+    assert cli.main(["train", "--resume", str(run), "--json"]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["solver"] == "sgd" and metrics["epochs"] == 30
 
 
 def test_svm_sanity_line_says_c_minus_1(capsys):
@@ -71,7 +148,8 @@ def test_mlp_and_options(capsys, tmp_path):
 
 def test_resume_continues_an_interrupted_run_to_the_same_weights(tmp_path, monkeypatch):
     full, part = tmp_path / "full", tmp_path / "part"
-    assert cli.main(["train", "--epochs", "4", "--out", str(full), "--quiet"]) == 0
+    sgd = ["train", "--solver", "sgd", "--epochs", "4", "--quiet"]
+    assert cli.main([*sgd, "--out", str(full)]) == 0
     from losslab import runs
 
     original = runs.fit
@@ -85,7 +163,7 @@ def test_resume_continues_an_interrupted_run_to_the_same_weights(tmp_path, monke
         return original(*args, **kwargs)
 
     monkeypatch.setattr(runs, "fit", interrupted_fit)
-    assert cli.main(["train", "--epochs", "4", "--out", str(part), "--quiet"]) == 130
+    assert cli.main([*sgd, "--out", str(part)]) == 130
     assert not (part / "model.npz").exists() and (part / "checkpoint.npz").exists()
     monkeypatch.setattr(runs, "fit", original)
     assert cli.main(["train", "--resume", str(part), "--quiet"]) == 0

@@ -4,6 +4,7 @@ or metric learning (--task embed)."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -81,9 +82,11 @@ def _add_model_options(g):
     )
     g.add_argument(
         "--solver",
-        choices=["sgd", "lbfgs", "gd"],
-        default="sgd",
-        help="sgd: mini-batches (local SGD on a cluster); lbfgs/gd: full batch (linear model)",
+        choices=["auto", "sgd", "lbfgs", "gd", "smoothing"],
+        default="auto",
+        help="auto (default): as the estimators, full batch for a linear model in memory "
+        "(lbfgs, or smoothing for the hinge losses), else sgd; sgd: mini-batches (local SGD "
+        "on a cluster); lbfgs/gd: full batch; smoothing: Newton on a smoothed hinge",
     )
 
 
@@ -111,8 +114,8 @@ def _add_optimizer_options(g):
     g.add_argument(
         "--epochs",
         type=positive_int,
-        help="passes over the training set; iterations for --solver lbfgs/gd "
-        "(default: 30; with --task embed, MetricLearner's default)",
+        help="passes over the training set (sgd, default 30); iterations of a full-batch "
+        "solver (default 200); with --task embed, MetricLearner's default",
     )
     g.add_argument(
         "--reg",
@@ -186,6 +189,17 @@ def _add_scale_options(g):
 
 
 def cmd_train(args):
+    """Train; a run that diverges prints why in one line and exits 1 (its input was valid)."""
+    from ..training import Diverged
+
+    try:
+        _train(args)
+    except Diverged as exc:
+        print(f"losslab train: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _train(args):
     from ..runs import load_config
 
     if args.resume and (args.stream or args.task == "embed"):
@@ -207,8 +221,9 @@ def cmd_train(args):
     return cmd_train_in_memory(args, config, out)
 
 
-# a classifier's defaults for the options --task embed leaves to MetricLearner
-CLASSIFY_DEFAULTS = {"loss": "softmax", "model": "linear", "lr": 1e-2, "epochs": 30}
+# a classifier's defaults for the options --task embed leaves to MetricLearner (--epochs
+# left unset means the solver's own default, see runs.TrainConfig.iterations)
+CLASSIFY_DEFAULTS = {"loss": "softmax", "model": "linear", "lr": 1e-2}
 
 
 def _classify_defaults(args):
@@ -247,12 +262,13 @@ def cmd_train_in_memory(args, config, out):
 
     console = Console(stderr=args.json, quiet=args.quiet and not args.json)
     console.print(
-        f"[bold]losslab train[/]: {config.loss} · {config.model} · {config.optimizer} lr={config.lr:g} "
-        f"· batch {config.batch_size} · {config.epochs} epochs · reg={config.reg:g}"
+        f"[bold]losslab train[/]: {config.loss} · {config.model} · {config.penalty} reg={config.reg:g}"
     )
 
     def on_start(dataset, sanity):
         console.print(dataset.summary())
+        loss = config.validate()
+        console.print(config.describe_solver(loss, *dataset.X_train.shape))
         console.print(("[green]" if sanity.ok else "[red]") + f"sanity {sanity}" + "[/]")
 
     result = run_training(
@@ -275,9 +291,8 @@ def cmd_train_distributed(args, config, out):
     console = Console(stderr=args.json, quiet=args.quiet and not args.json)
     where = "a local cluster" if args.scheduler == "local" else args.scheduler
     console.print(
-        f"[bold]losslab train --scheduler[/]: {config.loss} · {config.model} · {config.solver} "
-        f"on {config.data}, {config.epochs} {'epochs' if config.solver == 'sgd' else 'iterations'} "
-        f"on {where}"
+        f"[bold]losslab train --scheduler[/]: {config.loss} · {config.model} · solver "
+        f"{config.solver} on {config.data} on {where}"
     )
 
     def on_connect(client):
@@ -305,7 +320,10 @@ def cmd_train_distributed(args, config, out):
 
 
 def _distributed_line(metrics):
-    line = f"{metrics['rounds']} rounds on {metrics['workers']} workers in {metrics['seconds']:.1f} s; "
+    line = (
+        f"solver {metrics['solver']}: {metrics['rounds']} rounds on {metrics['workers']} workers "
+    )
+    line += f"in {metrics['seconds']:.1f} s; "
     line += f"train accuracy {metrics['train_accuracy']:.4f}"
     if "test_accuracy" in metrics:
         line += f", test accuracy {metrics['test_accuracy']:.4f}"
@@ -315,8 +333,10 @@ def _distributed_line(metrics):
 def cmd_train_stream(args):
     from ..data.sources import open_source
     from ..estimators import LinearClassifier, persist
+    from ..runs import SGD_EPOCHS
     from ..scale.stream import fit_stream, score_stream
 
+    epochs = args.epochs or SGD_EPOCHS  # streaming is mini-batch training by partial_fit
     source = open_source(args.data, target=args.target)
     console = Console(stderr=args.json)
     console.print(
@@ -328,11 +348,11 @@ def cmd_train_stream(args):
     estimator, stats = fit_stream(
         estimator,
         source,
-        epochs=args.epochs,
+        epochs=epochs,
         batch_size=max(args.batch_size, 256),
         seed=args.seed,
         holdout_every=10,
-        callback=None if args.quiet else _epoch_done(console, args.epochs),
+        callback=None if args.quiet else _epoch_done(console, epochs),
     )
     accuracy = score_stream(estimator, source, stats, holdout_every=10)
     metrics = {
@@ -398,7 +418,9 @@ def _show_run_files(console, out):
 
 
 def _metrics_table(m):
-    unit = "epochs" if m.get("solver", "sgd") == "sgd" else f"{m['solver']} iterations"
+    unit = {"sgd": "epochs", "smoothing": "smoothing Newton steps"}.get(
+        m.get("solver", "sgd"), f"{m.get('solver')} iterations"
+    )
     table = Table(title=f"{m['loss']} on {m['data']} ({m['epochs']} {unit}, {m['seconds']:.2f} s)")
     table.add_column("split")
     table.add_column("accuracy", justify="right")
