@@ -13,31 +13,110 @@ from .losses import validation as v
 
 
 def l2(W, strength):
-    r"""Ridge: :math:`\lambda \sum W^2`, gradient :math:`2\lambda W`.
+    r"""L2 penalty (ridge, weight decay) in the CS231n convention.
 
+    .. math::
+
+        R(W) = \lambda \sum_k W_k^2, \qquad \frac{\partial R}{\partial W} = 2\lambda W
+
+    Parameters
+    ----------
+    W : array of any shape
+        The weights (never the biases); the gradient is with respect to them.
+    strength : float
+        :math:`\lambda \ge 0`.
+
+    Returns
+    -------
+    LossResult
+        ``(value, grad)``: the penalty as a float (summed in float64) and its gradient,
+        of W's shape and dtype.
+
+    Examples
+    --------
     >>> l2(np.array([1.0, -2.0]), 0.5).value
     2.5
+    >>> l2(np.array([1.0, -2.0]), 0.5).grad.tolist()
+    [1.0, -2.0]
+
+    References
+    ----------
+    CS231n, "Linear classification": https://cs231n.github.io/linear-classify/;
+    Hoerl & Kennard, "Ridge Regression", Technometrics 12 (1970).
     """
     return _l2(*_inputs(W, strength))
 
 
 def l1(W, strength):
-    r"""Lasso: :math:`\lambda \sum |W|`, subgradient :math:`\lambda\,\operatorname{sign}(W)` (0 at 0).
+    r"""L1 penalty (lasso).
 
+    .. math::
+
+        R(W) = \lambda \sum_k |W_k|, \qquad
+        \frac{\partial R}{\partial W} = \lambda\,\operatorname{sign}(W) \quad (0 \text{ at } 0)
+
+    The subgradient 0 at 0 is the one that leaves a zero weight where it is.
+
+    Parameters
+    ----------
+    W : array of any shape
+        The weights (never the biases); the gradient is with respect to them.
+    strength : float
+        :math:`\lambda \ge 0`.
+
+    Returns
+    -------
+    LossResult
+        ``(value, grad)``: the penalty as a float (summed in float64) and its gradient,
+        of W's shape and dtype.
+
+    Examples
+    --------
     >>> l1(np.array([1.0, -2.0]), 0.5).value
     1.5
+
+    References
+    ----------
+    Tibshirani, "Regression Shrinkage and Selection via the Lasso", JRSS B 58 (1996).
     """
     return _l1(*_inputs(W, strength))
 
 
 def elastic_net(W, strength, l1_ratio=0.5):
-    r"""Elastic net: :math:`\lambda[\rho \sum|W| + (1-\rho)\sum W^2]`, ρ = ``l1_ratio``.
+    r"""Elastic net: a mix of the L1 and L2 penalties, ``l1_ratio`` of L1.
+
+    .. math::
+
+        R(W) = \lambda \Big[\rho \sum_k |W_k| + (1 - \rho) \sum_k W_k^2\Big], \qquad
+        \frac{\partial R}{\partial W} = \lambda\big[\rho\,\operatorname{sign}(W) + 2(1 - \rho) W\big]
 
     Note scikit-learn's elastic net halves the L2 part; losslab keeps the CS231n
     L2 convention so that ``l1_ratio=0`` is exactly :func:`l2`.
 
+    Parameters
+    ----------
+    W : array of any shape
+        The weights (never the biases); the gradient is with respect to them.
+    strength : float
+        :math:`\lambda \ge 0`.
+    l1_ratio : float in [0, 1], default 0.5
+        :math:`\rho`, the share of the L1 part.
+
+    Returns
+    -------
+    LossResult
+        ``(value, grad)``: the penalty as a float (summed in float64) and its gradient,
+        of W's shape and dtype.
+
+    Examples
+    --------
     >>> elastic_net(np.array([1.0, -2.0]), 1.0, 0.5).value
     4.0
+
+    References
+    ----------
+    Zou & Hastie, "Regularization and Variable Selection via the Elastic Net",
+    JRSS B 67 (2005).
     """
     W, strength = _inputs(W, strength)
     return _elastic_net(W, strength, v.check_scalar(l1_ratio, "l1_ratio", 0, 1))
