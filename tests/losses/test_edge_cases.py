@@ -28,12 +28,22 @@ def _half_inputs(name):
         return (x, np.array([0, 1, 2, 0]))
     if name == "binary_cross_entropy":
         return (np.full((4, 3), 0.25, np.float16), np.ones((4, 3)))
+    if name == "gaussian_nll":
+        return (x, np.ones((4, 3)), np.full((4, 3), 0.5))
+    if name == "tweedie_deviance":
+        return (np.abs(x) + np.float16(0.5), np.ones((4, 3)))
     if task in ("binary", "regression"):
         return (x, np.ones((4, 3)))
     if name == "margin_ranking":
         return (x, x + 1, np.ones((4, 3)))
     if name == "triplet_margin":
         return (x, x + 1, x - 1)
+    if name == "cosine_embedding":
+        return (x, x + 1, np.array([1, -1, 1, -1]))
+    if name == "hinge_embedding":
+        return (x, np.ones((4, 3)))
+    if name == "arcface":
+        return (x, np.array([0, 0, 1, 1]), np.eye(2, 3))
     return (x, np.array([0, 0, 1, 1]))
 
 

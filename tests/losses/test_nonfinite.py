@@ -36,17 +36,33 @@ def loss_inputs(name, x, rng):
     if name == "binary_cross_entropy":
         probs = (1 / (1 + np.exp(-x.astype(np.float64)))).astype(x.dtype)
         return (probs, rng.integers(0, 2, x.shape).astype(x.dtype))
-    if name in ("hinge", "binary_squared_hinge", "modified_huber", "perceptron"):
+    if name in ("hinge", "binary_squared_hinge", "modified_huber", "perceptron", "soft_margin"):
         return (x, rng.choice([-1.0, 1.0], x.shape))
     if task == "binary":
         return (x, rng.uniform(0, 1, x.shape).astype(x.dtype))
+    if name in REGRESSION_INPUTS:
+        return REGRESSION_INPUTS[name](x, rng)
     if task == "regression":
         return (x, rng.normal(size=x.shape))
     if name == "margin_ranking":
         return (x, rng.normal(size=x.shape), rng.choice([-1.0, 1.0], x.shape))
     if name == "triplet_margin":
         return (x, rng.normal(size=x.shape), rng.normal(size=x.shape))
+    if name == "cosine_embedding":
+        return (x, rng.normal(size=x.shape), rng.choice([-1.0, 1.0], n))
+    if name == "hinge_embedding":
+        return (x, rng.choice([-1.0, 1.0], x.shape))
+    if name == "arcface":  # one weight vector (proxy) per class
+        return (x, np.arange(n) % 2, rng.normal(size=(2, c)))
     return (x, np.arange(n) % 2)  # metric: two classes of at least two rows each (n >= 4)
+
+
+# the regression losses whose targets or extra inputs have a domain of their own
+REGRESSION_INPUTS = {
+    "poisson_nll": lambda x, rng: (x, rng.poisson(2.0, x.shape).astype(float)),
+    "gaussian_nll": lambda x, rng: (x, rng.normal(size=x.shape), rng.uniform(0.1, 2, x.shape)),
+    "tweedie_deviance": lambda x, rng: (np.abs(x) + 0.5, rng.gamma(2.0, size=x.shape)),
+}
 
 
 def first_grad(result):

@@ -289,7 +289,7 @@ def gradcheck_inputs(loss, shape=(8, 5), *, dtype="float64", seed=0, on_kinks=Fa
             output = rng.uniform(0.05, 0.95, (n, c)).astype(dtype)
         return output, [rng.integers(0, 2, (n, c)).astype(dtype)]
     if loss.task == "regression":
-        return output, [real((n, c))]
+        return _regression_inputs(loss.name, output, real, rng, dtype)
     if loss.name == "margin_ranking":
         return output, [
             rng.standard_normal((n, c)).astype(dtype),
@@ -297,7 +297,29 @@ def gradcheck_inputs(loss, shape=(8, 5), *, dtype="float64", seed=0, on_kinks=Fa
         ]
     if loss.name == "triplet_margin":
         return output, [rng.standard_normal((n, c)).astype(dtype) for _ in range(2)]
+    if loss.name == "cosine_embedding":
+        return output, [real((n, c)), rng.choice([-1.0, 1.0], n).astype(dtype)]
+    if loss.name == "hinge_embedding":
+        return output, [rng.choice([-1.0, 1.0], (n, c)).astype(dtype)]
+    if loss.name == "arcface":  # labels and one weight vector per class
+        return output, [rng.integers(0, 3, n), rng.standard_normal((3, c)).astype(dtype)]
     return output, [rng.integers(0, 3, n)]  # batch_triplet, contrastive: labels of the embeddings
+
+
+def _regression_inputs(name, output, real, rng, dtype):
+    """Regression inputs in each loss's domain: counts, positive means, variances."""
+    shape = output.shape
+    if name == "poisson_nll":
+        return output, [rng.poisson(2.0, shape).astype(dtype)]
+    if name == "tweedie_deviance":  # the mean is positive
+        return rng.uniform(0.5, 2.0, shape).astype(dtype), [rng.poisson(2.0, shape).astype(dtype)]
+    if name == "gaussian_nll":
+        return output, [real(shape), rng.uniform(0.5, 2.0, shape).astype(dtype)]
+    return output, [real(shape)]
+
+
+# the inputs a loss's gradients belong to, where they are not the first ones in order
+GRADIENT_INPUTS = {"gaussian_nll": (0, 2), "arcface": (0, 2)}
 
 
 def check_loss_gradient(
@@ -316,7 +338,7 @@ def check_loss_gradient(
     grad = loss(*inputs).grad
     grads = grad if isinstance(grad, tuple) else (grad,)
     checks = []
-    for k, analytic in enumerate(grads):
+    for k, analytic in zip(GRADIENT_INPUTS.get(loss.name, range(len(grads))), grads, strict=True):
 
         def f(x, k=k):
             return loss(*inputs[:k], x, *inputs[k + 1 :]).value

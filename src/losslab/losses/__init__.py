@@ -29,6 +29,12 @@ from .classification import (
     softmax_cross_entropy,
     softmax_focal,
 )
+from .counts import gaussian_nll, poisson_nll, tweedie_deviance
+from .distillation import kl_divergence
+from .margins import cosine_embedding, hinge_embedding, multilabel_soft_margin, soft_margin
+from .metric import arcface, multi_similarity, soft_nearest_neighbour, supervised_contrastive
+from .poly import poly1_cross_entropy
+from .quantile import epsilon_insensitive, pinball
 from .ranking import (
     batch_triplet,
     contrastive,
@@ -44,6 +50,7 @@ __all__ = [
     "Loss",
     "LossResult",
     "absolute_error",
+    "arcface",
     "available",
     "batch_triplet",
     "binary_cross_entropy",
@@ -51,25 +58,39 @@ __all__ = [
     "categorical_cross_entropy",
     "class_weights",
     "contrastive",
+    "cosine_embedding",
+    "epsilon_insensitive",
     "fused_mean",
+    "gaussian_nll",
     "get",
     "hinge",
+    "hinge_embedding",
     "huber",
+    "kl_divergence",
     "log_cosh",
     "log_softmax",
     "margin_ranking",
     "mine_triplets",
     "modified_huber",
+    "multi_similarity",
     "multiclass_hinge",
+    "multilabel_soft_margin",
     "pairwise_distances",
     "perceptron",
+    "pinball",
+    "poisson_nll",
+    "poly1_cross_entropy",
     "sigmoid",
     "sigmoid_binary_cross_entropy",
     "sigmoid_focal",
     "smooth_l1",
+    "soft_margin",
+    "soft_nearest_neighbour",
     "softmax_cross_entropy",
     "softmax_focal",
     "softplus",
     "squared_error",
+    "supervised_contrastive",
     "triplet_margin",
+    "tweedie_deviance",
 ]

@@ -10,7 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import binary, classification, ranking, regression
+from . import (
+    binary,
+    classification,
+    counts,
+    distillation,
+    margins,
+    metric,
+    poly,
+    quantile,
+    ranking,
+    regression,
+)
 
 TASKS = ("multiclass", "binary", "regression", "ranking", "metric")
 
@@ -48,6 +59,8 @@ _CATALOGUE = {
     "softmax_cross_entropy": _entry(classification.softmax_cross_entropy, "multiclass", True),
     "categorical_cross_entropy": _entry(classification.categorical_cross_entropy, "multiclass"),
     "softmax_focal": _entry(classification.softmax_focal, "multiclass", True),
+    "poly1_cross_entropy": _entry(poly.poly1_cross_entropy, "multiclass", True),
+    "kl_divergence": _entry(distillation.kl_divergence, "multiclass", True),
     "sigmoid_binary_cross_entropy": _entry(binary.sigmoid_binary_cross_entropy, "binary", True),
     "binary_cross_entropy": _entry(binary.binary_cross_entropy, "binary"),
     "sigmoid_focal": _entry(binary.sigmoid_focal, "binary", True),
@@ -55,15 +68,30 @@ _CATALOGUE = {
     "binary_squared_hinge": _entry(binary.hinge, "binary", squared=True),
     "modified_huber": _entry(binary.modified_huber, "binary"),
     "perceptron": _entry(binary.perceptron, "binary"),
+    "soft_margin": _entry(margins.soft_margin, "binary"),
+    "multilabel_soft_margin": _entry(margins.multilabel_soft_margin, "binary"),
     "squared_error": _entry(regression.squared_error, "regression"),
     "absolute_error": _entry(regression.absolute_error, "regression"),
     "huber": _entry(regression.huber, "regression"),
     "smooth_l1": _entry(regression.smooth_l1, "regression"),
     "log_cosh": _entry(regression.log_cosh, "regression"),
+    "pinball": _entry(quantile.pinball, "regression"),
+    "epsilon_insensitive": _entry(quantile.epsilon_insensitive, "regression"),
+    "squared_epsilon_insensitive": _entry(quantile.epsilon_insensitive, "regression", squared=True),
+    "poisson_nll": _entry(counts.poisson_nll, "regression"),
+    "gaussian_nll": _entry(counts.gaussian_nll, "regression"),
+    "tweedie_deviance": _entry(counts.tweedie_deviance, "regression"),
     "margin_ranking": _entry(ranking.margin_ranking, "ranking"),
     "triplet_margin": _entry(ranking.triplet_margin, "ranking"),
+    "cosine_embedding": _entry(margins.cosine_embedding, "ranking"),
+    "hinge_embedding": _entry(margins.hinge_embedding, "ranking"),
     "batch_triplet": _entry(ranking.batch_triplet, "metric"),
     "contrastive": _entry(ranking.contrastive, "metric"),
+    "soft_nearest_neighbour": _entry(metric.soft_nearest_neighbour, "metric"),
+    "supervised_contrastive": _entry(metric.supervised_contrastive, "metric"),
+    "multi_similarity": _entry(metric.multi_similarity, "metric"),
+    # embeddings, labels and one weight vector per class (the proxies it learns)
+    "arcface": _entry(metric.arcface, "metric"),
 }
 
 ALIASES = {
@@ -90,6 +118,29 @@ ALIASES = {
     "ranking": "margin_ranking",
     "triplet": "batch_triplet",
     "pairwise": "contrastive",
+    "poly1": "poly1_cross_entropy",
+    "polyloss": "poly1_cross_entropy",
+    "kl": "kl_divergence",
+    "kl_div": "kl_divergence",
+    "distillation": "kl_divergence",
+    "soft_margin_loss": "soft_margin",
+    "multilabel_soft_margin_loss": "multilabel_soft_margin",
+    "quantile": "pinball",
+    "pinball_loss": "pinball",
+    "svr": "epsilon_insensitive",
+    "poisson": "poisson_nll",
+    "gaussian": "gaussian_nll",
+    "tweedie": "tweedie_deviance",
+    "cosine_embedding_loss": "cosine_embedding",
+    "hinge_embedding_loss": "hinge_embedding",
+    "soft_nearest_neighbor": "soft_nearest_neighbour",
+    "snn": "soft_nearest_neighbour",
+    "supcon": "supervised_contrastive",
+    "ntxent": "supervised_contrastive",
+    "nt_xent": "supervised_contrastive",
+    "infonce": "supervised_contrastive",
+    "ms": "multi_similarity",
+    "angular_margin": "arcface",
 }
 
 

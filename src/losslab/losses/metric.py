@@ -3,8 +3,10 @@
 Each takes ``embeddings`` (N, D) and integer ``labels`` (N,) and returns
 ``LossResult(value, grad)`` with the gradient with respect to the embeddings
 (``arcface`` also learns one weight vector per class and returns both
-gradients). Values are means over the anchors that have a term; a batch
-without one has loss 0 and a zero gradient.
+gradients). "mean" averages over the anchors that have a term, "sum" adds
+them, "none" returns one loss per sample (0 for a sample that is no anchor)
+with the gradient of their sum; a batch without an anchor has mean 0 and a
+zero gradient.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import validation as v
-from ._result import LossResult
+from ._result import LossResult, in_output_dtype, reduce
 from .ranking import _distance_matrix, _embedding_inputs
 
 
@@ -44,11 +46,21 @@ def _softmax_rows(logits, mask):
         return np.where(total > 0, ex / total, 0.0), (np.log(total) + top)[:, 0]
 
 
-def _result(value, grad, dtype):
-    return LossResult(float(value), grad.astype(dtype, copy=False))
+def _reduced(per_anchor, grad, reduction, n_anchors, dtype):
+    """Reduce per-anchor losses (float64) whose summed gradient is ``grad``, in ``dtype``."""
+    if isinstance(grad, tuple):
+        grad = tuple(g.astype(dtype, copy=False) for g in grad)
+    else:
+        grad = grad.astype(dtype, copy=False)
+    if reduction == "none":
+        return LossResult(per_anchor.astype(dtype), grad)
+    # the sum in float64 before the cast: the mean is as accurate as before for float32
+    total = float(np.sum(per_anchor))
+    return reduce(np.array([total]), grad, reduction, n_anchors)
 
 
-def soft_nearest_neighbour(embeddings, labels, *, temperature=1.0):
+@in_output_dtype
+def soft_nearest_neighbour(embeddings, labels, *, temperature=1.0, reduction="mean"):
     r"""Soft nearest-neighbour loss: NCA's objective on a batch (Goldberger et al. 2004; Frosst et al. 2019).
 
     .. math::
@@ -64,6 +76,7 @@ def soft_nearest_neighbour(embeddings, labels, *, temperature=1.0):
     >>> round(soft_nearest_neighbour(e, np.array([0, 0, 1])).value, 4)
     0.0002
     """
+    v.check_reduction(reduction)
     e, labels = _embedding_inputs(embeddings, labels, "squared_euclidean")
     temperature = v.check_scalar(temperature, "temperature", low=0, low_open=True)
     sq, back = _distance_matrix(e.astype(np.float64), "squared_euclidean")
@@ -72,15 +85,14 @@ def soft_nearest_neighbour(embeddings, labels, *, temperature=1.0):
     p, log_all = _softmax_rows(-sq / temperature, off_diagonal)
     q, log_pos = _softmax_rows(-sq / temperature, positive)
     anchors = positive.any(axis=1)
-    if not anchors.any():
-        return _result(0.0, np.zeros_like(e), e.dtype)
-    value = np.mean((log_all - log_pos)[anchors])
+    per_anchor = np.where(anchors, log_all - log_pos, 0.0)
     # dL_i/dlogit_ij = p_ij - q_ij; logit = -D/T
-    g_sq = -(p - q) * anchors[:, None] / (temperature * anchors.sum())
-    return _result(value, back(g_sq), e.dtype)
+    g_sq = -(p - q) * anchors[:, None] / temperature
+    return _reduced(per_anchor, back(g_sq), reduction, anchors.sum(), e.dtype)
 
 
-def supervised_contrastive(embeddings, labels, *, temperature=0.1):
+@in_output_dtype
+def supervised_contrastive(embeddings, labels, *, temperature=0.1, reduction="mean"):
     r"""Supervised contrastive loss (Khosla et al., NeurIPS 2020), pytorch-metric-learning's ``SupConLoss``.
 
     .. math::
@@ -88,13 +100,17 @@ def supervised_contrastive(embeddings, labels, *, temperature=0.1):
         L = \frac{1}{|A|}\sum_{i \in A} \frac{-1}{|P_i|}\sum_{p \in P_i}
         \log \frac{e^{s_{ip}/\tau}}{\sum_{k \ne i} e^{s_{ik}/\tau}}
 
-    with :math:`s_{ij}` the cosine similarity, :math:`P_i` the other samples of
-    i's class and A the anchors with a positive.
+    with :math:`s_{ij}` the cosine similarity (the normalisation is part of
+    the gradient), :math:`P_i` the other samples of i's class and A the anchors
+    with a positive; no anchor gives 0 and a zero gradient. With two views of
+    each instance labelled by instance it is NT-Xent/InfoNCE (SimCLR; alias
+    ``ntxent``).
 
     >>> e = np.array([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0]])
     >>> round(supervised_contrastive(e, np.array([0, 0, 1])).value, 4)
     0.0001
     """
+    v.check_reduction(reduction)
     e, labels = _embedding_inputs(embeddings, labels, "cosine")
     temperature = v.check_scalar(temperature, "temperature", low=0, low_open=True)
     unit, back = _normalized(e.astype(np.float64))
@@ -103,17 +119,15 @@ def supervised_contrastive(embeddings, labels, *, temperature=0.1):
     p, log_all = _softmax_rows(logits, ~np.eye(len(labels), dtype=bool))
     n_pos = positive.sum(axis=1)
     anchors = n_pos > 0
-    if not anchors.any():
-        return _result(0.0, np.zeros_like(e), e.dtype)
-    mean_pos = np.where(positive, logits, 0.0).sum(axis=1)[anchors] / n_pos[anchors]
-    value = np.mean(log_all[anchors] - mean_pos)
+    mean_pos = np.where(positive, logits, 0.0).sum(axis=1) / np.maximum(n_pos, 1)
+    per_anchor = np.where(anchors, log_all - mean_pos, 0.0)
     g_logits = (p - positive / np.maximum(n_pos, 1)[:, None]) * anchors[:, None]
-    g_logits /= anchors.sum()
     g_unit = (g_logits + g_logits.T) @ unit / temperature
-    return _result(value, back(g_unit), e.dtype)
+    return _reduced(per_anchor, back(g_unit), reduction, anchors.sum(), e.dtype)
 
 
-def multi_similarity(embeddings, labels, *, alpha=2.0, beta=50.0, base=0.5):
+@in_output_dtype
+def multi_similarity(embeddings, labels, *, alpha=2.0, beta=50.0, base=0.5, reduction="mean"):
     r"""Multi-similarity loss (Wang et al., CVPR 2019), pytorch-metric-learning's defaults.
 
     .. math::
@@ -129,6 +143,7 @@ def multi_similarity(embeddings, labels, *, alpha=2.0, beta=50.0, base=0.5):
     >>> round(multi_similarity(e, np.array([0, 0, 1])).value, 4)
     0.1044
     """
+    v.check_reduction(reduction)
     e, labels = _embedding_inputs(embeddings, labels, "cosine")
     alpha = v.check_scalar(alpha, "alpha", low=0, low_open=True)
     beta = v.check_scalar(beta, "beta", low=0, low_open=True)
@@ -137,21 +152,21 @@ def multi_similarity(embeddings, labels, *, alpha=2.0, beta=50.0, base=0.5):
     s = unit @ unit.T
     positive, negative = _masks(labels)
     g_s = np.zeros_like(s)
-    value = 0.0
+    per_anchor = np.zeros(len(labels))
     for mask, scale in ((positive, -alpha), (negative, beta)):
         # (1/|scale|) log(1 + Σ exp(scale (s - λ))): a softmax with a zero logit added
         logits = np.where(mask, scale * (s - base), -np.inf)
         top = np.maximum(logits.max(axis=1, keepdims=True), 0.0)
         ex = np.where(mask, np.exp(logits - top), 0.0)
         total = ex.sum(axis=1, keepdims=True) + np.exp(-top)
-        value += np.sum(np.log(total) + top) / abs(scale)
+        per_anchor += (np.log(total) + top)[:, 0] / abs(scale)
         g_s += np.sign(scale) * ex / total
-    n = len(labels)
-    g_unit = (g_s + g_s.T) @ unit / n
-    return _result(value / n, back(g_unit), e.dtype)
+    g_unit = (g_s + g_s.T) @ unit
+    return _reduced(per_anchor, back(g_unit), reduction, len(labels), e.dtype)
 
 
-def arcface(embeddings, labels, weights, *, margin=0.5, scale=64.0):
+@in_output_dtype
+def arcface(embeddings, labels, weights, *, margin=0.5, scale=64.0, reduction="mean"):
     r"""Additive angular margin loss, ArcFace (Deng et al., CVPR 2019).
 
     .. math::
@@ -169,6 +184,7 @@ def arcface(embeddings, labels, weights, *, margin=0.5, scale=64.0):
     >>> round(arcface(np.array([[1.0, 0.0]]), np.array([0]), w, scale=4.0).value, 4)
     0.0295
     """
+    v.check_reduction(reduction)
     e, labels = _embedding_inputs(embeddings, labels, "cosine")
     w = v.as_values(weights, "weights", e.dtype)
     if w.ndim != 2 or w.shape[1] != e.shape[1] or labels.max(initial=0) >= len(w):
@@ -187,12 +203,12 @@ def arcface(embeddings, labels, weights, *, margin=0.5, scale=64.0):
     logits = scale * cos
     logits[rows, labels] = scale * np.cos(theta + margin)
     p, log_z = _softmax_rows(logits, np.ones_like(logits, dtype=bool))
-    value = np.mean(log_z - logits[rows, labels])
+    per_sample = log_z - logits[rows, labels]
     g_logits = p
     g_logits[rows, labels] -= 1
-    g_cos = scale * g_logits / len(labels)
+    g_cos = scale * g_logits
     # d cos(θ + m)/d cos θ = sin(θ + m) / sin θ
     g_cos[rows, labels] *= np.sin(theta + margin) / np.sin(theta)
     g_cos *= (raw >= -1 + eps) & (raw <= 1 - eps)
-    grads = (back_e(g_cos @ w_unit).astype(e.dtype), back_w(g_cos.T @ unit).astype(e.dtype))
-    return LossResult(float(value), grads)
+    grads = (back_e(g_cos @ w_unit), back_w(g_cos.T @ unit))
+    return _reduced(per_sample, grads, reduction, len(labels), e.dtype)
