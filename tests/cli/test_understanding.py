@@ -123,3 +123,34 @@ def test_confusion_matrix_and_precision_recall():
 )
 def test_bad_arguments_are_one_line_errors_with_exit_code_2(args, message):
     assert_one_line_error(run_cli(*args), message)
+
+
+def test_card_command_prints_the_card_and_writes_json_and_png(tmp_path, capsys):
+    assert cli.main(["card", "svm", "--classes", "3", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("loss card: multiclass_hinge, C = 3")
+    assert "2 at C = 3: C − 1" in out and "unchanged: only margins matter" in out
+    saved = json.loads((tmp_path / "card.json").read_text(encoding="utf-8"))
+    assert saved["loss"] == "multiclass_hinge" and saved["classes"] == 3
+    assert saved["answers"]["q6_squared"]["evidence"]["changes_minimiser"] is True
+    png_ok(tmp_path / "card.png", (800, 250))
+    assert not list(tmp_path.glob(".*.tmp"))  # written atomically, nothing left behind
+
+
+def test_card_command_json_and_loss_options(capsys):
+    assert cli.main(["card", "focal", "--loss-option", "gamma=1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["options"] == {"gamma": 1.0}
+    assert data["answers"]["zero_scores"]["evidence"]["form"] == "(1 − 1/C)·ln C"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["card", "mse"], "loss: expected a classification loss"),
+        (["card", "svm", "--classes", "1"], "expected an integer >= 2"),
+        (["card", "svm", "--loss-option", "margin"], "expected KEY=VALUE"),
+    ],
+)
+def test_card_command_bad_arguments_are_one_line(args, message):
+    assert_one_line_error(run_cli(*args), message)

@@ -17,6 +17,7 @@ def add_parsers(sub):
     _add_optimizers(sub)
     _add_search(sub)
     _add_report(sub)
+    _add_card(sub)
 
 
 def _add_data_epochs(p, *, data, epochs):
@@ -386,3 +387,51 @@ def cmd_report(args):
 
     path = write_report(args.run_dir, args.output)
     Console().print(f"wrote {path} (self-contained: open it in any browser, offline)")
+
+
+def _add_card(sub):
+    p = sub.add_parser(
+        "card",
+        help="a loss's card: the lecture's questions (C - 1 or ln C, Q1-Q6, 2W) answered by computation",
+    )
+    p.add_argument("loss", help="classification loss name or alias (svm, softmax, focal, ...)")
+    p.add_argument(
+        "--loss-option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="loss option, e.g. gamma=1 or margin=2 (repeat for several)",
+    )
+    p.add_argument(
+        "--classes", type=_at_least_two, default=10, help="number of classes C (default: 10)"
+    )
+    p.add_argument("--json", action="store_true", help="print the card as JSON instead of a table")
+    p.add_argument("--out", help="directory for card.json and card.png (default: none written)")
+    p.set_defaults(func=cmd_card)
+
+
+def _at_least_two(text):
+    value = positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {text!r}")
+    return value
+
+
+def cmd_card(args):
+    from pathlib import Path
+
+    from .. import plots
+    from ..diagnostics import card
+    from ..training.files import atomic_write_text
+    from .common import key_values
+
+    result = card(args.loss, classes=args.classes, loss_options=key_values(args.loss_option))
+    if args.json:
+        print(result.to_json())
+    else:
+        print(result)
+    if args.out:
+        out = Path(args.out)
+        atomic_write_text(out / "card.json", result.to_json() + "\n")
+        plots.save_figure(result.plot(), out / "card.png")
+        if not args.json:
+            print(f"files in {out}: card.json, card.png")
