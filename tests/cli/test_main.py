@@ -1,6 +1,7 @@
 """The parser itself: --version, python -m losslab, --help for every option, unknown commands."""
 
 import argparse
+import json
 
 import pytest
 
@@ -143,3 +144,52 @@ def test_an_option_whose_help_names_no_default_gets_one():
     assert "steps (default: 0)" in text
     assert "a name (default: x, the first)" in text and "(default: x)" not in text
     assert "a switch --path" in text and text.endswith("a file")
+
+
+# each command that prints results, with arguments that keep it to a few seconds
+JSON_RUNS = {
+    "fit-curve": [],
+    "fit-curve --compare": ["--compare", "--budget", "300"],
+    "sanity": ["--model", "linear"],
+    "gradcheck": ["--loss", "svm", "--shape", "4,3"],
+    "landscape": ["--epochs", "2", "--resolution", "5"],
+    "plot": ["losses"],
+    "compare": ["--epochs", "1", "--losses", "svm,softmax", "--batch-sizes", "64,N"],
+    "optimizers": ["--steps", "20"],
+    "search": ["--trials", "2", "--epochs", "1"],
+    "bench": ["--quick"],
+    "examples": [],
+}
+
+
+@pytest.mark.parametrize("run", JSON_RUNS)
+def test_json_output_is_one_object_with_the_documented_keys(run, tmp_path, capsys):
+    command, *mode = run.split()
+    argv = [command, *JSON_RUNS[run], "--json"]
+    if "--out" in " ".join(_subcommands(cli.build_parser())[command].format_help().split()):
+        argv += ["--out", str(tmp_path)]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    payload = json.loads(out)  # stdout holds the JSON alone: tables went to stderr
+    documented = _subcommands(cli.build_parser())[command].get_default("json_keys")
+    if command == "fit-curve":  # a single fit and --compare record different things
+        fit, compare = set(documented) - {"p0", "methods"}, {"data", "model", "p0", "methods"}
+        assert set(payload) == (compare if mode else fit)
+    else:
+        assert set(payload) == set(documented)
+    help_text = _subcommands(cli.build_parser())[command].format_help()
+    assert all(f"  {key} " in help_text for key in documented)
+
+
+def test_json_of_a_report_names_the_file(tmp_path, capsys):
+    assert cli.main(["plot", "losses", "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert cli.main(["report", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"path": str(tmp_path / "report.html")}
+
+
+def test_every_command_that_prints_results_has_json():
+    commands = _subcommands(cli.build_parser())
+    for run in JSON_RUNS:
+        assert "--json" in commands[run.split()[0]].format_help(), run
+    assert "--json" in commands["report"].format_help()

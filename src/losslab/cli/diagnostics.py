@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
-from rich.console import Console
-
-from .common import UsageError, positive_int
+from .common import UsageError, add_json_option, console_for, positive_int, print_json
 
 
 def add_parsers(sub):
@@ -39,7 +38,17 @@ def _add_sanity(sub):
         default=0,
         help="seed of the split, the weights and the subset (default: 0)",
     )
+    add_json_option(p, SANITY_JSON)
     p.set_defaults(func=cmd_sanity)
+
+
+SANITY_JSON = {
+    "loss": "the loss's registered name",
+    "model": "linear or mlp",
+    "data": "the data set's name",
+    "ok": "true when every check passed (the exit code is then 0, else 1)",
+    "checks": "one object per check: name, ok, detail, expected, measured (null if none)",
+}
 
 
 # a check by differences is for small inputs: 10^6 float64 entries are 8 MB per array
@@ -82,7 +91,16 @@ def _add_gradcheck(sub):
         help="integer inputs in [-2, 2], which put hinge-type losses on their kinks "
         "(reported as kinks, not failures)",
     )
+    add_json_option(p, GRADCHECK_JSON)
     p.set_defaults(func=cmd_gradcheck)
+
+
+GRADCHECK_JSON = {
+    "loss": "the loss's registered name",
+    "ok": "true when every input's check passed (the exit code is then 0, else 1)",
+    "checks": "one object per input: input, shape, dtype, ok, max_rel_error, tolerance, "
+    "eps, coordinates, kinks",
+}
 
 
 def cmd_sanity(args):
@@ -111,10 +129,21 @@ def cmd_sanity(args):
     report = sanity_check(
         build(), loss, ds.X_train, ds.y_train, model_factory=build, seed=args.seed
     )
-    console = Console()
+    console = console_for(args)
     console.print(f"[bold]losslab sanity[/]: {loss.name} · {args.model} on {ds.summary()}")
     for check in report.checks:
         console.print(("[green]" if check.ok else "[red]") + str(check) + "[/]")
+    checks = [dataclasses.asdict(check) for check in report.checks]
+    print_json(
+        args,
+        {
+            "loss": loss.name,
+            "model": args.model,
+            "data": ds.name,
+            "ok": report.ok,
+            "checks": checks,
+        },
+    )
     if not report.ok:
         raise SystemExit(1)
 
@@ -132,11 +161,29 @@ def cmd_gradcheck(args):
         seed=args.seed,
         on_kinks=args.on_kinks,
     )
-    console = Console()
+    console = console_for(args)
     for name, point, report in checks:
         console.print(
             f"{loss.name}, gradient with respect to the {name} {point.shape} {point.dtype}:"
         )
         console.print(("[green]" if report.ok else "[red]") + str(report) + "[/]")
-    if not all(report.ok for _, _, report in checks):
+    ok = all(report.ok for _, _, report in checks)
+    rows = [_gradcheck_row(name, point, report) for name, point, report in checks]
+    print_json(args, {"loss": loss.name, "ok": ok, "checks": rows})
+    if not ok:
         raise SystemExit(1)
+
+
+def _gradcheck_row(name, point, report):
+    """One input's check as JSON: its verdict, worst error and the step used."""
+    return {
+        "input": name,
+        "shape": list(point.shape),
+        "dtype": str(point.dtype),
+        "ok": report.ok,
+        "max_rel_error": report.max_rel_error,
+        "tolerance": report.tolerance,
+        "eps": report.eps,
+        "coordinates": len(report.indices),
+        "kinks": len(report.kinks),
+    }

@@ -8,11 +8,17 @@ import json
 from pathlib import Path
 
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
 from ..training.files import atomic_write_text
-from .common import non_negative_float, positive_int, show_files
+from .common import (
+    add_json_option,
+    console_for,
+    non_negative_float,
+    positive_int,
+    print_json,
+    show_files,
+)
 
 
 def add_parsers(sub):
@@ -71,7 +77,26 @@ def add_parsers(sub):
         help="directory for fit.json and fit.png (data, fit and residuals); "
         "with --compare, compare.json and compare.png",
     )
+    add_json_option(p, FIT_CURVE_JSON)
     p.set_defaults(func=cmd_fit_curve)
+
+
+# what --json prints: fit.json's record of a single fit, or compare.json's with --compare
+FIT_CURVE_JSON = {
+    "data": "the CSV file or 'trajectory'",
+    "model": "the model family",
+    "formula": "a single fit: the model's formula",
+    "loss": "a single fit: the loss",
+    "method": "a single fit: the method",
+    "params": "a single fit: {parameter name: fitted value}",
+    "stderr": "a single fit: {parameter name: standard error}",
+    "cost": "a single fit: the final cost",
+    "nfev": "a single fit: evaluations used",
+    "success": "a single fit: whether the solver converged",
+    "message": "a single fit: the solver's reason for stopping",
+    "p0": "--compare: the common start",
+    "methods": "--compare: {method: evaluations, to_minimum, iterations, seconds, cost, message}",
+}
 
 
 def _numbers(text):
@@ -96,7 +121,7 @@ def cmd_fit_curve(args):
         args.model, x, y, p0=args.p0, loss=args.loss, method=args.method, f_scale=args.f_scale
     )
     model = curvefit.MODELS[args.model]
-    console = Console()
+    console = console_for(args)
     table = Table(
         title=f"{model.formula} fitted to {args.data} ({len(x)} points, {args.loss}, {args.method})"
     )
@@ -111,6 +136,7 @@ def cmd_fit_curve(args):
         plots.curve_fit_figure(x, y, fit, model, out / "fit.png")
         atomic_write_text(out / "fit.json", json.dumps(_fit_json(args, model, fit), indent=2))
         show_files(console, out, ["fit.json", "fit.png"])
+    print_json(args, _fit_json(args, model, fit))
 
 
 def _fit_json(args, model, fit):
@@ -137,7 +163,7 @@ def _compare(args, x, y):
 
     runs, start = compare.compare_model(args.model, x, y, p0=args.p0, budget=args.budget)
     model = curvefit.MODELS[args.model]
-    console = Console()
+    console = console_for(args)
     table = Table(
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -169,6 +195,7 @@ def _compare(args, x, y):
             out / "compare.json", json.dumps(_compare_json(args, start, runs), indent=2)
         )
         show_files(console, out, ["compare.json", "compare.png"])
+    print_json(args, _compare_json(args, start, runs))
 
 
 def _compare_json(args, start, runs):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
 from rich.table import Table
 
-from .common import UsageError, positive_int
+from .common import UsageError, add_json_option, console_for, positive_int, print_json
 
 
 def add_parsers(sub):
@@ -15,6 +14,17 @@ def add_parsers(sub):
         "bench", help="time the loss kernels against the copy floor (and PyTorch, if installed)"
     )
     p.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
+    add_json_option(
+        p,
+        {
+            "rows": "rows of the large batch (its shape is (rows, 100), float32)",
+            "torch": "whether PyTorch was timed",
+            "copy_floor_seconds": "np.copyto of the batch: the floor no kernel beats",
+            "large_batch": "one object per loss: loss, numpy, fast, torch (median seconds; "
+            "null where that path is absent)",
+            "small_batch": "the same for one call on a (256, 10) batch (seconds per call)",
+        },
+    )
     p.set_defaults(func=cmd_bench)
     p = sub.add_parser("serve", help="the browser playground (opens nothing; prints the URL)")
     p.add_argument(
@@ -25,6 +35,13 @@ def add_parsers(sub):
     p.add_argument("--port", type=port_number, default=8765, help="port (default: 8765)")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("examples", help="print the seed notes' worked examples computed by losslab")
+    add_json_option(
+        p,
+        {
+            "ok": "true when every example agrees with the notes within 1%",
+            "examples": "one object per example: source, description, expected, computed, ok",
+        },
+    )
     p.set_defaults(func=cmd_examples)
 
 
@@ -36,7 +53,7 @@ def cmd_bench(args):
     except ImportError:
         torch = None
     rows = 16384 if args.quick else 262144
-    console = Console()
+    console = console_for(args)
     console.print(
         f"[bold]losslab bench[/]: ({rows}, 100) float32; torch: {'yes' if torch else 'not installed'}"
     )
@@ -44,14 +61,10 @@ def cmd_bench(args):
     console.print(f"copy floor (np.copyto): {floor * 1e3:.2f} ms")
     console.print(benchmarks.markdown(table, floor), markup=False)
     console.print("one call on a (256, 10) batch:")
-    console.print(
-        benchmarks.markdown(
-            benchmarks.small_batch_table(torch, 200 if args.quick else 2000),
-            unit=1e6,
-            unit_name="µs",
-        ),
-        markup=False,
-    )
+    small = benchmarks.small_batch_table(torch, 200 if args.quick else 2000)
+    console.print(benchmarks.markdown(small, unit=1e6, unit_name="µs"), markup=False)
+    summary = {"rows": rows, "torch": torch is not None, "copy_floor_seconds": floor}
+    print_json(args, summary | {"large_batch": table, "small_batch": small})
 
 
 def port_number(text):
@@ -80,8 +93,18 @@ def cmd_examples(args):
     table = Table(title="The seed notes' worked examples, computed by losslab")
     for col in ("seed", "example", "notes say", "losslab", ""):
         table.add_column(col, justify="right" if col in ("notes say", "losslab") else "left")
+    rows = []
     for ex in worked_examples():
-        ok = abs(ex.computed - ex.expected) <= 0.01 * max(1.0, abs(ex.expected))
+        ok = bool(abs(ex.computed - ex.expected) <= 0.01 * max(1.0, abs(ex.expected)))
+        rows.append(
+            {
+                "source": ex.source,
+                "description": ex.description,
+                "expected": float(ex.expected),
+                "computed": float(ex.computed),
+                "ok": ok,
+            }
+        )
         table.add_row(
             ex.source,
             ex.description,
@@ -89,4 +112,5 @@ def cmd_examples(args):
             f"{ex.computed:.4f}",
             "[green]✓[/]" if ok else "[red]✗[/]",
         )
-    Console().print(table)
+    console_for(args).print(table)
+    print_json(args, {"ok": all(r["ok"] for r in rows), "examples": rows})

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
 from rich.table import Table
 
-from .common import non_negative_float, out_dir, positive_int, show_files
+from .common import (
+    add_json_option,
+    console_for,
+    non_negative_float,
+    out_dir,
+    positive_int,
+    print_json,
+    show_files,
+)
 
 
 def add_parsers(sub):
@@ -64,6 +71,18 @@ def _add_landscape(sub):
     )
     _add_slice_options(p)
     _add_seed_out(p, "runs/landscape")
+    add_json_option(
+        p,
+        {
+            "loss": "the loss name given",
+            "data": "the data set's name",
+            "center_value": "the objective at the trained point (the slice's centre)",
+            "min": "the lowest objective on the slice",
+            "max": "the highest objective on the slice",
+            "out": "the directory of the figures",
+            "files": "the figures written there",
+        },
+    )
     p.set_defaults(func=cmd_landscape)
 
 
@@ -91,6 +110,9 @@ def _add_plot(sub):
     )
     p.add_argument("what", choices=["losses"], help="the figure to draw")
     p.add_argument("--out", help="directory for the figures (default: runs/plots)")
+    add_json_option(
+        p, {"out": "the directory of the figures", "files": "the figures written there"}
+    )
     p.set_defaults(func=cmd_plot)
 
 
@@ -118,6 +140,18 @@ def _add_compare(sub):
         "--batch-sizes", type=_batch_sizes, help="e.g. 1,32,128,N (N = the whole training set)"
     )
     _add_seed_out(p, "runs/compare")
+    add_json_option(
+        p,
+        {
+            "data": "the data set's name",
+            "losses": "one object per loss: loss, test_accuracy, final_loss, seconds, epochs",
+            "robustness": "seed 001's rows: nudge, scores, svm_loss, softmax_loss",
+            "batch_sizes": "with --batch-sizes, one object per size: batch, steps, final_loss, "
+            "noise, seconds; else []",
+            "out": "the directory of the figures",
+            "files": "the figures written there",
+        },
+    )
     p.set_defaults(func=cmd_compare)
 
 
@@ -165,6 +199,17 @@ def _add_optimizers(sub):
         "--seed", type=int, default=0, help="seed of the noisy SGD's gradient noise (default: 0)"
     )
     p.add_argument("--out", help="directory for the figure (default: runs/optimizers)")
+    add_json_option(
+        p,
+        {
+            "surface": "the surface's name",
+            "steps": "steps of every racer",
+            "minimum": "the surface's minimum (x, y)",
+            "optimizers": "one object per racer: optimizer, final_value, distance",
+            "out": "the directory of the figure",
+            "files": "the figure written there",
+        },
+    )
     p.set_defaults(func=cmd_optimizers)
 
 
@@ -193,6 +238,17 @@ def _add_search(sub):
     p.add_argument("--trials", type=positive_int, default=30, help="number of trials (default: 30)")
     p.add_argument("--grid", action="store_true", help="a log grid instead of random sampling")
     _add_seed_out(p, "runs/search")
+    add_json_option(
+        p,
+        {
+            "loss": "the loss name given",
+            "data": "the data set's name",
+            "best": "the best trial: lr, reg, val_accuracy, train_accuracy",
+            "trials": "every trial in order: lr, reg, val_accuracy, train_accuracy",
+            "out": "the directory of search.json, best_model.npz and the heatmap",
+            "files": "the files written there",
+        },
+    )
     p.set_defaults(func=cmd_search)
 
 
@@ -202,6 +258,7 @@ def _add_report(sub):
         "run_dir", help="a directory written by losslab train --out (or compare, landscape, ...)"
     )
     p.add_argument("--output", help="where to write the HTML (default: RUN_DIR/report.html)")
+    add_json_option(p, {"path": "the HTML file written"})
     p.set_defaults(func=cmd_report)
 
 
@@ -211,7 +268,7 @@ def cmd_landscape(args):
     from ..diagnostics.landscape import train_and_slice
 
     ds = datasets.load(args.data, random_state=args.seed)
-    console = Console()
+    console = console_for(args)
     console.print(f"[bold]losslab landscape[/]: {args.loss} · {args.model} on {ds.summary()}")
     main, plain, ridge = train_and_slice(
         ds,
@@ -242,14 +299,19 @@ def cmd_landscape(args):
         f"slice min {main.values.min():.4g}, max {main.values.max():.4g}"
     )
     show_files(console, out, files)
+    summary = {"loss": args.loss, "data": ds.name, "center_value": main.center_value}
+    summary |= {"min": float(main.values.min()), "max": float(main.values.max())}
+    print_json(args, summary | {"out": str(out), "files": files})
 
 
 def cmd_plot(args):
     from .. import plots
 
     out = out_dir(args, "runs/plots")
-    plots.loss_gallery(out / "losses_classification.png", out / "losses_regression.png")
-    show_files(Console(), out, ["losses_classification.png", "losses_regression.png"])
+    files = ["losses_classification.png", "losses_regression.png"]
+    plots.loss_gallery(*(out / name for name in files))
+    show_files(console_for(args), out, files)
+    print_json(args, {"out": str(out), "files": files})
 
 
 def cmd_compare(args):
@@ -258,7 +320,7 @@ def cmd_compare(args):
     from ..diagnostics import compare
 
     ds = datasets.load(args.data, random_state=args.seed)
-    console = Console()
+    console = console_for(args)
     out = out_dir(args, "runs/compare")
     console.print(f"[bold]losslab compare[/] on {ds.summary()}")
     names = args.losses
@@ -267,18 +329,52 @@ def cmd_compare(args):
     )
     console.print(_losses_table(runs, ds.name))
     plots.compare_curves(runs, out / "compare_losses.png", f"losses on {ds.name}")
-    console.print(_robustness_table(compare.robustness_experiment()))
+    robustness = compare.robustness_experiment()
+    console.print(_robustness_table(robustness))
     console.print("the SVM loss stays 0 while the margins are met; softmax always moves")
     files = ["compare_losses.png"]
+    sizes = []
     if args.batch_sizes:
         bruns = compare.batch_size_experiment(
             ds, args.batch_sizes, loss=names[0], epochs=args.epochs, seed=args.seed
         )
         title = f"batch sizes ({names[0]}, {args.epochs} epochs)"
-        console.print(_batch_size_table(compare.batch_size_summary(bruns), title))
+        sizes = compare.batch_size_summary(bruns)
+        console.print(_batch_size_table(sizes, title))
         plots.batch_size_curves(bruns, out / "compare_batch_sizes.png", f"{names[0]} on {ds.name}")
         files.append("compare_batch_sizes.png")
     show_files(console, out, files)
+    print_json(args, _compare_json(ds.name, runs, robustness, sizes, out, files))
+
+
+def _compare_json(data_name, runs, robustness, sizes, out, files):
+    """What ``losslab compare --json`` prints: the tables' rows and the figures."""
+    losses = [
+        {k: getattr(r, k) for k in ("loss", "test_accuracy", "final_loss", "seconds", "epochs")}
+        for r in runs
+    ]
+    nudges = [
+        {
+            "nudge": n,
+            "scores": sc,
+            "svm_loss": svm,
+            "softmax_loss": sm,
+        }
+        for n, sc, svm, sm in robustness
+    ]
+    batches = [
+        {"batch": r.label, "steps": r.steps, "final_loss": r.final_loss, "noise": r.noise}
+        | {"seconds": r.seconds}
+        for r in sizes
+    ]
+    return {
+        "data": data_name,
+        "losses": losses,
+        "robustness": nudges,
+        "batch_sizes": batches,
+        "out": str(out),
+        "files": files,
+    }
 
 
 def _losses_table(runs, data_name):
@@ -328,19 +424,27 @@ def cmd_optimizers(args):
 
     surface = surfaces.SURFACES[args.surface]
     paths = surfaces.race(surface, steps=args.steps, seed=args.seed)
-    console = Console()
+    console = console_for(args)
     minimum = tuple(round(float(v), 3) for v in surface.minimum)
     table = Table(
         title=f"{args.steps} steps on {args.surface} from {surface.start}; a minimum at {minimum}"
     )
     for col in ("optimizer", "final value", "distance to the minimum"):
         table.add_column(col, justify="left" if col == "optimizer" else "right")
-    for name, value, dist in surfaces.summary(surface, paths):
+    rows = surfaces.summary(surface, paths)
+    for name, value, dist in rows:
         table.add_row(name, f"{value:.4g}", f"{dist:.3g}")
     console.print(table)
     out = out_dir(args, "runs/optimizers")
-    plots.race_figure(surface, paths, out / f"optimizers_{args.surface}.png")
-    show_files(console, out, [f"optimizers_{args.surface}.png"])
+    files = [f"optimizers_{args.surface}.png"]
+    plots.race_figure(surface, paths, out / files[0])
+    show_files(console, out, files)
+    racers = [
+        {"optimizer": name, "final_value": float(value), "distance": float(dist)}
+        for name, value, dist in rows
+    ]
+    summary = {"surface": args.surface, "steps": args.steps, "minimum": list(minimum)}
+    print_json(args, summary | {"optimizers": racers, "out": str(out), "files": files})
 
 
 def cmd_search(args):
@@ -368,7 +472,7 @@ def cmd_search(args):
             f"{best:.3f}",
         )
 
-    console = Console()
+    console = console_for(args)
     with Live(table, console=console, refresh_per_second=4, transient=False):
         trials = search.run_search(
             ds, args.loss, points, epochs=args.epochs, seed=args.seed, on_trial=show
@@ -380,13 +484,22 @@ def cmd_search(args):
     title = f"{args.loss} on {ds.name}"
     files = search.save_search(out, trials, loss=args.loss, grid=args.grid, title=title)
     show_files(console, out, files)
+    keys = ("lr", "reg", "val_accuracy", "train_accuracy")
+    rows = [{k: float(getattr(t, k)) for k in keys} for t in trials]
+    summary = {
+        "loss": args.loss,
+        "data": ds.name,
+        "best": {k: float(getattr(best, k)) for k in keys},
+    }
+    print_json(args, summary | {"trials": rows, "out": str(out), "files": files})
 
 
 def cmd_report(args):
     from ..report import write_report
 
     path = write_report(args.run_dir, args.output)
-    Console().print(f"wrote {path} (self-contained: open it in any browser, offline)")
+    console_for(args).print(f"wrote {path} (self-contained: open it in any browser, offline)")
+    print_json(args, {"path": str(path)})
 
 
 def _add_card(sub):
@@ -404,8 +517,19 @@ def _add_card(sub):
     p.add_argument(
         "--classes", type=_at_least_two, default=10, help="number of classes C (default: 10)"
     )
-    p.add_argument("--json", action="store_true", help="print the card as JSON instead of a table")
     p.add_argument("--out", help="directory for card.json and card.png (default: none written)")
+    add_json_option(
+        p,
+        {
+            "loss": "the loss's canonical name",
+            "classes": "the number of classes C",
+            "options": "the loss options bound",
+            "answers": "one object per question: question, answer, evidence",
+            "curves": "the margin curve (margin, loss, grad) and the calibration curve",
+            "out": "the directory of card.json and card.png (null without --out)",
+            "files": "the files written there",
+        },
+    )
     p.set_defaults(func=cmd_card)
 
 
@@ -417,6 +541,7 @@ def _at_least_two(text):
 
 
 def cmd_card(args):
+    import sys
     from pathlib import Path
 
     from .. import plots
@@ -425,13 +550,13 @@ def cmd_card(args):
     from .common import key_values
 
     result = card(args.loss, classes=args.classes, loss_options=key_values(args.loss_option))
-    if args.json:
-        print(result.to_json())
-    else:
-        print(result)
+    print(result, file=sys.stderr if args.json else sys.stdout)  # the JSON alone on stdout
+    files = []
     if args.out:
         out = Path(args.out)
         atomic_write_text(out / "card.json", result.to_json() + "\n")
         plots.save_figure(result.plot(), out / "card.png")
-        if not args.json:
-            print(f"files in {out}: card.json, card.png")
+        files = ["card.json", "card.png"]
+        show_files(console_for(args), out, files)
+    payload = result.to_dict() | {"out": args.out and str(Path(args.out)), "files": files}
+    print_json(args, payload)
