@@ -137,9 +137,15 @@ def test_card_command_prints_the_card_and_writes_json_and_png(tmp_path, capsys):
     assert not list(tmp_path.glob(".*.tmp"))  # written atomically, nothing left behind
 
 
-def test_card_command_json_and_loss_options(capsys):
-    assert cli.main(["card", "focal", "--loss-option", "gamma=1", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+def test_card_command_json_and_loss_options(tmp_path, capsys):
+    argv = ["card", "focal", "--loss-option", "gamma=1", "--json", "--out", str(tmp_path)]
+    assert cli.main(argv) == 0
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)  # the JSON alone on stdout, the table on stderr
+    assert captured.err.startswith("loss card: softmax_focal (gamma=1.0), C = 10")
+    documented = cli.build_parser().parse_args(["card", "svm"]).json_keys
+    assert set(data) == set(documented)
+    assert data["files"] == ["card.json", "card.png"] and data["out"] == str(tmp_path)
     assert data["options"] == {"gamma": 1.0}
     assert data["answers"]["zero_scores"]["evidence"]["form"] == "(1 − 1/C)·ln C"
 
