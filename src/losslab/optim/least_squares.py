@@ -69,33 +69,50 @@ def levenberg_marquardt(
 
     Parameters
     ----------
-    residual : callable ``residual(x, *args) -> (m,)``
-    x0 : (n,) starting point
-    jac : callable ``jac(x, *args) -> (m, n)``, optional; forward differences
-        when None, with SciPy's '2-point' step √eps·max(1, |x_j|). SciPy's own
-        ``lm`` takes the same step since 1.16 (it dropped ``lmdif`` for ``lmder``
-        fed with these differences); ``lmdif``'s √eps·|x_j| rounds badly near
-        x_j = 0 and cost 1.5× the evaluations on the Moré-Garbow-Hillstrom set.
-    bounds : ``(lb, ub)``, optional: numbers or arrays of length n, ±inf for none.
-    loss, f_scale : robust loss of the residuals and the residual size where it starts to bend.
-        With finite bounds or a robust loss (MINPACK has neither, SciPy's ``lm``
-        takes neither) the step is managed as in SciPy's trust-region reflective
-        method, :func:`losslab.optim.trf.trust_region_reflective`, with the same
-        Jacobian scaling (``x_scale="jac"``); its radius and tests are SciPy's.
-    ftol, xtol, gtol : MINPACK's tests: stop when both the actual and the predicted
-        relative fall of the cost are at most ``ftol``; when Δ ≤ ``xtol·‖D x‖``;
-        when every column of J is nearly orthogonal to r (cosine at most ``gtol``;
-        ``‖Jᵀr‖∞ ≤ gtol`` for a robust loss).
-    max_nfev : evaluations of the residual allowed; default 100·n, or 100·n·(n+1)
-        with differences (which count, as in MINPACK's ``lmdif``).
-    factor : the first step bound is ``factor·‖D x0‖`` (``factor`` if that is 0).
+    residual : callable
+        ``residual(x, *args) -> array of shape (m,)``; the cost is ½‖r‖².
+    x0 : array of shape (n,)
+        The starting point.
+    jac : callable, optional
+        ``jac(x, *args) -> array of shape (m, n)``. When None, forward differences
+        with SciPy's '2-point' step √eps·max(1, |x_j|). SciPy's own ``lm`` takes the
+        same step since 1.16 (it dropped ``lmdif`` for ``lmder`` fed with these
+        differences); ``lmdif``'s √eps·|x_j| rounds badly near x_j = 0 and cost 1.5×
+        the evaluations on the Moré-Garbow-Hillstrom set.
+    args : tuple, default ()
+        Extra arguments for ``residual`` and ``jac``.
+    bounds : (lb, ub), optional
+        Numbers or arrays of length n, ±inf for a free side. With finite bounds or a
+        robust ``loss`` (MINPACK has neither, SciPy's ``lm`` takes neither) the step is
+        managed as in SciPy's trust-region reflective method,
+        :func:`losslab.optim.trf.trust_region_reflective`, with the same Jacobian
+        scaling (``x_scale="jac"``); its radius and tests are SciPy's.
+    loss : {"linear", "huber", "soft_l1", "cauchy", "arctan"}, default "linear"
+        The robust loss ρ of the squared residuals (:func:`robust_rho`).
+    f_scale : float, default 1.0
+        The residual size where a robust loss starts to bend.
+    ftol, xtol, gtol : float, default 1e-8
+        MINPACK's tests: stop when both the actual and the predicted relative fall of
+        the cost are at most ``ftol``; when Δ ≤ ``xtol·‖D x‖``; when every column of J
+        is nearly orthogonal to r (cosine at most ``gtol``; ``‖Jᵀr‖∞ ≤ gtol`` for a
+        robust loss).
+    max_nfev : int, optional
+        Evaluations of the residual allowed; default 100·n, or 100·n·(n+1) with
+        differences (which count, as in MINPACK's ``lmdif``).
+    factor : float, default 100.0
+        The first step bound is ``factor·‖D x0‖`` (``factor`` if that is 0).
+    diff_step : float, optional
+        The relative difference step (default √eps).
 
     Returns
     -------
-    LeastSquaresResult. ``nfev`` counts every residual evaluation (the difference
-    ones included), ``njev`` the Jacobians; ``jac`` and ``grad`` are those at the
-    returned ``x`` (one more Jacobian, counted, when the last step was accepted).
-    ``status``: 1 gtol, 2 ftol, 3 xtol, 4 ftol and xtol, 0 ``max_nfev`` reached.
+    LeastSquaresResult
+        ``x``, ``cost``, ``fun``, ``jac``, ``grad``, ``nfev``, ``njev``, ``nit``,
+        ``status``, ``success``, ``message`` and ``history``. ``nfev`` counts every
+        residual evaluation (the difference ones included), ``njev`` the Jacobians;
+        ``jac`` and ``grad`` are those at the returned ``x`` (one more Jacobian,
+        counted, when the last step was accepted). ``status``: 1 gtol, 2 ftol,
+        3 xtol, 4 ftol and xtol, 0 ``max_nfev`` reached.
 
     Examples
     --------
@@ -105,6 +122,13 @@ def levenberg_marquardt(
     >>> res = levenberg_marquardt(lambda p: p[0] * np.exp(p[1] * t) - 2 * np.exp(-1.5 * t), [1.0, 0.0])
     >>> res.x.round(6).tolist(), res.success
     ([2.0, -1.5], True)
+
+    References
+    ----------
+    Moré, "The Levenberg-Marquardt algorithm: Implementation and theory", in
+    *Numerical Analysis*, Lecture Notes in Mathematics 630 (1978); Moré, Garbow &
+    Hillstrom, *User Guide for MINPACK-1*, Argonne ANL-80-74 (1980);
+    ``scipy.optimize.least_squares`` (the oracle of the tests).
     """
     x = np.array(x0, dtype=np.float64).ravel()
     box = check_bounds(bounds, x) if np.all(np.isfinite(x)) else None
@@ -279,8 +303,44 @@ def gauss_newton(
     until the cost falls, also when residuals turn non-finite) keeps it from
     diverging far from one. With ``bounds=(lb, ub)`` it is projected: a variable
     at a bound whose gradient pushes outwards is held there, the others take the
-    Gauss-Newton step, and each trial point is clipped into the box. Same
-    parameters and result as :func:`levenberg_marquardt`.
+    Gauss-Newton step, and each trial point is clipped into the box.
+
+    Parameters
+    ----------
+    residual : callable
+        ``residual(x, *args) -> array of shape (m,)``; the cost is ½‖r‖².
+    x0 : array of shape (n,)
+        The starting point.
+    jac : callable, optional
+        ``jac(x, *args) -> array of shape (m, n)``; forward differences when None.
+    args : tuple, default ()
+        Extra arguments for ``residual`` and ``jac``.
+    bounds : (lb, ub), optional
+        Numbers or arrays of length n, ±inf for a free side.
+    loss : {"linear", "huber", "soft_l1", "cauchy", "arctan"}, default "linear"
+        The robust loss of the squared residuals (the residuals and the Jacobian
+        are re-weighted by it, as SciPy does).
+    f_scale : float, default 1.0
+        The residual size where a robust loss starts to bend.
+    ftol, xtol, gtol, max_nfev, diff_step
+        As for :func:`levenberg_marquardt`.
+
+    Returns
+    -------
+    LeastSquaresResult
+        As :func:`levenberg_marquardt`'s.
+
+    Examples
+    --------
+    >>> t = np.linspace(0, 1, 10)
+    >>> res = gauss_newton(lambda p: p[0] * np.exp(p[1] * t) - 2 * np.exp(-1.5 * t), [1.0, 0.0])
+    >>> res.x.round(6).tolist(), res.success
+    ([2.0, -1.5], True)
+
+    References
+    ----------
+    Nocedal & Wright, *Numerical Optimization*, 2nd ed. (2006), section 10.3;
+    Björck, *Numerical Methods for Least Squares Problems* (1996), chapter 9.
     """
     x = np.array(x0, dtype=np.float64).ravel()
     box = check_bounds(bounds, x) if np.all(np.isfinite(x)) else None

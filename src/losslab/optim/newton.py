@@ -44,6 +44,34 @@ def newton(
     :math:`(H + \mu I)\delta = -\nabla f` with μ adapted by the gain ratio.
     ``cost`` in the result is the objective's value.
 
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``, the objective.
+    x0 : array of shape (n,)
+        The starting point.
+    grad : callable
+        ``grad(x, *args) -> array of shape (n,)``.
+    hess : callable, optional
+        ``hess(x, *args) -> array of shape (n, n)``.
+    hessp : callable, optional
+        ``hessp(x, v, *args) -> array of shape (n,)``, the product H v; used when
+        ``hess`` is None (one of the two is required).
+    args : tuple, default ()
+        Extra arguments for the callables.
+    method : {"line_search", "trust_region"}, default "line_search"
+    gtol : float, default 1e-8
+        Stop when the gradient's largest entry is at most this.
+    max_iter : int, default 200
+
+    Returns
+    -------
+    LeastSquaresResult
+        ``x``, ``cost`` (the objective), ``grad``, ``nit``, ``nfev``, ``status``,
+        ``success``, ``message``, ``history``.
+
+    Examples
+    --------
     Rosenbrock's banana valley, which defeats plain gradient descent:
 
     >>> f = lambda x: (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
@@ -52,6 +80,11 @@ def newton(
     >>> res = newton(f, [-1.2, 1.0], grad=grad, hess=hess)
     >>> res.x.round(6).tolist(), res.nit < 30
     ([1.0, 1.0], True)
+
+    References
+    ----------
+    Nocedal & Wright, *Numerical Optimization*, 2nd ed. (2006): sections 3.4
+    (modified Newton), 4 (trust regions) and 7.1 (Newton-CG).
     """
     if hess is None and hessp is None:
         raise ValueError("hess/hessp: Newton's method needs the Hessian or Hessian-vector products")
@@ -179,11 +212,41 @@ def newton_least_squares(
     result as :func:`~losslab.optim.least_squares.gauss_newton`; ``nfev`` counts
     residuals, ``njev`` Jacobians.
 
+    .. math::
+
+        \big(J^\top J + \textstyle\sum_i r_i \nabla^2 r_i\big)\,\delta = -J^\top r
+
+    Parameters
+    ----------
+    residual : callable
+        ``residual(x, *args) -> array of shape (m,)``; the cost is ½‖r‖².
+    x0 : array of shape (n,)
+        The starting point.
+    jac : callable, optional
+        ``jac(x, *args) -> array of shape (m, n)``; forward differences when None.
+    args : tuple, default ()
+        Extra arguments for ``residual`` and ``jac``.
+    ftol, xtol, gtol : float, default 1e-8
+        The tests of :func:`~losslab.optim.least_squares.gauss_newton`.
+    max_nfev : int, optional
+        Evaluations of the residual allowed.
+
+    Returns
+    -------
+    LeastSquaresResult
+
+    Examples
+    --------
     >>> t = np.linspace(0, 1, 10)
     >>> res = newton_least_squares(lambda p: p[0] * np.exp(p[1] * t) - 2 * np.exp(-1.5 * t), [1.0, 0.0],
     ...                            jac=lambda p: np.stack([np.exp(p[1] * t), p[0] * t * np.exp(p[1] * t)], 1))
     >>> res.x.round(6).tolist(), res.success
     ([2.0, -1.5], True)
+
+    References
+    ----------
+    Nocedal & Wright, *Numerical Optimization*, 2nd ed. (2006), section 10.3 (the
+    exact Hessian of a sum of squares and what Gauss-Newton leaves out of it).
     """
     problem, x, r = start_problem(residual, x0, jac=jac, args=args)
     tol = tolerances(ftol, xtol, gtol, max_nfev, x.size, jac is not None)

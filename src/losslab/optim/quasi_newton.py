@@ -22,12 +22,40 @@ def lbfgs(fun_and_grad, x0, *, memory=10, gtol=1e-6, ftol=1e-12, max_iter=500, c
     two-loop recursion over the last ``memory`` (s, y) pairs; the step length
     comes from a backtracking Armijo search. Stops when ``‖∇f‖∞ < gtol`` or the
     value falls by less than ``ftol·|f|``, or when ``callback(iteration, x, value)``
-    returns True. Returns a :class:`~losslab.optim.result.LeastSquaresResult`
-    whose ``cost`` is the objective value.
+    returns True.
 
+    Parameters
+    ----------
+    fun_and_grad : callable
+        ``fun_and_grad(x) -> (value, gradient)`` with the gradient of shape (n,).
+    x0 : array of shape (n,)
+        The starting point.
+    memory : int, default 10
+        How many (s, y) pairs approximate the inverse Hessian.
+    gtol : float, default 1e-6
+        Stop when the gradient's largest entry is below this.
+    ftol : float, default 1e-12
+        Stop when the value falls by less than ``ftol·|f|``.
+    max_iter : int, default 500
+    callback : callable, optional
+        ``callback(iteration, x, value)``; returning True stops (status -2).
+
+    Returns
+    -------
+    LeastSquaresResult
+        ``cost`` is the objective's value.
+
+    Examples
+    --------
     >>> res = lbfgs(lambda x: (float((x - 3) @ (x - 3)), 2 * (x - 3)), np.zeros(4))
     >>> res.x.round(6).tolist(), res.success
     ([3.0, 3.0, 3.0, 3.0], True)
+
+    References
+    ----------
+    Nocedal & Wright, *Numerical Optimization*, 2nd ed. (2006), Algorithms 7.4
+    and 7.5; Liu & Nocedal, "On the limited memory BFGS method for large scale
+    optimization", Mathematical Programming 45 (1989).
     """
     return _descend(fun_and_grad, x0, memory, gtol, ftol, max_iter, callback)
 
@@ -39,9 +67,35 @@ def steepest_descent(fun_and_grad, x0, *, gtol=1e-6, ftol=1e-12, max_iter=500, c
     until the value falls enough, so no learning rate is needed. The same
     stopping rules, callback and result as :func:`lbfgs`; far more iterations.
 
+    Parameters
+    ----------
+    fun_and_grad : callable
+        ``fun_and_grad(x) -> (value, gradient)`` with the gradient of shape (n,).
+    x0 : array of shape (n,)
+        The starting point.
+    gtol : float, default 1e-6
+        Stop when the gradient's largest entry is below this.
+    ftol : float, default 1e-12
+        Stop when the value falls by less than ``ftol·|f|``.
+    max_iter : int, default 500
+    callback : callable, optional
+        ``callback(iteration, x, value)``; returning True stops (status -2).
+
+    Returns
+    -------
+    LeastSquaresResult
+        ``cost`` is the objective's value.
+
+    Examples
+    --------
     >>> res = steepest_descent(lambda x: (float((x - 3) @ (x - 3)), 2 * (x - 3)), np.zeros(4))
     >>> res.x.round(6).tolist(), res.success
     ([3.0, 3.0, 3.0, 3.0], True)
+
+    References
+    ----------
+    Nocedal & Wright, *Numerical Optimization*, 2nd ed. (2006), Algorithm 3.1
+    (backtracking line search) and section 3.3.
     """
     return _descend(fun_and_grad, x0, 0, gtol, ftol, max_iter, callback)
 

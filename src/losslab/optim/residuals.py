@@ -23,7 +23,41 @@ ROBUST_LOSSES = ("linear", "huber", "soft_l1", "cauchy", "arctan")
 
 
 def robust_rho(z, loss):
-    """(rho, rho', rho'') of SciPy's robust losses at z = (r / f_scale)^2."""
+    r"""SciPy's robust losses ρ(z) of z = (r / f_scale)², with their first two derivatives.
+
+    .. math::
+
+        \text{linear: } z, \quad
+        \text{huber: } z \text{ if } z \le 1 \text{ else } 2\sqrt z - 1, \quad
+        \text{soft\_l1: } 2(\sqrt{1 + z} - 1), \quad
+        \text{cauchy: } \log(1 + z), \quad
+        \text{arctan: } \arctan z
+
+    The cost of a robust fit is :math:`\tfrac12 f^2 \sum_i \rho(r_i^2 / f^2)`; each
+    loss is z for small z, so small residuals count as in least squares.
+
+    Parameters
+    ----------
+    z : ndarray
+        Squared scaled residuals, z ≥ 0.
+    loss : {"linear", "huber", "soft_l1", "cauchy", "arctan"}
+
+    Returns
+    -------
+    rho, rho1, rho2 : ndarray
+        ρ(z), ρ'(z) and ρ''(z), each of z's shape.
+
+    Examples
+    --------
+    >>> rho, rho1, rho2 = robust_rho(np.array([0.25, 4.0]), "huber")
+    >>> rho.tolist(), rho1.tolist()
+    ([0.25, 3.0], [1.0, 0.5])
+
+    References
+    ----------
+    ``scipy.optimize.least_squares`` (its ``loss`` argument); Triggs, McLauchlan,
+    Hartley & Fitzgibbon, "Bundle Adjustment — A Modern Synthesis" (2000).
+    """
     if loss == "linear":
         return z, np.ones_like(z), np.zeros_like(z)
     if loss == "huber":

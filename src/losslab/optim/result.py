@@ -23,6 +23,50 @@ STATUS_MESSAGES = {
 
 @dataclass
 class LeastSquaresResult:
+    """What a least-squares, Newton or quasi-Newton solver found, and how.
+
+    The fields of ``scipy.optimize.OptimizeResult`` for ``least_squares``, plus
+    the history of the iterations.
+
+    Attributes
+    ----------
+    x : ndarray of shape (n,)
+        The solution.
+    cost : float
+        ½‖r(x)‖² (the robust cost with a robust loss; the objective's value for
+        :func:`~losslab.optim.newton.newton` and :func:`~losslab.optim.quasi_newton.lbfgs`).
+    fun : ndarray of shape (m,)
+        The residuals at x.
+    jac : ndarray of shape (m, n) or None
+        The Jacobian at x.
+    grad : ndarray of shape (n,)
+        The cost's gradient at x, Jᵀr.
+    nfev, njev : int
+        Residual (objective) and Jacobian evaluations, differences included.
+    nit : int
+        Iterations.
+    status : int
+        1 gtol, 2 ftol, 3 xtol, 4 ftol and xtol, 0 budget spent, -1 no progress,
+        -2 stopped by the callback.
+    message : str
+        The status in words.
+    history : list of dict
+        One row per iteration (:func:`history_row`).
+    success : bool
+        ``status > 0``: a convergence test was met.
+
+    Examples
+    --------
+    >>> from losslab.lsq import levenberg_marquardt
+    >>> res = levenberg_marquardt(lambda x: x - 3.0, [0.0])
+    >>> res.x.round(6).tolist(), res.success, res.history[0]["iteration"]
+    ([3.0], True, 0)
+
+    References
+    ----------
+    ``scipy.optimize.OptimizeResult``.
+    """
+
     x: np.ndarray
     cost: float
     fun: np.ndarray

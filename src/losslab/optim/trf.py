@@ -46,17 +46,60 @@ def trust_region_reflective(
 ):
     r"""Minimise :math:`\tfrac12\sum\rho(r_i^2)` subject to ``lb ≤ x ≤ ub`` by the trust-region reflective method.
 
-    Parameters are those of :func:`~losslab.optim.least_squares.levenberg_marquardt`
-    (which calls this for finite ``bounds``), plus ``x_scale``: the scale of each
-    variable (a number, an array, or "jac" for the Jacobian's column norms, as
-    the unbounded method does); 1 by default, SciPy's default for ``trf``.
-    A starting point on a bound is moved just inside (by 1e-10 relative).
+    Each iteration minimises the quadratic model in a trust region in variables
+    scaled by their distance to the bound the gradient heads for (Coleman-Li), and
+    a step that would leave the box is cut at the bound, reflected off it, or
+    replaced by a scaled steepest-descent step, whichever the model prefers.
+    :func:`~losslab.optim.least_squares.levenberg_marquardt` calls this for finite
+    ``bounds`` or a robust loss. A starting point on a bound is moved just inside
+    (by 1e-10 relative).
 
+    Parameters
+    ----------
+    residual : callable
+        ``residual(x, *args) -> array of shape (m,)``; the cost is ½‖r‖².
+    x0 : array of shape (n,)
+        The starting point.
+    jac : callable, optional
+        ``jac(x, *args) -> array of shape (m, n)``; forward differences when None.
+    args : tuple, default ()
+        Extra arguments for ``residual`` and ``jac``.
+    bounds : (lb, ub)
+        Numbers or arrays of length n, ±inf for a free side; lb < ub.
+    loss : {"linear", "huber", "soft_l1", "cauchy", "arctan"}, default "linear"
+        The robust loss ρ: the cost is :math:`\tfrac12 \sum_i f^2 \rho(r_i^2 / f^2)`
+        with f = ``f_scale``.
+    f_scale : float, default 1.0
+    ftol, xtol, gtol : float, default 1e-8
+        SciPy's ``trf`` tests: the relative fall of the cost, the relative step, and
+        the scaled gradient's largest entry.
+    max_nfev : int, optional
+        Evaluations of the residual allowed (default 100·n).
+    x_scale : float, array of shape (n,) or "jac", default 1.0
+        The scale of each variable; "jac" uses the Jacobian's column norms as the
+        unbounded method does. 1 is SciPy's default for ``trf``.
+    diff_step : float, optional
+        The relative difference step (default √eps).
+
+    Returns
+    -------
+    LeastSquaresResult
+        As :func:`~losslab.optim.least_squares.levenberg_marquardt`'s; ``x`` lies
+        strictly inside the box.
+
+    Examples
+    --------
     >>> t = np.linspace(0, 1, 10)
     >>> res = trust_region_reflective(lambda p: p[0] * t + p[1] - (2 * t + 1), [0.0, 0.0],
     ...                               bounds=([-np.inf, -np.inf], [np.inf, 0.5]))
     >>> res.x.round(4).tolist(), res.success  # the intercept stops at its bound
     ([2.7105, 0.5], True)
+
+    References
+    ----------
+    Branch, Coleman & Li, "A Subspace, Interior, and Conjugate Gradient Method for
+    Large-Scale Bound-Constrained Minimization Problems", SIAM J. Sci. Comput. 21
+    (1999); ``scipy.optimize.least_squares(method="trf")``.
     """
     x = np.array(x0, dtype=np.float64).ravel()
     box = check_bounds(bounds, x) if np.all(np.isfinite(x)) else None
