@@ -139,7 +139,7 @@ def test_bad_input_errors(digits_split):
     with pytest.raises(ValueError, match="loss: expected one of"):
         LinearClassifier(loss="hnige").fit(X_train, y_train)
     with pytest.raises(ValueError, match="optimizer: expected one of"):
-        SoftmaxClassifier(optimizer="adamw").fit(X_train, y_train)
+        SoftmaxClassifier(optimizer="adamx").fit(X_train, y_train)
     with pytest.raises(ValueError, match="not a classification loss"):
         LinearClassifier(loss="mse").fit(X_train, y_train)
 

@@ -30,14 +30,14 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from .. import losses, models, optim
 from ..training import FULL_BATCH_METHODS, History, fit, fit_full_batch
 from ..training.smoothing import fit_smoothed
-from ..training.spec import SOLVERS, TrainResult, TrainSpec
+from ..training.spec import SOLVERS, TrainResult, TrainSpec, check_clipping
 
 DTYPES = [np.float64, np.float32]
 
 # what every shared parameter may be, checked by scikit-learn at fit (one error naming it);
 # loss, optimizer, schedule and class_weight are strings the library checks by name
 PARAMETER_CONSTRAINTS = {
-    "loss": [str],
+    "loss": [str, callable],  # a name, or your own f(output, target) -> (value, grad)
     "loss_options": [dict, None],
     "penalty": [StrOptions({"l2", "l1", "elasticnet", "elastic_net"})],
     "alpha": [Interval(Real, 0, None, closed="left")],
@@ -57,6 +57,7 @@ PARAMETER_CONSTRAINTS = {
     "solver": [StrOptions({"auto", *SOLVERS})],
     "class_weight": [dict, str, None],
     "hidden_layer_sizes": [tuple, list],
+    "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
 }
 
 # eq=False, repr=False: estimators compare by identity and print through scikit-learn's repr
@@ -66,6 +67,11 @@ estimator_dataclass = dataclass(eq=False, repr=False)
 @dataclass(eq=False, repr=False, kw_only=True)
 class TrainedEstimator(BaseEstimator):
     """The parameters every estimator shares (documented on LinearClassifier), and its training.
+
+    ``clip_grad_norm`` (None, or a positive number): before each mini-batch
+    step, the gradients are scaled so that their global norm is at most this
+    (torch's ``clip_grad_norm_``); with it, ``solver="auto"`` is "sgd", and a
+    full-batch solver is an error.
 
     A subclass defines ``loss`` (its default) and may set ``_model_kind``.
     """
@@ -86,6 +92,8 @@ class TrainedEstimator(BaseEstimator):
     warm_start: bool = False
     random_state: int | None = None
     verbose: bool = False
+    # None, or the largest global norm of a mini-batch step's gradients (solver "sgd")
+    clip_grad_norm: float | None = None
 
     _model_kind = "linear"  # a class attribute, not a parameter: "linear" or "mlp"
 
@@ -95,7 +103,9 @@ class TrainedEstimator(BaseEstimator):
         return {k: c for k, c in PARAMETER_CONSTRAINTS.items() if k in self._get_param_names()}
 
     def _loss(self):
-        return losses.get(self.loss, **(self.loss_options or {}))
+        # a plain function takes the estimator's task: class labels, or values to regress
+        task = "multiclass" if is_classifier(self) else "regression"
+        return losses.get(self.loss, **(self.loss_options or {})).for_task(task)
 
     def training_spec(self):
         """What to train, from this estimator's parameters (a frozen TrainSpec).
@@ -105,6 +115,8 @@ class TrainedEstimator(BaseEstimator):
         by name whichever solver runs, so a misspelt one is an error at once.
         """
         optim.get(self.optimizer)
+        solver = getattr(self, "solver", "sgd")  # an MLP trains by mini-batches
+        check_clipping(self.clip_grad_norm, solver)
         return TrainSpec(
             loss=self._loss(),
             classifier=is_classifier(self),
@@ -114,7 +126,7 @@ class TrainedEstimator(BaseEstimator):
             reg=self.alpha,
             penalty=self.penalty,
             l1_ratio=self.l1_ratio,
-            solver=getattr(self, "solver", "sgd"),  # an MLP trains by mini-batches
+            solver=solver,
             optimizer=self.optimizer,
             lr=self.lr,
             schedule=self.schedule,
@@ -127,6 +139,7 @@ class TrainedEstimator(BaseEstimator):
             random_state=self.random_state,
             progress=self.verbose,
             class_weight=getattr(self, "class_weight", None),
+            clip_grad_norm=self.clip_grad_norm,
         )
 
     def set_trained(self, result):
@@ -270,6 +283,7 @@ def train_epochs(
         progress=spec.progress,
         state=state,
         history=history,
+        clip_grad_norm=spec.clip_grad_norm,
     )
 
 

@@ -43,6 +43,16 @@ SMOOTH_LOSSES = frozenset(
 )
 
 
+def check_clipping(clip_grad_norm, solver):
+    """``clip_grad_norm`` if the solver takes steps to clip ("auto" or "sgd"), else a clear error."""
+    if clip_grad_norm is not None and solver not in ("auto", "sgd"):
+        raise ValueError(
+            f"clip_grad_norm: clips the mini-batch steps of solver='sgd'; solver={solver!r} "
+            "takes none (leave it None, or use solver='sgd')"
+        )
+    return clip_grad_norm
+
+
 def check_solver(solver):
     """``solver`` if it names a training solver ("sgd", "lbfgs", "gd", "smoothing"), else a clear error."""
     if solver not in SOLVERS:
@@ -89,7 +99,8 @@ class TrainSpec:
     (warm start); it is used when its shape fits the data, else a new model is
     built. ``solver`` is "auto" (see :func:`auto_solver` and :meth:`solver_for`),
     "sgd", "lbfgs", "gd" or "smoothing", or for a regressor "normal"
-    (closed-form ridge).
+    (closed-form ridge). ``clip_grad_norm`` bounds the global norm of each
+    mini-batch step's gradients; with it, "auto" is "sgd".
     """
 
     loss: object
@@ -117,11 +128,15 @@ class TrainSpec:
     progress: bool = False
     # None, "balanced" or {label: weight}; see class_weight_vector
     class_weight: object = None
+    # None, or the largest global norm of a mini-batch step's gradients
+    clip_grad_norm: float | None = None
 
     def solver_for(self, n_rows, n_features, *, in_memory=True):
         """The solver that trains this spec on data of this shape ("auto" resolved)."""
         if self.solver != "auto":
             return self.solver
+        if self.clip_grad_norm is not None:
+            return "sgd"  # clipping is a step of the mini-batch loop
         return auto_solver(
             self.loss, self.penalty, self.model, n_rows, n_features, in_memory=in_memory
         )
