@@ -32,6 +32,33 @@ METHODS = ("lm", "gn", "newton", "gd")
 
 @dataclass
 class CurveFitResult:
+    """A curve fit: the parameters, their uncertainty and the solver's result.
+
+    Attributes
+    ----------
+    params : ndarray of shape (n,)
+        The fitted parameters.
+    stderr : ndarray of shape (n,)
+        Their standard errors, √diag(cov).
+    cov : ndarray of shape (n, n)
+        SciPy's ``pcov``: the pseudo-inverse of JᵀJ at the solution, times the
+        reduced χ² ``s² = 2·cost / (m - n)`` unless ``absolute_sigma``.
+    result : LeastSquaresResult
+        The solver's result (``cost``, ``nfev``, ``message``, ...).
+    names : tuple of str
+        The parameters' names, for :meth:`summary`.
+    history : list of dict
+        The solver's iterations (``result.history``).
+
+    Examples
+    --------
+    >>> t = np.linspace(0, 2, 20)
+    >>> y = 3 * t + 1 + 0.1 * (-1.0) ** np.arange(20)  # a line, off by ±0.1
+    >>> fit = curve_fit(lambda t, a, b: a * t + b, t, y, [0, 0], names=("a", "b"))
+    >>> fit.summary()
+    'a = 2.98571 ± 0.039, b = 1.01429 ± 0.045'
+    """
+
     params: np.ndarray
     stderr: np.ndarray  # sqrt(diag(cov)): standard errors of the parameters
     cov: np.ndarray  # (JᵀJ)⁺, times s² = 2·cost / (m - n) unless absolute_sigma
@@ -43,6 +70,7 @@ class CurveFitResult:
         return self.result.history
 
     def summary(self):
+        """One line: each parameter with its standard error, ``"a = -4.9 ± 0.02, ..."``."""
         names = self.names or tuple(f"p{k}" for k in range(len(self.params)))
         return ", ".join(
             f"{n} = {p:.6g} ± {e:.2g}"
@@ -74,33 +102,59 @@ def curve_fit(
 
     Parameters
     ----------
-    f : callable ``f(x, *params) -> y_hat``
-    x, y : arrays of the same length
-    p0 : starting parameters
-    sigma : None, (m,) standard deviations of y, or an (m, m) covariance matrix.
-    absolute_sigma : if True, ``sigma`` is in y's units and ``cov = (JᵀJ)⁻¹``;
-        if False (SciPy's default) only its relative sizes matter and the
-        covariance is scaled by the reduced χ², ``s² = 2·cost / (m - n)``.
-    bounds : ``(lb, ub)``, numbers or arrays of len(p0), ±inf for none; p0 within them.
-    loss : "squared_error" (plain least squares) or a robust loss "huber",
-        "soft_l1", "cauchy", "arctan" whose residual scale is ``f_scale``.
-    method : "lm" (Levenberg-Marquardt, MINPACK's; trust-region reflective with
-        bounds), "gn" (Gauss-Newton, projected with bounds), "newton" (Newton
-        with the exact Hessian; needs ``jac``, no bounds) or "gd" (gradient
-        descent with a backtracking line search, projected with bounds — slow,
-        for comparison).
-    jac : callable ``jac(x, *params) -> (len(x), len(p0))``, optional.
+    f : callable
+        ``f(x, *params) -> y_hat``, the model.
+    x : array of shape (m,) or (m, ...)
+        The independent variable, passed to ``f`` as it is.
+    y : array of shape (m,)
+        The data.
+    p0 : array of shape (n,)
+        Starting parameters.
+    sigma : array of shape (m,) or (m, m), optional
+        Standard deviations of y, or the covariance matrix of its errors.
+    absolute_sigma : bool, default False
+        If True, ``sigma`` is in y's units and ``cov = (JᵀJ)⁻¹``; if False (SciPy's
+        default) only its relative sizes matter and the covariance is scaled by the
+        reduced χ², ``s² = 2·cost / (m - n)``.
+    bounds : (lb, ub), optional
+        Numbers or arrays of length n, ±inf for a free side; p0 within them.
+    loss : {"squared_error", "huber", "soft_l1", "cauchy", "arctan"}, default "squared_error"
+        Plain least squares, or a robust loss whose residual scale is ``f_scale``.
+    method : {"lm", "gn", "newton", "gd"}, default "lm"
+        "lm" Levenberg-Marquardt (MINPACK's; trust-region reflective with bounds),
+        "gn" Gauss-Newton (projected with bounds), "newton" Newton with the exact
+        Hessian (no bounds) or "gd" gradient descent with a backtracking line
+        search (projected with bounds; slow, for comparison).
+    jac : callable, optional
+        ``jac(x, *params) -> array of shape (m, n)``; differences when None.
+    f_scale : float, default 1.0
+        The residual size where a robust loss starts to bend.
+    max_nfev : int, optional
+        Evaluations of the residual allowed.
+    names : tuple of str, optional
+        The parameters' names, for the summary.
 
     Returns
     -------
-    CurveFitResult with ``params``, ``cov`` (SciPy's ``pcov``: the pseudo-inverse
-    of JᵀJ at the solution, singular values below eps·max(m, n)·s_max dropped),
-    ``stderr`` = √diag(cov), ``result`` (the solver's) and ``history``.
+    CurveFitResult
+        ``params``, ``cov`` (SciPy's ``pcov``: the pseudo-inverse of JᵀJ at the
+        solution, singular values below eps·max(m, n)·s_max dropped), ``stderr`` =
+        √diag(cov), ``result`` (the solver's) and ``history``.
+
+    Examples
+    --------
+    The stone's trajectory of seed 002, from exact heights:
 
     >>> t = np.linspace(0, 2, 20)
     >>> fit = curve_fit(lambda t, a, b, c: a * t**2 + b * t + c, t, -4.9 * t**2 + 20 * t + 1.5, [0, 0, 0])
     >>> fit.params.round(6).tolist()
     [-4.9, 20.0, 1.5]
+
+    References
+    ----------
+    ``scipy.optimize.curve_fit`` (the same conventions for ``sigma``,
+    ``absolute_sigma``, ``bounds`` and ``pcov``); Press, Teukolsky, Vetterling &
+    Flannery, *Numerical Recipes*, 3rd ed. (2007), section 15.5.
     """
     x, y, p0 = _check_data(x, y, p0, loss, method)
     whiten = _whitener(sigma, len(y))
@@ -202,6 +256,37 @@ def gradient_descent(
     Each step first tries twice the last step length. With ``bounds`` it is
     projected: the trial point x - t·g is clipped into the box, and the gradient
     test looks only at the variables free to move.
+
+    Parameters
+    ----------
+    residual : callable
+        ``residual(x) -> array of shape (m,)``; the cost is ½‖r‖².
+    x0 : array of shape (n,)
+    jac : callable, optional
+        ``jac(x) -> array of shape (m, n)``; differences when None.
+    bounds : (lb, ub), optional
+    loss : {"linear", "huber", "soft_l1", "cauchy", "arctan"}, default "linear"
+    f_scale : float, default 1.0
+    max_nfev : int, optional
+        Evaluations of the residual allowed (default 20000).
+    gtol : float, default 1e-8
+        Stop when the gradient of the free variables is below this.
+    ftol : float, default 1e-12
+        Stop when the cost falls by less than ``ftol·cost`` in a step.
+
+    Returns
+    -------
+    LeastSquaresResult
+
+    Examples
+    --------
+    >>> res = gradient_descent(lambda x: x - np.array([1.0, 2.0]), np.zeros(2))
+    >>> res.x.round(6).tolist(), res.success
+    ([1.0, 2.0], True)
+
+    References
+    ----------
+    Nocedal & Wright, *Numerical Optimization*, 2nd ed. (2006), Algorithm 3.1.
     """
     problem, x, r = start_problem(residual, x0, jac=jac, loss=loss, f_scale=f_scale)
     box = check_bounds(bounds, x)
@@ -249,6 +334,29 @@ def _armijo_descent(problem, x, cost, g, t, box, max_nfev):
 
 @dataclass(frozen=True)
 class Model:
+    """A named family of curves with its Jacobian and a data-driven starting point.
+
+    Attributes
+    ----------
+    name : str
+        The key in ``MODELS``.
+    formula : str
+        The curve in words, e.g. ``"a t² + b t + c"``.
+    names : tuple of str
+        The parameters, in ``f``'s order.
+    f : callable
+        ``f(t, *params) -> array of t's shape``.
+    jac : callable
+        ``jac(t, *params) -> array of shape (len(t), len(names))``.
+    guess : callable
+        ``guess(t, y) -> p0``, a starting point read from the data.
+
+    Examples
+    --------
+    >>> MODELS["exp"].formula, MODELS["exp"].names
+    ('a exp(b t) + c', ('a', 'b', 'c'))
+    """
+
     name: str
     formula: str
     names: tuple
@@ -342,7 +450,31 @@ def _logistic_jac(t, L, k, t0):
 
 
 def fit_model(name, x, y, *, p0=None, loss="squared_error", method="lm", f_scale=1.0):
-    """Fit the named family of ``MODELS`` to (x, y) from ``p0`` (default: its data-driven guess)."""
+    """Fit the named family of ``MODELS`` to (x, y) from ``p0`` (default: its data-driven guess).
+
+    Parameters
+    ----------
+    name : {"poly2", "poly3", "exp", "logistic", "sin"}
+    x, y : arrays of shape (m,)
+    p0 : array of shape (n,), optional
+        The start; by default the family's guess from the data.
+    loss, method, f_scale
+        As for :func:`curve_fit`.
+
+    Returns
+    -------
+    CurveFitResult
+        With the family's parameter names.
+
+    Examples
+    --------
+    The bundled stone throw, whose outliers a robust loss shrugs off:
+
+    >>> from losslab.data import trajectory
+    >>> t, height = trajectory()
+    >>> fit_model("poly2", t, height, loss="huber").params.round(1).tolist()
+    [-4.8, 19.7, 1.5]
+    """
     m = model(name)
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -361,14 +493,46 @@ def fit_model(name, x, y, *, p0=None, loss="squared_error", method="lm", f_scale
 
 
 def model(name):
-    """The named family of ``MODELS``; a clear error for an unknown name."""
+    """The named family of ``MODELS``; a clear error for an unknown name.
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    Model
+
+    Examples
+    --------
+    >>> model("poly2").names
+    ('a', 'b', 'c')
+    """
     if name not in MODELS:
         raise ValueError(f"model: expected one of {', '.join(MODELS)}, got {name!r} instead")
     return MODELS[name]
 
 
 def check_start(name, p0):
-    """p0 as a float array with one finite value per parameter of the named model."""
+    """p0 as a float array with one finite value per parameter of the named model.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``MODELS``.
+    p0 : array-like
+        The proposed start.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        ``p0`` as float64; a ValueError names what was wrong.
+
+    Examples
+    --------
+    >>> check_start("poly2", [1, 2, 3]).tolist()
+    [1.0, 2.0, 3.0]
+    """
     names = model(name).names
     p0 = np.asarray(p0, dtype=np.float64).ravel()
     if p0.shape != (len(names),) or not np.all(np.isfinite(p0)):
