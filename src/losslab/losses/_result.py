@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -88,6 +89,39 @@ def reduce(losses, grad, reduction, total_weight=None):
     if denom == 0:
         return LossResult(0.0, _divide(grad, 0.0))
     return LossResult(total / denom, _divide(grad, denom))
+
+
+# Bytes of scores per block of rows the NumPy losses work on: the block, its gradient and a few
+# temporaries stay in the 1 MiB L2 cache per core, so the passes over a block (max, exp, sums,
+# scaling) read it from cache rather than memory. Measured by `python bench/losses.py --blocks`.
+BLOCK_BYTES = 1 << 18
+
+
+def row_blocks(n_rows, row_bytes):
+    """Slices of about :data:`BLOCK_BYTES` each that cut ``n_rows`` rows into blocks."""
+    step = max(1, BLOCK_BYTES // max(1, row_bytes))
+    return [slice(start, min(n_rows, start + step)) for start in range(0, n_rows, step)]
+
+
+def folded_scale(reduction, total, dtype):
+    """The factor a blocked loss writes its gradient with: 1 for "sum" and "none", 1/total
+    for "mean"; None where :func:`reduce` must divide afterwards instead (a mean over zero
+    total weight, or a total so small that 1/total overflows)."""
+    if reduction != "mean":
+        return 1.0
+    factor = 1.0 / total if total else math.inf
+    return factor if math.isfinite(factor) and np.isfinite(dtype.type(factor)) else None
+
+
+def finish(losses, grad, reduction, scale, total):
+    """The LossResult of per-sample ``losses`` and a gradient already multiplied by ``scale``
+    (:func:`folded_scale`); with scale None, :func:`reduce` scales it."""
+    if scale is None:
+        return reduce(losses, grad, reduction, total)
+    if reduction == "none":
+        return LossResult(losses, grad)
+    value = float(np.sum(losses, dtype=np.float64))
+    return LossResult(value * scale if reduction == "mean" else value, grad)
 
 
 def elementwise(losses, grad, weight, reduction):

@@ -10,10 +10,11 @@ by the element count instead: compare with torch using ``reduction="sum"``.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import validation as v
 from ._fused import fused_by
-from ._result import elementwise, in_output_dtype
+from ._result import LossResult, elementwise, finish, folded_scale, in_output_dtype, row_blocks
 
 
 def softplus(x):
@@ -68,17 +69,73 @@ def sigmoid_binary_cross_entropy(
     x, y, w = _binary_inputs(logits, target, weight, sample_weight, "logits", check_target=False)
     eps = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
     v.check_range(y, "target", 0, 1)
-    if eps:
-        y = y * (1 - eps) + eps / 2
     pw = None if pos_weight is None else v.as_weights(pos_weight, "pos_weight", x.dtype, x.shape)
-    pos = y if pw is None else pw * y
-    losses = pos * softplus(-x) + (1 - y) * softplus(x)
-    grad = (1 - y) * sigmoid(x) - pos * sigmoid(-x)
-    return elementwise(losses, grad, w, reduction)
+    return _sigmoid_bce_blocks(x, y, eps, pw, w, reduction)
+
+
+def _sigmoid_bce_blocks(x, y, eps, pos_weight, weight, reduction):
+    """Sigmoid BCE a block of rows at a time (one exp and one log1p per element).
+
+    With e = exp(-|x|), softplus(x) = max(x, 0) + log1p(e) and σ(x) = (1 or e) / (1 + e);
+    softplus(-x) = softplus(x) - x, so l = (1 - y + πy) softplus(x) - πy x and
+    dl/dx = (1 - y + πy) σ(x) - πy, times the weight w and the mean's scale.
+    """
+    shape = x.shape
+    rows = shape[0] if x.ndim else 1
+    x2, y2 = x.reshape(rows, -1), y.reshape(rows, -1)
+    w2 = None if weight is None else weight.reshape(rows, -1)
+    pw2 = None if pos_weight is None else np.broadcast_to(pos_weight, shape).reshape(rows, -1)
+    grad = np.empty(x2.shape, x.dtype)
+    losses = np.empty(x2.shape, x.dtype)
+    total = x.size if weight is None else weight.sum(dtype=np.float64)
+    scale = folded_scale(reduction, total, x.dtype)
+    step = x.dtype.type(1.0 if scale is None else scale)
+    for block in row_blocks(rows, x2.shape[1] * x.itemsize):
+        xb, yb = x2[block], y2[block]
+        if eps:
+            yb = yb * x.dtype.type(1 - eps) + x.dtype.type(eps / 2)
+        pos = yb if pw2 is None else yb * pw2[block]  # πy
+        out, g = losses[block], grad[block]
+        e = np.abs(xb)
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        np.log1p(e, out=out)
+        np.add(e, 1, out=g)
+        np.divide(1, g, out=g)
+        nonneg = xb >= 0
+        np.multiply(g, e, out=g, where=~nonneg)  # σ(x)
+        # l = factor log1p(e) + x (factor [x ≥ 0] - πy): softplus(x) = max(x, 0) + log1p(e)
+        # with the max folded into x's coefficient, so an infinite logit gives inf, not inf - inf
+        if pw2 is None:  # π = 1: factor = 1, dl/dx = σ(x) - y
+            slope = nonneg - yb
+            g -= yb
+        else:
+            factor = 1 - yb + pos
+            out *= factor
+            slope = factor * nonneg - pos
+            g *= factor
+            g -= pos
+        with np.errstate(invalid="ignore"):  # 0 · inf: an infinite logit with a target of 0 or 1
+            slope *= xb
+        out += slope
+        if w2 is not None:
+            out *= w2[block]
+            g *= w2[block] * step
+        elif step != 1:
+            g *= step
+    return finish(losses.reshape(shape), grad.reshape(shape), reduction, scale, total)
 
 
 @in_output_dtype
-def binary_cross_entropy(probs, target, *, weight=None, sample_weight=None, reduction="mean"):
+def binary_cross_entropy(
+    probs: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = None,
+    label_smoothing: float = 0.0,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Binary cross-entropy on probabilities, torch's ``binary_cross_entropy``.
 
     .. math::
@@ -87,14 +144,41 @@ def binary_cross_entropy(probs, target, *, weight=None, sample_weight=None, redu
         \frac{\partial l}{\partial p} = w\,\frac{p - y}{\max(p(1-p),\ 10^{-12})}
 
     The clamps are torch's: a probability of exactly 0 or 1 gives a finite value
-    (at most 100) and a finite gradient.
+    (at most 100) and a finite gradient. Label smoothing replaces y by
+    :math:`y(1-\varepsilon) + \varepsilon/2`, as :func:`sigmoid_binary_cross_entropy`
+    does, so the two agree on ``probs = sigmoid(logits)``.
 
+    Parameters
+    ----------
+    probs : array of any shape, values in [0, 1]
+    target : array of the same shape, values in [0, 1]
+    weight : array broadcastable to ``probs``, optional; element weights.
+    label_smoothing : float in [0, 1]
+    sample_weight : array of shape (N,), optional; row weights.
+    reduction : {"mean", "sum", "none"}; "mean" divides by the total weight.
+
+    Returns
+    -------
+    LossResult
+        The loss and its gradient with respect to ``probs``.
+
+    Examples
+    --------
     >>> round(binary_cross_entropy(np.array([0.8]), np.array([1.0])).value, 4)
     0.2231
+    >>> round(binary_cross_entropy(np.array([0.8]), np.array([1.0]), label_smoothing=0.2).value, 4)
+    0.3618
+
+    References
+    ----------
+    https://pytorch.org/docs/stable/generated/torch.nn.functional.binary_cross_entropy.html
     """
     v.check_reduction(reduction)
     p, y, w = _binary_inputs(probs, target, weight, sample_weight, "probs")
     v.check_range(p, "probs", 0, 1)
+    eps = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
+    if eps:
+        y = y * p.dtype.type(1 - eps) + p.dtype.type(eps / 2)
     with np.errstate(divide="ignore"):
         log_p = np.maximum(np.log(p), -100)
         log_q = np.maximum(np.log1p(-p), -100)

@@ -7,11 +7,15 @@ gradient is with respect to the first argument and has its shape and dtype.
 
 from __future__ import annotations
 
+import functools
+from typing import NamedTuple
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import validation as v
 from ._fused import fused_by
-from ._result import in_output_dtype, reduce
+from ._result import LossResult, finish, folded_scale, in_output_dtype, reduce, row_blocks
 
 HINGE_KINDS = ("weston_watkins", "crammer_singer")
 
@@ -118,12 +122,48 @@ def multiclass_hinge(
     if kind not in HINGE_KINDS:
         raise ValueError(f"kind: expected one of {HINGE_KINDS}, got {kind!r} instead")
     weight = _sample_class_weight(target, class_weight, sample_weight, scores.dtype, c)
-    hinge_fn = _weston_watkins if kind == "weston_watkins" else _crammer_singer
-    losses, grad = hinge_fn(scores, target, margin, squared)
-    return _weighted(losses, grad, weight, reduction)
+    if kind == "crammer_singer":
+        return _weighted(*_crammer_singer(scores, target, margin, squared), weight, reduction)
+    return _weston_watkins(scores, target, margin, squared, weight, reduction)
 
 
-def _weston_watkins(scores, target, margin, squared):
+def _weston_watkins(scores, target, margin, squared, weight, reduction):
+    """The Weston-Watkins hinge a block of rows at a time, the weights and the mean's scale
+    folded into the one write of the gradient."""
+    n, c = scores.shape
+    grad = np.empty((n, c), scores.dtype)
+    losses = np.empty(n, scores.dtype)
+    total = n if weight is None else weight.sum(dtype=np.float64)
+    scale = folded_scale(reduction, total, scores.dtype)
+    step = 1.0 if scale is None else scale
+    ones = np.ones(c, scores.dtype)
+    for block in row_blocks(n, c * scores.itemsize):
+        g, s, labels = grad[block], scores[block], target[block]
+        rows = np.arange(len(g))
+        np.subtract(s, s[rows, labels][:, None], out=g)
+        g += g.dtype.type(margin)
+        g[rows, labels] = 0  # the correct class is not compared with itself
+        np.maximum(g, 0, out=g)  # NaN stays NaN
+        if squared:
+            block_losses = np.einsum("ij,ij->i", g, g)
+            g *= g.dtype.type(2)
+        else:
+            block_losses = g @ ones
+            np.greater(g, 0, out=g)  # the slopes, 1 or 0 (NaN gives 0: such rows are redone below)
+        g[rows, labels] = 0 - g @ ones  # 0 - x, not -x: no -0.0 when nothing is violated
+        factor = g.dtype.type(step) if weight is None else (weight[block] * step)[:, None]
+        if weight is not None or step != 1.0:
+            g *= factor.astype(g.dtype, copy=False)
+        losses[block] = block_losses if weight is None else block_losses * weight[block]
+        nan_rows = np.flatnonzero(np.isnan(block_losses))
+        if nan_rows.size:  # rare: a NaN score; its row's slopes are NaN, as in the formula
+            _, slopes = _weston_watkins_rows(s[nan_rows], labels[nan_rows], margin, squared)
+            g[nan_rows] = slopes * (factor if weight is None else factor[nan_rows])
+    return finish(losses, grad, reduction, scale, total)
+
+
+def _weston_watkins_rows(scores, target, margin, squared):
+    """The Weston-Watkins hinge of a few rows, written out on whole arrays (the formula)."""
     rows = np.arange(len(target))
     margins = scores - scores[rows, target][:, None]
     margins += margins.dtype.type(margin)
@@ -219,24 +259,155 @@ def softmax_cross_entropy(
     sw = v.as_sample_weight(sample_weight, n, scores.dtype)
     if v.is_integer_array(target):
         target = v.as_labels(target, n, c, ignore_index=ignore_index)
-        coef, total = _label_coefficients(
-            target, cw, sw, label_smoothing, ignore_index, c, scores.dtype
-        )
-    else:
+        weights = _LabelWeights.of(target, cw, sw, ignore_index, label_smoothing, c)
+        return _cross_entropy_labels(scores, weights, reduction)
+    if ignore_index is not None:
+        raise ValueError("ignore_index: applies to integer labels only, got probability targets")
+    q = _probability_target(target, scores, 0.0)
+    total = n if sw is None else sw.sum(dtype=np.float64)
+    return _cross_entropy_probabilities(scores, q, label_smoothing, cw, sw, reduction, total)
+
+
+class _LabelWeights(NamedTuple):
+    r"""What the label losses of the softmax family need of their options, per row and class.
+
+    For labels :math:`a_{ic} = w_i[(1-\varepsilon)\,\omega_{y_i}[c = y_i] + \varepsilon\,\omega_c/C]`:
+    ``on_target`` is :math:`w_i (1-\varepsilon)\omega_{y_i}`, ``spread`` the row vector
+    :math:`\varepsilon\,\omega_c / C` (None without smoothing), ``row`` :math:`w_i` (0 for
+    an ignored label), ``labels`` the labels with ignored ones replaced by 0 (they index
+    the scores), ``total`` the mean's denominator :math:`\sum_i w_i \omega_{y_i}`. A
+    weight that is 1 everywhere is None (or 1.0 for ``on_target``), so the plain call
+    does no arithmetic for it.
+    """
+
+    labels: np.ndarray
+    row: np.ndarray | None
+    on_target: np.ndarray | float
+    spread: np.ndarray | None
+    total: float
+
+    @classmethod
+    def of(cls, labels, cw, sw, ignore_index, smoothing, n_classes):
+        row = sw
         if ignore_index is not None:
-            raise ValueError(
-                "ignore_index: applies to integer labels only, got probability targets"
-            )
-        q = _probability_target(target, scores, label_smoothing)
-        coef = q if cw is None else q * cw
-        coef = coef if sw is None else coef * sw[:, None]
-        total = n if sw is None else sw.sum(dtype=np.float64)
-    logp = log_softmax(scores)
-    losses = _neg_weighted_log(coef, logp)
-    grad = np.exp(logp, out=logp)
-    grad *= coef.sum(axis=1, keepdims=True)
-    grad -= coef
-    return reduce(losses, grad, reduction, total)
+            keep = labels != ignore_index
+            row = keep.astype(np.float64) if sw is None else sw * keep
+            labels = np.where(keep, labels, 0)
+        on_target = row if cw is None else (cw[labels] if row is None else row * cw[labels])
+        total = len(labels) if on_target is None else on_target.sum(dtype=np.float64)
+        on_target = 1.0 if on_target is None else on_target
+        spread = None
+        if smoothing:
+            on_target = on_target * (1 - smoothing)
+            spread = (smoothing / n_classes) * (np.ones(n_classes) if cw is None else cw)
+        return cls(labels, row, on_target, spread, float(total))
+
+    def rows(self, block):
+        """The per-row parts for a block of rows (a slice)."""
+        on_target = self.on_target if np.ndim(self.on_target) == 0 else self.on_target[block]
+        row = None if self.row is None else self.row[block]
+        return self.labels[block], row, on_target
+
+
+def _times(weight, x):
+    """weight · x per row, 0 where the weight is 0: a sample or class of weight 0 adds
+    nothing even where x is ±inf or NaN (0 · inf is NaN), as torch's ignored samples."""
+    if weight is None:
+        return x
+    with np.errstate(invalid="ignore"):
+        product = weight * x
+    return np.where(weight != 0, product, 0) if np.ndim(weight) else product * (weight != 0)
+
+
+def _shifted_scores(s, g):
+    """g = s − row max, in place in g (the stability identity: softmax is shift-invariant)."""
+    with np.errstate(invalid="ignore"):  # -inf - (-inf) in a row of only -inf: NaN, as in torch
+        np.subtract(s, s.max(axis=1, keepdims=True), out=g)
+
+
+def _dot_rows(g, coef):
+    """Σ_c coef_c g_ic per row (coef of shape (C,) or g's), a masked class (g = -inf) of
+    coefficient 0 adding 0; NaN in g stays NaN."""
+    with np.errstate(invalid="ignore"):
+        dots = g @ coef if coef.ndim == 1 else np.einsum("ij,ij->i", coef, g)
+    bad = np.isnan(dots)
+    if bad.any():  # rare: 0 · -inf somewhere, or a NaN score; only then the second pass
+        coef_bad = coef if coef.ndim == 1 else coef[bad]
+        masked = np.where(coef_bad != 0, g[bad], 0)
+        dots[bad] = masked @ coef if coef.ndim == 1 else np.einsum("ij,ij->i", coef_bad, masked)
+    return dots
+
+
+def _exp_in_place(g):
+    """g = exp(g) in place for shifted scores (≤ 0: no overflow); returns the row sums."""
+    np.exp(g, out=g)
+    return g @ np.ones(g.shape[1], g.dtype)  # a BLAS matrix-vector product: the fastest row sum
+
+
+def _cross_entropy_labels(scores, weights, reduction):
+    """Softmax cross-entropy of labels, a block of rows at a time (see the module notes).
+
+    Per row, with e = exp(s − max) and S = Σ_c a_c: l = S log Σe − a_y (s_y − max)
+    − w Σ_c spread_c (s_c − max), and dl/ds = S e / Σe − a.
+    """
+    n, c = scores.shape
+    grad = np.empty((n, c), scores.dtype)
+    losses = np.empty(n, scores.dtype)
+    scale = folded_scale(reduction, weights.total, scores.dtype)
+    step = 1.0 if scale is None else scale
+    spread_sum = 0.0 if weights.spread is None else float(weights.spread.sum())
+    for block in row_blocks(n, c * scores.itemsize):
+        g = grad[block]
+        labels, row, on_target = weights.rows(block)
+        rows = np.arange(len(g))
+        _shifted_scores(scores[block], g)
+        shifted_y = g[rows, labels]
+        weight_sum = on_target  # S = a_y + w ε Σω / C
+        terms = -_times(on_target, shifted_y)
+        if weights.spread is not None:
+            weight_sum = on_target + (1.0 if row is None else row) * spread_sum
+            terms -= _times(row, _dot_rows(g, weights.spread.astype(g.dtype)))
+        totals = _exp_in_place(g)
+        losses[block] = terms + _times(weight_sum, np.log(totals))
+        g *= (weight_sum * step / totals)[:, None].astype(g.dtype)
+        g[rows, labels] -= np.asarray(on_target * step, g.dtype)
+        if weights.spread is not None:
+            row_step = np.full(len(g), step) if row is None else row * step
+            g -= np.multiply.outer(row_step, weights.spread).astype(g.dtype)
+    return finish(losses, grad, reduction, scale, weights.total)
+
+
+def _cross_entropy_probabilities(scores, q, smoothing, cw, sw, reduction, total):
+    """Softmax cross-entropy of probability targets, a block of rows at a time:
+    a = w ω q̃, l = S log Σe − Σ_c a_c (s_c − max), dl/ds = S e / Σe − a."""
+    n, c = scores.shape
+    grad = np.empty((n, c), scores.dtype)
+    losses = np.empty(n, scores.dtype)
+    scale = folded_scale(reduction, total, scores.dtype)
+    step = 1.0 if scale is None else scale
+    for block in row_blocks(n, c * scores.itemsize):
+        g = grad[block]
+        coef = _probability_coefficients(q[block], smoothing, cw, None if sw is None else sw[block])
+        _shifted_scores(scores[block], g)
+        terms = -_dot_rows(g, coef)
+        weight_sum = coef @ np.ones(c, coef.dtype)
+        totals = _exp_in_place(g)
+        losses[block] = terms + _times(weight_sum, np.log(totals))
+        g *= (weight_sum * step / totals)[:, None].astype(g.dtype)
+        if step != 1.0:
+            coef *= coef.dtype.type(step)
+        g -= coef
+    return finish(losses, grad, reduction, scale, total)
+
+
+def _probability_coefficients(q, smoothing, cw, sw):
+    """a = w_i ω_c q̃_ic for a block of probability targets (a new array, never q itself)."""
+    coef = q * (1 - smoothing) + smoothing / q.shape[1] if smoothing else q.copy()
+    if cw is not None:
+        coef *= cw
+    if sw is not None:
+        coef *= sw[:, None]
+    return coef
 
 
 def _label_coefficients(target, cw, sw, smoothing, ignore_index, n_classes, dtype):
@@ -313,37 +484,80 @@ def categorical_cross_entropy(
     return reduce(losses, grad, reduction, total)
 
 
-def _focal_case(*, gamma, alpha, sample_weight):
-    """The fused kernel covers focal loss of labels without alpha or sample weights."""
-    if alpha is None and sample_weight is None:
+def _focal_case(*, gamma, alpha, class_weight, label_smoothing, ignore_index, sample_weight):
+    """The fused kernel covers focal loss of labels without alpha, weights, smoothing or ignored labels."""
+    plain = alpha is None and class_weight is None and sample_weight is None
+    smoothing = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
+    if plain and ignore_index is None and not smoothing:
         return (v.check_scalar(gamma, "gamma", low=0),)
     return None
 
 
 @fused_by("softmax_focal", case=_focal_case, inputs=_label_rows)
-def softmax_focal(scores, target, *, gamma=2.0, alpha=None, sample_weight=None, reduction="mean"):
+def softmax_focal(
+    scores: ArrayLike,
+    target: ArrayLike,
+    *,
+    gamma: float = 2.0,
+    alpha: float | ArrayLike | None = None,
+    class_weight: ArrayLike | None = None,
+    label_smoothing: float = 0.0,
+    ignore_index: int | None = None,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Softmax focal loss (Lin et al., 2017): cross-entropy that down-weights easy examples.
 
     .. math::
 
-        l_i = -w_i \sum_c \alpha_c q_{ic} (1 - p_{ic})^\gamma \log p_{ic}
+        l_i = -\sum_c lpha_c\, a_{ic} (1 - p_{ic})^\gamma \log p_{ic}
 
-    with :math:`q` one-hot for integer labels, so :math:`l_i = -\alpha_{y_i}(1-p_{iy_i})^\gamma \log p_{iy_i}`.
-    Writing :math:`u_c = w_i \alpha_c q_{ic} (1-p_c)^\gamma (\gamma p_c r_c - 1)` with
+    where :math:`a_{ic}` are the coefficients of :func:`softmax_cross_entropy`
+    under the same options: for labels :math:`a_{ic} = w_i[(1-arepsilon)\,
+    \omega_{y_i}[c = y_i] + arepsilon\,\omega_c / C]` (class weights :math:`\omega`,
+    smoothing :math:`arepsilon`, sample weight :math:`w_i`, 0 for an ignored
+    label), so without options :math:`l_i = -(1-p_{iy_i})^\gamma \log p_{iy_i}`; for
+    probability targets :math:`a_{ic} = w_i \omega_c 	ilde q_{ic}`. Writing
+    :math:`u_c = lpha_c a_c (1-p_c)^\gamma (\gamma p_c r_c - 1)` with
     :math:`r_c = \log p_c / (1 - p_c)` (taken as -1 when :math:`p_c = 1`, and
     :math:`p_c r_c` as 0 when :math:`p_c = 0`: a masked class, score -inf),
     the gradient is :math:`\partial l_i / \partial s_k = u_k - p_k \sum_c u_c`.
     This form stays finite for every :math:`\gamma \ge 0`, also when a probability
-    saturates at exactly 0 or 1. :math:`\gamma = 0` gives softmax cross-entropy.
+    saturates at exactly 0 or 1. :math:`\gamma = 0` and no ``alpha`` give
+    :func:`softmax_cross_entropy` with the same options, value and gradient.
 
+    ``class_weight``, ``ignore_index``, ``label_smoothing`` and ``sample_weight``
+    mean what they mean for :func:`softmax_cross_entropy`, the mean's denominator
+    included (:math:`\sum_i w_i \omega_{y_i}` over non-ignored labels,
+    :math:`\sum_i w_i` for probability targets; a mean over no weight is 0).
     ``alpha`` is part of the formula (None = 1, a float, or an array of shape (C,)),
-    not a weight of the mean: "mean" divides by :math:`\sum_i w_i` (N without weights).
+    not a weight of the mean.
+
+    Parameters
+    ----------
+    scores : array of shape (N, C)
+    target : int array (N,) of labels, or float array (N, C) of class probabilities
+    gamma : float >= 0, the focusing parameter
+    alpha : float or array of shape (C,), optional
+    class_weight : array of shape (C,), optional
+    label_smoothing : float in [0, 1]
+    ignore_index : int, optional; samples with this label contribute nothing.
+    sample_weight : array of shape (N,), optional
+    reduction : {"mean", "sum", "none"}
+
+    Returns
+    -------
+    LossResult
+        The loss and its gradient with respect to ``scores`` (shape (N, C)).
 
     Examples
     --------
     >>> scores = np.array([[2.0, 0.0, 0.0]])
     >>> ce = softmax_cross_entropy(scores, np.array([0])).value
     >>> bool(softmax_focal(scores, np.array([0]), gamma=2.0).value < ce)
+    True
+    >>> same = softmax_focal(scores, np.array([0]), gamma=0.0, label_smoothing=0.1).value
+    >>> bool(np.isclose(same, softmax_cross_entropy(scores, np.array([0]), label_smoothing=0.1).value))
     True
 
     References
@@ -354,33 +568,114 @@ def softmax_focal(scores, target, *, gamma=2.0, alpha=None, sample_weight=None, 
     scores = v.as_output(scores, "scores", ndim=2)
     n, c = scores.shape
     gamma = v.check_scalar(gamma, "gamma", low=0)
+    label_smoothing = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
+    if ignore_index is not None:
+        ignore_index = v.check_label(ignore_index, "ignore_index")
     alpha_c = _focal_alpha(alpha, c, scores.dtype)
+    cw = v.as_class_weight(class_weight, c, scores.dtype)
     sw = v.as_sample_weight(sample_weight, n, scores.dtype)
     if v.is_integer_array(target):
-        labels = v.as_labels(target, n, c)
-        q = np.zeros_like(scores)
-        q[np.arange(n), labels] = 1
+        target = v.as_labels(target, n, c, ignore_index=ignore_index)
+        weights = _LabelWeights.of(target, cw, sw, ignore_index, label_smoothing, c)
+        if not label_smoothing:
+            return _focal_labels(scores, weights, gamma, alpha_c, reduction)
+        coefficients = functools.partial(_label_block_coefficients, weights, c)
+        total = weights.total
     else:
+        if ignore_index is not None:
+            raise ValueError(
+                "ignore_index: applies to integer labels only, got probability targets"
+            )
         q = _probability_target(target, scores, 0.0)
-    coef = q * alpha_c if sw is None else q * alpha_c * sw[:, None]
-    logp = log_softmax(scores)
-    p = np.exp(logp)
-    one_minus_p = -np.expm1(logp)  # accurate when p is close to 1
-    focus = one_minus_p**gamma
-    losses = _neg_weighted_log(coef * focus, logp)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(one_minus_p > 0, logp / one_minus_p, -1.0)
-        # p log p → 0 as p → 0: a masked class (-inf score, p = 0) adds 0, not 0 · -inf
-        p_ratio = np.where(p > 0, p * ratio, 0).astype(scores.dtype)
-    u = coef * focus * (gamma * p_ratio - 1)
-    grad = u - p * u.sum(axis=1, keepdims=True)
-    total = n if sw is None else sw.sum(dtype=np.float64)
-    return reduce(losses, grad, reduction, total)
+        total = n if sw is None else sw.sum(dtype=np.float64)
+
+        def coefficients(block):
+            return _probability_coefficients(
+                q[block], label_smoothing, cw, None if sw is None else sw[block]
+            )
+
+    return _focal_dense(scores, coefficients, gamma, alpha_c, reduction, total)
+
+
+def _focal_labels(scores, weights, gamma, alpha, reduction):
+    """Focal loss of labels without smoothing: only the target's probability enters, so
+    per element this costs what cross-entropy costs (one exp); the rest is per row.
+
+    With a = α_y a_y, l = -a (1 - p_y)^γ log p_y and u = a (1 - p_y)^γ (γ p_y r_y - 1),
+    dl/ds = u [c = y] - u p (see :func:`softmax_focal`).
+    """
+    n, c = scores.shape
+    grad = np.empty((n, c), scores.dtype)
+    losses = np.empty(n, scores.dtype)
+    scale = folded_scale(reduction, weights.total, scores.dtype)
+    step = 1.0 if scale is None else scale
+    for block in row_blocks(n, c * scores.itemsize):
+        g = grad[block]
+        labels, _, on_target = weights.rows(block)
+        a = on_target if alpha is None else on_target * alpha[labels]
+        rows = np.arange(len(g))
+        _shifted_scores(scores[block], g)
+        shifted_y = g[rows, labels]
+        totals = _exp_in_place(g)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logp = shifted_y - np.log(totals)
+            p = np.exp(logp)
+            rest = -np.expm1(logp)  # 1 - p, accurate when p is close to 1
+            focus = rest * rest if gamma == 2.0 else rest**gamma  # the usual γ = 2 without pow
+            p_ratio = np.where(rest > 0, p * logp / rest, -p)  # p log p / (1 - p) → -1 as p → 1
+            p_ratio = np.where(p > 0, p_ratio, 0)  # and → 0 as p → 0 (a masked target)
+        losses[block] = -_times(a, focus * logp)
+        u = _times(a, focus * (gamma * p_ratio - 1)) * step
+        g *= (-u / totals)[:, None].astype(g.dtype)
+        g[rows, labels] += u.astype(g.dtype)
+    return finish(losses, grad, reduction, scale, weights.total)
+
+
+def _label_block_coefficients(weights, n_classes, block):
+    """The dense a_ic of smoothed labels for a block of rows (see :class:`_LabelWeights`)."""
+    labels, row, on_target = weights.rows(block)
+    coef = np.multiply.outer(np.ones(len(labels)) if row is None else row, weights.spread)
+    coef[np.arange(len(labels)), labels] += on_target
+    return coef
+
+
+def _focal_dense(scores, coefficients, gamma, alpha, reduction, total):
+    """Focal loss for dense coefficients (smoothed labels, probability targets): every class
+    enters, so each element needs log p, p and 1 - p: an exp and an expm1 (for 1 - p near 1)."""
+    n, c = scores.shape
+    grad = np.empty((n, c), scores.dtype)
+    losses = np.empty(n, scores.dtype)
+    scale = folded_scale(reduction, total, scores.dtype)
+    step = 1.0 if scale is None else scale
+    for block in row_blocks(n, c * scores.itemsize):
+        g = grad[block]
+        coef = coefficients(block).astype(g.dtype, copy=False)
+        if alpha is not None:
+            coef *= alpha
+        logp = np.empty_like(g)
+        _shifted_scores(scores[block], logp)
+        totals = _exp_in_place(np.copyto(g, logp) or g)
+        logp -= np.log(totals)[:, None]
+        g *= (1 / totals)[:, None]  # p
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rest = -np.expm1(logp)
+            focus = rest * rest if gamma == 2.0 else rest**gamma
+            p_ratio = np.where(rest > 0, g * logp / rest, -g)
+            p_ratio = np.where(g > 0, p_ratio, 0)
+        coef *= focus
+        losses[block] = -_dot_rows(logp, coef)
+        coef *= gamma * p_ratio - 1  # u
+        u_sums = coef @ np.ones(c, g.dtype)
+        g *= -u_sums[:, None]
+        g += coef
+        if step != 1.0:
+            g *= g.dtype.type(step)
+    return finish(losses, grad, reduction, scale, total)
 
 
 def _focal_alpha(alpha, n_classes, dtype):
     if alpha is None:
-        return np.ones(n_classes, dtype)
+        return None
     if np.ndim(alpha) == 0:
         return np.full(n_classes, v.check_scalar(alpha, "alpha", low=0), dtype)
     return v.as_class_weight(alpha, n_classes, dtype, name="alpha")
