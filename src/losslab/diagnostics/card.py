@@ -304,7 +304,7 @@ def _range(ex, rng):
     )
     if growing:
         power = math.log(behind[2] / behind[1]) / math.log(10) if behind[1] > 0 else float("nan")
-        text += f"; max ∞ (grows like |m|^{power:.2g} as the correct score falls behind)"
+        text += f"; max ∞ (grows like |m|^{power:.2g} as m → −∞)"
     else:
         text += f"; max {max(values.max(), sampled.max()):.4g} (bounded)"
     evidence = {"lowest": lowest, "limit_margin_1000": limit, "unbounded": bool(growing)}
@@ -334,7 +334,7 @@ def _minimum_text(margins, values, grads, lowest, limit):
         at_zero = values[np.argmin(np.abs(margins))]
         if before - limit >= 1e-8 * abs(at_zero - limit):
             return f"min {limit:.4g}, reached once the margin is {start:.3g}"
-    return f"infimum {limit:.3g} (the value at margin 1000), not reached: approached as m → ∞"
+    return f"infimum {limit:.3g} (its value at m = 1000), never reached"
 
 
 def _nudge(ex, rng, n=200, size=0.5):
@@ -550,9 +550,9 @@ def _calibration(loss):
     error = float(np.abs(implied - _PROBABILITIES).max())
     picks = bool(np.all(np.sign(optimal) == np.sign(_PROBABILITIES - 0.5)))
     if error <= 0.01:
-        text = f"calibrated: the sigmoid of the optimal score is p (within {error:.1g})"
+        text = f"calibrated: sigmoid(optimal score) = p within {error:.1g}"
     else:
-        text = f"not calibrated: the sigmoid of the optimal score is off p by up to {error:.2f}"
+        text = f"not calibrated: sigmoid(optimal score) is off p by up to {error:.2f}"
     text += (
         "; the likelier class wins"
         if picks
