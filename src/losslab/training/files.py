@@ -26,19 +26,22 @@ import secrets
 import tempfile
 import weakref
 import zipfile
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
-from .state import History
+from .state import History, TrainState
 
 FORMAT = "losslab"
 VERSION = 2  # the newest file version this losslab reads
 CHECKPOINT_VERSION = 2  # 2: the history's lists in a side file; 1: in the header
+StrPath = str | os.PathLike[str]  # a file name, as str or pathlib.Path
 _LISTS = tuple(f.name for f in dataclasses.fields(History) if f.default_factory is list)
 
 
-def atomic_write_bytes(path, write):
+def atomic_write_bytes(path: StrPath, write: Callable[[IO[bytes]], object]) -> None:
     """Call ``write(file_object)`` on a temporary file, then rename it to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,18 +64,19 @@ def _umask():
     return mask
 
 
-def atomic_write_text(path, text):
+def atomic_write_text(path: StrPath, text: str) -> None:
+    """Write ``text`` as UTF-8 to ``path`` atomically (see :func:`atomic_write_bytes`)."""
     atomic_write_bytes(path, lambda f: f.write(text.encode("utf-8")))
 
 
-def remove_stale_temporaries(directory, names):
+def remove_stale_temporaries(directory: StrPath, names: Iterable[str]) -> None:
     """Delete the temporary files a killed :func:`atomic_write_bytes` left for ``names``."""
     for name in names:
         for tmp in Path(directory).glob(f".{name}.*.tmp"):
             tmp.unlink(missing_ok=True)
 
 
-def save_arrays(path, arrays, header):
+def save_arrays(path: StrPath, arrays: Mapping[str, np.ndarray], header: Mapping[str, Any]) -> None:
     """Write ``arrays`` (name -> numeric array) and ``header`` (JSON-able dict) atomically."""
     for name, a in arrays.items():
         if np.asarray(a).dtype.kind not in "biuf":
@@ -80,10 +84,11 @@ def save_arrays(path, arrays, header):
                 f"{name}: only numeric arrays are saved, got dtype {np.asarray(a).dtype}"
             )
     meta = json.dumps({"format": FORMAT, "version": 1, **header})
-    atomic_write_bytes(path, lambda f: np.savez(f, __header__=np.array(meta), **arrays))
+    members: dict[str, Any] = {"__header__": np.array(meta), **arrays}
+    atomic_write_bytes(path, lambda f: np.savez(f, **members))
 
 
-def check_declared_sizes(path):
+def check_declared_sizes(path: StrPath) -> None:
     """ValueError unless every array of the ``.npz`` at ``path`` holds the bytes its shape declares.
 
     Only the members' small ``.npy`` headers are read: a lying header (a 1 KB
@@ -119,7 +124,7 @@ def _npy_header(f, name):
     return shape, dtype
 
 
-def load_arrays(path, kind):
+def load_arrays(path: StrPath, kind: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Read a file written by :func:`save_arrays`; ``kind`` is the expected header kind."""
     path = Path(path)
     if not path.is_file():
@@ -162,7 +167,7 @@ def _check_header(path, header, kind):
 # --- training checkpoints ------------------------------------------------------------------
 
 
-def save_checkpoint(path, model, state, history):
+def save_checkpoint(path: StrPath, model: Any, state: TrainState, history: History) -> None:
     """Model parameters, optimizer state, shuffling RNG state and history, atomically.
 
     The history's new entries go to the side file first; the checkpoint that
@@ -193,7 +198,7 @@ def save_checkpoint(path, model, state, history):
         _remove_history_logs(path, keep=log.name)
 
 
-def load_checkpoint(path, model, state):
+def load_checkpoint(path: StrPath, model: Any, state: TrainState) -> tuple[TrainState, History]:
     """Restore ``model`` and ``state`` in place from a checkpoint; returns (state, history).
 
     Nothing is changed unless the whole checkpoint is consistent; temporary files
@@ -262,7 +267,7 @@ def _restored_history(path, header):
     return History(**fields)
 
 
-def remove_checkpoint(path):
+def remove_checkpoint(path: StrPath) -> None:
     """Delete the checkpoint at ``path`` and its history, if there are any."""
     path = Path(path)
     path.unlink(missing_ok=True)
@@ -346,7 +351,9 @@ class _HistoryLog:
         return lists
 
 
-_OPEN_LOGS = {}  # checkpoint path -> the history log last written for it in this process
+_OPEN_LOGS: dict[
+    str, _HistoryLog
+] = {}  # checkpoint path -> the history log last written for it in this process
 
 
 def _jsonable(obj):

@@ -43,13 +43,12 @@ class progress_bar:
             return self._plain_line(sys.stdout)
         return self._rich_bar()
 
-    def __exit__(self, *exc: object) -> bool:
+    def __exit__(self, *exc: Any) -> None:
         if self.progress is not None:
             self.progress.__exit__(*exc)
         if self.line is not None:
             self.line.write("\n")
             self.line.flush()
-        return False
 
     def _rich_bar(self) -> Update:
         from rich.progress import (

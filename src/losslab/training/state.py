@@ -67,8 +67,10 @@ class History:
             if self.stopped_by_callback
             else "ran every epoch"
         )
-        best = f", best epoch {self.best_epoch}" if self.best_epoch else ""
-        lines = [f"History({self.n_epochs} epochs, {len(self.step_loss)} steps, {stopped}{best})"]
+        best_epoch = f", best epoch {self.best_epoch}" if self.best_epoch else ""
+        lines = [
+            f"History({self.n_epochs} epochs, {len(self.step_loss)} steps, {stopped}{best_epoch})"
+        ]
         for name, best in _CURVES:
             summary = _summary(getattr(self, name), best)
             if summary:
