@@ -173,8 +173,48 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         ``n_iter_no_change`` epochs; the weights of the best epoch are kept.
     checkpoint : path or None
         Written after each epoch.
-    random_state, verbose
-        ``verbose`` shows a progress bar.
+    random_state : int, Generator or None
+        Seeds the initial weights, the held-out split and the batches.
+    verbose : bool
+        Show a progress bar.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels seen in ``fit``.
+    model_ : Linear or MLP
+        The trained map from features to the embedding.
+    history_ : History
+        Per-step and per-epoch training and held-out losses.
+    n_iter_ : int
+        Epochs trained.
+    proxies_ : ndarray of shape (n_classes, n_components)
+        ArcFace's class weight vectors (``loss="arcface"`` only).
+    n_features_in_ : int
+        Features seen in ``fit``.
+
+    See Also
+    --------
+    sklearn.neighbors.NeighborhoodComponentsAnalysis : the linear map with NCA's loss.
+    losslab.metrics.recall_at_k : how well an embedding retrieves a query's class.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from losslab.metrics import recall_at_k
+    >>> X, y = load_iris(return_X_y=True)
+    >>> embedding = MetricLearner(n_components=2, random_state=0).fit(X, y).transform(X)
+    >>> embedding.shape
+    (150, 2)
+    >>> bool(recall_at_k(embedding, y) > 0.9)
+    True
+
+    References
+    ----------
+    Goldberger, Roweis, Hinton & Salakhutdinov, "Neighbourhood Components Analysis",
+    NIPS (2004); Frosst, Papernot & Hinton, "Analyzing and Improving Representations
+    with the Soft Nearest Neighbor Loss", ICML (2019); Schroff, Kalenichenko & Philbin,
+    "FaceNet", CVPR (2015) (P×K batches and semi-hard mining).
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -279,6 +319,19 @@ class MetricLearner(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
+        """Learn the embedding from labelled samples.
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+        y : array of shape (n_samples,)
+            Class labels: at least two classes with two samples or more.
+
+        Returns
+        -------
+        self : MetricLearner
+            Fitted.
+        """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
         self.classes_, y_enc = np.unique(y, return_inverse=True)
@@ -408,6 +461,17 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         return value, grads, None
 
     def transform(self, X):
+        """Embed samples with the learned map.
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            The embedding, with rows of unit length when ``normalize_``.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         e = self.model_(
