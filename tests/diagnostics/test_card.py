@@ -150,6 +150,9 @@ def test_bad_arguments_are_one_line_errors_naming_them():
         card("svm", classes=1)
     with pytest.raises(ValueError, match="loss: expected one of"):
         card("hnige")
+    # a loss on probabilities cannot be read at scores: said so, with the loss's own reason
+    with pytest.raises(ValueError, match=r"loss: the card evaluates raw scores.*probs: expected"):
+        card("categorical_cross_entropy")
 
 
 def test_plot_cards_stacks_one_row_per_card(svm, softmax):

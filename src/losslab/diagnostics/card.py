@@ -241,8 +241,8 @@ def card(
     Stanford CS231n, lecture 3 (loss functions and optimization), and its notes
     "Linear classification: SVM / softmax".
     """
-    loss = _resolve(loss, loss_options)
     classes = _check_classes(classes)
+    loss = _resolve(loss, loss_options, classes)
     rng = np.random.default_rng(seed)
     ex = _Examples(loss, classes)
     answers = {
@@ -262,13 +262,22 @@ def card(
     return Card(loss.name, classes, dict(loss.options), answers, curves)
 
 
-def _resolve(loss, loss_options):
+def _resolve(loss, loss_options, classes):
     loss = losses.get(loss, **(loss_options or {}))
     if loss.task not in ("multiclass", "binary"):
         raise ValueError(
             f"loss: expected a classification loss (multiclass or binary), "
             f"got {loss.name}, a {loss.task} loss, instead"
         )
+    for c in (2, classes):  # the card scores two classes (calibration) and C
+        ex = _Examples(loss, c)
+        try:
+            ex(2.5 * np.eye(c, ex.outputs) - 1, np.arange(c))
+        except ValueError as exc:  # e.g. a loss on probabilities, not scores
+            raise ValueError(
+                f"loss: the card evaluates raw scores for 2 and {classes} classes; "
+                f"{loss.name} rejected them ({exc})"
+            ) from None
     return loss
 
 
