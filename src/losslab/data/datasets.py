@@ -33,7 +33,33 @@ GENERATED = ("blobs", "moons", "spiral", "circles")
 
 @dataclass
 class Dataset:
-    """Train/validation/test splits of one dataset (features standardised on train)."""
+    """Train/validation/test splits of one dataset (features standardised on train).
+
+    Attributes
+    ----------
+    name : str
+        What :func:`load` was given (a file's name for a path).
+    X_train, X_val, X_test : ndarray of shape (n, D)
+        The features of each split.
+    y_train, y_val, y_test : int ndarray of shape (n,)
+        Class labels 0..C-1.
+    class_names : list
+        The original label of each class, in label order.
+    feature_names : list of str
+    image_shape : tuple or None
+        E.g. (8, 8) for digits: rows of W can be shown as images.
+    mean, scale : ndarray of shape (D,) or None
+        The standardisation, computed on the training split only.
+    n_classes, n_features : int
+
+    Examples
+    --------
+    >>> ds = load("iris")
+    >>> ds.summary()
+    'iris: 105 train / 15 val / 30 test, 4 features, 3 classes'
+    >>> ds.class_names
+    ['setosa', 'versicolor', 'virginica']
+    """
 
     name: str
     X_train: np.ndarray
@@ -57,6 +83,7 @@ class Dataset:
         return self.X_train.shape[1]
 
     def summary(self):
+        """One line: the sizes of the splits, features and classes."""
         return (
             f"{self.name}: {len(self.X_train)} train / {len(self.X_val)} val / {len(self.X_test)} test, "
             f"{self.n_features} features, {self.n_classes} classes"
@@ -64,6 +91,17 @@ class Dataset:
 
 
 def available():
+    """The names :func:`load` knows without a path: bundled, then generated.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> available()
+    ['iris', 'digits', 'wine', 'breast_cancer', 'blobs', 'moons', 'spiral', 'circles']
+    """
     return list(BUNDLED + GENERATED)
 
 
@@ -80,7 +118,41 @@ def load(
 ):
     """Load ``name`` and split it into train/validation/test (stratified, seeded).
 
-    ``test_size`` and ``val_size`` are fractions of the whole data set.
+    Parameters
+    ----------
+    name : str or path
+        A bundled set ("iris", "digits", "wine", "breast_cancer"), a generated one
+        ("blobs", "moons", "spiral", "circles"), a ``.csv``/``.npy``/``.parquet``/
+        ``.npz`` path, or ``"cifar10:DIR"``.
+    test_size, val_size : float, default 0.2 and 0.1
+        Fractions of the whole data set.
+    standardize : bool, default True
+        Scale features to zero mean and unit variance with the training split's
+        statistics only.
+    random_state : int, default 0
+        Seeds the split (and a generated set).
+    target : str or int, optional
+        A file's label column, by header name or index (default: the last).
+    n_samples : int, optional
+        Rows of a generated set.
+    dtype : dtype, default float64
+        Of the features.
+
+    Returns
+    -------
+    Dataset
+
+    Examples
+    --------
+    >>> ds = load("digits", test_size=0.25, val_size=0.0)
+    >>> ds.X_train.shape, ds.X_test.shape, ds.image_shape
+    ((1347, 64), (450, 64), (8, 8))
+
+    References
+    ----------
+    The bundled sets are scikit-learn's: ``sklearn.datasets.load_iris`` (Fisher, 1936),
+    ``load_digits`` (UCI optical digits), ``load_wine``, ``load_breast_cancer``
+    (Wisconsin diagnostic).
     """
     X, y, feature_names, image_shape, label = _read(name, target, n_samples, random_state)
     _check_data(X, y)
@@ -201,7 +273,35 @@ def _bundled(name):
 
 
 def generate(name, *, n_samples=600, n_classes=3, noise=None, random_state=0):
-    """A 2-D toy classification problem: blobs, moons, circles or the CS231n spiral."""
+    """A 2-D toy classification problem: blobs, moons, circles or the CS231n spiral.
+
+    Parameters
+    ----------
+    name : {"blobs", "moons", "circles", "spiral"}
+    n_samples : int, default 600
+    n_classes : int, default 3
+        Of blobs and the spiral (moons and circles have two).
+    noise : float, optional
+        The problem's own default when None (0.2 for moons and the spiral, 0.1
+        for circles).
+    random_state : int, default 0
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+    y : int ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> X, y = generate("moons", n_samples=100)
+    >>> X.shape, sorted(set(y.tolist()))
+    ((100, 2), [0, 1])
+
+    References
+    ----------
+    ``sklearn.datasets.make_blobs``, ``make_moons``, ``make_circles``; CS231n,
+    "Putting it together": https://cs231n.github.io/neural-networks-case-study/
+    """
     from sklearn import datasets as sk
 
     rng = np.random.default_rng(random_state)
@@ -224,7 +324,32 @@ def generate(name, *, n_samples=600, n_classes=3, noise=None, random_state=0):
 
 
 def spiral(n_per_class, n_classes, *, noise=0.2, rng=None):
-    """CS231n's spiral: each class an arm of a spiral, not linearly separable."""
+    """CS231n's spiral: each class an arm of a spiral, not linearly separable.
+
+    Parameters
+    ----------
+    n_per_class : int
+    n_classes : int
+    noise : float, default 0.2
+        Standard deviation of the angle's noise.
+    rng : Generator, optional
+        Default: ``np.random.default_rng(0)``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_per_class * n_classes, 2)
+    y : int ndarray of shape (n_per_class * n_classes,)
+
+    Examples
+    --------
+    >>> X, y = spiral(100, 3)
+    >>> X.shape, np.bincount(y).tolist()
+    ((300, 2), [100, 100, 100])
+
+    References
+    ----------
+    CS231n, "Putting it together": https://cs231n.github.io/neural-networks-case-study/
+    """
     rng = rng if rng is not None else np.random.default_rng(0)
     X = np.zeros((n_per_class * n_classes, 2))
     y = np.zeros(n_per_class * n_classes, dtype=np.intp)
@@ -240,7 +365,34 @@ def spiral(n_per_class, n_classes, *, noise=0.2, rng=None):
 
 
 def read_csv(path, target=None):
-    """(X float64, y, feature_names) of a CSV file, by the rules of :mod:`losslab.data.formats.csv`."""
+    """(X float64, y, feature_names) of a CSV file, by the rules of :mod:`losslab.data.formats.csv`.
+
+    A header row is detected; the label is the last column unless ``target``
+    names another.
+
+    Parameters
+    ----------
+    path : str or Path
+    target : str or int, optional
+        The label column, by header name or index.
+
+    Returns
+    -------
+    X : ndarray of shape (n, D), float64
+    y : ndarray of shape (n,)
+        The labels as written (numbers or strings).
+    feature_names : list of str
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "small.csv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("x1,x2,label\\n1,2,a\\n3,4,b\\n")
+    >>> X, y, names = read_csv(path)
+    >>> X.tolist(), y.tolist(), names
+    ([[1.0, 2.0], [3.0, 4.0]], ['a', 'b'], ['x1', 'x2'])
+    """
     return formats.csv.read(path, target)
 
 
@@ -254,7 +406,29 @@ def trajectory(n=50, *, noise=0.5, outlier_fraction=0.1, outlier_size=15.0, rand
     Heights follow f(t) = -4.9 t² + 20 t + 1.5 (metres, seconds) for t in [0, 4],
     plus Gaussian noise of ``noise`` m; ``outlier_fraction`` of the points are
     off by up to ``outlier_size`` m (a sensor glitch), the case where L2 fails
-    and a robust loss does not. Returns (t, height).
+    and a robust loss does not.
+
+    Parameters
+    ----------
+    n : int, default 50
+        Measurements, evenly spaced over 4 seconds.
+    noise : float, default 0.5
+        Standard deviation of the measurement noise, in metres.
+    outlier_fraction : float, default 0.1
+    outlier_size : float, default 15.0
+        The largest outlier, in metres (each is 0.5 to 1 times this, either sign).
+    random_state : int, default 0
+
+    Returns
+    -------
+    t : ndarray of shape (n,)
+    height : ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> t, height = trajectory()
+    >>> t.shape, float(t[-1])
+    ((50,), 4.0)
     """
     rng = np.random.default_rng(random_state)
     t = np.linspace(0.0, 4.0, n)
@@ -271,6 +445,23 @@ def read_xy(source, *, target=None):
 
     The file is a ``.csv``, ``.npy`` or ``.parquet`` path; y is its last column
     unless ``target`` names another.
+
+    Parameters
+    ----------
+    source : "trajectory" or path
+    target : str or int, optional
+        The y column, by header name or index.
+
+    Returns
+    -------
+    x, y : ndarray of shape (m,)
+        Finite float64 values; a ValueError names the first row that is not.
+
+    Examples
+    --------
+    >>> x, y = read_xy("trajectory")
+    >>> x.shape, y.shape
+    ((50,), (50,))
     """
     if str(source) == "trajectory":
         return trajectory()
@@ -291,5 +482,31 @@ def stream(path, batch_size=256, *, target=None, chunk_rows=65536, **options):
     Opens the file as a chunked source; ``options`` (shuffle, buffer_rows, seed,
     holdout_every, test) are those of :func:`losslab.stream.stream`. Memory stays
     about ``buffer_rows + chunk_rows`` rows whatever the file's size.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.npy``, ``.parquet`` or ``.csv`` file; the label is its last column
+        unless ``target`` names another.
+    batch_size : int, default 256
+    target : str or int, optional
+    chunk_rows : int, default 65536
+        Rows read at a time.
+    **options
+        ``shuffle``, ``buffer_rows``, ``seed``, ``holdout_every``, ``test``.
+
+    Yields
+    ------
+    X : ndarray of shape (batch_size, D), float32
+    y : ndarray of shape (batch_size,)
+        The last batch may be shorter.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "big.npy")
+    >>> np.save(path, np.c_[np.arange(10.0), np.arange(10) % 2])  # one feature, then the label
+    >>> [len(y) for X, y in stream(path, batch_size=4, shuffle=False)]
+    [4, 4, 2]
     """
     return sources.stream(sources.open_source(path, target, chunk_rows), batch_size, **options)
