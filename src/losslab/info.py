@@ -12,12 +12,15 @@ cross-entropy and KL (what a model changes), with respect to ``p`` for entropy.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .losses import LossResult
 from .losses import validation as v
 
 
-def entropy(p, *, base=None, return_grad=False):
+def entropy(
+    p: ArrayLike, *, base: float | None = None, return_grad: bool = False
+) -> float | np.ndarray | LossResult:
     r"""Entropy :math:`H(p) = -\sum_x p(x) \log p(x)`; gradient :math:`-(\log p + 1)`.
 
     A box of all-blue balls has entropy 0; a 50/50 box has the most (1 bit):
@@ -33,7 +36,9 @@ def entropy(p, *, base=None, return_grad=False):
     return _finish(value, grad, base, return_grad)
 
 
-def cross_entropy(p, q, *, base=None, return_grad=False):
+def cross_entropy(
+    p: ArrayLike, q: ArrayLike, *, base: float | None = None, return_grad: bool = False
+) -> float | np.ndarray | LossResult:
     r"""Cross-entropy :math:`H(p, q) = -\sum_x p(x) \log q(x)`; gradient :math:`-p/q`.
 
     Seed 001's bag: true (0.8, 0.1, 0.1), guess (0.2, 0.2, 0.6):
@@ -49,7 +54,9 @@ def cross_entropy(p, q, *, base=None, return_grad=False):
     return _finish(value, grad, base, return_grad)
 
 
-def kl_divergence(p, q, *, base=None, return_grad=False):
+def kl_divergence(
+    p: ArrayLike, q: ArrayLike, *, base: float | None = None, return_grad: bool = False
+) -> float | np.ndarray | LossResult:
     r"""Kullback-Leibler divergence :math:`D(p\|q) = H(p, q) - H(p) \ge 0`; gradient :math:`-p/q`.
 
     >>> round(kl_divergence([0.8, 0.1, 0.1], [0.2, 0.2, 0.6]), 3)
@@ -64,7 +71,7 @@ def kl_divergence(p, q, *, base=None, return_grad=False):
     return _finish(value, grad, base, return_grad)
 
 
-def _distribution(x, name):
+def _distribution(x: ArrayLike, name: str) -> np.ndarray:
     a = v.as_output(x, name)
     if a.ndim == 0:
         raise ValueError(f"{name}: expected an array over outcomes, got a scalar instead")
@@ -72,13 +79,13 @@ def _distribution(x, name):
     return a
 
 
-def _pair(p, q):
+def _pair(p: ArrayLike, q: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     p, q = _distribution(p, "p"), _distribution(q, "q")
     v.check_same_shape(p, q, "p", "q")
     return p, q.astype(p.dtype, copy=False)
 
 
-def _log(x):
+def _log(x: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
         return np.log(x)
 

@@ -16,11 +16,27 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import DTypeLike
 
 Params = dict[str, np.ndarray]
+
+
+class Model(Protocol):
+    """The protocol above as a type: what training, the optimizers and the checks use of a model."""
+
+    params: Params
+    weight_names: tuple[str, ...]
+
+    def __call__(self, X: np.ndarray) -> np.ndarray: ...
+
+    def forward(self, X: np.ndarray) -> tuple[np.ndarray, Any]: ...
+
+    def backward(
+        self, cache: Any, dscores: np.ndarray, input_grad: bool = True
+    ) -> tuple[Params, np.ndarray | None]: ...
 
 
 class Linear:
@@ -84,7 +100,7 @@ class Linear:
             "W": (init_scale * rng.standard_normal((n_features, n_outputs))).astype(dtype),
             "b": np.zeros(n_outputs, dtype=dtype),
         }
-        self.weight_names = ("W",)
+        self.weight_names: tuple[str, ...] = ("W",)
 
     @property
     def n_features(self) -> int:

@@ -6,13 +6,16 @@ never regularized: pass only the weights.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .losses import LossResult
 from .losses import validation as v
 
 
-def l2(W, strength):
+def l2(W: ArrayLike, strength: float) -> LossResult:
     r"""L2 penalty (ridge, weight decay) in the CS231n convention.
 
     .. math::
@@ -47,7 +50,7 @@ def l2(W, strength):
     return _l2(*_inputs(W, strength))
 
 
-def l1(W, strength):
+def l1(W: ArrayLike, strength: float) -> LossResult:
     r"""L1 penalty (lasso).
 
     .. math::
@@ -82,7 +85,7 @@ def l1(W, strength):
     return _l1(*_inputs(W, strength))
 
 
-def elastic_net(W, strength, l1_ratio=0.5):
+def elastic_net(W: ArrayLike, strength: float, l1_ratio: float = 0.5) -> LossResult:
     r"""Elastic net: a mix of the L1 and L2 penalties, ``l1_ratio`` of L1.
 
     .. math::
@@ -122,7 +125,12 @@ def elastic_net(W, strength, l1_ratio=0.5):
     return _elastic_net(W, strength, v.check_scalar(l1_ratio, "l1_ratio", 0, 1))
 
 
-PENALTIES = {"l2": l2, "l1": l1, "elasticnet": elastic_net, "elastic_net": elastic_net}
+PENALTIES: dict[str, Callable[..., LossResult]] = {
+    "l2": l2,
+    "l1": l1,
+    "elasticnet": elastic_net,
+    "elastic_net": elastic_net,
+}
 
 
 # The unchecked forms, for training loops that checked W and the strengths once.
@@ -142,9 +150,14 @@ def _elastic_net(W, strength, l1_ratio):
     return LossResult(a.value + b.value, a.grad + b.grad)
 
 
-UNCHECKED = {"l2": _l2, "l1": _l1, "elasticnet": _elastic_net, "elastic_net": _elastic_net}
+UNCHECKED: dict[str, Callable[..., LossResult]] = {
+    "l2": _l2,
+    "l1": _l1,
+    "elasticnet": _elastic_net,
+    "elastic_net": _elastic_net,
+}
 
 
-def _inputs(W, strength):
-    W = v.as_output(W, "W")
-    return W, v.check_scalar(strength, "strength", low=0)
+def _inputs(W: ArrayLike, strength: float) -> tuple[np.ndarray, float]:
+    array: np.ndarray = v.as_output(W, "W")
+    return array, v.check_scalar(strength, "strength", low=0)

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
 from .. import fast
 
 
-def gathered(X, target, weights, order, batch_size):
+def gathered(
+    X: np.ndarray,
+    target: np.ndarray,
+    weights: np.ndarray | None,
+    order: np.ndarray,
+    batch_size: int,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]]:
     """(idx, X[idx], target[idx], weights[idx] or None) for each mini-batch of ``order``.
 
     Each batch must be finished with before the next is asked for: the fused
@@ -20,6 +30,6 @@ def gathered(X, target, weights, order, batch_size):
 
 
 @fast.fused_by("row_taker")
-def row_taker(X, batch_size):
+def row_taker(X: np.ndarray, batch_size: int) -> Callable[[np.ndarray], np.ndarray]:
     """A function ``idx -> X[idx]`` for batches of at most ``batch_size`` rows of X."""
     return X.__getitem__

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import fast, losses, models, regularizers
 from ..losses import validation as v
+from ..losses._registry import Loss
+from ..models import Model, Params
 
 
 class Objective:
@@ -16,7 +20,15 @@ class Objective:
     what ``check_gradient`` checks for a whole model.
     """
 
-    def __init__(self, model, loss, *, reg=0.0, penalty="l2", l1_ratio=0.5):
+    def __init__(
+        self,
+        model: Model,
+        loss: str | Loss,
+        *,
+        reg: float = 0.0,
+        penalty: str = "l2",
+        l1_ratio: float = 0.5,
+    ) -> None:
         self.model = model
         self.loss = losses.get(loss)
         self.reg = v.check_scalar(reg, "strength", low=0)
@@ -28,7 +40,8 @@ class Objective:
         self.l1_ratio = v.check_scalar(l1_ratio, "l1_ratio", 0, 1)
         self._fused_loss = losses.fused_mean(self.loss)  # the fast path is decided here, once
 
-    def penalty_value_and_grads(self):
+    def penalty_value_and_grads(self) -> tuple[float, Params]:
+        """The weight penalty and its gradient per weight array (biases are never penalised)."""
         if self.reg == 0:
             return 0.0, {}
         penalty = regularizers.UNCHECKED[self.penalty]
@@ -40,10 +53,15 @@ class Objective:
             grads[name] = r.grad
         return total, grads
 
-    def value_and_grads(self, X, target, sample_weight=None):
+    def value_and_grads(
+        self, X: np.ndarray, target: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> tuple[float, Params, np.ndarray]:
+        """(data loss + penalty, the gradient of every parameter, the batch scores)."""
         return self._value_and_grads(X, target, self.loss, sample_weight=sample_weight)
 
-    def batch_value_and_grads(self, X, target):
+    def batch_value_and_grads(
+        self, X: np.ndarray, target: np.ndarray
+    ) -> tuple[float, Params, np.ndarray]:
         """:meth:`value_and_grads` of an unweighted mini-batch whose targets ``fit`` has checked.
 
         Calls the loss's fused kernel directly when it has one (see :func:`losses.fused_mean`).
@@ -74,14 +92,14 @@ class Objective:
 
 
 @fast.fused_by("add_l2")
-def add_l2(W, strength, grad):
+def add_l2(W: np.ndarray, strength: float, grad: np.ndarray) -> float:
     """Add the gradient of ``strength``·ΣW² into ``grad`` (in place); return ``strength``·ΣW²."""
     r = regularizers.UNCHECKED["l2"](W, strength)
     grad += r.grad
     return r.value
 
 
-def n_outputs(loss, n_classes):
+def n_outputs(loss: str | Loss, n_classes: int) -> int:
     """Score columns a classification loss needs: one per class, or one for a binary loss on two classes."""
     loss = losses.get(loss)
     if loss.task == "multiclass":
@@ -91,7 +109,15 @@ def n_outputs(loss, n_classes):
     raise ValueError(f"loss: {loss.name} is a {loss.task} loss, not a classification loss")
 
 
-def build_classifier(kind, n_features, loss, n_classes, *, hidden=(100,), random_state=None):
+def build_classifier(
+    kind: str,
+    n_features: int,
+    loss: str | Loss,
+    n_classes: int,
+    *,
+    hidden: tuple[int, ...] = (100,),
+    random_state: int | np.random.Generator | None = None,
+) -> models.Linear | models.MLP:
     """A ``"linear"`` or ``"mlp"`` model with the score columns ``loss`` needs for ``n_classes``."""
 
     return models.build(
@@ -99,7 +125,7 @@ def build_classifier(kind, n_features, loss, n_classes, *, hidden=(100,), random
     )
 
 
-def encode_targets(loss, y, n_outputs):
+def encode_targets(loss: Loss, y: Any, n_outputs: int) -> np.ndarray:
     """The target array the loss expects, from labels 0..C-1 (or regression values).
 
     multiclass losses take the labels; binary losses take 0/1 for one output or
@@ -121,14 +147,19 @@ def encode_targets(loss, y, n_outputs):
     )
 
 
-def predict_labels(loss, scores):
+def predict_labels(loss: Loss, scores: np.ndarray) -> np.ndarray:
     """Class predictions from scores: argmax, or the sign of a single binary score."""
     if scores.ndim == 2 and scores.shape[1] > 1:
         return scores.argmax(axis=1)
     return (scores.reshape(-1) > 0).astype(np.intp)
 
 
-def evaluate(objective, X, target, sample_weight=None):
+def evaluate(
+    objective: Objective,
+    X: np.ndarray,
+    target: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+) -> dict[str, float]:
     """Loss (data + penalty) and accuracy of the current model on a held-out set."""
     scores = objective.model(X)
     out = scores[:, 0] if target.ndim == 1 and objective.loss.task != "multiclass" else scores
@@ -140,7 +171,8 @@ def evaluate(objective, X, target, sample_weight=None):
     return result
 
 
-def n_correct(loss, scores, target):
+def n_correct(loss: Loss, scores: np.ndarray, target: np.ndarray) -> int:
+    """How many rows the scores classify right (0 for a regression loss)."""
     if loss.task == "regression":
         return 0
     labels = target if target.ndim == 1 and loss.task == "multiclass" else labels_of(target)
@@ -150,10 +182,11 @@ def n_correct(loss, scores, target):
 
 
 @fast.fused_by("argmax_hits")
-def argmax_hits(scores, labels):
+def argmax_hits(scores: np.ndarray, labels: np.ndarray) -> int:
     """How many rows of ``scores`` have their label as ``argmax`` (the first maximum)."""
     return int(np.count_nonzero(scores.argmax(axis=1) == labels))
 
 
-def labels_of(target):
+def labels_of(target: np.ndarray) -> np.ndarray:
+    """Labels from a binary target: the argmax of a one-vs-rest matrix, or 0/1 of a vector."""
     return target.argmax(axis=1) if target.ndim == 2 else (target > 0.5).astype(np.intp)

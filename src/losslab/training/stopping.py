@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..models import Model, Params
+from .state import History
+
 
 class EarlyStopping:
     """Stop once the monitored loss has not improved by ``tol`` for ``patience`` checks.
@@ -14,12 +17,21 @@ class EarlyStopping:
     best check are kept and :meth:`restore_best` puts them back.
     """
 
-    def __init__(self, tol, patience, *, monitor="train_loss", window=1, keep_best=False):
+    def __init__(
+        self,
+        tol: float,
+        patience: int,
+        *,
+        monitor: str = "train_loss",
+        window: int = 1,
+        keep_best: bool = False,
+    ) -> None:
         self.tol, self.patience, self.monitor = tol, patience, monitor
         self.window, self.keep_best = window, keep_best
-        self.best, self.stale, self.best_params = np.inf, 0, None
+        self.best, self.stale = np.inf, 0
+        self.best_params: Params | None = None
 
-    def should_stop(self, history, model):
+    def should_stop(self, history: History, model: Model) -> bool:
         """Track the monitored loss after an epoch; True once it stopped improving."""
         if history.epoch[-1] % self.window:
             return False
@@ -34,7 +46,8 @@ class EarlyStopping:
         self.best = min(self.best, current)
         return self.stale >= self.patience
 
-    def restore_best(self, model):
+    def restore_best(self, model: Model) -> None:
+        """Put the best check's weights back into ``model`` (with ``keep_best``; else nothing)."""
         if self.best_params is not None:
             for k, p in self.best_params.items():
                 model.params[k][...] = p
