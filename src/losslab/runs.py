@@ -47,7 +47,7 @@ class TrainConfig:
 
     data: str = "digits"  # a bundled/generated name, a .csv/.npz path, or cifar10:DIR
     target: str | None = None  # label column of a CSV (default: the last)
-    loss: str = "softmax"  # any classification loss of the registry
+    loss: str = "softmax"  # any classification loss of the registry, or "package.module:function"
     loss_options: dict = field(default_factory=dict)  # e.g. {"gamma": 1.0} for focal
     model: str = "linear"  # "linear" or "mlp"
     hidden: tuple = (100,)  # hidden layer sizes of the MLP
@@ -67,7 +67,8 @@ class TrainConfig:
     sync_every: int = 32  # local SGD steps between weight averages (runs on a Dask cluster)
 
     def validate(self):
-        loss = losses.get(self.loss, **self.loss_options)
+        # an imported plain function is a multiclass loss unless it was registered otherwise
+        loss = losses.get(self.loss, **self.loss_options).for_task("multiclass")
         if loss.task not in ("multiclass", "binary"):
             raise ValueError(f"loss: {loss.name} is a {loss.task} loss; train fits classifiers")
         if self.model not in ("linear", "mlp"):

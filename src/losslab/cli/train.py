@@ -44,7 +44,8 @@ def _add_data_options(g):
     )
     g.add_argument(
         "--loss",
-        help="any classification loss name or alias (default: softmax; "
+        help="any classification loss name or alias, or your own function as "
+        "package.module:function returning (value, grad) (default: softmax; "
         "with --task embed, MetricLearner's default)",
     )
     g.add_argument(

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import losses
-from ..losses import LossResult
 
 
 @dataclass
@@ -105,7 +104,8 @@ def check_gradient(f, x, *, analytic=None, eps=None, n_checks=None, seed=0, tole
     Parameters
     ----------
     f : callable
-        ``f(x)`` returns a scalar or a ``LossResult`` (whose ``grad`` is then the
+        ``f(x)`` returns a scalar, or a ``LossResult`` or any pair ``(value, grad)``
+        such as your own loss returns (whose ``grad`` is then the
         analytic gradient unless ``analytic`` is given).
     x : ndarray
         The point; perturbed in place and restored.
@@ -155,11 +155,11 @@ def check_gradient(f, x, *, analytic=None, eps=None, n_checks=None, seed=0, tole
         raise TypeError(f"x: expected a float array, got dtype {x.dtype} instead")
     if analytic is None:
         out = f(x)
-        if not isinstance(out, LossResult):
+        if not _is_pair(out):
             raise ValueError(
                 "analytic: expected a gradient, or f returning LossResult(value, grad)"
             )
-        analytic = out.grad
+        analytic = out[1]
     analytic = np.asarray(analytic)
     if analytic.shape != x.shape:
         raise ValueError(f"analytic: expected shape {x.shape}, got shape {analytic.shape} instead")
@@ -188,8 +188,13 @@ def check_gradient(f, x, *, analytic=None, eps=None, n_checks=None, seed=0, tole
     return GradientReport(indices, a, n, rel, eps_used, tol, kinks)
 
 
+def _is_pair(out):
+    return isinstance(out, tuple) and len(out) == 2
+
+
 def _value(out):
-    return float(out.value if isinstance(out, LossResult) else out)
+    """The checked scalar: f's value, or the sum of per-sample values (their gradient's)."""
+    return float(np.sum(out[0], dtype=np.float64)) if _is_pair(out) else float(out)
 
 
 def _kink(f, x, index, h, analytic, tol, tiny):
@@ -270,6 +275,11 @@ def gradcheck_inputs(loss, shape=(8, 5), *, dtype="float64", seed=0, on_kinks=Fa
     L1 on their non-differentiable points.
     """
     loss = losses.get(loss)
+    if loss.task is None:
+        raise ValueError(
+            f"loss: {loss.name} is a plain function of unknown task; "
+            "pass losses.get(f, task=...) or a registered name"
+        )
     n, c = shape
     rng = np.random.default_rng(seed)
     dtype = np.dtype(dtype)

@@ -147,11 +147,13 @@ class LinearClassifier(_Classifier):
 
     Parameters
     ----------
-    loss : str
+    loss : str or callable
         Any multiclass or binary loss of the registry: "softmax", "svm",
         "crammer_singer", "squared_hinge", "focal", "hinge", "logistic",
         "modified_huber", "perceptron", "sigmoid_focal", ...
-        Binary losses on more than two classes train one-vs-rest.
+        Binary losses on more than two classes train one-vs-rest. Or your own
+        function ``f(scores, labels) -> (value, grad)`` (a multiclass loss unless
+        registered otherwise with ``losses.register``).
     loss_options : dict, optional
         Options bound to the loss, e.g. ``{"gamma": 1.0}`` for focal or ``{"margin": 2.0}``.
     solver : {"auto", "sgd", "lbfgs", "gd", "smoothing"}

@@ -29,7 +29,8 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
     records the choice. The objective is the (weighted) mean loss plus
     ``alpha · ΣW²``, so every solver minimises the same function. Dask arrays
     train on the cluster (:mod:`losslab.distributed`; "auto" and "normal" use
-    L-BFGS there).
+    L-BFGS there). ``loss`` is a regression loss's name or your own function
+    ``f(prediction, target) -> (value, grad)``.
     Other parameters are those of :class:`LinearClassifier`.
     """
 

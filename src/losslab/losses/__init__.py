@@ -9,7 +9,15 @@ fit's unchecked per-batch call.
 """
 
 from ._fused import fused_mean
-from ._registry import ALIASES, Loss, available, canonical_name, get
+from ._registry import (
+    ALIASES,
+    Loss,
+    available,
+    canonical_name,
+    get,
+    register,
+    unregister,
+)
 from ._result import LossResult
 from .binary import (
     binary_cross_entropy,
@@ -80,6 +88,7 @@ __all__ = [
     "pinball",
     "poisson_nll",
     "poly1_cross_entropy",
+    "register",
     "sigmoid",
     "sigmoid_binary_cross_entropy",
     "sigmoid_focal",
@@ -93,4 +102,5 @@ __all__ = [
     "supervised_contrastive",
     "triplet_margin",
     "tweedie_deviance",
+    "unregister",
 ]

@@ -1,8 +1,10 @@
-"""Losses by name: ``losses.get("svm")``, ``losses.get("focal", gamma=1.0)``.
+"""Losses by name: ``losses.get("svm")``, ``losses.get("focal", gamma=1.0)``, or your own function.
 
 Each entry binds a loss function to default options and says what task it
 serves, so training code can pick the right target encoding and know whether
-the loss defines probabilities.
+the loss defines probabilities. A plain function ``f(output, target) ->
+(value, grad)`` is a loss too: ``get(f)``, or ``register("name", f, task=...)``
+to call it by name.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import (
+    _custom,
     binary,
     classification,
     counts,
@@ -32,7 +35,7 @@ class Loss:
 
     name: str
     fn: Callable
-    task: str
+    task: str | None  # None: a plain function whose task its caller decides (for_task)
     options: dict = field(default_factory=dict)
     probabilistic: bool = False  # defines class probabilities (predict_proba)
 
@@ -41,6 +44,12 @@ class Loss:
 
     def with_options(self, **options):
         return Loss(self.name, self.fn, self.task, {**self.options, **options}, self.probabilistic)
+
+    def for_task(self, task):
+        """This loss, with ``task`` as its task if it has none yet (a plain function's)."""
+        if self.task is not None:
+            return self
+        return Loss(self.name, self.fn, _check_task(task), self.options, self.probabilistic)
 
     def __repr__(self):
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
@@ -158,14 +167,142 @@ def canonical_name(name):
     return key
 
 
-def get(name, **options):
-    """The loss called ``name`` (a canonical name or an alias) with ``options`` bound.
+def get(name: str | Callable, *, task: str | None = None, **options) -> Loss:
+    """The loss called ``name`` with ``options`` bound; a plain function becomes a loss.
 
+    Parameters
+    ----------
+    name : str, Loss or callable
+        A canonical name or an alias; ``"package.module:function"`` (imported);
+        a :class:`Loss`; or a function ``f(output, target, **options) -> (value,
+        grad)`` (see :func:`register` for what it may return).
+    task : {"multiclass", "binary", "regression", "ranking", "metric"}, optional
+        The task of a plain function. None leaves it to the caller (``fit`` and the
+        estimators infer it, see :meth:`Loss.for_task`); a catalogue loss keeps its own.
+    **options
+        Bound options, passed to the function on every call.
+
+    Returns
+    -------
+    Loss
+
+    Examples
+    --------
     >>> get("focal", gamma=1.0)
     Loss('softmax_focal', gamma=1.0)
+    >>> def half_squared(pred, y):
+    ...     return 0.5 * (pred - y) ** 2, pred - y
+    >>> get(half_squared, task="regression").name
+    'half_squared'
     """
     if isinstance(name, Loss):
-        return name.with_options(**options)
+        return name.with_options(**options).for_task(task) if task else name.with_options(**options)
+    if isinstance(name, str) and ":" in name:
+        name = _custom.import_function(name)
+    if callable(name):
+        fn = _custom.PlainLoss(name, getattr(name, "__name__", type(name).__name__))
+        return Loss(fn.__name__, fn, None if task is None else _check_task(task), options)
     key = canonical_name(name)
-    fn, task, probabilistic, defaults = _CATALOGUE[key]
-    return Loss(key, fn, task, {**defaults, **options}, probabilistic)
+    fn, entry_task, probabilistic, defaults = _CATALOGUE[key]
+    return Loss(key, fn, entry_task, {**defaults, **options}, probabilistic)
+
+
+def register(
+    name: str,
+    f: Callable,
+    *,
+    task: str,
+    probabilistic: bool = False,
+    check_gradient: bool = True,
+    aliases: tuple = (),
+) -> Loss:
+    """Add a plain function to the registry, so that ``get(name)`` (and every ``loss=name``) finds it.
+
+    Parameters
+    ----------
+    name : str
+        Its canonical name; it may replace a loss registered earlier, not a built-in one.
+    f : callable
+        ``f(output, target) -> (value, grad)``: ``value`` the mean loss with ``grad`` its
+        gradient with respect to ``output`` (of output's shape), or one loss per sample
+        (shape (N,) or the output's) with ``grad`` the gradient of their sum; the
+        latter also takes ``sample_weight`` and every reduction.
+    task : {"multiclass", "binary", "regression", "ranking", "metric"}
+        Which targets it takes (class labels, 0/1, values, ..., see DESIGN.md).
+    probabilistic : bool
+        Whether its scores define probabilities (softmax or sigmoid), for ``predict_proba``.
+    check_gradient : bool
+        Check ``grad`` against centred finite differences on a small random input of
+        the task first; a wrong gradient is an error naming the loss.
+    aliases : tuple of str
+        Other names for it.
+
+    Returns
+    -------
+    Loss
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def half_squared(pred, y):
+    ...     return 0.5 * (pred - y) ** 2, pred - y
+    >>> register("half_squared", half_squared, task="regression")
+    Loss('half_squared')
+    >>> round(get("half_squared")(np.array([1.0, 3.0]), np.zeros(2)).value, 2)
+    2.5
+    >>> unregister("half_squared")
+    """
+    key = _check_new_name(name, "name")
+    task = _check_task(task)
+    keys = [_check_new_name(alias, "aliases") for alias in aliases]
+    if check_gradient and (error := _custom.gradient_error(f, key, task)) is not None:
+        raise ValueError(error)
+    _REGISTERED.update([key, *keys])
+    _CATALOGUE[key] = _entry(_custom.PlainLoss(f, key), task, bool(probabilistic))
+    ALIASES.update(dict.fromkeys(keys, key))
+    return get(key)
+
+
+def unregister(name: str) -> None:
+    """Remove a loss that :func:`register` added, with its aliases (built-in losses stay).
+
+    Parameters
+    ----------
+    name : str
+        The name it was registered under.
+
+    Examples
+    --------
+    >>> register("zero", lambda s, y: (0.0, 0 * s), task="regression", check_gradient=False)
+    Loss('zero')
+    >>> unregister("zero")
+    >>> "zero" in available()
+    False
+    """
+    key = str(name).lower().replace("-", "_")
+    if key not in _REGISTERED or key not in _CATALOGUE:
+        raise ValueError(f"name: expected a loss added by register, got {name!r} instead")
+    del _CATALOGUE[key]
+    for alias in [a for a, target in ALIASES.items() if target == key]:
+        del ALIASES[alias]
+        _REGISTERED.discard(alias)
+    _REGISTERED.discard(key)
+
+
+# the names register() added: they may be registered again, the built-in ones may not
+_REGISTERED = set()
+
+
+def _check_new_name(name, argument):
+    if not isinstance(name, str) or not name or ":" in name:
+        raise ValueError(f"{argument}: expected a loss name, got {name!r} instead")
+    key = name.lower().replace("-", "_")
+    if (key in _CATALOGUE or key in ALIASES) and key not in _REGISTERED:
+        raise ValueError(f"{argument}: {name!r} is already a built-in loss; choose another name")
+    return key
+
+
+def _check_task(task):
+    if task not in TASKS:
+        raise ValueError(f"task: expected one of {', '.join(TASKS)}, got {task!r} instead")
+    return task

@@ -59,8 +59,11 @@ def fit(
     ----------
     model : models.Linear or models.MLP
         Updated in place.
-    loss : str or losses.Loss
-        Any registry name ("softmax", "svm", "focal", "hinge", "mse", ...).
+    loss : str, losses.Loss or callable
+        Any registry name ("softmax", "svm", "focal", "hinge", "mse", ...), or your
+        own function ``f(output, target) -> (value, grad)`` (see ``losses.register``);
+        a function's task is inferred: integer ``y`` is "multiclass" for a model of
+        several outputs and "binary" for one, float ``y`` is "regression".
     X : array (N, D); its dtype (float32 or float64) is kept.
     y : int labels 0..C-1 for classification, values for regression.
     optimizer : name or optimizer object ("sgd", "momentum", "nesterov", "adagrad", "rmsprop",
@@ -91,7 +94,7 @@ def fit(
     A loss that stops being finite stops training with a ValueError, the
     weights of the last finished epoch restored.
     """
-    loss = _trainable(loss)
+    loss = _trainable(loss).for_task(inferred_task(model, y))
     clip_grad_norm = check_max_norm(clip_grad_norm)
     if early_stopping and validation is None and not validation_fraction:
         validation_fraction = 0.1  # early stopping monitors held-out data
@@ -138,6 +141,13 @@ def _trainable(loss):
             "(softmax_cross_entropy or sigmoid_binary_cross_entropy)"
         )
     return loss
+
+
+def inferred_task(model, y):
+    """The task of a plain-function loss trained on ``y``: labels for classes, else values."""
+    if np.asarray(y).dtype.kind in "iub":
+        return "multiclass" if model.n_outputs > 1 else "binary"
+    return "regression"
 
 
 def _training_data(model, loss, X, y, sample_weight, class_weight):
