@@ -37,6 +37,19 @@ __all__ = ["SanityCheck", "SanityReport", "expected_initial_loss", "sanity_check
 
 @dataclass
 class SanityCheck:
+    """One check's verdict: PASS or FAIL with the numbers behind it.
+
+    Attributes
+    ----------
+    name : str
+        "initial loss", "loss rises with regularization" or "overfit a tiny subset".
+    ok : bool
+    detail : str
+        The measured and expected values in words.
+    expected, measured : float or None
+        The numbers compared, where there are two.
+    """
+
     name: str
     ok: bool
     detail: str
@@ -49,6 +62,15 @@ class SanityCheck:
 
 @dataclass
 class SanityReport:
+    """The checks of :func:`sanity_check`; ``str(report)`` is one PASS/FAIL line each.
+
+    Attributes
+    ----------
+    checks : list of SanityCheck
+    ok : bool
+        Every check passed.
+    """
+
     checks: list = field(default_factory=list)
 
     @property
@@ -59,11 +81,47 @@ class SanityReport:
         return "\n".join(str(c) for c in self.checks)
 
     def as_dict(self):
+        """The checks as a list of plain dicts (for JSON)."""
         return [c.__dict__ for c in self.checks]
 
 
 def expected_initial_loss(loss, n_classes):
-    """(value, formula) of the loss at all-zero scores: what tiny initial weights give."""
+    r"""(value, formula) of the loss at all-zero scores: what tiny initial weights give.
+
+    .. math::
+
+        \text{softmax: } \ln C, \qquad
+        \text{Weston-Watkins hinge: } (C - 1)\Delta^p, \qquad
+        \text{Crammer-Singer hinge: } \Delta^p
+
+    in closed form; any other loss (a registered one included) is evaluated at
+    zero scores with every class as the target in turn.
+
+    Parameters
+    ----------
+    loss : str, Loss or callable
+        A name of the registry (with its options bound) or a loss.
+    n_classes : int
+        C.
+
+    Returns
+    -------
+    value : float
+    formula : str
+        How the value arises, e.g. ``"ln C = ln 10"``.
+
+    Examples
+    --------
+    >>> expected_initial_loss("softmax", 10)
+    (2.302585092994046, 'ln C = ln 10')
+    >>> expected_initial_loss("svm", 10)
+    (9.0, '(C - 1)·Δ = 9·1')
+
+    References
+    ----------
+    CS231n, "Neural Networks Part 3", sanity checks:
+    https://cs231n.github.io/neural-networks-3/#sanitycheck
+    """
     loss = losses.get(loss)
     c = n_classes
     margin = loss.options.get("margin", 1.0)
@@ -168,8 +226,45 @@ def overfit_check(model_factory, loss, X, y, n_samples=20, epochs=500, seed=0):
 def sanity_check(model, loss, X, y, *, model_factory=None, n_overfit=20, seed=0):
     """Run the three checks on ``model`` (not modified) and return a :class:`SanityReport`.
 
-    ``model_factory()`` builds a fresh model of the same kind for the overfit
-    check (default: a copy of ``model``'s parameters).
+    The initial loss against :func:`expected_initial_loss` (allowing for scores
+    that are small but not zero), the loss rising with the regularization
+    strength, and a fresh model overfitting ``n_overfit`` samples (100% training
+    accuracy and the loss below 1% of where it started).
+
+    Parameters
+    ----------
+    model : Linear or MLP
+        The model as initialised, before training.
+    loss : str, Loss or callable
+    X : array of shape (N, D)
+    y : int array of shape (N,)
+    model_factory : callable, optional
+        ``model_factory()`` builds a fresh model of the same kind for the overfit
+        check (default: a copy of ``model``).
+    n_overfit : int, default 20
+        Samples of the overfit check.
+    seed : int, default 0
+        Chooses them.
+
+    Returns
+    -------
+    SanityReport
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from losslab.models import Linear
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(0)) / X.std(0)
+    >>> report = sanity_check(Linear(4, 3, random_state=0), "softmax", X, y)
+    >>> print(report.checks[0])
+    PASS  initial loss: 1.0985, expected 1.0986 (ln C = ln 3; allowed ±0.014)
+
+    References
+    ----------
+    CS231n, "Neural Networks Part 3", sanity checks:
+    https://cs231n.github.io/neural-networks-3/#sanitycheck; Karpathy, "A Recipe for
+    Training Neural Networks" (2019): https://karpathy.github.io/2019/04/25/recipe/
     """
     import copy
 
