@@ -20,6 +20,7 @@ from . import data as datasets
 from . import losses, models, plots
 from .diagnostics import sanity as sanity_checks
 from .estimators import LinearClassifier, MLPClassifier, persist
+from .optim.first_order import check_max_norm
 from .scale import dask_data, distributed
 from .training import (
     Objective,
@@ -31,7 +32,7 @@ from .training import (
     fit_full_batch,
 )
 from .training.smoothing import fit_smoothed
-from .training.spec import SOLVERS, auto_solver
+from .training.spec import SOLVERS, auto_solver, check_clipping
 
 # what --epochs means when not given: passes of mini-batch SGD, or iterations of a
 # full-batch solver (the estimators' max_iter), which converge in tens to hundreds
@@ -53,7 +54,7 @@ class TrainConfig:
     hidden: tuple = (100,)  # hidden layer sizes of the MLP
     optimizer: str = "adam"
     lr: float = 1e-2  # features are standardised, so Adam can take larger steps than on raw data
-    schedule: str = "constant"  # constant, step, exponential, cosine, invscaling
+    schedule: str = "constant"  # any name of losslab.optim.SCHEDULES (plateau follows val loss)
     batch_size: int = 64
     epochs: int | None = None  # sgd passes (default 30) or full-batch iterations (default 200)
     reg: float = 1e-4  # strength of the weight penalty (biases are never penalised)
@@ -65,6 +66,8 @@ class TrainConfig:
     # "sgd" (mini-batches); or name one of them, or "gd"
     solver: str = "auto"
     sync_every: int = 32  # local SGD steps between weight averages (runs on a Dask cluster)
+    # None, or the largest global norm of a step's gradients (sgd; with it, "auto" is sgd)
+    clip_grad_norm: float | None = None
 
     def validate(self):
         # an imported plain function is a multiclass loss unless it was registered otherwise
@@ -92,12 +95,15 @@ class TrainConfig:
             raise ValueError(f"solver: {self.solver} trains linear models; use sgd for an MLP")
         if self.sync_every < 1:
             raise ValueError("sync_every: expected a positive integer")
+        check_clipping(check_max_norm(self.clip_grad_norm), self.solver)
         return loss
 
     def solver_for(self, loss, n_rows, n_features, *, in_memory=True):
         """The solver this run trains with on data of this shape ("auto" resolved)."""
         if self.solver != "auto":
             return self.solver
+        if self.clip_grad_norm is not None:
+            return "sgd"  # clipping is a step of the mini-batch loop
         return auto_solver(loss, self.penalty, self.model, n_rows, n_features, in_memory=in_memory)
 
     def iterations(self, solver):
@@ -226,6 +232,7 @@ def _train_model(config, model, loss, ds, class_weight, *, out, resume, progress
         callbacks=callbacks,
         checkpoint=None if out is None else out / "checkpoint.npz",
         resume=resume,
+        clip_grad_norm=config.clip_grad_norm,
     )
 
 
@@ -249,6 +256,8 @@ def run_distributed(
     round), metrics.json, model.npz and loss_curve.png under ``out``.
     """
     loss = config.validate()
+    if config.clip_grad_norm is not None:  # local SGD's steps run on the workers, unclipped
+        raise ValueError("clip_grad_norm: not available on a Dask cluster; train in memory")
     out = _run_dir(out, resume)
     _write_config(out, config)
     checkpoint = None if out is None else out / "checkpoint.npz"

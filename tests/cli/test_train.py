@@ -180,7 +180,10 @@ def test_resume_continues_an_interrupted_run_to_the_same_weights(tmp_path, monke
         (["train", "--data", "/nonexistent.csv"], "cannot read"),
         (["train", "--epochs", "0"], "expected a positive integer"),
         (["train", "--lr", "fast"], "expected a number"),
-        (["train", "--optimizer", "adamw"], "invalid choice"),
+        (["train", "--optimizer", "adamx"], "invalid choice"),
+        (["train", "--clip-grad-norm", "-1"], "expected a non-negative number"),
+        (["train", "--clip-grad-norm", "0"], "clip_grad_norm: expected None or a positive number"),
+        (["train", "--clip-grad-norm", "1", "--solver", "lbfgs"], "clip_grad_norm: clips the"),
         (["train", "--resume", "/nonexistent"], "cannot read the run's configuration"),
         (["train", "--solver", "lbfgs", "--model", "mlp"], "solver: lbfgs trains linear models"),
         (["train", "--scheduler", "tcp://127.0.0.1:9", "--epochs", "1"], "scheduler: cannot reach"),
@@ -231,3 +234,48 @@ def test_a_local_cluster_listens_on_127_0_0_1_only_dashboard_included():
     assert workers and all(w.hostname == "127.0.0.1" for w in workers)
     assert {a.port for a in listening} == ours  # the sockets themselves, not only the names
     assert all(a.ip == "127.0.0.1" for a in listening), listening
+
+
+def test_clip_grad_norm_reaches_every_step_is_kept_in_the_config_and_by_resume(
+    tmp_path, monkeypatch
+):
+    """--clip-grad-norm with AdamW and warm-up: an interrupted run resumes, still clipped, to the
+    weights of an uninterrupted one."""
+    from losslab import optim, runs
+
+    clipped = []
+    clip = optim.clip_grad_norm
+
+    def recording(grads, max_norm):
+        clipped.append(max_norm)
+        return clip(grads, max_norm)
+
+    monkeypatch.setattr(optim, "clip_grad_norm", recording)
+    full, part = tmp_path / "full", tmp_path / "part"
+    args = ["train", "--epochs", "4", "--quiet", "--clip-grad-norm", "0.5"]
+    args += ["--optimizer", "adamw", "--schedule", "warmup_cosine"]
+    assert cli.main([*args, "--out", str(full)]) == 0
+    config = json.loads((full / "config.json").read_text())
+    assert config["clip_grad_norm"] == 0.5 and config["optimizer"] == "adamw"
+    assert json.loads((full / "metrics.json").read_text())["solver"] == "sgd"  # auto: sgd
+    steps_per_run = len(clipped)
+    assert steps_per_run > 0 and set(clipped) == {0.5}
+
+    original = runs.fit
+
+    def interrupted_fit(*a, **kwargs):
+        def stop_at_2(epoch, logs, model):
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+        return original(*a, **{**kwargs, "callbacks": [stop_at_2]})
+
+    monkeypatch.setattr(runs, "fit", interrupted_fit)
+    assert cli.main([*args, "--out", str(part)]) == 130
+    monkeypatch.setattr(runs, "fit", original)
+    clipped.clear()
+    assert cli.main(["train", "--resume", str(part), "--quiet"]) == 0
+    assert len(clipped) == steps_per_run // 2 and set(clipped) == {0.5}  # epochs 3 and 4
+    a = persist.load_model(full / "model.npz").params["W"]
+    b = persist.load_model(part / "model.npz").params["W"]
+    np.testing.assert_array_equal(a, b)

@@ -13,8 +13,17 @@ from rich.table import Table
 from ..training.files import atomic_write_text
 from .common import UsageError, key_values, non_negative_float, positive_int, show_files
 
-OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
-SCHEDULES = ["constant", "step", "exponential", "cosine", "invscaling"]
+OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
+SCHEDULES = [
+    "constant",
+    "step",
+    "exponential",
+    "cosine",
+    "invscaling",
+    "warmup_cosine",
+    "onecycle",
+    "plateau",
+]
 
 
 def add_parsers(sub):
@@ -107,7 +116,14 @@ def _add_optimizer_options(g):
         "--schedule",
         default="constant",
         choices=SCHEDULES,
-        help="learning-rate schedule over the epochs (default: constant)",
+        help="learning-rate schedule over the epochs, each with its defaults; plateau "
+        "follows the validation loss (default: constant)",
+    )
+    g.add_argument(
+        "--clip-grad-norm",
+        type=non_negative_float,  # 0, inf: a one-line error from the library's check
+        metavar="MAX_NORM",
+        help="scale each step's gradients to this global norm at most (sgd; default: no clipping)",
     )
     g.add_argument(
         "--batch-size", type=positive_int, default=64, help="samples per step (default: 64)"
@@ -255,6 +271,7 @@ def _config(args):
         seed=args.seed,
         solver=args.solver,
         sync_every=args.sync_every,
+        clip_grad_norm=args.clip_grad_norm,
     )
 
 
