@@ -28,6 +28,29 @@ from ..training import Objective, build_classifier, encode_targets, evaluate, fi
 
 @dataclass
 class Landscape:
+    """The objective on a 2-D slice, the line through its center, and a projected path.
+
+    Attributes
+    ----------
+    alphas : ndarray of shape (A,)
+        Coordinates along the first direction.
+    betas : ndarray of shape (B,)
+        Coordinates along the second.
+    values : ndarray of shape (B, A)
+        The objective (data loss + reg·penalty) at each point of the grid.
+    line : ndarray of shape (A,)
+        The objective along the first direction (β = 0): the 1-D slice.
+    path : ndarray of shape (T, 2) or None
+        The optimizer's path projected onto the plane.
+    path_values : ndarray of shape (T,) or None
+        The objective at the projected path's points.
+    reg : float
+    directions : str
+        "random", "pca" or "chosen".
+    center_value : float
+        The objective at the center (α = β = 0).
+    """
+
     alphas: np.ndarray
     betas: np.ndarray
     values: np.ndarray  # (len(betas), len(alphas)) objective on the 2-D slice
@@ -44,7 +67,40 @@ class Landscape:
 
 
 def random_direction(params, rng, filter_normalize=True):
-    """A random direction in parameter space, filter-normalised against ``params``."""
+    """A random direction in parameter space, filter-normalised against ``params``.
+
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        A model's parameters (``model.params``).
+    rng : Generator
+    filter_normalize : bool, default True
+        Rescale each column of a weight matrix's direction to the norm of that
+        column of the weights; biases (1-D parameters) get a zero direction.
+
+    Returns
+    -------
+    dict of str to ndarray
+        One array per parameter, of its shape.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from losslab.models import Linear
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(0)) / X.std(0)
+    >>> model = Linear(4, 3, random_state=0)
+    >>> d = random_direction(model.params, np.random.default_rng(0))
+    >>> d["b"].tolist()
+    [0.0, 0.0, 0.0]
+    >>> np.allclose(np.linalg.norm(d["W"], axis=0), np.linalg.norm(model.params["W"], axis=0))
+    True
+
+    References
+    ----------
+    Li, Xu, Taylor, Studer & Goldstein, "Visualizing the Loss Landscape of Neural
+    Nets", NeurIPS (2018).
+    """
     direction = {}
     for name, p in params.items():
         d = rng.standard_normal(p.shape)
@@ -59,7 +115,38 @@ def random_direction(params, rng, filter_normalize=True):
 
 
 def pca_directions(center, path):
-    """The two principal directions of the path's deviations from the center, as parameter dicts."""
+    """The two principal directions of the path's deviations from the center, as parameter dicts.
+
+    The first is scaled so that α = ±1 spans the path.
+
+    Parameters
+    ----------
+    center : dict of str to ndarray
+        The slice's center (usually the trained parameters).
+    path : list of dict of str to ndarray
+        Parameters along the optimizer's path, at least two.
+
+    Returns
+    -------
+    d1, d2 : dict of str to ndarray
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from losslab.models import Linear
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(0)) / X.std(0)
+    >>> model = Linear(4, 3, random_state=0)
+    >>> path = training_path(model, "softmax", X, y, epochs=5)
+    >>> d1, d2 = pca_directions(model.params, path)
+    >>> sorted(d1)
+    ['W', 'b']
+
+    References
+    ----------
+    Li, Xu, Taylor, Studer & Goldstein, "Visualizing the Loss Landscape of Neural
+    Nets", NeurIPS (2018).
+    """
     deltas = np.stack([_flat(p) - _flat(center) for p in path])
     _, _, vt = np.linalg.svd(deltas - deltas.mean(axis=0), full_matrices=False)
     first, second = vt[0], vt[1] if len(vt) > 1 else np.zeros_like(vt[0])
@@ -82,10 +169,57 @@ def landscape(
     seed=0,
     max_samples=2000,
 ):
-    """Evaluate the objective (data loss + reg·penalty) on a 2-D slice around ``model.params``.
+    r"""Evaluate the objective (data loss + reg·penalty) on a 2-D slice around ``model.params``.
 
-    ``path`` is a list of parameter dicts (e.g. one per epoch) to project onto
-    the slice. The model's parameters are restored afterwards.
+    .. math::
+
+        f(\alpha, \beta) = L(\theta^* + \alpha d_1 + \beta d_2) + \lambda R(\theta^* + \alpha d_1 + \beta d_2)
+
+    The model's parameters are restored afterwards.
+
+    Parameters
+    ----------
+    model : Linear or MLP
+        Its parameters are the center :math:`\theta^*`.
+    loss : str, Loss or callable
+    X : array of shape (N, D)
+    y : array of shape (N,)
+    reg : float, default 0.0
+        :math:`\lambda`.
+    penalty : {"l2", "l1", "elasticnet"}, default "l2"
+    directions : {"random", "pca"} or (dict, dict), default "random"
+        "pca" needs ``path``.
+    path : list of dict, optional
+        Parameter dicts (e.g. one per epoch) to project onto the slice.
+    span : float, default 1.0
+        α and β run over [-span, span].
+    resolution : int, default 25
+        Grid points along each direction.
+    seed : int, default 0
+        Seeds the random directions and the subsample.
+    max_samples : int, default 2000
+        Evaluate on at most this many samples (a random subset).
+
+    Returns
+    -------
+    Landscape
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from losslab.models import Linear
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(0)) / X.std(0)
+    >>> model = Linear(4, 3, random_state=0)
+    >>> path = training_path(model, "softmax", X, y, epochs=5)
+    >>> slice_ = landscape(model, "softmax", X, y, directions="pca", path=path, resolution=5)
+    >>> slice_.values.shape, slice_.path.shape
+    ((5, 5), (6, 2))
+
+    References
+    ----------
+    Li, Xu, Taylor, Studer & Goldstein, "Visualizing the Loss Landscape of Neural
+    Nets", NeurIPS (2018).
     """
     loss = losses.get(loss)
     rng = np.random.default_rng(seed)
@@ -136,7 +270,31 @@ def _evaluate_slice(objective, center, d1, d2, X, target, path, span, resolution
 
 
 def project(path, center, d1, d2):
-    """(α, β) of each point of the path: least squares in the plane spanned by d1, d2."""
+    """(α, β) of each point of the path: least squares in the plane spanned by d1, d2.
+
+    Parameters
+    ----------
+    path : list of dict of str to ndarray
+    center : dict of str to ndarray
+    d1, d2 : dict of str to ndarray
+        The plane's directions.
+
+    Returns
+    -------
+    ndarray of shape (T, 2)
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from losslab.models import Linear
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(0)) / X.std(0)
+    >>> model = Linear(4, 3, random_state=0)
+    >>> path = training_path(model, "softmax", X, y, epochs=5)
+    >>> d1, d2 = pca_directions(model.params, path)
+    >>> project(path, model.params, d1, d2)[-1].round(6).tolist()  # the path ends at the center
+    [0.0, 0.0]
+    """
     basis = np.stack([_flat(d1), _flat(d2)], axis=1)
     deltas = np.stack([_flat(p) - _flat(center) for p in path], axis=1)
     coords, *_ = np.linalg.lstsq(basis, deltas, rcond=None)
@@ -179,8 +337,42 @@ def train_and_slice(
 ):
     """Train a model, recording its parameters after every epoch, then slice the landscape around the result.
 
-    Returns (landscape with the path, landscape without reg, landscape with
-    ``compare_reg``) — the last two share directions, for seed 002's ridge figure.
+    Parameters
+    ----------
+    ds : Dataset
+        From :func:`losslab.data.load`; the slices use its training split.
+    loss : str, Loss or callable
+    model : {"linear", "mlp"}, default "linear"
+    hidden : tuple of int, default (100,)
+    reg : float, default 0.0
+        The training's (and the first slice's) regularization strength.
+    compare_reg : float, default 0.1
+        The third slice's strength.
+    epochs, lr : int and float
+        Adam's training run.
+    directions : {"pca", "random"}, default "pca"
+        Of the first slice.
+    resolution : int, default 25
+    span : float, default 1.0
+    seed : int, default 0
+
+    Returns
+    -------
+    with_path, plain, regularized : Landscape
+        The slice with the path; then one random plane without regularization and
+        with ``compare_reg``, sharing directions, for seed 002's ridge figure.
+
+    Examples
+    --------
+    >>> from losslab.data import load
+    >>> main, plain, ridge = train_and_slice(load("iris"), "softmax", epochs=5, resolution=5)
+    >>> main.directions, plain.reg, ridge.reg
+    ('pca', 0.0, 0.1)
+
+    References
+    ----------
+    Li, Xu, Taylor, Studer & Goldstein, "Visualizing the Loss Landscape of Neural
+    Nets", NeurIPS (2018).
     """
     loss = losses.get(loss)
     net = build_classifier(
@@ -199,7 +391,34 @@ def train_and_slice(
 
 
 def training_path(model, loss, X, y, *, lr=1e-2, reg=0.0, epochs=20, seed=0):
-    """Train ``model`` in place with Adam; its parameters before training and after every epoch."""
+    """Train ``model`` in place with Adam; its parameters before training and after every epoch.
+
+    Parameters
+    ----------
+    model : Linear or MLP
+    loss : str, Loss or callable
+    X : array of shape (N, D)
+    y : array of shape (N,)
+    lr : float, default 1e-2
+    reg : float, default 0.0
+    epochs : int, default 20
+    seed : int, default 0
+
+    Returns
+    -------
+    list of dict of str to ndarray
+        ``epochs + 1`` copies of the parameters (fewer if training stopped early).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from losslab.models import Linear
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(0)) / X.std(0)
+    >>> model = Linear(4, 3, random_state=0)
+    >>> len(training_path(model, "softmax", X, y, epochs=5))
+    6
+    """
     path = [{k: p.copy() for k, p in model.params.items()}]
 
     def record(epoch, logs, m):
