@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.special import expit
 
 from losslab import losses
 from losslab.diagnostics import Card, card
@@ -77,15 +78,20 @@ def test_focal_card_matches_its_closed_form_and_is_not_calibrated():
     assert focal["range"].answer.startswith("infimum 0")
 
 
-def _pairwise_logistic(scores, target):
-    """A user's loss, without a reduction argument: sum over j != y of log(1 + e^(s_j - s_y))."""
+def _pairwise_logistic_per_sample(scores, target):
+    """A user's loss: sum over j != y of log(1 + e^(s_j - s_y)), per sample, and its gradient."""
     rows = np.arange(len(target))
     d = scores - scores[rows, target][:, None]
     d[rows, target] = -np.inf  # drop j = y
-    values = np.logaddexp(0, d).sum(axis=1)
-    g = 1 / (1 + np.exp(-d))
+    g = expit(d)
     g[rows, target] = -g.sum(axis=1)
-    return losses.LossResult(float(values.mean()), g / len(target))
+    return np.logaddexp(0, d).sum(axis=1), g
+
+
+def _pairwise_logistic(scores, target):
+    """The same loss as a mean, without a reduction argument."""
+    values, grad = _pairwise_logistic_per_sample(scores, target)
+    return losses.LossResult(float(values.mean()), grad / len(target))
 
 
 def test_a_custom_loss_gets_a_card_computed_from_its_values():
@@ -99,6 +105,21 @@ def test_a_custom_loss_gets_a_card_computed_from_its_values():
     assert c["q6_squared"].evidence["variant"] == "each example's loss squared"
     assert c["calibration"].evidence["picks_likelier_class"]
     assert not c["q1_nudge"].evidence["invariant"]
+
+
+def test_a_plain_function_and_a_registered_loss_get_the_same_card():
+    plain = card(_pairwise_logistic_per_sample, classes=4)
+    assert plain.loss == "_pairwise_logistic_per_sample"
+    losses.register("pairwise_logistic", _pairwise_logistic_per_sample, task="multiclass")
+    try:
+        registered = card("pairwise_logistic", classes=4)
+    finally:
+        losses.unregister("pairwise_logistic")
+    assert registered.loss == "pairwise_logistic"
+    assert {k: a.answer for k, a in plain.answers.items()} == {
+        k: a.answer for k, a in registered.answers.items()
+    }
+    assert registered["q4_count_correct"].evidence["adds"] == pytest.approx(math.log(2))
 
 
 def test_binary_losses_are_cards_too():

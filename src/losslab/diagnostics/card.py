@@ -215,6 +215,8 @@ def card(
     ----------
     loss : str, Loss or callable
         Anything :func:`losslab.losses.get` accepts; a multiclass or binary loss.
+        A plain function ``f(scores, labels) -> (value, grad)`` is read as a
+        multiclass loss: scores of shape (N, C), integer labels of shape (N,).
     classes : int, default 10
         The number of classes C (at least 2).
     loss_options : dict, optional
@@ -263,7 +265,8 @@ def card(
 
 
 def _resolve(loss, loss_options, classes):
-    loss = losses.get(loss, **(loss_options or {}))
+    # a plain function has no task: on a card it scores C classes against integer labels
+    loss = losses.get(loss, **(loss_options or {})).for_task("multiclass")
     if loss.task not in ("multiclass", "binary"):
         raise ValueError(
             f"loss: expected a classification loss (multiclass or binary), "
