@@ -13,6 +13,21 @@ from ..training import Objective, build_classifier, encode_targets, evaluate, fi
 
 @dataclass
 class LossRun:
+    """One loss's run in :func:`compare_losses`.
+
+    Attributes
+    ----------
+    loss : str
+        The loss's canonical name.
+    history : History
+    test_accuracy : float
+    final_loss : float
+        The last epoch's mean training loss.
+    seconds : float
+        Training time.
+    epochs : int
+    """
+
     loss: str
     history: object
     test_accuracy: float
@@ -33,7 +48,37 @@ def compare_losses(
     reg=1e-4,
     seed=0,
 ):
-    """Train one model per loss on the same split with the same settings; a LossRun each."""
+    """Train one model per loss on the same split with the same settings; a LossRun each.
+
+    Each model is trained with Adam from the same initial weights (``seed``) and
+    scored on the test split.
+
+    Parameters
+    ----------
+    ds : Dataset
+        From :func:`losslab.data.load`.
+    loss_names : sequence of str
+        Names of the registry (aliases included).
+    model : {"linear", "mlp"}, default "linear"
+    hidden : tuple of int, default (100,)
+    epochs : int, default 30
+    lr : float, default 1e-2
+    batch_size : int, default 64
+    reg : float, default 1e-4
+    seed : int, default 0
+
+    Returns
+    -------
+    list of LossRun
+        In the order of ``loss_names``.
+
+    Examples
+    --------
+    >>> from losslab.data import load
+    >>> runs = compare_losses(load("iris"), ["svm", "softmax"], epochs=5)
+    >>> [(run.loss, run.epochs) for run in runs]
+    [('multiclass_hinge', 5), ('softmax_cross_entropy', 5)]
+    """
     settings = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "reg": reg, "seed": seed}
     return [
         _loss_run(ds, losses.get(name), model=model, hidden=hidden, **settings)
@@ -80,7 +125,35 @@ def robustness_experiment(
 
     The SVM loss stays exactly 0 while every margin is still met; the softmax
     loss changes with every nudge, because it always wants the correct class's
-    probability higher. Returns rows (nudge size, nudged scores, SVM loss, softmax loss).
+    probability higher.
+
+    Parameters
+    ----------
+    scores : sequence of float, default (3.2, -1.7, 1.1)
+        One example's class scores.
+    label : int, default 0
+        Its class.
+    nudges : sequence of float
+        Sizes of the nudge along one random direction.
+    seed : int, default 0
+        Chooses the direction.
+
+    Returns
+    -------
+    list of tuple
+        ``(nudge size, nudged scores, SVM loss, softmax loss)`` per nudge.
+
+    Examples
+    --------
+    >>> for size, scores, svm, softmax in robustness_experiment(nudges=(0.0, 0.1)):
+    ...     print(size, scores, svm, round(softmax, 4))
+    0.0 [3.2, -1.7, 1.1] 0.0 0.1221
+    0.1 [3.227, -1.746, 1.008] 0.0 0.1094
+
+    References
+    ----------
+    CS231n, "Linear classification", Softmax vs. SVM:
+    https://cs231n.github.io/linear-classify/#svmvssoftmax
     """
     rng = np.random.default_rng(seed)
     base = np.asarray(scores, dtype=float)[None, :]
@@ -104,6 +177,33 @@ def batch_size_experiment(ds, batch_sizes, *, loss="softmax", epochs=10, lr=None
     """Train the same linear model with each batch size: the per-step curves show SGD's noise.
 
     ``lr`` defaults to 1e-2 (Adam); a batch size of 0 or >= N means full-batch gradient descent.
+
+    Parameters
+    ----------
+    ds : Dataset
+    batch_sizes : sequence of int
+    loss : str, default "softmax"
+    epochs : int, default 10
+    lr : float, optional
+    seed : int, default 0
+
+    Returns
+    -------
+    dict of str to (History, float)
+        Per run, keyed by a label ("batch 16", "N = 105 (full batch)"): its history
+        and training time in seconds.
+
+    Examples
+    --------
+    >>> from losslab.data import load
+    >>> runs = batch_size_experiment(load("iris"), [16, 0], epochs=3)
+    >>> list(runs)
+    ['batch 16', 'N = 105 (full batch)']
+
+    References
+    ----------
+    Keskar et al., "On Large-Batch Training for Deep Learning: Generalization Gap
+    and Sharp Minima", ICLR (2017).
     """
     loss = losses.get(loss)
     runs = {}
@@ -132,6 +232,21 @@ def step_noise(history):
 
     The spread of the losses of one epoch's mini-batches is the noise SGD's batch size
     controls; with one step per epoch (full batch) there is none, so this is 0.
+
+    Parameters
+    ----------
+    history : History
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from losslab.training import History
+    >>> history = History(epoch=[1, 2], step_loss=[1.0, 3.0, 2.0, 4.0], train_loss=[2.0, 3.0])
+    >>> step_noise(history)  # the spread of the last epoch's two steps, 2 and 4
+    1.0
     """
     per_epoch = max(1, len(history.step_loss) // max(1, history.n_epochs))
     if per_epoch <= 1:
@@ -151,7 +266,24 @@ class BatchSizeRow:
 
 
 def batch_size_summary(runs):
-    """A :class:`BatchSizeRow` per run of :func:`batch_size_experiment`, in its order."""
+    """A :class:`BatchSizeRow` per run of :func:`batch_size_experiment`, in its order.
+
+    Parameters
+    ----------
+    runs : dict of str to (History, float)
+        What :func:`batch_size_experiment` returned.
+
+    Returns
+    -------
+    list of BatchSizeRow
+
+    Examples
+    --------
+    >>> from losslab.data import load
+    >>> rows = batch_size_summary(batch_size_experiment(load("iris"), [16, 0], epochs=3))
+    >>> [(row.label, row.steps, row.noise == 0) for row in rows]
+    [('batch 16', 21, False), ('N = 105 (full batch)', 3, True)]
+    """
     return [
         BatchSizeRow(label, len(h.step_loss), float(h.train_loss[-1]), step_noise(h), seconds)
         for label, (h, seconds) in runs.items()
