@@ -25,6 +25,33 @@ from ..optim.linalg import positive_definite_solve
 
 @dataclass(frozen=True)
 class Surface:
+    """A 2-D test function with its derivatives and a race's settings.
+
+    Attributes
+    ----------
+    name : str
+        Its key in ``SURFACES``.
+    f : callable
+        ``f(p) -> float`` for p of shape (2,) (or a stack of grids of shape (2, ...)).
+    grad : callable
+        ``grad(p) -> ndarray of shape (2,)``.
+    hess : callable
+        ``hess(p) -> ndarray of shape (2, 2)``.
+    start : tuple of float
+        Where every racer starts.
+    minimum : tuple of float
+        One minimum (the saddle surface's other one is its mirror image).
+    box : tuple of float
+        (xmin, xmax, ymin, ymax) for plotting.
+    lr : float
+        A step size that suits the surface for the first-order methods.
+
+    Examples
+    --------
+    >>> float(SURFACES["rosenbrock"].f(np.array([1.0, 1.0])))
+    0.0
+    """
+
     name: str
     f: object
     grad: object
@@ -114,7 +141,41 @@ RACERS = (
 
 
 def race(surface, steps=200, seed=0, noise=0.5):
-    """Paths (steps+1, 2) of every racer from the surface's start, keyed by name."""
+    """Paths (steps+1, 2) of every racer from the surface's start, keyed by name.
+
+    The racers are the optimizers of :mod:`losslab.optim` (GD, SGD with gradient
+    noise, Momentum, Nesterov, AdaGrad, RMSProp, Adam), each at a step size that
+    suits it, and damped Newton.
+
+    Parameters
+    ----------
+    surface : str or Surface
+        "saddle", "rosenbrock", "beale", "abs", or a :class:`Surface`.
+    steps : int, default 200
+    seed : int, default 0
+        Seeds the gradient noise.
+    noise : float, default 0.5
+        The noisy SGD's noise, relative to the gradient's largest entry.
+
+    Returns
+    -------
+    dict of str to ndarray of shape (steps + 1, 2)
+
+    Examples
+    --------
+    >>> paths = race("rosenbrock", steps=50)
+    >>> list(paths)
+    ['GD', 'SGD (noisy gradient)', 'Momentum', 'Nesterov', 'AdaGrad', 'RMSProp', 'Adam', 'Newton']
+    >>> paths["Adam"].shape
+    (51, 2)
+
+    References
+    ----------
+    Rosenbrock, "An Automatic Method for Finding the Greatest or Least Value of a
+    Function", The Computer Journal 3 (1960); Beale, "On an Iterative Method for
+    Finding a Local Minimum of a Function of More than One Variable" (1958);
+    Ruder, "An overview of gradient descent optimization algorithms" (2016).
+    """
     surface = SURFACES[surface] if isinstance(surface, str) else surface
     rng = np.random.default_rng(seed)
     makers = {
@@ -160,7 +221,24 @@ def _newton_path(surface, steps):
 
 
 def summary(surface, paths):
-    """Final value and distance to the minimum for each racer."""
+    """Final value and distance to the (nearest) minimum for each racer.
+
+    Parameters
+    ----------
+    surface : str or Surface
+    paths : dict of str to ndarray of shape (T, 2)
+        What :func:`race` returned.
+
+    Returns
+    -------
+    list of (str, float, float)
+        (racer, final value, distance to the nearest minimum), in the paths' order.
+
+    Examples
+    --------
+    >>> summary("rosenbrock", race("rosenbrock", steps=500))[-1]
+    ('Newton', 0.0, 0.0)
+    """
     surface = SURFACES[surface] if isinstance(surface, str) else surface
     minima = [np.array(surface.minimum, dtype=float)]
     if surface.name == "saddle":
