@@ -150,6 +150,24 @@ def test_card_command_json_and_loss_options(tmp_path, capsys):
     assert data["answers"]["zero_scores"]["evidence"]["form"] == "(1 − 1/C)·ln C"
 
 
+def test_card_command_takes_your_own_function(tmp_path, monkeypatch, capsys):
+    (tmp_path / "my_losses.py").write_text(
+        "import numpy as np\n"
+        "def pairwise(scores, labels):  # sum over j != y of log(1 + e^(s_j - s_y))\n"
+        "    rows = np.arange(len(labels))\n"
+        "    d = scores - scores[rows, labels][:, None]\n"
+        "    d[rows, labels] = -np.inf\n"
+        "    g = 0.5 * (1 + np.tanh(d / 2))\n"
+        "    g[rows, labels] = -g.sum(axis=1)\n"
+        "    return np.logaddexp(0, d).sum(axis=1), g\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert cli.main(["card", "my_losses:pairwise", "--classes", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("loss card: pairwise, C = 3")
+    assert "1.386 at C = 3: 0.6931·(C − 1)" in out  # ln 2 per wrong class
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -507,7 +507,11 @@ def _add_card(sub):
         "card",
         help="a loss's card: the lecture's questions (C - 1 or ln C, Q1-Q6, 2W) answered by computation",
     )
-    p.add_argument("loss", help="classification loss name or alias (svm, softmax, focal, ...)")
+    p.add_argument(
+        "loss",
+        help="classification loss: a name or alias (svm, softmax, focal, ...) or your own "
+        "function as package.module:function, f(scores, labels) -> (value, grad)",
+    )
     p.add_argument(
         "--loss-option",
         action="append",
