@@ -22,6 +22,18 @@ from ..training.files import atomic_write_text
 
 @dataclass
 class Trial:
+    """One trained point of a search.
+
+    Attributes
+    ----------
+    lr, reg : float
+        The learning rate and regularization strength tried.
+    val_accuracy, train_accuracy : float
+        After the last epoch; 0 for a trial that diverged.
+    model : Linear or MLP
+        The trained model.
+    """
+
     lr: float
     reg: float
     val_accuracy: float
@@ -30,7 +42,33 @@ class Trial:
 
 
 def trial_points(lr_range, reg_range, trials, grid=False, seed=0):
-    """(lr, reg) pairs: log-uniform random, or a log grid of about ``trials`` points."""
+    """(lr, reg) pairs: log-uniform random, or a log grid of about ``trials`` points.
+
+    Parameters
+    ----------
+    lr_range, reg_range : (float, float)
+        (low, high) with 0 < low < high.
+    trials : int
+        How many points (a grid has ``round(√trials)²``, at least 4).
+    grid : bool, default False
+    seed : int, default 0
+        Seeds the random points.
+
+    Returns
+    -------
+    list of (float, float)
+
+    Examples
+    --------
+    >>> [(float(lr), float(reg)) for lr, reg in trial_points((1e-3, 1e-1), (1e-4, 1e-2), 4, grid=True)]
+    [(0.001, 0.0001), (0.1, 0.0001), (0.001, 0.01), (0.1, 0.01)]
+
+    References
+    ----------
+    Bergstra & Bengio, "Random Search for Hyper-Parameter Optimization", JMLR 13
+    (2012); CS231n, "Neural Networks Part 3", hyperparameter optimization:
+    https://cs231n.github.io/neural-networks-3/#hyper
+    """
     (lr_lo, lr_hi), (reg_lo, reg_hi) = lr_range, reg_range
     for lo, hi, name in ((lr_lo, lr_hi, "lr"), (reg_lo, reg_hi, "reg")):
         if not 0 < lo < hi:
@@ -47,6 +85,30 @@ def trial_points(lr_range, reg_range, trials, grid=False, seed=0):
 
 
 def run_trial(ds, loss, lr, reg, *, model="linear", epochs=10, batch_size=64, seed=0):
+    """Train a fresh model by plain SGD at (lr, reg) and score it on the validation split.
+
+    Parameters
+    ----------
+    ds : Dataset
+    loss : str, Loss or callable
+    lr, reg : float
+    model : {"linear", "mlp"}, default "linear"
+    epochs : int, default 10
+    batch_size : int, default 64
+    seed : int, default 0
+
+    Returns
+    -------
+    Trial
+        A learning rate so high that training diverges scores 0.
+
+    Examples
+    --------
+    >>> from losslab.data import load
+    >>> trial = run_trial(load("iris"), "softmax", 0.05, 1e-4, epochs=5)
+    >>> 0 < trial.val_accuracy <= 1
+    True
+    """
     loss = losses.get(loss)
     net = build_classifier(model, ds.n_features, loss, ds.n_classes, random_state=seed)
     try:
@@ -76,6 +138,34 @@ def run_search(ds, loss, points, *, epochs=10, seed=0, on_trial=None):
 
     ``on_trial(k, trial, best_val_accuracy)`` is called after trial ``k`` (from 1), e.g. to
     show a live table.
+
+    Parameters
+    ----------
+    ds : Dataset
+    loss : str, Loss or callable
+    points : sequence of (float, float)
+        From :func:`trial_points`.
+    epochs : int, default 10
+    seed : int, default 0
+    on_trial : callable, optional
+
+    Returns
+    -------
+    list of Trial
+
+    Examples
+    --------
+    >>> from losslab.data import load
+    >>> points = trial_points((1e-3, 1e-1), (1e-4, 1e-2), 3)
+    >>> trials = run_search(load("iris"), "softmax", points, epochs=5)
+    >>> len(trials), best_trial(trials) in trials
+    (3, True)
+
+    References
+    ----------
+    Bergstra & Bengio, "Random Search for Hyper-Parameter Optimization", JMLR 13
+    (2012); CS231n, "Neural Networks Part 3", hyperparameter optimization:
+    https://cs231n.github.io/neural-networks-3/#hyper
     """
     trials = []
     for k, (lr, reg) in enumerate(points, 1):
@@ -87,12 +177,43 @@ def run_search(ds, loss, points, *, epochs=10, seed=0, on_trial=None):
 
 
 def best_trial(trials):
-    """The trial with the highest validation accuracy (the first of equals)."""
+    """The trial with the highest validation accuracy (the first of equals).
+
+    Parameters
+    ----------
+    trials : list of Trial
+
+    Returns
+    -------
+    Trial
+
+    Examples
+    --------
+    >>> best_trial([Trial(0.1, 0.0, 0.8, 0.9, None), Trial(0.01, 0.0, 0.9, 0.9, None)]).lr
+    0.01
+    """
     return max(trials, key=lambda t: t.val_accuracy)
 
 
 def save_search(out, trials, *, loss, grid=False, title=""):
-    """Write search.json, best_model.npz and search_heatmap.png under ``out``; their names."""
+    """Write search.json, best_model.npz and search_heatmap.png under ``out``; their names.
+
+    Parameters
+    ----------
+    out : str or Path
+        An existing directory.
+    trials : list of Trial
+    loss : str
+        Recorded in the best model's header.
+    grid : bool, default False
+        Draw the heatmap as a grid (else a scatter of the random points).
+    title : str, optional
+
+    Returns
+    -------
+    list of str
+        The names of the files written.
+    """
     from .. import plots  # matplotlib only when figures are drawn
 
     out = Path(out)
