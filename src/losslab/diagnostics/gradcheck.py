@@ -1,7 +1,9 @@
 """Compare an analytic gradient with centred finite differences (CS231n's gradient check).
 
 :func:`check_gradient` checks any scalar function; :func:`check_loss_gradient` checks a named
-loss at random inputs of the kinds it expects (:func:`gradcheck_inputs`).
+loss at random inputs of the kinds it expects (:func:`gradcheck_inputs`). A point on a kink
+(the hinge at zero margin: the seeds' "non-differentiable points") is reported as a
+:class:`Kink` with its one-sided slopes, not as a failure.
 """
 
 from __future__ import annotations
