@@ -27,7 +27,32 @@ TABLE_COLUMNS = ("recall@1", "recall@5", "precision@5", "mAP", "MAP@R")
 
 
 def evaluate_embeddings(ds, transform, *, ks=(1, 5, 10)):
-    """Retrieval metrics of ``transform`` on the test split against the training split (held-out samples)."""
+    """Retrieval metrics of ``transform`` on the test split against the training split (held-out samples).
+
+    Parameters
+    ----------
+    ds : Dataset
+    transform : callable
+        ``transform(X) -> embedding`` of shape (n, k).
+    ks : sequence of int, default (1, 5, 10)
+
+    Returns
+    -------
+    dict of str to float
+        :func:`losslab.metrics.retrieval_report` with the test split as queries
+        and the training split as the gallery.
+
+    Examples
+    --------
+    >>> from losslab.data import load
+    >>> report = evaluate_embeddings(load("iris"), lambda X: X)  # the raw features
+    >>> round(report["recall@1"], 3)
+    0.933
+
+    References
+    ----------
+    Musgrave, Belongie & Lim, "A Metric Learning Reality Check", ECCV (2020).
+    """
     return metrics.retrieval_report(
         transform(ds.X_test),
         ds.y_test,
@@ -53,7 +78,31 @@ def embedding_run(
 
     An option left at None is the estimator's default, so ``losslab train --task
     embed`` trains what ``MetricLearner(n_components)`` trains.
-    Returns (learner, {"raw features": report, "PCA-k": report, "learned-k": report}).
+
+    Parameters
+    ----------
+    ds : Dataset
+    n_components : int, default 16
+    model, loss, mining, margin, lr : optional
+        :class:`~losslab.MetricLearner`'s parameters of those names.
+    epochs : int, optional
+        Its ``max_iter``.
+    seed : int, default 0
+
+    Returns
+    -------
+    learner : MetricLearner
+        Fitted on the training split.
+    reports : dict of str to dict
+        :func:`evaluate_embeddings` of the raw features, PCA, the learner before
+        training and after.
+
+    Examples
+    --------
+    >>> from losslab.data import load
+    >>> learner, reports = embedding_run(load("iris"), n_components=2, epochs=5)
+    >>> list(reports)
+    ['raw features', 'PCA-2', 'learned-2 (before training)', 'learned-2']
     """
     options = {"model": model, "loss": loss, "mining": mining, "margin": margin}
     options.update(max_iter=epochs, lr=lr)
@@ -72,12 +121,44 @@ def embedding_run(
 
 
 def retrieval_table(reports, columns=TABLE_COLUMNS):
-    """Rows ``(features, [value per column])`` of :func:`embedding_run`'s reports, in their order."""
+    """Rows ``(features, [value per column])`` of :func:`embedding_run`'s reports, in their order.
+
+    Parameters
+    ----------
+    reports : dict of str to dict
+    columns : sequence of str, default ``TABLE_COLUMNS``
+        recall@1, recall@5, precision@5, mAP, MAP@R.
+
+    Returns
+    -------
+    list of (str, list of float)
+
+    Examples
+    --------
+    >>> from losslab.data import load
+    >>> rows = retrieval_table({"raw": evaluate_embeddings(load("iris"), lambda X: X)})
+    >>> rows[0][0], len(rows[0][1])
+    ('raw', 5)
+    """
     return [(name, [float(report[c]) for c in columns]) for name, report in reports.items()]
 
 
 def nearest_examples(learner, ds, *, n_queries=8, k=5):
-    """Indices (n_queries, k) into the training split of the first test samples' k nearest, by the learned embedding."""
+    """Indices (n_queries, k) into the training split of the first test samples' k nearest, by the learned embedding.
+
+    Parameters
+    ----------
+    learner : MetricLearner
+        Fitted.
+    ds : Dataset
+    n_queries : int, default 8
+    k : int, default 5
+
+    Returns
+    -------
+    int ndarray of shape (n_queries, k)
+        Nearest first.
+    """
     queries = learner.transform(ds.X_test)[:n_queries]  # rows as the figure's embedding has them
     gallery = learner.transform(ds.X_train)
     d = pairwise_distances(np.vstack([queries, gallery]))[: len(queries), len(queries) :]
@@ -85,7 +166,25 @@ def nearest_examples(learner, ds, *, n_queries=8, k=5):
 
 
 def two_dimensional_panels(ds, learner, *, seed=0):
-    """{title: test-split embedding}: the learned 2-D embedding itself, PCA-2 and NCA-2 fitted on the training split."""
+    """{title: test-split embedding}: the learned 2-D embedding itself, PCA-2 and NCA-2 fitted on the training split.
+
+    Parameters
+    ----------
+    ds : Dataset
+    learner : MetricLearner
+        Fitted with ``n_components=2``.
+    seed : int, default 0
+        Of PCA and NCA.
+
+    Returns
+    -------
+    dict of str to ndarray of shape (n_test, 2)
+
+    References
+    ----------
+    Goldberger, Roweis, Hinton & Salakhutdinov, "Neighbourhood Components
+    Analysis", NIPS (2004); ``sklearn.neighbors.NeighborhoodComponentsAnalysis``.
+    """
     pca = PCA(2, random_state=seed).fit(ds.X_train)
     nca = NeighborhoodComponentsAnalysis(2, random_state=seed).fit(ds.X_train, ds.y_train)
     return {
@@ -101,7 +200,21 @@ def embedding_2d_figure(
     class_names: Sequence[Any],
     path: str | PathLike[str] | None = None,
 ) -> Figure:
-    """One scatter per 2-D embedding, side by side, coloured by class: no projection in between."""
+    """One scatter per 2-D embedding, side by side, coloured by class: no projection in between.
+
+    Parameters
+    ----------
+    panels : mapping of str to ndarray of shape (n, 2)
+        Title to embedding, as :func:`two_dimensional_panels` returns.
+    labels : int ndarray of shape (n,)
+    class_names : sequence
+    path : str or PathLike, optional
+        Also write the figure there as a PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     from matplotlib.figure import Figure
 
     from .. import plots  # matplotlib only when figures are drawn
@@ -125,7 +238,23 @@ def save_embedding_run(out, ds, learner, reports, *, loss):
 
     A 2-D embedding is drawn as it is, beside PCA-2 and NCA-2 (embedding_2d.png);
     a wider one through its first two principal components (embedding_pca.png).
-    Returns the names of the files written under ``out``.
+
+    Parameters
+    ----------
+    out : str or Path
+        An existing directory.
+    ds : Dataset
+    learner : MetricLearner
+        Fitted.
+    reports : dict
+        :func:`embedding_run`'s reports, written to metrics.json.
+    loss : str
+        Recorded in the model file's header.
+
+    Returns
+    -------
+    list of str
+        The names of the files written under ``out``.
     """
     from .. import plots  # matplotlib only when figures are drawn
 
