@@ -20,6 +20,38 @@ INF = np.inf
 
 @dataclass(frozen=True)
 class Problem:
+    """A least-squares test problem: residuals, Jacobian, a start and what is known.
+
+    Attributes
+    ----------
+    name : str
+    residual : callable
+        ``residual(p) -> array of shape (m,)``.
+    jac : callable
+        ``jac(p) -> array of shape (m, n)``.
+    x0 : ndarray of shape (n,)
+        The hard start (NIST's "start 1").
+    certified : ndarray of shape (n,) or None
+        NIST's certified parameters, where there are any.
+    x0_easy : ndarray of shape (n,) or None
+        NIST's "start 2", where start 1 leads to another minimum.
+    bounds : (lb, ub) or None
+        For the bounded problems.
+
+    Examples
+    --------
+    >>> from losslab.lsq import levenberg_marquardt
+    >>> res = levenberg_marquardt(MISRA1A.residual, MISRA1A.x0, jac=MISRA1A.jac)
+    >>> bool(np.allclose(res.x, MISRA1A.certified, rtol=1e-6))
+    True
+
+    References
+    ----------
+    NIST Statistical Reference Datasets, nonlinear regression:
+    https://www.itl.nist.gov/div898/strd/nls/nls_main.shtml; Moré, Garbow &
+    Hillstrom, "Testing Unconstrained Optimization Software", ACM TOMS 7 (1981).
+    """
+
     name: str
     residual: object  # residual(p) -> (m,)
     jac: object  # jac(p) -> (m, n)
