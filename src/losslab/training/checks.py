@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..losses import validation as v
+from ..losses._registry import Loss
+from ..models import Model
 from .objective import encode_targets, labels_of
 
 # losses on probabilities need an output layer a linear score model does not have
 NEEDS_PROBABILITIES = {"binary_cross_entropy", "categorical_cross_entropy"}
 
 
-def check_X(X, model):
+def check_X(X: ArrayLike, model: Model) -> np.ndarray:
+    """X as an array of the model's dtype, after checking its shape and that it is finite."""
     X = np.asarray(X)
     if X.dtype.kind not in "fiu":
         raise TypeError(f"X: expected a numeric array, got dtype {X.dtype} instead")
@@ -44,7 +48,13 @@ def all_finite(X, block=65536):
     return all(np.isfinite(X[i : i + block]).all() for i in range(0, len(X), block))
 
 
-def sample_weights(sample_weight, class_weight, target, loss, n):
+def sample_weights(
+    sample_weight: ArrayLike | None,
+    class_weight: ArrayLike | None,
+    target: np.ndarray,
+    loss: Loss,
+    n: int,
+) -> np.ndarray | None:
     """Per-sample weights combining sample_weight and class_weight[y], or None."""
     w = None if sample_weight is None else v.as_sample_weight(sample_weight, n, np.float64)
     if class_weight is not None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import losses
+from ..losses._registry import Loss
+from ..models import Model, Params
 from ..optim import quasi_newton
 from .checks import check_X, sample_weights
 from .loop import Diverged
@@ -12,25 +17,27 @@ from .objective import Objective, encode_targets
 from .state import History
 
 FULL_BATCH_METHODS = ("lbfgs", "gd")
+# callback(iteration, value, model) after each iteration; True stops
+Callback = Callable[[int, float, Model], bool | None]
 _ADVICE = ". Standardise the features (their scale overflows the scores) or raise alpha."
 
 
 def fit_full_batch(
-    model,
-    loss,
-    X,
-    y,
+    model: Model,
+    loss: str | Loss,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
-    method="lbfgs",
-    reg=0.0,
-    penalty="l2",
-    l1_ratio=0.5,
-    sample_weight=None,
-    class_weight=None,
-    max_iter=500,
-    tol=1e-8,
-    callback=None,
-):
+    method: str = "lbfgs",
+    reg: float = 0.0,
+    penalty: str = "l2",
+    l1_ratio: float = 0.5,
+    sample_weight: ArrayLike | None = None,
+    class_weight: ArrayLike | None = None,  # a weight per class
+    max_iter: int = 500,
+    tol: float = 1e-8,
+    callback: Callback | None = None,
+) -> History:
     """Minimise the whole-data objective (mean loss + penalty); returns a History.
 
     The deterministic alternative to :func:`fit` for smooth losses on data that
@@ -54,8 +61,14 @@ def fit_full_batch(
 
 
 def minimise_full_batch(
-    model, value_and_grads, *, method="lbfgs", max_iter=500, tol=1e-8, callback=None
-):
+    model: Model,
+    value_and_grads: Callable[[], tuple[float, Params]],
+    *,
+    method: str = "lbfgs",
+    max_iter: int = 500,
+    tol: float = 1e-8,
+    callback: Callback | None = None,
+) -> History:
     """Minimise ``value_and_grads()`` (evaluated at the current ``model.params``) over the params.
 
     The one optimisation step shared by in-memory full-batch training and the

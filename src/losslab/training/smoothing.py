@@ -21,8 +21,11 @@ scale linear SVMs" (JMLR 2005).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import losses
+from ..losses._registry import Loss
+from ..models import Linear
 from .checks import check_X, sample_weights
 from .loop import Diverged
 from .objective import encode_targets
@@ -32,7 +35,7 @@ MU_START, MU_FACTOR, MU_FINAL = 10.0, 0.1, 1e-8
 STEPS_PER_STAGE = 50
 
 
-def is_hinge(loss):
+def is_hinge(loss: str | Loss) -> bool:
     """True for the losses this solver minimises: the Weston-Watkins and the binary hinge."""
     loss = losses.get(loss)
     if (
@@ -170,18 +173,18 @@ def _line_search(problem, theta, mu, value, decrease, P):
 
 
 def fit_smoothed(
-    model,
-    loss,
-    X,
-    y,
+    model: Linear,
+    loss: str | Loss,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
-    reg=0.0,
-    penalty="l2",
-    sample_weight=None,
-    class_weight=None,
-    max_iter=500,
-    tol=1e-4,
-):
+    reg: float = 0.0,
+    penalty: str = "l2",
+    sample_weight: ArrayLike | None = None,
+    class_weight: ArrayLike | None = None,  # a weight per class
+    max_iter: int = 500,
+    tol: float = 1e-4,
+) -> History:
     """Minimise mean hinge loss + reg·ΣW² of a Linear model (in place); returns a History.
 
     ``max_iter`` bounds the Newton steps of each stage (a stage that reaches
