@@ -1,0 +1,401 @@
+"""The training doctor: plain-language diagnoses of a training run, each with its evidence.
+
+Each rule reads numbers a run already records (the loss of every step, the
+training and validation loss of every epoch, the learning rate) and returns a
+:class:`Diagnosis`, or None when the run looks healthy in that respect:
+
+- the initial loss far from its value at zero scores (ln C, C - 1, ...): labels or initialisation;
+- the loss rising or oscillating: the learning rate is too high (with the step it happened);
+- the loss flat: the learning rate is too low;
+- the validation loss far above the training loss, or rising while it falls: overfitting;
+- probabilities passed where a loss expects raw scores (every row in [0, 1] summing to 1).
+
+Each diagnosis is a warning category (a subclass of :class:`DoctorWarning`),
+so users filter them as usual: ``warnings.simplefilter("ignore", OverfittingWarning)``.
+:class:`TrainingDoctor` is a ``fit`` callback that issues them while training;
+:func:`diagnose` reads a finished run's :class:`~losslab.training.state.History`.
+The rules live here, in the training layer, so the loop's callbacks can use them;
+``losslab doctor RUN_DIR`` (``losslab.diagnostics.doctor``) reads a run directory.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import losses
+
+__all__ = [
+    "Diagnosis",
+    "DoctorWarning",
+    "InitialLossWarning",
+    "LearningRateTooHighWarning",
+    "LearningRateTooLowWarning",
+    "OverfittingWarning",
+    "ProbabilitiesAsScoresWarning",
+    "TrainingDoctor",
+    "check_scores",
+    "diagnose",
+]
+
+
+class DoctorWarning(UserWarning):
+    """A diagnosis of the training doctor; every category below is one of these."""
+
+
+class InitialLossWarning(DoctorWarning):
+    """The first loss is far from its value at zero scores: wrong labels or large initial weights."""
+
+
+class LearningRateTooHighWarning(DoctorWarning):
+    """The training loss rose or oscillated: the steps overshoot."""
+
+
+class LearningRateTooLowWarning(DoctorWarning):
+    """The training loss barely moved: the steps are too small to make progress."""
+
+
+class OverfittingWarning(DoctorWarning):
+    """The validation loss is far above the training loss, or rose while it fell."""
+
+
+class ProbabilitiesAsScoresWarning(DoctorWarning):
+    """Rows in [0, 1] summing to 1 were passed to a loss that expects raw scores (logits)."""
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """One finding: its warning category, a plain-language message, and the numbers behind it."""
+
+    category: type[DoctorWarning]
+    message: str
+    evidence: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.category.__name__
+
+    def __str__(self) -> str:
+        return self.message
+
+    def as_dict(self) -> dict:
+        return {"diagnosis": self.name, "message": self.message, "evidence": self.evidence}
+
+    def warn(self, stacklevel: int = 3) -> None:
+        warnings.warn(self.message, self.category, stacklevel=stacklevel)
+
+
+# How far is "far": the rules fire on gross problems, not on the noise of a healthy run.
+INITIAL_TOLERANCE = 0.25  # relative distance of the first loss from its expected value
+RISE_FACTOR = 2.0  # the smoothed loss above twice its start: the steps overshoot
+FLAT_DROP = 0.01  # the loss fell by less than 1 % of its start: the steps are too small
+JUMP = 0.10  # an epoch that raises the training loss by more than 10 %
+OVERFIT_RATIO = 2.0  # validation loss at least twice the training loss ...
+OVERFIT_GAP = (
+    0.5  # ... and above it by 0.5 (nats for cross-entropy): not the small gap of a fit model
+)
+OVERFIT_RISE = 0.10  # validation loss 10 % above its best while the training loss kept falling
+
+
+def initial_loss_rule(measured: float, expected: float) -> Diagnosis | None:
+    """InitialLossWarning when the first loss is more than 25 % (and 0.1) from ``expected``."""
+    if measured is None or expected is None or not math.isfinite(measured):
+        return None
+    if abs(measured - expected) <= max(INITIAL_TOLERANCE * abs(expected), 0.1):
+        return None
+    return Diagnosis(
+        InitialLossWarning,
+        f"the initial loss is {measured:.4g}, far from the {expected:.4g} that tiny initial "
+        "weights give (all scores about 0): check that the labels are 0..C-1 and match the "
+        "rows, and that the initial weights are small",
+        {"initial_loss": measured, "expected": expected},
+    )
+
+
+def rising_rule(curve: Sequence[float], start: float | None = None, unit: str = "step"):
+    """LearningRateTooHighWarning when the loss becomes non-finite, doubles, or ends above its start.
+
+    ``curve`` is the loss of each step (or epoch, ``unit``); ``start`` the loss
+    before the first update (default: the first entry). The curve is smoothed
+    by a running median so that one unlucky mini-batch does not count.
+    """
+    values = np.asarray(curve, dtype=np.float64)
+    if values.size == 0:
+        return None
+    start = float(values[0]) if start is None else float(start)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        at = int(np.argmax(bad)) + 1
+        return _too_high(f"the training loss became {values[at - 1]} at {unit} {at}", start, at)
+    smooth = running_median(values)
+    above = smooth > max(RISE_FACTOR * start, start + 0.5)
+    if above.any():
+        at = int(np.argmax(above)) + 1
+        return _too_high(
+            f"the training loss rose from {start:.4g} to {values[at - 1]:.4g} by {unit} {at} "
+            f"and ended near {smooth[-1]:.4g}",
+            start,
+            at,
+            unit,
+        )
+    if values.size >= 3 and smooth[-1] > 1.1 * start + 1e-3:
+        return _too_high(
+            f"the training loss ended at {smooth[-1]:.4g}, above the {start:.4g} it started from",
+            start,
+            int(values.size),
+            unit,
+        )
+    return None
+
+
+def _too_high(what, start, at, unit="step"):
+    return Diagnosis(
+        LearningRateTooHighWarning,
+        f"learning rate too high: {what}; each step overshoots the minimum. "
+        "Try a learning rate 10 to 100 times lower (or standardise the features)",
+        {"start": start, unit: at},
+    )
+
+
+def oscillation_rule(epoch_loss: Sequence[float]) -> Diagnosis | None:
+    """LearningRateTooHighWarning when at least a quarter of the epochs raise the loss by > 10 %."""
+    values = np.asarray([v for v in epoch_loss if v is not None], dtype=np.float64)
+    if values.size < 5 or not np.isfinite(values).all():
+        return None
+    jumps = np.flatnonzero(np.diff(values) > JUMP * np.abs(values[:-1]))
+    if len(jumps) < max(2, (values.size - 1) / 4):
+        return None
+    first = int(jumps[0]) + 2  # epochs count from 1; the jump lands on the next epoch
+    return Diagnosis(
+        LearningRateTooHighWarning,
+        f"learning rate too high: the training loss oscillates; {len(jumps)} of "
+        f"{values.size - 1} epochs raised it by more than {JUMP:.0%}, first in epoch {first} "
+        f"({values[first - 2]:.4g} -> {values[first - 1]:.4g}). Try a learning rate 3 to 10 "
+        "times lower, or a decaying schedule",
+        {"rising_epochs": [int(j) + 2 for j in jumps], "epoch": first},
+    )
+
+
+def flat_rule(curve: Sequence[float], start: float | None = None, unit: str = "step", lr=None):
+    """LearningRateTooLowWarning when the loss fell by less than 1 % of its start over the run.
+
+    Needs at least 3 entries; a loss already near 0 is not flat but finished.
+    """
+    values = np.asarray(curve, dtype=np.float64)
+    if values.size < 3 or not np.isfinite(values).all():
+        return None
+    k = max(1, values.size // 10)
+    first = float(np.mean(values[:k])) if start is None else float(start)
+    last = float(np.mean(values[-k:]))
+    if last < 1e-3 or first <= 0 or (first - last) >= FLAT_DROP * first:
+        return None
+    rate = "" if lr is None else f" (lr={lr:g})"
+    return Diagnosis(
+        LearningRateTooLowWarning,
+        f"learning rate too low{rate}: the training loss barely moved, from {first:.4g} to "
+        f"{last:.4g} ({(last - first) / first:+.2%}) over {values.size} {unit}s. "
+        "Try a learning rate 10 times higher",
+        {"start": first, "end": last, unit + "s": int(values.size), "lr": lr},
+    )
+
+
+def overfitting_rule(train_loss: Sequence[float], val_loss: Sequence[float], reg=None):
+    """OverfittingWarning when validation ends twice the training loss, or rose while it fell."""
+    # a run without validation has no val_loss at all: zip stops at the shorter list
+    pairs = zip(train_loss, val_loss, strict=False)
+    pairs = [(t, v) for t, v in pairs if t is not None and v is not None]
+    if len(pairs) < 2:
+        return None
+    train, val = (np.asarray(x, dtype=np.float64) for x in zip(*pairs, strict=True))
+    if not (np.isfinite(train).all() and np.isfinite(val).all()):
+        return None
+    best = int(np.argmin(val))
+    rose = val[-1] > (1 + OVERFIT_RISE) * val[best] + 0.01 and train[-1] < train[best]
+    far = val[-1] >= OVERFIT_RATIO * train[-1] and val[-1] - train[-1] > OVERFIT_GAP
+    if not (rose or far):
+        return None
+    what = (
+        f"the validation loss rose from {val[best]:.4g} (epoch {best + 1}) to {val[-1]:.4g} "
+        f"while the training loss fell to {train[-1]:.4g}"
+        if rose
+        else f"the validation loss {val[-1]:.4g} is {val[-1] / train[-1]:.1f} times the "
+        f"training loss {train[-1]:.4g}"
+    )
+    stronger = "" if not reg else f" (reg={10 * reg:g} instead of {reg:g})"
+    return Diagnosis(
+        OverfittingWarning,
+        f"overfitting: {what}. The model fits the training data better than it generalises: "
+        f"try more regularization{stronger}, early stopping, a smaller model or more data",
+        {"train_loss": float(train[-1]), "val_loss": float(val[-1]), "best_epoch": best + 1},
+    )
+
+
+def check_scores(scores, target=None, *, loss: str = "softmax_cross_entropy") -> Diagnosis | None:
+    """ProbabilitiesAsScoresWarning when every row of ``scores`` lies in [0, 1] and sums to 1.
+
+    Softmax cross-entropy, the hinge losses and focal loss take raw scores
+    (logits) and normalise them themselves; probabilities passed instead give
+    a plausible but wrong number. With integer ``target`` the evidence shows
+    both values. The first rows are screened first, so real logits cost O(C).
+
+    Examples
+    --------
+    >>> d = check_scores([[0.1, 0.2, 0.7]], [2])
+    >>> d.name, round(d.evidence["loss_as_given"], 3), round(d.evidence["cross_entropy"], 3)
+    ('ProbabilitiesAsScoresWarning', 0.768, 0.357)
+    >>> check_scores([[-2.85, 0.86, 0.28]], [2]) is None
+    True
+    """
+    s = np.asarray(scores)
+    if s.ndim != 2 or s.shape[1] < 2 or len(s) == 0 or s.dtype.kind != "f":
+        return None
+    if not (_probability_rows(s[:8]) and _probability_rows(s)):
+        return None
+    evidence = {"rows": len(s)}
+    example = ""
+    if target is not None and np.asarray(target).dtype.kind in "iu":
+        given = float(losses.get(loss)(s, np.asarray(target)).value)
+        right = float(losses.categorical_cross_entropy(s, np.asarray(target)).value)
+        evidence.update(loss_as_given=given, cross_entropy=right)
+        example = (
+            f" ({loss} gives {given:.4g}; the cross-entropy of these probabilities is {right:.4g})"
+        )
+    return Diagnosis(
+        ProbabilitiesAsScoresWarning,
+        f"scores: every row lies in [0, 1] and sums to 1, so these look like probabilities, "
+        f"but {loss} expects raw scores (logits) and normalises them itself{example}. Pass "
+        "the scores before softmax, or categorical_cross_entropy for probabilities",
+        evidence,
+    )
+
+
+def _probability_rows(s):
+    sums = s.sum(axis=1, dtype=np.float64)
+    tol = 1e-3 if s.dtype == np.float16 else 1e-5 if s.dtype == np.float32 else 1e-9
+    return bool(s.min() >= 0 and s.max() <= 1 and np.all(np.abs(sums - 1) <= tol * s.shape[1]))
+
+
+def running_median(values: np.ndarray, window: int | None = None) -> np.ndarray:
+    """Trailing running median (window: a twentieth of the curve, 3 to 25 points)."""
+    values = np.asarray(values, dtype=np.float64)
+    w = window or int(np.clip(values.size // 20, 3, 25))
+    if w == 1:
+        return values
+    padded = np.concatenate([np.full(w - 1, values[0]), values])
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, w), axis=1)
+
+
+def diagnose(
+    history,
+    *,
+    initial_loss: float | None = None,
+    expected_initial_loss: float | None = None,
+    reg: float | None = None,
+) -> list[Diagnosis]:
+    """Every diagnosis of a run: a list of :class:`Diagnosis`, empty for a healthy run.
+
+    Parameters
+    ----------
+    history : History or mapping
+        A run's record: ``step_loss`` (one loss per step; may be empty),
+        ``train_loss``, ``val_loss`` and ``lr`` (one per epoch).
+    initial_loss, expected_initial_loss : float, optional
+        The loss before training and its value at zero scores (the sanity
+        check's ``measured`` and ``expected``); the loss curves start from it.
+    reg : float, optional
+        The run's weight-penalty strength, for the advice against overfitting.
+
+    Returns
+    -------
+    list of Diagnosis
+        At most one per warning category, in the order of the list above.
+
+    Examples
+    --------
+    >>> run = {"step_loss": [1.1, 40.0, 900.0, 7.7e5], "train_loss": [7.7e5], "val_loss": [None]}
+    >>> [d.name for d in diagnose(run)]
+    ['LearningRateTooHighWarning']
+    >>> diagnose({"step_loss": [1.1, 0.8, 0.5, 0.4], "train_loss": [0.7]})
+    []
+    """
+    get = history.get if isinstance(history, dict) else lambda k, d=None: getattr(history, k, d)
+    epoch_loss = list(get("train_loss", []) or [])
+    steps = list(get("step_loss", []) or [])
+    curve, unit = (steps, "step") if steps else (epoch_loss, "epoch")
+    lr = next((r for r in reversed(get("lr", []) or []) if r is not None), None)
+    found = [
+        initial_loss_rule(initial_loss, expected_initial_loss),
+        rising_rule(curve, initial_loss, unit) or oscillation_rule(epoch_loss),
+    ]
+    if found[-1] is None:  # a loss that overshoots says nothing about small steps or generalising
+        found.append(flat_rule(curve, initial_loss, unit, lr))
+        found.append(overfitting_rule(epoch_loss, list(get("val_loss", []) or []), reg))
+    return [d for d in found if d is not None]
+
+
+class TrainingDoctor:
+    """A ``fit`` callback: diagnoses the run after every epoch and reports each finding once.
+
+    Pass it in ``callbacks``: ``fit(..., callbacks=[TrainingDoctor()])``. It
+    never stops training. Each new diagnosis goes to ``on_diagnosis(d)``, or
+    is issued as a warning of its category when that is None.
+
+    Parameters
+    ----------
+    history : History, optional
+        The run's History (``fit(..., history=h)``); its per-step losses then
+        give the exact step a problem began. Without it, epochs are counted.
+    initial_loss, expected_initial_loss, reg : float, optional
+        As for :func:`diagnose`.
+    on_diagnosis : callable, optional
+
+    Examples
+    --------
+    >>> import warnings
+    >>> doctor = TrainingDoctor(initial_loss=1.1, on_diagnosis=lambda d: print(d.name))
+    >>> doctor(1, {"train_loss": 2065.2, "lr": 1e4}, model=None)
+    LearningRateTooHighWarning
+    False
+    """
+
+    def __init__(
+        self,
+        *,
+        history=None,
+        initial_loss: float | None = None,
+        expected_initial_loss: float | None = None,
+        reg: float | None = None,
+        on_diagnosis: Callable[[Diagnosis], object] | None = None,
+    ):
+        self.history = history
+        self.initial_loss = initial_loss
+        self.expected_initial_loss = expected_initial_loss
+        self.reg = reg
+        self.on_diagnosis = on_diagnosis
+        self.epochs = {"train_loss": [], "val_loss": [], "lr": [], "step_loss": []}
+        self.found: dict[type, Diagnosis] = {}
+
+    def __call__(self, epoch, logs, model) -> bool:
+        for key in ("train_loss", "val_loss", "lr"):
+            self.epochs[key].append(logs.get(key))
+        if self.history is not None:
+            self.epochs["step_loss"] = self.history.step_loss
+        for d in diagnose(
+            self.epochs,
+            initial_loss=self.initial_loss,
+            expected_initial_loss=self.expected_initial_loss,
+            reg=self.reg,
+        ):
+            if d.category not in self.found:
+                self.found[d.category] = d
+                self.on_diagnosis(d) if self.on_diagnosis else d.warn()
+        return False
+
+    @property
+    def diagnoses(self) -> list[Diagnosis]:
+        """What was found so far, in the order it was found."""
+        return list(self.found.values())
