@@ -18,7 +18,11 @@ each point queries all the others (leave-one-out); with ``query`` and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .losses.ranking import DISTANCES, pairwise_distances
 
@@ -51,8 +55,14 @@ def _ranking(query, query_labels, gallery=None, gallery_labels=None, distance="e
 
 
 def recall_at_k(
-    embeddings, labels, k=1, *, gallery=None, gallery_labels=None, distance="euclidean"
-):
+    embeddings: ArrayLike,
+    labels: ArrayLike,
+    k: int = 1,
+    *,
+    gallery: ArrayLike | None = None,
+    gallery_labels: ArrayLike | None = None,
+    distance: str = "euclidean",
+) -> float:
     r"""Recall@k: the fraction of queries with an item of their class among their k nearest.
 
     .. math::
@@ -101,8 +111,14 @@ def recall_at_k(
 
 
 def precision_at_k(
-    embeddings, labels, k=1, *, gallery=None, gallery_labels=None, distance="euclidean"
-):
+    embeddings: ArrayLike,
+    labels: ArrayLike,
+    k: int = 1,
+    *,
+    gallery: ArrayLike | None = None,
+    gallery_labels: ArrayLike | None = None,
+    distance: str = "euclidean",
+) -> float:
     r"""Precision@k: the mean fraction of items of the query's class among its k nearest.
 
     .. math::
@@ -145,8 +161,13 @@ def precision_at_k(
 
 
 def mean_average_precision(
-    embeddings, labels, *, gallery=None, gallery_labels=None, distance="euclidean"
-):
+    embeddings: ArrayLike,
+    labels: ArrayLike,
+    *,
+    gallery: ArrayLike | None = None,
+    gallery_labels: ArrayLike | None = None,
+    distance: str = "euclidean",
+) -> float:
     r"""Mean average precision over each query's full ranking.
 
     .. math::
@@ -202,7 +223,14 @@ def _first_r(relevant, n_relevant):
     return relevant & within, r
 
 
-def r_precision(embeddings, labels, *, gallery=None, gallery_labels=None, distance="euclidean"):
+def r_precision(
+    embeddings: ArrayLike,
+    labels: ArrayLike,
+    *,
+    gallery: ArrayLike | None = None,
+    gallery_labels: ArrayLike | None = None,
+    distance: str = "euclidean",
+) -> float:
     r"""R-precision: the precision among each query's R nearest, R the size of its class.
 
     .. math::
@@ -245,7 +273,14 @@ def r_precision(embeddings, labels, *, gallery=None, gallery_labels=None, distan
     return float(np.mean(relevant.sum(axis=1) / r)) if len(r) else float("nan")
 
 
-def map_at_r(embeddings, labels, *, gallery=None, gallery_labels=None, distance="euclidean"):
+def map_at_r(
+    embeddings: ArrayLike,
+    labels: ArrayLike,
+    *,
+    gallery: ArrayLike | None = None,
+    gallery_labels: ArrayLike | None = None,
+    distance: str = "euclidean",
+) -> float:
     r"""MAP@R: mean average precision within each query's R nearest.
 
     .. math::
@@ -293,7 +328,7 @@ def map_at_r(embeddings, labels, *, gallery=None, gallery_labels=None, distance=
     return float(np.mean(np.where(relevant, precision, 0.0).sum(axis=1) / r))
 
 
-def nearest_neighbour_accuracy(embeddings, labels, **kw):
+def nearest_neighbour_accuracy(embeddings: ArrayLike, labels: ArrayLike, **kw: Any) -> float:
     """Nearest-neighbour accuracy: the nearest item has the query's class (recall@1).
 
     Parameters
@@ -323,8 +358,13 @@ def nearest_neighbour_accuracy(embeddings, labels, **kw):
 
 
 def triplet_violation_rate(
-    embeddings, labels, *, distance="euclidean", max_triplets=100_000, seed=0
-):
+    embeddings: ArrayLike,
+    labels: ArrayLike,
+    *,
+    distance: str = "euclidean",
+    max_triplets: int = 100_000,
+    seed: int = 0,
+) -> float:
     r"""The fraction of triplets whose negative is at least as close as the positive.
 
     .. math::
@@ -376,8 +416,14 @@ def triplet_violation_rate(
 
 
 def retrieval_report(
-    embeddings, labels, *, ks=(1, 5, 10), gallery=None, gallery_labels=None, distance="euclidean"
-):
+    embeddings: ArrayLike,
+    labels: ArrayLike,
+    *,
+    ks: Sequence[int] = (1, 5, 10),
+    gallery: ArrayLike | None = None,
+    gallery_labels: ArrayLike | None = None,
+    distance: str = "euclidean",
+) -> dict[str, float]:
     """Every retrieval metric of this module, in one dict.
 
     Parameters
@@ -410,7 +456,11 @@ def retrieval_report(
     Musgrave, Belongie & Lim, "A Metric Learning Reality Check", ECCV (2020);
     pytorch-metric-learning's ``AccuracyCalculator``.
     """
-    kw = {"gallery": gallery, "gallery_labels": gallery_labels, "distance": distance}
+    kw: dict[str, Any] = {
+        "gallery": gallery,
+        "gallery_labels": gallery_labels,
+        "distance": distance,
+    }
     report = {f"recall@{k}": recall_at_k(embeddings, labels, k, **kw) for k in ks}
     report.update({f"precision@{k}": precision_at_k(embeddings, labels, k, **kw) for k in ks})
     report["mAP"] = mean_average_precision(embeddings, labels, **kw)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+from os import PathLike
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ img { max-width: 100%; border: 1px solid #ddd; margin: 0.4em 0; } .pass { color:
 """
 
 
-def build_report(run_dir):
+def build_report(run_dir: str | PathLike[str]) -> str:
     """The report's HTML for ``run_dir`` (a directory written by ``losslab train --out`` or another command)."""
     run = Path(run_dir)
     if not run.is_dir():
@@ -82,19 +83,21 @@ def build_report(run_dir):
     )
 
 
-def write_report(run_dir, path=None):
+def write_report(run_dir: str | PathLike[str], path: str | PathLike[str] | None = None) -> Path:
+    """Write :func:`build_report`'s HTML to ``path`` (default: ``RUN_DIR/report.html``); the path."""
     path = Path(path) if path is not None else Path(run_dir) / "report.html"
     files.atomic_write_text(path, build_report(run_dir))
     return path
 
 
-def confusion_matrix(y_true, y_pred, n_classes):
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Counts of (true class, predicted class): rows are true classes, columns predictions."""
     matrix = np.zeros((n_classes, n_classes), dtype=int)
     np.add.at(matrix, (y_true, y_pred), 1)
     return matrix
 
 
-def precision_recall(matrix):
+def precision_recall(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-class (precision, recall, support) from a confusion matrix (rows: true, columns: predicted)."""
     tp = np.diag(matrix).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -14,7 +14,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 
-def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], **kwargs: Any):
+def subplots(
+    nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], **kwargs: Any
+) -> tuple[Figure, Any]:
     """A new ``Figure`` and its axes, as pyplot's ``subplots`` but outside pyplot's figure list."""
     fig = Figure(figsize=figsize)
     return fig, fig.subplots(nrows, ncols, **kwargs)
