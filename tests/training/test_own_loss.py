@@ -81,3 +81,15 @@ def test_a_registered_function_is_trained_by_name(monkeypatch):
     model = models.build("linear", 4, 1, random_state=0)
     history = losslab.fit(model, "own_logistic", X, (score > 0).astype(int), epochs=10, lr=0.1)
     assert history.train_accuracy[-1] > 0.95
+
+
+def test_a_loss_with_an_input_beside_output_and_target_is_a_clear_error():
+    X, score, _ = _problem()
+
+    def with_scale(pred, y, scale):
+        return scale * (pred - y) ** 2, 2 * scale * (pred - y)
+
+    for loss, extra in (("gaussian_nll", "var"), (with_scale, "scale")):
+        model = models.build("linear", 4, 1, random_state=0)
+        with pytest.raises(ValueError, match=f"takes {extra} beside the output and the target"):
+            losslab.fit(model, loss, X, score)

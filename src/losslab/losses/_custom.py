@@ -28,6 +28,7 @@ class PlainLoss:
 
     def __init__(self, f: Callable, name: str):
         self.f = f
+        self.__wrapped__ = f  # inspect.signature reads f's own parameters
         self.__name__ = name
         self.__doc__ = getattr(f, "__doc__", None)
 

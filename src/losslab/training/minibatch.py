@@ -7,6 +7,7 @@ checkpoint (written atomically after every epoch) resumes to the same result.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
@@ -140,7 +141,24 @@ def _trainable(loss):
             f"loss: {loss.name} takes probabilities, not scores; train with its logit form "
             "(softmax_cross_entropy or sigmoid_binary_cross_entropy)"
         )
+    extra = _extra_inputs(loss.fn)
+    if extra:
+        raise ValueError(
+            f"loss: {loss.name} takes {', '.join(extra)} beside the output and the target; "
+            "fit trains losses of (output, target) only"
+        )
     return loss
+
+
+def _extra_inputs(fn):
+    """The required positional inputs of ``fn`` after (output, target), e.g. gaussian_nll's var."""
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # a builtin without a signature: let the call tell
+        return []
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = [p.name for p in parameters if p.kind in positional and p.default is p.empty]
+    return required[2:]
 
 
 def inferred_task(model, y):
