@@ -17,14 +17,17 @@ by the same rules.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from . import formats, sources
 from .formats import load_cifar10 as load_cifar10  # re-exported: a name of losslab.data
 from .formats import read_npz as read_npz  # re-exported: a name of losslab.data
+from .formats.base import StrPath, Target
 from .formats.cifar import IMAGE_SHAPE
 
 BUNDLED = ("iris", "digits", "wine", "breast_cancer")
@@ -75,14 +78,14 @@ class Dataset:
     scale: np.ndarray | None = None
 
     @property
-    def n_classes(self):
+    def n_classes(self) -> int:
         return len(self.class_names)
 
     @property
-    def n_features(self):
+    def n_features(self) -> int:
         return self.X_train.shape[1]
 
-    def summary(self):
+    def summary(self) -> str:
         """One line: the sizes of the splits, features and classes."""
         return (
             f"{self.name}: {len(self.X_train)} train / {len(self.X_val)} val / {len(self.X_test)} test, "
@@ -90,7 +93,7 @@ class Dataset:
         )
 
 
-def available():
+def available() -> list[str]:
     """The names :func:`load` knows without a path: bundled, then generated.
 
     Returns
@@ -106,16 +109,16 @@ def available():
 
 
 def load(
-    name,
+    name: StrPath,
     *,
-    test_size=0.2,
-    val_size=0.1,
-    standardize=True,
-    random_state=0,
-    target=None,
-    n_samples=None,
-    dtype=np.float64,
-):
+    test_size: float = 0.2,
+    val_size: float = 0.1,
+    standardize: bool = True,
+    random_state: int = 0,
+    target: Target = None,
+    n_samples: int | None = None,
+    dtype: Any = np.float64,
+) -> Dataset:
     """Load ``name`` and split it into train/validation/test (stratified, seeded).
 
     Parameters
@@ -272,7 +275,14 @@ def _bundled(name):
     return bunch.data, y, list(map(str, bunch.feature_names)), image_shape, name
 
 
-def generate(name, *, n_samples=600, n_classes=3, noise=None, random_state=0):
+def generate(
+    name: str,
+    *,
+    n_samples: int = 600,
+    n_classes: int = 3,
+    noise: float | None = None,
+    random_state: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     """A 2-D toy classification problem: blobs, moons, circles or the CS231n spiral.
 
     Parameters
@@ -323,7 +333,13 @@ def generate(name, *, n_samples=600, n_classes=3, noise=None, random_state=0):
     raise ValueError(f"data: expected one of {', '.join(GENERATED)}, got {name!r}")
 
 
-def spiral(n_per_class, n_classes, *, noise=0.2, rng=None):
+def spiral(
+    n_per_class: int,
+    n_classes: int,
+    *,
+    noise: float = 0.2,
+    rng: np.random.Generator | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """CS231n's spiral: each class an arm of a spiral, not linearly separable.
 
     Parameters
@@ -364,7 +380,7 @@ def spiral(n_per_class, n_classes, *, noise=0.2, rng=None):
     return X, y
 
 
-def read_csv(path, target=None):
+def read_csv(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(X float64, y, feature_names) of a CSV file, by the rules of :mod:`losslab.data.formats.csv`.
 
     A header row is detected; the label is the last column unless ``target``
@@ -400,7 +416,14 @@ def read_csv(path, target=None):
 TRAJECTORY_TRUTH = {"a": -4.9, "b": 20.0, "c": 1.5}
 
 
-def trajectory(n=50, *, noise=0.5, outlier_fraction=0.1, outlier_size=15.0, random_state=0):
+def trajectory(
+    n: int = 50,
+    *,
+    noise: float = 0.5,
+    outlier_fraction: float = 0.1,
+    outlier_size: float = 15.0,
+    random_state: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     """A thrown stone's measured height over time, with noise and a few gross outliers.
 
     Heights follow f(t) = -4.9 t² + 20 t + 1.5 (metres, seconds) for t in [0, 4],
@@ -440,7 +463,7 @@ def trajectory(n=50, *, noise=0.5, outlier_fraction=0.1, outlier_size=15.0, rand
     return t, height
 
 
-def read_xy(source, *, target=None):
+def read_xy(source: StrPath, *, target: Target = None) -> tuple[np.ndarray, np.ndarray]:
     """Two columns (x, y) for curve fitting: ``"trajectory"`` or a file (first column x, the label y).
 
     The file is a ``.csv``, ``.npy`` or ``.parquet`` path; y is its last column
@@ -476,7 +499,14 @@ def read_xy(source, *, target=None):
     return x, y
 
 
-def stream(path, batch_size=256, *, target=None, chunk_rows=65536, **options):
+def stream(
+    path: StrPath,
+    batch_size: int = 256,
+    *,
+    target: Target = None,
+    chunk_rows: int = 65536,
+    **options: Any,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Mini-batches (X float32, y) from a ``.npy``, Parquet or CSV file too big for memory.
 
     Opens the file as a chunked source; ``options`` (shuffle, buffer_rows, seed,

@@ -19,12 +19,15 @@ for testing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .formats import SOURCES, Chunk, CsvSource, NpySource, ParquetSource, Source
+from .formats.base import StrPath, Target
 
 __all__ = [
     "Chunk",
@@ -39,7 +42,7 @@ __all__ = [
 ]
 
 
-def open_source(path, target=None, chunk_rows=65536):
+def open_source(path: StrPath, target: Target = None, chunk_rows: int = 65536) -> Source:
     """The chunked reader of ``path``, chosen by its suffix (.npy, .parquet or .csv)."""
     suffix = Path(path).suffix.lower()
     if suffix not in SOURCES:
@@ -48,16 +51,16 @@ def open_source(path, target=None, chunk_rows=65536):
 
 
 def stream(
-    source,
-    batch_size=256,
+    source: Source,
+    batch_size: int = 256,
     *,
-    shuffle=True,
-    buffer_rows=65536,
-    seed=0,
-    holdout_every=None,
-    test=False,
-    stats=None,
-):
+    shuffle: bool = True,
+    buffer_rows: int = 65536,
+    seed: int = 0,
+    holdout_every: int | None = None,
+    test: bool = False,
+    stats: dict[str, Any] | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Mini-batches (X float32, y) from a source, shuffled through a bounded buffer.
 
     With ``holdout_every=k``, rows whose global index is a multiple of k are the
@@ -134,13 +137,17 @@ class StreamStats:
     n_rows: int
 
 
-def streaming_statistics(source, *, holdout_every=None, block=4096):
+def streaming_statistics(
+    source: Source, *, holdout_every: int | None = None, block: int = 4096
+) -> StreamStats:
     """Mean, standard deviation and classes of the training rows in one pass.
 
     Blocks of ``block`` rows are merged with Chan's parallel update, so the
     temporaries stay a few MB whatever the chunk size.
     """
-    count, mean, m2, classes = 0, None, None, set()
+    count, classes = 0, set()
+    mean: Any = None  # running mean and sum of squared deviations, set by the first block
+    m2: Any = None
     for chunk in source.chunks():
         X, y = chunk.X, chunk.y
         index = chunk.index

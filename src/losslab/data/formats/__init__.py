@@ -18,15 +18,21 @@ suffix    label column                               chunks
 
 from pathlib import Path
 
+import numpy as np
+
 from . import csv, npy, npz, parquet
-from .base import WHOLE_FILE, Chunk, Source, target_column
+from .base import WHOLE_FILE, Chunk, Source, StrPath, Target, target_column
 from .cifar import load_cifar10
 from .csv import CsvSource
 from .npy import NpySource
 from .npz import read_npz
 from .parquet import ParquetSource
 
-SOURCES = {".csv": CsvSource, ".npy": NpySource, ".parquet": ParquetSource}
+SOURCES: dict[str, type[CsvSource | NpySource | ParquetSource]] = {
+    ".csv": CsvSource,
+    ".npy": NpySource,
+    ".parquet": ParquetSource,
+}
 READERS = {".csv": csv.read, ".npy": npy.read, ".parquet": parquet.read, ".npz": npz.read}
 
 __all__ = [
@@ -45,7 +51,7 @@ __all__ = [
 ]
 
 
-def read(path, target=None):
+def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(X float64, y, feature_names) of a whole ``.csv``, ``.npy``, ``.parquet`` or ``.npz`` file."""
     suffix = Path(path).suffix.lower()
     if suffix not in READERS:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 WHOLE_FILE = 2**62  # chunk_rows of a whole-file read: every row in one chunk
+
+
+StrPath = str | os.PathLike[str]  # a file name, as str or pathlib.Path
+Target = str | int | None  # the label column: a name, an index, or None for the last
 
 
 @dataclass
@@ -18,7 +25,7 @@ class Chunk:
     index: np.ndarray  # global row numbers, for deterministic hold-out
 
 
-def target_column(target, names, width, path):
+def target_column(target: Target, names: Sequence[str] | None, width: int, path: StrPath) -> int:
     """The label column's index: ``target`` names a column, or gives its index; None is the last.
 
     ``names`` are the column names (None for a format without them). A name
@@ -45,7 +52,13 @@ class Source(ABC):
     :func:`target_column`.
     """
 
-    def __init__(self, path, target=None, chunk_rows=65536, dtype=np.float32):
+    def __init__(
+        self,
+        path: StrPath,
+        target: Target = None,
+        chunk_rows: int = 65536,
+        dtype: Any = np.float32,
+    ) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise ValueError(f"{self.path}: cannot read (no such file)")
@@ -54,22 +67,22 @@ class Source(ABC):
         self.target = target
         self.chunk_rows = int(chunk_rows)
         self.dtype = np.dtype(dtype)
-        self.feature_names = []
+        self.feature_names: list[str] = []
 
-    def chunk_sizes(self):
+    def chunk_sizes(self) -> list[int] | None:
         """The rows of each chunk, or None when unknown without reading the file."""
         return None
 
-    def n_chunks(self):
+    def n_chunks(self) -> int | None:
         """How many chunks the file has (None when unknown without reading it)."""
         sizes = self.chunk_sizes()
         return None if sizes is None else len(sizes)
 
     @abstractmethod
-    def chunks(self, order=None):
+    def chunks(self, order: Iterable[int] | None = None) -> Iterator[Chunk]:
         """Yield :class:`Chunk` objects, in ``order`` of chunk numbers when given."""
 
-    def read(self):
+    def read(self) -> tuple[np.ndarray, np.ndarray]:
         """(X, y): every chunk in file order, joined."""
         parts = list(self.chunks())
         if not parts:
@@ -79,7 +92,9 @@ class Source(ABC):
         return np.concatenate([p.X for p in parts]), np.concatenate([p.y for p in parts])
 
 
-def read_whole(kind, path, target=None):
+def read_whole(
+    kind: type[Source], path: StrPath, target: Target = None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(X float64, y, feature_names) of a whole file, read by the format's own chunk reader."""
     source = kind(path, target, chunk_rows=WHOLE_FILE, dtype=np.float64)
     X, y = source.read()

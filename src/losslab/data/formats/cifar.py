@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .base import StrPath
+
 IMAGE_SHAPE = (3, 32, 32)  # a row is three 32x32 channel planes
 
 
@@ -22,13 +24,13 @@ class _CifarUnpickler(pickle.Unpickler):
         }
     )
 
-    def find_class(self, module, name):
+    def find_class(self, module: str, name: str) -> type:
         if (module, name) not in self.ALLOWED:
             raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
         return super().find_class(module, name)
 
 
-def load_cifar10(directory):
+def load_cifar10(directory: StrPath) -> tuple[np.ndarray, np.ndarray]:
     """The CIFAR-10 python version (data_batch_1..5 and test_batch) from ``directory``.
 
     Returns all 60,000 images as (N, 3072) floats in [0, 255] and their labels;

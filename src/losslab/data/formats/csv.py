@@ -15,11 +15,13 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable, Iterator
 from itertools import islice
+from typing import Any
 
 import numpy as np
 
-from .base import Chunk, Source, read_whole, target_column
+from .base import Chunk, Source, StrPath, Target, read_whole, target_column
 
 _SCAN_BLOCK = 65536  # labels classified at a time when scanning a file's label column
 
@@ -27,7 +29,13 @@ _SCAN_BLOCK = 65536  # labels classified at a time when scanning a file's label 
 class CsvSource(Source):
     """A CSV file read front to back, ``chunk_rows`` rows at a time (how many: unknown until read)."""
 
-    def __init__(self, path, target=None, chunk_rows=65536, dtype=np.float32):
+    def __init__(
+        self,
+        path: StrPath,
+        target: Target = None,
+        chunk_rows: int = 65536,
+        dtype: Any = np.float32,
+    ) -> None:
         super().__init__(path, target, chunk_rows, dtype)
         first = next(_rows(self.path), None)
         if first is None:
@@ -46,7 +54,7 @@ class CsvSource(Source):
         )
         self.label_kind = None  # "int", "float" or "text": decided once per file
 
-    def chunks(self, order=None):
+    def chunks(self, order: Iterable[int] | None = None) -> Iterator[Chunk]:
         """Chunks in file order (a CSV cannot be read out of order, so ``order`` is ignored)."""
         rows = _rows(self.path)
         if self.header is not None:
@@ -113,12 +121,12 @@ class CsvSource(Source):
         return ValueError(f"{self.path}: expected numeric columns")
 
 
-def read(path, target=None):
+def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(X float64, y, feature_names) of a whole CSV file, by the rules above."""
     return read_whole(CsvSource, path, target)
 
 
-def label_kind(labels):
+def label_kind(labels: Iterable[object]) -> str:
     """ "int", "float" or "text": how a group of label cells is read."""
     cells = np.array([str(c).strip() for c in labels])
     try:
@@ -129,7 +137,8 @@ def label_kind(labels):
     return "int" if whole else "float"
 
 
-def is_number(cell):
+def is_number(cell: str) -> bool:
+    """True when ``float(cell)`` reads it."""
     try:
         float(cell)
     except ValueError:

@@ -8,16 +8,24 @@ the array's dtype; features are called x0, x1, ...
 from __future__ import annotations
 
 import mmap
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
-from .base import Chunk, Source, read_whole, target_column
+from .base import Chunk, Source, StrPath, Target, read_whole, target_column
 
 
 class NpySource(Source):
     """Chunks of ``chunk_rows`` rows of a memory-mapped ``.npy`` array."""
 
-    def __init__(self, path, target=None, chunk_rows=65536, dtype=np.float32):
+    def __init__(
+        self,
+        path: StrPath,
+        target: Target = None,
+        chunk_rows: int = 65536,
+        dtype: Any = np.float32,
+    ) -> None:
         super().__init__(path, target, chunk_rows, dtype)
         try:
             self.array = np.load(self.path, mmap_mode="r", allow_pickle=False)
@@ -33,13 +41,13 @@ class NpySource(Source):
         self.column = target_column(target, None, width, self.path)
         self.feature_names = [f"x{j}" for j in range(width - 1)]
 
-    def chunk_sizes(self):
+    def chunk_sizes(self) -> list[int]:
         n, size = len(self.array), self.chunk_rows
         return [min(size, n - start) for start in range(0, n, size)]
 
-    def chunks(self, order=None):
+    def chunks(self, order: Iterable[int] | None = None) -> Iterator[Chunk]:
         width, col = self.array.shape[1], self.column
-        for k in range(self.n_chunks()) if order is None else order:
+        for k in range(len(self.chunk_sizes())) if order is None else order:
             rows = self.array[k * self.chunk_rows : (k + 1) * self.chunk_rows]
             # copy the features straight from the mapping into dtype: no whole-block temporary
             X = np.empty((len(rows), width - 1), dtype=self.dtype)
@@ -58,6 +66,6 @@ class NpySource(Source):
             mapping.madvise(mmap.MADV_DONTNEED)
 
 
-def read(path, target=None):
+def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(X float64, y, feature_names) of a whole ``.npy`` file."""
     return read_whole(NpySource, path, target)

@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from ...training.files import check_declared_sizes
+from .base import StrPath, Target
 
 
-def read_npz(path):
+def read_npz(path: StrPath) -> tuple[np.ndarray, np.ndarray]:
     """(X float64, y) from a ``.npz`` archive holding numeric arrays X and y."""
     path = Path(path)
     if path.is_file() and not zipfile.is_zipfile(path):
@@ -41,7 +42,7 @@ def read_npz(path):
     return X.astype(np.float64), y
 
 
-def read(path, target=None):
+def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(X float64, y, feature_names) of a whole ``.npz`` file."""
     if target is not None:
         raise ValueError(

@@ -7,15 +7,24 @@ columns, as numbers; labels keep the column's type, text as a NumPy string array
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from typing import Any
+
 import numpy as np
 
-from .base import Chunk, Source, read_whole, target_column
+from .base import Chunk, Source, StrPath, Target, read_whole, target_column
 
 
 class ParquetSource(Source):
     """Chunks of a Parquet file: one per row group (``chunk_rows`` does not apply)."""
 
-    def __init__(self, path, target=None, chunk_rows=65536, dtype=np.float32):
+    def __init__(
+        self,
+        path: StrPath,
+        target: Target = None,
+        chunk_rows: int = 65536,
+        dtype: Any = np.float32,
+    ) -> None:
         super().__init__(path, target, chunk_rows, dtype)
         try:
             import pyarrow.parquet as pq
@@ -36,16 +45,16 @@ class ParquetSource(Source):
         self.features = self.feature_names = [n for n in names if n != self.label]
         self.offsets = np.cumsum([0, *self.chunk_sizes()])
 
-    def chunk_sizes(self):
+    def chunk_sizes(self) -> list[int]:
         meta = self.file.metadata
         return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
 
-    def chunks(self, order=None):
-        for k in range(self.n_chunks()) if order is None else order:
+    def chunks(self, order: Iterable[int] | None = None) -> Iterator[Chunk]:
+        for k in range(len(self.chunk_sizes())) if order is None else order:
             table = self.file.read_row_group(k, columns=[*self.features, self.label])
             yield Chunk(*self._arrays(table), np.arange(self.offsets[k], self.offsets[k + 1]))
 
-    def _arrays(self, table):
+    def _arrays(self, table: Any) -> tuple[np.ndarray, np.ndarray]:
         X = np.empty((table.num_rows, len(self.features)), dtype=self.dtype)
         for j, name in enumerate(self.features):
             try:
@@ -59,6 +68,6 @@ class ParquetSource(Source):
         return X, (y.astype(str) if y.dtype == object else y)
 
 
-def read(path, target=None):
+def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(X float64, y, feature_names) of a whole Parquet file."""
     return read_whole(ParquetSource, path, target)
