@@ -147,3 +147,14 @@ def test_a_function_is_imported_by_its_path():
 
 
 OPTIONS = {"not": "a function"}
+
+
+def test_a_function_named_like_a_built_in_loss_keeps_its_module_in_its_name():
+    """Training code treats some built-in losses specially by name (the hinge's solver)."""
+
+    def hinge(scores, target):
+        return np.maximum(0, 1 - scores * target), -target * (scores * target < 1)
+
+    loss = losses.get(hinge)
+    assert loss.name == "tests.losses.test_custom.hinge" and loss.fn.f is hinge
+    assert losses.get(half_squared).name == "half_squared"

@@ -200,11 +200,19 @@ def get(name: str | Callable, *, task: str | None = None, **options) -> Loss:
     if isinstance(name, str) and ":" in name:
         name = _custom.import_function(name)
     if callable(name):
-        fn = _custom.PlainLoss(name, getattr(name, "__name__", type(name).__name__))
+        fn = _custom.PlainLoss(name, _function_name(name))
         return Loss(fn.__name__, fn, None if task is None else _check_task(task), options)
     key = canonical_name(name)
     fn, entry_task, probabilistic, defaults = _CATALOGUE[key]
     return Loss(key, fn, entry_task, {**defaults, **options}, probabilistic)
+
+
+def _function_name(f):
+    """f's name; with its module where it is a built-in loss's (never mistaken for the built-in)."""
+    name = getattr(f, "__name__", type(f).__name__)
+    if name in _CATALOGUE and name not in _REGISTERED:
+        return f"{getattr(f, '__module__', None) or 'own'}.{name}"
+    return name
 
 
 def register(
