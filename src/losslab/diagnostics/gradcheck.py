@@ -20,7 +20,8 @@ class Kink:
     """A coordinate where f is not twice differentiable, and the analytic value a subgradient.
 
     ``kind`` is "slope" where the one-sided slopes differ (a hinge at zero margin),
-    "near" where the kink is within the step but off the point, and "curvature" where they meet but the second derivative jumps (the squared
+    "near" where such a kink lies within the step but off the point, and
+    "curvature" where the slopes meet but the second derivative jumps (the squared
     hinge at zero margin): there the centred difference is only first-order accurate.
     """
 
@@ -45,9 +46,9 @@ class Kink:
 class GradientReport:
     """Per-coordinate comparison of analytic and numerical gradients.
 
-    Coordinates listed in ``kinks`` sit on a non-differentiable point: their
-    centred difference averages two different one-sided slopes, so their
-    relative error is reported but not counted against ``ok``.
+    Coordinates listed in ``kinks`` sit on (or within a step of) a kink: their
+    centred difference mixes two different one-sided slopes, so their relative
+    error is kept in ``rel_error`` but not counted in ``max_rel_error`` or ``ok``.
     """
 
     indices: list  # the checked coordinates (tuples into x)
