@@ -43,7 +43,32 @@ __all__ = [
 
 
 def open_source(path: StrPath, target: Target = None, chunk_rows: int = 65536) -> Source:
-    """The chunked reader of ``path``, chosen by its suffix (.npy, .parquet or .csv)."""
+    """The chunked reader of ``path``, chosen by its suffix (.npy, .parquet or .csv).
+
+    Parameters
+    ----------
+    path : str or Path
+    target : str or int, optional
+        The label column, by name or index (default: the last).
+    chunk_rows : int, default 65536
+        Rows per chunk (a Parquet file's chunks are its row groups).
+
+    Returns
+    -------
+    Source
+        A :class:`NpySource`, :class:`ParquetSource` or :class:`CsvSource`.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "big.npy")
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((2000, 4))
+    >>> np.save(path, np.c_[X, X[:, 0] + X[:, 1] > 0])  # four features, then the label
+    >>> source = open_source(path, chunk_rows=500)
+    >>> type(source).__name__, source.n_chunks()
+    ('NpySource', 4)
+    """
     suffix = Path(path).suffix.lower()
     if suffix not in SOURCES:
         raise ValueError(f"data: streaming reads .npy, .parquet or .csv files, got {path}")
@@ -66,6 +91,40 @@ def stream(
     With ``holdout_every=k``, rows whose global index is a multiple of k are the
     test rows: ``test=False`` skips them, ``test=True`` yields only them.
     ``stats`` (a dict), if given, receives ``peak_buffer_rows``.
+
+    Parameters
+    ----------
+    source : Source
+    batch_size : int, default 256
+    shuffle : bool, default True
+        Shuffle the chunks' order, then the rows within the buffer.
+    buffer_rows : int, default 65536
+    seed : int, default 0
+    holdout_every : int, optional
+    test : bool, default False
+    stats : dict, optional
+
+    Yields
+    ------
+    X : ndarray of shape (batch_size, D)
+        In the source's dtype (float32 when streaming).
+    y : ndarray of shape (batch_size,)
+        The last batch may be shorter.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "big.npy")
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((2000, 4))
+    >>> np.save(path, np.c_[X, X[:, 0] + X[:, 1] > 0])  # four features, then the label
+    >>> batches = list(stream(open_source(path, chunk_rows=500), 512))
+    >>> len(batches), batches[0][0].shape, batches[-1][0].shape
+    (4, (512, 4), (464, 4))
+
+    References
+    ----------
+    The shuffle buffer of ``tf.data.Dataset.shuffle``.
     """
     rng = np.random.default_rng(seed)
     n = source.n_chunks()
@@ -131,6 +190,18 @@ def _grown(old, rows, like):
 
 @dataclass
 class StreamStats:
+    """What one streaming pass learns about the training rows.
+
+    Attributes
+    ----------
+    mean, scale : ndarray of shape (D,)
+        The features' mean and standard deviation (1 for a constant feature).
+    classes : ndarray
+        The sorted labels seen.
+    n_rows : int
+        Training rows read.
+    """
+
     mean: np.ndarray
     scale: np.ndarray
     classes: np.ndarray
@@ -140,10 +211,44 @@ class StreamStats:
 def streaming_statistics(
     source: Source, *, holdout_every: int | None = None, block: int = 4096
 ) -> StreamStats:
-    """Mean, standard deviation and classes of the training rows in one pass.
+    r"""Mean, standard deviation and classes of the training rows in one pass.
 
     Blocks of ``block`` rows are merged with Chan's parallel update, so the
     temporaries stay a few MB whatever the chunk size.
+
+    .. math::
+
+        \bar x = \bar x_a + \delta \frac{n_b}{n}, \qquad
+        M_2 = M_{2,a} + M_{2,b} + \delta^2 \frac{n_a n_b}{n}, \qquad
+        \delta = \bar x_b - \bar x_a, \ n = n_a + n_b
+
+    Parameters
+    ----------
+    source : Source
+    holdout_every : int, optional
+        Leave out the rows whose index is a multiple of this.
+    block : int, default 4096
+
+    Returns
+    -------
+    StreamStats
+        A row holding NaN or infinity is a ValueError naming it.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "big.npy")
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((2000, 4))
+    >>> np.save(path, np.c_[X, X[:, 0] + X[:, 1] > 0])  # four features, then the label
+    >>> stats = streaming_statistics(open_source(path), holdout_every=10)
+    >>> stats.n_rows, stats.classes.tolist()
+    (1800, [0.0, 1.0])
+
+    References
+    ----------
+    Chan, Golub & LeVeque, "Algorithms for Computing the Sample Variance: Analysis
+    and Recommendations", The American Statistician 37 (1983).
     """
     count, classes = 0, set()
     mean: Any = None  # running mean and sum of squared deviations, set by the first block

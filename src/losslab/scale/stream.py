@@ -3,23 +3,69 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
-from ..data.sources import stream, streaming_statistics
+from ..data.sources import Source, StreamStats, stream, streaming_statistics
 
 
 def fit_stream(
-    estimator,
-    source,
+    estimator: Any,
+    source: Source,
     *,
-    epochs=1,
-    batch_size=256,
-    buffer_rows=65536,
-    seed=0,
-    holdout_every=None,
-    callback=None,
-):
-    """Train ``estimator`` by ``partial_fit`` on standardised streamed batches; returns (estimator, stats)."""
+    epochs: int = 1,
+    batch_size: int = 256,
+    buffer_rows: int = 65536,
+    seed: int = 0,
+    holdout_every: int | None = None,
+    callback: Callable[..., Any] | None = None,
+) -> tuple[Any, StreamStats]:
+    """Train ``estimator`` by ``partial_fit`` on standardised streamed batches; returns (estimator, stats).
+
+    One streaming pass computes the training rows' mean, standard deviation and
+    classes; then each epoch streams shuffled batches (a new shuffle per epoch)
+    through ``partial_fit``. Memory stays about ``buffer_rows + chunk_rows`` rows.
+
+    Parameters
+    ----------
+    estimator : estimator with ``partial_fit(X, y, classes=...)``
+    source : Source
+        From :func:`~losslab.data.sources.open_source`.
+    epochs : int, default 1
+    batch_size : int, default 256
+    buffer_rows : int, default 65536
+        Rows of the shuffle buffer.
+    seed : int, default 0
+        Seeds the shuffles.
+    holdout_every : int, optional
+        Skip rows whose index is a multiple of this (the test rows of
+        :func:`score_stream`).
+    callback : callable, optional
+        ``callback(epoch, estimator)`` after each epoch.
+
+    Returns
+    -------
+    estimator
+        Trained.
+    stats : StreamStats
+        The standardisation it was trained with.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "big.npy")
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((2000, 4))
+    >>> np.save(path, np.c_[X, X[:, 0] + X[:, 1] > 0])  # four features, then the label
+    >>> from losslab import SoftmaxClassifier
+    >>> from losslab.data.sources import open_source
+    >>> source = open_source(path, chunk_rows=500)
+    >>> clf, stats = fit_stream(SoftmaxClassifier(random_state=0), source, epochs=2, holdout_every=10)
+    >>> score_stream(clf, source, stats, holdout_every=10) > 0.9
+    True
+    """
     stats = streaming_statistics(source, holdout_every=holdout_every)
     for epoch in range(epochs):
         for X, y in stream(
@@ -37,8 +83,33 @@ def fit_stream(
     return estimator, stats
 
 
-def score_stream(estimator, source, stats, *, holdout_every=None, test=True, batch_size=8192):
-    """Accuracy over the streamed (held-out) rows."""
+def score_stream(
+    estimator: Any,
+    source: Source,
+    stats: StreamStats,
+    *,
+    holdout_every: int | None = None,
+    test: bool = True,
+    batch_size: int = 8192,
+) -> float:
+    """Accuracy over the streamed (held-out) rows.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+    source : Source
+    stats : StreamStats
+        The standardisation :func:`fit_stream` trained with.
+    holdout_every : int, optional
+    test : bool, default True
+        Score the held-out rows (else the training rows).
+    batch_size : int, default 8192
+
+    Returns
+    -------
+    float
+        NaN when no row was scored.
+    """
     correct = total = 0
     for X, y in stream(source, batch_size, shuffle=False, holdout_every=holdout_every, test=test):
         pred = estimator.predict(((X - stats.mean) / stats.scale).astype(np.float32))
