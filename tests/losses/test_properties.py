@@ -129,3 +129,90 @@ def test_squared_hinge_loss_equals_sum_of_squared_margins_and_is_zero_where_hing
     plain = losses.multiclass_hinge(s, y, reduction="none").value
     sq = losses.multiclass_hinge(s, y, squared=True, reduction="none").value
     np.testing.assert_array_equal(plain == 0, sq == 0)
+
+
+# --- the round-2 losses ------------------------------------------------------------------------
+
+ELEMENTWISE_ROUND2 = [
+    ("pinball", {"quantile": 0.3}),
+    ("epsilon_insensitive", {"epsilon": 0.2}),
+    ("squared_epsilon_insensitive", {}),
+    ("poisson_nll", {}),
+    ("soft_margin", {}),
+    ("multilabel_soft_margin", {}),
+    ("poly1_cross_entropy", {}),
+    ("kl_divergence", {"temperature": 2.0}),
+]
+
+
+def _round2_target(name, s, y):
+    if name in ("soft_margin",):
+        return np.where(s > 0.5, 1.0, -1.0)
+    if name == "multilabel_soft_margin":
+        return (np.abs(s) > 1).astype(float)
+    if name == "poisson_nll":
+        return np.abs(np.round(s))
+    if name in ("poly1_cross_entropy", "kl_divergence"):
+        return y
+    return np.cos(s)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    scores_labels(),
+    st.sampled_from(ELEMENTWISE_ROUND2),
+    hnp.arrays(np.float64, 8, elements=st.floats(0.0, 5.0)),
+)
+def test_round2_reductions_agree_and_weights_make_a_weighted_mean(sy, entry, w):
+    s, y = sy
+    name, options = entry
+    loss = losses.get(name, **options)
+    target = _round2_target(name, s, y)
+    none, total, mean = (loss(s, target, reduction=r) for r in ("none", "sum", "mean"))
+    np.testing.assert_allclose(none.value.sum(), total.value, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(none.grad, total.grad, rtol=1e-12)
+    np.testing.assert_allclose(total.value / none.value.size, mean.value, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(total.grad / none.value.size, mean.grad, rtol=1e-9, atol=1e-15)
+    w = w[: len(s)]
+    weighted = loss(s, target, sample_weight=w, reduction="sum").value
+    expected = (none.value.reshape(len(s), -1) * w[:, None]).sum()
+    np.testing.assert_allclose(weighted, expected, rtol=1e-9, atol=1e-9)
+    assert np.all(none.value >= -1e-12)  # every one of them is a non-negative loss
+
+
+@settings(max_examples=60, deadline=None)
+@given(scores_labels(), finite, st.floats(-1.0, 3.0), st.floats(0.2, 5.0))
+def test_poly1_and_distillation_are_invariant_to_a_common_shift(sy, shift, epsilon, temperature):
+    s, y = sy
+    for loss in (
+        lambda x: losses.poly1_cross_entropy(x, y, epsilon=epsilon),
+        lambda x: losses.kl_divergence(x, y, temperature=temperature),
+    ):
+        a, b = loss(s), loss(s + shift)
+        np.testing.assert_allclose(a.value, b.value, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-7, atol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(scores_labels(), st.floats(0.2, 5.0))
+def test_distillation_is_zero_at_the_teachers_own_softened_softmax(sy, temperature):
+    """KL(q ‖ softmax(s/T)) is 0 with a zero gradient when q is softmax(s/T) itself."""
+    s, _ = sy
+    z = s / temperature
+    q = np.exp(z - z.max(axis=1, keepdims=True))
+    q /= q.sum(axis=1, keepdims=True)
+    r = losses.kl_divergence(s, q, temperature=temperature)
+    assert abs(r.value) < 1e-9 and np.abs(r.grad).max() < 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(hnp.arrays(np.float64, (6,), elements=finite), hnp.arrays(np.float64, (6,), elements=finite))
+def test_median_pinball_is_half_the_absolute_error_and_quantiles_mirror(pred, target):
+    half = losses.pinball(pred, target, quantile=0.5)
+    l1 = losses.absolute_error(pred, target)
+    np.testing.assert_allclose(half.value, 0.5 * l1.value, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(half.grad, 0.5 * l1.grad, rtol=1e-12, atol=1e-15)
+    # the τ-loss of (pred, target) is the (1 - τ)-loss of (-pred, -target)
+    a = losses.pinball(pred, target, quantile=0.2).value
+    b = losses.pinball(-pred, -target, quantile=0.8).value
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
