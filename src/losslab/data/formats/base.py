@@ -20,6 +20,18 @@ Target = str | int | None  # the label column: a name, an index, or None for the
 
 @dataclass
 class Chunk:
+    """Consecutive rows of a file.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n, D)
+        The features, in the source's dtype.
+    y : ndarray of shape (n,)
+        The labels.
+    index : int ndarray of shape (n,)
+        The rows' numbers in the whole file, for a deterministic hold-out.
+    """
+
     X: np.ndarray
     y: np.ndarray
     index: np.ndarray  # global row numbers, for deterministic hold-out
@@ -30,6 +42,27 @@ def target_column(target: Target, names: Sequence[str] | None, width: int, path:
 
     ``names`` are the column names (None for a format without them). A name
     wins over an index, so a header column called "3" is found by ``target="3"``.
+
+    Parameters
+    ----------
+    target : str, int or None
+    names : sequence of str or None
+    width : int
+        The number of columns.
+    path : str or PathLike
+        Named in the error messages.
+
+    Returns
+    -------
+    int
+        In [0, width).
+
+    Examples
+    --------
+    >>> target_column(None, ["a", "b", "label"], 3, "f.csv")
+    2
+    >>> target_column("a", ["a", "b", "label"], 3, "f.csv"), target_column(-2, None, 3, "f.npy")
+    (0, 1)
     """
     if target is None:
         return width - 1
@@ -49,7 +82,18 @@ class Source(ABC):
 
     Features come as ``dtype`` (float32 for streaming; float64 for a whole-file
     read); ``feature_names`` names them. The label column follows
-    :func:`target_column`.
+    :func:`target_column`. Each format subclasses it (``NpySource``,
+    ``ParquetSource``, ``CsvSource``); :mod:`losslab.data.formats` registers them.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        An existing file.
+    target : str, int or None
+        The label column.
+    chunk_rows : int, default 65536
+    dtype : dtype, default float32
+        Of the features.
     """
 
     def __init__(
@@ -95,7 +139,20 @@ class Source(ABC):
 def read_whole(
     kind: type[Source], path: StrPath, target: Target = None
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(X float64, y, feature_names) of a whole file, read by the format's own chunk reader."""
+    """(X float64, y, feature_names) of a whole file, read by the format's own chunk reader.
+
+    Parameters
+    ----------
+    kind : type of Source
+    path : str or PathLike
+    target : str, int or None
+
+    Returns
+    -------
+    X : ndarray of shape (n, D), float64
+    y : ndarray of shape (n,)
+    feature_names : list of str
+    """
     source = kind(path, target, chunk_rows=WHOLE_FILE, dtype=np.float64)
     X, y = source.read()
     return X, y, list(source.feature_names)

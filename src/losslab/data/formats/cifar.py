@@ -34,7 +34,24 @@ def load_cifar10(directory: StrPath) -> tuple[np.ndarray, np.ndarray]:
     """The CIFAR-10 python version (data_batch_1..5 and test_batch) from ``directory``.
 
     Returns all 60,000 images as (N, 3072) floats in [0, 255] and their labels;
-    ``load`` then makes its own split. Only numpy arrays are unpickled.
+    ``load`` then makes its own split. Only numpy arrays are unpickled. Nothing
+    is downloaded: the batches must already be on disk.
+
+    Parameters
+    ----------
+    directory : str or PathLike
+        Holding ``data_batch_1`` to ``data_batch_5`` and ``test_batch``.
+
+    Returns
+    -------
+    X : ndarray of shape (60000, 3072), float64
+        Each row an image, channel-major (1024 red, 1024 green, 1024 blue).
+    y : int ndarray of shape (60000,)
+
+    References
+    ----------
+    Krizhevsky, "Learning Multiple Layers of Features from Tiny Images", technical
+    report, University of Toronto (2009); https://www.cs.toronto.edu/~kriz/cifar.html
     """
     d = Path(directory)
     files = [*sorted(d.glob("data_batch_*")), d / "test_batch"]

@@ -27,7 +27,21 @@ _SCAN_BLOCK = 65536  # labels classified at a time when scanning a file's label 
 
 
 class CsvSource(Source):
-    """A CSV file read front to back, ``chunk_rows`` rows at a time (how many: unknown until read)."""
+    """A CSV file read front to back, ``chunk_rows`` rows at a time (how many: unknown until read).
+
+    The header, label and label-kind rules are this module's. Parameters as
+    :class:`~losslab.data.formats.base.Source`.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "small.csv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("a,b,label\\n1,2,0\\n3,4,1\\n5,6,0\\n")
+    >>> source = CsvSource(path, chunk_rows=2)
+    >>> [chunk.y.tolist() for chunk in source.chunks()], source.feature_names
+    ([[0, 1], [0]], ['a', 'b'])
+    """
 
     def __init__(
         self,

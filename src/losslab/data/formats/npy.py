@@ -17,7 +17,20 @@ from .base import Chunk, Source, StrPath, Target, read_whole, target_column
 
 
 class NpySource(Source):
-    """Chunks of ``chunk_rows`` rows of a memory-mapped ``.npy`` array."""
+    """Chunks of ``chunk_rows`` rows of a memory-mapped ``.npy`` array.
+
+    Only the chunk being read is in memory; its pages are released after it.
+    The array is 2-D, the label one of its columns. Parameters as
+    :class:`~losslab.data.formats.base.Source`.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "data.npy")
+    >>> np.save(path, np.c_[np.arange(10.0), np.arange(10) % 2])
+    >>> [len(chunk.y) for chunk in NpySource(path, chunk_rows=4).chunks()]
+    [4, 4, 2]
+    """
 
     def __init__(
         self,

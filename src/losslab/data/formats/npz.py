@@ -16,7 +16,29 @@ from .base import StrPath, Target
 
 
 def read_npz(path: StrPath) -> tuple[np.ndarray, np.ndarray]:
-    """(X float64, y) from a ``.npz`` archive holding numeric arrays X and y."""
+    """(X float64, y) from a ``.npz`` archive holding numeric arrays X and y.
+
+    Read with ``allow_pickle=False``: an archive holding objects, or one whose
+    declared sizes do not match, is a ValueError, never code execution.
+
+    Parameters
+    ----------
+    path : str or PathLike
+
+    Returns
+    -------
+    X : ndarray of shape (n, D), float64
+    y : ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "xy.npz")
+    >>> np.savez(path, X=np.ones((3, 2)), y=np.array([0, 1, 0]))
+    >>> X, y = read_npz(path)
+    >>> X.shape, y.tolist()
+    ((3, 2), [0, 1, 0])
+    """
     path = Path(path)
     if path.is_file() and not zipfile.is_zipfile(path):
         raise ValueError(f"{path}: not a .npz archive")

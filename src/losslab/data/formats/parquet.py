@@ -16,7 +16,15 @@ from .base import Chunk, Source, StrPath, Target, read_whole, target_column
 
 
 class ParquetSource(Source):
-    """Chunks of a Parquet file: one per row group (``chunk_rows`` does not apply)."""
+    """Chunks of a Parquet file: one per row group (``chunk_rows`` does not apply).
+
+    Read with pyarrow, one row group at a time; columns are named by the file's
+    schema. Parameters as :class:`~losslab.data.formats.base.Source`.
+
+    References
+    ----------
+    Apache Parquet's file format: https://parquet.apache.org/docs/file-format/
+    """
 
     def __init__(
         self,
