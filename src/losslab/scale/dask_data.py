@@ -4,16 +4,32 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from ..data.formats.base import StrPath, Target
 from ..data.sources import open_source
 from ..training.checks import all_finite
 from ..training.objective import encode_targets
 
 
-def is_dask(X):
-    """True for a Dask collection (array or dataframe), without importing Dask."""
+def is_dask(X: Any) -> bool:
+    """True for a Dask collection (array or dataframe), without importing Dask.
+
+    Parameters
+    ----------
+    X : object
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_dask(np.zeros(3))
+    False
+    """
     return hasattr(X, "__dask_graph__")
 
 
@@ -26,8 +42,17 @@ def _dask():
     return da, distributed
 
 
-def get_client(client=None):
-    """The given client, or the current one; a clear error when there is none."""
+def get_client(client: Any = None) -> Any:
+    """The given client, or the current one; a clear error when there is none.
+
+    Parameters
+    ----------
+    client : distributed.Client, optional
+
+    Returns
+    -------
+    distributed.Client
+    """
     _, distributed = _dask()
     if client is not None:
         return client
@@ -42,9 +67,23 @@ def get_client(client=None):
 
 class connect:
     """``with connect("tcp://HOST:PORT") as client:`` — or ``connect("local", n_workers=2)``,
-    which starts a local cluster of worker processes for the duration of the block."""
+    which starts a local cluster of worker processes for the duration of the block.
 
-    def __init__(self, scheduler, n_workers=2):
+    A local cluster's scheduler, workers and dashboard listen on 127.0.0.1 only.
+
+    Parameters
+    ----------
+    scheduler : str
+        "tcp://HOST:PORT" of a running scheduler, or "local".
+    n_workers : int, default 2
+        Worker processes of a local cluster (one thread each).
+
+    References
+    ----------
+    Dask's distributed scheduler: https://distributed.dask.org/
+    """
+
+    def __init__(self, scheduler: str, n_workers: int = 2) -> None:
         self.scheduler, self.n_workers = scheduler, n_workers
         self.cluster = None
 
@@ -78,6 +117,17 @@ class connect:
 
 @dataclass
 class Shard:
+    """One row chunk on a worker: features, encoded targets and per-sample weights.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n, D)
+    target : ndarray
+        The targets as the loss takes them (labels, one-hot or values).
+    weight : ndarray of shape (n,) or None
+        Sample weight times class weight.
+    """
+
     """One row chunk on a worker: features, encoded targets and per-sample weights."""
 
     X: np.ndarray
@@ -115,16 +165,17 @@ class ShardedData:
     the data happens to be.
     """
 
-    client: object
+    client: Any  # distributed.Client
     shards: list
     rows: np.ndarray
     groups: list
 
     @property
-    def n_rows(self):
+    def n_rows(self) -> int:
+        """Rows over every shard."""
         return int(self.rows.sum())
 
-    def placement(self):
+    def placement(self) -> list[tuple[str | None, list[int]]]:
         """[(worker address or None, [shard indices])]: each group and the worker holding most of it now."""
         holders = self.client.who_has(self.shards)
         placed = []
@@ -134,8 +185,27 @@ class ShardedData:
         return placed
 
 
-def as_dask_arrays(X, y, sample_weight=None):
-    """X as a 2-D Dask array in row chunks, and y (and weights) chunked like it."""
+def as_dask_arrays(X: Any, y: Any, sample_weight: Any = None) -> tuple[Any, Any, Any]:
+    """X as a 2-D Dask array in row chunks, and y (and weights) chunked like it.
+
+    Parameters
+    ----------
+    X : Dask array or dataframe of shape (n_samples, n_features)
+    y : Dask array, array-like or None
+    sample_weight : Dask array, array-like or None
+
+    Returns
+    -------
+    X, y, sample_weight
+        Dask arrays with the same row chunks (y and the weights None if given so).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> X, y, w = as_dask_arrays(da.ones((100, 3), chunks=(40, 1)), np.zeros(100))
+    >>> X.chunks, y.chunks, w
+    (((40, 40, 20), (3,)), ((40, 40, 20),), None)
+    """
     da, _ = _dask()
     if hasattr(X, "to_dask_array"):  # a Dask dataframe
         X = X.to_dask_array(lengths=True)
@@ -146,7 +216,7 @@ def as_dask_arrays(X, y, sample_weight=None):
     if any(math.isnan(c) for c in X.chunks[0]):
         X = X.compute_chunk_sizes()
     X = X.rechunk({1: -1})  # a chunk holds whole rows
-    parts = []
+    parts: list[Any] = []
     for name, a in (("y", y), ("sample_weight", sample_weight)):
         if a is None:
             parts.append(None)
@@ -160,11 +230,24 @@ def as_dask_arrays(X, y, sample_weight=None):
     return X, parts[0], parts[1]
 
 
-def read(path, *, target=None, chunk_rows=65536):
+def read(path: StrPath, *, target: Target = None, chunk_rows: int = 65536) -> tuple[Any, Any]:
     """(X, y) as Dask arrays over a ``.npy`` or Parquet file; each worker reads its own chunks.
 
     The path must be readable by every worker (a shared or copied file). The
     label is the last column unless ``target`` names another (as for streaming).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A ``.npy`` or ``.parquet`` file.
+    target : str or int, optional
+    chunk_rows : int, default 65536
+        Rows per Dask chunk (a Parquet file's chunks are its row groups).
+
+    Returns
+    -------
+    X : Dask array of shape (n_samples, n_features)
+    y : Dask array of shape (n_samples,)
     """
     import dask
 
@@ -203,8 +286,37 @@ def _read_chunk(path, target, chunk_rows, k):
     return chunk.X, np.asarray(chunk.y, dtype=np.float64)
 
 
-def shard(client, X, y, sample_weight, *, loss, n_outputs, classes, dtype, class_weight=None):
-    """Persist the shards on the workers (one per row chunk of X)."""
+def shard(
+    client: Any,
+    X: Any,
+    y: Any,
+    sample_weight: Any,
+    *,
+    loss: Any,
+    n_outputs: int,
+    classes: np.ndarray | None,
+    dtype: Any,
+    class_weight: np.ndarray | None = None,
+) -> ShardedData:
+    """Persist the shards on the workers (one per row chunk of X).
+
+    Parameters
+    ----------
+    client : distributed.Client
+    X, y, sample_weight : Dask arrays with the same row chunks
+    loss : Loss
+        Decides how the targets are encoded.
+    n_outputs : int
+    classes : ndarray or None
+        The sorted labels (None for regression).
+    dtype : dtype
+        Of the features on the workers.
+    class_weight : ndarray of shape (n_classes,), optional
+
+    Returns
+    -------
+    ShardedData
+    """
     blocks = [b.ravel().tolist() for b in (X.to_delayed(), y.to_delayed())]
     weights = (
         [None] * len(blocks[0])
@@ -243,8 +355,19 @@ def _check_shard(s):
     return len(s.X)
 
 
-def class_counts(client, y):
-    """The sorted classes of a Dask label array and their counts, chunk by chunk on the cluster."""
+def class_counts(client: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted classes of a Dask label array and their counts, chunk by chunk on the cluster.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    y : Dask array of shape (n_samples,)
+
+    Returns
+    -------
+    classes : ndarray
+    counts : int ndarray
+    """
     futures = client.compute([b for b in y.to_delayed().ravel()])
     parts = client.gather(client.map(np.unique, futures, return_counts=True, pure=False))
     classes = np.unique(np.concatenate([c for c, _ in parts]))

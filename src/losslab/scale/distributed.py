@@ -26,16 +26,20 @@ driver resumes with ``resume=True``. Needs ``pip install "losslab[dask]"``.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .. import optim
-from ..training.files import load_checkpoint, save_checkpoint
+from ..models import Params
+from ..training.files import StrPath, load_checkpoint, save_checkpoint
 from ..training.full_batch import FULL_BATCH_METHODS, minimise_full_batch
-from ..training.spec import TrainResult, check_solver
+from ..training.objective import Objective
+from ..training.spec import TrainResult, TrainSpec, check_solver
 from ..training.state import History, TrainState
-from .dask_data import as_dask_arrays, class_counts, get_client, shard
+from .dask_data import ShardedData, as_dask_arrays, class_counts, get_client, shard
 from .local_sgd import LocalSGD, fit_local_sgd
 
 # --- (a) full batch: the gradient is the sum of the chunks' gradients -------------------------
@@ -53,8 +57,32 @@ def _shard_sums(shard, model, loss):
     return float(np.sum(result.value, dtype=np.float64)), float(denominator), grads
 
 
-def full_batch_objective(data, objective):
-    """``value_and_grads()`` of the whole-data objective, summed from every shard."""
+def full_batch_objective(
+    data: ShardedData, objective: Objective
+) -> Callable[[], tuple[float, Params]]:
+    r"""``value_and_grads()`` of the whole-data objective, summed from every shard.
+
+    Each call sends the current model to the workers; each returns its shard's
+    weighted loss sum, weight sum and gradient sum; the driver adds them in shard
+    order (so the result does not depend on which worker holds what) and adds
+    the penalty.
+
+    .. math::
+
+        f(\theta) = \frac{\sum_s \sum_{i \in s} w_i\, l_i(\theta)}{\sum_s \sum_{i \in s} w_i} + \lambda R(\theta)
+
+    Parameters
+    ----------
+    data : ShardedData
+        The shards on the workers (:func:`~losslab.scale.dask_data.shard`).
+    objective : Objective
+        The model, loss and penalty.
+
+    Returns
+    -------
+    callable
+        ``value_and_grads() -> (float, dict of str to ndarray)``.
+    """
     client = data.client
 
     def value_and_grads():
@@ -101,24 +129,47 @@ def _fit_full_batch(data, objective, method, *, max_iter, tol, checkpoint, resum
 
 
 def train(
-    spec,
-    X,
-    y,
-    sample_weight=None,
+    spec: TrainSpec,
+    X: Any,
+    y: Any,
+    sample_weight: Any = None,
     *,
-    client=None,
-    sync_every=32,
-    checkpoint=None,
-    resume=False,
-    callbacks=(),
-):
+    client: Any = None,
+    sync_every: int = 32,
+    checkpoint: StrPath | None = None,
+    resume: bool = False,
+    callbacks: Sequence[Callable[..., Any]] = (),
+) -> TrainResult:
     """Train what ``spec`` describes on Dask arrays, data-parallel on the client's workers.
 
     ``spec.solver`` chooses the method: "lbfgs" or "gd" (full batch, equal to
     in-memory training; "normal" means "lbfgs" here, and "auto" "lbfgs" or local
     SGD as :func:`_dask_solver` says) or "sgd" (local
     SGD, averaging every ``sync_every`` local steps). The other options are
-    those of :func:`fit`. Returns a :class:`~losslab.training.spec.TrainResult`.
+    those of :func:`fit`.
+
+    Parameters
+    ----------
+    spec : TrainSpec
+        What to train (model, loss, penalty, solver and their settings).
+    X : Dask array or dataframe of shape (n_samples, n_features)
+    y : Dask array of shape (n_samples,) or array-like
+    sample_weight : Dask array of shape (n_samples,), optional
+    client : distributed.Client, optional
+        Default: the current client.
+    sync_every : int, default 32
+    checkpoint : path, optional
+    resume : bool, default False
+    callbacks : sequence of callable
+
+    Returns
+    -------
+    TrainResult
+        The trained model, its history, the iterations, the classes and the solver.
+
+    References
+    ----------
+    Dask's distributed scheduler: https://distributed.dask.org/
     """
     client = get_client(client)
     X, y, sample_weight = as_dask_arrays(X, y, sample_weight)
@@ -189,17 +240,17 @@ def _targets(spec, client, y):
 
 
 def fit(
-    estimator,
-    X,
-    y,
-    sample_weight=None,
+    estimator: Any,
+    X: Any,
+    y: Any,
+    sample_weight: Any = None,
     *,
-    client=None,
-    sync_every=32,
-    checkpoint=None,
-    resume=False,
-    callbacks=(),
-):
+    client: Any = None,
+    sync_every: int = 32,
+    checkpoint: StrPath | None = None,
+    resume: bool = False,
+    callbacks: Sequence[Callable[..., Any]] = (),
+) -> Any:
     """Fit a losslab estimator on Dask arrays, data-parallel on the client's workers.
 
     The estimator says what to train (``estimator.training_spec()``), :func:`train`
@@ -209,9 +260,53 @@ def fit(
     The estimator's ``solver`` chooses the method: "lbfgs" or "gd" (full batch,
     equal to in-memory training) or "sgd" (local SGD, averaging every
     ``sync_every`` local steps; ``max_iter`` counts passes over the data).
-    ``checkpoint``: a path written atomically after every iteration or round;
-    ``resume=True`` continues from it. ``callbacks``: ``cb(round, logs, model)``
-    after each round, returning True to stop. Returns the fitted estimator.
+    A worker that dies mid-fit is absorbed: Dask rebuilds its shards elsewhere.
+
+    Parameters
+    ----------
+    estimator : losslab estimator
+        Anything with ``training_spec()`` and ``set_trained(result)``.
+    X : Dask array or dataframe of shape (n_samples, n_features)
+        In row chunks; each chunk is trained where it lives.
+    y : Dask array of shape (n_samples,) or array-like
+    sample_weight : Dask array of shape (n_samples,), optional
+    client : distributed.Client, optional
+        Default: the current client.
+    sync_every : int, default 32
+        Local steps between averages (local SGD).
+    checkpoint : path, optional
+        Written atomically after every iteration or round.
+    resume : bool, default False
+        Continue from ``checkpoint``.
+    callbacks : sequence of callable
+        ``cb(round, logs, model)`` after each round, returning True to stop.
+
+    Returns
+    -------
+    estimator
+        Fitted.
+
+    Examples
+    --------
+    Full-batch L-BFGS on a Dask array trains what in-memory L-BFGS trains (the sums
+    are added in another order, so the weights agree to the solver's tolerance):
+
+    >>> import dask.array as da
+    >>> from distributed import Client
+    >>> from sklearn.datasets import load_iris
+    >>> from losslab import SoftmaxClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(0)) / X.std(0)
+    >>> with Client(processes=False, n_workers=1, dashboard_address="127.0.0.1:0"):
+    ...     clf = fit(SoftmaxClassifier(solver="lbfgs"), da.from_array(X, 50), da.from_array(y, 50))
+    >>> in_memory = SoftmaxClassifier(solver="lbfgs").fit(X, y)
+    >>> bool((clf.predict(X) == in_memory.predict(X)).all())
+    True
+
+    References
+    ----------
+    Lin, Stich, Patel & Jaggi, "Don't Use Large Mini-Batches, Use Local SGD", ICLR
+    (2020); Stich, "Local SGD Converges Fast and Communicates Little", ICLR (2019).
     """
     result = train(
         estimator.training_spec(),
@@ -227,8 +322,19 @@ def fit(
     return estimator.set_trained(result)
 
 
-def predict(estimator, X):
-    """Predictions of a fitted estimator for a Dask array, computed chunk by chunk where the chunks live."""
+def predict(estimator: Any, X: Any) -> Any:
+    """Predictions of a fitted estimator for a Dask array, computed chunk by chunk where the chunks live.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+    X : Dask array or dataframe of shape (n_samples, n_features)
+
+    Returns
+    -------
+    Dask array of shape (n_samples,) or (n_samples, n_outputs)
+        Lazy: ``.compute()`` runs it.
+    """
     X, _, _ = as_dask_arrays(X, None)
     out = estimator.predict(X[:1].compute())
     if out.ndim == 1:

@@ -10,8 +10,10 @@ round loss once per pass over the data.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,10 +24,36 @@ from ..training.objective import Objective
 from ..training.state import History, TrainState
 from ..training.stopping import EarlyStopping
 
+if TYPE_CHECKING:
+    from ..models import Model, Params
+    from ..training.files import StrPath
+    from .dask_data import ShardedData
+
 
 @dataclass
 class LocalSGD:
-    """Settings of local SGD: steps between averages, batch size, optimizer, learning rate."""
+    """Settings of local SGD: steps between averages, batch size, optimizer, learning rate.
+
+    Attributes
+    ----------
+    sync_every : int, default 32
+        Local steps each worker takes between two averages.
+    batch_size : int, default 64
+    optimizer : str, default "adam"
+    lr : float, default 1e-3
+    schedule : str, default "constant"
+    epochs : int, default 10
+        Passes over the data.
+    tol : float or None
+        Stop when the round's loss has not improved by this for ``patience`` rounds.
+    patience : int, default 5
+    random_state : int or None
+
+    References
+    ----------
+    Lin, Stich, Patel & Jaggi, "Don't Use Large Mini-Batches, Use Local SGD", ICLR
+    (2020); Stich, "Local SGD Converges Fast and Communicates Little", ICLR (2019).
+    """
 
     sync_every: int = 32
     batch_size: int = 64
@@ -38,10 +66,40 @@ class LocalSGD:
     random_state: int | None = None
 
 
-def fit_local_sgd(data, objective, settings, *, checkpoint, resume, callbacks):
+def fit_local_sgd(
+    data: ShardedData,
+    objective: Objective,
+    settings: LocalSGD,
+    *,
+    checkpoint: StrPath | None,
+    resume: bool,
+    callbacks: Sequence[Callable[..., Any]],
+) -> tuple[History, int]:
     """Train ``objective.model`` by local SGD on the shards of ``data``; returns (history, rounds per epoch).
 
     One history row per averaging round; ``settings.epochs`` passes over the data.
+    Each round, every worker group takes ``sync_every`` steps of the one loop
+    from the same weights and optimizer state; the driver averages both,
+    weighted by the groups' rows.
+
+    Parameters
+    ----------
+    data : ShardedData
+    objective : Objective
+    settings : LocalSGD
+    checkpoint : path or None
+    resume : bool
+    callbacks : sequence of callable
+
+    Returns
+    -------
+    history : History
+    rounds_per_epoch : int
+
+    References
+    ----------
+    Lin, Stich, Patel & Jaggi, "Don't Use Large Mini-Batches, Use Local SGD", ICLR
+    (2020); Stich, "Local SGD Converges Fast and Communicates Little", ICLR (2019).
     """
     model = objective.model
     opt = optim.get(settings.optimizer)
@@ -126,11 +184,43 @@ class _Round:
         )
 
 
-def local_steps(shards, model, objective_options, optimizer, opt_state, steps, batch, lr, seed):
-    """On a worker: ``steps`` steps of the one loop on its shards; returns (weights, optimizer state, mean loss)."""
+def local_steps(
+    shards: Sequence[Any],
+    model: Model,
+    objective_options: dict[str, Any],
+    optimizer: Any,
+    opt_state: dict[str, Any],
+    steps: int,
+    batch: int,
+    lr: float,
+    seed: int,
+) -> tuple[Params, dict[str, Any], float]:
+    """On a worker: ``steps`` steps of the one loop on its shards; returns (weights, optimizer state, mean loss).
+
+    Parameters
+    ----------
+    shards : sequence of Shard
+        The group's shards, on this worker.
+    model : Linear or MLP
+        A copy, with the round's starting weights.
+    objective_options : dict
+        The :class:`~losslab.training.objective.Objective` options (loss, penalty).
+    optimizer : optimizer
+    opt_state : dict
+        The round's starting optimizer state.
+    steps, batch : int
+    lr : float
+    seed : int
+
+    Returns
+    -------
+    weights : dict of str to ndarray
+    opt_state : dict
+    mean_loss : float
+    """
     objective = Objective(model, **objective_options)
     state = TrainState(optimizer, opt_state, np.random.default_rng(seed))
-    step_loss = []
+    step_loss: list[float] = []
     batches = _shard_batches(shards, steps, batch, state.shuffle_rng)
     loop.take_steps(
         objective.value_and_grads,
