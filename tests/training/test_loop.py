@@ -66,7 +66,8 @@ def test_every_trainer_runs_through_the_one_loop(name, monkeypatch):
         assert seen["run_epochs"] == 1, name
 
 
-def test_fit_that_diverges_stops_restores_the_last_finite_weights_and_says_why():
+def test_fit_that_diverges_stops_restores_the_last_finite_weights_and_says_why(monkeypatch):
+    monkeypatch.setattr(loop, "EXPLOSION", np.inf)  # the overflow itself, not its growth
     X, y = blobs()
     model = models.Linear(4, 1, random_state=0)
     kept = []
@@ -81,6 +82,67 @@ def test_fit_that_diverges_stops_restores_the_last_finite_weights_and_says_why()
     for k, p in model.params.items():
         assert np.all(np.isfinite(p))
         np.testing.assert_array_equal(p, kept[-1][k])
+
+
+def test_a_loss_that_explodes_but_stays_finite_stops_with_the_last_epochs_weights():
+    X, y = blobs()
+    model = models.Linear(4, 1, random_state=0)
+    kept = []
+
+    def remember(epoch, logs, m):
+        kept.append({k: p.copy() for k, p in m.params.items()})
+
+    # a step 4x too long: the loss grows about 60-fold an epoch, and would overflow only
+    # after a hundred epochs
+    with pytest.raises(
+        loop.Diverged, match=r"in epoch 3 \(the training loss grew to .*, over 1000 times"
+    ):
+        fit(model, "mse", X, y * 1.0, lr=0.5, epochs=500, callbacks=[remember])
+    assert len(kept) == 2
+    for k, p in model.params.items():
+        np.testing.assert_array_equal(p, kept[-1][k])
+
+
+def test_softmax_with_a_huge_learning_rate_stops_in_its_first_epoch():
+    """The issue's case: iris with lr 1e4 went from a loss of 1.1 to 7.7e5 without a word."""
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    for optimizer in ("sgd", "adam"):
+        clf = SoftmaxClassifier(solver="sgd", optimizer=optimizer, lr=1e4, random_state=0)
+        with pytest.raises(ValueError, match=r"in epoch 1 \(.*over 1000 times the 1\.09"):
+            clf.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"optimizer": "sgd", "lr": 1.0, "batch_size": 1},  # one row a step
+        {"optimizer": "adam", "lr": 10.0},  # the loss jumps to 4x its start
+        {"optimizer": "momentum", "lr": 0.5, "batch_size": 4},
+    ],
+)
+def test_healthy_noisy_sgd_is_not_stopped(options):
+    X, y = blobs(seed=1)
+    X = X + np.random.default_rng(1).normal(scale=2.0, size=X.shape)  # overlapping classes
+    clf = SoftmaxClassifier(solver="sgd", max_iter=30, tol=None, random_state=0, **options)
+    clf.fit(X, y)
+    losses = np.array(clf.history_.train_loss)
+    assert len(losses) == 30 and np.isfinite(losses).all()
+    assert clf.score(X, y) > 0.5
+
+
+def test_the_growth_check_needs_a_positive_start():
+    history = History()
+    loop.check_growth(1e9, history)  # nothing to compare with yet
+    history.step_loss.append(0.0)
+    loop.check_growth(1e9, history)  # a zero start gives no scale
+    history.step_loss[0] = 2.0
+    loop.check_growth(1999.0, history)
+    with pytest.raises(loop.Diverged, match="grew to 2001, over 1000 times the 2 it"):
+        loop.check_growth(2001.0, history)
 
 
 def test_metric_learner_that_diverges_stops_with_finite_weights():

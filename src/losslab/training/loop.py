@@ -16,7 +16,8 @@ What differs between the trainers is an argument, not a copy of the loop:
 ``MetricLearner`` passes P×K class-balanced batches and an embedding objective,
 local SGD on Dask runs ``take_steps`` on each worker and one averaging round per
 ``run_epochs`` epoch, and the playground runs a fixed number of steps.
-A loss that stops being finite is caught here, once for all of them.
+A loss that stops being finite is caught here, once for all of them, and so is
+one that stays finite but explodes (see :func:`check_growth`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ from .progress import progress_bar
 
 class Diverged(ValueError):
     """The training loss stopped being finite: the learning rate is too high for this problem."""
+
+
+# an epoch whose mean training loss is over this many times the loss the run started from
+# has diverged, finite or not: healthy training, however noisy, stays within a few times it
+EXPLOSION = 1e3
 
 
 @dataclass
@@ -128,7 +134,7 @@ def run_epochs(
     last_good = _copy(model.params)
     with progress_bar(progress, epochs, state.epoch) as bar:
         while state.epoch < epochs:
-            logs = _epoch_or_restore(run_epoch, model, last_good, state)
+            logs = _epoch_or_restore(run_epoch, model, last_good, state, history)
             record(history, logs)
             if observe is not None:
                 observe(monitored_loss(logs.get("val_loss"), logs["train_loss"]))
@@ -148,20 +154,41 @@ def run_epochs(
     return history
 
 
-def _epoch_or_restore(run_epoch, model, last_good, state):
-    started = time.perf_counter()
+def _epoch_or_restore(run_epoch, model, last_good, state, history):
+    started, epoch = time.perf_counter(), state.epoch + 1
     try:
         logs = run_epoch()
+        check_growth(logs["train_loss"], history)
     except Diverged as exc:
         for k, p in last_good.items():
             model.params[k][...] = p
         raise Diverged(
-            f"lr: training diverged in epoch {state.epoch + 1} ({exc}); the weights of the "
+            f"lr: training diverged in epoch {epoch} ({exc}); the weights of the "
             "last finished epoch were restored. Lower the learning rate, or standardise the "
             "features."
         ) from None
     logs.setdefault("seconds", time.perf_counter() - started)
     return logs
+
+
+def check_growth(loss, history):
+    """Raise :class:`Diverged` when an epoch's mean training ``loss`` has exploded.
+
+    Exploded: over ``EXPLOSION`` (1000) times the loss the run started from,
+    the first step's loss in ``history`` (the first epoch's mean when no step
+    losses are kept). A step size far too large can grow the loss by orders of
+    magnitude without ever overflowing it (softmax on iris with lr 1e4 goes from
+    1.1 to 7.7e5); noisy but healthy training stays within a few times its start.
+    A start that is zero or negative gives no scale, and nothing is checked.
+    """
+    start = history.step_loss[0] if history.step_loss else None
+    if start is None and history.train_loss:
+        start = history.train_loss[0]
+    if start is not None and start > 0 and loss > EXPLOSION * start:
+        raise Diverged(
+            f"the training loss grew to {loss:.4g}, over {EXPLOSION:g} times the "
+            f"{start:.4g} it started from"
+        )
 
 
 def record(history, logs):
