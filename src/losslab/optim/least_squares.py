@@ -384,7 +384,26 @@ def _gauss_newton_loop(problem, x, r, tol, box):
 
 
 def free_variables(x, g, box):
-    """The variables a descent step may move: all but those at a bound the gradient pushes against."""
+    """The variables a descent step may move: all but those at a bound the gradient pushes against.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n,)
+    g : ndarray of shape (n,)
+        The cost's gradient at x.
+    box : (lb, ub) or None
+
+    Returns
+    -------
+    bool ndarray of shape (n,)
+        All True without bounds.
+
+    Examples
+    --------
+    >>> box = (np.zeros(2), np.ones(2))
+    >>> free_variables(np.array([0.0, 0.5]), np.array([1.0, 1.0]), box).tolist()
+    [False, True]
+    """
     if box is None:
         return np.ones(x.size, dtype=bool)
     lb, ub = box

@@ -81,7 +81,32 @@ def robust_rho(z, loss):
 
 
 class ResidualProblem:
-    """Residuals, Jacobian and cost of one problem, counting evaluations (``nfev``, ``njev``)."""
+    """Residuals, Jacobian and cost of one problem, counting evaluations (``nfev``, ``njev``).
+
+    Without ``jac`` the Jacobian is forward differences (SciPy's '2-point' step,
+    kept inside ``box`` when there is one), and their evaluations count in
+    ``nfev``. A robust loss re-weights residuals and Jacobian (:meth:`scaled`) so
+    a Gauss-Newton step on them is the robust problem's step, as SciPy does.
+
+    Parameters
+    ----------
+    residual : callable
+        ``residual(x, *args) -> array of shape (m,)``.
+    jac : callable, optional
+        ``jac(x, *args) -> array of shape (m, n)``.
+    args : tuple, default ()
+    loss : {"linear", "huber", "soft_l1", "cauchy", "arctan"}, default "linear"
+    f_scale : float, default 1.0
+    diff_step : float, optional
+
+    Examples
+    --------
+    >>> problem = ResidualProblem(lambda x: x - 1.0)
+    >>> problem.jacobian(np.zeros(2), problem.fun(np.zeros(2))).round(6).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    >>> problem.nfev  # one residual, two for the differences
+    3
+    """
 
     def __init__(self, residual, jac=None, args=(), loss="linear", f_scale=1.0, diff_step=None):
         self.residual, self.jac_fn, self.args = residual, jac, args
@@ -168,7 +193,31 @@ class ResidualProblem:
 
 
 def start_problem(residual, x0, *, jac=None, args=(), loss="linear", f_scale=1.0, diff_step=None):
-    """Check the arguments; return the problem, x0 as a flat float array and the residuals there."""
+    """Check the arguments; return the problem, x0 as a flat float array and the residuals there.
+
+    Parameters
+    ----------
+    residual : callable
+    x0 : array-like of shape (n,)
+    jac : callable, optional
+    args : tuple, default ()
+    loss : {"linear", "huber", "soft_l1", "cauchy", "arctan"}, default "linear"
+    f_scale : float, default 1.0
+    diff_step : float, optional
+
+    Returns
+    -------
+    problem : ResidualProblem
+    x : ndarray of shape (n,)
+    r : ndarray of shape (m,)
+        Finite, or a ValueError says so.
+
+    Examples
+    --------
+    >>> problem, x, r = start_problem(lambda x: x - 1.0, [0.0, 0.0])
+    >>> r.tolist(), problem.nfev, problem.cost(r)
+    ([-1.0, -1.0], 1, 1.0)
+    """
     x = np.array(x0, dtype=np.float64).ravel()
     if not np.all(np.isfinite(x)):
         raise ValueError("x0: expected finite starting parameters")
@@ -185,6 +234,8 @@ def start_problem(residual, x0, *, jac=None, args=(), loss="linear", f_scale=1.0
 
 
 class Tolerances(NamedTuple):
+    """The stopping tests' thresholds and the evaluation budget (see :func:`tolerances`)."""
+
     ftol: float
     xtol: float
     gtol: float
@@ -194,7 +245,31 @@ class Tolerances(NamedTuple):
 def tolerances(ftol, xtol, gtol, max_nfev, n, analytic):
     """The stopping tolerances, checked; max_nfev defaults to 100·n evaluations of the residual
     with an analytic Jacobian and 100·n·(n + 1) with differences, whose n evaluations per
-    Jacobian count too (MINPACK's lmder and lmdif budgets)."""
+    Jacobian count too (MINPACK's lmder and lmdif budgets).
+
+    Parameters
+    ----------
+    ftol, xtol, gtol : float
+        Non-negative.
+    max_nfev : int or None
+    n : int
+        The number of variables.
+    analytic : bool
+        Whether the Jacobian is given.
+
+    Returns
+    -------
+    Tolerances
+
+    Examples
+    --------
+    >>> tolerances(1e-8, 1e-8, 1e-8, None, 3, analytic=False).max_nfev
+    1200
+
+    References
+    ----------
+    Moré, Garbow & Hillstrom, *User Guide for MINPACK-1*, Argonne ANL-80-74 (1980).
+    """
     for name, value in (("ftol", ftol), ("xtol", xtol), ("gtol", gtol)):
         if not value >= 0:
             raise ValueError(f"{name}: expected a non-negative number, got {value}")
@@ -210,6 +285,23 @@ def check_bounds(bounds, x0):
 
     Each of lb, ub is a number or an array of len(x0); ±inf leaves a side free.
     lb < ub is required, and x0 must lie within the bounds.
+
+    Parameters
+    ----------
+    bounds : (lb, ub) or None
+    x0 : ndarray of shape (n,)
+
+    Returns
+    -------
+    (lb, ub) of float ndarrays of shape (n,), or None
+
+    Examples
+    --------
+    >>> lb, ub = check_bounds((0, [1, 2]), np.zeros(2))
+    >>> lb.tolist(), ub.tolist()
+    ([0.0, 0.0], [1.0, 2.0])
+    >>> check_bounds(([-np.inf] * 2, np.inf), np.zeros(2)) is None
+    True
     """
     if bounds is None:
         return None

@@ -93,6 +93,18 @@ class LeastSquaresResult:
 def status_message(status, budget="evaluations"):
     """The message of a stopping status; status 0 means the ``budget`` (what was counted) ran out.
 
+    Parameters
+    ----------
+    status : int
+    budget : str, default "evaluations"
+        What ran out, for status 0.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> status_message(0, "iterations"), status_message(3)
     ('maximum number of iterations reached', 'step below xtol')
     """
@@ -102,5 +114,25 @@ def status_message(status, budget="evaluations"):
 
 
 def history_row(iteration, cost, nfev, step, **extra):
-    """One row of a result's ``history``: the cost after ``iteration``, evaluations so far, ‖step‖."""
+    """One row of a result's ``history``: the cost after ``iteration``, evaluations so far, ‖step‖.
+
+    Parameters
+    ----------
+    iteration : int
+    cost : float
+    nfev : int
+    step : float
+        The norm of the step taken.
+    **extra
+        More entries (``njev``, ``damping``, ...).
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> history_row(1, 0.5, 3, 0.25)
+    {'iteration': 1, 'cost': 0.5, 'nfev': 3, 'step': 0.25}
+    """
     return {"iteration": iteration, "cost": cost, "nfev": nfev, "step": float(step), **extra}

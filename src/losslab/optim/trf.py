@@ -115,7 +115,27 @@ def trust_region_reflective(
 
 
 def trust_region_reflective_loop(problem, x, r, box, tol, x_scale):
-    """The iterations: one Jacobian and its SVD in scaled variables, then steps until the cost falls."""
+    """The iterations: one Jacobian and its SVD in scaled variables, then steps until the cost falls.
+
+    The loop of :func:`trust_region_reflective`, also run by
+    :func:`~losslab.optim.least_squares.levenberg_marquardt` for bounds or a
+    robust loss, once the arguments are checked.
+
+    Parameters
+    ----------
+    problem : ResidualProblem
+    x : ndarray of shape (n,)
+        A strictly feasible start.
+    r : ndarray of shape (m,)
+        The residuals at x.
+    box : (lb, ub)
+    tol : Tolerances
+    x_scale : float, ndarray of shape (n,) or "jac"
+
+    Returns
+    -------
+    LeastSquaresResult
+    """
     lb, ub = box
     problem.box = box
     cost = problem.cost(r)
@@ -379,7 +399,26 @@ def _scale_inverse(x_scale, J, previous, n):
 
 
 def strictly_feasible(x, lb, ub, rstep=1e-10):
-    """x moved strictly inside the box: off a bound by rstep·max(1, |bound|), or the next float."""
+    """x moved strictly inside the box: off a bound by rstep·max(1, |bound|), or the next float.
+
+    As SciPy's ``make_strictly_feasible``: the interior method needs every
+    iterate off the bounds.
+
+    Parameters
+    ----------
+    x, lb, ub : ndarray of shape (n,)
+    rstep : float, default 1e-10
+        The relative distance from a bound; 0 moves to the next float.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> strictly_feasible(np.array([0.0, 0.5]), np.zeros(2), np.ones(2)).tolist()
+    [1e-10, 0.5]
+    """
     x = x.copy()
     lo_finite, hi_finite = np.isfinite(lb), np.isfinite(ub)
     lo_gap = rstep * np.maximum(1, np.abs(np.where(lo_finite, lb, 0.0)))
