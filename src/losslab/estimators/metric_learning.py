@@ -52,6 +52,31 @@ def pk_batches(labels, classes_per_batch, samples_per_class, rng):
 
     Classes with a single sample cannot provide a positive and are left out;
     a class with fewer than K samples is sampled with replacement.
+
+    Parameters
+    ----------
+    labels : int ndarray of shape (N,)
+    classes_per_batch : int
+        P.
+    samples_per_class : int
+        K.
+    rng : Generator
+
+    Returns
+    -------
+    list of int ndarray of shape (P·K,)
+        About N / (P·K) batches of row indices.
+
+    Examples
+    --------
+    >>> batches = pk_batches(np.repeat([0, 1, 2], 10), 2, 4, np.random.default_rng(0))
+    >>> len(batches), batches[0].shape
+    (3, (8,))
+
+    References
+    ----------
+    Hermans, Beyer & Leibe, "In Defense of the Triplet Loss for Person
+    Re-Identification" (2017), the P×K batches.
     """
     classes, counts = np.unique(labels, return_counts=True)
     usable = classes[counts >= 2]
@@ -76,13 +101,51 @@ def pk_batches(labels, classes_per_batch, samples_per_class, rng):
 
 
 def normalize_rows(e):
-    """(e / ‖e‖ row-wise, the norms) — with a floor so a zero row stays finite."""
+    """(e / ‖e‖ row-wise, the norms) — with a floor so a zero row stays finite.
+
+    Parameters
+    ----------
+    e : ndarray of shape (N, D)
+
+    Returns
+    -------
+    unit : ndarray of shape (N, D)
+    norms : ndarray of shape (N, 1)
+
+    Examples
+    --------
+    >>> unit, norms = normalize_rows(np.array([[3.0, 4.0]]))
+    >>> unit.tolist(), norms.tolist()
+    ([[0.6, 0.8]], [[5.0]])
+    """
     norms = np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
     return e / norms, norms
 
 
 def held_out_split(y, fraction, rng):
-    """(train indices, validation indices): about ``fraction`` of each class held out, at least one row kept."""
+    """(train indices, validation indices): about ``fraction`` of each class held out, at least one row kept.
+
+    At least two rows of each class stay in training (a positive pair), and at
+    most ``VALIDATION_ROWS`` rows are held out in all.
+
+    Parameters
+    ----------
+    y : int ndarray of shape (N,)
+    fraction : float
+        0 holds nothing out.
+    rng : Generator
+
+    Returns
+    -------
+    train, validation : int ndarrays
+        Sorted row indices.
+
+    Examples
+    --------
+    >>> train, val = held_out_split(np.repeat([0, 1], 10), 0.2, np.random.default_rng(0))
+    >>> len(train), len(val)
+    (16, 4)
+    """
     if not fraction:
         return np.arange(len(y)), np.array([], dtype=int)
     val = []

@@ -52,7 +52,22 @@ __all__ = [
 
 
 def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(X float64, y, feature_names) of a whole ``.csv``, ``.npy``, ``.parquet`` or ``.npz`` file."""
+    """(X float64, y, feature_names) of a whole ``.csv``, ``.npy``, ``.parquet`` or ``.npz`` file.
+
+    The reader is chosen by the suffix; each applies its format's rules.
+
+    Parameters
+    ----------
+    path : str or PathLike
+    target : str, int or None
+        The label column (default: the last).
+
+    Returns
+    -------
+    X : ndarray of shape (n, D), float64
+    y : ndarray of shape (n,)
+    feature_names : list of str
+    """
     suffix = Path(path).suffix.lower()
     if suffix not in READERS:
         raise ValueError(f"data: expected a {', '.join(READERS)} file, got {path}")

@@ -136,12 +136,42 @@ class CsvSource(Source):
 
 
 def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(X float64, y, feature_names) of a whole CSV file, by the rules above."""
+    """(X float64, y, feature_names) of a whole CSV file, by the rules above.
+
+    Parameters
+    ----------
+    path : str or PathLike
+    target : str, int or None
+        The label column (default: the last).
+
+    Returns
+    -------
+    X : ndarray of shape (n, D), float64
+    y : ndarray of shape (n,)
+    feature_names : list of str
+    """
     return read_whole(CsvSource, path, target)
 
 
 def label_kind(labels: Iterable[object]) -> str:
-    """ "int", "float" or "text": how a group of label cells is read."""
+    """ "int", "float" or "text": how a group of label cells is read.
+
+    Parameters
+    ----------
+    labels : iterable
+        Label cells.
+
+    Returns
+    -------
+    {"int", "float", "text"}
+        "int" when every cell is a whole number, "float" when every cell is a
+        number, else "text".
+
+    Examples
+    --------
+    >>> label_kind(["1", "2"]), label_kind(["1.5", "2"]), label_kind(["a", "2"])
+    ('int', 'float', 'text')
+    """
     cells = np.array([str(c).strip() for c in labels])
     try:
         values = cells.astype(np.float64)
@@ -152,7 +182,21 @@ def label_kind(labels: Iterable[object]) -> str:
 
 
 def is_number(cell: str) -> bool:
-    """True when ``float(cell)`` reads it."""
+    """True when ``float(cell)`` reads it.
+
+    Parameters
+    ----------
+    cell : str
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_number("1e3"), is_number("x")
+    (True, False)
+    """
     try:
         float(cell)
     except ValueError:

@@ -65,7 +65,22 @@ def read_npz(path: StrPath) -> tuple[np.ndarray, np.ndarray]:
 
 
 def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(X float64, y, feature_names) of a whole ``.npz`` file."""
+    """(X float64, y, feature_names) of a whole ``.npz`` file.
+
+    The arrays X and y are the data (``target`` cannot choose another).
+
+    Parameters
+    ----------
+    path : str or PathLike
+    target : str, int or None
+        The label column (default: the last).
+
+    Returns
+    -------
+    X : ndarray of shape (n, D), float64
+    y : ndarray of shape (n,)
+    feature_names : list of str
+    """
     if target is not None:
         raise ValueError(
             f"target: {path} holds the labels as their own array y; there is no column to choose"

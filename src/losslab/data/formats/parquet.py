@@ -77,5 +77,18 @@ class ParquetSource(Source):
 
 
 def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(X float64, y, feature_names) of a whole Parquet file."""
+    """(X float64, y, feature_names) of a whole Parquet file.
+
+    Parameters
+    ----------
+    path : str or PathLike
+    target : str, int or None
+        The label column (default: the last).
+
+    Returns
+    -------
+    X : ndarray of shape (n, D), float64
+    y : ndarray of shape (n,)
+    feature_names : list of str
+    """
     return read_whole(ParquetSource, path, target)
