@@ -256,7 +256,20 @@ def step_noise(history):
 
 @dataclass
 class BatchSizeRow:
-    """One line of the batch-size comparison."""
+    """One line of the batch-size comparison.
+
+    Attributes
+    ----------
+    label : str
+        "batch 16", "N = 105 (full batch)", ...
+    steps : int
+        Optimizer steps taken.
+    final_loss : float
+        The last epoch's mean training loss.
+    noise : float
+        :func:`step_noise` of the run.
+    seconds : float
+    """
 
     label: str
     steps: int

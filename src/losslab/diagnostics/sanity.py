@@ -155,6 +155,34 @@ def _slope_at_zero(loss, n_classes):
 
 
 def initial_loss_check(model, loss, X, y, tolerance=0.01):
+    """The loss of the untrained model against :func:`expected_initial_loss`.
+
+    Scores that are small but not zero move the loss by about ‖∂l/∂s‖₁ per unit
+    of score, so the check allows that much beyond ``tolerance``; scores larger
+    than 1 fail it (the initial weights are not small).
+
+    Parameters
+    ----------
+    model : Linear or MLP
+    loss : str, Loss or callable
+    X : array of shape (N, D)
+    y : int array of shape (N,)
+    tolerance : float, default 0.01
+        Relative.
+
+    Returns
+    -------
+    SanityCheck
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from losslab.models import Linear
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(0)) / X.std(0)
+    >>> initial_loss_check(Linear(4, 3, random_state=0), "svm", X, y).ok
+    True
+    """
     from ..training import Objective, encode_targets, evaluate
 
     loss = losses.get(loss)
@@ -175,6 +203,30 @@ def initial_loss_check(model, loss, X, y, tolerance=0.01):
 
 
 def regularization_check(model, loss, X, y, strengths=(0.0, 1e-3, 1e-2, 1e-1, 1.0)):
+    """The objective of the same model must rise with the regularization strength.
+
+    Parameters
+    ----------
+    model : Linear or MLP
+    loss : str, Loss or callable
+    X : array of shape (N, D)
+    y : int array of shape (N,)
+    strengths : sequence of float
+        Increasing.
+
+    Returns
+    -------
+    SanityCheck
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from losslab.models import Linear
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(0)) / X.std(0)
+    >>> regularization_check(Linear(4, 3, random_state=0), "softmax", X, y).ok
+    True
+    """
     from ..training import Objective, encode_targets, evaluate
 
     loss = losses.get(loss)
@@ -188,7 +240,28 @@ def regularization_check(model, loss, X, y, strengths=(0.0, 1e-3, 1e-2, 1e-1, 1.
 
 
 def overfit_check(model_factory, loss, X, y, n_samples=20, epochs=500, seed=0):
-    """Train a fresh model on n_samples with reg=0; it must reach 100% accuracy and near-zero loss."""
+    """Train a fresh model on n_samples with reg=0; it must reach 100% accuracy and near-zero loss.
+
+    Full-batch Adam (lr 1e-2) for up to ``epochs`` epochs, stopping once the
+    training accuracy is 100% and the loss below 1e-3. It passes with 100%
+    accuracy and the loss at most max(0.01, 1% of where it started).
+
+    Parameters
+    ----------
+    model_factory : callable
+        ``model_factory() -> model``, a fresh one.
+    loss : str, Loss or callable
+    X : array of shape (N, D)
+    y : int array of shape (N,)
+    n_samples : int, default 20
+    epochs : int, default 500
+    seed : int, default 0
+        Chooses the samples.
+
+    Returns
+    -------
+    SanityCheck
+    """
     from ..training import fit
 
     rng = np.random.default_rng(seed)
