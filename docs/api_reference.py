@@ -25,6 +25,8 @@ PAGES = [
     ("losslab.models", "losslab.models: linear models and MLPs"),
     ("losslab.optim", "losslab.optim: optimizers and schedules"),
     ("losslab.lsq", "losslab.lsq: least squares and second-order methods"),
+    ("losslab.optim.curvefit", "losslab.optim.curvefit: curve fitting"),
+    ("losslab.optim.compare", "losslab.optim.compare: which method needs how many evaluations"),
     ("losslab.training", "losslab.training: the training loop"),
     ("losslab.data", "losslab.data: data sets and file formats"),
     ("losslab.stream", "losslab.stream: data larger than memory"),
@@ -32,6 +34,14 @@ PAGES = [
     ("losslab.estimators", "losslab.estimators: scikit-learn estimators"),
     ("losslab.metrics", "losslab.metrics: retrieval metrics"),
     ("losslab.diagnostics", "losslab.diagnostics: understanding a loss"),
+    ("losslab.diagnostics.landscape", "losslab.diagnostics.landscape: loss landscapes"),
+    ("losslab.diagnostics.compare", "losslab.diagnostics.compare: losses side by side"),
+    ("losslab.diagnostics.surfaces", "losslab.diagnostics.surfaces: optimizers racing"),
+    ("losslab.diagnostics.search", "losslab.diagnostics.search: hyper-parameter search"),
+    (
+        "losslab.diagnostics.retrieval",
+        "losslab.diagnostics.retrieval: the metric-learning experiment",
+    ),
     ("losslab.plots", "losslab.plots: figures"),
 ]
 
@@ -93,15 +103,15 @@ def write_pages(folder: Path) -> list[str]:
     for modname, groups in reference().items():
         if not groups:
             continue
-        _write_if_changed(folder / f"{modname}.rst", _page(modname, titles[modname], groups))
+        write_if_changed(folder / f"{modname}.rst", _page(modname, titles[modname], groups))
         written.append(modname)
     index = ["API reference", "=============", "", "Generated from the docstrings.", ""]
     index += [".. toctree::", "   :maxdepth: 1", ""] + [f"   {m}" for m in written] + [""]
-    _write_if_changed(folder / "index.rst", "\n".join(index))
+    write_if_changed(folder / "index.rst", "\n".join(index))
     return written
 
 
-def _write_if_changed(path: Path, text: str) -> None:
-    # an unchanged page keeps its time stamp, so an incremental build skips it
+def write_if_changed(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` unless it already holds it (an incremental build then skips it)."""
     if not path.is_file() or path.read_text() != text:
         path.write_text(text)

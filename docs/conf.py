@@ -42,6 +42,12 @@ templates_path = ["_templates"]
 # the API pages are written from the package (api_reference.py); autosummary writes one page per name
 api_reference.write_pages(HERE / "api")
 cli_reference.write_page(HERE / "cli.rst")
+# the lecture walkthroughs (docs/lecture*.md): index.rst includes their table of contents
+walkthroughs = [f"   {p.stem}" for p in sorted(HERE.glob("lecture*.md"))]
+toctree = (
+    "\n".join([".. toctree::", "   :maxdepth: 2", "", *walkthroughs, ""]) if walkthroughs else ""
+)
+api_reference.write_if_changed(HERE / "_walkthroughs.rst.txt", toctree)
 autosummary_generate = True
 autodoc_default_options = {"members": False}
 autodoc_typehints = "none"  # numpydoc's Parameters section says the types
