@@ -1,7 +1,8 @@
 """The ``losslab`` command line: a thin layer over the library.
 
 Every sub-command parses its arguments, calls library functions and prints; each command
-group's parser and handlers live in one module (train, lsq, diagnostics, understanding, tools).
+group's parser and handlers live in one module (train, lsq, diagnostics, understanding,
+lessons, tools).
 Bad arguments or unreadable files end with one line on stderr and exit code 2.
 """
 
@@ -14,11 +15,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .. import __version__
-from . import diagnostics, lsq, tools, train, understanding
+from . import diagnostics, lessons, lsq, tools, train, understanding
 from .common import UsageError
 
 # the order of the groups is the order of the commands in --help
-GROUPS = (train, lsq, diagnostics, understanding, tools)
+GROUPS = (train, lsq, diagnostics, understanding, lessons, tools)
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
