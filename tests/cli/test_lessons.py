@@ -104,3 +104,12 @@ def test_batch_sizes_command_small(tmp_path, capsys):
 )
 def test_bad_arguments_are_one_line_errors(args, message):
     assert_one_line_error(run_cli(*args), message)
+
+
+def test_train_prints_the_doctors_diagnosis_while_training(capsys):
+    args = ["train", "--data", "iris", "--solver", "sgd", "--epochs", "5"]
+    assert cli.main([*args, "--lr", "1e-7"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "doctor: learning rate too low (lr=1e-07)" in text
+    assert cli.main(args) == 0
+    assert "doctor" not in capsys.readouterr().out

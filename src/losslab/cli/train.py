@@ -277,6 +277,7 @@ def _config(args):
 
 def cmd_train_in_memory(args, config, out):
     from ..runs import run_training
+    from ..training.doctor import TrainingDoctor
 
     console = Console(stderr=args.json, quiet=args.quiet and not args.json)
     console.print(
@@ -288,13 +289,19 @@ def cmd_train_in_memory(args, config, out):
         loss = config.validate()
         console.print(config.describe_solver(loss, *dataset.X_train.shape))
         console.print(("[green]" if sanity.ok else "[red]") + f"sanity {sanity}" + "[/]")
+        doctor.initial_loss, doctor.expected_initial_loss = sanity.measured, sanity.expected
 
+    # the training doctor watches every epoch and prints each diagnosis once, when it is found
+    doctor = TrainingDoctor(
+        reg=config.reg, on_diagnosis=lambda d: console.print(f"[red]doctor[/]: {d}")
+    )
     result = run_training(
         config,
         out=out,
         resume=bool(args.resume),
         progress=not (args.quiet or args.json),
         on_start=on_start,
+        callbacks=(doctor,),
     )
     if args.json:
         print(json.dumps(result.metrics, indent=2))
