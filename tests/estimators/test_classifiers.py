@@ -57,8 +57,44 @@ def test_mlp_beats_both_linear_models_on_the_spiral():
 def test_predict_proba_exists_only_where_the_loss_defines_probabilities():
     assert hasattr(SoftmaxClassifier(), "predict_proba")
     assert hasattr(LinearClassifier(loss="logistic"), "predict_proba")
+    assert hasattr(LinearClassifier(loss="modified_huber"), "predict_proba")
     assert not hasattr(LinearSVM(), "predict_proba")
     assert not hasattr(LinearClassifier(loss="hinge"), "predict_proba")
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_modified_huber_probabilities_are_sgdclassifiers_for_the_same_coefficients(n_classes):
+    from sklearn.linear_model import SGDClassifier
+
+    X, y = load_digits(n_class=n_classes, return_X_y=True)
+    X = (X - X.mean(axis=0)) / (X.std(axis=0) + 1e-12)
+    ours = LinearClassifier(loss="modified_huber", random_state=0).fit(X, y)
+    assert ours.predict_proba(X).shape == (len(X), n_classes)
+    reference = SGDClassifier(loss="modified_huber", max_iter=5, tol=None, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference.fit(X, y)
+    # every clipped case: scores beyond ±1, inside, and rows where every class scores <= -1
+    for scale in (1.0, 0.1, 10.0):
+        reference.coef_ = ours.coef_.astype(np.float64) * scale
+        reference.intercept_ = ours.intercept_.astype(np.float64) * scale
+        ours.coef_[...] *= scale
+        ours.intercept_[...] *= scale
+        expected = reference.predict_proba(X)
+        np.testing.assert_allclose(ours.predict_proba(X), expected, rtol=1e-12, atol=1e-12)
+        with np.errstate(divide="ignore"):
+            np.testing.assert_allclose(ours.predict_log_proba(X), np.log(expected), rtol=1e-12)
+        ours.coef_[...] /= scale
+        ours.intercept_[...] /= scale
+    # rows where every score is <= -1: one-vs-rest gives 0 to every class, then uniform
+    ours.coef_[...], ours.intercept_[...] = 0.0, -2.0
+    reference.coef_, reference.intercept_ = (
+        np.zeros_like(ours.coef_),
+        np.full(len(ours.coef_), -2.0),
+    )
+    expected = reference.predict_proba(X)
+    np.testing.assert_array_equal(ours.predict_proba(X), expected)
+    assert n_classes == 2 or np.all(expected == 1 / n_classes)
 
 
 def test_fitted_attributes(digits_split):

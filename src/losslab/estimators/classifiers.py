@@ -120,25 +120,51 @@ class _Classifier(ClassifierMixin, TrainedEstimator):
         return self.classes_[labels]
 
     def _has_probabilities(self):
-        return self._loss().probabilistic
+        loss = self._loss()
+        return loss.probabilistic or loss.name == "modified_huber"
 
     @available_if(_has_probabilities)
     def predict_proba(self, X):
-        """Class probabilities: softmax of the scores, or the sigmoid of binary logits."""
+        """Class probabilities, (N, n_classes).
+
+        Softmax of the scores; the sigmoid of binary logits (one-vs-rest sigmoids
+        normalised to sum to 1); for ``modified_huber``, scikit-learn's
+        ``SGDClassifier`` estimate ``(clip(s, -1, 1) + 1) / 2`` of each score,
+        normalised across the classes of a one-vs-rest model (uniform where every
+        class has 0).
+        """
         scores = self._scores(X)
-        if self._loss().task == "multiclass":
+        loss = self._loss()
+        if loss.task == "multiclass":
             return np.exp(log_softmax(scores))
-        p = sigmoid(scores)
+        p = modified_huber_proba(scores) if loss.name == "modified_huber" else sigmoid(scores)
         if p.shape[1] == 1:
             return np.hstack([1 - p, p])
-        return p / p.sum(axis=1, keepdims=True)  # one-vs-rest sigmoids, normalised
+        total = p.sum(axis=1, keepdims=True)
+        none = total[:, 0] == 0  # only modified_huber gives 0 to every class
+        p[none], total[none] = 1.0, p.shape[1]
+        return p / total  # one-vs-rest estimates, normalised
 
     @available_if(_has_probabilities)
     def predict_log_proba(self, X):
+        """The logarithm of :meth:`predict_proba` (-inf where a probability is 0)."""
         if self._loss().task == "multiclass":
             return log_softmax(self._scores(X))
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
+
+
+def modified_huber_proba(scores):
+    """The probability of each one-vs-rest score under the modified Huber loss: (clip(s, -1, 1) + 1) / 2.
+
+    Zhang, "Solving large scale linear prediction problems using stochastic
+    gradient descent algorithms" (ICML 2004); scikit-learn's
+    ``SGDClassifier.predict_proba`` for ``loss="modified_huber"``.
+
+    >>> modified_huber_proba(np.array([[-3.0, 0.0, 0.5, 2.0]])).tolist()
+    [[0.0, 0.5, 0.75, 1.0]]
+    """
+    return (np.clip(scores, -1.0, 1.0) + 1.0) / 2.0
 
 
 @estimator_dataclass
