@@ -120,6 +120,8 @@ class TrainConfig:
             return (
                 f"solver sgd{chosen}: {self.optimizer} lr={self.lr:g} · batch {self.batch_size} "
                 f"· {self.iterations(solver)} epochs"
+                + (f" · {self.schedule} schedule" if self.schedule != "constant" else "")
+                + (f" · clip {self.clip_grad_norm:g}" if self.clip_grad_norm is not None else "")
             )
         unit = "Newton steps a stage" if solver == "smoothing" else "iterations"
         return f"solver {solver}{chosen}: full batch, at most {self.iterations(solver)} {unit}"

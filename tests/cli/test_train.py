@@ -255,6 +255,11 @@ def test_clip_grad_norm_reaches_every_step_is_kept_in_the_config_and_by_resume(
     args = ["train", "--epochs", "4", "--quiet", "--clip-grad-norm", "0.5"]
     args += ["--optimizer", "adamw", "--schedule", "warmup_cosine"]
     assert cli.main([*args, "--out", str(full)]) == 0
+    config = runs.load_config(full)
+    assert config.describe_solver(config.validate(), 1000, 64) == (
+        "solver sgd (chosen by auto): adamw lr=0.01 · batch 64 · 4 epochs · warmup_cosine "
+        "schedule · clip 0.5"
+    )
     config = json.loads((full / "config.json").read_text())
     assert config["clip_grad_norm"] == 0.5 and config["optimizer"] == "adamw"
     assert json.loads((full / "metrics.json").read_text())["solver"] == "sgd"  # auto: sgd
