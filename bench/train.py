@@ -231,7 +231,7 @@ def bench_problem(name, data, repeats, batch_size, lr):
             )
 
 
-def epoch_against_products(data, batch_size, lr, repeats):
+def epoch_against_products(data, batch_size, lr, repeats, header=True):
     """One training epoch against the epoch's two matrix products over the whole data.
 
     The products are X @ W (scores) and X.T @ G (the weight gradient) with
@@ -256,13 +256,16 @@ def epoch_against_products(data, batch_size, lr, repeats):
         est.partial_fit(X_train, y_train)
         epochs.append(est.history_.seconds[-1])  # the epoch alone, not partial_fit's checks
     ratio = statistics.median(e / p for e, p in zip(epochs, products, strict=True))
-    print(f"\n## One epoch against its two matrix products ({len(X_train)} × {X_train.shape[1]})")
-    print(f"{len(epochs)} alternating pairs; medians, and the median of the per-pair ratios")
-    print("| what | ms (median) | × the products |")
-    print("|---|---|---|")
-    print(
-        f"| X @ W and X.T @ G over the whole data | {statistics.median(products) * 1e3:.1f} | 1.0× |"
-    )
+    if header:
+        print(
+            f"\n## One epoch against its two matrix products ({len(X_train)} × {X_train.shape[1]})"
+        )
+        print(f"{len(epochs)} alternating pairs; medians, and the median of the per-pair ratios")
+        print("| what | ms (median) | × the products |")
+        print("|---|---|---|")
+        print(
+            f"| X @ W and X.T @ G over the whole data | {statistics.median(products) * 1e3:.1f} | 1.0× |"
+        )
     print(
         f"| one SoftmaxClassifier epoch (batch {batch_size}, Adam) "
         f"| {statistics.median(epochs) * 1e3:.1f} | {ratio:.2f}× |"
@@ -280,12 +283,21 @@ def main(argv=None):
     ap.add_argument(
         "--epoch-only", action="store_true", help="only the epoch-against-products table"
     )
+    ap.add_argument(
+        "--batch-sizes",
+        default=None,
+        help="with --epoch-only: comma-separated batch sizes, one row each (e.g. 64,512,4096)",
+    )
     args = ap.parse_args(argv)
     print(f"# time to LogisticRegression accuracy - 0.5 pt; {machine()}; {today()}")
     X, y = synthetic(args.rows, args.features, args.classes)
     data = split(X, y)
     if args.epoch_only:
-        epoch_against_products(data, args.batch_size, args.lr, args.repeats)
+        sizes = [args.batch_size]
+        if args.batch_sizes:
+            sizes = [int(b) for b in args.batch_sizes.split(",")]
+        for i, size in enumerate(sizes):
+            epoch_against_products(data, size, args.lr, args.repeats, header=i == 0)
         return
     bench_problem("synthetic", data, args.repeats, args.batch_size, args.lr)
     epoch_against_products(data, args.batch_size, args.lr, args.repeats)

@@ -24,6 +24,7 @@ def scores_and_target(name, dtype):
         ("softmax_focal", {}),
         ("softmax_focal", {"gamma": 0.5}),
         ("multiclass_hinge", {"margin": 0.3}),
+        ("multiclass_hinge", {"squared": True}),
         ("svm", {}),
         ("sigmoid_binary_cross_entropy", {}),
     ],
@@ -48,14 +49,14 @@ def test_the_fused_batch_call_equals_the_public_loss(loss_path, dtype, name, opt
         ("softmax_cross_entropy", {"class_weight": np.ones(7)}),
         ("softmax_cross_entropy", {"reduction": "sum"}),
         ("softmax_focal", {"alpha": 0.25}),
-        ("multiclass_hinge", {"squared": True}),
+        ("multiclass_hinge", {"class_weight": np.ones(7)}),
         ("crammer_singer", {}),
         ("sigmoid_binary_cross_entropy", {"pos_weight": np.array(2.0)}),
         ("hinge", {}),
         ("squared_error", {}),
     ],
 )
-def test_losses_without_a_plain_fused_kernel_keep_the_public_call(name, options):
+def test_losses_without_a_label_free_fused_kernel_keep_the_public_call(name, options):
     with config.fast(True):
         assert fused_mean(losses.get(name, **options)) is None
 

@@ -29,6 +29,20 @@ def both_paths(fn, *args, **kwargs):
         ("softmax_focal", {"gamma": 0.5}),
         ("softmax_focal", {"gamma": 2.0}),
         ("sigmoid_binary_cross_entropy", {}),
+        ("softmax_cross_entropy", {"class_weight": np.linspace(0, 2, 13)}),
+        ("softmax_cross_entropy", {"label_smoothing": 0.2}),
+        ("softmax_cross_entropy", {"ignore_index": 3}),
+        ("softmax_cross_entropy", {"sample_weight": np.linspace(0, 2, 2000)}),
+        (
+            "softmax_cross_entropy",
+            {"class_weight": np.linspace(0.5, 2, 13), "label_smoothing": 0.1, "ignore_index": 3},
+        ),
+        ("softmax_focal", {"gamma": 2.0, "alpha": 0.25, "class_weight": np.linspace(0, 2, 13)}),
+        ("softmax_focal", {"gamma": 0.5, "ignore_index": 3, "sample_weight": np.ones(2000)}),
+        ("softmax_focal", {"gamma": 0.0, "label_smoothing": 0.1, "alpha": np.linspace(0, 1, 13)}),
+        ("multiclass_hinge", {"squared": True}),
+        ("multiclass_hinge", {"class_weight": np.linspace(0, 2, 13), "margin": 0.5}),
+        ("multiclass_hinge", {"squared": True, "sample_weight": np.linspace(0, 2, 2000)}),
     ],
 )
 def test_fast_kernels_agree_with_the_numpy_reference(dtype, reduction, name, options):
@@ -39,7 +53,12 @@ def test_fast_kernels_agree_with_the_numpy_reference(dtype, reduction, name, opt
         if name != "sigmoid_binary_cross_entropy"
         else RNG.uniform(0, 1, s.shape).astype(dtype)
     )
+    options = {k: v.astype(dtype) if isinstance(v, np.ndarray) else v for k, v in options.items()}
     reference, fast = both_paths(getattr(losses, name), s, target, reduction=reduction, **options)
+    layout = both_paths(getattr(losses, name), np.asfortranarray(s), target, **options)[1]
+    np.testing.assert_allclose(
+        layout.grad, both_paths(getattr(losses, name), s, target, **options)[1].grad
+    )
     tol = 1e-6 if dtype == np.float64 else 1e-4
     np.testing.assert_allclose(fast.value, reference.value, rtol=tol, atol=tol)
     np.testing.assert_allclose(
@@ -51,14 +70,17 @@ def test_fast_kernels_agree_with_the_numpy_reference(dtype, reduction, name, opt
 def test_the_fast_path_is_used_only_where_it_applies():
     s = RNG.standard_normal((10, 4))
     y = RNG.integers(0, 4, 10)
+    q = np.full((10, 4), 0.25)
     with config.fast(True):
         assert fast.kernel("softmax_cross_entropy") is not None
-        # label smoothing and weights still work (they run on the NumPy path)
         a = losses.softmax_cross_entropy(s, y, label_smoothing=0.1, class_weight=np.ones(4) * 2)
+        a_probabilities = losses.softmax_cross_entropy(s, q)  # no kernel: the NumPy path
     with config.fast(False):
         assert fast.kernel("softmax_cross_entropy") is None
         b = losses.softmax_cross_entropy(s, y, label_smoothing=0.1, class_weight=np.ones(4) * 2)
-    assert a.value == b.value
+        b_probabilities = losses.softmax_cross_entropy(s, q)
+    assert a.value == pytest.approx(b.value, rel=1e-12)
+    assert a_probabilities.value == b_probabilities.value
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -74,24 +96,29 @@ def test_nan_still_propagates_on_the_fast_path(dtype):
 
 
 @pytest.mark.parametrize(
-    ("name", "options"),
+    ("name", "options", "public", "batch"),
     [
-        ("softmax_cross_entropy", {}),
-        ("softmax_cross_entropy", {"label_smoothing": 0}),
-        ("softmax_cross_entropy", {"label_smoothing": 0.1}),
-        ("softmax_cross_entropy", {"class_weight": np.ones(7)}),
-        ("softmax_focal", {"gamma": 0.5}),
-        ("softmax_focal", {"alpha": 0.25}),
-        ("multiclass_hinge", {"margin": 0.3}),
-        ("multiclass_hinge", {"squared": True}),
-        ("crammer_singer", {}),
-        ("sigmoid_binary_cross_entropy", {}),
-        ("sigmoid_binary_cross_entropy", {"pos_weight": np.array(2.0)}),
-        ("sigmoid_binary_cross_entropy", {"label_smoothing": 0.2}),
+        ("softmax_cross_entropy", {}, True, True),
+        ("softmax_cross_entropy", {"label_smoothing": 0}, True, True),
+        ("softmax_cross_entropy", {"label_smoothing": 0.1}, True, False),
+        ("softmax_cross_entropy", {"class_weight": np.ones(7)}, True, False),
+        ("softmax_focal", {"gamma": 0.5}, True, True),
+        ("softmax_focal", {"alpha": 0.25}, True, False),
+        ("softmax_focal", {"gamma": 2.0, "label_smoothing": 0.1}, False, False),
+        ("multiclass_hinge", {"margin": 0.3}, True, True),
+        ("multiclass_hinge", {"squared": True}, True, True),
+        ("multiclass_hinge", {"sample_weight": np.ones(64)}, True, False),
+        ("crammer_singer", {}, False, False),
+        ("sigmoid_binary_cross_entropy", {}, True, True),
+        ("sigmoid_binary_cross_entropy", {"pos_weight": np.array(2.0)}, False, False),
+        ("sigmoid_binary_cross_entropy", {"label_smoothing": 0.2}, False, False),
     ],
 )
-def test_the_public_call_and_fits_batch_call_decide_alike(monkeypatch, name, options):
-    """Which options a kernel covers is written once, in the loss, and both calls ask it."""
+def test_the_public_call_and_fits_batch_call_decide_alike(
+    monkeypatch, name, options, public, batch
+):
+    """Which options a kernel covers is written once, in the loss, and both calls ask it; fit's
+    batch call takes only options that need no labels (weights per label go through the loss)."""
     ran = []
     kernel = fast.kernel
 
@@ -107,4 +134,5 @@ def test_the_public_call_and_fits_batch_call_decide_alike(monkeypatch, name, opt
     with config.fast(True):
         loss(s, target)
         batch_call = losses.fused_mean(loss)
-    assert bool(ran) == (batch_call is not None)
+    assert bool(ran) == public
+    assert (batch_call is not None) == batch

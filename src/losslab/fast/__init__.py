@@ -53,8 +53,8 @@ def flat_views(*arrays):
 
 
 def _scores_in_rows(output, target):
-    # the loss kernels walk C-contiguous rows; other layouts stay on the NumPy path
-    return output.ndim >= 1 and output.flags.c_contiguous
+    # the loss kernels walk C-contiguous rows; they copy other layouts into them first
+    return output.ndim >= 1 and output.dtype.kind == "f"
 
 
 # name: ("module.function" in this package, when(*args): the arguments the kernel can take)
@@ -72,6 +72,8 @@ KERNELS = {
         "training.row_taker",
         lambda X, batch_size: X.ndim == 2 and X.flags.c_contiguous and X.dtype.kind == "f",
     ),
+    # the hinge solver's epoch (training/dual_cd.py), on float64 rows and (K, D) weights
+    "dual_cd_epoch": ("training.dual_cd_epoch", lambda X, *rest: X.dtype.name == "float64"),
 }
 
 _references = {}  # kernel name -> the NumPy function that declared it

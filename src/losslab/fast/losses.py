@@ -215,24 +215,32 @@ def _row_blocks(n, c):
 # --- the kernels (written once, compiled with either set of elementary functions) -------------
 
 
-def weston_watkins(scores, labels, margin, scale, grad, losses):
+def weston_watkins(scores, labels, margin, squared, row_w, scale, grad, losses):
+    """Weston-Watkins hinge; ``squared``: the squared hinge; ``row_w``: w_i, or None."""
     n, c = scores.shape
     for i in prange(n):
         row, g = scores[i], grad[i]
         y = labels[i]
         sy = row[y]
+        w = 1.0 if row_w is None else row_w[i]
+        step = scale * w
         total = 0.0
-        violated = 0
+        slopes = 0.0
         for j in range(c):
             h = row[j] - sy + margin
             if j != y and not h <= 0:  # violated, or NaN: a NaN score makes the loss NaN
-                total += h
-                violated += 1
-                g[j] = scale
+                if squared:
+                    total += h * h
+                    g[j] = 2 * h * step
+                    slopes += 2 * h
+                else:
+                    total += h
+                    slopes += 1.0
+                    g[j] = step
             else:
                 g[j] = 0.0
-        g[y] = -violated * scale
-        losses[i] = total
+        g[y] = 0 - slopes * step  # 0 - x: no -0.0 when nothing is violated
+        losses[i] = total * w
     # a sweep of the losses finds the NaN rows (rare); a test inside the row loop cost 15%
     for i in range(n):
         if losses[i] != losses[i]:
@@ -250,11 +258,23 @@ def _nan_slopes(row, g, y, margin):
     g[y] = np.nan
 
 
-def softmax_focal_rows(scores, labels, gamma, scale, grad, losses):
-    """Softmax focal loss, l = -(1 - p_y)^γ log p_y; γ = 0 is softmax cross-entropy."""
+def softmax_focal_rows(scores, labels, gamma, on_target, row_w, spread, scale, grad, losses):
+    """Softmax focal loss, l = -a_y (1 - p_y)^γ log p_y; γ = 0 is softmax cross-entropy.
+
+    ``on_target``, ``row_w`` and ``spread`` are the label weights of
+    ``losses.classification._LabelWeights`` (a_y with α, w_i and ε ω_c / C), all
+    three arrays, or all three None for the plain loss (numba compiles each case
+    once per dtype). ``spread`` is non-zero only with γ = 0 (cross-entropy with
+    smoothing, :func:`_weighted_row`); the focal term itself sees only the target.
+    A weight of 0 adds 0 even where its term is inf or NaN (an ignored label).
+    """
     n, c = scores.shape
     rows, n_blocks = _row_blocks(n, c)
     n_stripes = _n_stripes(n_blocks, 1)
+    spread_sum = 0.0
+    if spread is not None:
+        for j in range(c):
+            spread_sum += spread[j]
     for stripe in prange(n_stripes):
         bits = np.empty(rows * c, np.int32)
         maxes, totals = np.empty(rows, scores.dtype), np.empty(rows)
@@ -267,7 +287,13 @@ def softmax_focal_rows(scores, labels, gamma, scale, grad, losses):
             for i in range(r0, r1):
                 row, g = scores[i], grad[i]  # 1-D rows indexed from 0: SIMD-friendly
                 total, y = totals[i - r0], labels[i]
-                logp = row[y] - maxes[i - r0] - log_totals[i - r0]
+                m, log_total = maxes[i - r0], log_totals[i - r0]
+                if on_target is not None and gamma == 0:  # weighted cross-entropy
+                    weights = (on_target[i], row_w[i], spread_sum)
+                    _weighted_row(row, g, y, weights, spread, m, total, log_total, scale, losses, i)
+                    continue
+                a = 1.0 if on_target is None else on_target[i]
+                logp = row[y] - m - log_total
                 if gamma == 0:  # cross-entropy: dl/ds = scale (p - onehot)
                     losses[i] = -logp
                     u = -scale
@@ -275,15 +301,42 @@ def softmax_focal_rows(scores, labels, gamma, scale, grad, losses):
                     p = g[y] / total  # exp(logp), already computed
                     q = (total - g[y]) / total  # 1 - p from the other classes: exact near p = 1
                     focus = q * q if gamma == 2.0 else q**gamma  # the usual γ = 2 without pow
-                    losses[i] = -focus * logp
+                    losses[i] = -a * focus * logp if a != 0 else 0.0
                     ratio = logp / q if q > 0 else -1.0  # log p / (1 - p) → -1 as p → 1
                     # p log p → 0 as p → 0: a masked (-inf) target's p = 0 gives CE's -1, not NaN
                     p_ratio = p * ratio if p > 0 else 0.0
-                    u = focus * (gamma * p_ratio - 1.0) * scale
+                    u = a * focus * (gamma * p_ratio - 1.0) * scale if a != 0 else 0.0
                 k = _REAL(-u / total)
                 for j in range(c):
                     g[j] *= k  # -u p_j
                 g[y] += u
+
+
+@njit(cache=True, inline="always")
+def _weighted_row(row, g, y, weights, spread, m, total, log_total, scale, losses, i):
+    """One row of weighted, smoothed cross-entropy: its loss, and g (holding e) made dl/ds.
+
+    l = S log Σe - a (s_y - m) - w Σ_c spread_c (s_c - m) with S = a + w Σ spread,
+    dl/ds = S e / Σe - a [c = y] - w spread, all times ``scale``.
+    """
+    a, w, spread_sum = weights
+    dot = 0.0  # Σ_c spread_c (s_c - m); a class of spread 0 adds 0 even at a -inf score
+    if w != 0 and spread_sum != 0:
+        for j in range(row.shape[0]):
+            if spread[j] != 0:
+                dot += spread[j] * (row[j] - m)
+    weight_sum = a + w * spread_sum
+    loss = weight_sum * log_total if weight_sum != 0 else 0.0
+    if a != 0:
+        loss -= a * (row[y] - m)
+    if w != 0 and spread_sum != 0:
+        loss -= w * dot
+    losses[i] = loss
+    k = weight_sum * scale / total
+    w_step = w * scale
+    for j in range(row.shape[0]):
+        g[j] = g[j] * k - w_step * spread[j]
+    g[y] -= a * scale
 
 
 def _bce_block(x, y, scale, grad, e, bits):
@@ -425,39 +478,58 @@ sigmoid_bce_total = _compile(sigmoid_bce_total)
 
 
 # --- the losses: (output, target, *options, reduction) -> (value, grad), or None -------------
-# output is C-contiguous (losslab.fast.KERNELS says so; fit's per-batch call makes it so)
+# output has any layout; the kernels walk C-contiguous rows, so others are copied first
 
 
-def _rows(kernel, scores, labels, options, reduction):
+def _rows(kernel, scores, labels, options, reduction, total=None):
     """``kernel(scores, labels, *options, scale, grad, losses)`` reduced as losses.reduce reduces.
 
     The kernel writes the gradient already multiplied by the reduction's scale
-    (1/N for "mean"), so the gradient is written exactly once.
+    (1/total for "mean", total the number of rows unless given), so the gradient is
+    written exactly once. None where that scale would overflow (a subnormal total
+    weight): the NumPy reference divides afterwards instead.
     """
+    scores = np.ascontiguousarray(scores)  # any layout: a copy costs less than strided rows
     n = scores.shape[0]
-    scale = 1.0 / n if reduction == "mean" and n else 1.0
-    grad = np.empty_like(scores)
+    total = n if total is None else total
+    scale = 1.0 / total if reduction == "mean" and total else 1.0
+    if not np.isfinite(scores.dtype.type(scale)):
+        return None
+    grad = np.empty(scores.shape, scores.dtype)
     losses = np.empty(n, dtype=scores.dtype)
     kernel(scores, labels, *options, scale, grad, losses)
+    if reduction == "mean" and total == 0:
+        grad.fill(0)  # an empty or all-ignored mean: 0 with no gradient, as the reference
+        return 0.0, grad
     if reduction == "none":
         return losses, grad
-    total = float(np.add.reduce(losses, dtype=np.float64))  # np.sum's wrapper costs 2 µs
-    return (total * scale if reduction == "mean" else total), grad
+    value = float(np.add.reduce(losses, dtype=np.float64))  # np.sum's wrapper costs 2 µs
+    return (value * scale if reduction == "mean" else value), grad
 
 
-def softmax_cross_entropy(scores, labels, reduction):
-    """Softmax cross-entropy of integer labels: the focal kernel with γ = 0."""
-    return _rows(softmax_focal_rows, scores, labels, (0.0,), reduction)
+def softmax_cross_entropy(scores, labels, weights, reduction):
+    """Softmax cross-entropy of integer labels: the focal kernel with γ = 0.
+
+    ``weights``: None, or (a_y, w_i, spread or None, total) of the loss's options.
+    """
+    return softmax_focal(scores, labels, 0.0, weights, reduction)
 
 
-def softmax_focal(scores, labels, gamma, reduction):
-    """Softmax focal loss of integer labels, without α."""
-    return _rows(softmax_focal_rows, scores, labels, (gamma,), reduction)
+def softmax_focal(scores, labels, gamma, weights, reduction):
+    """Softmax focal loss of integer labels; ``weights`` as for :func:`softmax_cross_entropy`."""
+    if weights is None:
+        return _rows(softmax_focal_rows, scores, labels, (gamma, None, None, None), reduction)
+    on_target, row_w, spread, total = weights
+    options = (gamma, on_target, row_w, spread)
+    return _rows(softmax_focal_rows, scores, labels, options, reduction, total)
 
 
-def multiclass_hinge(scores, labels, margin, reduction):
-    """Weston-Watkins hinge (not squared) of integer labels."""
-    return _rows(weston_watkins, scores, labels, (margin,), reduction)
+def multiclass_hinge(scores, labels, margin, squared, weights, reduction):
+    """Weston-Watkins hinge of integer labels; ``weights``: None, or (w_i, total)."""
+    if weights is None:
+        return _rows(weston_watkins, scores, labels, (margin, squared, None), reduction)
+    row_w, total = weights
+    return _rows(weston_watkins, scores, labels, (margin, squared, row_w), reduction, total)
 
 
 def sigmoid_binary_cross_entropy(logits, targets, reduction):
@@ -465,11 +537,11 @@ def sigmoid_binary_cross_entropy(logits, targets, reduction):
 
     None when a target lies outside [0, 1]: the caller's NumPy reference reports it.
     """
-    flat_x = logits.reshape(-1)
+    flat_x = np.ascontiguousarray(logits).reshape(-1)  # any layout: rows in C order
     flat_y = np.ascontiguousarray(targets, dtype=logits.dtype).reshape(-1)
-    grad = np.empty_like(logits)
+    grad = np.empty(logits.shape, logits.dtype)  # C order, so that its flat view is a view
     if reduction == "none":
-        losses = np.empty_like(logits)
+        losses = np.empty(logits.shape, logits.dtype)
         outside = sigmoid_bce(flat_x, flat_y, 1.0, grad.reshape(-1), losses.reshape(-1))
         value = losses
     else:  # the scale is folded into the gradient; only the sum of the losses comes back

@@ -9,10 +9,11 @@ A loss declares its kernel above its NumPy reference::
 ``reduction`` (defaults filled in) and returns the kernel's extra arguments
 (gamma here) when the kernel covers these options, else None. It is the one
 place the decision is written: the public call asks it (its answer for the
-default options is worked out once), then ``inputs(output, target, reduction)``
-runs the loss's own checks for that case and returns the checked pair, or None
-(probability targets, say); fit's per-batch call asks it once per fit
-(:func:`fused_mean`). Everything else runs the NumPy reference, which is what
+default options is worked out once), then ``inputs(output, target, reduction,
+*extra)`` runs the loss's own checks for that case and returns the kernel's
+arguments (weights that depend on the labels prepared from an options object
+among ``extra``), or None (probability targets, say); fit's per-batch call asks
+it once per fit (:func:`fused_mean`), for options that need no labels. Everything else runs the NumPy reference, which is what
 the tests compare the kernels with.
 """
 
@@ -32,7 +33,7 @@ from ._result import LossResult, half_result
 class FusedLoss(NamedTuple):
     kernel: str  # its name in losslab.fast.KERNELS
     case: Callable  # case(**options) -> the kernel's extra arguments, or None
-    inputs: Callable  # inputs(output, target, reduction) -> checked (output, target), or None
+    inputs: Callable  # inputs(output, target, reduction, *extra) -> the kernel's arguments, or None
     takes: Callable  # takes(output, target): whether the kernel takes these arrays (KERNELS')
     defaults: dict  # the loss's keyword options but reduction, with their defaults
     default_case: tuple | None  # case(**defaults), worked out once: most calls pass no option
@@ -90,10 +91,13 @@ def _fused_call(spec, args, options):
     except (TypeError, ValueError):
         return None
     reduction = options.get("reduction", "mean")
-    checked = None if extra is None else spec.inputs(*args, reduction)
-    if checked is None or not spec.takes(*checked):
+    try:  # an input the kernel's checks refuse: the reference reports it, in its own order
+        checked = None if extra is None else spec.inputs(*args, reduction, *extra)
+    except (TypeError, ValueError):
         return None
-    result = kernel(*checked, *extra, reduction)
+    if checked is None or not spec.takes(*checked[:2]):
+        return None
+    result = kernel(*checked, reduction)
     return None if result is None else LossResult(*result)
 
 
@@ -113,8 +117,8 @@ def fused_mean(loss):
     if spec is None or not config.fast_on() or loss.options.get("reduction", "mean") != "mean":
         return None
     extra = _case(spec, loss.options)  # an invalid option raises here, once, as the loss would
-    if extra is None:
-        return None
+    if extra is None or any(hasattr(e, "prepare") for e in extra):
+        return None  # no kernel, or weights that depend on the labels: fit calls the loss
     found = []  # the kernel, once fast.kernel has given it
 
     def call(output, target):

@@ -20,14 +20,59 @@ from ._result import LossResult, finish, folded_scale, in_output_dtype, reduce, 
 HINGE_KINDS = ("weston_watkins", "crammer_singer")
 
 
-def _label_rows(scores, target, reduction):
-    """A multiclass loss's checks for integer labels: (scores, labels); None for probabilities."""
+def _label_rows(scores, target, reduction, *extra):
+    """A multiclass loss's checks for integer labels and its kernel's arguments:
+    (scores, labels, *extra), the options object at the end of ``extra`` (if any)
+    turned into per-row weights; None for probability targets."""
     v.check_reduction(reduction)
     scores = v.as_output(scores, "scores", ndim=2)
     target = np.asarray(target)
     if target.dtype.kind not in "iu":
         return None
-    return scores, v.as_labels(target, *scores.shape)
+    if not extra or not isinstance(extra[-1], _KernelOptions):
+        return (scores, v.as_labels(target, *scores.shape), *extra)
+    labels, weights = extra[-1].prepare(scores, target)
+    return (scores, labels, *extra[:-1], weights)
+
+
+class _KernelOptions(NamedTuple):
+    """Weight options a loss's kernel takes once the labels are known (see :func:`_label_rows`).
+
+    ``prepare(scores, target)`` checks them as the loss does and returns the
+    labels (ignored ones replaced by 0) and the kernel's weights: for the softmax
+    family (``smoothing`` not None) (a_y, w_i, ε ω_c / C or None, total) of
+    :class:`_LabelWeights`, α folded in; for the hinge (w_i, total).
+    """
+
+    class_weight: ArrayLike | None
+    sample_weight: ArrayLike | None
+    smoothing: float | None = None
+    ignore_index: int | None = None
+    alpha: float | ArrayLike | None = None
+
+    def prepare(self, scores, target):
+        n, c = scores.shape
+        dtype = scores.dtype
+        ignore = (
+            None if self.ignore_index is None else v.check_label(self.ignore_index, "ignore_index")
+        )
+        labels = v.as_labels(target, n, c, ignore_index=ignore)
+        cw = v.as_class_weight(self.class_weight, c, dtype)
+        sw = v.as_sample_weight(self.sample_weight, n, dtype)
+        if self.smoothing is None:
+            w = _sample_class_weight(labels, cw, sw, dtype, c)
+            return labels, (np.ascontiguousarray(w, dtype), w.sum(dtype=np.float64))
+        weights = _LabelWeights.of(labels, cw, sw, ignore, self.smoothing, c)
+        alpha = _focal_alpha(self.alpha, c, dtype)
+        on_target = np.broadcast_to(weights.on_target, (n,))
+        spread = np.zeros(c) if weights.spread is None else weights.spread
+        if alpha is not None:
+            on_target = on_target * alpha[weights.labels]
+            spread = spread * alpha
+        row = np.ones(n) if weights.row is None else weights.row
+        # always three arrays of the scores' dtype: numba compiles one weighted case per dtype
+        arrays = (np.ascontiguousarray(a, dtype) for a in (on_target, row, spread))
+        return np.ascontiguousarray(weights.labels), (*arrays, weights.total)
 
 
 def log_softmax(scores):
@@ -51,11 +96,12 @@ def _neg_weighted_log(coef, logp):
 
 
 def _weston_watkins_case(*, margin, squared, kind, class_weight, sample_weight):
-    """The fused kernel covers the plain Weston-Watkins hinge, without weights."""
-    plain = kind == "weston_watkins" and not squared
-    if plain and class_weight is None and sample_weight is None:
-        return (v.check_scalar(margin, "margin"),)
-    return None
+    """The fused kernel covers the Weston-Watkins hinge, squared or not, with any weights."""
+    if kind != "weston_watkins" or not isinstance(squared, bool):
+        return None
+    plain = class_weight is None and sample_weight is None
+    options = None if plain else _KernelOptions(class_weight, sample_weight)
+    return (v.check_scalar(margin, "margin"), squared, options)
 
 
 @fused_by("multiclass_hinge", case=_weston_watkins_case, inputs=_label_rows)
@@ -138,7 +184,7 @@ def _weston_watkins(scores, target, margin, squared, weight, reduction):
     step = 1.0 if scale is None else scale
     ones = np.ones(c, scores.dtype)
     for block in row_blocks(n, c * scores.itemsize):
-        g, s, labels = grad[block], scores[block], target[block]
+        g, s, labels = grad[block], _rows_of(scores, block), target[block]
         rows = np.arange(len(g))
         np.subtract(s, s[rows, labels][:, None], out=g)
         g += g.dtype.type(margin)
@@ -194,9 +240,12 @@ def _crammer_singer(scores, target, margin, squared):
 
 
 def _softmax_case(*, class_weight, label_smoothing, ignore_index, sample_weight):
-    """The fused kernel covers cross-entropy of labels without weights, smoothing or ignored labels."""
+    """The fused kernel covers cross-entropy of labels under every option."""
+    smoothing = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
     plain = class_weight is None and sample_weight is None and ignore_index is None
-    return () if plain and not v.check_scalar(label_smoothing, "label_smoothing", 0, 1) else None
+    if plain and not smoothing:
+        return (None,)
+    return (_KernelOptions(class_weight, sample_weight, smoothing, ignore_index),)
 
 
 @fused_by("softmax_cross_entropy", case=_softmax_case, inputs=_label_rows)
@@ -319,6 +368,12 @@ def _times(weight, x):
     return np.where(weight != 0, product, 0) if np.ndim(weight) else product * (weight != 0)
 
 
+def _rows_of(a, block):
+    """A block of a's rows, C-contiguous: other layouts are copied block by block (a cached
+    transpose), since every pass over a strided block would cost more than the copy."""
+    return np.ascontiguousarray(a[block])
+
+
 def _shifted_scores(s, g):
     """g = s − row max, in place in g (the stability identity: softmax is shift-invariant)."""
     with np.errstate(invalid="ignore"):  # -inf - (-inf) in a row of only -inf: NaN, as in torch
@@ -360,7 +415,7 @@ def _cross_entropy_labels(scores, weights, reduction):
         g = grad[block]
         labels, row, on_target = weights.rows(block)
         rows = np.arange(len(g))
-        _shifted_scores(scores[block], g)
+        _shifted_scores(_rows_of(scores, block), g)
         shifted_y = g[rows, labels]
         weight_sum = on_target  # S = a_y + w ε Σω / C
         terms = -_times(on_target, shifted_y)
@@ -387,8 +442,10 @@ def _cross_entropy_probabilities(scores, q, smoothing, cw, sw, reduction, total)
     step = 1.0 if scale is None else scale
     for block in row_blocks(n, c * scores.itemsize):
         g = grad[block]
-        coef = _probability_coefficients(q[block], smoothing, cw, None if sw is None else sw[block])
-        _shifted_scores(scores[block], g)
+        coef = _probability_coefficients(
+            _rows_of(q, block), smoothing, cw, None if sw is None else sw[block]
+        )
+        _shifted_scores(_rows_of(scores, block), g)
         terms = -_dot_rows(g, coef)
         weight_sum = coef @ np.ones(c, coef.dtype)
         totals = _exp_in_place(g)
@@ -485,12 +542,16 @@ def categorical_cross_entropy(
 
 
 def _focal_case(*, gamma, alpha, class_weight, label_smoothing, ignore_index, sample_weight):
-    """The fused kernel covers focal loss of labels without alpha, weights, smoothing or ignored labels."""
-    plain = alpha is None and class_weight is None and sample_weight is None
+    """The fused kernel covers focal loss of labels under every option, but smoothing with
+    γ > 0 (every class then enters the focal term: the NumPy code's dense path)."""
+    gamma = v.check_scalar(gamma, "gamma", low=0)
     smoothing = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
+    if smoothing and gamma != 0:
+        return None
+    plain = alpha is None and class_weight is None and sample_weight is None
     if plain and ignore_index is None and not smoothing:
-        return (v.check_scalar(gamma, "gamma", low=0),)
-    return None
+        return (gamma, None)
+    return (gamma, _KernelOptions(class_weight, sample_weight, smoothing, ignore_index, alpha))
 
 
 @fused_by("softmax_focal", case=_focal_case, inputs=_label_rows)
@@ -591,7 +652,7 @@ def softmax_focal(
 
         def coefficients(block):
             return _probability_coefficients(
-                q[block], label_smoothing, cw, None if sw is None else sw[block]
+                _rows_of(q, block), label_smoothing, cw, None if sw is None else sw[block]
             )
 
     return _focal_dense(scores, coefficients, gamma, alpha_c, reduction, total)
@@ -614,7 +675,7 @@ def _focal_labels(scores, weights, gamma, alpha, reduction):
         labels, _, on_target = weights.rows(block)
         a = on_target if alpha is None else on_target * alpha[labels]
         rows = np.arange(len(g))
-        _shifted_scores(scores[block], g)
+        _shifted_scores(_rows_of(scores, block), g)
         shifted_y = g[rows, labels]
         totals = _exp_in_place(g)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -639,6 +700,18 @@ def _label_block_coefficients(weights, n_classes, block):
     return coef
 
 
+def _limits_of_p_ratio(p_ratio, p, rest):
+    """p log p / (1 - p) where it is 0/0 or 0 · inf: -1 as p → 1, 0 as p → 0 (a masked class).
+
+    Only the NaN entries are looked at (np.where over a whole block cost 50 times the
+    arithmetic); a NaN score's entry becomes 0, as np.where(p > 0, ...) makes it.
+    """
+    bad = np.isnan(p_ratio)
+    if bad.any():
+        p_bad, rest_bad = p[bad], rest[bad]
+        p_ratio[bad] = np.where(p_bad > 0, np.where(rest_bad > 0, p_ratio[bad], -p_bad), 0)
+
+
 def _focal_dense(scores, coefficients, gamma, alpha, reduction, total):
     """Focal loss for dense coefficients (smoothed labels, probability targets): every class
     enters, so each element needs log p, p and 1 - p: an exp and an expm1 (for 1 - p near 1)."""
@@ -653,15 +726,15 @@ def _focal_dense(scores, coefficients, gamma, alpha, reduction, total):
         if alpha is not None:
             coef *= alpha
         logp = np.empty_like(g)
-        _shifted_scores(scores[block], logp)
+        _shifted_scores(_rows_of(scores, block), logp)
         totals = _exp_in_place(np.copyto(g, logp) or g)
         logp -= np.log(totals)[:, None]
         g *= (1 / totals)[:, None]  # p
         with np.errstate(divide="ignore", invalid="ignore"):
             rest = -np.expm1(logp)
             focus = rest * rest if gamma == 2.0 else rest**gamma
-            p_ratio = np.where(rest > 0, g * logp / rest, -g)
-            p_ratio = np.where(g > 0, p_ratio, 0)
+            p_ratio = g * logp / rest
+        _limits_of_p_ratio(p_ratio, g, rest)
         coef *= focus
         losses[block] = -_dot_rows(logp, coef)
         coef *= gamma * p_ratio - 1  # u
