@@ -284,3 +284,21 @@ def test_clip_grad_norm_reaches_every_step_is_kept_in_the_config_and_by_resume(
     a = persist.load_model(full / "model.npz").params["W"]
     b = persist.load_model(part / "model.npz").params["W"]
     np.testing.assert_array_equal(a, b)
+
+
+def test_clip_grad_norm_clips_a_streamed_run_and_is_refused_for_metric_learning(
+    tmp_path, monkeypatch
+):
+    from losslab import datasets, optim
+
+    clipped = []
+    clip = optim.clip_grad_norm
+    monkeypatch.setattr(optim, "clip_grad_norm", lambda g, m: clipped.append(m) or clip(g, m))
+    ds = datasets.load("digits", random_state=0)
+    path = tmp_path / "digits.csv"
+    np.savetxt(path, np.column_stack([ds.X_train, ds.y_train]), delimiter=",", fmt="%.6g")
+    args = ["train", "--stream", "--data", str(path), "--epochs", "1", "--quiet"]
+    assert cli.main([*args, "--clip-grad-norm", "0.25"]) == 0
+    assert clipped and set(clipped) == {0.25}
+    result = run_cli("train", "--task", "embed", "--clip-grad-norm", "1")
+    assert result.returncode == 2 and "clip-grad-norm: MetricLearner" in result.stderr

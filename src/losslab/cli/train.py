@@ -223,6 +223,8 @@ def _train(args):
         # these runs keep no checkpoint: refuse rather than silently start again
         what = "--stream" if args.stream else "--task embed"
         raise UsageError(f"resume: {what} runs write no checkpoint; run again without --resume")
+    if args.task == "embed" and args.clip_grad_norm is not None:
+        raise UsageError("clip-grad-norm: MetricLearner (--task embed) does not clip its steps")
     if args.task == "embed":
         return cmd_embed(args)
     _classify_defaults(args)
@@ -368,7 +370,12 @@ def cmd_train_stream(args):
         f"[bold]losslab train --stream[/]: {args.loss} on {args.data} (every 10th row held out for testing)"
     )
     estimator = LinearClassifier(
-        args.loss, lr=args.lr, alpha=args.reg, optimizer=args.optimizer, random_state=args.seed
+        args.loss,
+        lr=args.lr,
+        alpha=args.reg,
+        optimizer=args.optimizer,
+        random_state=args.seed,
+        clip_grad_norm=args.clip_grad_norm,
     )
     estimator, stats = fit_stream(
         estimator,
