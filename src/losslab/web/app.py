@@ -45,7 +45,7 @@ MAX_PENDING = 64  # requests computing or waiting for a thread; more get a 503
 
 
 class RequestError(Exception):
-    def __init__(self, status, message):
+    def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
 
@@ -152,19 +152,19 @@ def _state(data):
     return state
 
 
-async def index(request: Request):
+async def index(request: Request) -> Response:
     return FileResponse(STATIC / "index.html")
 
 
-async def catalogue(request: Request):
+async def catalogue(request: Request) -> Response:
     return JSONResponse(playground.catalogue())
 
 
-async def not_found(request: Request, exc):
+async def not_found(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": f"no such endpoint: {request.url.path}"}, status_code=404)
 
 
-def create_app(*, time_budget=TIME_BUDGET, workers=None):
+def create_app(*, time_budget: float = TIME_BUDGET, workers: int | None = None) -> Starlette:
     """The playground's ASGI app; ``workers`` threads for training (default: half the CPUs)."""
     cpus = os.cpu_count() or 1
     heavy = ThreadPoolExecutor(workers or max(1, cpus // 2), thread_name_prefix="losslab-step")
@@ -217,7 +217,7 @@ def create_app(*, time_budget=TIME_BUDGET, workers=None):
     return Starlette(routes=routes, exception_handlers={404: not_found}, lifespan=lifespan)
 
 
-def listen(host="127.0.0.1", port=8765):
+def listen(host: str = "127.0.0.1", port: int = 8765) -> socket.socket:
     """A socket listening on ``host:port``, or OSError saying in one line why not."""
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
@@ -238,7 +238,12 @@ def _reason(exc):
     return getattr(exc, "strerror", None) or str(exc)
 
 
-def serve(host="127.0.0.1", port=8765, log_level="warning", sock=None):
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    log_level: str = "warning",
+    sock: socket.socket | None = None,
+) -> None:
     """Run the playground until interrupted (prints nothing itself; the CLI prints the URL)."""
     import uvicorn
 

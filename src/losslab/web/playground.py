@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import reprlib
 import time
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,7 @@ class StateError(ValueError):
     """A request whose state is malformed: reported to the page as a 4xx with this message."""
 
 
-def catalogue():
+def catalogue() -> dict[str, Any]:
     return {
         "losses": {name: list(opts) for name, (_, opts) in LOSSES.items()},
         "optimizers": list(OPTIMIZERS),
@@ -55,7 +56,9 @@ def catalogue():
     }
 
 
-def make_points(kind="blobs", n_classes=3, n_per_class=30, seed=0):
+def make_points(
+    kind: str = "blobs", n_classes: int = 3, n_per_class: int = 30, seed: int = 0
+) -> dict[str, Any]:
     """A 2-D dataset scaled into the page's box, as [[x, y, label], ...]."""
     from .. import data as datasets
 
@@ -78,7 +81,9 @@ def make_points(kind="blobs", n_classes=3, n_per_class=30, seed=0):
     }
 
 
-def evaluate(state, *, grid=40, selected=None):
+def evaluate(
+    state: dict[str, Any], *, grid: int = 40, selected: int | None = None
+) -> dict[str, Any]:
     """Scores, per-point losses, data/regularization/total loss, accuracy, and the background grid."""
     X, y, n_classes = _points(state)
     loss = _loss(state)
@@ -124,7 +129,9 @@ def _finite(*values):
         )
 
 
-def step(state, n_steps=1, *, time_budget=None):
+def step(
+    state: dict[str, Any], n_steps: int = 1, *, time_budget: float | None = None
+) -> dict[str, Any]:
     """``n_steps`` optimizer steps on mini-batches of the points; returns the new params, state and curve.
 
     With ``time_budget`` (seconds), no step starts after the budget is spent: the
@@ -199,7 +206,7 @@ def _batches(X, y, batch, n_steps, rng, deadline):
             yield X, y, None
 
 
-def random_params(state):
+def random_params(state: dict[str, Any]) -> dict[str, Any]:
     """Fresh small random parameters for the state's model (seeded by the state's seed and step count)."""
     _, _, n_classes = _points(state, allow_empty=True)
     seed = [
