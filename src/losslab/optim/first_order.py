@@ -234,10 +234,9 @@ def clip_grad_norm(grads: dict, max_norm: float) -> float:
     # squares summed in float64: a float32 sum overflows long before the norm does
     total = math.sqrt(sum(float(np.square(g, dtype=np.float64).sum()) for g in grads.values()))
     factor = max_norm / (total + 1e-6)
-    if factor < 1.0:  # False for a NaN norm, and 0 for an infinite one is skipped below
-        if math.isfinite(total):
-            for g in grads.values():
-                g *= factor
+    if math.isfinite(total) and factor < 1.0:  # a NaN or inf norm is left for the caller to see
+        for g in grads.values():
+            g *= factor
     return total
 
 
