@@ -13,10 +13,12 @@ Reference: Nocedal & Wright, *Numerical Optimization* (2nd ed.), sections 3.4 an
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 
-def solve(A, b):
+def solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Solve ``A x = b``; the least-squares (minimum-norm) solution when ``A`` is singular.
 
     >>> solve(np.array([[2.0, 0.0], [0.0, 4.0]]), np.array([1.0, 1.0])).tolist()
@@ -30,7 +32,7 @@ def solve(A, b):
         return np.linalg.lstsq(A, b, rcond=None)[0]
 
 
-def positive_definite_solve(H, b):
+def positive_definite_solve(H: np.ndarray, b: np.ndarray) -> np.ndarray:
     r"""Solve :math:`(H + \tau I)\,x = b` with the smallest τ ≥ 0 that makes it positive definite.
 
     τ starts at 0 and, while the Cholesky factorisation fails, becomes
@@ -54,7 +56,12 @@ def positive_definite_solve(H, b):
     return b  # the Hessian is hopeless: fall back to steepest descent
 
 
-def conjugate_gradient(hv, b, tol=1e-10, max_iter=None):
+def conjugate_gradient(
+    hv: Callable[[np.ndarray], np.ndarray],
+    b: np.ndarray,
+    tol: float = 1e-10,
+    max_iter: int | None = None,
+) -> np.ndarray:
     """Approximately solve ``H x = b`` given only ``hv(v) = H v``.
 
     Stops when the residual falls below ``tol·‖b‖``, after ``max_iter``

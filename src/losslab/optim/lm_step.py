@@ -17,13 +17,19 @@ theory", Numerical Analysis, Lecture Notes in Mathematics 630 (1978); MINPACK-1
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+Real = float | np.floating[Any]  # a Python or NumPy scalar
 
 EPS = np.finfo(float).eps
 DWARF = np.finfo(float).tiny
 
 
-def qr_pivoted(J, r):
+def qr_pivoted(
+    J: np.ndarray, r: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(R, perm, qtr, col_norms)`` with ``J[:, perm] = Q R`` and ``qtr`` the first n entries of Qᵀr.
 
     Needs m ≥ n (pad J and r with zero rows otherwise). The pivot is the
@@ -65,7 +71,14 @@ def _downdate_norms(A, j, norms, reference):
     reference[stale] = norms[stale]
 
 
-def lm_parameter(R, perm, diag, qtr, delta, par):
+def lm_parameter(
+    R: np.ndarray,
+    perm: np.ndarray,
+    diag: np.ndarray,
+    qtr: np.ndarray,
+    delta: float,
+    par: Real,
+) -> tuple[Real, np.ndarray]:
     r"""MINPACK's ``lmpar``: ``(λ, δ)``, δ minimising :math:`\lVert Jδ + r\rVert^2 + λ\lVert Dδ\rVert^2`.
 
     ``R, perm, qtr`` come from :func:`qr_pivoted`, ``diag`` is D, ``delta`` the
@@ -85,7 +98,7 @@ def lm_parameter(R, perm, diag, qtr, delta, par):
         fp / delta / _squared_norm_of_solve(R, diag * scaled / dxnorm, perm) if full_rank else 0.0
     )
     gnorm = np.linalg.norm((R.T @ qtr) / diag[perm])
-    upper = gnorm / delta if gnorm != 0 else DWARF / min(delta, 0.1)
+    upper: Real = gnorm / delta if gnorm != 0 else DWARF / min(delta, 0.1)
     par = min(max(par, lower), upper)
     if par == 0:
         par = gnorm / dxnorm

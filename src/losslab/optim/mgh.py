@@ -13,6 +13,7 @@ Used by the tests (against SciPy's MINPACK) and by ``bench/lsq.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -26,15 +27,15 @@ class MGHProblem:
 
     number: int  # in the paper
     name: str
-    residual: object
-    jac: object
+    residual: Callable[[np.ndarray], np.ndarray]
+    jac: Callable[[np.ndarray], np.ndarray]
     x0: np.ndarray
 
     @property
-    def size(self):
+    def size(self) -> tuple[int, int]:
         return self.x0.size, self.residual(self.x0).size
 
-    def start(self, factor):
+    def start(self, factor: float) -> np.ndarray:
         """factor·x0, or factor in every component when x0 = 0 (MINPACK's driver)."""
         if factor == 1 or np.any(self.x0):
             return factor * self.x0
@@ -632,7 +633,7 @@ PROBLEMS = [
 ]
 
 
-def cases():
+def cases() -> list[MGHProblem]:
     """Every problem from x0, 10·x0 and 100·x0, named "MGH 4 Brown badly scaled, 10·x0".
 
     A start is left out where the sum of squares is not finite (an exponential

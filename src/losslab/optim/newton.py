@@ -12,7 +12,11 @@ Reference: Nocedal & Wright, *Numerical Optimization* (2nd ed.), chapters 3, 4 a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .least_squares import _converged, _gradient_small
 from .linalg import conjugate_gradient, positive_definite_solve
@@ -23,17 +27,17 @@ NEWTON_METHODS = ("line_search", "trust_region")
 
 
 def newton(
-    fun,
-    x0,
+    fun: Callable[..., float],
+    x0: ArrayLike,
     *,
-    grad,
-    hess=None,
-    hessp=None,
-    args=(),
-    method="line_search",
-    gtol=1e-8,
-    max_iter=200,
-):
+    grad: Callable[..., np.ndarray],
+    hess: Callable[..., np.ndarray] | None = None,
+    hessp: Callable[..., np.ndarray] | None = None,
+    args: tuple[Any, ...] = (),
+    method: str = "line_search",
+    gtol: float = 1e-8,
+    max_iter: int = 200,
+) -> LeastSquaresResult:
     r"""Newton's method for a twice-differentiable scalar objective ``fun(x)``.
 
     The step solves :math:`H\delta = -\nabla f`. With ``hess`` the system is
@@ -198,8 +202,16 @@ def _trust_region_step(objective, x, value, g, mu):
 
 
 def newton_least_squares(
-    residual, x0, *, jac=None, args=(), ftol=1e-8, xtol=1e-8, gtol=1e-8, max_nfev=None
-):
+    residual: Callable[..., np.ndarray],
+    x0: ArrayLike,
+    *,
+    jac: Callable[..., np.ndarray] | None = None,
+    args: tuple[Any, ...] = (),
+    ftol: float = 1e-8,
+    xtol: float = 1e-8,
+    gtol: float = 1e-8,
+    max_nfev: int | None = None,
+) -> LeastSquaresResult:
     r"""Newton's method on :math:`\tfrac12\lVert r(x)\rVert^2` with a backtracking line search.
 
     The Hessian is the exact one, :math:`J^TJ + \sum_i r_i\nabla^2 r_i`; the

@@ -10,12 +10,23 @@ Reference: Nocedal & Wright, *Numerical Optimization* (2nd ed.), Algorithm 7.4.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .result import LeastSquaresResult, history_row, status_message
 
 
-def lbfgs(fun_and_grad, x0, *, memory=10, gtol=1e-6, ftol=1e-12, max_iter=500, callback=None):
+def lbfgs(
+    fun_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    x0: np.ndarray,
+    *,
+    memory: int = 10,
+    gtol: float = 1e-6,
+    ftol: float = 1e-12,
+    max_iter: int = 500,
+    callback: Callable[[int, np.ndarray, float], bool | None] | None = None,
+) -> LeastSquaresResult:
     r"""Limited-memory BFGS for a smooth scalar objective (Nocedal & Wright, Algorithm 7.4).
 
     ``fun_and_grad(x) -> (value, gradient)``. The search direction is the
@@ -60,7 +71,15 @@ def lbfgs(fun_and_grad, x0, *, memory=10, gtol=1e-6, ftol=1e-12, max_iter=500, c
     return _descend(fun_and_grad, x0, memory, gtol, ftol, max_iter, callback)
 
 
-def steepest_descent(fun_and_grad, x0, *, gtol=1e-6, ftol=1e-12, max_iter=500, callback=None):
+def steepest_descent(
+    fun_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    x0: np.ndarray,
+    *,
+    gtol: float = 1e-6,
+    ftol: float = 1e-12,
+    max_iter: int = 500,
+    callback: Callable[[int, np.ndarray, float], bool | None] | None = None,
+) -> LeastSquaresResult:
     r"""Gradient descent with a backtracking Armijo step for a smooth scalar objective.
 
     Each iteration first tries twice the previous step length, then halves it

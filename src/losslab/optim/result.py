@@ -8,6 +8,7 @@ iteration, built by :func:`history_row`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +81,7 @@ class LeastSquaresResult:
     history: list = field(default_factory=list)
 
     @property
-    def success(self):
+    def success(self) -> bool:
         return self.status > 0
 
     def __str__(self):
@@ -90,7 +91,7 @@ class LeastSquaresResult:
         )
 
 
-def status_message(status, budget="evaluations"):
+def status_message(status: int, budget: str = "evaluations") -> str:
     """The message of a stopping status; status 0 means the ``budget`` (what was counted) ran out.
 
     Parameters
@@ -113,7 +114,9 @@ def status_message(status, budget="evaluations"):
     return STATUS_MESSAGES[status]
 
 
-def history_row(iteration, cost, nfev, step, **extra):
+def history_row(
+    iteration: int, cost: float, nfev: int, step: float, **extra: Any
+) -> dict[str, Any]:
     """One row of a result's ``history``: the cost after ``iteration``, evaluations so far, ‖step‖.
 
     Parameters
