@@ -49,6 +49,8 @@ def test_per_sample_values_take_weights_and_every_reduction(dtype):
     none = loss(pred, y, reduction="none")
     assert none.value.dtype == dtype and none.value.tolist() == pytest.approx(per.tolist())
     assert loss(pred, y, reduction="sum").value == pytest.approx(per.sum())
+    half = loss(pred.astype(np.float16), y, reduction="none")
+    assert half.value.dtype == half.grad.dtype == np.float16
     # an element-wise value (the output's shape) weights each row's elements
     grid = np.ones((2, 3))
     assert loss(grid, np.zeros((2, 3)), sample_weight=[1.0, 3.0]).value == pytest.approx(0.5)

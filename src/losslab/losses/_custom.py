@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import validation as v
-from ._result import LossResult, reduce
+from ._result import LossResult, half_result, reduce
 
 
 class PlainLoss:
@@ -33,6 +33,10 @@ class PlainLoss:
         self.__doc__ = getattr(f, "__doc__", None)
 
     def __call__(self, output, *targets, sample_weight=None, reduction="mean", **options):
+        # float16 output: f computes in float32, the gradient comes back in float16
+        return half_result(output, self._call(output, targets, sample_weight, reduction, options))
+
+    def _call(self, output, targets, sample_weight, reduction, options):
         v.check_reduction(reduction)
         output = v.as_output(output, "output")
         value, grad = checked_pair(self.f(output, *targets, **options), output, self.__name__)
