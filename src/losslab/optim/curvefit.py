@@ -10,9 +10,12 @@ and data-driven starting points, which ``losslab fit-curve`` uses.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .least_squares import free_variables, gauss_newton, levenberg_marquardt
 from .newton import newton_least_squares
@@ -66,10 +69,10 @@ class CurveFitResult:
     names: tuple = ()
 
     @property
-    def history(self):
+    def history(self) -> list[dict[str, Any]]:
         return self.result.history
 
-    def summary(self):
+    def summary(self) -> str:
         """One line: each parameter with its standard error, ``"a = -4.9 ± 0.02, ..."``."""
         names = self.names or tuple(f"p{k}" for k in range(len(self.params)))
         return ", ".join(
@@ -79,21 +82,21 @@ class CurveFitResult:
 
 
 def curve_fit(
-    f,
-    x,
-    y,
-    p0,
+    f: Callable[..., np.ndarray],
+    x: ArrayLike,
+    y: ArrayLike,
+    p0: ArrayLike,
     *,
-    sigma=None,
-    absolute_sigma=False,
-    bounds=None,
-    loss="squared_error",
-    method="lm",
-    jac=None,
-    f_scale=1.0,
-    max_nfev=None,
-    names=(),
-):
+    sigma: ArrayLike | None = None,
+    absolute_sigma: bool = False,
+    bounds: tuple[ArrayLike, ArrayLike] | None = None,
+    loss: str = "squared_error",
+    method: str = "lm",
+    jac: Callable[..., np.ndarray] | None = None,
+    f_scale: float = 1.0,
+    max_nfev: int | None = None,
+    names: Sequence[str] = (),
+) -> CurveFitResult:
     r"""Least-squares fit of ``f(x, *p)`` to ``y`` starting from ``p0``.
 
     Minimises :math:`\tfrac12\lVert L^{-1}(f(x, p) - y)\rVert^2` (robustly for a
@@ -163,7 +166,12 @@ def curve_fit(
         return whiten(np.asarray(f(x, *p), dtype=np.float64).ravel() - y)
 
     jacobian = None if jac is None else (lambda p: whiten(np.asarray(jac(x, *p), np.float64)))
-    options = {"jac": jacobian, "loss": LOSSES[loss], "f_scale": f_scale, "max_nfev": max_nfev}
+    options: dict[str, Any] = {
+        "jac": jacobian,
+        "loss": LOSSES[loss],
+        "f_scale": f_scale,
+        "max_nfev": max_nfev,
+    }
     if bounds is not None:
         if method == "newton":
             raise ValueError("bounds: method='newton' takes none; use 'lm', 'gn' or 'gd'")
@@ -172,18 +180,20 @@ def curve_fit(
         if loss != "squared_error":
             raise ValueError("loss: method='newton' fits squared_error only")
         options = {"jac": jacobian, "max_nfev": max_nfev}
-    solver = {
+    solvers: dict[str, Callable[..., LeastSquaresResult]] = {
         "lm": levenberg_marquardt,
         "gn": gauss_newton,
         "newton": newton_least_squares,
         "gd": gradient_descent,
-    }[method]
-    result = solver(residual, p0, **options)
+    }
+    result = solvers[method](residual, p0, **options)
     cov = _covariance(result, absolute_sigma, LOSSES[loss], f_scale)
     return CurveFitResult(result.x, np.sqrt(np.diag(cov)), cov, result, tuple(names))
 
 
-def _check_data(x, y, p0, loss, method):
+def _check_data(
+    x: ArrayLike, y: ArrayLike, p0: ArrayLike, loss: str, method: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """curve_fit's arguments checked: x, y and p0 as float arrays (y and p0 flat)."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64).ravel()
@@ -203,7 +213,7 @@ def _check_data(x, y, p0, loss, method):
     return x, y, p0
 
 
-def _whitener(sigma, m):
+def _whitener(sigma: ArrayLike | None, m: int) -> Callable[[np.ndarray], np.ndarray]:
     """v -> L⁻¹v for the errors' covariance LLᵀ (rows of a matrix alike); identity for None."""
     if sigma is None:
         return lambda v: v
@@ -240,17 +250,17 @@ def _covariance(result, absolute_sigma, loss, f_scale):
 
 
 def gradient_descent(
-    residual,
-    x0,
+    residual: Callable[..., np.ndarray],
+    x0: ArrayLike,
     *,
-    jac=None,
-    bounds=None,
-    loss="linear",
-    f_scale=1.0,
-    max_nfev=None,
-    gtol=1e-8,
-    ftol=1e-12,
-):
+    jac: Callable[..., np.ndarray] | None = None,
+    bounds: tuple[ArrayLike, ArrayLike] | None = None,
+    loss: str = "linear",
+    f_scale: float = 1.0,
+    max_nfev: int | None = None,
+    gtol: float = 1e-8,
+    ftol: float = 1e-12,
+) -> LeastSquaresResult:
     """Steepest descent on the least-squares cost with Armijo backtracking (a baseline, not a recommendation).
 
     Each step first tries twice the last step length. With ``bounds`` it is
@@ -360,9 +370,9 @@ class Model:
     name: str
     formula: str
     names: tuple
-    f: object
-    jac: object
-    guess: object  # guess(x, y) -> p0
+    f: Callable[..., np.ndarray]
+    jac: Callable[..., np.ndarray]
+    guess: Callable[[np.ndarray, np.ndarray], np.ndarray]  # guess(x, y) -> p0
 
 
 def _poly_guess(degree):
@@ -449,7 +459,16 @@ def _logistic_jac(t, L, k, t0):
     return np.stack([s, L * ds * (t - t0), -L * ds * k, np.ones_like(t)], axis=1)
 
 
-def fit_model(name, x, y, *, p0=None, loss="squared_error", method="lm", f_scale=1.0):
+def fit_model(
+    name: str,
+    x: ArrayLike,
+    y: ArrayLike,
+    *,
+    p0: ArrayLike | None = None,
+    loss: str = "squared_error",
+    method: str = "lm",
+    f_scale: float = 1.0,
+) -> CurveFitResult:
     """Fit the named family of ``MODELS`` to (x, y) from ``p0`` (default: its data-driven guess).
 
     Parameters
@@ -492,7 +511,7 @@ def fit_model(name, x, y, *, p0=None, loss="squared_error", method="lm", f_scale
     )
 
 
-def model(name):
+def model(name: str) -> Model:
     """The named family of ``MODELS``; a clear error for an unknown name.
 
     Parameters
@@ -513,7 +532,7 @@ def model(name):
     return MODELS[name]
 
 
-def check_start(name, p0):
+def check_start(name: str, p0: ArrayLike) -> np.ndarray:
     """p0 as a float array with one finite value per parameter of the named model.
 
     Parameters

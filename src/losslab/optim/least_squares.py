@@ -28,34 +28,38 @@ Reference: ``scipy.optimize.least_squares`` (used as the oracle in the tests onl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .linalg import solve
 from .lm_step import lm_parameter, qr_pivoted
 from .residuals import check_bounds, start_problem, tolerances
+from .result import LeastSquaresResult
 from .trf import strictly_feasible, trust_region_reflective_loop
 
 EPS = np.finfo(float).eps
 
 
 def levenberg_marquardt(
-    residual,
-    x0,
+    residual: Callable[..., np.ndarray],
+    x0: ArrayLike,
     *,
-    jac=None,
-    args=(),
-    bounds=None,
-    loss="linear",
-    f_scale=1.0,
-    ftol=1e-8,
-    xtol=1e-8,
-    gtol=1e-8,
-    max_nfev=None,
-    factor=100.0,
-    diff_step=None,
-):
+    jac: Callable[..., np.ndarray] | None = None,
+    args: tuple[Any, ...] = (),
+    bounds: tuple[ArrayLike, ArrayLike] | None = None,
+    loss: str = "linear",
+    f_scale: float = 1.0,
+    ftol: float = 1e-8,
+    xtol: float = 1e-8,
+    gtol: float = 1e-8,
+    max_nfev: int | None = None,
+    factor: float = 100.0,
+    diff_step: float | None = None,
+) -> LeastSquaresResult:
     r"""Levenberg-Marquardt as MINPACK's ``lmder`` (``lmdif`` with differences) does it.
 
     Each step minimises the linear model :math:`\lVert J\delta + r\rVert` within
@@ -283,20 +287,20 @@ def _scaled_gradient_norm(g, col_norms, r, robust):
 
 
 def gauss_newton(
-    residual,
-    x0,
+    residual: Callable[..., np.ndarray],
+    x0: ArrayLike,
     *,
-    jac=None,
-    args=(),
-    bounds=None,
-    loss="linear",
-    f_scale=1.0,
-    ftol=1e-8,
-    xtol=1e-8,
-    gtol=1e-8,
-    max_nfev=None,
-    diff_step=None,
-):
+    jac: Callable[..., np.ndarray] | None = None,
+    args: tuple[Any, ...] = (),
+    bounds: tuple[ArrayLike, ArrayLike] | None = None,
+    loss: str = "linear",
+    f_scale: float = 1.0,
+    ftol: float = 1e-8,
+    xtol: float = 1e-8,
+    gtol: float = 1e-8,
+    max_nfev: int | None = None,
+    diff_step: float | None = None,
+) -> LeastSquaresResult:
     r"""Gauss-Newton: the step solves :math:`J^TJ\,\delta = -J^Tr`, then a backtracking line search.
 
     Fast near a minimum with small residuals; the line search (halving the step
@@ -383,7 +387,7 @@ def _gauss_newton_loop(problem, x, r, tol, box):
     return problem.result(x, cost, r, J, g, nit, status, history)
 
 
-def free_variables(x, g, box):
+def free_variables(x: np.ndarray, g: np.ndarray, box: Any) -> np.ndarray:
     """The variables a descent step may move: all but those at a bound the gradient pushes against.
 
     Parameters

@@ -12,9 +12,11 @@ Reference: ``scipy.optimize.least_squares`` (its ``loss`` and ``f_scale``).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .result import LeastSquaresResult, history_row, status_message
 
@@ -22,7 +24,7 @@ EPS = np.finfo(float).eps
 ROBUST_LOSSES = ("linear", "huber", "soft_l1", "cauchy", "arctan")
 
 
-def robust_rho(z, loss):
+def robust_rho(z: np.ndarray, loss: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""SciPy's robust losses ρ(z) of z = (r / f_scale)², with their first two derivatives.
 
     .. math::
@@ -108,14 +110,24 @@ class ResidualProblem:
     3
     """
 
-    def __init__(self, residual, jac=None, args=(), loss="linear", f_scale=1.0, diff_step=None):
+    def __init__(
+        self,
+        residual: Callable[..., np.ndarray],
+        jac: Callable[..., np.ndarray] | None = None,
+        args: tuple[Any, ...] = (),
+        loss: str = "linear",
+        f_scale: float = 1.0,
+        diff_step: float | None = None,
+    ) -> None:
         self.residual, self.jac_fn, self.args = residual, jac, args
         self.loss, self.f_scale, self.diff_step = loss, f_scale, diff_step
         self.nfev = self.njev = 0
-        self.m = None  # the number of residuals, fixed by the first evaluation
-        self.box = None  # (lb, ub): bounds the difference steps must not cross
+        self.m: int | None = None  # the number of residuals, fixed by the first evaluation
+        self.box: tuple[np.ndarray, np.ndarray] | None = (
+            None  # (lb, ub): bounds the difference steps must not cross
+        )
 
-    def fun(self, x):
+    def fun(self, x: np.ndarray) -> np.ndarray:
         self.nfev += 1
         r = np.atleast_1d(np.asarray(self.residual(x, *self.args), dtype=np.float64))
         if r.ndim != 1:
@@ -124,12 +136,12 @@ class ResidualProblem:
             raise ValueError(f"residual: expected {self.m} residuals, got {r.shape[0]}")
         return r
 
-    def evaluate(self, x):
+    def evaluate(self, x: np.ndarray) -> tuple[np.ndarray, float]:
         """Residuals and cost at a trial point; the cost is inf where a residual is not finite."""
         r = self.fun(x)
         return r, self.cost(r) if np.all(np.isfinite(r)) else np.inf
 
-    def jacobian(self, x, r):
+    def jacobian(self, x: np.ndarray, r: np.ndarray) -> np.ndarray:
         if self.jac_fn is None:
             return self._finite_difference_jacobian(x, r)
         self.njev += 1
@@ -160,20 +172,22 @@ class ResidualProblem:
         self.njev += 1
         return J
 
-    def cost(self, r):
+    def cost(self, r: np.ndarray) -> float:
         with np.errstate(over="ignore"):  # a wild trial step may overflow: inf is rejected
             if self.loss == "linear":
                 return 0.5 * float(r @ r)
             z = (r / self.f_scale) ** 2
             return 0.5 * self.f_scale**2 * float(np.sum(robust_rho(z, self.loss)[0]))
 
-    def linearize(self, x, r):
+    def linearize(
+        self, x: np.ndarray, r: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The Jacobian at x, the re-weighted residuals and Jacobian, and the gradient Jsᵀrs."""
         J = self.jacobian(x, r)
         rs, Js = self.scaled(r, J)
         return J, rs, Js, Js.T @ rs
 
-    def scaled(self, r, J):
+    def scaled(self, r: np.ndarray, J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Residuals and Jacobian re-weighted so that Gauss-Newton on them is IRLS for rho."""
         if self.loss == "linear":
             return r, J
@@ -182,17 +196,38 @@ class ResidualProblem:
         j_scale = np.maximum(rho1 + 2 * rho2 * z, EPS) ** 0.5
         return r * (rho1 / j_scale), J * j_scale[:, None]
 
-    def history_row(self, iteration, cost, step, damping):
+    def history_row(
+        self, iteration: int, cost: float, step: float | np.floating[Any], damping: float
+    ) -> dict[str, Any]:
         """A history row: residual (``nfev``) and Jacobian (``njev``) evaluations so far, the damping."""
         return history_row(iteration, cost, self.nfev, step, njev=self.njev, damping=float(damping))
 
-    def result(self, x, cost, r, J, g, nit, status, history):
+    def result(
+        self,
+        x: np.ndarray,
+        cost: float,
+        r: np.ndarray,
+        J: np.ndarray,
+        g: np.ndarray,
+        nit: int,
+        status: int,
+        history: list[dict[str, Any]],
+    ) -> LeastSquaresResult:
         return LeastSquaresResult(
             x, cost, r, J, g, self.nfev, self.njev, nit, status, status_message(status), history
         )
 
 
-def start_problem(residual, x0, *, jac=None, args=(), loss="linear", f_scale=1.0, diff_step=None):
+def start_problem(
+    residual: Callable[..., np.ndarray],
+    x0: ArrayLike,
+    *,
+    jac: Callable[..., np.ndarray] | None = None,
+    args: tuple[Any, ...] = (),
+    loss: str = "linear",
+    f_scale: float = 1.0,
+    diff_step: float | None = None,
+) -> tuple[ResidualProblem, np.ndarray, np.ndarray]:
     """Check the arguments; return the problem, x0 as a flat float array and the residuals there.
 
     Parameters
@@ -242,7 +277,9 @@ class Tolerances(NamedTuple):
     max_nfev: int
 
 
-def tolerances(ftol, xtol, gtol, max_nfev, n, analytic):
+def tolerances(
+    ftol: float, xtol: float, gtol: float, max_nfev: int | None, n: int, analytic: bool
+) -> Tolerances:
     """The stopping tolerances, checked; max_nfev defaults to 100·n evaluations of the residual
     with an analytic Jacobian and 100·n·(n + 1) with differences, whose n evaluations per
     Jacobian count too (MINPACK's lmder and lmdif budgets).
@@ -280,7 +317,9 @@ def tolerances(ftol, xtol, gtol, max_nfev, n, analytic):
     return Tolerances(ftol, xtol, gtol, max_nfev)
 
 
-def check_bounds(bounds, x0):
+def check_bounds(
+    bounds: tuple[ArrayLike, ArrayLike] | None, x0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
     """``bounds=(lb, ub)`` as two float arrays of x0's length, or None when there are no finite bounds.
 
     Each of lb, ub is a number or an array of len(x0); ±inf leaves a side free.
@@ -305,6 +344,8 @@ def check_bounds(bounds, x0):
     """
     if bounds is None:
         return None
+    lb: Any  # each side as an array, or None when bounds cannot be read
+    ub: Any
     try:
         lb, ub = (np.asarray(b, dtype=np.float64) for b in bounds)
     except (TypeError, ValueError):

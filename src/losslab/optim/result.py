@@ -115,7 +115,7 @@ def status_message(status: int, budget: str = "evaluations") -> str:
 
 
 def history_row(
-    iteration: int, cost: float, nfev: int, step: float, **extra: Any
+    iteration: int, cost: float, nfev: int, step: float | np.floating[Any], **extra: Any
 ) -> dict[str, Any]:
     """One row of a result's ``history``: the cost after ``iteration``, evaluations so far, ‖step‖.
 

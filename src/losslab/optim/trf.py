@@ -21,29 +21,34 @@ M. A. Branch, T. F. Coleman and Y. Li, SIAM J. Sci. Comput. 21 (1999);
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
+from typing import Any
 
-from .residuals import check_bounds, start_problem, tolerances
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .residuals import ResidualProblem, Tolerances, check_bounds, start_problem, tolerances
+from .result import LeastSquaresResult
 
 EPS = np.finfo(float).eps
 
 
 def trust_region_reflective(
-    residual,
-    x0,
+    residual: Callable[..., np.ndarray],
+    x0: ArrayLike,
     *,
-    bounds,
-    jac=None,
-    args=(),
-    loss="linear",
-    f_scale=1.0,
-    ftol=1e-8,
-    xtol=1e-8,
-    gtol=1e-8,
-    max_nfev=None,
-    x_scale=1.0,
-    diff_step=None,
-):
+    bounds: tuple[ArrayLike, ArrayLike],
+    jac: Callable[..., np.ndarray] | None = None,
+    args: tuple[Any, ...] = (),
+    loss: str = "linear",
+    f_scale: float = 1.0,
+    ftol: float = 1e-8,
+    xtol: float = 1e-8,
+    gtol: float = 1e-8,
+    max_nfev: int | None = None,
+    x_scale: float | ArrayLike = 1.0,
+    diff_step: float | None = None,
+) -> LeastSquaresResult:
     r"""Minimise :math:`\tfrac12\sum\rho(r_i^2)` subject to ``lb ≤ x ≤ ub`` by the trust-region reflective method.
 
     Each iteration minimises the quadratic model in a trust region in variables
@@ -114,7 +119,14 @@ def trust_region_reflective(
     return trust_region_reflective_loop(problem, x, r, box, tol, x_scale)
 
 
-def trust_region_reflective_loop(problem, x, r, box, tol, x_scale):
+def trust_region_reflective_loop(
+    problem: ResidualProblem,
+    x: np.ndarray,
+    r: np.ndarray,
+    box: Any,
+    tol: Tolerances,
+    x_scale: float | ArrayLike | str,
+) -> LeastSquaresResult:
     """The iterations: one Jacobian and its SVD in scaled variables, then steps until the cost falls.
 
     The loop of :func:`trust_region_reflective`, also run by
@@ -398,7 +410,9 @@ def _scale_inverse(x_scale, J, previous, n):
     return 1 / scale
 
 
-def strictly_feasible(x, lb, ub, rstep=1e-10):
+def strictly_feasible(
+    x: np.ndarray, lb: np.ndarray, ub: np.ndarray, rstep: float = 1e-10
+) -> np.ndarray:
     """x moved strictly inside the box: off a bound by rstep·max(1, |bound|), or the next float.
 
     As SciPy's ``make_strictly_feasible``: the interior method needs every
