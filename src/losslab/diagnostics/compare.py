@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import losses
-from ..training import Objective, build_classifier, encode_targets, evaluate, fit
+from ..losses._registry import Loss
+from ..training import History, Objective, build_classifier, encode_targets, evaluate, fit
+
+if TYPE_CHECKING:
+    from ..data.datasets import Dataset
 
 
 @dataclass
@@ -37,17 +43,17 @@ class LossRun:
 
 
 def compare_losses(
-    ds,
-    loss_names,
+    ds: Dataset,
+    loss_names: Sequence[str],
     *,
-    model="linear",
-    hidden=(100,),
-    epochs=30,
-    lr=1e-2,
-    batch_size=64,
-    reg=1e-4,
-    seed=0,
-):
+    model: str = "linear",
+    hidden: tuple[int, ...] = (100,),
+    epochs: int = 30,
+    lr: float = 0.01,
+    batch_size: int = 64,
+    reg: float = 0.0001,
+    seed: int = 0,
+) -> list[LossRun]:
     """Train one model per loss on the same split with the same settings; a LossRun each.
 
     Each model is trained with Adam from the same initial weights (``seed``) and
@@ -119,8 +125,11 @@ def _loss_run(ds, loss, *, model, hidden, epochs, lr, batch_size, reg, seed):
 
 
 def robustness_experiment(
-    scores=(3.2, -1.7, 1.1), label=0, nudges=(0.0, 0.1, 0.3, 0.5, 1.0), seed=0
-):
+    scores: Sequence[float] = (3.2, -1.7, 1.1),
+    label: int = 0,
+    nudges: Sequence[float] = (0.0, 0.1, 0.3, 0.5, 1.0),
+    seed: int = 0,
+) -> list[tuple[float, list[float], float, float]]:
     """Seed 001: nudge the scores of a correctly classified example (margins met).
 
     The SVM loss stays exactly 0 while every margin is still met; the softmax
@@ -173,7 +182,15 @@ def robustness_experiment(
     return rows
 
 
-def batch_size_experiment(ds, batch_sizes, *, loss="softmax", epochs=10, lr=None, seed=0):
+def batch_size_experiment(
+    ds: Dataset,
+    batch_sizes: Sequence[int],
+    *,
+    loss: str | Loss = "softmax",
+    epochs: int = 10,
+    lr: float | None = None,
+    seed: int = 0,
+) -> dict[str, tuple[History, float]]:
     """Train the same linear model with each batch size: the per-step curves show SGD's noise.
 
     ``lr`` defaults to 1e-2 (Adam); a batch size of 0 or >= N means full-batch gradient descent.
@@ -227,7 +244,7 @@ def batch_size_experiment(ds, batch_sizes, *, loss="softmax", epochs=10, lr=None
     return runs
 
 
-def step_noise(history):
+def step_noise(history: History) -> float:
     """Standard deviation of the per-step training loss over the last epoch.
 
     The spread of the losses of one epoch's mini-batches is the noise SGD's batch size
@@ -278,7 +295,7 @@ class BatchSizeRow:
     seconds: float
 
 
-def batch_size_summary(runs):
+def batch_size_summary(runs: Mapping[str, tuple[History, float]]) -> list[BatchSizeRow]:
     """A :class:`BatchSizeRow` per run of :func:`batch_size_experiment`, in its order.
 
     Parameters

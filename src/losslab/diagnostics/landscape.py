@@ -18,12 +18,19 @@ The path is projected onto the slice's plane by least squares.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import losses
+from ..losses._registry import Loss
+from ..models import Model, Params
 from ..training import Objective, build_classifier, encode_targets, evaluate, fit
+
+if TYPE_CHECKING:
+    from ..data.datasets import Dataset
 
 
 @dataclass
@@ -61,12 +68,14 @@ class Landscape:
     directions: str
 
     @property
-    def center_value(self):
+    def center_value(self) -> float:
         """The objective at the slice's center (α = β = 0): the trained point."""
         return float(self.values[len(self.betas) // 2, len(self.alphas) // 2])
 
 
-def random_direction(params, rng, filter_normalize=True):
+def random_direction(
+    params: Params, rng: np.random.Generator, filter_normalize: bool = True
+) -> Params:
     """A random direction in parameter space, filter-normalised against ``params``.
 
     Parameters
@@ -114,7 +123,7 @@ def random_direction(params, rng, filter_normalize=True):
     return direction
 
 
-def pca_directions(center, path):
+def pca_directions(center: Params, path: Sequence[Params]) -> tuple[Params, Params]:
     """The two principal directions of the path's deviations from the center, as parameter dicts.
 
     The first is scaled so that α = ±1 spans the path.
@@ -155,20 +164,20 @@ def pca_directions(center, path):
 
 
 def landscape(
-    model,
-    loss,
-    X,
-    y,
+    model: Model,
+    loss: str | Loss,
+    X: np.ndarray,
+    y: np.ndarray,
     *,
-    reg=0.0,
-    penalty="l2",
-    directions="random",
-    path=None,
-    span=1.0,
-    resolution=25,
-    seed=0,
-    max_samples=2000,
-):
+    reg: float = 0.0,
+    penalty: str = "l2",
+    directions: str | tuple[Params, Params] = "random",
+    path: Sequence[Params] | None = None,
+    span: float = 1.0,
+    resolution: int = 25,
+    seed: int = 0,
+    max_samples: int = 2000,
+) -> Landscape:
     r"""Evaluate the objective (data loss + reg·penalty) on a 2-D slice around ``model.params``.
 
     .. math::
@@ -269,7 +278,7 @@ def _evaluate_slice(objective, center, d1, d2, X, target, path, span, resolution
     return alphas, betas, values, line, coords, path_values
 
 
-def project(path, center, d1, d2):
+def project(path: Sequence[Params], center: Params, d1: Params, d2: Params) -> np.ndarray:
     """(α, β) of each point of the path: least squares in the plane spanned by d1, d2.
 
     Parameters
@@ -321,20 +330,20 @@ def _unflat(vector, like):
 
 
 def train_and_slice(
-    ds,
-    loss,
+    ds: Dataset,
+    loss: str | Loss,
     *,
-    model="linear",
-    hidden=(100,),
-    reg=0.0,
-    compare_reg=0.1,
-    epochs=20,
-    lr=1e-2,
-    directions="pca",
-    resolution=25,
-    span=1.0,
-    seed=0,
-):
+    model: str = "linear",
+    hidden: tuple[int, ...] = (100,),
+    reg: float = 0.0,
+    compare_reg: float = 0.1,
+    epochs: int = 20,
+    lr: float = 0.01,
+    directions: str = "pca",
+    resolution: int = 25,
+    span: float = 1.0,
+    seed: int = 0,
+) -> tuple[Landscape, Landscape, Landscape]:
     """Train a model, recording its parameters after every epoch, then slice the landscape around the result.
 
     Parameters
@@ -390,7 +399,17 @@ def train_and_slice(
     return main, around(reg=0.0, directions=shared), around(reg=compare_reg, directions=shared)
 
 
-def training_path(model, loss, X, y, *, lr=1e-2, reg=0.0, epochs=20, seed=0):
+def training_path(
+    model: Model,
+    loss: str | Loss,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    lr: float = 0.01,
+    reg: float = 0.0,
+    epochs: int = 20,
+    seed: int = 0,
+) -> list[Params]:
     """Train ``model`` in place with Adam; its parameters before training and after every epoch.
 
     Parameters

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,11 +22,15 @@ from ..training.files import atomic_write_text
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from ..data.datasets import Dataset
+
 # the columns of the retrieval table: what a reader compares first
 TABLE_COLUMNS = ("recall@1", "recall@5", "precision@5", "mAP", "MAP@R")
 
 
-def evaluate_embeddings(ds, transform, *, ks=(1, 5, 10)):
+def evaluate_embeddings(
+    ds: Dataset, transform: Callable[[np.ndarray], np.ndarray], *, ks: Sequence[int] = (1, 5, 10)
+) -> dict[str, float]:
     """Retrieval metrics of ``transform`` on the test split against the training split (held-out samples).
 
     Parameters
@@ -63,17 +67,17 @@ def evaluate_embeddings(ds, transform, *, ks=(1, 5, 10)):
 
 
 def embedding_run(
-    ds,
+    ds: Dataset,
     *,
-    n_components=16,
-    model=None,
-    loss=None,
-    mining=None,
-    margin=None,
-    epochs=None,
-    lr=None,
-    seed=0,
-):
+    n_components: int = 16,
+    model: str | None = None,
+    loss: str | None = None,
+    mining: str | None = None,
+    margin: float | None = None,
+    epochs: int | None = None,
+    lr: float | None = None,
+    seed: int = 0,
+) -> tuple[MetricLearner, dict[str, dict[str, float]]]:
     """Fit a MetricLearner on the training split and compare its retrieval with raw features and PCA.
 
     An option left at None is the estimator's default, so ``losslab train --task
@@ -120,7 +124,9 @@ def embedding_run(
     return learner, reports
 
 
-def retrieval_table(reports, columns=TABLE_COLUMNS):
+def retrieval_table(
+    reports: Mapping[str, Mapping[str, float]], columns: Sequence[str] = TABLE_COLUMNS
+) -> list[tuple[str, list[float]]]:
     """Rows ``(features, [value per column])`` of :func:`embedding_run`'s reports, in their order.
 
     Parameters
@@ -143,7 +149,9 @@ def retrieval_table(reports, columns=TABLE_COLUMNS):
     return [(name, [float(report[c]) for c in columns]) for name, report in reports.items()]
 
 
-def nearest_examples(learner, ds, *, n_queries=8, k=5):
+def nearest_examples(
+    learner: MetricLearner, ds: Dataset, *, n_queries: int = 8, k: int = 5
+) -> np.ndarray:
     """Indices (n_queries, k) into the training split of the first test samples' k nearest, by the learned embedding.
 
     Parameters
@@ -165,7 +173,9 @@ def nearest_examples(learner, ds, *, n_queries=8, k=5):
     return np.argsort(d, axis=1)[:, :k]
 
 
-def two_dimensional_panels(ds, learner, *, seed=0):
+def two_dimensional_panels(
+    ds: Dataset, learner: MetricLearner, *, seed: int = 0
+) -> dict[str, np.ndarray]:
     """{title: test-split embedding}: the learned 2-D embedding itself, PCA-2 and NCA-2 fitted on the training split.
 
     Parameters
@@ -233,7 +243,14 @@ def embedding_2d_figure(
     return fig
 
 
-def save_embedding_run(out, ds, learner, reports, *, loss):
+def save_embedding_run(
+    out: str | PathLike[str],
+    ds: Dataset,
+    learner: MetricLearner,
+    reports: Mapping[str, Any],
+    *,
+    loss: str,
+) -> list[str]:
     """Write metrics.json, model.npz, the embedding figure and, for images, retrieval_examples.png.
 
     A 2-D embedding is drawn as it is, beside PCA-2 and NCA-2 (embedding_2d.png);

@@ -25,11 +25,15 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from .. import losses
+from ..losses._registry import Loss
+from ..models import Model
 from ..training import n_outputs as classifier_outputs
 
 __all__ = ["SanityCheck", "SanityReport", "expected_initial_loss", "sanity_check"]
@@ -74,18 +78,18 @@ class SanityReport:
     checks: list = field(default_factory=list)
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return all(c.ok for c in self.checks)
 
     def __str__(self):
         return "\n".join(str(c) for c in self.checks)
 
-    def as_dict(self):
+    def as_dict(self) -> list[dict[str, Any]]:
         """The checks as a list of plain dicts (for JSON)."""
         return [c.__dict__ for c in self.checks]
 
 
-def expected_initial_loss(loss, n_classes):
+def expected_initial_loss(loss: str | Loss, n_classes: int) -> tuple[float, str]:
     r"""(value, formula) of the loss at all-zero scores: what tiny initial weights give.
 
     .. math::
@@ -154,7 +158,9 @@ def _slope_at_zero(loss, n_classes):
     return float(np.abs(grad.reshape(len(grad), -1)).sum(axis=1).mean())
 
 
-def initial_loss_check(model, loss, X, y, tolerance=0.01):
+def initial_loss_check(
+    model: Model, loss: str | Loss, X: np.ndarray, y: np.ndarray, tolerance: float = 0.01
+) -> SanityCheck:
     """The loss of the untrained model against :func:`expected_initial_loss`.
 
     Scores that are small but not zero move the loss by about ‖∂l/∂s‖₁ per unit
@@ -202,7 +208,13 @@ def initial_loss_check(model, loss, X, y, tolerance=0.01):
     return SanityCheck("initial loss", ok, detail, expected, measured)
 
 
-def regularization_check(model, loss, X, y, strengths=(0.0, 1e-3, 1e-2, 1e-1, 1.0)):
+def regularization_check(
+    model: Model,
+    loss: str | Loss,
+    X: np.ndarray,
+    y: np.ndarray,
+    strengths: Sequence[float] = (0.0, 0.001, 0.01, 0.1, 1.0),
+) -> SanityCheck:
     """The objective of the same model must rise with the regularization strength.
 
     Parameters
@@ -239,7 +251,15 @@ def regularization_check(model, loss, X, y, strengths=(0.0, 1e-3, 1e-2, 1e-1, 1.
     return SanityCheck("loss rises with regularization", ok, pairs)
 
 
-def overfit_check(model_factory, loss, X, y, n_samples=20, epochs=500, seed=0):
+def overfit_check(
+    model_factory: Callable[[], Model],
+    loss: str | Loss,
+    X: np.ndarray,
+    y: np.ndarray,
+    n_samples: int = 20,
+    epochs: int = 500,
+    seed: int = 0,
+) -> SanityCheck:
     """Train a fresh model on n_samples with reg=0; it must reach 100% accuracy and near-zero loss.
 
     Full-batch Adam (lr 1e-2) for up to ``epochs`` epochs, stopping once the
@@ -296,7 +316,16 @@ def overfit_check(model_factory, loss, X, y, n_samples=20, epochs=500, seed=0):
     return SanityCheck("overfit a tiny subset", ok, detail, 0.0, last)
 
 
-def sanity_check(model, loss, X, y, *, model_factory=None, n_overfit=20, seed=0):
+def sanity_check(
+    model: Model,
+    loss: str | Loss,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    model_factory: Callable[[], Model] | None = None,
+    n_overfit: int = 20,
+    seed: int = 0,
+) -> SanityReport:
     """Run the three checks on ``model`` (not modified) and return a :class:`SanityReport`.
 
     The initial loss against :func:`expected_initial_loss` (allowing for scores

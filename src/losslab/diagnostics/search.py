@@ -9,15 +9,22 @@ validation accuracy.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import losses
 from ..estimators import persist
+from ..losses._registry import Loss
 from ..training import Diverged, build_classifier, fit
 from ..training.files import atomic_write_text
+
+if TYPE_CHECKING:
+    from ..data.datasets import Dataset
 
 
 @dataclass
@@ -41,7 +48,13 @@ class Trial:
     model: object
 
 
-def trial_points(lr_range, reg_range, trials, grid=False, seed=0):
+def trial_points(
+    lr_range: tuple[float, float],
+    reg_range: tuple[float, float],
+    trials: int,
+    grid: bool = False,
+    seed: int = 0,
+) -> list[tuple[float, float]]:
     """(lr, reg) pairs: log-uniform random, or a log grid of about ``trials`` points.
 
     Parameters
@@ -84,7 +97,17 @@ def trial_points(lr_range, reg_range, trials, grid=False, seed=0):
     return list(zip(lrs, regs, strict=True))
 
 
-def run_trial(ds, loss, lr, reg, *, model="linear", epochs=10, batch_size=64, seed=0):
+def run_trial(
+    ds: Dataset,
+    loss: str | Loss,
+    lr: float,
+    reg: float,
+    *,
+    model: str = "linear",
+    epochs: int = 10,
+    batch_size: int = 64,
+    seed: int = 0,
+) -> Trial:
     """Train a fresh model by plain SGD at (lr, reg) and score it on the validation split.
 
     Parameters
@@ -133,7 +156,15 @@ def run_trial(ds, loss, lr, reg, *, model="linear", epochs=10, batch_size=64, se
     return Trial(float(lr), float(reg), float(val), float(history.train_accuracy[-1] or 0.0), net)
 
 
-def run_search(ds, loss, points, *, epochs=10, seed=0, on_trial=None):
+def run_search(
+    ds: Dataset,
+    loss: str,
+    points: Sequence[tuple[float, float]],
+    *,
+    epochs: int = 10,
+    seed: int = 0,
+    on_trial: Callable[[int, Trial, float], None] | None = None,
+) -> list[Trial]:
     """A :func:`run_trial` per (lr, reg) point, in order; the list of trials.
 
     ``on_trial(k, trial, best_val_accuracy)`` is called after trial ``k`` (from 1), e.g. to
@@ -176,7 +207,7 @@ def run_search(ds, loss, points, *, epochs=10, seed=0, on_trial=None):
     return trials
 
 
-def best_trial(trials):
+def best_trial(trials: Sequence[Trial]) -> Trial:
     """The trial with the highest validation accuracy (the first of equals).
 
     Parameters
@@ -195,7 +226,14 @@ def best_trial(trials):
     return max(trials, key=lambda t: t.val_accuracy)
 
 
-def save_search(out, trials, *, loss, grid=False, title=""):
+def save_search(
+    out: str | PathLike[str],
+    trials: Sequence[Trial],
+    *,
+    loss: str,
+    grid: bool = False,
+    title: str = "",
+) -> list[str]:
     """Write search.json, best_model.npz and search_heatmap.png under ``out``; their names.
 
     Parameters

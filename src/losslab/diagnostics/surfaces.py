@@ -15,7 +15,9 @@ of steps and returns their paths.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -53,9 +55,9 @@ class Surface:
     """
 
     name: str
-    f: object
-    grad: object
-    hess: object
+    f: Callable[[np.ndarray], float]
+    grad: Callable[[np.ndarray], np.ndarray]
+    hess: Callable[[np.ndarray], np.ndarray]
     start: tuple
     minimum: tuple  # one minimum (the saddle surface's other one is its mirror image)
     box: tuple  # (xmin, xmax, ymin, ymax) for plotting
@@ -140,7 +142,9 @@ RACERS = (
 )
 
 
-def race(surface, steps=200, seed=0, noise=0.5):
+def race(
+    surface: Surface, steps: int = 200, seed: int = 0, noise: float = 0.5
+) -> dict[str, np.ndarray]:
     """Paths (steps+1, 2) of every racer from the surface's start, keyed by name.
 
     The racers are the optimizers of :mod:`losslab.optim` (GD, SGD with gradient
@@ -178,7 +182,7 @@ def race(surface, steps=200, seed=0, noise=0.5):
     """
     surface = SURFACES[surface] if isinstance(surface, str) else surface
     rng = np.random.default_rng(seed)
-    makers = {
+    makers: dict[str, tuple[Any, float, float]] = {  # (optimizer, lr, gradient noise)
         "GD": (optim.SGD(), surface.lr, 0.0),
         "SGD (noisy gradient)": (optim.SGD(), surface.lr, noise),
         "Momentum": (optim.Momentum(0.9), surface.lr, 0.0),
@@ -220,7 +224,7 @@ def _newton_path(surface, steps):
     return np.array(path)
 
 
-def summary(surface, paths):
+def summary(surface: Surface, paths: Mapping[str, np.ndarray]) -> list[tuple[str, float, float]]:
     """Final value and distance to the (nearest) minimum for each racer.
 
     Parameters
