@@ -5,6 +5,18 @@
 steps through :mod:`losslab.training.loop`.
 """
 
+from .doctor import (
+    Diagnosis,
+    DoctorWarning,
+    InitialLossWarning,
+    LearningRateTooHighWarning,
+    LearningRateTooLowWarning,
+    OverfittingWarning,
+    ProbabilitiesAsScoresWarning,
+    TrainingDoctor,
+    check_scores,
+    diagnose,
+)
 from .full_batch import FULL_BATCH_METHODS, fit_full_batch, minimise_full_batch
 from .loop import Diverged, run_epochs, take_steps
 from .minibatch import fit
@@ -21,14 +33,24 @@ from .state import History, TrainState
 
 __all__ = [
     "FULL_BATCH_METHODS",
+    "Diagnosis",
     "Diverged",
+    "DoctorWarning",
     "History",
+    "InitialLossWarning",
+    "LearningRateTooHighWarning",
+    "LearningRateTooLowWarning",
     "Objective",
+    "OverfittingWarning",
+    "ProbabilitiesAsScoresWarning",
     "TrainResult",
     "TrainSpec",
     "TrainState",
+    "TrainingDoctor",
     "build_classifier",
+    "check_scores",
     "class_weight_vector",
+    "diagnose",
     "encode_targets",
     "evaluate",
     "fit",
