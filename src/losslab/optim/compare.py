@@ -16,9 +16,11 @@ cost, with each method's cost-against-evaluations history for
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import curvefit
 from .curvefit import gradient_descent
@@ -71,11 +73,20 @@ class MethodRun:
     to_best: int | None = None  # evaluations until within CLOSE of the best cost; None: never
 
     @property
-    def name(self):
+    def name(self) -> str:
         return METHOD_NAMES[self.method]
 
 
-def compare_methods(f, x, y, p0, *, jac, budget=20_000, adam_lr=0.05):
+def compare_methods(
+    f: Callable[..., np.ndarray],
+    x: ArrayLike,
+    y: ArrayLike,
+    p0: ArrayLike,
+    *,
+    jac: Callable[..., np.ndarray],
+    budget: int = 20000,
+    adam_lr: float = 0.05,
+) -> list[MethodRun]:
     """Fit ``f(x, *p)`` to y from ``p0`` with every method; a list of :class:`MethodRun`.
 
     ``jac(x, *p)`` is the model's Jacobian (every method uses it; Newton also its
@@ -125,7 +136,15 @@ def compare_methods(f, x, y, p0, *, jac, budget=20_000, adam_lr=0.05):
     return compare_least_squares(residual, p0, jac=jacobian, budget=budget, adam_lr=adam_lr)
 
 
-def compare_model(name, x, y, *, p0=None, budget=20_000, adam_lr=0.05):
+def compare_model(
+    name: str,
+    x: ArrayLike,
+    y: ArrayLike,
+    *,
+    p0: ArrayLike | None = None,
+    budget: int = 20000,
+    adam_lr: float = 0.05,
+) -> tuple[list[MethodRun], np.ndarray]:
     """:func:`compare_methods` for a named family of ``curvefit.MODELS``; (runs, the start used).
 
     The default start is 1 for every parameter: far from the data-driven guess
@@ -165,7 +184,14 @@ def compare_model(name, x, y, *, p0=None, budget=20_000, adam_lr=0.05):
     return runs, start
 
 
-def compare_least_squares(residual, x0, *, jac, budget=20_000, adam_lr=0.05):
+def compare_least_squares(
+    residual: Callable[..., np.ndarray],
+    x0: ArrayLike,
+    *,
+    jac: Callable[..., np.ndarray],
+    budget: int = 20000,
+    adam_lr: float = 0.05,
+) -> list[MethodRun]:
     """Minimise ½‖residual(x)‖² from ``x0`` with every method; a list of :class:`MethodRun`.
 
     ``budget`` caps the residual evaluations of each solver and the steps of
