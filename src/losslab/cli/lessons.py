@@ -128,11 +128,21 @@ def cmd_batch_sizes(args):
     batch_size_figure(lesson, out / "batch_sizes.png")
     print_json(args, lesson.as_dict())
     console.print(_batch_table(lesson))
-    console.print(
-        f"gradient noise scale σ²/‖g‖² = {lesson.noise_scale:.0f}: below it, doubling the batch "
-        "nearly halves the steps; above it, the steps barely fall and the samples double"
-    )
+    console.print(_returns_line(lesson))
     show_files(console, out, ["batch_sizes.json", "batch_sizes.png"])
+
+
+def _returns_line(lesson):
+    """What the smallest and the largest step up in batch size bought, in steps."""
+    reached = [r for r in lesson.rows if r.steps is not None]
+    line = f"gradient noise scale at the start σ²/‖g‖² = {lesson.noise_scale:.0f}"
+    if len(reached) < 3:
+        return line
+    (a, b), (c, d) = reached[:2], reached[-2:]
+    return (
+        f"{line}; steps {a.batch_size} → {b.batch_size}: ×{b.steps / a.steps:.2f}, "
+        f"{c.batch_size} → {d.batch_size}: ×{d.steps / c.steps:.2f} (diminishing returns)"
+    )
 
 
 def _batch_table(lesson):
