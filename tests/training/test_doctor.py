@@ -172,3 +172,18 @@ def test_doctor_warnings_can_be_filtered_by_category():
         _train(lr=100.0)
     assert not [w for w in caught if issubclass(w.category, DoctorWarning)]
     assert issubclass(OverfittingWarning, DoctorWarning) and issubclass(DoctorWarning, UserWarning)
+
+
+def test_an_estimators_history_is_diagnosed_after_fit():
+    from losslab import LinearClassifier, MLPClassifier, SoftmaxClassifier
+
+    ds = data.load("wine", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning of the short runs
+        for estimator in (SoftmaxClassifier(random_state=0), MLPClassifier(random_state=0)):
+            assert diagnose(estimator.fit(ds.X_train, ds.y_train).history_) == []
+        fast = LinearClassifier(
+            solver="sgd", optimizer="adam", lr=100.0, max_iter=10, random_state=0
+        )
+        found = diagnose(fast.fit(ds.X_train, ds.y_train).history_)
+    assert _categories(found) == [LearningRateTooHighWarning]
