@@ -44,14 +44,19 @@ def option_cases(x, y, torch):
     yt, y_ign_t, cw_t, sw_t = T(y), T(y_ign), T(cw), T(sw)
 
     def focal_t(t, target, weight=None, eps=0.0, alpha=None):
+        """The focal loss in torch: of the target's log-probability alone without smoothing
+        (as losslab.benchmarks writes it), of every class's with it."""
         logp = F.log_softmax(t, 1)
-        a = F.one_hot(target.clamp(min=0), c).to(t.dtype) * (1 - eps) + eps / c
-        if weight is not None:
-            a = a * weight
-        a = a * (target >= 0).to(t.dtype)[:, None]
-        per = -((1 - logp.exp()) ** 2 * logp * a * (1.0 if alpha is None else alpha)).sum(1)
-        total = (target >= 0).to(t.dtype) if weight is None else weight[target.clamp(min=0)]
-        return per.sum() / (total * (target >= 0)).sum()
+        keep = (target >= 0).to(t.dtype)
+        labels = target.clamp(min=0)
+        w_y = keep if weight is None else keep * weight[labels]
+        scale = 1.0 if alpha is None else alpha
+        if eps == 0:
+            logp_y = logp.gather(1, labels[:, None])[:, 0]
+            return -(scale * w_y * (1 - logp_y.exp()) ** 2 * logp_y).sum() / w_y.sum()
+        a = F.one_hot(labels, c).to(t.dtype) * (1 - eps) + eps / c
+        a = a * (1.0 if weight is None else weight) * keep[:, None]
+        return -(scale * (1 - logp.exp()) ** 2 * logp * a).sum() / w_y.sum()
 
     ce, hinge, focal = losses.softmax_cross_entropy, losses.multiclass_hinge, losses.softmax_focal
     bce = losses.sigmoid_binary_cross_entropy

@@ -31,13 +31,13 @@ import functools
 from .. import config
 
 # Elements walked on the NumPy path (first arguments of calls a kernel could take) before the
-# kernels are loaded. `python bench/startup.py` (2 cores AMD EPYC, loaded, 2026-11-30): loading
-# numba, LLVM and the cached kernels costs L = 0.92 s in a fresh process; a kernel saves
-# s = 8.7 ns per element over the NumPy path (cross-entropy, (262144, 100) float32: 336 against
-# 108 ms), so L / s = 1.1e8 elements: the rent-or-buy point, where walking on with NumPy has cost
-# what loading would have (switching there costs at most twice the better choice). 2**26 = 6.7e7
-# is the power of two below it; a student's 3 x 3 calls would need millions to reach it.
-LOAD_AFTER_ELEMENTS = 1 << 26
+# kernels are loaded. `python bench/startup.py` (2 cores AMD EPYC, shared, 2026-11-30), two runs:
+# loading numba, LLVM and the cached kernels costs L = 0.92 and 2.14 s in a fresh process; a
+# kernel saves s = 8.7 and 7.8 ns per element over the NumPy path (cross-entropy, (262144, 100)
+# float32), so L / s = 1.1e8 and 2.7e8 elements: the rent-or-buy point, where walking on with
+# NumPy has cost what loading would have (switching there costs at most twice the better
+# choice). 2**27 = 1.3e8 lies in that range; a student's 3 x 3 calls would need millions to reach it.
+LOAD_AFTER_ELEMENTS = 1 << 27
 _walked = [0]  # elements walked on the NumPy path so far, by calls a kernel could have taken
 
 
