@@ -299,7 +299,18 @@ def _checked_sizes(sizes, n_rows):
 
 
 def batch_size_figure(lesson: BatchSizeLesson, path: str | Path | None = None):
-    """Three panels against the batch size: steps to the target, samples seen, gradient noise."""
+    """Three panels against the batch size: steps to the target, samples seen, gradient noise.
+
+    Parameters
+    ----------
+    lesson : BatchSizeLesson
+    path : str or Path, optional
+        Where to write the PNG (atomically).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     from matplotlib.figure import Figure
 
     rows = lesson.rows

@@ -189,7 +189,18 @@ def overfit_lesson(
 
 
 def overfit_figure(lesson: OverfitLesson, path: str | Path | None = None):
-    """Left: the points, the line, the wiggly and the straight fit; right: error against λ."""
+    """Left: the points, the line, the wiggly and the straight fit; right: error against λ.
+
+    Parameters
+    ----------
+    lesson : OverfitLesson
+    path : str or Path, optional
+        Where to write the PNG (atomically).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(11, 4.2), layout="constrained")

@@ -242,6 +242,20 @@ def check_scores(scores, target=None, *, loss: str = "softmax_cross_entropy") ->
     a plausible but wrong number. With integer ``target`` the evidence shows
     both values. The first rows are screened first, so real logits cost O(C).
 
+    Parameters
+    ----------
+    scores : array_like, shape (N, C)
+        What is about to be passed to the loss.
+    target : array_like of int, shape (N,), optional
+        The labels, to show the loss as given against the right cross-entropy.
+    loss : str, default "softmax_cross_entropy"
+        The loss that expects scores (any registry name).
+
+    Returns
+    -------
+    Diagnosis or None
+        None unless every row is a probability vector (C >= 2, floating point).
+
     Examples
     --------
     >>> d = check_scores([[0.1, 0.2, 0.7]], [2])
