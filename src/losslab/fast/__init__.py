@@ -72,8 +72,6 @@ KERNELS = {
         "training.row_taker",
         lambda X, batch_size: X.ndim == 2 and X.flags.c_contiguous and X.dtype.kind == "f",
     ),
-    # the hinge solver's epoch (training/dual_cd.py), on float64 rows and (K, D) weights
-    "dual_cd_epoch": ("training.dual_cd_epoch", lambda X, *rest: X.dtype.name == "float64"),
 }
 
 _references = {}  # kernel name -> the NumPy function that declared it
