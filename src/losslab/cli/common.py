@@ -10,6 +10,9 @@ from typing import Any
 
 from rich.console import Console
 
+# what add_parsers receives: the sub-command parsers of ``losslab``
+Subparsers = argparse._SubParsersAction  # argparse has no public name for it
+
 
 class UsageError(Exception):
     """A problem with the user's input: reported in one line, exit code 2."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from .common import UsageError, add_json_option, console_for, positive_int, print_json
+from .common import Subparsers, UsageError, add_json_option, console_for, positive_int, print_json
 
 
-def add_parsers(sub):
+def add_parsers(sub: Subparsers) -> None:
     _add_sanity(sub)
     _add_gradcheck(sub)
 
@@ -103,7 +103,7 @@ GRADCHECK_JSON = {
 }
 
 
-def cmd_sanity(args):
+def cmd_sanity(args: argparse.Namespace) -> None:
     from .. import data as datasets
     from .. import losses
     from ..diagnostics import sanity_check
@@ -148,7 +148,7 @@ def cmd_sanity(args):
         raise SystemExit(1)
 
 
-def cmd_gradcheck(args):
+def cmd_gradcheck(args: argparse.Namespace) -> None:
     from .. import losses
     from ..diagnostics.gradcheck import check_loss_gradient
 

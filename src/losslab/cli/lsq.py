@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ..training.files import atomic_write_text
 from .common import (
+    Subparsers,
     add_json_option,
     console_for,
     non_negative_float,
@@ -21,7 +22,7 @@ from .common import (
 )
 
 
-def add_parsers(sub):
+def add_parsers(sub: Subparsers) -> None:
     from ..optim.curvefit import LOSSES, METHODS, MODELS
 
     p = sub.add_parser(
@@ -109,7 +110,7 @@ def _numbers(text):
         ) from None
 
 
-def cmd_fit_curve(args):
+def cmd_fit_curve(args: argparse.Namespace) -> None:
     from .. import data as datasets
     from .. import plots
     from ..optim import curvefit

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from rich.table import Table
 
-from .common import UsageError, add_json_option, console_for, positive_int, print_json
+from .common import Subparsers, UsageError, add_json_option, console_for, positive_int, print_json
 
 
-def add_parsers(sub):
+def add_parsers(sub: Subparsers) -> None:
     p = sub.add_parser(
         "bench", help="time the loss kernels against the copy floor (and PyTorch, if installed)"
     )
@@ -45,13 +46,10 @@ def add_parsers(sub):
     p.set_defaults(func=cmd_examples)
 
 
-def cmd_bench(args):
+def cmd_bench(args: argparse.Namespace) -> None:
     from .. import benchmarks
 
-    try:
-        import torch
-    except ImportError:
-        torch = None
+    torch = _torch()
     rows = 16384 if args.quick else 262144
     console = console_for(args)
     console.print(
@@ -67,7 +65,16 @@ def cmd_bench(args):
     print_json(args, summary | {"large_batch": table, "small_batch": small})
 
 
-def port_number(text):
+def _torch() -> Any:
+    """PyTorch if it is installed (the benchmark's competitor), else None."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def port_number(text: str) -> int:
     """argparse type: a TCP port, 1 to 65535."""
     port = positive_int(text)
     if port > 65535:
@@ -75,7 +82,7 @@ def port_number(text):
     return port
 
 
-def cmd_serve(args):
+def cmd_serve(args: argparse.Namespace) -> None:
     try:
         from ..web.app import listen, serve
     except ImportError as exc:
@@ -87,7 +94,7 @@ def cmd_serve(args):
     serve(args.host, args.port, sock=sock)
 
 
-def cmd_examples(args):
+def cmd_examples(args: argparse.Namespace) -> None:
     from ..examples import worked_examples
 
     table = Table(title="The seed notes' worked examples, computed by losslab")

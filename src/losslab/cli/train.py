@@ -3,15 +3,20 @@ or metric learning (--task embed)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 from ..training.files import atomic_write_text
-from .common import UsageError, key_values, non_negative_float, positive_int, show_files
+from .common import Subparsers, UsageError, key_values, non_negative_float, positive_int, show_files
+
+if TYPE_CHECKING:
+    from ..runs import TrainConfig
 
 OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
 SCHEDULES = [
@@ -26,7 +31,7 @@ SCHEDULES = [
 ]
 
 
-def add_parsers(sub):
+def add_parsers(sub: Subparsers) -> None:
     p = sub.add_parser(
         "train",
         help="train a classifier (default: softmax on the bundled digits) and report",
@@ -205,7 +210,7 @@ def _add_scale_options(g):
     )
 
 
-def cmd_train(args):
+def cmd_train(args: argparse.Namespace) -> None:
     """Train; a run that diverges prints why in one line and exits 1 (its input was valid)."""
     from ..training import Diverged
 
@@ -277,7 +282,7 @@ def _config(args):
     )
 
 
-def cmd_train_in_memory(args, config, out):
+def cmd_train_in_memory(args: argparse.Namespace, config: TrainConfig, out: Path) -> None:
     from ..runs import run_training
     from ..training.doctor import TrainingDoctor
 
@@ -312,7 +317,7 @@ def cmd_train_in_memory(args, config, out):
     _show_run_files(console, out)
 
 
-def cmd_train_distributed(args, config, out):
+def cmd_train_distributed(args: argparse.Namespace, config: TrainConfig, out: Path) -> None:
     from ..runs import run_distributed
 
     console = Console(stderr=args.json, quiet=args.quiet and not args.json)
@@ -357,7 +362,7 @@ def _distributed_line(metrics):
     return line
 
 
-def cmd_train_stream(args):
+def cmd_train_stream(args: argparse.Namespace) -> None:
     from ..data.sources import open_source
     from ..estimators import LinearClassifier, persist
     from ..runs import SGD_EPOCHS
@@ -412,7 +417,7 @@ def _epoch_done(console, epochs):
     return report
 
 
-def cmd_embed(args):
+def cmd_embed(args: argparse.Namespace) -> None:
     from .. import data as datasets
     from ..diagnostics import retrieval
 

@@ -7,6 +7,7 @@ import argparse
 from rich.table import Table
 
 from .common import (
+    Subparsers,
     add_json_option,
     console_for,
     non_negative_float,
@@ -17,7 +18,7 @@ from .common import (
 )
 
 
-def add_parsers(sub):
+def add_parsers(sub: Subparsers) -> None:
     _add_landscape(sub)
     _add_plot(sub)
     _add_compare(sub)
@@ -262,7 +263,7 @@ def _add_report(sub):
     p.set_defaults(func=cmd_report)
 
 
-def cmd_landscape(args):
+def cmd_landscape(args: argparse.Namespace) -> None:
     from .. import data as datasets
     from .. import plots
     from ..diagnostics.landscape import train_and_slice
@@ -304,7 +305,7 @@ def cmd_landscape(args):
     print_json(args, summary | {"out": str(out), "files": files})
 
 
-def cmd_plot(args):
+def cmd_plot(args: argparse.Namespace) -> None:
     from .. import plots
 
     out = out_dir(args, "runs/plots")
@@ -314,7 +315,7 @@ def cmd_plot(args):
     print_json(args, {"out": str(out), "files": files})
 
 
-def cmd_compare(args):
+def cmd_compare(args: argparse.Namespace) -> None:
     from .. import data as datasets
     from .. import plots
     from ..diagnostics import compare
@@ -418,7 +419,7 @@ def _batch_size_table(rows, title):
     return table
 
 
-def cmd_optimizers(args):
+def cmd_optimizers(args: argparse.Namespace) -> None:
     from .. import plots
     from ..diagnostics import surfaces
 
@@ -447,7 +448,7 @@ def cmd_optimizers(args):
     print_json(args, summary | {"optimizers": racers, "out": str(out), "files": files})
 
 
-def cmd_search(args):
+def cmd_search(args: argparse.Namespace) -> None:
     from rich.live import Live
 
     from .. import data as datasets
@@ -494,7 +495,7 @@ def cmd_search(args):
     print_json(args, summary | {"trials": rows, "out": str(out), "files": files})
 
 
-def cmd_report(args):
+def cmd_report(args: argparse.Namespace) -> None:
     from ..report import write_report
 
     path = write_report(args.run_dir, args.output)
@@ -544,7 +545,7 @@ def _at_least_two(text):
     return value
 
 
-def cmd_card(args):
+def cmd_card(args: argparse.Namespace) -> None:
     import sys
     from pathlib import Path
 
