@@ -39,6 +39,12 @@ SMOOTH_LOSSES = frozenset(
         "huber",
         "smooth_l1",
         "log_cosh",
+        "poly1_cross_entropy",
+        "kl_divergence",
+        "soft_margin",
+        "multilabel_soft_margin",
+        "poisson_nll",
+        "squared_epsilon_insensitive",
     }
 )
 
