@@ -1,7 +1,8 @@
 """The API reference's pages, written from the package itself at build time.
 
-Each public module gets one page: its docstring, then one autosummary table per
-module that defines its names (``losslab.losses``: classification, binary,
+Each public module gets one page (the curated ``PAGES`` first, then every other
+module of the package): its docstring, then one autosummary table per module that
+defines its names (``losslab.losses``: classification, binary,
 regression, ...). The names are the module's ``__all__`` (or, without one, the
 functions and classes it defines), so a name added to the package is in the
 reference at the next build. An object is documented once, on the first page
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 from pathlib import Path
 
 # (module, title), lowest layer first after the package's front
@@ -28,6 +30,7 @@ PAGES = [
     ("losslab.optim.curvefit", "losslab.optim.curvefit: curve fitting"),
     ("losslab.optim.compare", "losslab.optim.compare: which method needs how many evaluations"),
     ("losslab.training", "losslab.training: the training loop"),
+    ("losslab.training.loop", "losslab.training.loop: the one loop's steps and stopping rules"),
     ("losslab.data", "losslab.data: data sets and file formats"),
     ("losslab.stream", "losslab.stream: data larger than memory"),
     ("losslab.distributed", "losslab.distributed: training on Dask"),
@@ -61,11 +64,37 @@ def public_names(module) -> list[str]:
     ]
 
 
-def reference(pages=PAGES) -> dict[str, dict[str, list[str]]]:
+# the programs, and the kernels the NumPy reference stands for, are not library API
+NOT_API = ("losslab.cli", "losslab.web", "losslab.fast", "losslab.__main__")
+
+
+def all_pages() -> list[tuple[str, str]]:
+    """PAGES, then a page for every other public module, in name order.
+
+    A module whose optional dependency is not installed (pyarrow, Dask) is left
+    out; the documentation's build installs them.
+    """
+    pages, curated = list(PAGES), {name for name, _ in PAGES}
+    package = importlib.import_module("losslab")
+    for info in pkgutil.walk_packages(package.__path__, "losslab."):
+        name = info.name
+        private = any(part.startswith("_") for part in name.split("."))
+        if name in curated or private or name.startswith(NOT_API):
+            continue
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        summary = (inspect.getdoc(module) or "").split("\n")[0].rstrip(".")
+        pages.append((name, f"{name}: {summary}" if summary else name))
+    return pages
+
+
+def reference(pages=None) -> dict[str, dict[str, list[str]]]:
     """{module: {defining module: [names]}}: what each page lists, each object once."""
     seen: set[int] = set()
     found: dict[str, dict[str, list[str]]] = {}
-    for modname, _ in pages:
+    for modname, _ in pages or all_pages():
         module = importlib.import_module(modname)
         groups: dict[str, list[str]] = {}
         for name in public_names(module):
@@ -98,9 +127,10 @@ def _page(modname: str, title: str, groups: dict[str, list[str]]) -> str:
 def write_pages(folder: Path) -> list[str]:
     """Write ``index.rst`` and one page per module into ``folder``; their names."""
     folder.mkdir(parents=True, exist_ok=True)
-    titles = dict(PAGES)
+    pages = all_pages()
+    titles = dict(pages)
     written = []
-    for modname, groups in reference().items():
+    for modname, groups in reference(pages).items():
         if not groups:
             continue
         write_if_changed(folder / f"{modname}.rst", _page(modname, titles[modname], groups))

@@ -18,9 +18,14 @@ _TRAILING_UNDERSCORE = re.compile(r"(?<=\w)_(?=[\s.,;:)\]]|$)")
 
 
 def protect(lines: list[str]) -> list[str]:
-    """Escape ``|...|`` and words ending in ``_`` in prose lines; keep blocks as written."""
+    """Escape ``|...|`` and words ending in ``_`` in prose lines; keep blocks as written.
+
+    A paragraph ending in ":" followed by a blank line and an indented block
+    introduces code (pseudo-code, a command, a table) as it would in a plain-text
+    file: it becomes a reST literal block (``::``).
+    """
     out, block_indent, in_doctest = [], None, False
-    for line in lines:
+    for line in _literal_blocks(lines):
         stripped = line.strip()
         indent = len(line) - len(line.lstrip())
         if block_indent is not None and stripped and indent <= block_indent:
@@ -33,6 +38,29 @@ def protect(lines: list[str]) -> list[str]:
         if block_indent is None and (stripped.endswith("::") or stripped.startswith(".. ")):
             block_indent = indent  # a literal block, a directive's body: indented further
     return out
+
+
+def _literal_blocks(lines: list[str]) -> list[str]:
+    """Lines ending in a single ":" that introduce an indented block after a blank line, as "::"."""
+    out = list(lines)
+    for i, line in enumerate(lines[:-2]):
+        stripped = line.strip()
+        if (
+            not stripped.endswith(":")
+            or stripped.endswith("::")
+            or stripped.startswith((".. ", ":"))
+        ):
+            continue
+        if lines[i + 1].strip():
+            continue  # no blank line: a definition list or a field, not a block
+        following = next((n for n in lines[i + 2 :] if n.strip()), "")
+        if _indent(following) > _indent(line) and not following.strip().startswith(">>>"):
+            out[i] = line.rstrip() + ":"
+    return out
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def _protect_line(line: str) -> str:
