@@ -117,8 +117,10 @@ def _page(modname: str, title: str, groups: dict[str, list[str]]) -> str:
     lines = [title, "=" * len(title), "", f".. automodule:: {modname}", ""]
     lines += [f".. currentmodule:: {modname}", ""]
     for defining, names in groups.items():
-        heading = _group_title(defining)
-        lines += [heading, "-" * len(heading), "", ".. autosummary::"]
+        if list(groups) != [modname]:  # a heading per defining module, when there are others
+            heading = _group_title(defining)
+            lines += [heading, "-" * len(heading), ""]
+        lines += [".. autosummary::"]
         lines += ["   :toctree: generated/", "   :nosignatures:", ""]
         lines += [f"   {name}" for name in names] + [""]
     return "\n".join(lines)
