@@ -87,7 +87,7 @@ def option_cases(x, y, torch):
     ]  # fmt: skip
 
 
-def options_table(rows, classes, repeats):
+def options_table(rows, classes, repeats, only=None):
     import torch
 
     torch.set_num_threads(os.cpu_count() or 1)
@@ -100,6 +100,8 @@ def options_table(rows, classes, repeats):
     print("| case | NumPy ms | automatic ms | torch ms | torch / NumPy | torch / automatic |")
     print("|---|---|---|---|---|---|")
     for name, ours, theirs in option_cases(x, y, torch):
+        if only and not name.startswith(only):
+            continue
         with config.fast(False):
             numpy_s = median_time(ours, repeats)
         with config.fast(config.fast_available() or None):
@@ -145,13 +147,14 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--options", action="store_true", help="every option combination vs torch")
     ap.add_argument("--blocks", action="store_true", help="the NumPy path's block size")
+    ap.add_argument("--only", default=None, help="with --options: the cases whose name starts so")
     args = ap.parse_args(argv)
     print(f"# {machine()}; {today()}; fast path available: {config.fast_available()}")
     if args.blocks:
         block_sizes(args.rows, args.classes, args.repeats)
         return
     if args.options:
-        options_table(args.rows, args.classes, args.repeats)
+        options_table(args.rows, args.classes, args.repeats, args.only)
         return
     import torch
 
