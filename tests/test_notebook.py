@@ -266,3 +266,24 @@ def test_loss_result_repr_is_one_line_whatever_the_batch():
     pair = losslab.losses.margin_ranking(np.ones(50), np.zeros(50), np.ones(50))
     assert repr(pair) == "LossResult(value=0, grad=(array((50,), float64), array((50,), float64)))"
     assert all(_fits_one_screen(repr(r)) and "\n" not in repr(r) for r in (small, big, pair))
+
+
+def test_optimizer_and_schedule_reprs_show_their_settings():
+    from losslab import optim
+
+    assert repr(optim.Adam()) == "Adam(beta1=0.9, beta2=0.999, eps=1e-08)"
+    assert repr(optim.Momentum(0.5)) == "Momentum(momentum=0.5)"
+    expected = {
+        "constant": "constant(lr=0.1)",
+        "step": "step_decay(lr=0.1, step_size=10, gamma=0.5)",
+        "exponential": "exponential(lr=0.1, gamma=0.95)",
+        "cosine": "cosine(lr=0.1, total_epochs=20, min_lr=0.0)",
+        "invscaling": "inverse_scaling(lr=0.1, power_t=0.5)",
+    }
+    for name, text in expected.items():
+        schedule = optim.schedule(name, 0.1, epochs=20)
+        assert repr(schedule) == text
+        assert _fits_one_screen(repr(schedule))
+    # the wrapper changes the repr only: the rates are those of the formulas
+    assert optim.schedule("step", 0.1, epochs=20)(10.5) == pytest.approx(0.05)
+    assert optim.schedule("cosine", 0.1, epochs=20)(10) == pytest.approx(0.05)

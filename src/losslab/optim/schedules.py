@@ -10,33 +10,52 @@ epoch, and ``reset()``, after which the loop replays a resumed run's history.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
+class _Schedule:
+    """A schedule function with a readable repr, e.g. ``step_decay(lr=0.1, step_size=10, gamma=0.5)``."""
+
+    def __init__(self, name: str, rule: Callable[[float], float], **settings: float) -> None:
+        self.name, self.rule, self.settings = name, rule, settings
+
+    def __call__(self, epoch: float) -> float:
+        return self.rule(epoch)
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.settings.items())
+        return f"{self.name}({settings})"
+
+
 def constant(lr):
-    return lambda epoch: lr
+    """The same rate every step."""
+    return _Schedule("constant", lambda epoch: lr, lr=lr)
 
 
 def step_decay(lr, step_size=10, gamma=0.5):
     """Multiply by ``gamma`` every ``step_size`` epochs."""
-    return lambda epoch: lr * gamma ** math.floor(epoch / step_size)
+    rule = lambda epoch: lr * gamma ** math.floor(epoch / step_size)  # noqa: E731
+    return _Schedule("step_decay", rule, lr=lr, step_size=step_size, gamma=gamma)
 
 
 def exponential(lr, gamma=0.95):
     """Multiply by ``gamma`` every epoch, smoothly."""
-    return lambda epoch: lr * gamma**epoch
+    return _Schedule("exponential", lambda epoch: lr * gamma**epoch, lr=lr, gamma=gamma)
 
 
 def cosine(lr, total_epochs, min_lr=0.0):
     """Half a cosine from ``lr`` down to ``min_lr`` over ``total_epochs``."""
-    return lambda epoch: (
+    rule = lambda epoch: (  # noqa: E731
         min_lr + 0.5 * (lr - min_lr) * (1 + math.cos(math.pi * min(epoch / total_epochs, 1.0)))
     )
+    return _Schedule("cosine", rule, lr=lr, total_epochs=total_epochs, min_lr=min_lr)
 
 
 def inverse_scaling(lr, power_t=0.5):
     """scikit-learn's ``invscaling``: lr / (1 + epoch)^power_t."""
-    return lambda epoch: lr / (1 + epoch) ** power_t
+    rule = lambda epoch: lr / (1 + epoch) ** power_t  # noqa: E731
+    return _Schedule("inverse_scaling", rule, lr=lr, power_t=power_t)
 
 
 def _check_positive(name, value):
@@ -352,8 +371,8 @@ def plateau(
     for name, value in (("patience", patience), ("cooldown", cooldown)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"{name}: expected a non-negative integer, got {value!r} instead")
-    for name, value in (("threshold", threshold), ("min_lr", min_lr), ("eps", eps)):
-        _check_non_negative(name, value)
+    for name, number in (("threshold", threshold), ("min_lr", min_lr), ("eps", eps)):
+        _check_non_negative(name, number)
     return Plateau(lr, factor, patience, threshold, cooldown, min_lr, eps)
 
 
