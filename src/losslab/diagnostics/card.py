@@ -22,7 +22,7 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -125,7 +125,7 @@ class Card:
             axes = fig.subplots(1, 3)
             fig.suptitle(f"loss card: {self.loss}{_options_text(self.options)}, C = {self.classes}")
         _draw(self, axes)
-        return axes[0].figure
+        return cast("Figure", axes[0].figure)  # a SubFigure only if the caller drew in one
 
 
 def _options_text(options):
@@ -264,7 +264,7 @@ def card(
     return Card(loss.name, classes, dict(loss.options), answers, curves)
 
 
-def _resolve(loss, loss_options, classes):
+def _resolve(loss: Any, loss_options: dict[str, Any] | None, classes: int) -> losses.Loss:
     # a plain function has no task: on a card it scores C classes against integer labels
     loss = losses.get(loss, **(loss_options or {})).for_task("multiclass")
     if loss.task not in ("multiclass", "binary"):

@@ -88,7 +88,7 @@ def diagnose_run(run_dir: str | Path) -> RunDiagnosis:
     if not run_dir.is_dir():
         raise ValueError(f"run_dir: {run_dir} is not a directory")
     config = load_config(run_dir)
-    notes = []
+    notes: list[str] = []
     sanity = _sanity(run_dir, notes)
     history = _history(run_dir, config, notes)
     found = diagnose(

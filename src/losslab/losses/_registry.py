@@ -298,7 +298,7 @@ def unregister(name: str) -> None:
 
 
 # the names register() added: they may be registered again, the built-in ones may not
-_REGISTERED = set()
+_REGISTERED: set[str] = set()
 
 
 def _check_new_name(name, argument):

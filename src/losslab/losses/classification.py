@@ -8,7 +8,8 @@ gradient is with respect to the first argument and has its shape and dtype.
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -635,6 +636,7 @@ def softmax_focal(
     alpha_c = _focal_alpha(alpha, c, scores.dtype)
     cw = v.as_class_weight(class_weight, c, scores.dtype)
     sw = v.as_sample_weight(sample_weight, n, scores.dtype)
+    coefficients: Callable[[Any], Any]  # a block of rows -> the coefficients _focal_dense needs
     if v.is_integer_array(target):
         target = v.as_labels(target, n, c, ignore_index=ignore_index)
         weights = _LabelWeights.of(target, cw, sw, ignore_index, label_smoothing, c)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._result import REDUCTIONS
 
@@ -22,7 +23,7 @@ def check_reduction(reduction):
         )
 
 
-def as_output(x, name, ndim=None):
+def as_output(x: ArrayLike, name: str, ndim: int | None = None) -> np.ndarray:
     """The model's output as a float array (float32 stays float32)."""
     a = np.asarray(x)
     kind = a.dtype.kind

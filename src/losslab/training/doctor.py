@@ -24,6 +24,7 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +102,7 @@ OVERFIT_GAP = (
 OVERFIT_RISE = 0.10  # validation loss 10 % above its best while the training loss kept falling
 
 
-def initial_loss_rule(measured: float, expected: float) -> Diagnosis | None:
+def initial_loss_rule(measured: float | None, expected: float | None) -> Diagnosis | None:
     """InitialLossWarning when the first loss is more than 25 % (and 0.1) from ``expected``."""
     if measured is None or expected is None or not math.isfinite(measured):
         return None
@@ -206,8 +207,11 @@ def flat_rule(curve: Sequence[float], start: float | None = None, unit: str = "s
 def overfitting_rule(train_loss: Sequence[float], val_loss: Sequence[float], reg=None):
     """OverfittingWarning when validation ends twice the training loss, or rose while it fell."""
     # a run without validation has no val_loss at all: zip stops at the shorter list
-    pairs = zip(train_loss, val_loss, strict=False)
-    pairs = [(t, v) for t, v in pairs if t is not None and v is not None]
+    pairs = [
+        (t, v)
+        for t, v in zip(train_loss, val_loss, strict=False)
+        if t is not None and v is not None
+    ]
     if len(pairs) < 2:
         return None
     train, val = (np.asarray(x, dtype=np.float64) for x in zip(*pairs, strict=True))
@@ -269,7 +273,7 @@ def check_scores(scores, target=None, *, loss: str = "softmax_cross_entropy") ->
         return None
     if not (_probability_rows(s[:8]) and _probability_rows(s)):
         return None
-    evidence = {"rows": len(s)}
+    evidence: dict[str, Any] = {"rows": len(s)}
     example = ""
     if target is not None and np.asarray(target).dtype.kind in "iu":
         given = float(losses.get(loss)(s, np.asarray(target)).value)
@@ -390,7 +394,12 @@ class TrainingDoctor:
         self.expected_initial_loss = expected_initial_loss
         self.reg = reg
         self.on_diagnosis = on_diagnosis
-        self.epochs = {"train_loss": [], "val_loss": [], "lr": [], "step_loss": []}
+        self.epochs: dict[str, list[float]] = {
+            "train_loss": [],
+            "val_loss": [],
+            "lr": [],
+            "step_loss": [],
+        }
         self.found: dict[type, Diagnosis] = {}
 
     def __call__(self, epoch, logs, model) -> bool:
