@@ -12,6 +12,7 @@ zero gradient.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import validation as v
 from ._result import LossResult, in_output_dtype, reduce
@@ -60,7 +61,9 @@ def _reduced(per_anchor, grad, reduction, n_anchors, dtype):
 
 
 @in_output_dtype
-def soft_nearest_neighbour(embeddings, labels, *, temperature=1.0, reduction="mean"):
+def soft_nearest_neighbour(
+    embeddings: ArrayLike, labels: ArrayLike, *, temperature: float = 1.0, reduction: str = "mean"
+) -> LossResult:
     r"""Soft nearest-neighbour loss: NCA's objective on a batch (Goldberger et al. 2004; Frosst et al. 2019).
 
     .. math::
@@ -72,9 +75,30 @@ def soft_nearest_neighbour(embeddings, labels, *, temperature=1.0, reduction="me
     over the anchors A that have a positive: the log-probability that a
     stochastic nearest neighbour of each point has its class.
 
+    Parameters
+    ----------
+    embeddings : array (N, D)
+    labels : int array (N,)
+    temperature : float > 0
+    reduction : {"mean", "sum", "none"}
+        "mean" over the anchors that have a term, "none" one loss per sample.
+
+    Returns
+    -------
+    LossResult
+        The loss and its gradient with respect to ``embeddings``.
+
+    Examples
+    --------
     >>> e = np.array([[0.0], [0.1], [3.0]])
     >>> round(soft_nearest_neighbour(e, np.array([0, 0, 1])).value, 4)
     0.0002
+
+    References
+    ----------
+    Goldberger, Roweis, Hinton, Salakhutdinov. Neighbourhood Components Analysis. NIPS 2004.
+    Frosst, Papernot, Hinton. Analyzing and Improving Representations with the Soft
+    Nearest Neighbor Loss. ICML 2019.
     """
     v.check_reduction(reduction)
     e, labels = _embedding_inputs(embeddings, labels, "squared_euclidean")
@@ -92,7 +116,9 @@ def soft_nearest_neighbour(embeddings, labels, *, temperature=1.0, reduction="me
 
 
 @in_output_dtype
-def supervised_contrastive(embeddings, labels, *, temperature=0.1, reduction="mean"):
+def supervised_contrastive(
+    embeddings: ArrayLike, labels: ArrayLike, *, temperature: float = 0.1, reduction: str = "mean"
+) -> LossResult:
     r"""Supervised contrastive loss (Khosla et al., NeurIPS 2020), pytorch-metric-learning's ``SupConLoss``.
 
     .. math::
@@ -106,9 +132,30 @@ def supervised_contrastive(embeddings, labels, *, temperature=0.1, reduction="me
     each instance labelled by instance it is NT-Xent/InfoNCE (SimCLR; alias
     ``ntxent``).
 
+    Parameters
+    ----------
+    embeddings : array (N, D)
+    labels : int array (N,)
+    temperature : float > 0
+    reduction : {"mean", "sum", "none"}
+        "mean" over the anchors that have a term, "none" one loss per sample.
+
+    Returns
+    -------
+    LossResult
+        The loss and its gradient with respect to ``embeddings``.
+
+    Examples
+    --------
     >>> e = np.array([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0]])
     >>> round(supervised_contrastive(e, np.array([0, 0, 1])).value, 4)
     0.0001
+
+    References
+    ----------
+    Khosla et al. Supervised Contrastive Learning. NeurIPS 2020.
+    Chen, Kornblith, Norouzi, Hinton. A Simple Framework for Contrastive Learning of
+    Visual Representations (NT-Xent). ICML 2020.
     """
     v.check_reduction(reduction)
     e, labels = _embedding_inputs(embeddings, labels, "cosine")
@@ -127,7 +174,15 @@ def supervised_contrastive(embeddings, labels, *, temperature=0.1, reduction="me
 
 
 @in_output_dtype
-def multi_similarity(embeddings, labels, *, alpha=2.0, beta=50.0, base=0.5, reduction="mean"):
+def multi_similarity(
+    embeddings: ArrayLike,
+    labels: ArrayLike,
+    *,
+    alpha: float = 2.0,
+    beta: float = 50.0,
+    base: float = 0.5,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Multi-similarity loss (Wang et al., CVPR 2019), pytorch-metric-learning's defaults.
 
     .. math::
@@ -139,9 +194,32 @@ def multi_similarity(embeddings, labels, *, alpha=2.0, beta=50.0, base=0.5, redu
     with :math:`s` the cosine similarity and :math:`\lambda` = ``base``
     (without the paper's pair mining, as the loss of pytorch-metric-learning).
 
+    Parameters
+    ----------
+    embeddings : array (N, D)
+    labels : int array (N,)
+    alpha, beta : float > 0
+        The scales of the positive and negative terms.
+    base : float
+        The similarity offset λ.
+    reduction : {"mean", "sum", "none"}
+        "mean" over the anchors that have a term, "none" one loss per sample.
+
+    Returns
+    -------
+    LossResult
+        The loss and its gradient with respect to ``embeddings``.
+
+    Examples
+    --------
     >>> e = np.array([[1.0, 0.0], [1.0, 0.0], [-1.0, 0.0]])
     >>> round(multi_similarity(e, np.array([0, 0, 1])).value, 4)
     0.1044
+
+    References
+    ----------
+    Wang, Han, Huang, Dong, Scott. Multi-Similarity Loss with General Pair Weighting for
+    Deep Metric Learning. CVPR 2019.
     """
     v.check_reduction(reduction)
     e, labels = _embedding_inputs(embeddings, labels, "cosine")
@@ -166,7 +244,15 @@ def multi_similarity(embeddings, labels, *, alpha=2.0, beta=50.0, base=0.5, redu
 
 
 @in_output_dtype
-def arcface(embeddings, labels, weights, *, margin=0.5, scale=64.0, reduction="mean"):
+def arcface(
+    embeddings: ArrayLike,
+    labels: ArrayLike,
+    weights: ArrayLike,
+    *,
+    margin: float = 0.5,
+    scale: float = 64.0,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Additive angular margin loss, ArcFace (Deng et al., CVPR 2019).
 
     .. math::
@@ -180,9 +266,33 @@ def arcface(embeddings, labels, weights, *, margin=0.5, scale=64.0, reduction="m
     cosine passes no gradient). ``labels`` index the rows of ``weights``.
     Returns ``LossResult(value, (grad_embeddings, grad_weights))``.
 
+    Parameters
+    ----------
+    embeddings : array (N, D)
+    labels : int array (N,)
+    weights : array (C, D)
+        One weight vector (proxy) per class.
+    margin : float
+        The additive angular margin m.
+    scale : float > 0
+    reduction : {"mean", "sum", "none"}
+        "mean" over the anchors that have a term, "none" one loss per sample.
+
+    Returns
+    -------
+    LossResult
+        ``LossResult(value, (grad_embeddings, grad_weights))``.
+
+    Examples
+    --------
     >>> w = np.array([[1.0, 0.0], [0.0, 1.0]])
     >>> round(arcface(np.array([[1.0, 0.0]]), np.array([0]), w, scale=4.0).value, 4)
     0.0295
+
+    References
+    ----------
+    Deng, Guo, Xue, Zafeiriou. ArcFace: Additive Angular Margin Loss for Deep Face
+    Recognition. CVPR 2019.
     """
     v.check_reduction(reduction)
     e, labels = _embedding_inputs(embeddings, labels, "cosine")
