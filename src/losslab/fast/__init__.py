@@ -74,7 +74,7 @@ KERNELS = {
     ),
 }
 
-_references = {}  # kernel name -> the NumPy function that declared it
+_references: dict[str, object] = {}  # kernel name -> the NumPy function that declared it
 
 
 def declare(name, reference):
