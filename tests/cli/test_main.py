@@ -181,6 +181,24 @@ def test_json_output_is_one_object_with_the_documented_keys(run, tmp_path, capsy
     assert all(f"  {key} " in help_text for key in documented)
 
 
+def test_json_of_train_in_memory_has_the_documented_keys(tmp_path, capsys):
+    argv = ["train", "--data", "iris", "--epochs", "2", "--out", str(tmp_path), "--json"]
+    assert cli.main(argv) == 0
+    payload = json.loads(capsys.readouterr().out)
+    train = _subcommands(cli.build_parser())["train"]
+    assert set(payload) == set(train.get_default("json_keys"))
+    assert payload == json.loads((tmp_path / "metrics.json").read_text())
+    assert ", ".join(train.get_default("json_keys")[:7]) in train.format_help()
+
+
+def test_json_of_train_task_embed_is_the_retrieval_table(capsys):
+    argv = ["train", "--task", "embed", "--data", "iris", "--dim", "2", "--epochs", "1", "--json"]
+    assert cli.main(argv) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert "raw features" in payload
+    assert all({"recall@1", "mAP", "MAP@R"} <= set(row) for row in payload.values())
+
+
 def test_json_of_a_report_names_the_file(tmp_path, capsys):
     assert cli.main(["plot", "losses", "--out", str(tmp_path)]) == 0
     capsys.readouterr()

@@ -13,7 +13,15 @@ from rich.console import Console
 from rich.table import Table
 
 from ..training.files import atomic_write_text
-from .common import Subparsers, UsageError, key_values, non_negative_float, positive_int, show_files
+from .common import (
+    Subparsers,
+    UsageError,
+    key_values,
+    non_negative_float,
+    positive_int,
+    print_json,
+    show_files,
+)
 
 if TYPE_CHECKING:
     from ..runs import TrainConfig
@@ -43,7 +51,22 @@ def add_parsers(sub: Subparsers) -> None:
     _add_output_options(p.add_argument_group("output"))
     _add_embed_options(p.add_argument_group("metric learning (--task embed)"))
     _add_scale_options(p.add_argument_group("out of core and on a cluster"))
-    p.set_defaults(func=cmd_train)
+    p.epilog = TRAIN_JSON
+    p.set_defaults(func=cmd_train, json_keys=IN_MEMORY_JSON_KEYS)
+
+
+# what --json prints: the run's metrics, whose keys depend on where it trained
+IN_MEMORY_JSON_KEYS = (
+    "data", "loss", "model", "solver", "epochs", "seconds", "sanity",
+    "train_accuracy", "train_loss", "val_accuracy", "val_loss", "test_accuracy", "test_loss",
+)  # fmt: skip
+TRAIN_JSON = f"""with --json, stdout is one JSON object (the run's metrics.json), with the keys:
+  in memory     {", ".join(IN_MEMORY_JSON_KEYS[:7])},
+                {", ".join(IN_MEMORY_JSON_KEYS[7:])}
+  --scheduler   the same measures of the cluster run, with its rounds and workers
+  --stream      data, loss, rows_trained, test_accuracy
+  --task embed  one object per set of features (learned, raw, PCA, ...) holding its
+                retrieval metrics: recall@k, precision@k, mAP, MAP@R, R-precision, ..."""
 
 
 def _add_data_options(g):
@@ -422,7 +445,7 @@ def cmd_embed(args: argparse.Namespace) -> None:
     from ..diagnostics import retrieval
 
     ds = datasets.load(args.data, random_state=args.seed, standardize=False)
-    console = Console()
+    console = Console(stderr=args.json)
     console.print(
         f"[bold]losslab train --task embed[/]: {args.loss or 'default loss'} · "
         f"{args.model or 'default model'} → {args.dim} dims on {ds.summary()}"
@@ -447,6 +470,7 @@ def cmd_embed(args: argparse.Namespace) -> None:
     if args.out:
         files = retrieval.save_embedding_run(args.out, ds, learner, reports, loss=learner.loss)
         show_files(console, Path(args.out), files)
+    print_json(args, reports)
 
 
 def _show_run_files(console, out):
