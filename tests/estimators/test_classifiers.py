@@ -195,3 +195,98 @@ def test_full_batch_softmax_is_scikit_learns_multinomial_logistic_regression(dig
     assert gd.score(X_test, y_test) > 0.9
     with pytest.raises(ValueError, match="solver"):
         SoftmaxClassifier(solver="newton").fit(X, y)
+
+
+def text_like(n_docs, n_words, n_classes, words_per_doc=40, seed=0):
+    """Sparse TF-IDF-like counts: Zipf word frequencies, each class favouring its own words."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, n_classes, n_docs)
+    zipf = 1.0 / np.arange(1, n_words + 1)
+    topics = [rng.permutation(zipf) for _ in range(n_classes)]
+    rows, cols = [], []
+    for i, label in enumerate(y):
+        mix = 0.7 * zipf / zipf.sum() + 0.3 * topics[label] / zipf.sum()
+        words = rng.choice(n_words, size=words_per_doc, p=mix)
+        rows.append(np.full(words_per_doc, i))
+        cols.append(words)
+    counts = sp.csr_matrix(
+        (np.ones(n_docs * words_per_doc), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n_docs, n_words),
+    )
+    counts.sum_duplicates()
+    counts.data = np.log1p(counts.data)
+    return counts, y
+
+
+def test_sparse_text_matches_logistic_regression_at_the_same_objective():
+    X, y = text_like(1200, 3000, 4)
+    X_train, X_test, y_train, y_test = X[:900], X[900:], y[:900], y[900:]
+    # LogisticRegression(C=1) on the summed loss is alpha = 1 / (2 C n) on losslab's mean loss
+    ours = SoftmaxClassifier(alpha=1 / (2 * 900), tol=1e-8, max_iter=2000).fit(X_train, y_train)
+    reference = LogisticRegression(tol=1e-10, max_iter=5000).fit(X_train, y_train)
+    assert ours.solver_ == "lbfgs"
+    np.testing.assert_allclose(ours.coef_, reference.coef_, atol=2e-4)
+    np.testing.assert_allclose(ours.intercept_, reference.intercept_, atol=2e-4)
+    np.testing.assert_allclose(
+        ours.predict_proba(X_test), reference.predict_proba(X_test), atol=1e-4
+    )
+    assert ours.score(X_test, y_test) == reference.score(X_test, y_test) > 0.5
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        SoftmaxClassifier(random_state=0),
+        SoftmaxClassifier(solver="sgd", max_iter=5, random_state=0),
+        LinearClassifier(loss="hinge", solver="sgd", max_iter=5, random_state=0),
+        MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0),
+    ],
+    ids=["lbfgs", "sgd", "hinge_sgd", "mlp"],
+)
+def test_sparse_input_trains_as_its_dense_copy(estimator):
+    from sklearn.base import clone
+
+    X, y = text_like(300, 500, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sparse = clone(estimator).fit(X, y)
+        dense = clone(estimator).fit(X.toarray(), y)
+    assert sparse.solver_ == dense.solver_
+    for name, p in sparse.model_.params.items():
+        np.testing.assert_allclose(p, dense.model_.params[name], rtol=1e-6, atol=1e-9)
+    for form in (X, X.tocsc(), X.tocoo()):
+        np.testing.assert_array_equal(sparse.predict(form), dense.predict(X.toarray()))
+        np.testing.assert_allclose(
+            sparse.decision_function(form), dense.decision_function(X.toarray()), atol=1e-9
+        )
+
+
+def test_sparse_x_is_never_densified():
+    """100 stored values a row in 200,000 columns: dense, X would take 3.2 GB."""
+    import tracemalloc
+
+    import scipy.sparse as sp
+
+    X = sp.random(2000, 200_000, density=5e-4, format="csr", random_state=0, dtype=np.float64)
+    y = np.arange(2000) % 3
+    tracemalloc.start()
+    try:
+        clf = SoftmaxClassifier(max_iter=20).fit(X, y)
+        clf.predict(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert clf.solver_ == "lbfgs"  # 100 values a row: full batch, as for dense data of that size
+    assert peak < 200e6, peak
+
+
+def test_the_hinge_on_sparse_x_trains_by_sgd_and_the_smoothing_solver_says_it_needs_dense():
+    X, y = text_like(200, 300, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert LinearSVM(max_iter=3).fit(X, y).solver_ == "sgd"
+        assert LinearSVM(max_iter=3).fit(X.toarray(), y).solver_ == "smoothing"
+    with pytest.raises(ValueError, match="solver: 'smoothing' takes dense X"):
+        LinearSVM(solver="smoothing").fit(X, y)

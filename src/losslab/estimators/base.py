@@ -29,10 +29,13 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .. import losses, models, optim
 from ..training import FULL_BATCH_METHODS, History, fit, fit_full_batch
+from ..training.checks import is_sparse
 from ..training.smoothing import fit_smoothed
 from ..training.spec import SOLVERS, TrainResult, TrainSpec, check_clipping
 
 DTYPES = [np.float64, np.float32]
+# scipy.sparse input the linear models take as it is (other formats are converted to CSR)
+SPARSE_FORMATS = ("csr", "csc")
 
 # what every shared parameter may be, checked by scikit-learn at fit (one error naming it);
 # loss, optimizer, schedule and class_weight are strings the library checks by name
@@ -156,7 +159,7 @@ class TrainedEstimator(BaseEstimator):
 
     def _fit_arrays(self, spec, X, target, n_outputs, sample_weight, class_weight):
         """Train with the spec's solver ("auto" chosen by the data's shape); returns the TrainResult."""
-        spec = replace(spec, solver=spec.solver_for(*X.shape))
+        spec = replace(spec, solver=_solver_for(spec, X))
         model = spec.build_model(X.shape[1], n_outputs, X.dtype)
         full_batch = {
             "reg": spec.reg,
@@ -231,7 +234,7 @@ class TrainedEstimator(BaseEstimator):
 
     def _scores(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=DTYPES, reset=False)
+        X = validate_data(self, X, dtype=DTYPES, reset=False, accept_sparse=SPARSE_FORMATS)
         return self.model_(
             X.astype(self.model_.params[next(iter(self.model_.params))].dtype, copy=False)
         )
@@ -250,6 +253,18 @@ class TrainedEstimator(BaseEstimator):
         if isinstance(self.model_, models.MLP):
             raise AttributeError("intercept_: an MLP has several bias vectors; see intercepts_")
         return self.model_.params["b"]
+
+
+def _solver_for(spec, X):
+    """The spec's solver for X ("auto" resolved); the smoothing solver takes dense X only."""
+    # a sparse X's full-batch iteration costs its stored values, not rows × features
+    n_rows, n_features = X.shape
+    solver = spec.solver_for(n_rows, X.nnz / n_rows if is_sparse(X) else n_features)
+    if solver == "smoothing" and is_sparse(X):
+        if spec.solver == "auto":
+            return "sgd"  # the hinge's mini-batch solver takes sparse rows
+        raise ValueError("solver: 'smoothing' takes dense X; use 'auto' or 'sgd' for sparse X")
+    return solver
 
 
 def train_epochs(

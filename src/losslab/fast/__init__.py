@@ -70,7 +70,10 @@ KERNELS = {
     "argmax_hits": ("training.argmax_hits", lambda scores, labels: scores.dtype.kind == "f"),
     "row_taker": (
         "training.row_taker",
-        lambda X, batch_size: X.ndim == 2 and X.flags.c_contiguous and X.dtype.kind == "f",
+        # a dense array's rows (a scipy.sparse X has no flags: its own indexing takes them)
+        lambda X, batch_size: (
+            hasattr(X, "flags") and X.ndim == 2 and X.flags.c_contiguous and X.dtype.kind == "f"
+        ),
     ),
 }
 

@@ -24,7 +24,7 @@ def gathered(
     slower, competing with BLAS for the cores.
     """
     take = row_taker(X, batch_size)
-    for start in range(0, len(X), batch_size):
+    for start in range(0, X.shape[0], batch_size):  # a sparse X has no len()
         idx = order[start : start + batch_size]
         yield idx, take(idx), target[idx], None if weights is None else weights[idx]
 

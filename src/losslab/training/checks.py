@@ -14,8 +14,19 @@ from .objective import encode_targets, labels_of
 NEEDS_PROBABILITIES = {"binary_cross_entropy", "categorical_cross_entropy"}
 
 
+def is_sparse(X) -> bool:
+    """True for a scipy.sparse matrix or array (recognised without importing scipy)."""
+    return hasattr(X, "tocsr") and hasattr(X, "nnz")
+
+
 def check_X(X: ArrayLike, model: Model) -> np.ndarray:
-    """X as an array of the model's dtype, after checking its shape and that it is finite."""
+    """X as an array of the model's dtype, after checking its shape and that it is finite.
+
+    A scipy.sparse X stays sparse (CSR, whose rows the mini-batches take): only
+    its stored values are checked and cast, X is never densified.
+    """
+    if is_sparse(X):
+        return _check_sparse(X, model)
     X = np.asarray(X)
     if X.dtype.kind not in "fiu":
         raise TypeError(f"X: expected a numeric array, got dtype {X.dtype} instead")
@@ -26,6 +37,23 @@ def check_X(X: ArrayLike, model: Model) -> np.ndarray:
     if len(X) == 0:
         raise ValueError("X: expected at least one sample, got 0")
     if not all_finite(X):
+        raise ValueError("X: expected finite values, got NaN or infinity")
+    dtype = model.params[next(iter(model.params))].dtype
+    return X.astype(dtype, copy=False)
+
+
+def _check_sparse(X, model):
+    """check_X for a scipy.sparse X: CSR of the model's dtype, its stored values finite."""
+    if X.dtype.kind not in "fiu":
+        raise TypeError(f"X: expected a numeric sparse matrix, got dtype {X.dtype} instead")
+    if X.ndim != 2 or X.shape[1] != model.n_features:
+        raise ValueError(
+            f"X: expected shape (N, {model.n_features}) for this model, got shape {X.shape} instead"
+        )
+    if X.shape[0] == 0:
+        raise ValueError("X: expected at least one sample, got 0")
+    X = X.tocsr()
+    if not all_finite(X.data):
         raise ValueError("X: expected finite values, got NaN or infinity")
     dtype = model.params[next(iter(model.params))].dtype
     return X.astype(dtype, copy=False)
@@ -74,12 +102,13 @@ def split_validation(X, target, weights, validation, fraction, seed, loss, model
     if not fraction:
         return X, target, weights, None
     fraction = v.check_scalar(fraction, "validation_fraction", 0, 1)
-    n_val = round(fraction * len(X))
-    if n_val < 1 or n_val >= len(X):
+    n = X.shape[0]
+    n_val = round(fraction * n)
+    if n_val < 1 or n_val >= n:
         raise ValueError(
-            f"validation_fraction: {fraction} of {len(X)} samples leaves no training or no validation data"
+            f"validation_fraction: {fraction} of {n} samples leaves no training or no validation data"
         )
-    order = np.random.default_rng(seed).permutation(len(X))
+    order = np.random.default_rng(seed).permutation(n)
     val_idx, train_idx = order[:n_val], order[n_val:]
     val_w = None if weights is None else weights[val_idx]
     train_w = None if weights is None else weights[train_idx]

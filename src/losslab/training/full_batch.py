@@ -48,7 +48,7 @@ def fit_full_batch(
     loss = losses.get(loss)
     X = check_X(X, model)
     target = encode_targets(loss, y, model.n_outputs)
-    weights = sample_weights(sample_weight, class_weight, target, loss, len(X))
+    weights = sample_weights(sample_weight, class_weight, target, loss, X.shape[0])
     objective = Objective(model, loss, reg=reg, penalty=penalty, l1_ratio=l1_ratio)
 
     def value_and_grads():

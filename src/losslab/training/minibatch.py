@@ -111,8 +111,8 @@ def fit(
     history = history if history is not None else History()
     if resume and checkpoint is not None:
         state, history = load_checkpoint(checkpoint, model, state)
-    batch_size = max(1, min(int(batch_size), len(data[0])))
-    steps_per_epoch = -(-len(data[0]) // batch_size)
+    batch_size = max(1, min(int(batch_size), data[0].shape[0]))
+    steps_per_epoch = -(-data[0].shape[0] // batch_size)
     lr_at = optim.schedule(schedule, lr, epochs=epochs, steps_per_epoch=steps_per_epoch)
     epoch = _Epoch(objective, state, history, data, val, batch_size, lr_at, clip_grad_norm)
     stopping = None
@@ -171,7 +171,7 @@ def inferred_task(model, y):
 def _training_data(model, loss, X, y, sample_weight, class_weight):
     """(X, target, weights), checked once so the mini-batches need no check."""
     X = check_X(X, model)
-    n = len(X)
+    n = X.shape[0]  # len() is not defined for a sparse X
     target = encode_targets(loss, y, model.n_outputs)
     if len(target) != n:
         raise ValueError(f"y: expected {n} targets (one per row of X), got {len(target)} instead")
@@ -196,7 +196,7 @@ class _Epoch:
     def __call__(self):
         X, target, weights = self.data
         batch_size = self.batch_size
-        order = self.state.shuffle_rng.permutation(len(X))
+        order = self.state.shuffle_rng.permutation(X.shape[0])
         batches = (batch[1:] for batch in gathered(X, target, weights, order, batch_size))
         loss = self.objective.loss
         counter = None if loss.task == "regression" else lambda s, t: n_correct(loss, s, t)
@@ -208,7 +208,7 @@ class _Epoch:
                 self.state,
                 batches,
                 self.lr_at,
-                steps_per_epoch=-(-len(X) // batch_size),
+                steps_per_epoch=-(-X.shape[0] // batch_size),
                 step_loss=self.history.step_loss,
                 count_correct=counter,
                 clip_grad_norm=self.clip_grad_norm,

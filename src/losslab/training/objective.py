@@ -167,7 +167,7 @@ def evaluate(
     value += objective.penalty_value_and_grads()[0]
     result = {"val_loss": float(value)}
     if objective.loss.task != "regression":
-        result["val_accuracy"] = n_correct(objective.loss, scores, target) / len(X)
+        result["val_accuracy"] = n_correct(objective.loss, scores, target) / X.shape[0]
     return result
 
 
