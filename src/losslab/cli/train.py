@@ -370,7 +370,8 @@ def cmd_train_distributed(args: argparse.Namespace, config: TrainConfig, out: Pa
     if args.json:
         print(json.dumps(metrics, indent=2))
         return
-    Console().print(_distributed_line(metrics))  # the result, even with --quiet
+    # the result, even with --quiet; one line however narrow the terminal (a test reads it)
+    Console(soft_wrap=True).print(_distributed_line(metrics))
     _show_run_files(console, out)
 
 
