@@ -131,15 +131,19 @@ def write_pages(folder: Path) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     pages = all_pages()
     titles = dict(pages)
-    written = []
+    written, stubs = [], set()
     for modname, groups in reference(pages).items():
         if not groups:
             continue
         write_if_changed(folder / f"{modname}.rst", _page(modname, titles[modname], groups))
         written.append(modname)
+        stubs.update(f"{modname}.{name}.rst" for names in groups.values() for name in names)
     index = ["API reference", "=============", "", "Generated from the docstrings.", ""]
     index += [".. toctree::", "   :maxdepth: 1", ""] + [f"   {m}" for m in written] + [""]
     write_if_changed(folder / "index.rst", "\n".join(index))
+    for old in [*folder.glob("losslab*.rst"), *folder.glob("generated/*.rst")]:
+        if old.name not in stubs and old.stem not in written:  # a name or module that is gone
+            old.unlink()
     return written
 
 
