@@ -1,4 +1,4 @@
-"""Screenshots of the playground in three states, for the README (needs Debian's chromium).
+"""Screenshots of the playground in three states, for docs/guide/playground.md (needs Debian's chromium).
 
 Run:  python docs/make_screenshots.py   (writes docs/playground_*.png)
 """
