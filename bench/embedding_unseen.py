@@ -105,9 +105,12 @@ class Skip:
 class Candidate(MetricLearner):
     """MetricLearner with a PCA skip path, an extra term, or epochs chosen on held-out classes."""
 
-    def __init__(self, n_components=16, *, skip=True, term=None, lam=1.0, epochs_on=None, **kw):
+    def __init__(
+        self, n_components=16, *, skip=True, term=None, lam=1.0, epochs_on=None, labels=True, **kw
+    ):
         super().__init__(n_components, **kw)
         self.skip, self.term, self.lam, self.epochs_on = skip, term, lam, epochs_on
+        self.labels = labels  # False: the extra term alone, no metric-learning loss
 
     def _build_model(self, X, y):
         self._P, self._mean = self._pca(X), X.mean(axis=0)
@@ -126,7 +129,7 @@ class Candidate(MetricLearner):
 
     def _value_and_grads(self, Xb, yb, weights=None, *, need_grads=True):
         e, cache = self.model_.forward(Xb)
-        value, dz, _ = self._batch_loss(e, yb)
+        value, dz, _ = self._batch_loss(e, yb) if self.labels else (0.0, np.zeros_like(e), None)
         if self.term is not None:
             other = (Xb - self._mean) @ self._P if self.term == "shape_stress" else Xb
             term_value, term_grad = globals()[self.term](e, other)
@@ -175,6 +178,7 @@ Candidate._parameter_constraints = {
     "term": [str, None],
     "lam": [float],
     "epochs_on": [str, None],
+    "labels": ["boolean"],
 }
 
 VARIANTS = {
@@ -204,6 +208,9 @@ VARIANTS = {
     ),
     "MLP (random start) + input neighbours, lam 1": lambda d, s: Candidate(
         d, skip=False, term="input_neighbours", random_state=s
+    ),
+    "skip, input neighbours only (no labels)": lambda d, s: Candidate(
+        d, term="input_neighbours", labels=False, random_state=s
     ),
 }
 
