@@ -32,7 +32,7 @@ def _normalized(e):
 
 def _masks(labels):
     same = labels[:, None] == labels[None, :]
-    off_diagonal = ~np.eye(len(labels), dtype=bool)
+    off_diagonal = ~np.eye(len(labels), dtype=np.bool_)
     return same & off_diagonal, ~same
 
 
@@ -105,7 +105,7 @@ def soft_nearest_neighbour(
     temperature = v.check_scalar(temperature, "temperature", low=0, low_open=True)
     sq, back = _distance_matrix(e.astype(np.float64), "squared_euclidean")
     positive, _ = _masks(labels)
-    off_diagonal = ~np.eye(len(labels), dtype=bool)
+    off_diagonal = ~np.eye(len(labels), dtype=np.bool_)
     p, log_all = _softmax_rows(-sq / temperature, off_diagonal)
     q, log_pos = _softmax_rows(-sq / temperature, positive)
     anchors = positive.any(axis=1)
@@ -163,7 +163,7 @@ def supervised_contrastive(
     unit, back = _normalized(e.astype(np.float64))
     logits = unit @ unit.T / temperature
     positive, _ = _masks(labels)
-    p, log_all = _softmax_rows(logits, ~np.eye(len(labels), dtype=bool))
+    p, log_all = _softmax_rows(logits, ~np.eye(len(labels), dtype=np.bool_))
     n_pos = positive.sum(axis=1)
     anchors = n_pos > 0
     mean_pos = np.where(positive, logits, 0.0).sum(axis=1) / np.maximum(n_pos, 1)

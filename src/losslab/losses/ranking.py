@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import validation as v
 from ._result import LossResult, in_output_dtype, reduce
@@ -424,7 +425,9 @@ def contrastive(
     return _pairwise_result(losses, g_d, back, reduction)
 
 
-def _embedding_inputs(embeddings, labels, distance):
+def _embedding_inputs(
+    embeddings: ArrayLike, labels: ArrayLike, distance: str
+) -> tuple[np.ndarray, np.ndarray]:
     e = v.as_output(embeddings, "embeddings", ndim=2)
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iub":
