@@ -136,3 +136,15 @@ def test_the_public_call_and_fits_batch_call_decide_alike(
         batch_call = losses.fused_mean(loss)
     assert bool(ran) == public
     assert (batch_call is not None) == batch
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("squared", [False, True])
+def test_no_negative_zero_where_no_margin_is_violated(dtype, squared):
+    """The kernels' fastmath allows dropping signed zeros; the README prints these gradients."""
+    scores = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]], dtype=dtype)
+    reference, fast = both_paths(
+        losses.multiclass_hinge, scores, np.array([0, 1, 2]), squared=squared
+    )
+    assert not np.signbit(fast.grad[1]).any()
+    np.testing.assert_array_equal(np.signbit(fast.grad), np.signbit(reference.grad))

@@ -239,7 +239,7 @@ def weston_watkins(scores, labels, margin, squared, row_w, scale, grad, losses):
                     g[j] = step
             else:
                 g[j] = 0.0
-        g[y] = 0 - slopes * step  # 0 - x: no -0.0 when nothing is violated
+        g[y] = -(slopes * step) if slopes > 0 else 0.0  # no -0.0 when nothing is violated
         losses[i] = total * w
     # a sweep of the losses finds the NaN rows (rare); a test inside the row loop cost 15%
     for i in range(n):
