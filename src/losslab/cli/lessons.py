@@ -54,6 +54,9 @@ def cmd_doctor(args):
     print_json(args, result.as_dict())
     for note in result.notes:
         console.print(f"note: {note}")
+    if not result.diagnoses and not (result.steps or result.epochs):
+        console.print("nothing to diagnose: the run left no loss history")
+        return
     if not result.diagnoses:
         console.print(
             f"[green]healthy[/]: nothing wrong found in {result.steps} steps, {result.epochs} epochs"

@@ -125,7 +125,10 @@ def _history(run_dir, config, notes):
     path = run_dir / "checkpoint.npz"
     empty = {"step_loss": [], "train_loss": [], "val_loss": [], "lr": []}
     if not path.is_file():
-        notes.append(f"no checkpoint.npz: this run (solver {config.solver}) kept no loss history")
+        notes.append(
+            f"no checkpoint.npz, so no loss history: the run (solver {config.solver}) used a "
+            "full-batch solver, or stopped before its first epoch ended"
+        )
         return empty
     arrays, _ = files.load_arrays(path, "checkpoint")
     # the checkpoint is read into a stand-in model of its own shapes: the data need not be loaded
