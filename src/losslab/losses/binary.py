@@ -95,27 +95,15 @@ def _sigmoid_bce_blocks(x, y, eps, pos_weight, weight, reduction):
         xb, yb = np.ascontiguousarray(x2[block]), np.ascontiguousarray(y2[block])
         if eps:
             yb = yb * x.dtype.type(1 - eps) + x.dtype.type(eps / 2)
-        pos = yb if pw2 is None else yb * pw2[block]  # πy
         out, g = losses[block], grad[block]
-        e = np.abs(xb)
-        np.negative(e, out=e)
-        np.exp(e, out=e)
-        np.log1p(e, out=out)
-        np.add(e, 1, out=g)
-        np.divide(1, g, out=g)
-        nonneg = xb >= 0
-        # σ(x) = (1 if x ≥ 0 else e) / (1 + e), as arithmetic: a masked multiply (where=) or
-        # np.where on a random sign pattern cost 50 times more (branch mispredictions)
-        numerator = np.subtract(1, e)
-        numerator *= nonneg
-        numerator += e
-        g *= numerator
+        nonneg = _log1p_exp_and_sigmoid(xb, out, g)
         # l = factor log1p(e) + x (factor [x ≥ 0] - πy): softplus(x) = max(x, 0) + log1p(e)
         # with the max folded into x's coefficient, so an infinite logit gives inf, not inf - inf
         if pw2 is None:  # π = 1: factor = 1, dl/dx = σ(x) - y
             slope = nonneg - yb
             g -= yb
         else:
+            pos = yb * pw2[block]  # πy
             factor = 1 - yb + pos
             out *= factor
             slope = factor * nonneg - pos
@@ -130,6 +118,25 @@ def _sigmoid_bce_blocks(x, y, eps, pos_weight, weight, reduction):
         elif step != 1:
             g *= step
     return finish(losses.reshape(shape), grad.reshape(shape), reduction, scale, total)
+
+
+def _log1p_exp_and_sigmoid(x, out, g):
+    """out = log1p(e) and g = σ(x) with e = exp(-|x|) (one exp, one log1p per element);
+    returns the mask x ≥ 0, with which softplus(x) = max(x, 0) + out."""
+    e = np.abs(x)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    np.log1p(e, out=out)
+    np.add(e, 1, out=g)
+    np.divide(1, g, out=g)
+    nonneg = x >= 0
+    # σ(x) = (1 if x ≥ 0 else e) / (1 + e), as arithmetic: a masked multiply (where=) or
+    # np.where on a random sign pattern cost 50 times more (branch mispredictions)
+    numerator = np.subtract(1, e)
+    numerator *= nonneg
+    numerator += e
+    g *= numerator
+    return nonneg
 
 
 @in_output_dtype
