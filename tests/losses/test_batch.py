@@ -27,6 +27,7 @@ def scores_and_target(name, dtype):
         ("multiclass_hinge", {"squared": True}),
         ("svm", {}),
         ("sigmoid_binary_cross_entropy", {}),
+        ("sigmoid_binary_cross_entropy", {"label_smoothing": 0.1}),
     ],
 )
 def test_the_fused_batch_call_equals_the_public_loss(loss_path, dtype, name, options):

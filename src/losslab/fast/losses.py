@@ -339,10 +339,11 @@ def _weighted_row(row, g, y, weights, spread, m, total, log_total, scale, losses
     g[y] -= a * scale
 
 
-def _bce_block(x, y, scale, grad, e, bits):
+def _bce_block(x, y, smoothing, scale, grad, e, bits):
     """σ and softplus of one block of logits x; writes the gradient; leaves the losses in e.
 
-    Returns how many targets lie outside [0, 1] (the caller raises if any do).
+    The targets are smoothed to y (1 - ε) + ε / 2. Returns how many targets lie
+    outside [0, 1] before smoothing (the caller raises if any do).
 
     x, y and grad are slices of the flat arrays: indexing them from 0 lets numba
     drop its negative-index check, which would otherwise stop SIMD code.
@@ -350,18 +351,20 @@ def _bce_block(x, y, scale, grad, e, bits):
     size = x.shape[0]
     _exp_neg_abs(x, e, bits, size)
     one, zero, scale = _REAL(1.0), _REAL(0.0), _REAL(scale)
+    keep, shift = _REAL(1.0 - smoothing), _REAL(smoothing / 2)
     outside = 0  # targets outside [0, 1], counted here so validation costs no extra pass
     for j in range(size):
         ej = e[j]
+        yj = y[j] * keep + shift
         sig = (one if x[j] >= zero else ej) / (one + ej)
-        grad[j] = (sig - y[j]) * scale
-        e[j] = max(x[j], zero) + _log1p_unit(ej) - y[j] * x[j]  # softplus(x) - y x
+        grad[j] = (sig - yj) * scale
+        e[j] = max(x[j], zero) + _log1p_unit(ej) - yj * x[j]  # softplus(x) - y x
         outside += (y[j] < zero) | (y[j] > one)
     return outside
 
 
-def sigmoid_bce(logits, targets, scale, grad, losses):
-    """Element-wise on flattened arrays: l = softplus(x) - y x, dl/dx = σ(x) - y.
+def sigmoid_bce(logits, targets, smoothing, scale, grad, losses):
+    """Element-wise on flattened arrays: l = softplus(x) - y x, dl/dx = σ(x) - y (y smoothed).
 
     Returns the number of targets outside [0, 1].
     """
@@ -375,7 +378,7 @@ def sigmoid_bce(logits, targets, scale, grad, losses):
         for start in range(first, last, BLOCK):
             stop = min(last, start + BLOCK)
             outside += _bce_block(
-                logits[start:stop], targets[start:stop], scale, grad[start:stop], e, bits
+                logits[start:stop], targets[start:stop], smoothing, scale, grad[start:stop], e, bits
             )
             out = losses[start:stop]
             for j in range(stop - start):
@@ -383,7 +386,7 @@ def sigmoid_bce(logits, targets, scale, grad, losses):
     return outside
 
 
-def sigmoid_bce_total(logits, targets, scale, grad):
+def sigmoid_bce_total(logits, targets, smoothing, scale, grad):
     """Like :func:`sigmoid_bce` but returns (sum of the losses, targets outside [0, 1])."""
     n = logits.shape[0]
     n_stripes = _n_stripes(n, BLOCK)
@@ -397,7 +400,7 @@ def sigmoid_bce_total(logits, targets, scale, grad):
         for start in range(first, last, BLOCK):
             stop = min(last, start + BLOCK)
             outside += _bce_block(
-                logits[start:stop], targets[start:stop], scale, grad[start:stop], e, bits
+                logits[start:stop], targets[start:stop], smoothing, scale, grad[start:stop], e, bits
             )
             for j in range(stop - start):
                 part += e[j]
@@ -532,8 +535,9 @@ def multiclass_hinge(scores, labels, margin, squared, weights, reduction):
     return _rows(weston_watkins, scores, labels, (margin, squared, row_w), reduction, total)
 
 
-def sigmoid_binary_cross_entropy(logits, targets, reduction):
-    """Sigmoid BCE in one read of C-contiguous logits and the targets, one write of the gradient.
+def sigmoid_binary_cross_entropy(logits, targets, smoothing, reduction):
+    """Sigmoid BCE in one read of the logits and the targets, one write of the gradient;
+    ``smoothing``: label smoothing ε (0 for none).
 
     None when a target lies outside [0, 1]: the caller's NumPy reference reports it.
     """
@@ -542,10 +546,10 @@ def sigmoid_binary_cross_entropy(logits, targets, reduction):
     grad = np.empty(logits.shape, logits.dtype)  # C order, so that its flat view is a view
     if reduction == "none":
         losses = np.empty(logits.shape, logits.dtype)
-        outside = sigmoid_bce(flat_x, flat_y, 1.0, grad.reshape(-1), losses.reshape(-1))
+        outside = sigmoid_bce(flat_x, flat_y, smoothing, 1.0, grad.reshape(-1), losses.reshape(-1))
         value = losses
     else:  # the scale is folded into the gradient; only the sum of the losses comes back
         scale = 1.0 / flat_x.size if reduction == "mean" and flat_x.size else 1.0
-        total, outside = sigmoid_bce_total(flat_x, flat_y, scale, grad.reshape(-1))
+        total, outside = sigmoid_bce_total(flat_x, flat_y, smoothing, scale, grad.reshape(-1))
         value = total * scale
     return None if outside else (value, grad)

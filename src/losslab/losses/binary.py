@@ -28,16 +28,17 @@ def sigmoid(x):
 
 
 def _bce_case(*, pos_weight, weight, label_smoothing, sample_weight):
-    """The fused kernel covers sigmoid BCE without weights or smoothing."""
+    """The fused kernel covers sigmoid BCE with label smoothing, without weights."""
+    smoothing = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
     plain = pos_weight is None and weight is None and sample_weight is None
-    return () if plain and not v.check_scalar(label_smoothing, "label_smoothing", 0, 1) else None
+    return (smoothing,) if plain else None
 
 
-def _bce_inputs(logits, target, reduction):
+def _bce_inputs(logits, target, reduction, *extra):
     """The checks of sigmoid BCE without weights: (logits, target); the kernel checks the range."""
     v.check_reduction(reduction)
     x, y, _ = _binary_inputs(logits, target, None, None, "logits", check_target=False)
-    return x, y
+    return (x, y, *extra)
 
 
 @fused_by("sigmoid_binary_cross_entropy", case=_bce_case, inputs=_bce_inputs)
