@@ -1,6 +1,7 @@
 """LinearRegressor: closed-form ridge, the iterative solvers, robust losses."""
 
 import numpy as np
+import pytest
 
 from losslab.estimators import LinearRegressor
 
@@ -47,3 +48,25 @@ def test_lbfgs_fits_robust_losses_too():
     y[:30] += 40.0
     est = LinearRegressor(loss="log_cosh", solver="lbfgs", alpha=0.0).fit(X, y)
     assert abs(est.coef_[0, 0] - 2.0) < 0.1
+
+
+def test_sparse_x_trains_without_the_normal_equations_and_matches_ridge():
+    """The normal equations centre X (dense); on sparse X "auto" takes L-BFGS instead."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(0)
+    X = sp.random(400, 60, density=0.1, format="csr", random_state=0, dtype=np.float64)
+    y = X @ rng.normal(size=60) + 0.5 + 0.1 * rng.normal(size=400)
+    # Ridge(alpha=1) on the summed squares is alpha = 1 / n on losslab's mean
+    ours = LinearRegressor(alpha=1 / 400, tol=1e-10, max_iter=5000).fit(X, y)
+    assert ours.solver_ == "lbfgs"
+    reference = Ridge(alpha=1.0, solver="lsqr", tol=1e-12).fit(X, y)
+    np.testing.assert_allclose(ours.coef_[0], reference.coef_, atol=1e-5)
+    np.testing.assert_allclose(ours.intercept_[0], reference.intercept_, atol=1e-5)
+    np.testing.assert_allclose(ours.predict(X.tocsc()), reference.predict(X), atol=1e-5)
+    dense = LinearRegressor(alpha=1 / 400).fit(X.toarray(), y)
+    assert dense.solver_ == "normal"
+    np.testing.assert_allclose(ours.coef_, dense.coef_, atol=1e-5)
+    with pytest.raises(ValueError, match="solver: 'normal' centres X"):
+        LinearRegressor(solver="normal").fit(X, y)

@@ -12,8 +12,15 @@ from sklearn.utils.validation import validate_data
 from ..scale import distributed
 from ..scale.dask_data import is_dask
 from ..training import History
+from ..training.checks import is_sparse
 from ..training.spec import SOLVERS, TrainResult
-from .base import DTYPES, TrainedEstimator, check_sample_weight, estimator_dataclass
+from .base import (
+    DTYPES,
+    SPARSE_FORMATS,
+    TrainedEstimator,
+    check_sample_weight,
+    estimator_dataclass,
+)
 
 
 @estimator_dataclass
@@ -40,6 +47,7 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True  # y of shape (N, K) trains K outputs
+        tags.input_tags.sparse = True  # scipy.sparse X, never densified (not by "normal")
         return tags
 
     def set_trained(self, result):
@@ -48,11 +56,13 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         self._single_output = result.single_output
         return self
 
-    def _solver(self, loss):
+    def _solver(self, loss, X):
         closed_form = loss.name == "squared_error" and self.penalty == "l2"
         if self.solver == "normal" and not closed_form:
             raise ValueError("solver: 'normal' solves squared_error with an l2 penalty only")
-        if self.solver == "auto" and closed_form:
+        if self.solver == "normal" and is_sparse(X):
+            raise ValueError("solver: 'normal' centres X, which densifies a sparse X; use 'auto'")
+        if self.solver == "auto" and closed_form and not is_sparse(X):
             return "normal"
         return self.solver
 
@@ -66,14 +76,21 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         if is_dask(X):
             return distributed.fit(self, X, y, sample_weight)
         X, y = validate_data(
-            self, X, y, dtype=DTYPES, y_numeric=True, multi_output=True, reset=True
+            self,
+            X,
+            y,
+            dtype=DTYPES,
+            y_numeric=True,
+            multi_output=True,
+            reset=True,
+            accept_sparse=SPARSE_FORMATS,
         )
         spec = self.training_spec()
         if spec.loss.task != "regression":
             raise ValueError(f"loss: {spec.loss.name} is not a regression loss")
         sample_weight = check_sample_weight(sample_weight, X)
         Y = y.reshape(len(y), -1).astype(X.dtype)
-        spec = replace(spec, solver=self._solver(spec.loss))
+        spec = replace(spec, solver=self._solver(spec.loss, X))
         if spec.solver == "normal":
             model = spec.build_model(X.shape[1], Y.shape[1], X.dtype)
             ridge_normal_equations(model, X, Y, self.alpha, sample_weight)
@@ -93,7 +110,14 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         if first:
             self._validate_params()
         X, y = validate_data(
-            self, X, y, dtype=DTYPES, y_numeric=True, multi_output=True, reset=first
+            self,
+            X,
+            y,
+            dtype=DTYPES,
+            y_numeric=True,
+            multi_output=True,
+            reset=first,
+            accept_sparse=SPARSE_FORMATS,
         )
         Y = y.reshape(len(y), -1).astype(X.dtype)
         spec = self.training_spec()
