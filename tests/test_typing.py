@@ -28,6 +28,7 @@ TYPED = [
     "training/progress.py",
     "training/files.py",
     "training/figures.py",
+    "training/checks.py",
     "training/batches.py",
     "training/objective.py",
     "training/full_batch.py",

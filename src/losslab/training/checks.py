@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -14,7 +16,7 @@ from .objective import encode_targets, labels_of
 NEEDS_PROBABILITIES = {"binary_cross_entropy", "categorical_cross_entropy"}
 
 
-def is_sparse(X) -> bool:
+def is_sparse(X: Any) -> bool:
     """True for a scipy.sparse matrix or array (recognised without importing scipy)."""
     return hasattr(X, "tocsr") and hasattr(X, "nnz")
 
@@ -59,7 +61,7 @@ def _check_sparse(X, model):
     return X.astype(dtype, copy=False)
 
 
-def all_finite(X, block=65536):
+def all_finite(X: np.ndarray, block: int = 65536) -> bool:
     """True when X has no NaN or infinity, without an X-sized temporary.
 
     The sum is finite exactly when every entry is, unless finite values
@@ -94,7 +96,17 @@ def sample_weights(
     return w
 
 
-def split_validation(X, target, weights, validation, fraction, seed, loss, model):
+def split_validation(
+    X: Any,
+    target: np.ndarray,
+    weights: np.ndarray | None,
+    validation: tuple[ArrayLike, ArrayLike] | None,
+    fraction: float,
+    seed: int | np.random.Generator | None,
+    loss: Loss,
+    model: Model,
+) -> tuple[Any, np.ndarray, np.ndarray | None, tuple[Any, ...] | None]:
+    """(X, target, weights, validation set): ``validation`` checked, or ``fraction`` of the rows held out."""
     if validation is not None:
         X_val, y_val = validation
         X_val = check_X(X_val, model)
