@@ -5,6 +5,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 from losslab import losses, metrics
+from losslab.diagnostics import check_gradient
 from losslab.estimators.metric_learning import EmbeddingModel, MetricLearner, pk_batches
 
 # a hand-built batch on a line: class 0 at 0 and 1, class 1 at 1.5 and 5
@@ -132,7 +133,7 @@ def test_embedding_model_alias_and_errors(digits_seen):
     assert EmbeddingModel is MetricLearner
     with pytest.raises(ValueError, match="only one class"):
         MetricLearner().fit(X[:10], np.zeros(10))
-    with pytest.raises(ValueError, match="The 'loss' parameter of MetricLearner must be"):
+    with pytest.raises(ValueError, match="loss: expected a metric loss"):
         MetricLearner(loss="softmax").fit(X, y)
     model = MetricLearner(4, max_iter=1, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="X has 3 features"):
@@ -300,3 +301,37 @@ def test_defaults_beat_pca_on_held_out_digits_at_dimension_2(digits_seen):
 
     learned = recall(MetricLearner(2, random_state=0).fit(X_tr, y_tr).transform)
     assert learned > recall(PCA(2).fit(X_tr).transform) + 0.15
+
+
+def test_registry_aliases_and_a_users_metric_loss_train(digits_seen):
+    X, y = digits_seen
+    settings = {"model": "linear", "init": "random", "random_state": 0, "max_iter": 2}
+    by_alias = MetricLearner(4, loss="ntxent", **settings).fit(X, y)
+    by_name = MetricLearner(4, loss="supervised_contrastive", **settings).fit(X, y)
+    np.testing.assert_array_equal(by_alias.transform(X), by_name.transform(X))
+    calls = []
+
+    def centre_pull(z, labels):  # the user's own: pull each embedding towards its class mean
+        calls.append(z.shape)
+        means = np.stack([z[labels == c].mean(axis=0) for c in labels])
+        diff = z - means
+        value = 0.5 * np.sum(diff**2) / len(z)
+        # d/dz of the mean over samples, the class means depending on z too
+        grad = diff / len(z)
+        for c in np.unique(labels):
+            rows = labels == c
+            grad[rows] -= diff[rows].sum(axis=0) / (rows.sum() * len(z))
+        return value, grad
+
+    z0, labels0 = np.random.default_rng(0).normal(size=(6, 3)), np.array([0, 0, 1, 1, 2, 2])
+    assert check_gradient(lambda z: centre_pull(z, labels0), z0).ok
+    own = MetricLearner(4, loss=centre_pull, **settings).fit(X, y)
+    assert calls and own.transform(X).shape == (len(X), 4)
+
+
+def test_a_loss_that_is_not_a_metric_loss_is_refused_before_training(digits_seen):
+    X, y = digits_seen
+    with pytest.raises(ValueError, match="loss: expected a metric loss"):
+        MetricLearner(4, loss="softmax_cross_entropy").fit(X, y)
+    with pytest.raises(ValueError, match="loss: expected one of"):
+        MetricLearner(4, loss="no_such_loss").fit(X, y)

@@ -198,9 +198,12 @@ class MetricLearner(TransformerMixin, BaseEstimator):
     hidden_layer_sizes : tuple
         Hidden sizes of the MLP.
     loss : {"soft_nearest_neighbour", "triplet", "contrastive", "supervised_contrastive", \
-"multi_similarity", "arcface"}
+"multi_similarity", "arcface"}, another name, or callable
         The batch loss (see :mod:`losslab.losses.metric` and :mod:`losslab.losses.ranking`);
-        ``arcface`` also learns one weight vector per class (``proxies_``).
+        ``arcface`` also learns one weight vector per class (``proxies_``). Registry
+        aliases (``"ntxent"``, ``"supcon"``, ...), metric losses added with
+        :func:`losslab.losses.register`, and a function ``f(embeddings, labels) ->
+        (value, grad)`` work too; these last two take no margin or temperature.
     mining : {"all", "hard", "semihard"}
         Which triplets of each batch the triplet loss uses.
     margin : float or None
@@ -284,7 +287,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "model": [StrOptions({"linear", "mlp"})],
         "hidden_layer_sizes": [tuple, list],
-        "loss": [StrOptions(set(LOSSES))],
+        "loss": [str, callable],  # a name of LOSSES, a registered metric loss, or f(z, labels)
         "mining": [StrOptions(set(losses.ranking.MININGS))],
         "margin": [Interval(Real, None, None, closed="neither"), None],
         "temperature": [Interval(Real, 0, None, closed="neither"), None],
@@ -358,26 +361,44 @@ class MetricLearner(TransformerMixin, BaseEstimator):
     def normalize_(self):
         """Whether the embedding is L2-normalised (``normalize`` with None resolved)."""
         if self.normalize is None:
-            return self.loss != "soft_nearest_neighbour"
+            return self._loss_name() != "soft_nearest_neighbour"
         return bool(self.normalize)
+
+    def _loss_name(self):
+        """The name of LOSSES that ``loss`` stands for (aliases resolved), or None for another
+        metric loss of the registry or a user's function ``f(embeddings, labels) -> (value, grad)``."""
+        if isinstance(self.loss, str) and self.loss in LOSSES:
+            return self.loss
+        resolved = losses.get(self.loss, task="metric")
+        if resolved.task != "metric":
+            raise ValueError(
+                f"loss: expected a metric loss (embeddings and labels), got {resolved.name!r}, "
+                f"a {resolved.task} loss"
+            )
+        name = "triplet" if resolved.name == "batch_triplet" else resolved.name
+        return name if name in LOSSES else None
 
     def _batch_loss(self, z, labels):
         """(loss, gradient for z, gradient for the class weights or None) of one batch."""
-        margin = DEFAULT_MARGIN.get(self.loss) if self.margin is None else self.margin
-        temperature = self.temperature or DEFAULT_TEMPERATURE.get(self.loss)
-        if self.loss == "arcface":
+        name = self._loss_name()
+        if name is None:  # a registered metric loss or the user's own: called as it is
+            r = losses.get(self.loss, task="metric")(z, labels)
+            return r[0], r[1], None
+        margin = DEFAULT_MARGIN.get(name) if self.margin is None else self.margin
+        temperature = self.temperature or DEFAULT_TEMPERATURE.get(name)
+        if name == "arcface":
             r = metric.arcface(z, labels, self.proxies_, margin=margin)
             return r.value, r.grad[0], r.grad[1]
-        if self.loss == "triplet":
+        if name == "triplet":
             r = losses.batch_triplet(
                 z, labels, margin=margin, mining=self.mining, distance=self.distance
             )
-        elif self.loss == "contrastive":
+        elif name == "contrastive":
             r = losses.contrastive(z, labels, neg_margin=margin, distance=self.distance)
-        elif self.loss == "multi_similarity":
+        elif name == "multi_similarity":
             r = metric.multi_similarity(z, labels)
         else:
-            r = getattr(metric, self.loss)(z, labels, temperature=temperature)
+            r = getattr(metric, name)(z, labels, temperature=temperature)
         return r.value, r.grad, None
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -397,6 +418,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
+        self._loss_name()  # an unknown or non-metric loss fails here, before any training
         self.classes_, y_enc = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(
@@ -412,7 +434,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
     def _train(self, X, y, X_val, y_val, rng):
         """Epochs of P×K batches through the one loop, stopped early on the held-out loss."""
         params = dict(self.model_.params)
-        if self.loss == "arcface":
+        if self._loss_name() == "arcface":
             proxies = rng.standard_normal((len(self.classes_), self.n_components))
             self.proxies_ = params["proxies"] = proxies.astype(X.dtype)
         opt = optim.get(self.optimizer)
