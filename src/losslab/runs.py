@@ -258,8 +258,6 @@ def run_distributed(
     round), metrics.json, model.npz and loss_curve.png under ``out``.
     """
     loss = config.validate()
-    if config.clip_grad_norm is not None:  # local SGD's steps run on the workers, unclipped
-        raise ValueError("clip_grad_norm: not available on a Dask cluster; train in memory")
     out = _run_dir(out, resume)
     _write_config(out, config)
     checkpoint = None if out is None else out / "checkpoint.npz"

@@ -394,3 +394,16 @@ def test_the_readmes_three_commands_scheduler_worker_train(tmp_path):
         for p in reversed(procs):
             p.terminate()
             p.wait(timeout=30)
+
+
+def test_local_sgd_clips_every_workers_step_and_refuses_a_loss_following_schedule(client, problem):
+    X, y, _, _ = problem
+    options = {"solver": "sgd", "optimizer": "sgd", "lr": 0.1, "max_iter": 2, "random_state": 0}
+    free = SoftmaxClassifier(**options).fit(*chunked(X, y))
+    clipped = SoftmaxClassifier(clip_grad_norm=1e-6, **options).fit(*chunked(X, y))
+    # in memory from the same first weights, clipped too: steps of norm <= 1e-7 keep both near them
+    near_start = SoftmaxClassifier(clip_grad_norm=1e-6, **options).fit(X, y)
+    moved = np.linalg.norm(clipped.coef_ - near_start.coef_)
+    assert moved < 1e-4 and np.linalg.norm(free.coef_ - near_start.coef_) > 0.1, moved
+    with pytest.raises(ValueError, match="schedule: 'plateau' follows each epoch's loss"):
+        SoftmaxClassifier(schedule="plateau", **options).fit(*chunked(X, y))

@@ -222,6 +222,7 @@ def _solve(spec, solver, data, objective, sync_every, run):
         tol=spec.tol,
         patience=spec.patience,
         random_state=spec.random_state,
+        clip_grad_norm=spec.clip_grad_norm,
     )
     history, rounds_per_epoch = fit_local_sgd(data, objective, settings, **run)
     return history, max(1, history.n_epochs // rounds_per_epoch)

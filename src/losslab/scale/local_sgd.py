@@ -48,6 +48,9 @@ class LocalSGD:
         Stop when the round's loss has not improved by this for ``patience`` rounds.
     patience : int, default 5
     random_state : int or None
+    clip_grad_norm : float or None
+        Each local step's gradients are scaled to this global norm at most, as in
+        :func:`losslab.fit` (:func:`losslab.optim.clip_grad_norm`).
 
     References
     ----------
@@ -64,6 +67,7 @@ class LocalSGD:
     tol: float | None = None
     patience: int = 5
     random_state: int | None = None
+    clip_grad_norm: float | None = None
 
 
 def fit_local_sgd(
@@ -110,6 +114,11 @@ def fit_local_sgd(
     rows_per_round = settings.batch_size * settings.sync_every * len(data.groups)
     rounds_per_epoch = max(1, round(data.n_rows / rows_per_round))
     lr_at = optim.schedule(settings.schedule, settings.lr, epochs=settings.epochs)
+    if getattr(lr_at, "observe", None) is not None:
+        raise ValueError(
+            f"schedule: {settings.schedule!r} follows each epoch's loss; local SGD's rounds "
+            "average workers' steps and have none: choose a schedule of the epoch"
+        )
     averaging_round = _Round(data, objective, settings, state, lr_at, rounds_per_epoch)
     stopping = None
     if settings.tol is not None:
@@ -178,6 +187,7 @@ class _Round:
             self.settings.batch_size,
             lr,
             seed,
+            self.settings.clip_grad_norm,
             workers=None if where is None else [where],
             allow_other_workers=True,
             pure=False,
@@ -194,6 +204,7 @@ def local_steps(
     batch: int,
     lr: float,
     seed: int,
+    clip_grad_norm: float | None = None,
 ) -> tuple[Params, dict[str, Any], float]:
     """On a worker: ``steps`` steps of the one loop on its shards; returns (weights, optimizer state, mean loss).
 
@@ -211,6 +222,8 @@ def local_steps(
     steps, batch : int
     lr : float
     seed : int
+    clip_grad_norm : float or None
+        The global norm each step's gradients are clipped to (None: not clipped).
 
     Returns
     -------
@@ -229,6 +242,7 @@ def local_steps(
         batches,
         optim.constant(lr),
         step_loss=step_loss,
+        clip_grad_norm=clip_grad_norm,
     )
     return model.params, opt_state, sum(step_loss) / max(steps, 1)
 
