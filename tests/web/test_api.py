@@ -65,7 +65,8 @@ def test_evaluate_returns_what_the_library_computes():
 @pytest.mark.parametrize("optimizer", playground.OPTIMIZERS)
 def test_steps_lower_the_loss_and_return_the_optimizer_state(optimizer):
     state = a_state(
-        optimizer=optimizer, lr=0.05 if optimizer in ("adam", "rmsprop", "adagrad") else 0.5
+        optimizer=optimizer,
+        lr=0.05 if optimizer in ("adam", "adamw", "rmsprop", "adagrad") else 0.5,
     )
     before = client.post("/api/evaluate", json={"state": state}).json()["total_loss"]
     r = client.post("/api/step", json={"state": state, "steps": 20}).json()

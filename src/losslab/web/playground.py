@@ -31,7 +31,7 @@ LOSSES = {  # playground name -> (registry name, options the page can set)
     "softmax": ("softmax_cross_entropy", ()),
     "focal": ("softmax_focal", ("gamma",)),
 }
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 DATASETS = ("blobs", "moons", "circles", "spiral")
 BOX = 3.0  # the page shows [-BOX, BOX]²
 MAX_SEED = 2**32 - 1
