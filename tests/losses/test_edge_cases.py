@@ -1,5 +1,7 @@
 """Edge cases that used to fail: empty mined batches and half-precision outputs."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -65,3 +67,24 @@ def test_a_float16_output_gets_a_float16_gradient(name, reduction):
     # the arithmetic is float32's: the gradient is float32's, rounded
     widened = loss(args[0].astype(np.float32), *args[1:], reduction=reduction)
     np.testing.assert_array_equal(grads[0], _first(widened.grad).astype(np.float16))
+
+
+@pytest.mark.parametrize("loss", ["softmax_cross_entropy", "multiclass_hinge", "softmax_focal"])
+@pytest.mark.parametrize("fast", [False, True])
+def test_probabilities_passed_as_scores_are_warned_of_and_real_scores_are_not(loss, fast):
+    from losslab import config
+    from losslab.training import DoctorWarning, ProbabilitiesAsScoresWarning
+
+    if fast and not config.fast_available():
+        pytest.skip("numba not installed")
+    probs = np.array([[0.1, 0.2, 0.7], [0.3, 0.3, 0.4]])
+    with config.fast(fast):
+        with pytest.warns(ProbabilitiesAsScoresWarning, match="scores: every row lies in"):
+            value = losses.get(loss)(probs, np.array([2, 0])).value
+        assert issubclass(ProbabilitiesAsScoresWarning, DoctorWarning) and np.isfinite(value)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            losses.get(loss)(np.array([[-2.85, 0.86, 0.28], [0.5, 0.5, 0.0]]), np.array([2, 0]))
+            losses.get(loss)(
+                np.array([[0.2, 0.8], [0.5, 0.6]]), np.array([1, 0])
+            )  # row 2 sums to 1.1

@@ -30,6 +30,7 @@ def _label_rows(scores, target, reduction, *extra):
     target = np.asarray(target)
     if target.dtype.kind not in "iu":
         return None
+    v.warn_if_probabilities(scores, "this loss")
     if not extra or not isinstance(extra[-1], _KernelOptions):
         return (scores, v.as_labels(target, *scores.shape), *extra)
     labels, weights = extra[-1].prepare(scores, target)
@@ -163,6 +164,7 @@ def multiclass_hinge(
     """
     v.check_reduction(reduction)
     scores = v.as_output(scores, "scores", ndim=2)
+    v.warn_if_probabilities(scores, "multiclass_hinge")
     n, c = scores.shape
     target = v.as_labels(target, n, c)
     margin = v.check_scalar(margin, "margin")
@@ -301,6 +303,7 @@ def softmax_cross_entropy(
     """
     v.check_reduction(reduction)
     scores = v.as_output(scores, "scores", ndim=2)
+    v.warn_if_probabilities(scores, "softmax_cross_entropy")
     n, c = scores.shape
     label_smoothing = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
     if ignore_index is not None:
@@ -628,6 +631,7 @@ def softmax_focal(
     """
     v.check_reduction(reduction)
     scores = v.as_output(scores, "scores", ndim=2)
+    v.warn_if_probabilities(scores, "softmax_focal")
     n, c = scores.shape
     gamma = v.check_scalar(gamma, "gamma", low=0)
     label_smoothing = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)

@@ -8,11 +8,46 @@ public functions assume these checks have passed and contain none.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ._result import REDUCTIONS
+
+
+class DoctorWarning(UserWarning):
+    """A diagnosis of the training doctor (:mod:`losslab.training.doctor`); every category is one."""
+
+
+class ProbabilitiesAsScoresWarning(DoctorWarning):
+    """Rows in [0, 1] summing to 1 were passed to a loss that expects raw scores (logits)."""
+
+
+def probability_rows(s: np.ndarray) -> bool:
+    """Whether every row of the 2-D float array ``s`` lies in [0, 1] and sums to 1 (within rounding)."""
+    sums = s.sum(axis=1, dtype=np.float64)
+    tol = 1e-3 if s.dtype == np.float16 else 1e-5 if s.dtype == np.float32 else 1e-9
+    return bool(s.min() >= 0 and s.max() <= 1 and np.all(np.abs(sums - 1) <= tol * s.shape[1]))
+
+
+def warn_if_probabilities(scores: np.ndarray, loss: str) -> None:
+    """Warn (ProbabilitiesAsScoresWarning) when the (N, C) ``scores`` look like probabilities.
+
+    Such rows give a plausible but wrong loss (0.768 instead of 0.357 for
+    [0.1, 0.2, 0.7] of class 2), never an error. The first row is screened
+    alone first, so real scores cost O(C) per call.
+    """
+    if scores.shape[1] < 2 or len(scores) == 0 or not probability_rows(scores[:1]):
+        return
+    if probability_rows(scores):
+        warnings.warn(
+            f"scores: every row lies in [0, 1] and sums to 1, so these look like probabilities, "
+            f"but {loss} expects raw scores (logits) and normalises them itself; pass the "
+            "scores before softmax, or categorical_cross_entropy for probabilities",
+            ProbabilitiesAsScoresWarning,
+            stacklevel=3,
+        )
 
 
 def check_reduction(reduction):

@@ -30,6 +30,9 @@ import numpy as np
 
 from .. import losses
 
+# the loss functions warn of probabilities themselves, so the categories live beside them
+from ..losses.validation import DoctorWarning, ProbabilitiesAsScoresWarning, probability_rows
+
 __all__ = [
     "Diagnosis",
     "DoctorWarning",
@@ -42,10 +45,6 @@ __all__ = [
     "check_scores",
     "diagnose",
 ]
-
-
-class DoctorWarning(UserWarning):
-    """A diagnosis of the training doctor; every category below is one of these."""
 
 
 class InitialLossWarning(DoctorWarning):
@@ -62,10 +61,6 @@ class LearningRateTooLowWarning(DoctorWarning):
 
 class OverfittingWarning(DoctorWarning):
     """The validation loss is far above the training loss, or rose while it fell."""
-
-
-class ProbabilitiesAsScoresWarning(DoctorWarning):
-    """Rows in [0, 1] summing to 1 were passed to a loss that expects raw scores (logits)."""
 
 
 @dataclass(frozen=True)
@@ -271,7 +266,7 @@ def check_scores(scores, target=None, *, loss: str = "softmax_cross_entropy") ->
     s = np.asarray(scores)
     if s.ndim != 2 or s.shape[1] < 2 or len(s) == 0 or s.dtype.kind != "f":
         return None
-    if not (_probability_rows(s[:8]) and _probability_rows(s)):
+    if not (probability_rows(s[:8]) and probability_rows(s)):
         return None
     evidence: dict[str, Any] = {"rows": len(s)}
     example = ""
@@ -289,12 +284,6 @@ def check_scores(scores, target=None, *, loss: str = "softmax_cross_entropy") ->
         "the scores before softmax, or categorical_cross_entropy for probabilities",
         evidence,
     )
-
-
-def _probability_rows(s):
-    sums = s.sum(axis=1, dtype=np.float64)
-    tol = 1e-3 if s.dtype == np.float16 else 1e-5 if s.dtype == np.float32 else 1e-9
-    return bool(s.min() >= 0 and s.max() <= 1 and np.all(np.abs(sums - 1) <= tol * s.shape[1]))
 
 
 def running_median(values: np.ndarray, window: int | None = None) -> np.ndarray:
