@@ -50,3 +50,13 @@ def test_a_path_that_cannot_be_imported_is_a_one_line_error(tmp_path):
     (tmp_path / "ownloss.py").write_text(OWN_LOSS)
     result = _run(tmp_path, "train", "--loss", "ownloss:missing")
     assert_one_line_error(result, "has no attribute 'missing'")
+
+
+def test_gradcheck_checks_an_imported_loss_given_its_task_and_asks_for_it_otherwise(tmp_path):
+    (tmp_path / "ownloss.py").write_text(OWN_LOSS)
+    args = ("gradcheck", "--loss", "ownloss:softmax_ce")
+    result = _run(tmp_path, *args, "--task", "multiclass", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] and report["checks"][0]["input"] == "output"
+    assert_one_line_error(_run(tmp_path, *args), "--task: ownloss:softmax_ce is your own function")

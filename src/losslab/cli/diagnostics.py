@@ -86,6 +86,13 @@ def _add_gradcheck(sub):
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default: 0)")
     p.add_argument(
+        "--task",
+        choices=["multiclass", "binary", "regression", "ranking", "metric"],
+        default=None,
+        help="the task of your own loss (--loss package.module:function), which says what "
+        "targets to draw; a catalogue loss keeps its own (default: none)",
+    )
+    p.add_argument(
         "--on-kinks",
         action="store_true",
         help="integer inputs in [-2, 2], which put hinge-type losses on their kinks "
@@ -152,7 +159,9 @@ def cmd_gradcheck(args: argparse.Namespace) -> None:
     from .. import losses
     from ..diagnostics.gradcheck import check_loss_gradient
 
-    loss = losses.get(args.loss)
+    loss = losses.get(args.loss, task=args.task)
+    if loss.task is None:
+        raise UsageError(f"--task: {args.loss} is your own function; give its task")
     checks = check_loss_gradient(
         loss,
         args.shape,
