@@ -575,15 +575,15 @@ def softmax_focal(
 
     .. math::
 
-        l_i = -\sum_c lpha_c\, a_{ic} (1 - p_{ic})^\gamma \log p_{ic}
+        l_i = -\sum_c \alpha_c\, a_{ic} (1 - p_{ic})^\gamma \log p_{ic}
 
     where :math:`a_{ic}` are the coefficients of :func:`softmax_cross_entropy`
-    under the same options: for labels :math:`a_{ic} = w_i[(1-arepsilon)\,
-    \omega_{y_i}[c = y_i] + arepsilon\,\omega_c / C]` (class weights :math:`\omega`,
-    smoothing :math:`arepsilon`, sample weight :math:`w_i`, 0 for an ignored
+    under the same options: for labels :math:`a_{ic} = w_i[(1-\varepsilon)\,
+    \omega_{y_i}[c = y_i] + \varepsilon\,\omega_c / C]` (class weights :math:`\omega`,
+    smoothing :math:`\varepsilon`, sample weight :math:`w_i`, 0 for an ignored
     label), so without options :math:`l_i = -(1-p_{iy_i})^\gamma \log p_{iy_i}`; for
-    probability targets :math:`a_{ic} = w_i \omega_c 	ilde q_{ic}`. Writing
-    :math:`u_c = lpha_c a_c (1-p_c)^\gamma (\gamma p_c r_c - 1)` with
+    probability targets :math:`a_{ic} = w_i \omega_c \tilde q_{ic}`. Writing
+    :math:`u_c = \alpha_c a_c (1-p_c)^\gamma (\gamma p_c r_c - 1)` with
     :math:`r_c = \log p_c / (1 - p_c)` (taken as -1 when :math:`p_c = 1`, and
     :math:`p_c r_c` as 0 when :math:`p_c = 0`: a masked class, score -inf),
     the gradient is :math:`\partial l_i / \partial s_k = u_k - p_k \sum_c u_c`.
