@@ -8,7 +8,7 @@ from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
 from . import info, losses, lsq, models, optim, regularizers
-from .diagnostics import GradientReport, check_gradient
+from .diagnostics import GradientReport, check_gradient, sanity_check
 from .losses import LossResult
 from .optim.curvefit import curve_fit
 from .training import History, fit
@@ -73,5 +73,6 @@ __all__ = [
     "models",
     "optim",
     "regularizers",
+    "sanity_check",
     "save",
 ]
