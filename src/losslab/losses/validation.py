@@ -43,8 +43,8 @@ def warn_if_probabilities(scores: np.ndarray, loss: str) -> None:
     if probability_rows(scores):
         warnings.warn(
             f"scores: every row lies in [0, 1] and sums to 1, so these look like probabilities, "
-            f"but {loss} expects raw scores (logits) and normalises them itself; pass the "
-            "scores before softmax, or categorical_cross_entropy for probabilities",
+            f"but {loss} takes raw scores (logits); pass the scores before softmax, or use "
+            "categorical_cross_entropy for probabilities",
             ProbabilitiesAsScoresWarning,
             stacklevel=3,
         )
