@@ -139,3 +139,23 @@ def test_a_model_file_whose_array_claims_a_huge_shape_is_refused(tmp_path):
         np.lib.format.write_array_header_1_0(f, header)
     with pytest.raises(ValueError, match="declares shape"):
         persist.load_model(path)
+
+
+def half_squared(pred, y):
+    """A user's own loss, at the top of a module: a saved model imports it again on load."""
+    return 0.5 * (pred - y) ** 2, pred - y
+
+
+def test_a_users_loss_is_saved_by_where_it_imports_from_and_a_lambda_is_refused(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = X @ np.array([1.0, -2.0, 0.5])
+    est = LinearRegressor(loss=half_squared).fit(X, y)
+    persist.save(est, tmp_path / "own.npz")
+    back = persist.load_model(tmp_path / "own.npz")
+    assert back.loss == f"{__name__}:half_squared"
+    np.testing.assert_array_equal(back.predict(X), est.predict(X))
+    lam = LinearRegressor(loss=lambda p, t: half_squared(p, t), max_iter=5).fit(X, y)
+    with pytest.raises(ValueError, match="loss: <lambda> cannot be saved"):
+        persist.save(lam, tmp_path / "lambda.npz")
+    assert not (tmp_path / "lambda.npz").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import numpy as np
@@ -67,7 +68,8 @@ def save(obj, path, *, extra_arrays=None, extra_header=None):
     }
     if model is not obj:
         header["estimator"] = type(obj).__name__
-        header["params"] = {k: v for k, v in obj.get_params().items() if _is_json_value(v)}
+        params = {**obj.get_params(), "loss": _saved_loss(obj.get_params().get("loss"))}
+        header["params"] = {k: v for k, v in params.items() if _is_json_value(v)}
         classes = getattr(obj, "classes_", None)
         if classes is not None:
             header["classes"] = [c.item() if hasattr(c, "item") else c for c in classes]
@@ -156,6 +158,26 @@ def _declared_shapes(header):
     for k in range(1, len(sizes)):
         shapes[f"W{k}"], shapes[f"b{k}"] = (sizes[k - 1], sizes[k]), (sizes[k],)
     return shapes
+
+
+def _saved_loss(loss):
+    """The loss as the file keeps it: a name as it is; the user's function as "module:name".
+
+    The file holds no code, so a function is saved by where it can be imported
+    from again; a lambda, a nested function or one of ``__main__`` cannot be.
+    """
+    if loss is None or isinstance(loss, str) or not callable(loss):
+        return loss
+    module, name = getattr(loss, "__module__", None), getattr(loss, "__qualname__", "")
+    importable = module not in (None, "__main__") and "<" not in name
+    if importable and getattr(importlib.import_module(module), name.split(".")[0], None):
+        return f"{module}:{name}"
+    raise ValueError(
+        f"loss: {getattr(loss, '__name__', repr(loss))} cannot be saved: the file keeps no code, "
+        "only where a function "
+        "can be imported from; define it at the top of a module (not __main__) or register it "
+        "with losses.register and pass its name"
+    )
 
 
 def _is_json_value(v):
