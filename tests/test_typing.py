@@ -66,6 +66,8 @@ TYPED = [
     "diagnostics/sanity.py",
     "diagnostics/search.py",
     "diagnostics/surfaces.py",
+    "diagnostics/card.py",
+    "diagnostics/doctor.py",
 ]
 
 
