@@ -9,9 +9,11 @@ the benchmark and the docs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import mgh
 
@@ -53,12 +55,12 @@ class Problem:
     """
 
     name: str
-    residual: object  # residual(p) -> (m,)
-    jac: object  # jac(p) -> (m, n)
+    residual: Callable[[np.ndarray], np.ndarray]  # residual(p) -> (m,)
+    jac: Callable[[np.ndarray], np.ndarray]  # jac(p) -> (m, n)
     x0: np.ndarray
     certified: np.ndarray | None = None  # NIST's certified parameters, where there are any
     x0_easy: np.ndarray | None = None  # NIST's "start 2", where start 1 leads to another minimum
-    bounds: tuple | None = None  # (lb, ub) for the bounded problems
+    bounds: tuple[ArrayLike, ArrayLike] | None = None  # (lb, ub) for the bounded problems
 
 
 def _data_problem(name, x, y, model, model_jac, x0, certified=None, x0_easy=None):
