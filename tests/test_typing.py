@@ -49,6 +49,8 @@ TYPED = [
     "scale/stream.py",
     "web/app.py",
     "web/playground.py",
+    "losses/_result.py",
+    "losses/regression.py",
     "losses/counts.py",
     "losses/distillation.py",
     "losses/margins.py",
@@ -75,6 +77,9 @@ TYPED = [
     "diagnostics/surfaces.py",
     "diagnostics/card.py",
     "diagnostics/doctor.py",
+    "config.py",
+    "examples.py",
+    "benchmarks.py",
 ]
 
 

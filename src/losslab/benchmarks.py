@@ -13,13 +13,17 @@ import os
 import statistics
 import time
 import timeit
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from . import config, losses
 
 
-def median_time(fn, repeats=5, warmup=1, settle=0.2):
+def median_time(
+    fn: Callable[[], object], repeats: int = 5, warmup: int = 1, settle: float = 0.2
+) -> float:
     """Median wall time of ``fn`` after ``warmup`` calls.
 
     It first sleeps ``settle`` seconds: the previous contender's thread pool
@@ -37,7 +41,7 @@ def median_time(fn, repeats=5, warmup=1, settle=0.2):
     return statistics.median(times)
 
 
-def per_call(fn, number=2000):
+def per_call(fn: Callable[[], object], number: int = 2000) -> float:
     fn()
     return min(timeit.repeat(fn, number=number, repeat=5)) / number
 
@@ -80,7 +84,9 @@ def _torch_call(torch, x, fn):
     return run
 
 
-def kernel_table(rows=262144, classes=100, repeats=5, torch=None):
+def kernel_table(
+    rows: int = 262144, classes: int = 100, repeats: int = 5, torch: Any = None
+) -> tuple[list[dict[str, Any]], float]:
     """Rows of the large-matrix table and the copy floor in seconds."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((rows, classes), dtype=np.float32)
@@ -92,7 +98,7 @@ def kernel_table(rows=262144, classes=100, repeats=5, torch=None):
     return _timings(x, y, torch, lambda fn: median_time(fn, repeats)), floor
 
 
-def small_batch_table(torch=None, number=2000):
+def small_batch_table(torch: Any = None, number: int = 2000) -> list[dict[str, Any]]:
     rng = np.random.default_rng(1)
     x = rng.standard_normal((256, 10), dtype=np.float32)
     y = rng.integers(0, 10, 256)
@@ -117,7 +123,12 @@ def _timings(x, y, torch, timer):
     return table
 
 
-def markdown(table, floor=None, unit=1e3, unit_name="ms"):
+def markdown(
+    table: list[dict[str, Any]],
+    floor: float | None = None,
+    unit: float = 1e3,
+    unit_name: str = "ms",
+) -> str:
     """The table as markdown, with torch / best-losslab and losslab / floor ratios."""
     head = f"| loss | NumPy {unit_name} | fast {unit_name} | torch {unit_name} | torch / losslab |"
     if floor is not None:

@@ -15,18 +15,19 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 _fast_setting = {"0": False, "1": True}.get(os.environ.get("LOSSLAB_FAST", ""), None)
 
 
 @functools.cache  # asked on every training step; numba does not come and go
-def fast_available():
+def fast_available() -> bool:
     """Whether numba is installed; finding it does not import it (that costs ~0.5 s and 100 MB)."""
     return importlib.util.find_spec("numba") is not None
 
 
-def set_fast(value):
+def set_fast(value: bool | None) -> None:
     """True: always the numba kernels (error if numba is missing); False: NumPy; None: automatic."""
     global _fast_setting
     if value and not fast_available():
@@ -37,7 +38,7 @@ def set_fast(value):
 
 
 @contextmanager
-def fast(value):
+def fast(value: bool | None) -> Iterator[None]:
     previous = _fast_setting
     set_fast(value)
     try:
@@ -46,11 +47,11 @@ def fast(value):
         set_fast(previous)
 
 
-def fast_on():
+def fast_on() -> bool:
     """Whether the numba kernels may be used now (asked by :mod:`losslab.fast` on every call)."""
     return _fast_setting is True or (_fast_setting is None and fast_available())
 
 
-def fast_forced():
+def fast_forced() -> bool:
     """Whether the kernels are used for every call, however small (``set_fast(True)``)."""
     return _fast_setting is True
