@@ -44,6 +44,28 @@ def both_paths(fn, *args, **kwargs):
         ("multiclass_hinge", {"class_weight": np.linspace(0, 2, 13), "margin": 0.5}),
         ("multiclass_hinge", {"squared": True, "sample_weight": np.linspace(0, 2, 2000)}),
         ("sigmoid_binary_cross_entropy", {"label_smoothing": 0.15}),
+        ("sigmoid_binary_cross_entropy", {"pos_weight": np.linspace(0.5, 3, 13)}),
+        ("sigmoid_binary_cross_entropy", {"pos_weight": np.array(2.5)}),
+        (
+            "sigmoid_binary_cross_entropy",
+            {"weight": np.linspace(0, 2, 2000 * 13).reshape(2000, 13)},
+        ),
+        ("sigmoid_binary_cross_entropy", {"weight": np.linspace(0, 2, 13)}),
+        ("sigmoid_binary_cross_entropy", {"weight": np.linspace(0, 2, 2000).reshape(2000, 1)}),
+        ("sigmoid_binary_cross_entropy", {"sample_weight": np.linspace(0, 2, 2000)}),
+        (
+            "sigmoid_binary_cross_entropy",
+            {"weight": np.asfortranarray(np.linspace(0, 2, 2000 * 13).reshape(13, 2000).T)},
+        ),
+        (
+            "sigmoid_binary_cross_entropy",
+            {
+                "pos_weight": np.linspace(0.5, 3, 13),
+                "weight": np.linspace(0.2, 2, 13),
+                "sample_weight": np.linspace(0, 2, 2000),
+                "label_smoothing": 0.1,
+            },
+        ),
     ],
 )
 def test_fast_kernels_agree_with_the_numpy_reference(dtype, reduction, name, options):
@@ -111,7 +133,9 @@ def test_nan_still_propagates_on_the_fast_path(dtype):
         ("multiclass_hinge", {"sample_weight": np.ones(64)}, True, False),
         ("crammer_singer", {}, False, False),
         ("sigmoid_binary_cross_entropy", {}, True, True),
-        ("sigmoid_binary_cross_entropy", {"pos_weight": np.array(2.0)}, False, False),
+        ("sigmoid_binary_cross_entropy", {"pos_weight": np.array(2.0)}, True, False),
+        ("sigmoid_binary_cross_entropy", {"weight": np.ones(7)}, True, False),
+        ("sigmoid_binary_cross_entropy", {"sample_weight": np.ones(64)}, True, False),
         ("sigmoid_binary_cross_entropy", {"label_smoothing": 0.2}, True, True),
     ],
 )
@@ -149,3 +173,20 @@ def test_no_negative_zero_where_no_margin_is_violated(dtype, squared):
     )
     assert not np.signbit(fast.grad[1]).any()
     np.testing.assert_array_equal(np.signbit(fast.grad), np.signbit(reference.grad))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_the_weighted_bce_kernel_agrees_on_threads(monkeypatch, reduction):
+    """Large inputs run the parallel build of the kernel (stripes summed across threads)."""
+    from losslab.fast import losses as kernels
+
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_ELEMENTS", 0)  # a small input takes it too
+    x = (4 * RNG.standard_normal((3000, 9))).astype(np.float32)
+    y = RNG.uniform(0, 1, x.shape).astype(np.float32)
+    options = {"pos_weight": np.linspace(0.5, 3, 9), "sample_weight": np.linspace(0, 2, 3000)}
+    reference, fast = both_paths(
+        losses.sigmoid_binary_cross_entropy, x, y, reduction=reduction, **options
+    )
+    np.testing.assert_allclose(fast.value, reference.value, rtol=1e-4, atol=1e-5)
+    scale = np.abs(reference.grad).max()
+    np.testing.assert_allclose(fast.grad, reference.grad, rtol=1e-4, atol=1e-4 * scale)

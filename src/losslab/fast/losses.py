@@ -4,7 +4,7 @@ Each kernel reads a row of scores once (it stays in L1 cache), writes its
 gradient row once, and folds the reduction's scale into that write, so the
 whole call costs about one read and one write of the matrix — the memory
 bandwidth floor. Rows are split across threads (``prange``). They cover the
-common case (integer labels, no weights, no smoothing); everything else runs
+options each loss's ``case`` names (losses/_fused.py); everything else runs
 on the NumPy reference path, which the tests compare them with. The functions
 at the end, named after the losses, are what ``losslab.fast.KERNELS`` lists:
 a loss's checked inputs in, its value and gradient out.
@@ -408,6 +408,72 @@ def sigmoid_bce_total(logits, targets, smoothing, scale, grad):
     return total, outside
 
 
+def _bce_weighted_block(x, y, pos_weight, weight, smoothing, scale, grad, e, bits):
+    """:func:`_bce_block` with π = ``pos_weight`` and w = ``weight`` per element (an empty
+    slice for none): l = w [f log1p(e) + x (f [x ≥ 0] - πy)], dl/dx = w (f σ(x) - πy),
+    f = 1 - y + πy, as the NumPy reference writes them (an infinite logit gives what it gives).
+    """
+    size = x.shape[0]
+    _exp_neg_abs(x, e, bits, size)
+    one, zero, scale = _REAL(1.0), _REAL(0.0), _REAL(scale)
+    keep, shift = _REAL(1.0 - smoothing), _REAL(smoothing / 2)
+    has_pos, has_weight = pos_weight.shape[0] != 0, weight.shape[0] != 0
+    outside = 0
+    for j in range(size):
+        ej = e[j]
+        yj = y[j] * keep + shift
+        pos = yj * pos_weight[j] if has_pos else yj
+        factor = one - yj + pos if has_pos else one
+        nonneg = one if x[j] >= zero else zero
+        sig = (one if x[j] >= zero else ej) / (one + ej)
+        wj = weight[j] if has_weight else one
+        grad[j] = (factor * sig - pos) * (wj * scale)
+        e[j] = (factor * _log1p_unit(ej) + x[j] * (factor * nonneg - pos)) * wj
+        outside += (y[j] < zero) | (y[j] > one)
+    return outside
+
+
+def sigmoid_bce_weighted(logits, targets, pos_weight, weight, smoothing, scale, grad, losses):
+    """Weighted sigmoid BCE on flattened arrays (see :func:`_bce_weighted_block`).
+
+    ``pos_weight`` and ``weight``: the logits' size, or empty for none; ``losses``
+    the logits' size, or empty when only their sum is wanted. The same array
+    arguments in every case, so numba compiles it once per dtype. Returns (sum of
+    the losses, targets outside [0, 1]).
+    """
+    n = logits.shape[0]
+    n_stripes = _n_stripes(n, BLOCK)
+    has_pos, has_weight, keep = pos_weight.shape[0] != 0, weight.shape[0] != 0, losses.shape[0] != 0
+    total = 0.0
+    outside = 0
+    for stripe in prange(n_stripes):
+        e = np.empty(BLOCK, logits.dtype)
+        bits = np.empty(BLOCK, np.int32)
+        first, last = _stripe(stripe, n_stripes, n)
+        part = 0.0
+        for start in range(first, last, BLOCK):
+            stop = min(last, start + BLOCK)
+            outside += _bce_weighted_block(
+                logits[start:stop],
+                targets[start:stop],
+                pos_weight[start:stop] if has_pos else pos_weight,
+                weight[start:stop] if has_weight else weight,
+                smoothing,
+                scale,
+                grad[start:stop],
+                e,
+                bits,
+            )
+            for j in range(stop - start):
+                part += e[j]
+            if keep:
+                out = losses[start:stop]
+                for j in range(stop - start):
+                    out[j] = e[j]
+        total += part
+    return total, outside
+
+
 # --- building: {float64, float32} × {serial, parallel} ------------------------------------------
 
 _ELEMENTARY = {
@@ -426,7 +492,11 @@ _ELEMENTARY = {
         "_REAL": np.float32,
     },
 }
-_HELPERS = (_softmax_rows, _bce_block)  # they call the elementary functions: one copy per precision
+_HELPERS = (
+    _softmax_rows,
+    _bce_block,
+    _bce_weighted_block,
+)  # they call the elementary functions: one copy per precision
 
 
 def _copy(fn, suffix, namespace):
@@ -478,6 +548,7 @@ weston_watkins = _compile(weston_watkins)
 softmax_focal_rows = _compile(softmax_focal_rows)
 sigmoid_bce = _compile(sigmoid_bce)
 sigmoid_bce_total = _compile(sigmoid_bce_total)
+sigmoid_bce_weighted = _compile(sigmoid_bce_weighted)
 
 
 # --- the losses: (output, target, *options, reduction) -> (value, grad), or None -------------
@@ -535,12 +606,15 @@ def multiclass_hinge(scores, labels, margin, squared, weights, reduction):
     return _rows(weston_watkins, scores, labels, (margin, squared, row_w), reduction, total)
 
 
-def sigmoid_binary_cross_entropy(logits, targets, smoothing, reduction):
+def sigmoid_binary_cross_entropy(logits, targets, smoothing, weights, reduction):
     """Sigmoid BCE in one read of the logits and the targets, one write of the gradient;
-    ``smoothing``: label smoothing ε (0 for none).
+    ``smoothing``: label smoothing ε (0 for none); ``weights``: None, or (π, w) of the
+    loss's options, each None or an array broadcastable to the logits.
 
     None when a target lies outside [0, 1]: the caller's NumPy reference reports it.
     """
+    if weights is not None:
+        return _weighted_bce(logits, targets, smoothing, *weights, reduction)
     flat_x = np.ascontiguousarray(logits).reshape(-1)  # any layout: rows in C order
     flat_y = np.ascontiguousarray(targets, dtype=logits.dtype).reshape(-1)
     grad = np.empty(logits.shape, logits.dtype)  # C order, so that its flat view is a view
@@ -553,3 +627,34 @@ def sigmoid_binary_cross_entropy(logits, targets, smoothing, reduction):
         total, outside = sigmoid_bce_total(flat_x, flat_y, smoothing, scale, grad.reshape(-1))
         value = total * scale
     return None if outside else (value, grad)
+
+
+def _weighted_bce(logits, targets, smoothing, pos_weight, weight, reduction):
+    """Sigmoid BCE with π and w; "mean" divides by Σw. None where 1/Σw would overflow
+    (or Σw is 0): the NumPy reference divides afterwards instead."""
+    flat_x = np.ascontiguousarray(logits).reshape(-1)
+    flat_y = np.ascontiguousarray(targets, dtype=logits.dtype).reshape(-1)
+    pos, weight = _element_array(pos_weight, logits), _element_array(weight, logits)
+    total = flat_x.size if weight.size == 0 else float(np.add.reduce(weight, dtype=np.float64))
+    scale = 1.0
+    if reduction == "mean":
+        scale = 1.0 / total if total else math.inf
+        if not np.isfinite(logits.dtype.type(scale)):
+            return None
+    grad = np.empty(logits.shape, logits.dtype)
+    losses = np.empty(logits.shape if reduction == "none" else 0, logits.dtype)
+    total_loss, outside = sigmoid_bce_weighted(
+        flat_x, flat_y, pos, weight, smoothing, scale, grad.reshape(-1), losses.reshape(-1)
+    )
+    if outside:
+        return None
+    return (losses if reduction == "none" else total_loss * scale), grad
+
+
+def _element_array(weights, logits):
+    """Weights broadcast to the logits, flat in C order (a copy unless they already are); empty
+    for None."""
+    if weights is None:
+        return np.empty(0, logits.dtype)
+    full = np.broadcast_to(np.asarray(weights, dtype=logits.dtype), logits.shape)
+    return np.ascontiguousarray(full).reshape(-1)

@@ -9,6 +9,8 @@ by the element count instead: compare with torch using ``reduction="sum"``.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -28,17 +30,32 @@ def sigmoid(x):
 
 
 def _bce_case(*, pos_weight, weight, label_smoothing, sample_weight):
-    """The fused kernel covers sigmoid BCE with label smoothing, without weights."""
+    """The fused kernel covers sigmoid BCE with every option: (ε, None) without weights,
+    else (ε, the weights) checked against the logits by :func:`_bce_inputs`."""
     smoothing = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
     plain = pos_weight is None and weight is None and sample_weight is None
-    return (smoothing,) if plain else None
+    return (smoothing, None if plain else _BceWeights(pos_weight, weight, sample_weight))
 
 
-def _bce_inputs(logits, target, reduction, *extra):
-    """The checks of sigmoid BCE without weights: (logits, target); the kernel checks the range."""
+class _BceWeights(NamedTuple):
+    """BCE's weight options, which need the logits' shape to check (``prepare``)."""
+
+    pos_weight: ArrayLike | None
+    weight: ArrayLike | None
+    sample_weight: ArrayLike | None
+
+    def prepare(self, x):
+        """(π, w) as the loss checks them: each None or an array broadcastable to x."""
+        pos_weight = v.as_weights(self.pos_weight, "pos_weight", x.dtype, x.shape)
+        return pos_weight, v.element_weight(x, self.weight, self.sample_weight)
+
+
+def _bce_inputs(logits, target, reduction, smoothing, weights):
+    """The checks of sigmoid BCE: (logits, target, ε, (π, w) or None); the kernel checks
+    the target's range."""
     v.check_reduction(reduction)
     x, y, _ = _binary_inputs(logits, target, None, None, "logits", check_target=False)
-    return (x, y, *extra)
+    return (x, y, smoothing, None if weights is None else weights.prepare(x))
 
 
 @fused_by("sigmoid_binary_cross_entropy", case=_bce_case, inputs=_bce_inputs)
