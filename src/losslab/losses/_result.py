@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple, ParamSpec, cast
 
 import numpy as np
+
+P = ParamSpec("P")
 
 REDUCTIONS = ("mean", "sum", "none")
 _HALF = np.dtype(np.float16)
@@ -40,7 +43,7 @@ def _brief(x: Any) -> str:
     return repr(x)
 
 
-def in_output_dtype(fn):
+def in_output_dtype(fn: Callable[P, LossResult]) -> Callable[P, LossResult]:
     """Decorator: a loss given float16 output returns its gradient (and per-sample losses)
     in float16, the output's dtype; the arithmetic runs in float32 (see ``as_output``)."""
 
@@ -48,10 +51,11 @@ def in_output_dtype(fn):
     def loss(output, *args, **options):
         return half_result(output, fn(output, *args, **options))
 
-    return loss
+    # the wrapper's own signature is looser; to its callers it is the loss it wraps
+    return cast(Callable[P, LossResult], loss)
 
 
-def half_result(output, result):
+def half_result(output: Any, result: LossResult) -> LossResult:
     """``result`` with its arrays cast to float16 when ``output`` is float16, else unchanged."""
     if getattr(output, "dtype", None) is not _HALF:
         return result
@@ -63,7 +67,12 @@ def half_result(output, result):
     return LossResult(value, grad.astype(_HALF))
 
 
-def reduce(losses, grad, reduction, total_weight=None):
+def reduce(
+    losses: np.ndarray,
+    grad: np.ndarray | tuple[np.ndarray, ...],
+    reduction: str,
+    total_weight: float | None = None,
+) -> LossResult:
     """Reduce per-sample ``losses`` and scale ``grad`` to match.
 
     Parameters
@@ -97,13 +106,13 @@ def reduce(losses, grad, reduction, total_weight=None):
 BLOCK_BYTES = 1 << 18
 
 
-def row_blocks(n_rows, row_bytes):
+def row_blocks(n_rows: int, row_bytes: int) -> list[slice]:
     """Slices of about :data:`BLOCK_BYTES` each that cut ``n_rows`` rows into blocks."""
     step = max(1, BLOCK_BYTES // max(1, row_bytes))
     return [slice(start, min(n_rows, start + step)) for start in range(0, n_rows, step)]
 
 
-def folded_scale(reduction, total, dtype):
+def folded_scale(reduction: str, total: float, dtype: np.dtype) -> float | None:
     """The factor a blocked loss writes its gradient with: 1 for "sum" and "none", 1/total
     for "mean"; None where :func:`reduce` must divide afterwards instead (a mean over zero
     total weight, or a total so small that 1/total overflows)."""
@@ -113,7 +122,13 @@ def folded_scale(reduction, total, dtype):
     return factor if math.isfinite(factor) and np.isfinite(dtype.type(factor)) else None
 
 
-def finish(losses, grad, reduction, scale, total):
+def finish(
+    losses: np.ndarray,
+    grad: np.ndarray | tuple[np.ndarray, ...],
+    reduction: str,
+    scale: float | None,
+    total: float | None,
+) -> LossResult:
     """The LossResult of per-sample ``losses`` and a gradient already multiplied by ``scale``
     (:func:`folded_scale`); with scale None, :func:`reduce` scales it."""
     if scale is None:
@@ -124,7 +139,9 @@ def finish(losses, grad, reduction, scale, total):
     return LossResult(value * scale if reduction == "mean" else value, grad)
 
 
-def elementwise(losses, grad, weight, reduction):
+def elementwise(
+    losses: np.ndarray, grad: np.ndarray, weight: np.ndarray | None, reduction: str
+) -> LossResult:
     """Apply element weights (None, or an array of the losses' shape) and reduce like :func:`reduce`.
 
     The mean divides by the total weight, so it is a true weighted mean.

@@ -10,13 +10,21 @@ elements, which matches torch's ``mse_loss``, ``l1_loss``, ``huber_loss`` and
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import validation as v
-from ._result import elementwise, in_output_dtype
+from ._result import LossResult, elementwise, in_output_dtype
 
 
 @in_output_dtype
-def squared_error(prediction, target, *, weight=None, sample_weight=None, reduction="mean"):
+def squared_error(
+    prediction: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Squared error (L2 loss).
 
     .. math::
@@ -64,7 +72,14 @@ def squared_error(prediction, target, *, weight=None, sample_weight=None, reduct
 
 
 @in_output_dtype
-def absolute_error(prediction, target, *, weight=None, sample_weight=None, reduction="mean"):
+def absolute_error(
+    prediction: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Absolute error (L1 loss).
 
     .. math::
@@ -110,7 +125,15 @@ def absolute_error(prediction, target, *, weight=None, sample_weight=None, reduc
 
 
 @in_output_dtype
-def huber(prediction, target, *, delta=1.0, weight=None, sample_weight=None, reduction="mean"):
+def huber(
+    prediction: ArrayLike,
+    target: ArrayLike,
+    *,
+    delta: float = 1.0,
+    weight: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Huber loss: quadratic near 0, linear beyond ``delta``.
 
     .. math::
@@ -164,7 +187,15 @@ def huber(prediction, target, *, delta=1.0, weight=None, sample_weight=None, red
 
 
 @in_output_dtype
-def smooth_l1(prediction, target, *, beta=1.0, weight=None, sample_weight=None, reduction="mean"):
+def smooth_l1(
+    prediction: ArrayLike,
+    target: ArrayLike,
+    *,
+    beta: float = 1.0,
+    weight: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Smooth L1 loss: the Huber loss divided by ``beta``.
 
     .. math::
@@ -219,7 +250,14 @@ def smooth_l1(prediction, target, *, beta=1.0, weight=None, sample_weight=None, 
 
 
 @in_output_dtype
-def log_cosh(prediction, target, *, weight=None, sample_weight=None, reduction="mean"):
+def log_cosh(
+    prediction: ArrayLike,
+    target: ArrayLike,
+    *,
+    weight: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Log-cosh loss: like L2 near 0, like L1 far away.
 
     .. math::
