@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class _Schedule:
@@ -28,23 +29,23 @@ class _Schedule:
         return f"{self.name}({settings})"
 
 
-def constant(lr):
+def constant(lr: float) -> Callable[[float], float]:
     """The same rate every step."""
     return _Schedule("constant", lambda epoch: lr, lr=lr)
 
 
-def step_decay(lr, step_size=10, gamma=0.5):
+def step_decay(lr: float, step_size: float = 10, gamma: float = 0.5) -> Callable[[float], float]:
     """Multiply by ``gamma`` every ``step_size`` epochs."""
     rule = lambda epoch: lr * gamma ** math.floor(epoch / step_size)  # noqa: E731
     return _Schedule("step_decay", rule, lr=lr, step_size=step_size, gamma=gamma)
 
 
-def exponential(lr, gamma=0.95):
+def exponential(lr: float, gamma: float = 0.95) -> Callable[[float], float]:
     """Multiply by ``gamma`` every epoch, smoothly."""
     return _Schedule("exponential", lambda epoch: lr * gamma**epoch, lr=lr, gamma=gamma)
 
 
-def cosine(lr, total_epochs, min_lr=0.0):
+def cosine(lr: float, total_epochs: float, min_lr: float = 0.0) -> Callable[[float], float]:
     """Half a cosine from ``lr`` down to ``min_lr`` over ``total_epochs``."""
     rule = lambda epoch: (  # noqa: E731
         min_lr + 0.5 * (lr - min_lr) * (1 + math.cos(math.pi * min(epoch / total_epochs, 1.0)))
@@ -52,7 +53,7 @@ def cosine(lr, total_epochs, min_lr=0.0):
     return _Schedule("cosine", rule, lr=lr, total_epochs=total_epochs, min_lr=min_lr)
 
 
-def inverse_scaling(lr, power_t=0.5):
+def inverse_scaling(lr: float, power_t: float = 0.5) -> Callable[[float], float]:
     """scikit-learn's ``invscaling``: lr / (1 + epoch)^power_t."""
     rule = lambda epoch: lr / (1 + epoch) ** power_t  # noqa: E731
     return _Schedule("inverse_scaling", rule, lr=lr, power_t=power_t)
@@ -376,7 +377,7 @@ def plateau(
     return Plateau(lr, factor, patience, threshold, cooldown, min_lr, eps)
 
 
-SCHEDULES = {
+SCHEDULES: dict[str, Callable[..., Callable[[float], float]]] = {
     "constant": constant,
     "step": step_decay,
     "exponential": exponential,
@@ -392,7 +393,14 @@ SCHEDULES = {
 RUN_LENGTH = ("cosine", "warmup_cosine", "onecycle")
 
 
-def schedule(name, lr, *, epochs=None, steps_per_epoch=None, **options):
+def schedule(
+    name: str | Callable[[float], float],
+    lr: float,
+    *,
+    epochs: float | None = None,
+    steps_per_epoch: int | None = None,
+    **options: Any,
+) -> Callable[[float], float]:
     """A schedule by name (a key of :data:`SCHEDULES`); a callable is returned as it is.
 
     ``epochs`` is the run's length, passed to the schedules of ``RUN_LENGTH``
