@@ -69,6 +69,7 @@ TYPED = [
     "optim/residuals.py",
     "optim/result.py",
     "optim/trf.py",
+    "optim/first_order.py",
     "optim/schedules.py",
     "diagnostics/compare.py",
     "diagnostics/landscape.py",

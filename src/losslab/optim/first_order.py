@@ -15,6 +15,7 @@ optimizer object serves any schedule.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from ..fast import flat_views as flat_views  # public here too: optim.flat_views
 class _Optimizer:
     """What every optimizer shares: a repr that shows its settings, e.g. ``Adam(beta1=0.9, ...)``."""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"{type(self).__name__}({settings})"
 
@@ -33,10 +34,16 @@ class _Optimizer:
 class SGD(_Optimizer):
     """Plain (stochastic) gradient descent: θ ← θ - α ∇J(θ). GD when the batch is the data."""
 
-    def init(self, params):
+    def init(self, params: dict[str, np.ndarray]) -> dict[str, Any]:
         return {}
 
-    def update(self, params, grads, state, lr):
+    def update(
+        self,
+        params: dict[str, np.ndarray],
+        grads: dict[str, np.ndarray],
+        state: dict[str, Any],
+        lr: float,
+    ) -> None:
         for k, g in grads.items():
             params[k] -= lr * g
 
@@ -47,13 +54,19 @@ GD = SGD
 class Momentum(_Optimizer):
     """Heavy-ball momentum: v ← μ v - α g; θ ← θ + v."""
 
-    def __init__(self, momentum=0.9):
+    def __init__(self, momentum: float = 0.9) -> None:
         self.momentum = momentum
 
-    def init(self, params):
+    def init(self, params: dict[str, np.ndarray]) -> dict[str, Any]:
         return {"v": {k: np.zeros_like(p) for k, p in params.items()}}
 
-    def update(self, params, grads, state, lr):
+    def update(
+        self,
+        params: dict[str, np.ndarray],
+        grads: dict[str, np.ndarray],
+        state: dict[str, Any],
+        lr: float,
+    ) -> None:
         for k, g in grads.items():
             v = state["v"][k]
             v *= self.momentum
@@ -64,7 +77,13 @@ class Momentum(_Optimizer):
 class Nesterov(Momentum):
     """Nesterov momentum in the CS231n form: θ ← θ - μ v_prev + (1 + μ) v."""
 
-    def update(self, params, grads, state, lr):
+    def update(
+        self,
+        params: dict[str, np.ndarray],
+        grads: dict[str, np.ndarray],
+        state: dict[str, Any],
+        lr: float,
+    ) -> None:
         mu = self.momentum
         for k, g in grads.items():
             v = state["v"][k]
@@ -77,13 +96,19 @@ class Nesterov(Momentum):
 class AdaGrad(_Optimizer):
     """Per-coordinate rates shrinking with the accumulated squared gradient."""
 
-    def __init__(self, eps=1e-8):
+    def __init__(self, eps: float = 1e-8) -> None:
         self.eps = eps
 
-    def init(self, params):
+    def init(self, params: dict[str, np.ndarray]) -> dict[str, Any]:
         return {"cache": {k: np.zeros_like(p) for k, p in params.items()}}
 
-    def update(self, params, grads, state, lr):
+    def update(
+        self,
+        params: dict[str, np.ndarray],
+        grads: dict[str, np.ndarray],
+        state: dict[str, Any],
+        lr: float,
+    ) -> None:
         for k, g in grads.items():
             cache = state["cache"][k]
             cache += g * g
@@ -93,13 +118,19 @@ class AdaGrad(_Optimizer):
 class RMSProp(_Optimizer):
     """AdaGrad with a leaky (exponential moving) average of squared gradients."""
 
-    def __init__(self, decay=0.99, eps=1e-8):
+    def __init__(self, decay: float = 0.99, eps: float = 1e-8) -> None:
         self.decay, self.eps = decay, eps
 
-    def init(self, params):
+    def init(self, params: dict[str, np.ndarray]) -> dict[str, Any]:
         return {"cache": {k: np.zeros_like(p) for k, p in params.items()}}
 
-    def update(self, params, grads, state, lr):
+    def update(
+        self,
+        params: dict[str, np.ndarray],
+        grads: dict[str, np.ndarray],
+        state: dict[str, Any],
+        lr: float,
+    ) -> None:
         for k, g in grads.items():
             cache = state["cache"][k]
             cache *= self.decay
@@ -110,17 +141,23 @@ class RMSProp(_Optimizer):
 class Adam(_Optimizer):
     """Adam (Kingma & Ba 2015): momentum plus RMSProp, with bias correction."""
 
-    def __init__(self, beta1=0.9, beta2=0.999, eps=1e-8):
+    def __init__(self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
 
-    def init(self, params):
+    def init(self, params: dict[str, np.ndarray]) -> dict[str, Any]:
         return {
             "t": 0,
             "m": {k: np.zeros_like(p) for k, p in params.items()},
             "v": {k: np.zeros_like(p) for k, p in params.items()},
         }
 
-    def update(self, params, grads, state, lr):
+    def update(
+        self,
+        params: dict[str, np.ndarray],
+        grads: dict[str, np.ndarray],
+        state: dict[str, Any],
+        lr: float,
+    ) -> None:
         state["t"] += 1
         t = state["t"]
         step = lr / (1 - self.beta1**t)  # bias correction of m, folded into the step
@@ -173,7 +210,13 @@ class AdamW(Adam):
     https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html
     """
 
-    def __init__(self, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+    def __init__(
+        self,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ) -> None:
         super().__init__(beta1, beta2, eps)
         if not (isinstance(weight_decay, (int, float)) and weight_decay >= 0):
             raise ValueError(
@@ -181,7 +224,13 @@ class AdamW(Adam):
             )
         self.weight_decay = weight_decay
 
-    def update(self, params, grads, state, lr):
+    def update(
+        self,
+        params: dict[str, np.ndarray],
+        grads: dict[str, np.ndarray],
+        state: dict[str, Any],
+        lr: float,
+    ) -> None:
         shrink = 1 - lr * self.weight_decay
         for k in grads:
             params[k] *= shrink  # decoupled: before the step, outside the moments
@@ -240,7 +289,7 @@ def clip_grad_norm(grads: dict, max_norm: float) -> float:
     return total
 
 
-def check_max_norm(max_norm, name="clip_grad_norm"):
+def check_max_norm(max_norm: float | None, name: str = "clip_grad_norm") -> float | None:
     """``max_norm`` as a float if it is None or a positive finite number, else a one-line ValueError."""
     if max_norm is None:
         return None
@@ -252,7 +301,17 @@ def check_max_norm(max_norm, name="clip_grad_norm"):
 
 
 @fast.fused_by("adam")
-def adam_step(param, grad, m, v, beta1, beta2, step, root_bc2, eps):
+def adam_step(
+    param: np.ndarray,
+    grad: np.ndarray,
+    m: np.ndarray,
+    v: np.ndarray,
+    beta1: float,
+    beta2: float,
+    step: float,
+    root_bc2: float,
+    eps: float,
+) -> None:
     """One array's Adam update, in place: the moments m and v, then the parameter.
 
     ``step`` is the learning rate over 1 - β₁ᵗ and ``root_bc2`` is sqrt(1 - β₂ᵗ).
@@ -277,7 +336,7 @@ OPTIMIZERS = {
 }
 
 
-def get(name, **options):
+def get(name: Any, **options: Any) -> Any:
     """An optimizer by name: a key of :data:`OPTIMIZERS` ("sgd", ..., "adam", "adamw").
 
     ``options`` go to its constructor; an optimizer object is returned as it is.
