@@ -82,6 +82,9 @@ TYPED = [
     "config.py",
     "examples.py",
     "benchmarks.py",
+    "training/loop.py",
+    "training/spec.py",
+    "training/minibatch.py",
 ]
 
 

@@ -151,8 +151,8 @@ def run_trial(
             )
     except Diverged:  # that trial just scores nothing
         return Trial(float(lr), float(reg), 0.0, 0.0, net)
-    val = history.val_accuracy[-1]
-    val = 0.0 if val is None or not np.isfinite(history.val_loss[-1]) else val
+    val, val_loss = history.val_accuracy[-1], history.val_loss[-1]
+    val = 0.0 if val is None or val_loss is None or not np.isfinite(val_loss) else val
     return Trial(float(lr), float(reg), float(val), float(history.train_accuracy[-1] or 0.0), net)
 
 

@@ -24,11 +24,26 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .. import optim
 from .files import save_checkpoint
 from .progress import progress_bar
+
+if TYPE_CHECKING:
+    from ..models import Model, Params
+    from .files import StrPath
+    from .state import History, TrainState
+    from .stopping import EarlyStopping
+
+# a batch: features, targets and per-row weights (None: all rows count once)
+Batch = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
+Logs = dict[str, Any]
+Callback = Callable[[int, Logs, "Model"], Any]  # a true result stops training
 
 
 class Diverged(ValueError):
@@ -50,22 +65,22 @@ class StepTotals:
     lr: float = 0.0
 
     @property
-    def mean_loss(self):
+    def mean_loss(self) -> float:
         return self.loss / max(self.rows, 1)
 
 
 def take_steps(
-    value_and_grads,
-    params,
-    state,
-    batches,
-    lr_at,
+    value_and_grads: Callable[[np.ndarray, np.ndarray, np.ndarray | None], tuple[Any, Params, Any]],
+    params: Params,
+    state: TrainState,
+    batches: Iterable[Batch],
+    lr_at: Callable[[float], float],
     *,
-    steps_per_epoch=None,
-    step_loss=None,
-    count_correct=None,
-    clip_grad_norm=None,
-):
+    steps_per_epoch: int | None = None,
+    step_loss: list[float] | None = None,
+    count_correct: Callable[[Any, np.ndarray], int] | None = None,
+    clip_grad_norm: float | None = None,
+) -> StepTotals:
     """One optimizer step per batch: the only place where training updates parameters.
 
     ``value_and_grads(X, target, weights)`` gives (loss, grads of ``params``,
@@ -102,18 +117,18 @@ def take_steps(
 
 
 def run_epochs(
-    run_epoch,
-    state,
-    history,
-    model,
-    epochs,
+    run_epoch: Callable[[], Logs],
+    state: TrainState,
+    history: History,
+    model: Model,
+    epochs: int,
     *,
-    checkpoint=None,
-    callbacks=(),
-    stopping=None,
-    progress=False,
-    schedule=None,
-):
+    checkpoint: StrPath | None = None,
+    callbacks: Sequence[Callback] = (),
+    stopping: EarlyStopping | None = None,
+    progress: bool = False,
+    schedule: Any = None,
+) -> History:
     """Call ``run_epoch()`` until ``state.epoch`` reaches ``epochs``; returns ``history``.
 
     ``run_epoch`` trains one epoch (advancing ``state.epoch``) and returns its
@@ -171,7 +186,7 @@ def _epoch_or_restore(run_epoch, model, last_good, state, history):
     return logs
 
 
-def check_growth(loss, history):
+def check_growth(loss: float, history: History) -> None:
     """Raise :class:`Diverged` when an epoch's mean training ``loss`` has exploded.
 
     Exploded: over ``EXPLOSION`` (1000) times the loss the run started from,
@@ -191,23 +206,24 @@ def check_growth(loss, history):
         )
 
 
-def record(history, logs):
+def record(history: History, logs: Logs) -> None:
     """Append one epoch's logs to ``history`` (None where the epoch did not measure a column)."""
     history.epoch.append(logs["epoch"])
     history.train_loss.append(logs["train_loss"])
     history.train_accuracy.append(logs.get("train_accuracy"))
     history.val_loss.append(logs.get("val_loss"))
     history.val_accuracy.append(logs.get("val_accuracy"))
-    history.lr.append(logs.get("lr"))
-    history.seconds.append(logs.get("seconds"))
+    # History types lr and seconds as list[float]; logs without them record None, as above
+    history.lr.append(logs.get("lr"))  # type: ignore[arg-type]
+    history.seconds.append(logs.get("seconds"))  # type: ignore[arg-type]
 
 
-def monitored_loss(val_loss, train_loss):
+def monitored_loss(val_loss: float | None, train_loss: float) -> float:
     """The loss a schedule follows: the validation loss where there is one, else the training loss."""
     return val_loss if val_loss is not None else train_loss
 
 
-def replay(schedule, history):
+def replay(schedule: Any, history: History) -> None:
     """Put a loss-following ``schedule`` where the epochs of ``history`` left it."""
     schedule.reset()
     for val_loss, train_loss in zip(history.val_loss, history.train_loss, strict=True):

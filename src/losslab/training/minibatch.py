@@ -8,52 +8,56 @@ checkpoint (written atomically after every epoch) resumes to the same result.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import losses, optim
 from ..losses import validation as v
+from ..models import Model
 from ..optim.first_order import check_max_norm
 from . import loop
 from .batches import gathered
 from .checks import NEEDS_PROBABILITIES, check_X, sample_weights, split_validation
-from .files import load_checkpoint
+from .files import StrPath, load_checkpoint
 from .objective import Objective, encode_targets, evaluate, n_correct
 from .state import History, TrainState
 from .stopping import EarlyStopping
 
 
 def fit(
-    model,
-    loss,
-    X,
-    y,
+    model: Model,
+    loss: str | Callable[..., Any],
+    X: ArrayLike,
+    y: ArrayLike,
     *,
-    optimizer="sgd",
-    lr=1e-2,
-    schedule="constant",
-    batch_size=64,
-    epochs=10,
-    reg=0.0,
-    penalty="l2",
-    l1_ratio=0.5,
-    sample_weight=None,
-    class_weight=None,
-    validation=None,
-    validation_fraction=0.0,
-    early_stopping=False,
-    patience=5,
-    tol=None,
-    random_state=None,
-    callbacks=(),
-    progress=False,
-    checkpoint=None,
-    resume=False,
-    state=None,
-    history=None,
-    clip_grad_norm=None,
-):
+    optimizer: Any = "sgd",
+    lr: float = 1e-2,
+    schedule: str | Callable[[float], float] = "constant",
+    batch_size: int = 64,
+    epochs: int = 10,
+    reg: float = 0.0,
+    penalty: str = "l2",
+    l1_ratio: float = 0.5,
+    sample_weight: ArrayLike | None = None,
+    class_weight: ArrayLike | None = None,
+    validation: tuple[ArrayLike, ArrayLike] | None = None,
+    validation_fraction: float = 0.0,
+    early_stopping: bool = False,
+    patience: int = 5,
+    tol: float | None = None,
+    random_state: int | None = None,
+    callbacks: Sequence[loop.Callback] = (),
+    progress: bool = False,
+    checkpoint: StrPath | None = None,
+    resume: bool = False,
+    state: TrainState | None = None,
+    history: History | None = None,
+    clip_grad_norm: float | None = None,
+) -> History:
     """Train ``model`` on (X, y) by mini-batch gradient descent; returns a :class:`History`.
 
     Parameters
@@ -95,16 +99,25 @@ def fit(
     A loss that stops being finite stops training with a ValueError, the
     weights of the last finished epoch restored.
     """
-    loss = _trainable(loss).for_task(inferred_task(model, y))
+    # a new name: mypy keeps the parameter's type (str or callable) for ``loss``
+    trainee: losses.Loss = _trainable(loss).for_task(inferred_task(model, y))
     clip_grad_norm = check_max_norm(clip_grad_norm)
     if early_stopping and validation is None and not validation_fraction:
         validation_fraction = 0.1  # early stopping monitors held-out data
     split_seed, shuffle_seed = np.random.SeedSequence(random_state).spawn(2)
-    data = _training_data(model, loss, X, y, sample_weight, class_weight)
-    *data, val = split_validation(*data, validation, validation_fraction, split_seed, loss, model)
+    checked = _training_data(model, trainee, X, y, sample_weight, class_weight)
+    # split_validation seeds default_rng, which takes this SeedSequence too
+    *data, val = split_validation(
+        *checked,
+        validation,
+        validation_fraction,
+        split_seed,  # type: ignore[arg-type]
+        trainee,
+        model,
+    )
     if early_stopping and tol is None:
         tol = 1e-4
-    objective = Objective(model, loss, reg=reg, penalty=penalty, l1_ratio=l1_ratio)
+    objective = Objective(model, trainee, reg=reg, penalty=penalty, l1_ratio=l1_ratio)
     if state is None:
         opt = optim.get(optimizer)
         state = TrainState(opt, opt.init(model.params), np.random.default_rng(shuffle_seed))
@@ -134,7 +147,7 @@ def fit(
     )
 
 
-def _trainable(loss):
+def _trainable(loss: str | Callable[..., Any]) -> losses.Loss:
     loss = losses.get(loss)
     if loss.name in NEEDS_PROBABILITIES:
         raise ValueError(
@@ -161,14 +174,21 @@ def _extra_inputs(fn):
     return required[2:]
 
 
-def inferred_task(model, y):
+def inferred_task(model: Model, y: ArrayLike) -> str:
     """The task of a plain-function loss trained on ``y``: labels for classes, else values."""
     if np.asarray(y).dtype.kind in "iub":
         return "multiclass" if model.n_outputs > 1 else "binary"
     return "regression"
 
 
-def _training_data(model, loss, X, y, sample_weight, class_weight):
+def _training_data(
+    model: Model,
+    loss: losses.Loss,
+    X: ArrayLike,
+    y: ArrayLike,
+    sample_weight: ArrayLike | None,
+    class_weight: ArrayLike | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(X, target, weights), checked once so the mini-batches need no check."""
     X = check_X(X, model)
     n = X.shape[0]  # len() is not defined for a sparse X

@@ -11,8 +11,10 @@ trainer never looks inside the estimator.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from .. import losses, models
 from .full_batch import FULL_BATCH_METHODS
@@ -49,7 +51,7 @@ SMOOTH_LOSSES = frozenset(
 )
 
 
-def check_clipping(clip_grad_norm, solver):
+def check_clipping(clip_grad_norm: float | None, solver: str) -> float | None:
     """``clip_grad_norm`` if the solver takes steps to clip ("auto" or "sgd"), else a clear error."""
     if clip_grad_norm is not None and solver not in ("auto", "sgd"):
         raise ValueError(
@@ -59,14 +61,14 @@ def check_clipping(clip_grad_norm, solver):
     return clip_grad_norm
 
 
-def check_solver(solver):
+def check_solver(solver: str) -> str:
     """``solver`` if it names a training solver ("sgd", "lbfgs", "gd", "smoothing"), else a clear error."""
     if solver not in SOLVERS:
         raise ValueError(f"solver: expected one of {SOLVERS}, got {solver!r}")
     return solver
 
 
-def is_smooth(loss):
+def is_smooth(loss: str | losses.Loss) -> bool:
     """True when the loss has a continuous gradient (the squared hinges among them)."""
     loss = losses.get(loss)
     if loss.name in ("squared_hinge", "binary_squared_hinge", "multiclass_hinge", "hinge"):
@@ -75,7 +77,15 @@ def is_smooth(loss):
     return loss.name in SMOOTH_LOSSES
 
 
-def auto_solver(loss, penalty, model, n_rows, n_features, *, in_memory=True):
+def auto_solver(
+    loss: str | losses.Loss,
+    penalty: str,
+    model: str,
+    n_rows: int,
+    n_features: int,
+    *,
+    in_memory: bool = True,
+) -> str:
     """The solver ``solver="auto"`` picks for this problem.
 
     - mini-batches ("sgd") for an MLP, for data over ``FULL_BATCH_LIMIT``
@@ -109,12 +119,12 @@ class TrainSpec:
     mini-batch step's gradients; with it, "auto" is "sgd".
     """
 
-    loss: object
+    loss: losses.Loss
     classifier: bool = True
     # the model to build: "linear" or "mlp" with these hidden layers, seeded by random_state
     model: str = "linear"
-    hidden: tuple = ()
-    init: object = None
+    hidden: tuple[int, ...] = ()
+    init: models.Model | None = None
     # the penalty: reg * R(W), R in "l2", "l1", "elasticnet"
     reg: float = 1e-4
     penalty: str = "l2"
@@ -133,11 +143,11 @@ class TrainSpec:
     random_state: int | None = None
     progress: bool = False
     # None, "balanced" or {label: weight}; see class_weight_vector
-    class_weight: object = None
+    class_weight: str | dict[Any, float] | None = None
     # None, or the largest global norm of a mini-batch step's gradients
     clip_grad_norm: float | None = None
 
-    def solver_for(self, n_rows, n_features, *, in_memory=True):
+    def solver_for(self, n_rows: int, n_features: int, *, in_memory: bool = True) -> str:
         """The solver that trains this spec on data of this shape ("auto" resolved)."""
         if self.solver != "auto":
             return self.solver
@@ -147,11 +157,11 @@ class TrainSpec:
             self.loss, self.penalty, self.model, n_rows, n_features, in_memory=in_memory
         )
 
-    def n_outputs(self, n_classes):
+    def n_outputs(self, n_classes: int) -> int:
         """Score columns the loss needs for ``n_classes`` classes."""
         return n_outputs(self.loss, n_classes)
 
-    def build_model(self, n_features, n_outputs, dtype):
+    def build_model(self, n_features: int, n_outputs: int, dtype: DTypeLike) -> models.Model:
         """``init`` when its shape fits (training continues it in place), else a new model."""
         init = self.init
         if init is not None and (init.n_features, init.n_outputs) == (n_features, n_outputs):
@@ -165,13 +175,15 @@ class TrainSpec:
             random_state=self.random_state,
         )
 
-    def objective(self, model):
+    def objective(self, model: models.Model) -> Objective:
         """The function training minimises for ``model``: mean loss + reg * penalty."""
         return Objective(
             model, self.loss, reg=self.reg, penalty=self.penalty, l1_ratio=self.l1_ratio
         )
 
-    def class_weights(self, classes, counts=None):
+    def class_weights(
+        self, classes: np.ndarray, counts: ArrayLike | None = None
+    ) -> np.ndarray | None:
         """Per-class weights for ``classes`` by this spec's rule (see class_weight_vector)."""
         return class_weight_vector(self.class_weight, classes, counts)
 
@@ -196,7 +208,9 @@ class TrainResult:
     solver: str | None = None
 
 
-def class_weight_vector(rule, classes, counts=None):
+def class_weight_vector(
+    rule: str | dict[Any, float] | None, classes: np.ndarray, counts: ArrayLike | None = None
+) -> np.ndarray | None:
     """The weight of each of ``classes`` (float64) under a class-weighting rule, or None.
 
     The one rule for in-memory and distributed training alike:
