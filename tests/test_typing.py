@@ -85,6 +85,7 @@ TYPED = [
     "training/loop.py",
     "training/spec.py",
     "training/minibatch.py",
+    "training/doctor.py",
 ]
 
 

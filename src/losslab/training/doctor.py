@@ -22,16 +22,21 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import losses
 
 # the loss functions warn of probabilities themselves, so the categories live beside them
 from ..losses.validation import DoctorWarning, ProbabilitiesAsScoresWarning, probability_rows
+
+if TYPE_CHECKING:
+    from ..models import Model
+    from .state import History
 
 __all__ = [
     "Diagnosis",
@@ -112,7 +117,9 @@ def initial_loss_rule(measured: float | None, expected: float | None) -> Diagnos
     )
 
 
-def rising_rule(curve: Sequence[float], start: float | None = None, unit: str = "step"):
+def rising_rule(
+    curve: Sequence[float], start: float | None = None, unit: str = "step"
+) -> Diagnosis | None:
     """LearningRateTooHighWarning when the loss becomes non-finite, doubles, or ends above its start.
 
     ``curve`` is the loss of each step (or epoch, ``unit``); ``start`` the loss
@@ -176,7 +183,12 @@ def oscillation_rule(epoch_loss: Sequence[float]) -> Diagnosis | None:
     )
 
 
-def flat_rule(curve: Sequence[float], start: float | None = None, unit: str = "step", lr=None):
+def flat_rule(
+    curve: Sequence[float],
+    start: float | None = None,
+    unit: str = "step",
+    lr: float | None = None,
+) -> Diagnosis | None:
     """LearningRateTooLowWarning when the loss fell by less than 1 % of its start over the run.
 
     Needs at least 3 entries; a loss already near 0 is not flat but finished.
@@ -199,7 +211,9 @@ def flat_rule(curve: Sequence[float], start: float | None = None, unit: str = "s
     )
 
 
-def overfitting_rule(train_loss: Sequence[float], val_loss: Sequence[float], reg=None):
+def overfitting_rule(
+    train_loss: Sequence[float], val_loss: Sequence[float], reg: float | None = None
+) -> Diagnosis | None:
     """OverfittingWarning when validation ends twice the training loss, or rose while it fell."""
     # a run without validation has no val_loss at all: zip stops at the shorter list
     pairs = [
@@ -233,7 +247,9 @@ def overfitting_rule(train_loss: Sequence[float], val_loss: Sequence[float], reg
     )
 
 
-def check_scores(scores, target=None, *, loss: str = "softmax_cross_entropy") -> Diagnosis | None:
+def check_scores(
+    scores: ArrayLike, target: ArrayLike | None = None, *, loss: str = "softmax_cross_entropy"
+) -> Diagnosis | None:
     """ProbabilitiesAsScoresWarning when every row of ``scores`` lies in [0, 1] and sums to 1.
 
     Softmax cross-entropy, the hinge losses and focal loss take raw scores
@@ -297,7 +313,7 @@ def running_median(values: np.ndarray, window: int | None = None) -> np.ndarray:
 
 
 def diagnose(
-    history,
+    history: History | Mapping[str, Any],
     *,
     initial_loss: float | None = None,
     expected_initial_loss: float | None = None,
@@ -372,18 +388,19 @@ class TrainingDoctor:
     def __init__(
         self,
         *,
-        history=None,
+        history: History | None = None,
         initial_loss: float | None = None,
         expected_initial_loss: float | None = None,
         reg: float | None = None,
         on_diagnosis: Callable[[Diagnosis], object] | None = None,
-    ):
+    ) -> None:
         self.history = history
         self.initial_loss = initial_loss
         self.expected_initial_loss = expected_initial_loss
         self.reg = reg
         self.on_diagnosis = on_diagnosis
-        self.epochs: dict[str, list[float]] = {
+        # floats, or None where an epoch lacks a value; step_loss is the History's own list
+        self.epochs: dict[str, list[Any]] = {
             "train_loss": [],
             "val_loss": [],
             "lr": [],
@@ -391,7 +408,7 @@ class TrainingDoctor:
         }
         self.found: dict[type, Diagnosis] = {}
 
-    def __call__(self, epoch, logs, model) -> bool:
+    def __call__(self, epoch: int, logs: Mapping[str, Any], model: Model | None) -> bool:
         for key in ("train_loss", "val_loss", "lr"):
             self.epochs[key].append(logs.get(key))
         if self.history is not None:
