@@ -52,6 +52,7 @@ TYPED = [
     "losses/_result.py",
     "losses/regression.py",
     "losses/counts.py",
+    "losses/validation.py",
     "losses/distillation.py",
     "losses/margins.py",
     "losses/metric.py",

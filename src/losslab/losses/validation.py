@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import overload
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, DTypeLike
 
 from ._result import REDUCTIONS
 
@@ -50,7 +51,7 @@ def warn_if_probabilities(scores: np.ndarray, loss: str) -> None:
         )
 
 
-def check_reduction(reduction):
+def check_reduction(reduction: str) -> None:
     if reduction not in REDUCTIONS:
         raise ValueError(
             f"reduction: expected one of {', '.join(map(repr, REDUCTIONS))}, "
@@ -58,7 +59,7 @@ def check_reduction(reduction):
         )
 
 
-def as_output(x: ArrayLike, name: str, ndim: int | None = None) -> np.ndarray:
+def as_output(x: ArrayLike, name: str, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
     """The model's output as a float array (float32 stays float32)."""
     a = np.asarray(x)
     kind = a.dtype.kind
@@ -74,7 +75,9 @@ def as_output(x: ArrayLike, name: str, ndim: int | None = None) -> np.ndarray:
     return a
 
 
-def as_values(x, name, dtype, shape=None):
+def as_values(
+    x: ArrayLike, name: str, dtype: DTypeLike, shape: tuple[int, ...] | None = None
+) -> np.ndarray:
     """A float target or weight array cast to ``dtype``, optionally of exact ``shape``."""
     a = np.asarray(x)
     if a.dtype.kind not in "fiub":
@@ -84,11 +87,17 @@ def as_values(x, name, dtype, shape=None):
     return a.astype(dtype, copy=False)
 
 
-def is_integer_array(x):
+def is_integer_array(x: ArrayLike) -> bool:
     return np.asarray(x).dtype.kind in "iu"
 
 
-def as_labels(target, n, n_classes, name="target", ignore_index=None):
+def as_labels(
+    target: ArrayLike,
+    n: int,
+    n_classes: int,
+    name: str = "target",
+    ignore_index: int | None = None,
+) -> np.ndarray:
     """Integer class labels of shape (n,) with values in [0, n_classes)."""
     t = np.asarray(target)
     if t.dtype.kind not in "iu":
@@ -102,7 +111,13 @@ def as_labels(target, n, n_classes, name="target", ignore_index=None):
     return t.astype(np.intp, copy=False)
 
 
-def as_weights(w, name, dtype, shape):
+@overload
+def as_weights(w: None, name: str, dtype: DTypeLike, shape: tuple[int, ...]) -> None: ...
+@overload
+def as_weights(w: ArrayLike, name: str, dtype: DTypeLike, shape: tuple[int, ...]) -> np.ndarray: ...
+def as_weights(
+    w: ArrayLike | None, name: str, dtype: DTypeLike, shape: tuple[int, ...]
+) -> np.ndarray | None:
     """Non-negative finite weights broadcastable to ``shape``, cast to ``dtype``."""
     if w is None:
         return None
@@ -118,11 +133,17 @@ def as_weights(w, name, dtype, shape):
     return a
 
 
-def as_sample_weight(w, n, dtype):
+@overload
+def as_sample_weight(w: None, n: int, dtype: DTypeLike) -> None: ...
+@overload
+def as_sample_weight(w: ArrayLike, n: int, dtype: DTypeLike) -> np.ndarray: ...
+def as_sample_weight(w: ArrayLike | None, n: int, dtype: DTypeLike) -> np.ndarray | None:
     return None if w is None else as_weights(w, "sample_weight", dtype, (n,)).reshape(n)
 
 
-def element_weight(x, weight, sample_weight):
+def element_weight(
+    x: np.ndarray, weight: ArrayLike | None, sample_weight: ArrayLike | None
+) -> np.ndarray | None:
     """Element weights broadcast to x's shape (``weight`` × ``sample_weight`` per row), or None."""
     w = as_weights(weight, "weight", x.dtype, x.shape)
     if sample_weight is not None:
@@ -134,7 +155,9 @@ def element_weight(x, weight, sample_weight):
     return None if w is None else np.broadcast_to(w, x.shape)
 
 
-def as_class_weight(w, n_classes, dtype, name="class_weight"):
+def as_class_weight(
+    w: ArrayLike | None, n_classes: int, dtype: DTypeLike, name: str = "class_weight"
+) -> np.ndarray | None:
     if w is None:
         return None
     a = as_values(w, name, dtype)
@@ -143,7 +166,7 @@ def as_class_weight(w, n_classes, dtype, name="class_weight"):
     return as_weights(a, name, dtype, (n_classes,))
 
 
-def check_range(x, name, low, high):
+def check_range(x: np.ndarray, name: str, low: float, high: float) -> None:
     """Values in [low, high]; NaN passes through so that it propagates.
 
     fmin/fmax reductions skip NaN and make no temporary array: two cheap reads.
@@ -155,14 +178,20 @@ def check_range(x, name, low, high):
         raise ValueError(f"{name}: expected values in [{low}, {high}], got {bad} instead")
 
 
-def check_same_shape(a, b, name_a, name_b):
+def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
     if a.shape != b.shape:
         raise ValueError(
             f"{name_b}: expected the shape of {name_a} {a.shape}, got shape {b.shape} instead"
         )
 
 
-def check_scalar(x, name, low=None, high=None, low_open=False):
+def check_scalar(
+    x: float,
+    name: str,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+) -> float:
     """A real number in a range, e.g. ``check_scalar(gamma, "gamma", low=0)``."""
     if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name}: expected a real number, got {type(x).__name__} instead")
@@ -176,7 +205,7 @@ def check_scalar(x, name, low=None, high=None, low_open=False):
     return float(x)
 
 
-def check_label(x, name):
+def check_label(x: int, name: str) -> int:
     """An integer class label such as ``ignore_index`` (negative ones included, as torch's -100)."""
     if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
         raise TypeError(f"{name}: expected an integer label or None, got {x!r} instead")
