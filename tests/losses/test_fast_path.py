@@ -190,3 +190,18 @@ def test_the_weighted_bce_kernel_agrees_on_threads(monkeypatch, reduction):
     np.testing.assert_allclose(fast.value, reference.value, rtol=1e-4, atol=1e-5)
     scale = np.abs(reference.grad).max()
     np.testing.assert_allclose(fast.grad, reference.grad, rtol=1e-4, atol=1e-4 * scale)
+
+
+@pytest.mark.parametrize("weight_shape", [(5, 6), (5, 1), (4, 1, 1), (1, 5, 1), ()])
+def test_bce_weights_of_any_broadcast_shape_agree(weight_shape):
+    """The kernel repeats weights that do not vary along the leading axes instead of copying
+    them to the logits' shape; every broadcast pattern gives the reference's answer."""
+    x = 3 * RNG.standard_normal((4, 5, 6))
+    y = RNG.uniform(0, 1, x.shape)
+    options = {"weight": RNG.uniform(0, 2, weight_shape), "pos_weight": RNG.uniform(1, 2, 6)}
+    for reduction in ("mean", "sum", "none"):
+        reference, fast = both_paths(
+            losses.sigmoid_binary_cross_entropy, x, y, reduction=reduction, **options
+        )
+        np.testing.assert_allclose(fast.value, reference.value, rtol=1e-12)
+        np.testing.assert_allclose(fast.grad, reference.grad, rtol=1e-12, atol=1e-15)

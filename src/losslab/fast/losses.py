@@ -433,17 +433,22 @@ def _bce_weighted_block(x, y, pos_weight, weight, smoothing, scale, grad, e, bit
     return outside
 
 
-def sigmoid_bce_weighted(logits, targets, pos_weight, weight, smoothing, scale, grad, losses):
+def sigmoid_bce_weighted(
+    logits, targets, pos_weight, pos_period, weight, weight_period, smoothing, scale, grad, losses
+):
     """Weighted sigmoid BCE on flattened arrays (see :func:`_bce_weighted_block`).
 
-    ``pos_weight`` and ``weight``: the logits' size, or empty for none; ``losses``
-    the logits' size, or empty when only their sum is wanted. The same array
-    arguments in every case, so numba compiles it once per dtype. Returns (sum of
-    the losses, targets outside [0, 1]).
+    ``pos_weight`` and ``weight`` repeat with their ``period`` along the flat
+    logits (a last-axis vector has the class count, a full array the logits'
+    size; 0 for none): element i's weight is ``weight[i % period]``, and each
+    array holds a further BLOCK elements (the period repeated), so a block's
+    weights are one contiguous slice. ``losses``: the logits' size, or empty
+    when only their sum is wanted. The same arguments in every case, so numba
+    compiles it once per dtype. Returns (sum of the losses, targets outside [0, 1]).
     """
     n = logits.shape[0]
     n_stripes = _n_stripes(n, BLOCK)
-    has_pos, has_weight, keep = pos_weight.shape[0] != 0, weight.shape[0] != 0, losses.shape[0] != 0
+    keep = losses.shape[0] != 0
     total = 0.0
     outside = 0
     for stripe in prange(n_stripes):
@@ -456,8 +461,8 @@ def sigmoid_bce_weighted(logits, targets, pos_weight, weight, smoothing, scale, 
             outside += _bce_weighted_block(
                 logits[start:stop],
                 targets[start:stop],
-                pos_weight[start:stop] if has_pos else pos_weight,
-                weight[start:stop] if has_weight else weight,
+                _periodic_slice(pos_weight, pos_period, start, stop),
+                _periodic_slice(weight, weight_period, start, stop),
                 smoothing,
                 scale,
                 grad[start:stop],
@@ -472,6 +477,16 @@ def sigmoid_bce_weighted(logits, targets, pos_weight, weight, smoothing, scale, 
                     out[j] = e[j]
         total += part
     return total, outside
+
+
+@njit(cache=True, inline="always")
+def _periodic_slice(values, period, start, stop):
+    """The weights of flat elements [start, stop) of values repeating with ``period``
+    (empty for period 0)."""
+    if period == 0:
+        return values[:0]
+    first = start % period
+    return values[first : first + stop - start]
 
 
 # --- building: {float64, float32} × {serial, parallel} ------------------------------------------
@@ -634,8 +649,9 @@ def _weighted_bce(logits, targets, smoothing, pos_weight, weight, reduction):
     (or Σw is 0): the NumPy reference divides afterwards instead."""
     flat_x = np.ascontiguousarray(logits).reshape(-1)
     flat_y = np.ascontiguousarray(targets, dtype=logits.dtype).reshape(-1)
-    pos, weight = _element_array(pos_weight, logits), _element_array(weight, logits)
-    total = flat_x.size if weight.size == 0 else float(np.add.reduce(weight, dtype=np.float64))
+    pos, pos_period = _periodic(pos_weight, logits)
+    weight, weight_period = _periodic(weight, logits)
+    total = flat_x.size if weight_period == 0 else _periodic_sum(weight, weight_period, flat_x.size)
     scale = 1.0
     if reduction == "mean":
         scale = 1.0 / total if total else math.inf
@@ -643,18 +659,44 @@ def _weighted_bce(logits, targets, smoothing, pos_weight, weight, reduction):
             return None
     grad = np.empty(logits.shape, logits.dtype)
     losses = np.empty(logits.shape if reduction == "none" else 0, logits.dtype)
+    flat_grad, flat_losses = grad.reshape(-1), losses.reshape(-1)
     total_loss, outside = sigmoid_bce_weighted(
-        flat_x, flat_y, pos, weight, smoothing, scale, grad.reshape(-1), losses.reshape(-1)
+        flat_x,
+        flat_y,
+        pos,
+        pos_period,
+        weight,
+        weight_period,
+        smoothing,
+        scale,
+        flat_grad,
+        flat_losses,
     )
     if outside:
         return None
     return (losses if reduction == "none" else total_loss * scale), grad
 
 
-def _element_array(weights, logits):
-    """Weights broadcast to the logits, flat in C order (a copy unless they already are); empty
-    for None."""
-    if weights is None:
-        return np.empty(0, logits.dtype)
+def _periodic(weights, logits):
+    """(values, period) of weights broadcast to the logits, for :func:`sigmoid_bce_weighted`.
+
+    The leading axes along which the weights do not vary (size 1, or stride 0 in
+    a broadcast view) are dropped: what remains, flat in C order, repeats along
+    the flat logits. A last-axis vector so costs C + BLOCK elements, not N × C.
+    """
+    if weights is None or logits.size == 0:  # an empty mean has no weight: the reference's case
+        return np.empty(0, logits.dtype), 0
     full = np.broadcast_to(np.asarray(weights, dtype=logits.dtype), logits.shape)
-    return np.ascontiguousarray(full).reshape(-1)
+    lead = 0
+    while lead < full.ndim and (full.shape[lead] == 1 or full.strides[lead] == 0):
+        lead += 1
+    period_values = np.ascontiguousarray(full[(0,) * lead]).reshape(-1)
+    period = period_values.size
+    if period == logits.size:  # weights that vary along the first axis: no repetition
+        return period_values, period
+    return np.resize(period_values, period + BLOCK), period
+
+
+def _periodic_sum(values, period, size):
+    """Σ of the first ``size`` elements of values repeating with ``period`` (size a multiple)."""
+    return float(np.add.reduce(values[:period], dtype=np.float64)) * (size // period)
