@@ -87,6 +87,7 @@ TYPED = [
     "training/spec.py",
     "training/minibatch.py",
     "training/doctor.py",
+    "runs.py",
 ]
 
 

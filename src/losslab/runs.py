@@ -10,9 +10,12 @@ from the checkpoint and reaches the same weights as an uninterrupted run.
 from __future__ import annotations
 
 import json
+import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +26,7 @@ from .estimators import LinearClassifier, MLPClassifier, persist
 from .optim.first_order import check_max_norm
 from .scale import dask_data, distributed
 from .training import (
+    History,
     Objective,
     build_classifier,
     encode_targets,
@@ -31,6 +35,7 @@ from .training import (
     fit,
     fit_full_batch,
 )
+from .training.loop import Callback
 from .training.smoothing import fit_smoothed
 from .training.spec import SOLVERS, auto_solver, check_clipping
 
@@ -69,7 +74,7 @@ class TrainConfig:
     # None, or the largest global norm of a step's gradients (sgd; with it, "auto" is sgd)
     clip_grad_norm: float | None = None
 
-    def validate(self):
+    def validate(self) -> losses.Loss:
         # an imported plain function is a multiclass loss unless it was registered otherwise
         loss = losses.get(self.loss, **self.loss_options).for_task("multiclass")
         if loss.task not in ("multiclass", "binary"):
@@ -98,7 +103,9 @@ class TrainConfig:
         check_clipping(check_max_norm(self.clip_grad_norm), self.solver)
         return loss
 
-    def solver_for(self, loss, n_rows, n_features, *, in_memory=True):
+    def solver_for(
+        self, loss: losses.Loss, n_rows: int, n_features: int, *, in_memory: bool = True
+    ) -> str:
         """The solver this run trains with on data of this shape ("auto" resolved)."""
         if self.solver != "auto":
             return self.solver
@@ -106,13 +113,13 @@ class TrainConfig:
             return "sgd"  # clipping is a step of the mini-batch loop
         return auto_solver(loss, self.penalty, self.model, n_rows, n_features, in_memory=in_memory)
 
-    def iterations(self, solver):
+    def iterations(self, solver: str) -> int:
         """``epochs``, or when not given the solver's default (30 epochs, 200 iterations)."""
         if self.epochs is not None:
             return self.epochs
         return SGD_EPOCHS if solver == "sgd" else FULL_BATCH_ITERATIONS
 
-    def describe_solver(self, loss, n_rows, n_features):
+    def describe_solver(self, loss: losses.Loss, n_rows: int, n_features: int) -> str:
         """One line: the solver this run trains with on data of this shape, and its settings."""
         solver = self.solver_for(loss, n_rows, n_features)
         chosen = " (chosen by auto)" if self.solver == "auto" else ""
@@ -138,7 +145,15 @@ class RunResult:
     out: Path | None
 
 
-def run_training(config, *, out=None, resume=False, progress=False, callbacks=(), on_start=None):
+def run_training(
+    config: TrainConfig,
+    *,
+    out: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    progress: bool = False,
+    callbacks: Sequence[Callback] = (),
+    on_start: Callable[[datasets.Dataset, sanity_checks.SanityCheck], object] | None = None,
+) -> RunResult:
     """Train as ``config`` says; write the run's files under ``out`` if given.
 
     ``on_start(dataset, sanity)`` is called before training begins (the CLI
@@ -163,7 +178,12 @@ def run_training(config, *, out=None, resume=False, progress=False, callbacks=()
     if on_start is not None:
         on_start(ds, sanity)
     started = time.perf_counter()
-    run = {"out": out, "resume": resume, "progress": progress, "callbacks": callbacks}
+    run: dict[str, Any] = {
+        "out": out,
+        "resume": resume,
+        "progress": progress,
+        "callbacks": callbacks,
+    }
     history = _train_model(config, model, loss, ds, class_weight, **run)
     seconds = time.perf_counter() - started
     metrics = summarize(model, loss, config, ds, history, sanity, seconds)
@@ -175,7 +195,7 @@ def run_training(config, *, out=None, resume=False, progress=False, callbacks=()
 RUN_FILES = ("config.json", "checkpoint.npz", "metrics.json", "model.npz", "loss_curve.png")
 
 
-def _run_dir(out, resume):
+def _run_dir(out: str | os.PathLike[str] | None, resume: bool) -> Path | None:
     """``out`` as a Path (or None); resuming needs the checkpoint a run left there.
 
     Resuming removes what a killed write left behind; a new run removes an
@@ -239,15 +259,15 @@ def _train_model(config, model, loss, ds, class_weight, *, out, resume, progress
 
 
 def run_distributed(
-    config,
-    scheduler,
+    config: TrainConfig,
+    scheduler: str,
     *,
-    n_workers=2,
-    out=None,
-    resume=False,
-    callbacks=(),
-    on_connect=None,
-):
+    n_workers: int = 2,
+    out: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    callbacks: Sequence[Callback] = (),
+    on_connect: Callable[[Any], object] | None = None,
+) -> tuple[LinearClassifier | MLPClassifier, dict[str, Any]]:
     """Train as ``config`` says on a Dask cluster (``scheduler``: an address or "local").
 
     Bundled data is split and standardised as in :func:`run_training` and sent
@@ -267,7 +287,7 @@ def run_distributed(
         X, y, test, mean, scale, name = _cluster_data(config, client)
         estimator = _estimator(config, config.solver_for(loss, *X.shape, in_memory=False))
         started = time.perf_counter()
-        run = {"checkpoint": checkpoint, "resume": resume, "callbacks": callbacks}
+        run: dict[str, Any] = {"checkpoint": checkpoint, "resume": resume, "callbacks": callbacks}
         distributed.fit(estimator, X, y, client=client, sync_every=config.sync_every, **run)
         seconds = time.perf_counter() - started
         metrics = _cluster_metrics(config, loss, estimator, client, X, y, name, seconds)
@@ -341,11 +361,21 @@ def _estimator(config, solver):
     return LinearClassifier(solver=solver, **options)
 
 
-def initial_loss_check(model, loss, ds):
+def initial_loss_check(
+    model: models.Model, loss: losses.Loss, ds: datasets.Dataset
+) -> sanity_checks.SanityCheck:
     return sanity_checks.initial_loss_check(model, loss, ds.X_train, ds.y_train)
 
 
-def summarize(model, loss, config, ds, history, sanity, seconds):
+def summarize(
+    model: models.Model,
+    loss: losses.Loss,
+    config: TrainConfig,
+    ds: datasets.Dataset,
+    history: History,
+    sanity: sanity_checks.SanityCheck,
+    seconds: float,
+) -> dict[str, Any]:
     objective = Objective(model, loss, reg=config.reg, penalty=config.penalty)
     solver = config.solver_for(loss, *ds.X_train.shape)
     metrics = {
@@ -370,7 +400,14 @@ def summarize(model, loss, config, ds, history, sanity, seconds):
     return metrics
 
 
-def write_run_files(out, model, loss, ds, history, metrics):
+def write_run_files(
+    out: Path,
+    model: models.Model,
+    loss: losses.Loss,
+    ds: datasets.Dataset,
+    history: History,
+    metrics: dict[str, Any],
+) -> None:
     files.atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
     persist.save(
         model,
@@ -385,7 +422,7 @@ def write_run_files(out, model, loss, ds, history, metrics):
         )
 
 
-def load_config(run_dir):
+def load_config(run_dir: str | os.PathLike[str]) -> TrainConfig:
     path = Path(run_dir) / "config.json"
     try:
         raw = json.loads(path.read_text())
