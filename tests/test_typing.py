@@ -49,6 +49,8 @@ TYPED = [
     "scale/stream.py",
     "web/app.py",
     "web/playground.py",
+    "losses/_custom.py",
+    "losses/_registry.py",
     "losses/_result.py",
     "losses/regression.py",
     "losses/counts.py",

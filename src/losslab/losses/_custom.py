@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import validation as v
 from ._result import LossResult, half_result, reduce
@@ -32,7 +34,14 @@ class PlainLoss:
         self.__name__ = name
         self.__doc__ = getattr(f, "__doc__", None)
 
-    def __call__(self, output, *targets, sample_weight=None, reduction="mean", **options):
+    def __call__(
+        self,
+        output: ArrayLike,
+        *targets: Any,
+        sample_weight: ArrayLike | None = None,
+        reduction: str = "mean",
+        **options: Any,
+    ) -> LossResult:
         # float16 output: f computes in float32, the gradient comes back in float16
         return half_result(output, self._call(output, targets, sample_weight, reduction, options))
 
@@ -59,11 +68,11 @@ class PlainLoss:
             )
         return LossResult(float(value), grad)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"PlainLoss({self.__name__})"
 
 
-def checked_pair(result, output, name):
+def checked_pair(result: Any, output: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
     """(value, grad) as arrays in the output's dtype, or a clear error naming the loss."""
     if not isinstance(result, tuple) or len(result) != 2:
         raise TypeError(
@@ -88,7 +97,9 @@ def checked_pair(result, output, name):
     return value.astype(output.dtype), grad.astype(output.dtype)
 
 
-def example_inputs(task, rng):
+def example_inputs(
+    task: str, rng: np.random.Generator
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """A small random (output, targets) of ``task``, in float64, for the registration check."""
     if task == "multiclass":
         return rng.standard_normal((6, 3)), (rng.integers(0, 3, 6),)
@@ -104,7 +115,15 @@ def example_inputs(task, rng):
     )
 
 
-def gradient_error(f, name, task, *, seed=0, step=1e-6, tolerance=1e-4):
+def gradient_error(
+    f: Callable[..., Any],
+    name: str,
+    task: str,
+    *,
+    seed: int = 0,
+    step: float = 1e-6,
+    tolerance: float = 1e-4,
+) -> str | None:
     """None if f's gradient matches centred differences on random inputs, else the message.
 
     The check is of the sum of the values (the gradient a pair promises).
@@ -135,7 +154,7 @@ def gradient_error(f, name, task, *, seed=0, step=1e-6, tolerance=1e-4):
     )
 
 
-def import_function(path):
+def import_function(path: str) -> Callable[..., Any]:
     """The function named by ``"package.module:function"``, or a clear error."""
     module_name, _, attribute = path.partition(":")
     try:

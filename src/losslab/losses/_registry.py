@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import (
     _custom,
@@ -25,6 +26,7 @@ from . import (
     ranking,
     regression,
 )
+from ._result import LossResult
 
 TASKS = ("multiclass", "binary", "regression", "ranking", "metric")
 
@@ -39,19 +41,19 @@ class Loss:
     options: dict = field(default_factory=dict)
     probabilistic: bool = False  # defines class probabilities (predict_proba)
 
-    def __call__(self, output, *targets, **kwargs):
+    def __call__(self, output: Any, *targets: Any, **kwargs: Any) -> LossResult:
         return self.fn(output, *targets, **{**self.options, **kwargs})
 
-    def with_options(self, **options):
+    def with_options(self, **options: Any) -> Loss:
         return Loss(self.name, self.fn, self.task, {**self.options, **options}, self.probabilistic)
 
-    def for_task(self, task):
+    def for_task(self, task: str) -> Loss:
         """This loss, with ``task`` as its task if it has none yet (a plain function's)."""
         if self.task is not None:
             return self
         return Loss(self.name, self.fn, _check_task(task), self.options, self.probabilistic)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
         return f"Loss({self.name!r}{', ' if opts else ''}{opts})"
 
@@ -153,12 +155,12 @@ ALIASES = {
 }
 
 
-def available():
+def available() -> list[str]:
     """Canonical loss names, in catalogue order."""
     return list(_CATALOGUE)
 
 
-def canonical_name(name):
+def canonical_name(name: str) -> str:
     key = str(name).lower().replace("-", "_")
     key = ALIASES.get(key, key)
     if key not in _CATALOGUE:
@@ -167,7 +169,7 @@ def canonical_name(name):
     return key
 
 
-def get(name: str | Callable, *, task: str | None = None, **options) -> Loss:
+def get(name: str | Callable, *, task: str | None = None, **options: Any) -> Loss:
     """The loss called ``name`` with ``options`` bound; a plain function becomes a loss.
 
     Parameters
@@ -222,7 +224,7 @@ def register(
     task: str,
     probabilistic: bool = False,
     check_gradient: bool = True,
-    aliases: tuple = (),
+    aliases: tuple[str, ...] = (),
 ) -> Loss:
     """Add a plain function to the registry, so that ``get(name)`` (and every ``loss=name``) finds it.
 
