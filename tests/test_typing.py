@@ -90,6 +90,7 @@ TYPED = [
     "training/minibatch.py",
     "training/doctor.py",
     "runs.py",
+    "estimators/base.py",
 ]
 
 

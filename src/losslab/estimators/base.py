@@ -20,15 +20,17 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, replace
 from numbers import Integral, Real
+from typing import Any, Literal, Self
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .. import losses, models, optim
-from ..training import FULL_BATCH_METHODS, History, fit, fit_full_batch
+from ..training import FULL_BATCH_METHODS, History, TrainState, fit, fit_full_batch
 from ..training.checks import is_sparse
 from ..training.smoothing import fit_smoothed
 from ..training.spec import SOLVERS, TrainResult, TrainSpec, check_clipping
@@ -110,7 +112,7 @@ class TrainedEstimator(BaseEstimator):
         task = "multiclass" if is_classifier(self) else "regression"
         return losses.get(self.loss, **(self.loss_options or {})).for_task(task)
 
-    def training_spec(self):
+    def training_spec(self) -> TrainSpec:
         """What to train, from this estimator's parameters (a frozen TrainSpec).
 
         Under ``warm_start`` the spec's ``init`` is the fitted model, so training
@@ -145,7 +147,7 @@ class TrainedEstimator(BaseEstimator):
             clip_grad_norm=self.clip_grad_norm,
         )
 
-    def set_trained(self, result):
+    def set_trained(self, result: TrainResult) -> Self:
         """Set the fitted attributes from a TrainResult; returns the estimator."""
         self.model_ = result.model
         self.n_features_in_ = result.model.n_features
@@ -240,7 +242,7 @@ class TrainedEstimator(BaseEstimator):
         )
 
     @property
-    def coef_(self):
+    def coef_(self) -> np.ndarray:
         """Weights of shape (n_outputs, n_features) (a view: writing to it changes the model)."""
         check_is_fitted(self)
         if isinstance(self.model_, models.MLP):
@@ -248,7 +250,7 @@ class TrainedEstimator(BaseEstimator):
         return self.model_.params["W"].T
 
     @property
-    def intercept_(self):
+    def intercept_(self) -> np.ndarray:
         check_is_fitted(self)
         if isinstance(self.model_, models.MLP):
             raise AttributeError("intercept_: an MLP has several bias vectors; see intercepts_")
@@ -268,8 +270,17 @@ def _solver_for(spec, X):
 
 
 def train_epochs(
-    spec, model, X, target, sample_weight, class_weight, epochs, state, history, tol="spec"
-):
+    spec: TrainSpec,
+    model: models.Model,
+    X: Any,
+    target: np.ndarray,
+    sample_weight: np.ndarray | None,
+    class_weight: np.ndarray | None,
+    epochs: int,
+    state: TrainState | None,
+    history: History | None,
+    tol: float | Literal["spec"] | None = "spec",
+) -> History:
     """The mini-batch training loop on in-memory arrays, run as ``spec`` says, up to ``epochs``.
 
     ``state`` and ``history`` continue an earlier run; ``tol`` overrides the
@@ -302,7 +313,7 @@ def train_epochs(
     )
 
 
-def check_sample_weight(sample_weight, X):
+def check_sample_weight(sample_weight: ArrayLike | None, X: Any) -> np.ndarray | None:
     """Non-negative float64 weights, one per row of X, not all zero; None stays None."""
     if sample_weight is None:
         return None

@@ -20,7 +20,7 @@ from .. import losses, models
 from .full_batch import FULL_BATCH_METHODS
 from .objective import Objective, n_outputs
 from .smoothing import is_hinge
-from .state import History
+from .state import History, TrainState
 
 SOLVERS = ("sgd", *FULL_BATCH_METHODS, "smoothing")
 
@@ -199,12 +199,12 @@ class TrainResult:
     ``solver`` is the solver that ran ("auto" resolved).
     """
 
-    model: object
+    model: models.Model
     history: History | None
     n_iter: int
     classes: np.ndarray | None = None
     single_output: bool = True
-    state: object = None
+    state: TrainState | None = None
     solver: str | None = None
 
 
