@@ -53,6 +53,7 @@ TYPED = [
     "losses/_registry.py",
     "losses/_result.py",
     "losses/regression.py",
+    "losses/classification.py",
     "losses/counts.py",
     "losses/validation.py",
     "losses/distillation.py",

@@ -77,7 +77,7 @@ class _KernelOptions(NamedTuple):
         return np.ascontiguousarray(weights.labels), (*arrays, weights.total)
 
 
-def log_softmax(scores):
+def log_softmax(scores: np.ndarray) -> np.ndarray:
     """Row-wise log-softmax, stable for any finite scores (shift by the row max).
 
     A score of -inf is a masked class (log-probability -inf); a row of only -inf
@@ -108,16 +108,16 @@ def _weston_watkins_case(*, margin, squared, kind, class_weight, sample_weight):
 
 @fused_by("multiclass_hinge", case=_weston_watkins_case, inputs=_label_rows)
 def multiclass_hinge(
-    scores,
-    target,
+    scores: ArrayLike,
+    target: ArrayLike,
     *,
-    margin=1.0,
-    squared=False,
-    kind="weston_watkins",
-    class_weight=None,
-    sample_weight=None,
-    reduction="mean",
-):
+    margin: float = 1.0,
+    squared: bool = False,
+    kind: str = "weston_watkins",
+    class_weight: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Multiclass SVM (hinge) loss of CS231n lecture 3.
 
     .. math::
@@ -228,7 +228,9 @@ def _weston_watkins_rows(scores, target, margin, squared):
     return losses, grad
 
 
-def _crammer_singer(scores, target, margin, squared):
+def _crammer_singer(
+    scores: np.ndarray, target: np.ndarray, margin: float, squared: bool
+) -> tuple[np.ndarray, np.ndarray]:
     rows = np.arange(len(target))
     others = scores.copy()
     others[rows, target] = -np.inf
@@ -253,15 +255,15 @@ def _softmax_case(*, class_weight, label_smoothing, ignore_index, sample_weight)
 
 @fused_by("softmax_cross_entropy", case=_softmax_case, inputs=_label_rows)
 def softmax_cross_entropy(
-    scores,
-    target,
+    scores: ArrayLike,
+    target: ArrayLike,
     *,
-    class_weight=None,
-    label_smoothing=0.0,
-    ignore_index=None,
-    sample_weight=None,
-    reduction="mean",
-):
+    class_weight: ArrayLike | None = None,
+    label_smoothing: float = 0.0,
+    ignore_index: int | None = None,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Softmax cross-entropy on raw scores (logits): LogSoftmax + NLL in one step.
 
     .. math::
@@ -499,8 +501,13 @@ def _probability_target(target, scores, smoothing):
 
 @in_output_dtype
 def categorical_cross_entropy(
-    probs, target, *, class_weight=None, sample_weight=None, reduction="mean"
-):
+    probs: ArrayLike,
+    target: ArrayLike,
+    *,
+    class_weight: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Cross-entropy on probabilities (not logits).
 
     .. math::
@@ -760,7 +767,7 @@ def _focal_alpha(alpha, n_classes, dtype):
     return v.as_class_weight(alpha, n_classes, dtype, name="alpha")
 
 
-def class_weights(y, n_classes, kind="balanced"):
+def class_weights(y: ArrayLike, n_classes: int, kind: str = "balanced") -> np.ndarray:
     r"""Per-class weights from the label frequencies of ``y``.
 
     - ``"balanced"``: :math:`n / (C \cdot n_c)`, scikit-learn's ``class_weight="balanced"``.
