@@ -61,6 +61,7 @@ TYPED = [
     "losses/metric.py",
     "losses/poly.py",
     "losses/quantile.py",
+    "losses/ranking.py",
     "optim/problems.py",
     "optim/compare.py",
     "optim/curvefit.py",

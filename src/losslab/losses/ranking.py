@@ -21,7 +21,15 @@ DISTANCES = ("euclidean", "squared_euclidean", "cosine")
 
 
 @in_output_dtype
-def margin_ranking(x1, x2, target, *, margin=0.0, sample_weight=None, reduction="mean"):
+def margin_ranking(
+    x1: ArrayLike,
+    x2: ArrayLike,
+    target: ArrayLike,
+    *,
+    margin: float = 0.0,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Margin ranking loss, torch's ``margin_ranking_loss``.
 
     .. math::
@@ -78,17 +86,17 @@ def margin_ranking(x1, x2, target, *, margin=0.0, sample_weight=None, reduction=
 
 @in_output_dtype
 def triplet_margin(
-    anchor,
-    positive,
-    negative,
+    anchor: ArrayLike,
+    positive: ArrayLike,
+    negative: ArrayLike,
     *,
-    margin=1.0,
-    p=2,
-    eps=1e-6,
-    swap=False,
-    sample_weight=None,
-    reduction="mean",
-):
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Triplet margin loss, torch's ``triplet_margin_loss``.
 
     .. math::
@@ -183,7 +191,7 @@ def _p_distance(x, y, p, eps):
     return d, g.astype(x.dtype, copy=False)
 
 
-def pairwise_distances(embeddings, distance="euclidean"):
+def pairwise_distances(embeddings: ArrayLike, distance: str = "euclidean") -> np.ndarray:
     """The (N, N) matrix of distances between the rows of ``embeddings``.
 
     Parameters
@@ -246,7 +254,7 @@ def _distance_matrix(e, distance):
     return d, back_euclidean
 
 
-def mine_triplets(labels, dist, mining="all"):
+def mine_triplets(labels: np.ndarray, dist: np.ndarray, mining: str = "all") -> np.ndarray:
     """Indices (T, 3) of the (anchor, positive, negative) triplets a mining rule selects.
 
     - "all": every (a, p, n) with a != p, label[p] == label[a], label[n] != label[a].
@@ -306,8 +314,14 @@ def mine_triplets(labels, dist, mining="all"):
 
 @in_output_dtype
 def batch_triplet(
-    embeddings, labels, *, margin=0.2, mining="all", distance="euclidean", reduction="mean"
-):
+    embeddings: ArrayLike,
+    labels: ArrayLike,
+    *,
+    margin: float = 0.2,
+    mining: str = "all",
+    distance: str = "euclidean",
+    reduction: str = "mean",
+) -> LossResult:
     r"""Triplet loss over the triplets mined inside a labelled batch.
 
     .. math::
@@ -366,8 +380,14 @@ def batch_triplet(
 
 @in_output_dtype
 def contrastive(
-    embeddings, labels, *, pos_margin=0.0, neg_margin=1.0, distance="euclidean", reduction="mean"
-):
+    embeddings: ArrayLike,
+    labels: ArrayLike,
+    *,
+    pos_margin: float = 0.0,
+    neg_margin: float = 1.0,
+    distance: str = "euclidean",
+    reduction: str = "mean",
+) -> LossResult:
     r"""Contrastive (pairwise) loss over every pair i < j of a labelled batch.
 
     .. math::
