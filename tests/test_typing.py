@@ -93,6 +93,8 @@ TYPED = [
     "training/doctor.py",
     "runs.py",
     "estimators/base.py",
+    "estimators/classifiers.py",
+    "estimators/regressor.py",
 ]
 
 

@@ -65,6 +65,9 @@ PARAMETER_CONSTRAINTS = {
     "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
 }
 
+# X and y as scikit-learn's validate_data hands them back (X may be a scipy.sparse matrix)
+ArrayPair = tuple[np.ndarray, np.ndarray]
+
 # eq=False, repr=False: estimators compare by identity and print through scikit-learn's repr
 estimator_dataclass = dataclass(eq=False, repr=False)
 

@@ -15,20 +15,25 @@ are not penalised), with the CS231n L2 convention ``alpha * ΣW²``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any, Self, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .. import models
 from ..losses.binary import sigmoid
 from ..losses.classification import log_softmax
 from ..scale import distributed
 from ..scale.dask_data import is_dask
+from ..training.spec import TrainResult
 from .base import (
     DTYPES,
     SPARSE_FORMATS,
+    ArrayPair,
     TrainedEstimator,
     check_sample_weight,
     estimator_dataclass,
@@ -51,18 +56,19 @@ class _Classifier(ClassifierMixin, TrainedEstimator):
         tags.input_tags.sparse = True  # scipy.sparse X trains and predicts without densifying
         return tags
 
-    def set_trained(self, result):
+    def set_trained(self, result: TrainResult) -> Self:
         """Set the fitted attributes (``classes_`` among them) from a TrainResult."""
         super().set_trained(result)
-        self.classes_ = result.classes
+        self.classes_ = cast(np.ndarray, result.classes)  # a classifier's result has classes
         return self
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Self:
         """Train on (X, y) with the solver ``solver_`` records; Dask arrays train on the cluster."""
         self._validate_params()
         if is_dask(X):
             return distributed.fit(self, X, y, sample_weight)
-        X, y = validate_data(self, X, y, reset=True, **_TRAINING_INPUT)
+        # validate_data gives arrays (or a scipy.sparse X, with the same shape and dtype)
+        X, y = cast(ArrayPair, validate_data(self, X, y, reset=True, **_TRAINING_INPUT))
         check_classification_targets(y)
         classes, y_enc, counts = np.unique(y, return_inverse=True, return_counts=True)
         if len(classes) < 2:
@@ -85,12 +91,18 @@ class _Classifier(ClassifierMixin, TrainedEstimator):
         self._warn_if_not_converged(result.history)
         return self
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        classes: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ) -> Self:
         """One epoch over (X, y); ``classes`` must be given on the first call."""
         first = not hasattr(self, "model_")
         if first:
             self._validate_params()
-        X, y = validate_data(self, X, y, reset=first, **_TRAINING_INPUT)
+        X, y = cast(ArrayPair, validate_data(self, X, y, reset=first, **_TRAINING_INPUT))
         check_classification_targets(y)
         spec = self.training_spec()
         if first:
@@ -113,7 +125,7 @@ class _Classifier(ClassifierMixin, TrainedEstimator):
         self._partial_epoch(spec, X, y_enc, sample_weight, class_weight)
         return self
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
         """Scores: (N,) for two classes (positive favours ``classes_[1]``), else (N, C)."""
         scores = self._scores(X)
         if scores.shape[1] == 1:
@@ -122,7 +134,7 @@ class _Classifier(ClassifierMixin, TrainedEstimator):
             return scores[:, 1] - scores[:, 0]
         return scores
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> Any:  # an ndarray; a Dask array for a Dask X
         if is_dask(X):
             return distributed.predict(self, X)
         scores = self._scores(X)
@@ -136,7 +148,7 @@ class _Classifier(ClassifierMixin, TrainedEstimator):
         return loss.probabilistic or loss.name == "modified_huber"
 
     @available_if(_has_probabilities)
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities, (N, n_classes).
 
         Softmax of the scores; the sigmoid of binary logits (one-vs-rest sigmoids
@@ -158,7 +170,7 @@ class _Classifier(ClassifierMixin, TrainedEstimator):
         return p / total  # one-vs-rest estimates, normalised
 
     @available_if(_has_probabilities)
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """The logarithm of :meth:`predict_proba` (-inf where a probability is 0)."""
         if self._loss().task == "multiclass":
             return log_softmax(self._scores(X))
@@ -166,7 +178,7 @@ class _Classifier(ClassifierMixin, TrainedEstimator):
             return np.log(self.predict_proba(X))
 
 
-def modified_huber_proba(scores):
+def modified_huber_proba(scores: np.ndarray) -> np.ndarray:
     """The probability of each one-vs-rest score under the modified Huber loss: (clip(s, -1, 1) + 1) / 2.
 
     Zhang, "Solving large scale linear prediction problems using stochastic
@@ -283,11 +295,13 @@ class MLPClassifier(_Classifier):
     _model_kind = "mlp"
 
     @property
-    def coefs_(self):
+    def coefs_(self) -> list[np.ndarray]:
         check_is_fitted(self)
-        return [self.model_.params[f"W{k}"].T for k in range(1, self.model_.n_layers + 1)]
+        mlp = cast(models.MLP, self.model_)
+        return [mlp.params[f"W{k}"].T for k in range(1, mlp.n_layers + 1)]
 
     @property
-    def intercepts_(self):
+    def intercepts_(self) -> list[np.ndarray]:
         check_is_fitted(self)
-        return [self.model_.params[f"b{k}"] for k in range(1, self.model_.n_layers + 1)]
+        mlp = cast(models.MLP, self.model_)
+        return [mlp.params[f"b{k}"] for k in range(1, mlp.n_layers + 1)]

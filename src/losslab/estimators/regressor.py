@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import field, replace
+from typing import Any, Self, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import RegressorMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import validate_data
 
+from .. import models
 from ..scale import distributed
 from ..scale.dask_data import is_dask
 from ..training import History
@@ -17,6 +20,7 @@ from ..training.spec import SOLVERS, TrainResult
 from .base import (
     DTYPES,
     SPARSE_FORMATS,
+    ArrayPair,
     TrainedEstimator,
     check_sample_weight,
     estimator_dataclass,
@@ -50,7 +54,7 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         tags.input_tags.sparse = True  # scipy.sparse X, never densified (not by "normal")
         return tags
 
-    def set_trained(self, result):
+    def set_trained(self, result: TrainResult) -> Self:
         """Set the fitted attributes from a TrainResult (whether y was 1-D among them)."""
         super().set_trained(result)
         self._single_output = result.single_output
@@ -71,19 +75,22 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         constraints = super()._parameter_constraints
         return constraints | {"solver": [StrOptions({"auto", "normal", *SOLVERS})]}
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Self:
         self._validate_params()
         if is_dask(X):
             return distributed.fit(self, X, y, sample_weight)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=DTYPES,
-            y_numeric=True,
-            multi_output=True,
-            reset=True,
-            accept_sparse=SPARSE_FORMATS,
+        X, y = cast(
+            ArrayPair,
+            validate_data(
+                self,
+                X,
+                y,
+                dtype=DTYPES,
+                y_numeric=True,
+                multi_output=True,
+                reset=True,
+                accept_sparse=SPARSE_FORMATS,
+            ),
         )
         spec = self.training_spec()
         if spec.loss.task != "regression":
@@ -104,20 +111,25 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
             self._warn_if_not_converged(result.history)
         return self
 
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """One epoch of the training loop over (X, y)."""
         first = not hasattr(self, "model_")
         if first:
             self._validate_params()
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=DTYPES,
-            y_numeric=True,
-            multi_output=True,
-            reset=first,
-            accept_sparse=SPARSE_FORMATS,
+        X, y = cast(
+            ArrayPair,
+            validate_data(
+                self,
+                X,
+                y,
+                dtype=DTYPES,
+                y_numeric=True,
+                multi_output=True,
+                reset=first,
+                accept_sparse=SPARSE_FORMATS,
+            ),
         )
         Y = y.reshape(len(y), -1).astype(X.dtype)
         spec = self.training_spec()
@@ -131,14 +143,20 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         self._partial_epoch(spec, X, target, sample_weight, None)
         return self
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> Any:  # an ndarray; a Dask array for a Dask X
         if is_dask(X):
             return distributed.predict(self, X)
         scores = self._scores(X)
         return scores[:, 0] if self._single_output else scores
 
 
-def ridge_normal_equations(model, X, Y, alpha, sample_weight=None):
+def ridge_normal_equations(
+    model: models.Model,
+    X: np.ndarray,
+    Y: np.ndarray,
+    alpha: float,
+    sample_weight: ArrayLike | None = None,
+) -> None:
     """Set a Linear model to the minimiser of the squared-error objective, in closed form.
 
     The objective is the weighted mean over all N·K elements of (XW + b - Y)²
