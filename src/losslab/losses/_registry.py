@@ -36,9 +36,9 @@ class Loss:
     """A named loss with bound options; calling it calls the function."""
 
     name: str
-    fn: Callable
+    fn: Callable[..., LossResult]
     task: str | None  # None: a plain function whose task its caller decides (for_task)
-    options: dict = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
     probabilistic: bool = False  # defines class probabilities (predict_proba)
 
     def __call__(self, output: Any, *targets: Any, **kwargs: Any) -> LossResult:

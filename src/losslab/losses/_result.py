@@ -9,7 +9,7 @@ from typing import Any, NamedTuple, ParamSpec, cast
 
 import numpy as np
 
-P = ParamSpec("P")
+_P = ParamSpec("_P")
 
 REDUCTIONS = ("mean", "sum", "none")
 _HALF = np.dtype(np.float16)
@@ -43,7 +43,7 @@ def _brief(x: Any) -> str:
     return repr(x)
 
 
-def in_output_dtype(fn: Callable[P, LossResult]) -> Callable[P, LossResult]:
+def in_output_dtype(fn: Callable[_P, LossResult]) -> Callable[_P, LossResult]:
     """Decorator: a loss given float16 output returns its gradient (and per-sample losses)
     in float16, the output's dtype; the arithmetic runs in float32 (see ``as_output``)."""
 
@@ -52,7 +52,7 @@ def in_output_dtype(fn: Callable[P, LossResult]) -> Callable[P, LossResult]:
         return half_result(output, fn(output, *args, **options))
 
     # the wrapper's own signature is looser; to its callers it is the loss it wraps
-    return cast(Callable[P, LossResult], loss)
+    return cast(Callable[_P, LossResult], loss)
 
 
 def half_result(output: Any, result: LossResult) -> LossResult:
