@@ -95,6 +95,7 @@ TYPED = [
     "estimators/base.py",
     "estimators/classifiers.py",
     "estimators/regressor.py",
+    "estimators/persist.py",
 ]
 
 

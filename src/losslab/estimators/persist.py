@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import importlib
 import json
+from typing import Any
 
 import numpy as np
 
 from .. import models
-from ..training.files import load_arrays, save_arrays
+from ..training.files import StrPath, load_arrays, save_arrays
 from ..training.spec import TrainResult
+from .base import TrainedEstimator
 from .classifiers import LinearClassifier, LinearSVM, MLPClassifier, SoftmaxClassifier
 from .regressor import LinearRegressor
 
@@ -19,7 +21,13 @@ _ESTIMATORS = {
 }
 
 
-def save(obj, path, *, extra_arrays=None, extra_header=None):
+def save(
+    obj: Any,
+    path: StrPath,
+    *,
+    extra_arrays: dict[str, Any] | None = None,
+    extra_header: dict[str, Any] | None = None,
+) -> None:
     """Save a fitted estimator or a bare ``Linear``/``MLP`` model to ``path`` (.npz, no pickle).
 
     The JSON header records the format version, the model's kind and sizes, and
@@ -79,7 +87,7 @@ def save(obj, path, *, extra_arrays=None, extra_header=None):
     save_arrays(path, arrays, header)
 
 
-def load_model(path):
+def load_model(path: StrPath) -> models.Linear | models.MLP | TrainedEstimator:
     """Load what :func:`save` wrote: the estimator (fitted) or the bare model.
 
     The header's sizes are checked against the saved arrays before a model is
