@@ -88,3 +88,20 @@ def test_probabilities_passed_as_scores_are_warned_of_and_real_scores_are_not(lo
             losses.get(loss)(
                 np.array([[0.2, 0.8], [0.5, 0.6]]), np.array([1, 0])
             )  # row 2 sums to 1.1
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("fast", [False, True])
+def test_sigmoid_bce_of_an_empty_multilabel_batch_is_zero_on_both_paths(reduction, fast):
+    from losslab import config
+
+    if fast and not config.fast_available():
+        pytest.skip("numba not installed")
+    with config.fast(fast):
+        for options in ({}, {"pos_weight": np.ones(3), "weight": np.ones((0, 3))}):
+            r = losses.sigmoid_binary_cross_entropy(
+                np.zeros((0, 3)), np.zeros((0, 3)), reduction=reduction, **options
+            )
+            assert r.grad.shape == (0, 3)
+            assert np.shape(r.value) == ((0, 3) if reduction == "none" else ())
+            assert reduction == "none" or r.value == 0

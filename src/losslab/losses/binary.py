@@ -9,6 +9,7 @@ by the element count instead: compare with torch using ``reduction="sum"``.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -100,9 +101,10 @@ def _sigmoid_bce_blocks(x, y, eps, pos_weight, weight, reduction):
     """
     shape = x.shape
     rows = shape[0] if x.ndim else 1
-    x2, y2 = x.reshape(rows, -1), y.reshape(rows, -1)
-    w2 = None if weight is None else weight.reshape(rows, -1)
-    pw2 = None if pos_weight is None else np.broadcast_to(pos_weight, shape).reshape(rows, -1)
+    cols = math.prod(shape[1:])  # not -1: an empty batch (0, C) has no size to infer C from
+    x2, y2 = x.reshape(rows, cols), y.reshape(rows, cols)
+    w2 = None if weight is None else weight.reshape(rows, cols)
+    pw2 = None if pos_weight is None else np.broadcast_to(pos_weight, shape).reshape(rows, cols)
     grad = np.empty(x2.shape, x.dtype)
     losses = np.empty(x2.shape, x.dtype)
     total = x.size if weight is None else weight.sum(dtype=np.float64)
