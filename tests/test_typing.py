@@ -96,6 +96,7 @@ TYPED = [
     "estimators/classifiers.py",
     "estimators/regressor.py",
     "estimators/persist.py",
+    "estimators/metric_learning.py",
 ]
 
 

@@ -108,7 +108,7 @@ def embedding_run(
     >>> list(reports)
     ['raw features', 'PCA-2', 'learned-2 (before training)', 'learned-2']
     """
-    options = {"model": model, "loss": loss, "mining": mining, "margin": margin}
+    options: dict[str, Any] = {"model": model, "loss": loss, "mining": mining, "margin": margin}
     options.update(max_iter=epochs, lr=lr)
     options = {k: v for k, v in options.items() if v is not None}
     learner = MetricLearner(n_components, random_state=seed, **options)
@@ -249,7 +249,7 @@ def save_embedding_run(
     learner: MetricLearner,
     reports: Mapping[str, Any],
     *,
-    loss: str,
+    loss: str | Callable[..., Any],
 ) -> list[str]:
     """Write metrics.json, model.npz, the embedding figure and, for images, retrieval_examples.png.
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from numbers import Integral, Real
-from typing import ClassVar
+from typing import Any, ClassVar, Self, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -28,6 +30,7 @@ from ..losses import metric
 from ..training import loop
 from ..training.state import History, TrainState
 from ..training.stopping import EarlyStopping
+from .base import ArrayPair
 
 LOSSES = (
     "soft_nearest_neighbour",
@@ -47,7 +50,9 @@ DEFAULT_LR = {"linear": 1e-2, "mlp": 3e-3}
 VALIDATION_ROWS = 1024  # the held-out part is scored as one batch: its size bounds the memory
 
 
-def pk_batches(labels, classes_per_batch, samples_per_class, rng):
+def pk_batches(
+    labels: np.ndarray, classes_per_batch: int, samples_per_class: int, rng: np.random.Generator
+) -> list[np.ndarray]:
     """Index batches of P classes × K samples covering about one epoch of the data.
 
     Classes with a single sample cannot provide a positive and are left out;
@@ -100,7 +105,7 @@ def pk_batches(labels, classes_per_batch, samples_per_class, rng):
     return batches
 
 
-def normalize_rows(e):
+def normalize_rows(e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(e / ‖e‖ row-wise, the norms) — with a floor so a zero row stays finite.
 
     Parameters
@@ -122,7 +127,9 @@ def normalize_rows(e):
     return e / norms, norms
 
 
-def held_out_split(y, fraction, rng):
+def held_out_split(
+    y: np.ndarray, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """(train indices, validation indices): about ``fraction`` of each class held out, at least one row kept.
 
     At least two rows of each class stay in training (a positive pair), and at
@@ -148,11 +155,11 @@ def held_out_split(y, fraction, rng):
     """
     if not fraction:
         return np.arange(len(y)), np.array([], dtype=int)
-    val = []
+    per_class = []
     for c in np.unique(y):
         rows = rng.permutation(np.flatnonzero(y == c))
-        val.append(rows[: min(round(fraction * len(rows)), len(rows) - 2)])
-    val = np.sort(np.concatenate(val))
+        per_class.append(rows[: min(round(fraction * len(rows)), len(rows) - 2)])
+    val = np.sort(np.concatenate(per_class))
     if len(val) > VALIDATION_ROWS:
         val = np.sort(rng.choice(val, VALIDATION_ROWS, replace=False))
     return np.setdiff1d(np.arange(len(y)), val), val
@@ -310,30 +317,30 @@ class MetricLearner(TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_components=16,
+        n_components: int = 16,
         *,
-        model="mlp",
-        hidden_layer_sizes=(128,),
-        loss="soft_nearest_neighbour",
-        mining="semihard",
-        margin=None,
-        temperature=None,
-        distance="euclidean",
-        normalize=None,
-        init="auto",
-        classes_per_batch=16,
-        samples_per_class=8,
-        optimizer="adam",
-        lr=None,
-        max_iter=100,
-        alpha=0.0,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        checkpoint=None,
-        random_state=None,
-        verbose=False,
-    ):
+        model: str = "mlp",
+        hidden_layer_sizes: tuple[int, ...] | list[int] = (128,),
+        loss: str | Callable[..., Any] = "soft_nearest_neighbour",
+        mining: str = "semihard",
+        margin: float | None = None,
+        temperature: float | None = None,
+        distance: str = "euclidean",
+        normalize: bool | None = None,
+        init: str = "auto",
+        classes_per_batch: int = 16,
+        samples_per_class: int = 8,
+        optimizer: str = "adam",
+        lr: float | None = None,
+        max_iter: int = 100,
+        alpha: float = 0.0,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
+        checkpoint: str | os.PathLike[str] | None = None,
+        random_state: int | None = None,
+        verbose: bool = False,
+    ) -> None:
         self.n_components = n_components
         self.model = model
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -358,7 +365,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         self.verbose = verbose
 
     @property
-    def normalize_(self):
+    def normalize_(self) -> bool:
         """Whether the embedding is L2-normalised (``normalize`` with None resolved)."""
         if self.normalize is None:
             return self._loss_name() != "soft_nearest_neighbour"
@@ -402,7 +409,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         return r.value, r.grad, None
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> Self:
         """Learn the embedding from labelled samples.
 
         Parameters
@@ -416,7 +423,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         self : MetricLearner
             Fitted.
         """
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        X, y = cast(ArrayPair, validate_data(self, X, y, dtype=[np.float64, np.float32]))
         check_classification_targets(y)
         self._loss_name()  # an unknown or non-metric loss fails here, before any training
         self.classes_, y_enc = np.unique(y, return_inverse=True)
@@ -545,7 +552,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
             grads["proxies"] = d_proxies
         return value, grads, None
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Embed samples with the learned map.
 
         Parameters
@@ -558,7 +565,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
             The embedding, with rows of unit length when ``normalize_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = cast(np.ndarray, validate_data(self, X, dtype=[np.float64, np.float32], reset=False))
         e = self.model_(
             X.astype(self.model_.params[next(iter(self.model_.params))].dtype, copy=False)
         )
