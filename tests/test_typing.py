@@ -97,6 +97,7 @@ TYPED = [
     "estimators/regressor.py",
     "estimators/persist.py",
     "estimators/metric_learning.py",
+    "diagnostics/gradcheck.py",
 ]
 
 

@@ -8,9 +8,12 @@ loss at random inputs of the kinds it expects (:func:`gradcheck_inputs`). A poin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from .. import losses
 
@@ -67,12 +70,12 @@ class GradientReport:
         return np.where(mask, -1.0, self.rel_error) if self.kinks else self.rel_error
 
     @property
-    def max_rel_error(self):
+    def max_rel_error(self) -> float:
         """The largest relative error over the differentiable coordinates."""
         return max(float(self._counted.max()), 0.0) if self.rel_error.size else 0.0
 
     @property
-    def worst_index(self):
+    def worst_index(self) -> tuple[int, ...] | None:
         """The differentiable coordinate with the largest relative error (None if none)."""
         counted = self._counted
         if not counted.size or counted.max() < 0:
@@ -80,7 +83,7 @@ class GradientReport:
         return self.indices[int(counted.argmax())]
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return self.max_rel_error <= self.tolerance
 
     def __str__(self):
@@ -101,7 +104,16 @@ class GradientReport:
         return "\n".join(lines)
 
 
-def check_gradient(f, x, *, analytic=None, eps=None, n_checks=None, seed=0, tolerance=None):
+def check_gradient(
+    f: Callable[[np.ndarray], Any],
+    x: ArrayLike,
+    *,
+    analytic: ArrayLike | None = None,
+    eps: float | None = None,
+    n_checks: int | None = None,
+    seed: int = 0,
+    tolerance: float | None = None,
+) -> GradientReport:
     """Check the gradient of the scalar function ``f`` at ``x`` by centred differences.
 
     Parameters
@@ -266,7 +278,14 @@ def _coordinates(shape, n_checks, seed):
     return [tuple(int(k) for k in np.unravel_index(i, shape)) for i in flat]
 
 
-def gradcheck_inputs(loss, shape=(8, 5), *, dtype="float64", seed=0, on_kinks=False):
+def gradcheck_inputs(
+    loss: str | Callable[..., Any],
+    shape: tuple[int, int] = (8, 5),
+    *,
+    dtype: DTypeLike = "float64",
+    seed: int = 0,
+    on_kinks: bool = False,
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """Random inputs at which to check a loss's gradient: ``(output, [targets...])``.
 
     ``output`` has ``shape`` (N, C) and ``dtype``; the targets are what the loss's task
@@ -336,8 +355,14 @@ GRADIENT_INPUTS = {"gaussian_nll": (0, 2), "arcface": (0, 2)}
 
 
 def check_loss_gradient(
-    loss, shape=(8, 5), *, dtype="float64", n_checks=None, seed=0, on_kinks=False
-):
+    loss: str | Callable[..., Any],
+    shape: tuple[int, int] = (8, 5),
+    *,
+    dtype: DTypeLike = "float64",
+    n_checks: int | None = None,
+    seed: int = 0,
+    on_kinks: bool = False,
+) -> list[tuple[str, np.ndarray, GradientReport]]:
     """Check a loss's analytic gradient against centred differences at :func:`gradcheck_inputs`.
 
     Every input the loss returns a gradient for is checked: the output, and for ranking
