@@ -98,6 +98,8 @@ TYPED = [
     "estimators/persist.py",
     "estimators/metric_learning.py",
     "diagnostics/gradcheck.py",
+    "diagnostics/batch_sizes.py",
+    "diagnostics/overfit.py",
 ]
 
 

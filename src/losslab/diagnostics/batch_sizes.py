@@ -33,12 +33,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import models, optim
 from ..training import Diverged, Objective, TrainState, take_steps
 from ..training.files import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "DEFAULT_SIZES",
@@ -85,7 +89,9 @@ class BatchSizeLesson:
         return {**asdict(self), "rows": [asdict(r) for r in self.rows]}
 
 
-def generated_problem(n_rows: int, n_features: int = 16, n_classes: int = 4, seed: int = 0):
+def generated_problem(
+    n_rows: int, n_features: int = 16, n_classes: int = 4, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(X, y, W) with labels drawn from softmax(X W): a problem with label noise, so loss > 0.
 
     The features' scales fall from 1 to ``1/CONDITION`` and every feature
@@ -122,7 +128,7 @@ def _flat_grad(objective, X, y):
     return np.concatenate([g.ravel() for g in grads.values()])
 
 
-def per_example_variance(objective, X, y) -> tuple[float, float]:
+def per_example_variance(objective: Objective, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(σ², ‖g‖²): the variance of the per-example gradients of a linear model, and the full one.
 
     For scores s = x W + b the gradient of example i is :math:`x_i \\otimes d_i`
@@ -137,7 +143,14 @@ def per_example_variance(objective, X, y) -> tuple[float, float]:
     return mean_sq - g2, g2
 
 
-def gradient_noise(objective, X, y, batch_size: int, n_batches: int = 32, seed: int = 0) -> float:
+def gradient_noise(
+    objective: Objective,
+    X: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    n_batches: int = 32,
+    seed: int = 0,
+) -> float:
     """Mean of ‖g_B − g‖² over ``n_batches`` random batches of ``batch_size`` rows (no replacement).
 
     Examples
@@ -158,7 +171,17 @@ def gradient_noise(objective, X, y, batch_size: int, n_batches: int = 32, seed: 
     return total / n_batches
 
 
-def steps_to_target(X, y, batch_size, *, lr, target, max_steps, seed=0, eval_rows=EVAL_ROWS):
+def steps_to_target(
+    X: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    *,
+    lr: float,
+    target: float,
+    max_steps: int,
+    seed: int = 0,
+    eval_rows: int = EVAL_ROWS,
+) -> tuple[int | None, float]:
     """(steps, seconds): plain SGD from zero weights until the loss on the first rows is <= target.
 
     The loss is checked every ``max(1, 128 // batch_size)`` steps (every 128
@@ -200,7 +223,17 @@ def steps_to_target(X, y, batch_size, *, lr, target, max_steps, seed=0, eval_row
     return (reached[0] if reached else None), time.perf_counter() - started
 
 
-def fewest_steps(X, y, batch_size, *, lrs, target, max_steps, seed=0, start_lr=None):
+def fewest_steps(
+    X: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    *,
+    lrs: Sequence[float],
+    target: float,
+    max_steps: int,
+    seed: int = 0,
+    start_lr: float | None = None,
+) -> tuple[int | None, float | None, float]:
     """(steps, lr, seconds) of the learning rate in ``lrs`` that reaches ``target`` in fewest steps.
 
     The rates are tried from ``start_lr`` (default: the smallest) upwards; a
@@ -209,7 +242,7 @@ def fewest_steps(X, y, batch_size, *, lrs, target, max_steps, seed=0, start_lr=N
     one minimum). A larger batch is never slower at the rate that suited a
     smaller one, so each size starts from the previous size's best rate.
     """
-    best = (None, None, 0.0)
+    best: tuple[int | None, float | None, float] = (None, None, 0.0)
     for lr in sorted(r for r in lrs if start_lr is None or r >= start_lr):
         cap = max_steps if best[0] is None else best[0] - 1
         steps, seconds = steps_to_target(
@@ -298,7 +331,7 @@ def _checked_sizes(sizes, n_rows):
     return sorted(set(sizes))
 
 
-def batch_size_figure(lesson: BatchSizeLesson, path: str | Path | None = None):
+def batch_size_figure(lesson: BatchSizeLesson, path: str | Path | None = None) -> Figure:
     """Three panels against the batch size: steps to the target, samples seen, gradient noise.
 
     Parameters

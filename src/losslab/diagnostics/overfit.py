@@ -17,12 +17,18 @@ least-squares solution of the stacked system :math:`[\Phi;\ \sqrt{\lambda} I] w 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..training.files import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["OverfitLesson", "overfit_figure", "overfit_lesson", "ridge_polynomial"]
 
@@ -60,12 +66,12 @@ class OverfitLesson:
         }
 
 
-def features(x: np.ndarray, degree: int) -> np.ndarray:
+def features(x: ArrayLike, degree: int) -> np.ndarray:
     """The (N, degree + 1) polynomial features 1, x, x², ..., x^degree."""
     return np.vander(np.asarray(x, dtype=np.float64), degree + 1, increasing=True)
 
 
-def ridge_polynomial(x, y, degree: int, lam: float) -> np.ndarray:
+def ridge_polynomial(x: ArrayLike, y: ArrayLike, degree: int, lam: float) -> np.ndarray:
     r"""Coefficients (intercept first) minimising :math:`\|y - \Phi w\|^2 + \lambda \sum_{k \ge 1} w_k^2`.
 
     Parameters
@@ -95,7 +101,9 @@ def _mse(x, y, w) -> float:
     return float(np.mean((features(x, len(w) - 1) @ w - y) ** 2))
 
 
-def leave_one_out_lambda(x, y, degree: int, lambdas=LAMBDAS) -> float:
+def leave_one_out_lambda(
+    x: ArrayLike, y: ArrayLike, degree: int, lambdas: Iterable[float] = LAMBDAS
+) -> float:
     """The λ of ``lambdas`` with the smallest leave-one-out error on (x, y) alone."""
     x, y = np.asarray(x), np.asarray(y)
     keep = np.ones(len(x), dtype=bool)
@@ -119,7 +127,7 @@ def overfit_lesson(
     n_test: int = 200,
     noise: float = 0.3,
     seed: int = 0,
-    lambdas=LAMBDAS,
+    lambdas: Iterable[float] = LAMBDAS,
 ) -> OverfitLesson:
     """Fit noisy points of the line y = 0.5 + x by a degree-``degree`` polynomial, without and with L2.
 
@@ -188,7 +196,7 @@ def overfit_lesson(
     )
 
 
-def overfit_figure(lesson: OverfitLesson, path: str | Path | None = None):
+def overfit_figure(lesson: OverfitLesson, path: str | Path | None = None) -> Figure:
     """Left: the points, the line, the wiggly and the straight fit; right: error against λ.
 
     Parameters
