@@ -100,6 +100,7 @@ TYPED = [
     "diagnostics/gradcheck.py",
     "diagnostics/batch_sizes.py",
     "diagnostics/overfit.py",
+    "cli/lessons.py",
 ]
 
 

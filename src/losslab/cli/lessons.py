@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 from rich.table import Table
 
 from ..training.files import atomic_write_text
 from .common import (
+    Subparsers,
     UsageError,
     add_json_option,
     console_for,
@@ -18,7 +20,7 @@ from .common import (
 )
 
 
-def add_parsers(sub):
+def add_parsers(sub: Subparsers) -> None:
     _add_doctor(sub)
     _add_batch_sizes(sub)
     _add_overfit(sub)
@@ -46,7 +48,7 @@ def _add_doctor(sub):
     p.set_defaults(func=cmd_doctor)
 
 
-def cmd_doctor(args):
+def cmd_doctor(args: argparse.Namespace) -> None:
     from ..diagnostics.doctor import diagnose_run
 
     result = diagnose_run(args.run_dir)
@@ -114,7 +116,7 @@ def _add_batch_sizes(sub):
     p.set_defaults(func=cmd_batch_sizes)
 
 
-def cmd_batch_sizes(args):
+def cmd_batch_sizes(args: argparse.Namespace) -> None:
     from rich.progress import Progress
 
     from ..diagnostics.batch_sizes import batch_size_figure, batch_size_lesson
@@ -199,7 +201,7 @@ def _add_overfit(sub):
     p.set_defaults(func=cmd_overfit)
 
 
-def cmd_overfit(args):
+def cmd_overfit(args: argparse.Namespace) -> None:
     from ..diagnostics.overfit import overfit_figure, overfit_lesson
 
     if args.points < 2:
