@@ -118,6 +118,7 @@ def folded_scale(reduction: str, total: float, dtype: np.dtype) -> float | None:
     total weight, or a total so small that 1/total overflows)."""
     if reduction != "mean":
         return 1.0
+    total = float(total)  # a Python float: 1/5e-324 is inf here, not NumPy's overflow warning
     factor = 1.0 / total if total else math.inf
     return factor if math.isfinite(factor) and np.isfinite(dtype.type(factor)) else None
 
