@@ -18,6 +18,8 @@ SRC = Path(losslab.__file__).parent
 
 # every module here has each public function and method annotated (parameters and return)
 TYPED = [
+    "losses/binary.py",
+    "losses/_fused.py",
     "plots.py",
     "report.py",
     "models.py",

@@ -22,12 +22,14 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
 from .. import config, fast
 from ._result import LossResult, half_result
+
+F = TypeVar("F", bound=Callable[..., LossResult])  # a loss keeps its own signature
 
 
 class FusedLoss(NamedTuple):
@@ -39,7 +41,7 @@ class FusedLoss(NamedTuple):
     default_case: tuple | None  # case(**defaults), worked out once: most calls pass no option
 
 
-def fused_by(kernel, case, inputs):
+def fused_by(kernel: str, case: Callable[..., Any], inputs: Callable[..., Any]) -> Callable[[F], F]:
     """Decorator: the NumPy loss below runs kernel ``kernel`` where ``case`` and ``inputs`` allow."""
 
     def declared(reference):
@@ -101,7 +103,7 @@ def _fused_call(spec, args, options):
     return None if result is None else LossResult(*result)
 
 
-def fused_mean(loss):
+def fused_mean(loss: Any) -> Callable[[np.ndarray, np.ndarray], LossResult] | None:
     """fit's per-batch call of ``loss`` (a registry Loss) on its fused kernel, or None.
 
     fit checks the whole target once (labels in range, 0/1 targets) and the
@@ -119,7 +121,7 @@ def fused_mean(loss):
     extra = _case(spec, loss.options)  # an invalid option raises here, once, as the loss would
     if extra is None or any(hasattr(e, "prepare") for e in extra):
         return None  # no kernel, or weights that depend on the labels: fit calls the loss
-    found = []  # the kernel, once fast.kernel has given it
+    found: list[Any] = []  # the kernel, once fast.kernel has given it
 
     def call(output, target):
         kernel = found[0] if found else fast.kernel(spec.kernel, output.size)

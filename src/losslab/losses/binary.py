@@ -20,12 +20,12 @@ from ._fused import fused_by
 from ._result import LossResult, elementwise, finish, folded_scale, in_output_dtype, row_blocks
 
 
-def softplus(x):
+def softplus(x: np.ndarray) -> np.ndarray:
     """log(1 + e^x) without overflow: max(x, 0) + log1p(e^{-|x|})."""
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
-def sigmoid(x):
+def sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + e^{-x}) without overflow, via e^{-softplus(-x)}."""
     return np.exp(-softplus(-x))
 
@@ -61,15 +61,15 @@ def _bce_inputs(logits, target, reduction, smoothing, weights):
 
 @fused_by("sigmoid_binary_cross_entropy", case=_bce_case, inputs=_bce_inputs)
 def sigmoid_binary_cross_entropy(
-    logits,
-    target,
+    logits: ArrayLike,
+    target: ArrayLike,
     *,
-    pos_weight=None,
-    weight=None,
-    label_smoothing=0.0,
-    sample_weight=None,
-    reduction="mean",
-):
+    pos_weight: ArrayLike | None = None,
+    weight: ArrayLike | None = None,
+    label_smoothing: float = 0.0,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Binary cross-entropy on logits, torch's ``binary_cross_entropy_with_logits``.
 
     .. math::
@@ -222,8 +222,15 @@ def binary_cross_entropy(
 
 @in_output_dtype
 def sigmoid_focal(
-    logits, target, *, gamma=2.0, alpha=0.25, weight=None, sample_weight=None, reduction="mean"
-):
+    logits: ArrayLike,
+    target: ArrayLike,
+    *,
+    gamma: float = 2.0,
+    alpha: float | None = 0.25,
+    weight: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Sigmoid focal loss, torchvision's ``sigmoid_focal_loss``.
 
     .. math::
@@ -265,7 +272,15 @@ def sigmoid_focal(
 
 
 @in_output_dtype
-def hinge(scores, target, *, margin=1.0, squared=False, sample_weight=None, reduction="mean"):
+def hinge(
+    scores: ArrayLike,
+    target: ArrayLike,
+    *,
+    margin: float = 1.0,
+    squared: bool = False,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Binary hinge loss, scikit-learn's ``SGDClassifier(loss="hinge"|"squared_hinge")``.
 
     .. math::
@@ -288,7 +303,13 @@ def hinge(scores, target, *, margin=1.0, squared=False, sample_weight=None, redu
 
 
 @in_output_dtype
-def modified_huber(scores, target, *, sample_weight=None, reduction="mean"):
+def modified_huber(
+    scores: ArrayLike,
+    target: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Modified Huber loss, scikit-learn's ``SGDClassifier(loss="modified_huber")``.
 
     With :math:`z = y s`: :math:`l = \max(0, 1 - z)^2` for :math:`z \ge -1`, else
@@ -309,7 +330,13 @@ def modified_huber(scores, target, *, sample_weight=None, reduction="mean"):
 
 
 @in_output_dtype
-def perceptron(scores, target, *, sample_weight=None, reduction="mean"):
+def perceptron(
+    scores: ArrayLike,
+    target: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+    reduction: str = "mean",
+) -> LossResult:
     r"""Perceptron loss :math:`\max(0, -y s)`, scikit-learn's ``loss="perceptron"``.
 
     Gradient :math:`-y` where :math:`-ys > 0`, else 0 (a point on the boundary is

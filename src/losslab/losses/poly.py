@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -71,7 +73,7 @@ def poly1_cross_entropy(
     """
     s = v.as_output(scores, "scores", ndim=2)
     epsilon = v.check_scalar(epsilon, "epsilon", low=-1)
-    options = dict(class_weight=class_weight, label_smoothing=label_smoothing)
+    options: dict[str, Any] = dict(class_weight=class_weight, label_smoothing=label_smoothing)
     ce = softmax_cross_entropy(
         s,
         target,
