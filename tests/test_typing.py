@@ -18,6 +18,7 @@ SRC = Path(losslab.__file__).parent
 
 # every module here has each public function and method annotated (parameters and return)
 TYPED = [
+    "fast/__init__.py",
     "losses/binary.py",
     "losses/_fused.py",
     "plots.py",

@@ -27,8 +27,15 @@ never win back. From then on every call that a kernel can take uses it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import config
+
+if TYPE_CHECKING:
+    import numpy as np
+
+F = TypeVar("F", bound=Callable[..., Any])  # a decorated function keeps its own signature
 
 # Elements walked on the NumPy path (first arguments of calls a kernel could take) before the
 # kernels are loaded. `python bench/startup.py` (2 cores AMD EPYC, shared, 2026-11-30), two runs:
@@ -41,7 +48,7 @@ LOAD_AFTER_ELEMENTS = 1 << 27
 _walked = [0]  # elements walked on the NumPy path so far, by calls a kernel could have taken
 
 
-def flat_views(*arrays):
+def flat_views(*arrays: np.ndarray) -> bool:
     """True when numba kernels can update these arrays through flat views: one float dtype,
     all C-contiguous (a flat view of another layout is a copy, and writes to it are lost)."""
     dtype = arrays[0].dtype
@@ -80,19 +87,19 @@ KERNELS = {
 _references: dict[str, object] = {}  # kernel name -> the NumPy function that declared it
 
 
-def declare(name, reference):
+def declare(name: str, reference: Callable[..., Any]) -> None:
     """Record that kernel ``name`` computes what ``reference`` (NumPy) computes."""
     if name not in KERNELS:
         raise ValueError(f"name: expected one of {', '.join(KERNELS)}, got {name!r} instead")
     _references[name] = reference
 
 
-def references():
+def references() -> dict[str, object]:
     """{kernel name: the NumPy function it stands in for}, for the modules imported so far."""
     return dict(_references)
 
 
-def kernel(name, elements=0):
+def kernel(name: str, elements: int = 0) -> Callable[..., Any] | None:
     """The kernel called ``name`` when the fast path is on and loaded or worth loading, else None.
 
     ``elements``: the size of the input the caller is about to walk (counted
@@ -102,12 +109,12 @@ def kernel(name, elements=0):
     return _load(name) if config.fast_on() and worth_loading(elements) else None
 
 
-def loaded():
+def loaded() -> bool:
     """Whether the kernel modules (and numba) have been loaded in this process."""
     return _load.cache_info().currsize > 0
 
 
-def worth_loading(elements):
+def worth_loading(elements: int) -> bool:
     """Whether to use the kernels for a call on ``elements`` elements (counted if not yet)."""
     if config.fast_forced() or loaded():
         return True
@@ -115,7 +122,7 @@ def worth_loading(elements):
     return _walked[0] >= LOAD_AFTER_ELEMENTS
 
 
-def fused_by(name):
+def fused_by(name: str) -> Callable[[F], F]:
     """Decorator: kernel ``name`` takes the decorated NumPy function's arguments and returns
     what it returns; calls run it when the fast path is on and it can take them."""
     when = KERNELS[name][1]
