@@ -580,7 +580,7 @@ def _rows(kernel, scores, labels, options, reduction, total=None):
     """
     scores = np.ascontiguousarray(scores)  # any layout: a copy costs less than strided rows
     n = scores.shape[0]
-    total = n if total is None else total
+    total = n if total is None else float(total)  # Python float: 1/5e-324 is inf, not a warning
     scale = 1.0 / total if reduction == "mean" and total else 1.0
     if not np.isfinite(scores.dtype.type(scale)):
         return None
@@ -654,7 +654,7 @@ def _weighted_bce(logits, targets, smoothing, pos_weight, weight, reduction):
     total = flat_x.size if weight_period == 0 else _periodic_sum(weight, weight_period, flat_x.size)
     scale = 1.0
     if reduction == "mean":
-        scale = 1.0 / total if total else math.inf
+        scale = 1.0 / float(total) if total else math.inf  # inf, not NumPy's overflow warning
         if not np.isfinite(logits.dtype.type(scale)):
             return None
     grad = np.empty(logits.shape, logits.dtype)
