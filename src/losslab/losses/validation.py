@@ -37,9 +37,14 @@ def warn_if_probabilities(scores: np.ndarray, loss: str) -> None:
 
     Such rows give a plausible but wrong loss (0.768 instead of 0.357 for
     [0.1, 0.2, 0.7] of class 2), never an error. The first row is screened
-    alone first, so real scores cost O(C) per call.
+    alone first, and by its sum alone before that (one reduction: this runs on every
+    training step of the NumPy path), so real scores cost O(C) per call.
     """
-    if scores.shape[1] < 2 or len(scores) == 0 or not probability_rows(scores[:1]):
+    if scores.shape[1] < 2 or len(scores) == 0:
+        return
+    if abs(float(scores[0].sum(dtype=np.float64)) - 1.0) > 1e-3 * scores.shape[1]:
+        return  # looser than probability_rows' tolerance: a screen, never a verdict
+    if not probability_rows(scores[:1]):
         return
     if probability_rows(scores):
         warnings.warn(
