@@ -629,7 +629,8 @@ def plot_cards(cards: Sequence[Card]) -> Figure:
     Parameters
     ----------
     cards : sequence of Card
-        The cards, one row each (the README's figure: SVM, softmax, focal).
+        The cards, one row each (the figure of docs/guide/understanding.md,
+        "A loss's card": SVM, softmax, focal).
 
     Returns
     -------
