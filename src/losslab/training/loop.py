@@ -213,9 +213,8 @@ def record(history: History, logs: Logs) -> None:
     history.train_accuracy.append(logs.get("train_accuracy"))
     history.val_loss.append(logs.get("val_loss"))
     history.val_accuracy.append(logs.get("val_accuracy"))
-    # History types lr and seconds as list[float]; logs without them record None, as above
-    history.lr.append(logs.get("lr"))  # type: ignore[arg-type]
-    history.seconds.append(logs.get("seconds"))  # type: ignore[arg-type]
+    history.lr.append(logs.get("lr"))
+    history.seconds.append(logs.get("seconds"))
 
 
 def monitored_loss(val_loss: float | None, train_loss: float) -> float:

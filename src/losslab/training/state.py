@@ -26,8 +26,8 @@ class History:
     train_accuracy: list[float | None] = field(default_factory=list)
     val_loss: list[float | None] = field(default_factory=list)
     val_accuracy: list[float | None] = field(default_factory=list)
-    lr: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
+    lr: list[float | None] = field(default_factory=list)
+    seconds: list[float | None] = field(default_factory=list)
     converged: bool = False  # stopped because the monitored loss stopped improving by tol
     stopped_by_callback: bool = False
     best_epoch: int = 0
