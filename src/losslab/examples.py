@@ -1,8 +1,9 @@
 """The worked examples of the seed notes, computed by losslab.
 
 ``worked_examples()`` returns each example with the value the notes give and
-the value losslab computes, so the README, the CLI (``losslab examples``) and
-the tests all show the same numbers from one place.
+the value losslab computes, so the user guide (docs/guide/understanding.md,
+"The seed notes, checked"), the CLI (``losslab examples``) and the tests all
+show the same numbers from one place.
 """
 
 from __future__ import annotations

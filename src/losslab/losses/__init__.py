@@ -3,7 +3,7 @@
 Each function is ``name(output, target, *, options, sample_weight=None,
 reduction="mean") -> LossResult(value, grad)``; ``grad`` is the gradient with
 respect to ``output`` and has its shape and dtype. See DESIGN.md for the
-conventions and README.md for the table of formulas. A few have a fused numba
+conventions and docs/guide/losses.md for the table of formulas. A few have a fused numba
 kernel (losslab.fast) for their plain case; :func:`fused_mean` is that kernel as
 fit's unchecked per-batch call.
 """
