@@ -5,6 +5,7 @@ import pytest
 
 from losslab import datasets, losses, models
 from losslab.diagnostics import expected_initial_loss, sanity_check
+from losslab.diagnostics.sanity import overfit_check, scaled_loss
 
 CLASSIFICATION = [
     n
@@ -54,3 +55,29 @@ def test_sanity_fails_when_the_initial_weights_are_large():
     model = models.Linear(4, 3, init_scale=10.0, random_state=0)
     report = sanity_check(model, "softmax", ds.X_train, ds.y_train)
     assert not report.checks[0].ok and "are the initial weights small?" in str(report)
+
+
+def test_a_linear_model_that_separates_its_subset_passes_by_scaling_its_scores():
+    # linear softmax on 20 separable points: 100% accuracy, but the loss reaches 0 only as W grows
+    X = np.vstack([np.eye(2) * 3 + 0.1 * k for k in range(10)])
+    y = np.tile([0, 1], 10)
+    check = overfit_check(lambda: models.Linear(2, 2, random_state=0), "softmax", X, y, epochs=20)
+    assert check.ok, str(check)
+    assert "only larger weights needed" in check.detail
+
+
+def test_a_linear_model_that_cannot_separate_its_subset_still_fails():
+    # XOR: no linear model reaches 100% training accuracy, however its scores are scaled
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]] * 5)
+    y = np.array([0, 0, 1, 1] * 5)
+    check = overfit_check(lambda: models.Linear(2, 2, random_state=0), "softmax", X, y)
+    assert not check.ok and "training accuracy 100%" not in check.detail
+
+
+def test_scaled_loss_drives_a_correct_ranking_to_zero_and_a_wrong_one_up():
+    right = np.array([[2.0, 0.0], [0.0, 2.0]])
+    y = np.array([0, 1])
+    scale, value = scaled_loss("softmax", right, y, target=1e-6)
+    assert value <= 1e-6 and scale < 2**20
+    scale, value = scaled_loss("softmax", -right, y, target=1e-6)
+    assert scale == 2**20 and value > 1e5

@@ -18,7 +18,9 @@ r"""The CS231n sanity checks before a long training run, each a PASS/FAIL line w
    raise the loss, more for larger strengths.
 3. **Overfitting a tiny subset.** With no regularization, 20 samples must be
    fitted perfectly: accuracy 100% and the loss driven toward 0. A model that
-   cannot do this has a bug (or no capacity).
+   cannot do this has a bug (or no capacity). A linear model that separates the
+   samples gets there only as its weights grow, so the check also scales the
+   final scores (:func:`scaled_loss`) and says when larger weights alone suffice.
 """
 
 from __future__ import annotations
@@ -307,13 +309,60 @@ def overfit_check(
     # the epoch's accuracy is measured before its update, so confirm on the final weights
     from ..training import predict_labels
 
-    accuracy = float(np.mean(predict_labels(losses.get(loss), model(X[idx])) == y[idx]))
-    ok = accuracy == 1.0 and last <= max(0.01, 0.01 * first)
+    scores = model(X[idx])
+    accuracy = float(np.mean(predict_labels(losses.get(loss), scores) == y[idx]))
+    target = max(0.01, 0.01 * first)
     detail = (
         f"{len(idx)} samples, {history.n_epochs} epochs: loss {first:.4g} → {last:.4g}, "
         f"training accuracy {accuracy:.0%}"
     )
+    if accuracy == 1.0 and last > target:
+        scale, scaled = scaled_loss(loss, scores, y[idx], target)
+        if scaled <= target:
+            detail += f"; the scores ×{scale:g} give loss {scaled:.3g} (only larger weights needed)"
+            last = scaled
+    ok = accuracy == 1.0 and last <= target
     return SanityCheck("overfit a tiny subset", ok, detail, 0.0, last)
+
+
+def scaled_loss(
+    loss: str | Loss, scores: np.ndarray, y: np.ndarray, target: float
+) -> tuple[float, float]:
+    """The loss of the scores scaled by 2, 4, ..., 2**20, stopping once it is at most ``target``.
+
+    A linear model that separates its samples reaches zero loss only as its
+    weights grow without bound (the margin losses are zero past a margin, the
+    softmax loss tends to zero), so slow progress toward zero is not a bug.
+    Scaling the last layer scales the scores exactly, so this shows the loss the
+    same model reaches with larger weights.
+
+    Parameters
+    ----------
+    loss : str, Loss or callable
+    scores : array of shape (N, C)
+    y : int array of shape (N,)
+    target : float
+        Stop at the first scale whose loss is at most this.
+
+    Returns
+    -------
+    (scale, loss) : tuple of float
+        The last scale tried and its mean loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scores = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> scale, value = scaled_loss("softmax", scores, np.array([0, 1]), target=1e-3)
+    >>> scale, round(value, 6)
+    (8.0, 0.000335)
+    """
+    fn = losses.get(loss)
+    scale, value = 1.0, math.inf
+    while scale < 2.0**20 and value > target:
+        scale *= 2.0
+        value = float(fn(scale * scores, y).value)
+    return scale, value
 
 
 def sanity_check(
