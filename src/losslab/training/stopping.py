@@ -15,6 +15,52 @@ class EarlyStopping:
     ``window`` epochs, as the mean of those epochs (local SGD checks once per
     pass over the data, ``window`` rounds). With ``keep_best`` the weights of the
     best check are kept and :meth:`restore_best` puts them back.
+
+    A check improves when its loss is below ``best - tol``, where ``best`` is the
+    lowest loss checked so far; ``patience`` checks in a row without improving stop
+    training. This is the rule of scikit-learn's ``SGDClassifier`` (``tol``,
+    ``n_iter_no_change``) and ``MLPClassifier``.
+
+    Parameters
+    ----------
+    tol : float
+        The improvement that counts, in loss units.
+    patience : int
+        Checks without improvement before stopping.
+    monitor : {"train_loss", "val_loss"}, default "train_loss"
+        The :class:`~losslab.training.state.History` field to follow.
+    window : int, default 1
+        Check every ``window`` epochs, on the mean of the last ``window`` values.
+    keep_best : bool, default False
+        Keep a copy of the weights at each improving check, for :meth:`restore_best`.
+
+    Attributes
+    ----------
+    best : float
+        The lowest monitored loss checked so far (``inf`` before the first check).
+    stale : int
+        Checks in a row without improvement.
+    best_params : dict of str to ndarray or None
+        The weights of the best check (with ``keep_best``).
+
+    Examples
+    --------
+    >>> from losslab.training.state import History
+    >>> stopping = EarlyStopping(tol=0.01, patience=2)
+    >>> history = History()
+    >>> model = None  # only read with keep_best
+    >>> for epoch, loss in enumerate([1.0, 0.5, 0.495, 0.49, 0.2], start=1):
+    ...     history.epoch.append(epoch)
+    ...     history.train_loss.append(loss)
+    ...     if stopping.should_stop(history, model):
+    ...         break
+    >>> epoch, history.best_epoch, stopping.best
+    (4, 2, 0.49)
+
+    References
+    ----------
+    scikit-learn, ``sklearn.linear_model.SGDClassifier`` (``tol``, ``n_iter_no_change``);
+    Prechelt, "Early Stopping - But When?", *Neural Networks: Tricks of the Trade* (1998).
     """
 
     def __init__(
@@ -32,7 +78,21 @@ class EarlyStopping:
         self.best_params: Params | None = None
 
     def should_stop(self, history: History, model: Model) -> bool:
-        """Track the monitored loss after an epoch; True once it stopped improving."""
+        """Track the monitored loss after an epoch; True once it stopped improving.
+
+        Parameters
+        ----------
+        history : History
+            The run so far; its last epoch is the one just finished. An improving
+            check sets ``history.best_epoch``.
+        model : Model
+            Its weights are copied at an improving check when ``keep_best``.
+
+        Returns
+        -------
+        bool
+            True once ``patience`` checks in a row did not improve by ``tol``.
+        """
         if history.epoch[-1] % self.window:
             return False
         current = float(np.mean(getattr(history, self.monitor)[-self.window :]))
@@ -47,7 +107,13 @@ class EarlyStopping:
         return self.stale >= self.patience
 
     def restore_best(self, model: Model) -> None:
-        """Put the best check's weights back into ``model`` (with ``keep_best``; else nothing)."""
+        """Put the best check's weights back into ``model`` (with ``keep_best``; else nothing).
+
+        Parameters
+        ----------
+        model : Model
+            Its parameters are overwritten in place.
+        """
         if self.best_params is not None:
             for k, p in self.best_params.items():
                 model.params[k][...] = p
