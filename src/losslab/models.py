@@ -25,24 +25,53 @@ Params = dict[str, np.ndarray]
 
 
 class Model(Protocol):
-    """The protocol above as a type: what training, the optimizers and the checks use of a model."""
+    """The protocol above as a type: what training, the optimizers and the checks use of a model.
+
+    Any object with these members trains with :func:`losslab.fit` and the estimators;
+    :class:`Linear` and :class:`MLP` are the two losslab builds.
+
+    Attributes
+    ----------
+    params : dict of str to ndarray
+        The parameters by name; optimizers update these arrays in place.
+    weight_names : tuple of str
+        The keys of ``params`` that regularization applies to (never the biases).
+    n_features : int
+        D, the number of input features.
+    n_outputs : int
+        C, the number of scores per sample.
+
+    Examples
+    --------
+    >>> model: Model = Linear(3, 2, random_state=0)
+    >>> sorted(model.params), model.weight_names, model.n_outputs
+    (['W', 'b'], ('W',), 2)
+    """
 
     params: Params
     weight_names: tuple[str, ...]
 
     @property
-    def n_features(self) -> int: ...
+    def n_features(self) -> int:
+        """D, the number of input features."""
+        ...
 
     @property
-    def n_outputs(self) -> int: ...
+    def n_outputs(self) -> int:
+        """C, the number of scores per sample."""
+        ...
 
     def __call__(self, X: np.ndarray) -> np.ndarray: ...
 
-    def forward(self, X: np.ndarray) -> tuple[np.ndarray, Any]: ...
+    def forward(self, X: np.ndarray) -> tuple[np.ndarray, Any]:
+        """The scores of ``X`` (N, D), shape (N, C), and what :meth:`backward` needs."""
+        ...
 
     def backward(
         self, cache: Any, dscores: np.ndarray, input_grad: bool = True
-    ) -> tuple[Params, np.ndarray | None]: ...
+    ) -> tuple[Params, np.ndarray | None]:
+        """The parameters' gradients (keys of ``params``) and X's, or None without ``input_grad``."""
+        ...
 
 
 class Linear:
@@ -110,10 +139,12 @@ class Linear:
 
     @property
     def n_features(self) -> int:
+        """D, the number of input features (W's rows)."""
         return self.params["W"].shape[0]
 
     @property
     def n_outputs(self) -> int:
+        """C, the number of scores per sample (W's columns)."""
         return self.params["W"].shape[1]
 
     def __repr__(self) -> str:
@@ -126,11 +157,42 @@ class Linear:
         return scores
 
     def forward(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The scores and the cache for :meth:`backward` (X itself).
+
+        Parameters
+        ----------
+        X : ndarray of shape (N, D)
+
+        Returns
+        -------
+        scores : ndarray of shape (N, C)
+            ``X @ W + b``.
+        cache : ndarray of shape (N, D)
+            X, which the weight gradient needs.
+        """
         return self(X), X
 
     def backward(
         self, cache: np.ndarray, dscores: np.ndarray, input_grad: bool = True
     ) -> tuple[Params, np.ndarray | None]:
+        """The gradients of the loss from the gradient of the scores (chain rule).
+
+        Parameters
+        ----------
+        cache : ndarray of shape (N, D)
+            What :meth:`forward` returned with the scores.
+        dscores : ndarray of shape (N, C)
+            ∂L/∂s, e.g. a loss's ``grad``.
+        input_grad : bool, default True
+            Whether to compute ∂L/∂X (training does not need it).
+
+        Returns
+        -------
+        grads : dict of str to ndarray
+            ``{"W": Xᵀ dscores (D, C), "b": column sums of dscores (C,)}``.
+        dX : ndarray of shape (N, D) or None
+            ``dscores Wᵀ``; None when ``input_grad`` is false.
+        """
         X = cache
         grads = {"W": X.T @ dscores, "b": column_sums(dscores)}
         return grads, dscores @ self.params["W"].T if input_grad else None
@@ -213,14 +275,17 @@ class MLP:
 
     @property
     def n_features(self) -> int:
+        """D, the number of input features (W1's rows)."""
         return self.params["W1"].shape[0]
 
     @property
     def n_outputs(self) -> int:
+        """C, the number of output scores (WL's columns)."""
         return self.params[f"W{self.n_layers}"].shape[1]
 
     @property
     def hidden(self) -> tuple[int, ...]:
+        """The hidden layers' widths, e.g. ``(100,)``."""
         return tuple(self.params[f"W{k}"].shape[1] for k in range(1, self.n_layers))
 
     def __repr__(self) -> str:
@@ -233,6 +298,18 @@ class MLP:
         return self.forward(X)[0]
 
     def forward(self, X: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The scores and the cache for :meth:`backward` (each layer's input).
+
+        Parameters
+        ----------
+        X : ndarray of shape (N, D)
+
+        Returns
+        -------
+        scores : ndarray of shape (N, C)
+        cache : list of ndarray
+            ``[X, h_1, ..., h_{L-1}]``, the input of each weight layer (after ReLU).
+        """
         activations = [X]
         h = X
         for k in range(1, self.n_layers + 1):
@@ -245,6 +322,32 @@ class MLP:
     def backward(
         self, cache: list[np.ndarray], dscores: np.ndarray, input_grad: bool = True
     ) -> tuple[Params, np.ndarray | None]:
+        """Backpropagation: the gradients of the loss from the gradient of the scores.
+
+        Parameters
+        ----------
+        cache : list of ndarray
+            What :meth:`forward` returned with the scores.
+        dscores : ndarray of shape (N, C)
+            ∂L/∂s, e.g. a loss's ``grad``.
+        input_grad : bool, default True
+            Whether to compute ∂L/∂X (training does not need it: one product less).
+
+        Returns
+        -------
+        grads : dict of str to ndarray
+            One gradient per parameter, with its key and shape (``W1``, ``b1``, ...).
+        dX : ndarray of shape (N, D) or None
+            None when ``input_grad`` is false.
+
+        Examples
+        --------
+        >>> net = MLP(2, (4,), 3, random_state=0)
+        >>> scores, cache = net.forward(np.ones((5, 2)))
+        >>> grads, dX = net.backward(cache, np.ones((5, 3)), input_grad=False)
+        >>> sorted(grads), grads["W1"].shape, dX
+        (['W1', 'W2', 'b1', 'b2'], (2, 4), None)
+        """
         activations = cache
         grads: Params = {}
         delta = dscores
