@@ -32,9 +32,33 @@ class _Optimizer:
 
 
 class SGD(_Optimizer):
-    """Plain (stochastic) gradient descent: θ ← θ - α ∇J(θ). GD when the batch is the data."""
+    r"""Plain (stochastic) gradient descent: θ ← θ - α ∇J(θ). GD when the batch is the data.
+
+    .. math::
+
+        θ ← θ - α \, g
+
+    with g the gradient of the mini-batch's loss (of the whole data's for GD,
+    which is another name of this class). It has no settings and no state.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> opt = SGD()
+    >>> params = {"w": np.array([1.0, -2.0])}
+    >>> state = opt.init(params)
+    >>> opt.update(params, {"w": np.array([0.5, -1.0])}, state, lr=0.1)
+    >>> params["w"].tolist()
+    [0.95, -1.9]
+
+    References
+    ----------
+    H. Robbins and S. Monro, "A Stochastic Approximation Method", Annals of
+    Mathematical Statistics, 1951. ``torch.optim.SGD`` with no momentum.
+    """
 
     def init(self, params: dict[str, np.ndarray]) -> dict[str, Any]:
+        """The optimizer's state for ``params``: none, an empty dict."""
         return {}
 
     def update(
@@ -44,6 +68,7 @@ class SGD(_Optimizer):
         state: dict[str, Any],
         lr: float,
     ) -> None:
+        """One step in place: ``params[k] -= lr * grads[k]`` for every key of ``grads``."""
         for k, g in grads.items():
             params[k] -= lr * g
 
@@ -52,12 +77,45 @@ GD = SGD
 
 
 class Momentum(_Optimizer):
-    """Heavy-ball momentum: v ← μ v - α g; θ ← θ + v."""
+    r"""Heavy-ball momentum: v ← μ v - α g; θ ← θ + v.
+
+    .. math::
+
+        v ← μ v - α g, \qquad θ ← θ + v
+
+    The velocity v starts at zero and accumulates past gradients, so steps grow
+    along directions where the gradient keeps its sign and cancel where it
+    oscillates. (torch's ``SGD(momentum=μ)`` accumulates g and multiplies by α
+    afterwards: the same steps at a constant learning rate.)
+
+    Parameters
+    ----------
+    momentum : float
+        μ in [0, 1): the fraction of the velocity kept at each step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> opt = Momentum(momentum=0.9)
+    >>> params = {"w": np.array([1.0])}
+    >>> state = opt.init(params)
+    >>> for _ in range(2):
+    ...     opt.update(params, {"w": np.array([0.5])}, state, lr=0.1)
+    >>> round(float(params["w"][0]), 6), round(float(state["v"]["w"][0]), 6)
+    (0.855, -0.095)
+
+    References
+    ----------
+    B. T. Polyak, "Some methods of speeding up the convergence of iteration
+    methods", USSR Computational Mathematics and Mathematical Physics, 1964;
+    CS231n notes, "Neural Networks Part 3: Parameter updates".
+    """
 
     def __init__(self, momentum: float = 0.9) -> None:
         self.momentum = momentum
 
     def init(self, params: dict[str, np.ndarray]) -> dict[str, Any]:
+        """The optimizer's state for ``params``: a zero velocity ``{"v": {key: array}}``."""
         return {"v": {k: np.zeros_like(p) for k, p in params.items()}}
 
     def update(
@@ -67,6 +125,7 @@ class Momentum(_Optimizer):
         state: dict[str, Any],
         lr: float,
     ) -> None:
+        """One step in place: the velocities ``state["v"]``, then ``params``."""
         for k, g in grads.items():
             v = state["v"][k]
             v *= self.momentum
@@ -75,7 +134,37 @@ class Momentum(_Optimizer):
 
 
 class Nesterov(Momentum):
-    """Nesterov momentum in the CS231n form: θ ← θ - μ v_prev + (1 + μ) v."""
+    r"""Nesterov momentum in the CS231n form: θ ← θ - μ v_prev + (1 + μ) v.
+
+    .. math::
+
+        v_{prev} = v, \qquad v ← μ v - α g, \qquad θ ← θ - μ v_{prev} + (1 + μ) v
+
+    The "look-ahead" gradient rewritten so that θ holds the looked-ahead point
+    and the gradient is taken where the parameters are.
+
+    Parameters
+    ----------
+    momentum : float
+        μ in [0, 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> opt = Nesterov(momentum=0.9)
+    >>> params = {"w": np.array([1.0])}
+    >>> state = opt.init(params)
+    >>> opt.update(params, {"w": np.array([0.5])}, state, lr=0.1)
+    >>> round(float(params["w"][0]), 6)  # 1 + 1.9 · (-0.05)
+    0.905
+
+    References
+    ----------
+    Y. Nesterov, "A method of solving a convex programming problem with
+    convergence rate O(1/k²)", 1983; I. Sutskever et al., "On the importance of
+    initialization and momentum in deep learning", ICML 2013; CS231n notes,
+    "Neural Networks Part 3".
+    """
 
     def update(
         self,
@@ -84,6 +173,7 @@ class Nesterov(Momentum):
         state: dict[str, Any],
         lr: float,
     ) -> None:
+        """One step in place: the velocities ``state["v"]``, then ``params``."""
         mu = self.momentum
         for k, g in grads.items():
             v = state["v"][k]
@@ -94,12 +184,40 @@ class Nesterov(Momentum):
 
 
 class AdaGrad(_Optimizer):
-    """Per-coordinate rates shrinking with the accumulated squared gradient."""
+    r"""Per-coordinate rates shrinking with the accumulated squared gradient.
+
+    .. math::
+
+        c ← c + g^2, \qquad θ ← θ - α \, g / (\sqrt{c} + ε)
+
+    element-wise, with the cache c starting at zero.
+
+    Parameters
+    ----------
+    eps : float
+        ε > 0, keeps the division finite while c is zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> opt = AdaGrad()
+    >>> params = {"w": np.array([1.0, -2.0])}
+    >>> state = opt.init(params)
+    >>> opt.update(params, {"w": np.array([0.5, -4.0])}, state, lr=0.1)
+    >>> params["w"].round(6).tolist()  # the first step has size α in every coordinate
+    [0.9, -1.9]
+
+    References
+    ----------
+    J. Duchi, E. Hazan and Y. Singer, "Adaptive Subgradient Methods for Online
+    Learning and Stochastic Optimization", JMLR 2011.
+    """
 
     def __init__(self, eps: float = 1e-8) -> None:
         self.eps = eps
 
     def init(self, params: dict[str, np.ndarray]) -> dict[str, Any]:
+        """The optimizer's state for ``params``: a zero cache ``{"cache": {key: array}}``."""
         return {"cache": {k: np.zeros_like(p) for k, p in params.items()}}
 
     def update(
@@ -109,6 +227,7 @@ class AdaGrad(_Optimizer):
         state: dict[str, Any],
         lr: float,
     ) -> None:
+        """One step in place: the caches ``state["cache"]``, then ``params``."""
         for k, g in grads.items():
             cache = state["cache"][k]
             cache += g * g
@@ -116,12 +235,43 @@ class AdaGrad(_Optimizer):
 
 
 class RMSProp(_Optimizer):
-    """AdaGrad with a leaky (exponential moving) average of squared gradients."""
+    r"""AdaGrad with a leaky (exponential moving) average of squared gradients.
+
+    .. math::
+
+        c ← ρ c + (1 - ρ) g^2, \qquad θ ← θ - α \, g / (\sqrt{c} + ε)
+
+    element-wise, with c starting at zero: torch's ``RMSprop(alpha=ρ)``.
+
+    Parameters
+    ----------
+    decay : float
+        ρ in [0, 1): the fraction of the cache kept at each step.
+    eps : float
+        ε > 0, added to the root of the cache.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> opt = RMSProp(decay=0.99)
+    >>> params = {"w": np.array([1.0])}
+    >>> state = opt.init(params)
+    >>> opt.update(params, {"w": np.array([0.5])}, state, lr=0.01)
+    >>> round(float(params["w"][0]), 6)  # the first step is α / sqrt(1 - ρ)
+    0.9
+
+    References
+    ----------
+    T. Tieleman and G. Hinton, "Lecture 6.5 - RMSProp", COURSERA: Neural
+    Networks for Machine Learning, 2012.
+    https://pytorch.org/docs/stable/generated/torch.optim.RMSprop.html
+    """
 
     def __init__(self, decay: float = 0.99, eps: float = 1e-8) -> None:
         self.decay, self.eps = decay, eps
 
     def init(self, params: dict[str, np.ndarray]) -> dict[str, Any]:
+        """The optimizer's state for ``params``: a zero cache ``{"cache": {key: array}}``."""
         return {"cache": {k: np.zeros_like(p) for k, p in params.items()}}
 
     def update(
@@ -131,6 +281,7 @@ class RMSProp(_Optimizer):
         state: dict[str, Any],
         lr: float,
     ) -> None:
+        """One step in place: the caches ``state["cache"]``, then ``params``."""
         for k, g in grads.items():
             cache = state["cache"][k]
             cache *= self.decay
@@ -139,12 +290,47 @@ class RMSProp(_Optimizer):
 
 
 class Adam(_Optimizer):
-    """Adam (Kingma & Ba 2015): momentum plus RMSProp, with bias correction."""
+    r"""Adam (Kingma & Ba 2015): momentum plus RMSProp, with bias correction.
+
+    .. math::
+
+        m ← β_1 m + (1 - β_1) g, \qquad v ← β_2 v + (1 - β_2) g^2, \\
+        θ ← θ - α \, \hat m / (\sqrt{\hat v} + ε), \qquad
+        \hat m = m / (1 - β_1^t), \quad \hat v = v / (1 - β_2^t)
+
+    element-wise, with t the step count; step for step ``torch.optim.Adam``.
+    The update of each array is :func:`adam_step` (fused when numba is there).
+
+    Parameters
+    ----------
+    beta1, beta2 : float
+        Decay rates of the first and second moment estimates, in [0, 1).
+    eps : float
+        Added to the root of the second moment, > 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> opt = Adam()
+    >>> params = {"w": np.array([1.0, -2.0])}
+    >>> state = opt.init(params)
+    >>> opt.update(params, {"w": np.array([0.5, -40.0])}, state, lr=0.1)
+    >>> params["w"].round(6).tolist()  # the first step is α · sign(g), whatever |g|
+    [0.9, -1.9]
+    >>> state["t"]
+    1
+
+    References
+    ----------
+    D. P. Kingma and J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
+    https://pytorch.org/docs/stable/generated/torch.optim.Adam.html
+    """
 
     def __init__(self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
 
     def init(self, params: dict[str, np.ndarray]) -> dict[str, Any]:
+        """The optimizer's state for ``params``: the step count ``t`` and zero moments ``m``, ``v``."""
         return {
             "t": 0,
             "m": {k: np.zeros_like(p) for k, p in params.items()},
@@ -158,6 +344,7 @@ class Adam(_Optimizer):
         state: dict[str, Any],
         lr: float,
     ) -> None:
+        """One step in place: ``state`` (``t``, ``m``, ``v``), then ``params``."""
         state["t"] += 1
         t = state["t"]
         step = lr / (1 - self.beta1**t)  # bias correction of m, folded into the step
@@ -231,6 +418,7 @@ class AdamW(Adam):
         state: dict[str, Any],
         lr: float,
     ) -> None:
+        """One step in place: every parameter shrinks by ``1 - lr · weight_decay``, then Adam's step."""
         shrink = 1 - lr * self.weight_decay
         for k in grads:
             params[k] *= shrink  # decoupled: before the step, outside the moments
@@ -290,7 +478,34 @@ def clip_grad_norm(grads: dict, max_norm: float) -> float:
 
 
 def check_max_norm(max_norm: float | None, name: str = "clip_grad_norm") -> float | None:
-    """``max_norm`` as a float if it is None or a positive finite number, else a one-line ValueError."""
+    """``max_norm`` as a float if it is None or a positive finite number, else a one-line ValueError.
+
+    Parameters
+    ----------
+    max_norm : float or None
+        The gradient-clipping threshold to check; None means no clipping.
+    name : str
+        The argument's name in the error message.
+
+    Returns
+    -------
+    float or None
+        ``max_norm`` as a float, or None.
+
+    Raises
+    ------
+    ValueError
+        If ``max_norm`` is not None and not a positive finite number (a bool included).
+
+    Examples
+    --------
+    >>> check_max_norm(2), check_max_norm(None)
+    (2.0, None)
+    >>> check_max_norm(-1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: clip_grad_norm: expected None or a positive number, got -1.0 instead
+    """
     if max_norm is None:
         return None
     if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.floating)):
@@ -312,9 +527,54 @@ def adam_step(
     root_bc2: float,
     eps: float,
 ) -> None:
-    """One array's Adam update, in place: the moments m and v, then the parameter.
+    r"""One array's Adam update, in place: the moments m and v, then the parameter.
 
-    ``step`` is the learning rate over 1 - β₁ᵗ and ``root_bc2`` is sqrt(1 - β₂ᵗ).
+    ``step`` is the learning rate over 1 - β₁ᵗ and ``root_bc2`` is sqrt(1 - β₂ᵗ):
+
+    .. math::
+
+        m ← β_1 m + (1 - β_1) g, \qquad v ← β_2 v + (1 - β_2) g^2, \qquad
+        θ ← θ - \text{step} \cdot m / (\sqrt{v} / \text{root\_bc2} + ε)
+
+    which is Algorithm 1 of the paper with both bias corrections folded in. The
+    fused kernel of ``fast`` (registered as "adam") replaces it when numba is there.
+
+    Parameters
+    ----------
+    param : np.ndarray
+        The parameter array θ, any shape, updated in place.
+    grad : np.ndarray
+        Its gradient g, of ``param``'s shape.
+    m, v : np.ndarray
+        The first and second moment estimates, of ``param``'s shape, updated in place.
+    beta1, beta2 : float
+        The moments' decay rates.
+    step : float
+        α / (1 - β₁ᵗ).
+    root_bc2 : float
+        sqrt(1 - β₂ᵗ).
+    eps : float
+        ε, added to the corrected root of v.
+
+    Returns
+    -------
+    None
+        Everything is updated in place.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> param, m, v = np.array([1.0]), np.zeros(1), np.zeros(1)
+    >>> t, lr = 1, 0.1
+    >>> adam_step(param, np.array([0.5]), m, v, 0.9, 0.999,
+    ...           lr / (1 - 0.9**t), np.sqrt(1 - 0.999**t), 1e-8)
+    >>> round(float(param[0]), 6), round(float(m[0]), 6), round(float(v[0]), 6)
+    (0.9, 0.05, 0.00025)
+
+    References
+    ----------
+    D. P. Kingma and J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015,
+    Algorithm 1.
     """
     m *= beta1
     m += (1 - beta1) * grad
@@ -337,9 +597,35 @@ OPTIMIZERS = {
 
 
 def get(name: Any, **options: Any) -> Any:
-    """An optimizer by name: a key of :data:`OPTIMIZERS` ("sgd", ..., "adam", "adamw").
+    """An optimizer by name: a key of ``OPTIMIZERS`` ("sgd", ..., "adam", "adamw").
 
     ``options`` go to its constructor; an optimizer object is returned as it is.
+
+    Parameters
+    ----------
+    name : str or optimizer
+        "sgd", "gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam" or
+        "adamw" (any case); anything that is not a string is returned unchanged.
+    **options
+        Keyword arguments of the optimizer's constructor (e.g. ``beta1``).
+
+    Returns
+    -------
+    optimizer
+        An object with ``init(params)`` and ``update(params, grads, state, lr)``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is a string that names no optimizer.
+
+    Examples
+    --------
+    >>> get("Adam", beta1=0.8)
+    Adam(beta1=0.8, beta2=0.999, eps=1e-08)
+    >>> opt = Momentum(0.5)
+    >>> get(opt) is opt
+    True
     """
     if not isinstance(name, str):
         return name

@@ -30,23 +30,137 @@ class _Schedule:
 
 
 def constant(lr: float) -> Callable[[float], float]:
-    """The same rate every step."""
+    """The same rate every step.
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate.
+
+    Returns
+    -------
+    callable
+        ``schedule(epoch) -> lr`` for any fractional epoch.
+
+    Examples
+    --------
+    >>> sched = constant(0.1)
+    >>> sched
+    constant(lr=0.1)
+    >>> [sched(e) for e in (0, 2.5, 100)]
+    [0.1, 0.1, 0.1]
+    """
     return _Schedule("constant", lambda epoch: lr, lr=lr)
 
 
 def step_decay(lr: float, step_size: float = 10, gamma: float = 0.5) -> Callable[[float], float]:
-    """Multiply by ``gamma`` every ``step_size`` epochs."""
+    r"""Multiply by ``gamma`` every ``step_size`` epochs.
+
+    .. math::
+
+        α(e) = α_0 \, γ^{\lfloor e / s \rfloor}
+
+    with e the fractional epoch and s = ``step_size``: torch's ``StepLR`` with the
+    step counted in epochs.
+
+    Parameters
+    ----------
+    lr : float
+        The starting learning rate :math:`α_0`.
+    step_size : float
+        Epochs between two reductions.
+    gamma : float
+        What each reduction multiplies the rate by.
+
+    Returns
+    -------
+    callable
+        ``schedule(epoch) -> float``.
+
+    Examples
+    --------
+    >>> sched = step_decay(0.1, step_size=2)
+    >>> [round(sched(e), 4) for e in (0, 1.5, 2, 4)]
+    [0.1, 0.1, 0.05, 0.025]
+
+    References
+    ----------
+    https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.StepLR.html
+    """
     rule = lambda epoch: lr * gamma ** math.floor(epoch / step_size)  # noqa: E731
     return _Schedule("step_decay", rule, lr=lr, step_size=step_size, gamma=gamma)
 
 
 def exponential(lr: float, gamma: float = 0.95) -> Callable[[float], float]:
-    """Multiply by ``gamma`` every epoch, smoothly."""
+    r"""Multiply by ``gamma`` every epoch, smoothly.
+
+    .. math::
+
+        α(e) = α_0 \, γ^{e}
+
+    with e the fractional epoch: torch's ``ExponentialLR``, interpolated between epochs.
+
+    Parameters
+    ----------
+    lr : float
+        The starting learning rate :math:`α_0`.
+    gamma : float
+        The factor per epoch.
+
+    Returns
+    -------
+    callable
+        ``schedule(epoch) -> float``.
+
+    Examples
+    --------
+    >>> sched = exponential(0.1, gamma=0.5)
+    >>> [round(sched(e), 4) for e in (0, 1, 2.5)]
+    [0.1, 0.05, 0.0177]
+
+    References
+    ----------
+    https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ExponentialLR.html
+    """
     return _Schedule("exponential", lambda epoch: lr * gamma**epoch, lr=lr, gamma=gamma)
 
 
 def cosine(lr: float, total_epochs: float, min_lr: float = 0.0) -> Callable[[float], float]:
-    """Half a cosine from ``lr`` down to ``min_lr`` over ``total_epochs``."""
+    r"""Half a cosine from ``lr`` down to ``min_lr`` over ``total_epochs``.
+
+    .. math::
+
+        α(e) = α_{min} + \tfrac12 (α_0 - α_{min})
+            \left(1 + \cos\left(π \min(e / E, 1)\right)\right)
+
+    with e the fractional epoch and E = ``total_epochs``; after the run the rate
+    stays at ``min_lr``. It is torch's ``CosineAnnealingLR`` with ``T_max = E``.
+
+    Parameters
+    ----------
+    lr : float
+        The starting learning rate :math:`α_0`.
+    total_epochs : float
+        Length of the decay E, in epochs.
+    min_lr : float
+        The rate at the end, :math:`α_{min}`.
+
+    Returns
+    -------
+    callable
+        ``schedule(epoch) -> float``.
+
+    Examples
+    --------
+    >>> sched = cosine(0.1, total_epochs=10)
+    >>> [round(sched(e), 4) for e in (0, 5, 10, 12)]
+    [0.1, 0.05, 0.0, 0.0]
+
+    References
+    ----------
+    I. Loshchilov and F. Hutter, "SGDR: Stochastic Gradient Descent with Warm
+    Restarts", ICLR 2017.
+    """
     rule = lambda epoch: (  # noqa: E731
         min_lr + 0.5 * (lr - min_lr) * (1 + math.cos(math.pi * min(epoch / total_epochs, 1.0)))
     )
@@ -54,7 +168,37 @@ def cosine(lr: float, total_epochs: float, min_lr: float = 0.0) -> Callable[[flo
 
 
 def inverse_scaling(lr: float, power_t: float = 0.5) -> Callable[[float], float]:
-    """scikit-learn's ``invscaling``: lr / (1 + epoch)^power_t."""
+    r"""scikit-learn's ``invscaling``: lr / (1 + epoch)^power_t.
+
+    .. math::
+
+        α(e) = \frac{α_0}{(1 + e)^{p}}
+
+    scikit-learn's ``SGDClassifier(learning_rate="invscaling")`` counts t in
+    samples seen; here e is the fractional epoch.
+
+    Parameters
+    ----------
+    lr : float
+        The starting learning rate :math:`α_0`.
+    power_t : float
+        The exponent p.
+
+    Returns
+    -------
+    callable
+        ``schedule(epoch) -> float``.
+
+    Examples
+    --------
+    >>> sched = inverse_scaling(0.1)
+    >>> [round(sched(e), 4) for e in (0, 3)]
+    [0.1, 0.05]
+
+    References
+    ----------
+    https://scikit-learn.org/stable/modules/sgd.html (learning rate "invscaling").
+    """
     rule = lambda epoch: lr / (1 + epoch) ** power_t  # noqa: E731
     return _Schedule("inverse_scaling", rule, lr=lr, power_t=power_t)
 
@@ -89,7 +233,27 @@ class WarmupCosine:
     with W and T counted in steps (w and E times the steps per epoch). Warm-up
     keeps the first steps small while Adam's moment estimates and the scale of
     the scores settle; the default starts from 0 as the transformers library
-    does (torch's ``LinearLR`` needs s > 0). Build it with :func:`warmup_cosine`.
+    does (torch's ``LinearLR`` needs s > 0). Build it with :func:`warmup_cosine`,
+    which checks the arguments.
+
+    Attributes
+    ----------
+    lr : float
+        The peak rate :math:`α_0`, reached at the end of the warm-up.
+    total_epochs : float
+        Length of the whole run E, in epochs.
+    warmup_epochs : float
+        Length of the warm-up w, shorter than the run.
+    start_factor : float
+        The first rate as a fraction s of ``lr``.
+    min_lr : float
+        The rate at the end of the run, :math:`α_{min}`.
+
+    Examples
+    --------
+    >>> sched = WarmupCosine(lr=0.1, total_epochs=10, warmup_epochs=2)
+    >>> [round(sched(e), 4) for e in (0, 1, 2, 6, 10)]
+    [0.0, 0.05, 0.1, 0.05, 0.0]
     """
 
     lr: float
@@ -175,7 +339,34 @@ class OneCycle:
     ``anneal`` ("cos" or "linear") between its end points; after the run the
     final rate stays. Steps are ``epoch · steps_per_epoch``. Momentum is not
     cycled (torch's ``cycle_momentum=False``): losslab's optimizers keep theirs.
-    Build it with :func:`onecycle`.
+    Build it with :func:`onecycle`, which checks the arguments.
+
+    Attributes
+    ----------
+    lr : float
+        The peak rate (torch's ``max_lr``).
+    total_epochs : float
+        Length of the run, in epochs.
+    steps_per_epoch : int
+        Optimizer steps per epoch; T = ``total_epochs · steps_per_epoch``.
+    pct_start : float
+        Part of the run spent rising, in (0, 1).
+    div_factor : float
+        The first rate is ``lr / div_factor``.
+    final_div_factor : float
+        The last rate is the first over ``final_div_factor``.
+    anneal : {"cos", "linear"}
+        How each phase moves between its end points (a key of ``ANNEALING``).
+
+    Examples
+    --------
+    >>> sched = OneCycle(lr=0.1, total_epochs=10)
+    >>> [f"{sched(e):.3g}" for e in (0, 2, 9)]  # start, peak, end
+    ['0.004', '0.1', '4e-07']
+
+    References
+    ----------
+    https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.OneCycleLR.html
     """
 
     lr: float
@@ -275,7 +466,47 @@ class Plateau:
     ``patience`` epochs in a row without one, the rate is multiplied by
     ``factor`` (not below ``min_lr``; a change smaller than ``eps`` is not
     made), and the next ``cooldown`` epochs count no epoch as bad. Build it
-    with :func:`plateau`.
+    with :func:`plateau`, which checks the arguments.
+
+    Attributes
+    ----------
+    lr : float
+        The starting rate.
+    factor : float
+        What a reduction multiplies the rate by.
+    patience : int
+        Epochs without improvement tolerated before a reduction.
+    threshold : float
+        The relative improvement that counts.
+    cooldown : int
+        Epochs after a reduction during which none counts as bad.
+    min_lr : float
+        The floor of the rate.
+    eps : float
+        A reduction smaller than this is not made.
+    current : float
+        The rate now (what a call returns).
+    best : float
+        The best loss seen so far (inf before the first).
+    bad_epochs : int
+        Epochs in a row without improvement.
+    cooldown_left : int
+        Epochs of cooldown still to run.
+
+    Examples
+    --------
+    >>> sched = Plateau(lr=0.1, patience=0)
+    >>> for loss in (1.0, 1.0):  # the second epoch does not improve
+    ...     sched.observe(loss)
+    >>> round(sched(2), 4), sched.best
+    (0.01, 1.0)
+    >>> sched.reset()
+    >>> sched.current, sched.best
+    (0.1, inf)
+
+    References
+    ----------
+    https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ReduceLROnPlateau.html
     """
 
     lr: float
@@ -401,11 +632,46 @@ def schedule(
     steps_per_epoch: int | None = None,
     **options: Any,
 ) -> Callable[[float], float]:
-    """A schedule by name (a key of :data:`SCHEDULES`); a callable is returned as it is.
+    """A schedule by name (a key of ``SCHEDULES``); a callable is returned as it is.
 
     ``epochs`` is the run's length, passed to the schedules of ``RUN_LENGTH``
     (1 if not given); ``steps_per_epoch`` is passed to ``"onecycle"``.
     ``options`` go to the schedule's function.
+
+    Parameters
+    ----------
+    name : str or callable
+        A key of ``SCHEDULES`` (any case): "constant", "step", "exponential",
+        "cosine", "invscaling", "inverse_scaling", "warmup_cosine", "onecycle",
+        "plateau"; or a callable of the epoch, returned unchanged.
+    lr : float
+        The base learning rate, the schedule's first argument.
+    epochs : float, optional
+        The run's length, for "cosine", "warmup_cosine" and "onecycle".
+    steps_per_epoch : int, optional
+        Optimizer steps per epoch, for "onecycle".
+    **options
+        Further keyword arguments of the schedule's function (e.g. ``gamma``).
+
+    Returns
+    -------
+    callable
+        ``schedule(epoch) -> float``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a known schedule.
+
+    Examples
+    --------
+    >>> sched = schedule("cosine", 0.1, epochs=10)
+    >>> sched
+    cosine(lr=0.1, total_epochs=10, min_lr=0.0)
+    >>> round(sched(5), 4)
+    0.05
+    >>> schedule("step", 0.1, step_size=1, gamma=0.1)(2) < 0.0011
+    True
     """
     if callable(name):
         return name
