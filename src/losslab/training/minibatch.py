@@ -106,14 +106,8 @@ def fit(
         validation_fraction = 0.1  # early stopping monitors held-out data
     split_seed, shuffle_seed = np.random.SeedSequence(random_state).spawn(2)
     checked = _training_data(model, trainee, X, y, sample_weight, class_weight)
-    # split_validation seeds default_rng, which takes this SeedSequence too
     *data, val = split_validation(
-        *checked,
-        validation,
-        validation_fraction,
-        split_seed,  # type: ignore[arg-type]
-        trainee,
-        model,
+        *checked, validation, validation_fraction, split_seed, trainee, model
     )
     if early_stopping and tol is None:
         tol = 1e-4
