@@ -28,7 +28,34 @@ def median_time(
 
     It first sleeps ``settle`` seconds: the previous contender's thread pool
     (PyTorch's OpenMP threads spin after a parallel region) must go idle, or
-    it steals a core from whatever runs next.
+    it steals a core from whatever runs next. The median, not the mean, so one
+    call slowed by another process does not move the result.
+
+    Parameters
+    ----------
+    fn : callable
+        Called with no arguments; what it returns is ignored.
+    repeats : int, default 5
+        The number of timed calls.
+    warmup : int, default 1
+        Untimed calls first (caches, numba's compilation, PyTorch's allocator).
+    settle : float, default 0.2
+        Seconds to sleep before the first call.
+
+    Returns
+    -------
+    float
+        The median of the ``repeats`` wall times, in seconds.
+
+    See Also
+    --------
+    per_call : for calls of a few microseconds, where one call is too short to time.
+
+    Examples
+    --------
+    >>> seconds = median_time(lambda: time.sleep(0.002), repeats=3, settle=0.0)
+    >>> 0.002 <= seconds < 0.1
+    True
     """
     time.sleep(settle)
     for _ in range(warmup):
@@ -42,6 +69,29 @@ def median_time(
 
 
 def per_call(fn: Callable[[], object], number: int = 2000) -> float:
+    """Seconds per call of a fast ``fn``: the best of 5 runs of ``number`` calls each.
+
+    For calls of microseconds (a training step's loss on a (256, 10) batch), where
+    Python's overhead is what is measured. The minimum over the runs is the time
+    with the least interference from other processes (see :mod:`timeit`).
+
+    Parameters
+    ----------
+    fn : callable
+        Called with no arguments, once untimed first.
+    number : int, default 2000
+        Calls per timed run.
+
+    Returns
+    -------
+    float
+        The fastest run's time divided by ``number``, in seconds.
+
+    Examples
+    --------
+    >>> per_call(lambda: sum(range(10)), number=100) < 1e-3
+    True
+    """
     fn()
     return min(timeit.repeat(fn, number=number, repeat=5)) / number
 
@@ -87,7 +137,46 @@ def _torch_call(torch, x, fn):
 def kernel_table(
     rows: int = 262144, classes: int = 100, repeats: int = 5, torch: Any = None
 ) -> tuple[list[dict[str, Any]], float]:
-    """Rows of the large-matrix table and the copy floor in seconds."""
+    """Time each hot loss's forward + backward on a large float32 matrix.
+
+    Four losses (softmax cross-entropy, the Weston-Watkins hinge, softmax focal with
+    γ = 2, sigmoid binary cross-entropy) on a seeded (rows, classes) matrix, each on
+    the NumPy path, the fused numba path (when numba is installed) and PyTorch's
+    forward + autograd backward (when ``torch`` is given, with every core). Each time
+    is a :func:`median_time`, so each costs at least its 0.2 s settling pause.
+
+    Parameters
+    ----------
+    rows : int, default 262144
+        N, the batch's rows.
+    classes : int, default 100
+        C, the scores per row.
+    repeats : int, default 5
+        Timed calls per entry; the median is kept.
+    torch : module or None
+        The ``torch`` module to compare with; None leaves that column empty.
+
+    Returns
+    -------
+    table : list of dict
+        One row per loss: ``{"loss": name, "numpy": s, "fast": s or None, "torch": s or
+        None}``, times in seconds.
+    floor : float
+        The median time of ``np.copyto`` of the same matrix: no loss can pass over
+        its input faster than that.
+
+    See Also
+    --------
+    markdown : the table as text, with the ratios.
+
+    Examples
+    --------
+    >>> table, floor = kernel_table(rows=64, classes=4, repeats=1)  # about 2 s: the pauses
+    >>> [row["loss"] for row in table][:2], floor > 0
+    (['softmax_cross_entropy', 'multiclass_hinge (WW)'], True)
+    >>> all(row["numpy"] > 0 and row["torch"] is None for row in table)
+    True
+    """
     rng = np.random.default_rng(0)
     x = rng.standard_normal((rows, classes), dtype=np.float32)
     y = rng.integers(0, classes, rows)
@@ -99,6 +188,30 @@ def kernel_table(
 
 
 def small_batch_table(torch: Any = None, number: int = 2000) -> list[dict[str, Any]]:
+    """Time the same four losses per call on a (256, 10) float32 training-step batch.
+
+    At this size Python's overhead, not arithmetic, decides: this is what a training
+    step pays per loss call. Each time is a :func:`per_call`; PyTorch, when given,
+    runs on one thread.
+
+    Parameters
+    ----------
+    torch : module or None
+        The ``torch`` module to compare with; None leaves that column empty.
+    number : int, default 2000
+        Calls per timed run.
+
+    Returns
+    -------
+    list of dict
+        One row per loss, as :func:`kernel_table`'s, times in seconds per call.
+
+    Examples
+    --------
+    >>> table = small_batch_table(number=5)
+    >>> len(table), all(0 < row["numpy"] < 0.01 for row in table)
+    (4, True)
+    """
     rng = np.random.default_rng(1)
     x = rng.standard_normal((256, 10), dtype=np.float32)
     y = rng.integers(0, 10, 256)
@@ -129,7 +242,35 @@ def markdown(
     unit: float = 1e3,
     unit_name: str = "ms",
 ) -> str:
-    """The table as markdown, with torch / best-losslab and losslab / floor ratios."""
+    """The table as markdown, with torch / best-losslab and losslab / floor ratios.
+
+    Parameters
+    ----------
+    table : list of dict
+        Rows as :func:`kernel_table` or :func:`small_batch_table` return them; a
+        missing time (None) prints as ``-``.
+    floor : float or None
+        The copy floor in seconds; given, a last column divides the faster losslab
+        path's time by it.
+    unit : float, default 1e3
+        Seconds are multiplied by this before printing (1e3: milliseconds).
+    unit_name : str, default "ms"
+        The unit in the column headers.
+
+    Returns
+    -------
+    str
+        A markdown table, one line per row after the header; ratios above 1 in
+        "torch / losslab" mean losslab is faster.
+
+    Examples
+    --------
+    >>> row = {"loss": "softmax_cross_entropy", "numpy": 0.004, "fast": 0.002, "torch": 0.003}
+    >>> print(markdown([row], floor=0.001))
+    | loss | NumPy ms | fast ms | torch ms | torch / losslab | losslab / floor |
+    |---|---|---|---|---|---|
+    | softmax_cross_entropy | 4.0 | 2.0 | 3.0 | 1.50 | 2.00 |
+    """
     head = f"| loss | NumPy {unit_name} | fast {unit_name} | torch {unit_name} | torch / losslab |"
     if floor is not None:
         head += " losslab / floor |"
