@@ -21,12 +21,70 @@ from ._result import LossResult, elementwise, finish, folded_scale, in_output_dt
 
 
 def softplus(x: np.ndarray) -> np.ndarray:
-    """log(1 + e^x) without overflow: max(x, 0) + log1p(e^{-|x|})."""
+    r"""log(1 + e^x) without overflow: max(x, 0) + log1p(e^{-|x|}).
+
+    .. math::
+
+        \operatorname{softplus}(x) = \log(1 + e^x) = \max(x, 0) + \log(1 + e^{-|x|}),
+        \qquad \operatorname{softplus}'(x) = \sigma(x)
+
+    The exponent is never positive, so a logit of 1000 gives 1000, not inf; it is
+    :math:`-\log\sigma(-x)`, the binary cross-entropy of a logit x with target 0.
+
+    Parameters
+    ----------
+    x : ndarray of any shape
+
+    Returns
+    -------
+    ndarray of x's shape
+        softplus of each element, in x's floating dtype.
+
+    See Also
+    --------
+    sigmoid : its derivative.
+
+    Examples
+    --------
+    >>> softplus(np.array([-1000.0, 0.0, 1000.0])).round(4).tolist()
+    [0.0, 0.6931, 1000.0]
+
+    References
+    ----------
+    Goodfellow, Bengio & Courville, *Deep Learning* (2016), section 3.10.
+    """
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^{-x}) without overflow, via e^{-softplus(-x)}."""
+    r"""1 / (1 + e^{-x}) without overflow, via e^{-softplus(-x)}.
+
+    .. math::
+
+        \sigma(x) = \frac{1}{1 + e^{-x}} = e^{-\operatorname{softplus}(-x)},
+        \qquad \sigma'(x) = \sigma(x)\,\sigma(-x)
+
+    Parameters
+    ----------
+    x : ndarray of any shape
+        Logits; ±inf give 1 and 0.
+
+    Returns
+    -------
+    ndarray of x's shape
+        Probabilities in [0, 1], in x's floating dtype.
+
+    Examples
+    --------
+    >>> sigmoid(np.array([-1000.0, 0.0, 1000.0])).tolist()
+    [0.0, 0.5, 1.0]
+    >>> bool(np.isclose(sigmoid(np.array(2.0)) + sigmoid(np.array(-2.0)), 1.0))
+    True
+
+    References
+    ----------
+    Goodfellow, Bengio & Courville, *Deep Learning* (2016), section 3.10.
+    """
     return np.exp(-softplus(-x))
 
 
@@ -80,9 +138,55 @@ def sigmoid_binary_cross_entropy(
     using :math:`-\log\sigma(x) = \operatorname{softplus}(-x)` (stable for any finite x).
     :math:`\pi` = ``pos_weight`` (broadcast over the last axis), :math:`w` = ``weight``
     × ``sample_weight``, and label smoothing replaces y by :math:`y(1-\varepsilon) + \varepsilon/2`.
+    The mean divides by the total weight; torch's ``weight`` divides by the element
+    count, so compare weighted losses with torch under ``reduction="sum"``.
 
+    Parameters
+    ----------
+    logits : array of any shape, (N,) or (N, K) in practice
+        The scores x before the sigmoid; the gradient is with respect to them.
+    target : array of the logits' shape, values in [0, 1]
+        Labels 0/1 or probabilities y.
+    pos_weight : array broadcastable to the logits, optional
+        :math:`\pi`, the weight of the positive term, one per column (K,) for a
+        multi-label problem: above 1 favours recall.
+    weight : array broadcastable to the logits, optional
+        Element weights :math:`w`.
+    label_smoothing : float in [0, 1], default 0
+        ε above.
+    sample_weight : array of shape (N,), optional
+        One weight per row (the first axis), multiplied into ``weight``.
+    reduction : {"mean", "sum", "none"}
+        "mean" divides the weighted sum by the total weight (by the number of elements
+        when no weight is given), "sum" sums, "none" returns each element's loss.
+
+    Returns
+    -------
+    LossResult
+        ``(value, grad)``: the reduced loss (an array of the logits' shape for "none")
+        and its gradient with respect to the logits, of their shape and dtype.
+
+    Raises
+    ------
+    ValueError
+        If shapes differ, a target is outside [0, 1] or an option is out of range.
+
+    See Also
+    --------
+    binary_cross_entropy : the same loss on probabilities.
+    sigmoid_focal : down-weights the examples already classified well.
+
+    Examples
+    --------
     >>> round(sigmoid_binary_cross_entropy(np.array([0.0]), np.array([1.0])).value, 4)
     0.6931
+    >>> result = sigmoid_binary_cross_entropy(np.array([0.0, 2.0]), np.array([1.0, 0.0]))
+    >>> round(result.value, 4), result.grad.round(4).tolist()  # grad = (σ(x) - y) / N
+    (1.41, [-0.25, 0.4404])
+
+    References
+    ----------
+    https://pytorch.org/docs/stable/generated/torch.nn.functional.binary_cross_entropy_with_logits.html
     """
     v.check_reduction(reduction)
     x, y, w = _binary_inputs(logits, target, weight, sample_weight, "logits", check_target=False)
@@ -184,16 +288,33 @@ def binary_cross_entropy(
     Parameters
     ----------
     probs : array of any shape, values in [0, 1]
-    target : array of the same shape, values in [0, 1]
-    weight : array broadcastable to ``probs``, optional; element weights.
-    label_smoothing : float in [0, 1]
-    sample_weight : array of shape (N,), optional; row weights.
-    reduction : {"mean", "sum", "none"}; "mean" divides by the total weight.
+        Predicted probabilities p; the gradient is with respect to them.
+    target : array of the probs' shape, values in [0, 1]
+        Labels 0/1 or probabilities y.
+    weight : array broadcastable to ``probs``, optional
+        Element weights :math:`w`.
+    label_smoothing : float in [0, 1], default 0
+        ε above.
+    sample_weight : array of shape (N,), optional
+        One weight per row (the first axis), multiplied into ``weight``.
+    reduction : {"mean", "sum", "none"}
+        "mean" divides the weighted sum by the total weight (by the number of elements
+        when no weight is given), "sum" sums, "none" returns each element's loss.
 
     Returns
     -------
     LossResult
-        The loss and its gradient with respect to ``probs``.
+        ``(value, grad)``: the reduced loss (an array of the probs' shape for "none")
+        and its gradient with respect to ``probs``, of their shape and dtype.
+
+    Raises
+    ------
+    ValueError
+        If shapes differ or a probability or target is outside [0, 1].
+
+    See Also
+    --------
+    sigmoid_binary_cross_entropy : the same loss on logits, stable where p saturates.
 
     Examples
     --------
@@ -247,10 +368,57 @@ def sigmoid_focal(
         + \gamma\, \frac{\text{ce}}{m} (1 - 2y)\, \sigma(x)\sigma(-x)\Big]
 
     where :math:`\text{ce}/m` is taken as 1 when m = 0 (its limit), so every
-    :math:`\gamma \ge 0` stays finite at saturated logits.
+    :math:`\gamma \ge 0` stays finite at saturated logits. With ``gamma=0`` and
+    ``alpha=None`` it is :func:`sigmoid_binary_cross_entropy`.
 
+    Parameters
+    ----------
+    logits : array of any shape, (N,) or (N, K) in practice
+        The scores x before the sigmoid; the gradient is with respect to them.
+    target : array of the logits' shape, values in [0, 1]
+        Labels 0/1 (or probabilities) y.
+    gamma : float >= 0, default 2
+        The focusing exponent γ: the larger, the less the well-classified examples
+        (m near 0) count.
+    alpha : float in [0, 1] or None, default 0.25
+        The positives' weight α (the negatives get 1 - α); None weighs both alike.
+    weight : array broadcastable to the logits, optional
+        Element weights :math:`w`.
+    sample_weight : array of shape (N,), optional
+        One weight per row (the first axis), multiplied into ``weight``.
+    reduction : {"mean", "sum", "none"}
+        "mean" divides the weighted sum by the total weight (by the number of elements
+        when no weight is given), "sum" sums, "none" returns each element's loss.
+
+    Returns
+    -------
+    LossResult
+        ``(value, grad)``: the reduced loss (an array of the logits' shape for "none")
+        and its gradient with respect to the logits, of their shape and dtype.
+
+    Raises
+    ------
+    ValueError
+        If shapes differ, a target is outside [0, 1] or an option is out of range.
+
+    Examples
+    --------
     >>> round(sigmoid_focal(np.array([0.0]), np.array([1.0]), gamma=0.0, alpha=None).value, 4)
     0.6931
+
+    A confident correct logit (3) costs about 1,800 times less than under
+    cross-entropy, a wrong one (-1) only 7 times less (both ratios are 1 / (α m^γ)):
+
+    >>> x, y = np.array([3.0, -1.0]), np.array([1.0, 1.0])
+    >>> focal = sigmoid_focal(x, y, reduction="none").value
+    >>> ce = sigmoid_binary_cross_entropy(x, y, reduction="none").value
+    >>> np.round(ce / focal).tolist()
+    [1778.0, 7.0]
+
+    References
+    ----------
+    Lin, Goyal, Girshick, He & Dollár, "Focal Loss for Dense Object Detection",
+    ICCV (2017); torchvision.ops.sigmoid_focal_loss.
     """
     v.check_reduction(reduction)
     x, y, w = _binary_inputs(logits, target, weight, sample_weight, "logits")
@@ -290,8 +458,49 @@ def hinge(
 
     with y in {-1, +1} (a target of 0 is read as -1), p = 2 when ``squared``.
 
+    Parameters
+    ----------
+    scores : array of any shape, (N,) in practice
+        The signed scores s (positive: class +1); the gradient is with respect to them.
+    target : array of the scores' shape
+        Labels in {-1, +1}; 0 is read as -1, so {0, 1} labels work too.
+    margin : float, default 1
+        Δ, the score margin a correct example must clear to cost nothing.
+    squared : bool, default False
+        The squared hinge (p = 2), differentiable at the margin.
+    sample_weight : array of shape (N,), optional
+        One weight per row (the first axis).
+    reduction : {"mean", "sum", "none"}
+        "mean" divides the weighted sum by the total weight (by the number of elements
+        when no weight is given), "sum" sums, "none" returns each element's loss.
+
+    Returns
+    -------
+    LossResult
+        ``(value, grad)``: the reduced loss (an array of the scores' shape for "none")
+        and its gradient with respect to the scores, of their shape and dtype.
+
+    Raises
+    ------
+    ValueError
+        If shapes differ or a label is not -1, 0 or +1.
+
+    See Also
+    --------
+    multiclass_hinge : the multiclass SVM loss.
+    modified_huber : a smoothed hinge that grows linearly.
+
+    Examples
+    --------
     >>> hinge(np.array([0.5, 2.0]), np.array([1, 1]), reduction="none").value.tolist()
     [0.5, 0.0]
+    >>> hinge(np.array([0.5, 2.0]), np.array([1, 1]), squared=True, reduction="none").grad.tolist()
+    [-1.0, -0.0]
+
+    References
+    ----------
+    Cortes & Vapnik, "Support-Vector Networks", Machine Learning 20 (1995);
+    scikit-learn's ``sklearn.linear_model.SGDClassifier``.
     """
     v.check_reduction(reduction)
     s, y, w = _signed_inputs(scores, target, sample_weight)
@@ -315,9 +524,44 @@ def modified_huber(
     With :math:`z = y s`: :math:`l = \max(0, 1 - z)^2` for :math:`z \ge -1`, else
     :math:`-4z`; :math:`\partial l / \partial s = -2y\max(0, 1-z)` for :math:`z \ge -1`,
     else :math:`-4y`. A smoothed hinge that grows linearly, so outliers cost less.
+    The two pieces meet with equal value (4) and slope at z = -1.
 
+    Parameters
+    ----------
+    scores : array of any shape, (N,) in practice
+        The signed scores s (positive: class +1); the gradient is with respect to them.
+    target : array of the scores' shape
+        Labels in {-1, +1}; 0 is read as -1, so {0, 1} labels work too.
+    sample_weight : array of shape (N,), optional
+        One weight per row (the first axis).
+    reduction : {"mean", "sum", "none"}
+        "mean" divides the weighted sum by the total weight (by the number of elements
+        when no weight is given), "sum" sums, "none" returns each element's loss.
+
+    Returns
+    -------
+    LossResult
+        ``(value, grad)``: the reduced loss (an array of the scores' shape for "none")
+        and its gradient with respect to the scores, of their shape and dtype.
+
+    Raises
+    ------
+    ValueError
+        If shapes differ or a label is not -1, 0 or +1.
+
+    See Also
+    --------
+    hinge : the hinge and squared hinge.
+
+    Examples
+    --------
     >>> modified_huber(np.array([2.0, 0.0, -3.0]), np.array([1, 1, 1]), reduction="none").value.tolist()
     [0.0, 1.0, 12.0]
+
+    References
+    ----------
+    Zhang, "Solving large scale linear prediction problems using stochastic gradient
+    descent algorithms", ICML (2004); scikit-learn's ``SGDClassifier``.
     """
     v.check_reduction(reduction)
     s, y, w = _signed_inputs(scores, target, sample_weight)
@@ -342,8 +586,45 @@ def perceptron(
     Gradient :math:`-y` where :math:`-ys > 0`, else 0 (a point on the boundary is
     not a mistake: only strictly positive losses count).
 
+    Parameters
+    ----------
+    scores : array of any shape, (N,) in practice
+        The signed scores s (positive: class +1); the gradient is with respect to them.
+    target : array of the scores' shape
+        Labels in {-1, +1}; 0 is read as -1, so {0, 1} labels work too.
+    sample_weight : array of shape (N,), optional
+        One weight per row (the first axis).
+    reduction : {"mean", "sum", "none"}
+        "mean" divides the weighted sum by the total weight (by the number of elements
+        when no weight is given), "sum" sums, "none" returns each element's loss.
+
+    Returns
+    -------
+    LossResult
+        ``(value, grad)``: the reduced loss (an array of the scores' shape for "none")
+        and its gradient with respect to the scores, of their shape and dtype.
+
+    Raises
+    ------
+    ValueError
+        If shapes differ or a label is not -1, 0 or +1.
+
+    See Also
+    --------
+    hinge : the same with a margin Δ (the perceptron is Δ = 0).
+
+    Examples
+    --------
     >>> perceptron(np.array([-2.0, 3.0]), np.array([1, 1]), reduction="none").value.tolist()
     [2.0, 0.0]
+    >>> perceptron(np.array([-2.0, 3.0]), np.array([1, 0]), reduction="none").grad.tolist()
+    [-1.0, 1.0]
+
+    References
+    ----------
+    Rosenblatt, "The perceptron: a probabilistic model for information storage and
+    organization in the brain", Psychological Review 65 (1958); scikit-learn's
+    ``SGDClassifier(loss="perceptron")``.
     """
     v.check_reduction(reduction)
     s, y, w = _signed_inputs(scores, target, sample_weight)
