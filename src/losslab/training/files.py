@@ -42,7 +42,29 @@ _LISTS = tuple(f.name for f in dataclasses.fields(History) if f.default_factory 
 
 
 def atomic_write_bytes(path: StrPath, write: Callable[[IO[bytes]], object]) -> None:
-    """Call ``write(file_object)`` on a temporary file, then rename it to ``path``."""
+    """Call ``write(file_object)`` on a temporary file, then rename it to ``path``.
+
+    The temporary file is ``.NAME.<random>.tmp`` in ``path``'s directory (created
+    if missing), flushed to disk before the rename, so ``path`` holds either its
+    old content or the whole new one, never a part. If ``write`` raises, the
+    temporary file is removed and ``path`` is untouched.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    write : callable
+        ``write(f)`` writes the content to the binary file object ``f``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     atomic_write_bytes(Path(d) / "out.bin", lambda f: f.write(b"abc"))
+    ...     print((Path(d) / "out.bin").read_bytes(), [p.name for p in Path(d).iterdir()])
+    b'abc' ['out.bin']
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -65,19 +87,82 @@ def _umask():
 
 
 def atomic_write_text(path: StrPath, text: str) -> None:
-    """Write ``text`` as UTF-8 to ``path`` atomically (see :func:`atomic_write_bytes`)."""
+    """Write ``text`` as UTF-8 to ``path`` atomically (see :func:`atomic_write_bytes`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    text : str
+        Its new content.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     atomic_write_text(Path(d) / "sub" / "note.txt", "λ = 0.1")
+    ...     print((Path(d) / "sub" / "note.txt").read_text(encoding="utf-8"))
+    λ = 0.1
+    """
     atomic_write_bytes(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def remove_stale_temporaries(directory: StrPath, names: Iterable[str]) -> None:
-    """Delete the temporary files a killed :func:`atomic_write_bytes` left for ``names``."""
+    """Delete the temporary files a killed :func:`atomic_write_bytes` left for ``names``.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Where the files are written.
+    names : iterable of str
+        The file names (not paths) whose ``.NAME.*.tmp`` leftovers go.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = (Path(d) / ".model.npz.abc123.tmp").write_bytes(b"half a file")
+    ...     remove_stale_temporaries(d, ["model.npz"])
+    ...     print(list(Path(d).iterdir()))
+    []
+    """
     for name in names:
         for tmp in Path(directory).glob(f".{name}.*.tmp"):
             tmp.unlink(missing_ok=True)
 
 
 def save_arrays(path: StrPath, arrays: Mapping[str, np.ndarray], header: Mapping[str, Any]) -> None:
-    """Write ``arrays`` (name -> numeric array) and ``header`` (JSON-able dict) atomically."""
+    """Write ``arrays`` (name -> numeric array) and ``header`` (JSON-able dict) atomically.
+
+    The file is an ``.npz`` (what :func:`numpy.savez` writes) with one more member,
+    ``__header__``: a JSON string of ``{"format": "losslab", "version": 1, **header}``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write (any name; ``np.savez`` does not add ``.npz`` to an open file).
+    arrays : mapping of str to ndarray
+        Numeric arrays (bool, int, float) of any shape.
+    header : mapping of str to JSON-able values
+        What the file is; ``"kind"`` names it for :func:`load_arrays`.
+
+    Raises
+    ------
+    TypeError
+        An array is not numeric (objects and strings would need pickle to read).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     save_arrays(Path(d) / "w.npz", {"W": np.eye(2)}, {"kind": "weights", "note": "id"})
+    ...     arrays, header = load_arrays(Path(d) / "w.npz", "weights")
+    >>> arrays["W"].tolist(), header["note"], header["format"]
+    ([[1.0, 0.0], [0.0, 1.0]], 'id', 'losslab')
+    """
     for name, a in arrays.items():
         if np.asarray(a).dtype.kind not in "biuf":
             raise TypeError(
@@ -93,6 +178,31 @@ def check_declared_sizes(path: StrPath) -> None:
 
     Only the members' small ``.npy`` headers are read: a lying header (a 1 KB
     file claiming 10⁷ × 10⁷) is refused before anything is allocated.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        An ``.npz`` file.
+
+    Raises
+    ------
+    ValueError
+        A member is not a ``.npy`` array, or its bytes differ from what its shape
+        and dtype declare.
+
+    Examples
+    --------
+    >>> import tempfile, zipfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     np.savez(Path(d) / "a.npz", x=np.zeros(3))
+    ...     check_declared_sizes(Path(d) / "a.npz")  # consistent: nothing happens
+    ...     with zipfile.ZipFile(Path(d) / "cut.npz", "w") as z:  # a header claiming 3 floats
+    ...         z.writestr("x.npy", zipfile.ZipFile(Path(d) / "a.npz").read("x.npy")[:-8])
+    ...     check_declared_sizes(Path(d) / "cut.npz")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: ...cut.npz: array 'x' declares shape (3,) (24 bytes) but holds 16 bytes
     """
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
@@ -125,7 +235,42 @@ def _npy_header(f, name):
 
 
 def load_arrays(path: StrPath, kind: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Read a file written by :func:`save_arrays`; ``kind`` is the expected header kind."""
+    """Read a file written by :func:`save_arrays`; ``kind`` is the expected header kind.
+
+    Read with ``allow_pickle=False`` after :func:`check_declared_sizes`, so any
+    other file is a ``ValueError`` saying what is wrong, never code run nor
+    memory exhausted.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to read.
+    kind : str
+        The ``"kind"`` its header must have ("checkpoint", "model", ...).
+
+    Returns
+    -------
+    arrays : dict of str to ndarray
+        Every array but the header.
+    header : dict
+        The JSON header (``format``, ``version``, ``kind`` and what the writer added).
+
+    Raises
+    ------
+    ValueError
+        No such file, not a losslab file, a newer file version, or another kind.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     save_arrays(Path(d) / "w.npz", {"W": np.ones(2)}, {"kind": "weights"})
+    ...     load_arrays(Path(d) / "w.npz", "checkpoint")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: ...w.npz: expected a losslab checkpoint file, got a 'weights' file
+    """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
@@ -172,6 +317,39 @@ def save_checkpoint(path: StrPath, model: Any, state: TrainState, history: Histo
 
     The history's new entries go to the side file first; the checkpoint that
     counts them is written after, so either write may be interrupted safely.
+    ``losslab.fit(..., checkpoint=path)`` calls it after every epoch.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The checkpoint file; its side file ``.NAME.history-TOKEN.jsonl`` goes beside it.
+    model : Model
+        Its ``params`` are saved.
+    state : TrainState
+        Epoch and step counts, the optimizer's state and the shuffling generator's state.
+    history : History
+        The run's record so far.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from losslab import models, optim
+    >>> model = models.Linear(2, 2, random_state=0)
+    >>> adam = optim.Adam()
+    >>> state = TrainState(adam, adam.init(model.params), np.random.default_rng(0), epoch=3)
+    >>> history = History(epoch=[1, 2, 3], train_loss=[0.9, 0.7, 0.6])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     save_checkpoint(Path(d) / "run.ckpt", model, state, history)
+    ...     other = models.Linear(2, 2, random_state=1)
+    ...     fresh = TrainState(optim.Adam(), adam.init(other.params), np.random.default_rng(5))
+    ...     state2, history2 = load_checkpoint(Path(d) / "run.ckpt", other, fresh)
+    ...     remove_checkpoint(Path(d) / "run.ckpt")
+    ...     left = list(Path(d).iterdir())
+    >>> state2.epoch, history2.train_loss, left
+    (3, [0.9, 0.7, 0.6], [])
+    >>> bool(np.array_equal(other.params["W"], model.params["W"]))
+    True
     """
     path = Path(path)
     arrays = {f"param/{k}": p for k, p in model.params.items()}
@@ -203,6 +381,46 @@ def load_checkpoint(path: StrPath, model: Any, state: TrainState) -> tuple[Train
 
     Nothing is changed unless the whole checkpoint is consistent; temporary files
     of writes that were killed are removed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by :func:`save_checkpoint` (its side file beside it).
+    model : Model
+        Of the architecture saved; its parameters are overwritten.
+    state : TrainState
+        With the optimizer the checkpoint was written with; its optimizer state,
+        generator and counts are overwritten.
+
+    Returns
+    -------
+    state : TrainState
+        ``state``, restored.
+    history : History
+        The run's record up to the checkpoint.
+
+    Raises
+    ------
+    ValueError
+        Not a checkpoint, another optimizer or model shape, a corrupt or missing
+        history file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from losslab import models, optim
+    >>> model = models.Linear(2, 2, random_state=0)
+    >>> state = TrainState(optim.SGD(), {}, np.random.default_rng(0), epoch=1, step=4)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     save_checkpoint(Path(d) / "run.ckpt", model, state, History(epoch=[1]))
+    ...     adam = optim.Adam()
+    ...     load_checkpoint(Path(d) / "run.ckpt", model,
+    ...                     TrainState(adam, adam.init(model.params), np.random.default_rng(0)))
+    ...     # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: ...run.ckpt: checkpoint was written with SGD, not Adam
     """
     path = Path(path)
     remove_stale_temporaries(path.parent, [path.name])
@@ -268,7 +486,22 @@ def _restored_history(path, header):
 
 
 def remove_checkpoint(path: StrPath) -> None:
-    """Delete the checkpoint at ``path`` and its history, if there are any."""
+    """Delete the checkpoint at ``path`` and its history, if there are any.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A checkpoint file; a missing one is not an error.
+
+    Examples
+    --------
+    See :func:`save_checkpoint`; removing what is not there does nothing:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     remove_checkpoint(Path(d) / "never-written.ckpt")
+    """
     path = Path(path)
     path.unlink(missing_ok=True)
     _remove_history_logs(path, keep=None)
