@@ -42,7 +42,48 @@ img { max-width: 100%; border: 1px solid #ddd; margin: 0.4em 0; } .pass { color:
 
 
 def build_report(run_dir: str | PathLike[str]) -> str:
-    """The report's HTML for ``run_dir`` (a directory written by ``losslab train --out`` or another command)."""
+    """The report's HTML for ``run_dir`` (a directory written by ``losslab train --out`` or another command).
+
+    Each of :data:`SECTIONS` is present; a section whose file is missing says so
+    instead of failing, so any command's output directory makes a report. The
+    confusion matrix needs ``config.json`` (naming the data and the loss) and
+    ``model.npz``; it is recomputed on the data set's test split and also written to
+    ``RUN_DIR/confusion_matrix.png``.
+
+    Parameters
+    ----------
+    run_dir : str or path
+        The run directory: ``config.json``, ``metrics.json``, ``model.npz`` and
+        ``*.png`` are read when present.
+
+    Returns
+    -------
+    str
+        A complete HTML document, images embedded as base64 and styles inline.
+
+    Raises
+    ------
+    ValueError
+        If ``run_dir`` is not a directory or a JSON file is unreadable or not an object.
+
+    See Also
+    --------
+    write_report : writes this to a file.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     run = Path(tmp)
+    ...     _ = (run / "config.json").write_text(json.dumps({"lr": 0.1}))
+    ...     sanity = {"ok": True, "measured": 1.0987, "expected": 1.0986}
+    ...     _ = (run / "metrics.json").write_text(json.dumps({"sanity": sanity, "test_acc": 0.9}))
+    ...     page = build_report(run)
+    >>> page.startswith("<!doctype html>"), all(f"<h2>{name}</h2>" in page for name in SECTIONS)
+    (True, True)
+    >>> "<b>PASS</b>: initial loss 1.0987" in page, "<td>test_acc</td><td>0.9000</td>" in page
+    (True, True)
+    """
     run = Path(run_dir)
     if not run.is_dir():
         raise ValueError(f"{run}: no such run directory")
@@ -84,21 +125,110 @@ def build_report(run_dir: str | PathLike[str]) -> str:
 
 
 def write_report(run_dir: str | PathLike[str], path: str | PathLike[str] | None = None) -> Path:
-    """Write :func:`build_report`'s HTML to ``path`` (default: ``RUN_DIR/report.html``); the path."""
+    """Write :func:`build_report`'s HTML to ``path`` (default: ``RUN_DIR/report.html``); the path.
+
+    The file is written atomically: a reader never sees half a report.
+
+    Parameters
+    ----------
+    run_dir : str or path
+        The run directory.
+    path : str or path, optional
+        Where to write; default ``run_dir / "report.html"``.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        As :func:`build_report`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     written = write_report(tmp)
+    ...     written.name, "no metrics.json in this directory" in written.read_text()
+    ('report.html', True)
+    """
     path = Path(path) if path is not None else Path(run_dir) / "report.html"
     files.atomic_write_text(path, build_report(run_dir))
     return path
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
-    """Counts of (true class, predicted class): rows are true classes, columns predictions."""
+    """Counts of (true class, predicted class): rows are true classes, columns predictions.
+
+    Parameters
+    ----------
+    y_true : ndarray of shape (N,), int
+        True labels in [0, n_classes).
+    y_pred : ndarray of shape (N,), int
+        Predicted labels in [0, n_classes).
+    n_classes : int
+        C; classes absent from both still get a row and a column.
+
+    Returns
+    -------
+    ndarray of shape (C, C), int
+        ``matrix[i, j]`` counts the samples of class i predicted as j; the diagonal
+        holds the correct predictions.
+
+    See Also
+    --------
+    precision_recall : per-class scores from this matrix.
+
+    Examples
+    --------
+    >>> confusion_matrix(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 1]), 3).tolist()
+    [[1, 1, 0], [0, 1, 0], [0, 1, 0]]
+
+    References
+    ----------
+    scikit-learn's ``sklearn.metrics.confusion_matrix`` (the same layout).
+    """
     matrix = np.zeros((n_classes, n_classes), dtype=int)
     np.add.at(matrix, (y_true, y_pred), 1)
     return matrix
 
 
 def precision_recall(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-class (precision, recall, support) from a confusion matrix (rows: true, columns: predicted)."""
+    r"""Per-class (precision, recall, support) from a confusion matrix (rows: true, columns: predicted).
+
+    .. math::
+
+        \text{precision}_c = \frac{M_{cc}}{\sum_i M_{ic}}, \qquad
+        \text{recall}_c = \frac{M_{cc}}{\sum_j M_{cj}}
+
+    A class never predicted has precision 0, one never present recall 0 (as
+    scikit-learn's ``zero_division`` default), never NaN.
+
+    Parameters
+    ----------
+    matrix : ndarray of shape (C, C)
+        As :func:`confusion_matrix` returns it.
+
+    Returns
+    -------
+    precision : ndarray of shape (C,), float
+    recall : ndarray of shape (C,), float
+    support : ndarray of shape (C,), int
+        The number of true samples of each class (the row sums).
+
+    Examples
+    --------
+    >>> matrix = confusion_matrix(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 1]), 3)
+    >>> precision, recall, support = precision_recall(matrix)
+    >>> precision.round(4).tolist(), recall.tolist(), support.tolist()
+    ([1.0, 0.3333, 0.0], [0.5, 1.0, 0.0], [2, 1, 1])
+
+    References
+    ----------
+    scikit-learn's ``sklearn.metrics.precision_recall_fscore_support(average=None)``.
+    """
     tp = np.diag(matrix).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.where(matrix.sum(0) > 0, tp / matrix.sum(0), 0.0)
