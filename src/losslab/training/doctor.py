@@ -53,24 +53,81 @@ __all__ = [
 
 
 class InitialLossWarning(DoctorWarning):
-    """The first loss is far from its value at zero scores: wrong labels or large initial weights."""
+    """The first loss is far from its value at zero scores: wrong labels or large initial weights.
+
+    Issued by :func:`initial_loss_rule`. Like every :class:`DoctorWarning` it is a
+    ``UserWarning``, filtered as usual.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", InitialLossWarning)
+    ...     initial_loss_rule(5.0, 2.303).warn()  # silenced
+    >>> issubclass(InitialLossWarning, UserWarning)
+    True
+    """
 
 
 class LearningRateTooHighWarning(DoctorWarning):
-    """The training loss rose or oscillated: the steps overshoot."""
+    """The training loss rose or oscillated: the steps overshoot.
+
+    Issued by :func:`rising_rule` and :func:`oscillation_rule`.
+
+    Examples
+    --------
+    >>> rising_rule([1.0, 1.2, 3.0, 5.0, 8.0]).category is LearningRateTooHighWarning
+    True
+    """
 
 
 class LearningRateTooLowWarning(DoctorWarning):
-    """The training loss barely moved: the steps are too small to make progress."""
+    """The training loss barely moved: the steps are too small to make progress.
+
+    Issued by :func:`flat_rule`.
+
+    Examples
+    --------
+    >>> flat_rule([2.3, 2.3, 2.299, 2.299, 2.298]).category is LearningRateTooLowWarning
+    True
+    """
 
 
 class OverfittingWarning(DoctorWarning):
-    """The validation loss is far above the training loss, or rose while it fell."""
+    """The validation loss is far above the training loss, or rose while it fell.
+
+    Issued by :func:`overfitting_rule`.
+
+    Examples
+    --------
+    >>> overfitting_rule([0.9, 0.5, 0.2, 0.1], [1.0, 0.8, 0.9, 1.1]).category is OverfittingWarning
+    True
+    """
 
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """One finding: its warning category, a plain-language message, and the numbers behind it."""
+    """One finding: its warning category, a plain-language message, and the numbers behind it.
+
+    ``str(d)`` is the message.
+
+    Attributes
+    ----------
+    category : type of DoctorWarning
+        What was found (:class:`OverfittingWarning`, ...); the warning :meth:`warn` issues.
+    message : str
+        The finding and the advice, in plain language.
+    evidence : dict
+        The numbers the rule read (losses, the step or epoch where it happened, ...).
+
+    Examples
+    --------
+    >>> d = overfitting_rule([0.9, 0.5, 0.2, 0.1], [1.0, 0.8, 0.9, 1.1])
+    >>> d.name, d.evidence["best_epoch"]
+    ('OverfittingWarning', 2)
+    >>> str(d).startswith("overfitting: the validation loss rose from 0.8 (epoch 2) to 1.1")
+    True
+    """
 
     category: type[DoctorWarning]
     message: str
@@ -78,15 +135,40 @@ class Diagnosis:
 
     @property
     def name(self) -> str:
+        """The category's class name, e.g. ``"OverfittingWarning"``."""
         return self.category.__name__
 
     def __str__(self) -> str:
         return self.message
 
     def as_dict(self) -> dict:
+        """``{"diagnosis": name, "message": ..., "evidence": {...}}``, for JSON.
+
+        Examples
+        --------
+        >>> flat_rule([2.3, 2.3, 2.3]).as_dict()["diagnosis"]
+        'LearningRateTooLowWarning'
+        """
         return {"diagnosis": self.name, "message": self.message, "evidence": self.evidence}
 
     def warn(self, stacklevel: int = 3) -> None:
+        """Issue the message as a warning of its category.
+
+        Parameters
+        ----------
+        stacklevel : int, default 3
+            As for :func:`warnings.warn`: 3 points at the caller of the function
+            that calls ``warn``.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     flat_rule([2.3, 2.3, 2.3]).warn()
+        >>> caught[0].category.__name__
+        'LearningRateTooLowWarning'
+        """
         warnings.warn(self.message, self.category, stacklevel=stacklevel)
 
 
@@ -103,7 +185,37 @@ OVERFIT_RISE = 0.10  # validation loss 10 % above its best while the training lo
 
 
 def initial_loss_rule(measured: float | None, expected: float | None) -> Diagnosis | None:
-    """InitialLossWarning when the first loss is more than 25 % (and 0.1) from ``expected``."""
+    """InitialLossWarning when the first loss is more than 25 % (and 0.1) from ``expected``.
+
+    With tiny initial weights every score is about 0, so the first loss is known
+    in advance: ln C for softmax cross-entropy on C classes, C - 1 for the
+    multiclass hinge. Far from it, the labels or the initialisation are wrong.
+
+    Parameters
+    ----------
+    measured : float or None
+        The loss before the first update.
+    expected : float or None
+        Its value at zero scores.
+
+    Returns
+    -------
+    Diagnosis or None
+        None when either is unknown, ``measured`` is not finite, or they are close.
+
+    Examples
+    --------
+    >>> initial_loss_rule(5.0, 2.303).evidence
+    {'initial_loss': 5.0, 'expected': 2.303}
+    >>> initial_loss_rule(2.31, 2.303) is None
+    True
+
+    References
+    ----------
+    CS231n, "Neural Networks Part 3: Learning and Evaluation" (sanity checks;
+    babysitting the learning process); Karpathy, "A Recipe for Training Neural
+    Networks" (2019).
+    """
     if measured is None or expected is None or not math.isfinite(measured):
         return None
     if abs(measured - expected) <= max(INITIAL_TOLERANCE * abs(expected), 0.1):
@@ -125,6 +237,37 @@ def rising_rule(
     ``curve`` is the loss of each step (or epoch, ``unit``); ``start`` the loss
     before the first update (default: the first entry). The curve is smoothed
     by a running median so that one unlucky mini-batch does not count.
+
+    Parameters
+    ----------
+    curve : sequence of float, length T
+        The loss of each step or epoch.
+    start : float, optional
+        The loss before the first update.
+    unit : {"step", "epoch"}, default "step"
+        What one entry of ``curve`` is, for the message and the evidence.
+
+    Returns
+    -------
+    Diagnosis or None
+        The evidence names the ``start`` and the ``unit`` (1-based) where the
+        smoothed loss first passed twice the start (and start + 0.5), or became
+        non-finite; or the end, when it ended over 10 % above the start.
+
+    Examples
+    --------
+    >>> rising_rule([1.0, 1.2, 3.0, 5.0, 8.0]).evidence
+    {'start': 1.0, 'step': 4}
+    >>> rising_rule([1.0, 0.9, float("nan")]).evidence
+    {'start': 1.0, 'step': 3}
+    >>> rising_rule([1.0, 0.8, 0.6, 0.5]) is None
+    True
+
+    References
+    ----------
+    CS231n, "Neural Networks Part 3: Learning and Evaluation" (sanity checks;
+    babysitting the learning process); Karpathy, "A Recipe for Training Neural
+    Networks" (2019).
     """
     values = np.asarray(curve, dtype=np.float64)
     if values.size == 0:
@@ -165,7 +308,33 @@ def _too_high(what, start, at, unit="step"):
 
 
 def oscillation_rule(epoch_loss: Sequence[float]) -> Diagnosis | None:
-    """LearningRateTooHighWarning when at least a quarter of the epochs raise the loss by > 10 %."""
+    """LearningRateTooHighWarning when at least a quarter of the epochs raise the loss by > 10 %.
+
+    Parameters
+    ----------
+    epoch_loss : sequence of float or None
+        The training loss of each epoch (None entries are skipped); at least 5
+        are needed, and two rises at least.
+
+    Returns
+    -------
+    Diagnosis or None
+        The evidence lists the epochs whose loss rose (``rising_epochs``) and the
+        first (``epoch``).
+
+    Examples
+    --------
+    >>> oscillation_rule([1.0, 0.8, 1.0, 0.7, 0.9, 0.6]).evidence
+    {'rising_epochs': [3, 5], 'epoch': 3}
+    >>> oscillation_rule([1.0, 0.8, 0.7, 0.6, 0.55, 0.5]) is None
+    True
+
+    References
+    ----------
+    CS231n, "Neural Networks Part 3: Learning and Evaluation" (sanity checks;
+    babysitting the learning process); Karpathy, "A Recipe for Training Neural
+    Networks" (2019).
+    """
     values = np.asarray([v for v in epoch_loss if v is not None], dtype=np.float64)
     if values.size < 5 or not np.isfinite(values).all():
         return None
@@ -192,6 +361,37 @@ def flat_rule(
     """LearningRateTooLowWarning when the loss fell by less than 1 % of its start over the run.
 
     Needs at least 3 entries; a loss already near 0 is not flat but finished.
+    The start and end are means of the first and last tenth of the curve.
+
+    Parameters
+    ----------
+    curve : sequence of float
+        The loss of each step or epoch.
+    start : float, optional
+        The loss before the first update (default: the mean of the first tenth).
+    unit : {"step", "epoch"}, default "step"
+        What one entry is, for the message and the evidence.
+    lr : float, optional
+        The run's learning rate, quoted in the message.
+
+    Returns
+    -------
+    Diagnosis or None
+        The evidence holds ``start``, ``end``, the number of entries and ``lr``.
+
+    Examples
+    --------
+    >>> d = flat_rule([2.3, 2.3, 2.299, 2.299, 2.298], lr=1e-7)
+    >>> d.evidence["steps"], d.evidence["end"]
+    (5, 2.298)
+    >>> flat_rule([2.3, 1.5, 0.9]) is None
+    True
+
+    References
+    ----------
+    CS231n, "Neural Networks Part 3: Learning and Evaluation" (sanity checks;
+    babysitting the learning process); Karpathy, "A Recipe for Training Neural
+    Networks" (2019).
     """
     values = np.asarray(curve, dtype=np.float64)
     if values.size < 3 or not np.isfinite(values).all():
@@ -214,7 +414,37 @@ def flat_rule(
 def overfitting_rule(
     train_loss: Sequence[float], val_loss: Sequence[float], reg: float | None = None
 ) -> Diagnosis | None:
-    """OverfittingWarning when validation ends twice the training loss, or rose while it fell."""
+    """OverfittingWarning when validation ends twice the training loss, or rose while it fell.
+
+    Fires when the last validation loss is at least twice the training loss and
+    above it by 0.5, or 10 % (and 0.01) above its best epoch's while the training
+    loss kept falling since that epoch.
+
+    Parameters
+    ----------
+    train_loss, val_loss : sequence of float or None
+        Per epoch; epochs where either is None are skipped (at least 2 are needed).
+    reg : float, optional
+        The run's weight-penalty strength; the advice then suggests 10 times it.
+
+    Returns
+    -------
+    Diagnosis or None
+        The evidence holds the last ``train_loss`` and ``val_loss`` and the
+        ``best_epoch`` of the validation loss.
+
+    Examples
+    --------
+    >>> overfitting_rule([0.9, 0.5, 0.2, 0.1], [1.0, 0.8, 0.9, 1.1], reg=1e-3).evidence
+    {'train_loss': 0.1, 'val_loss': 1.1, 'best_epoch': 2}
+    >>> overfitting_rule([0.9, 0.5, 0.3], [1.0, 0.6, 0.4]) is None
+    True
+
+    References
+    ----------
+    Goodfellow, Bengio & Courville, *Deep Learning* (2016), section 7.8 (early stopping);
+    CS231n, "Neural Networks Part 3: Learning and Evaluation" (train/val accuracy).
+    """
     # a run without validation has no val_loss at all: zip stops at the shorter list
     pairs = [
         (t, v)
@@ -303,7 +533,28 @@ def check_scores(
 
 
 def running_median(values: np.ndarray, window: int | None = None) -> np.ndarray:
-    """Trailing running median (window: a twentieth of the curve, 3 to 25 points)."""
+    """Trailing running median (window: a twentieth of the curve, 3 to 25 points).
+
+    Entry t is the median of entries t - w + 1 .. t; the first w - 1 entries are
+    padded with the first value, so the result has the input's length.
+
+    Parameters
+    ----------
+    values : array of shape (T,)
+        A loss curve.
+    window : int, optional
+        w, the points in each median (default: T // 20, clipped to 3..25).
+
+    Returns
+    -------
+    ndarray of shape (T,) float64
+        The smoothed curve.
+
+    Examples
+    --------
+    >>> running_median(np.array([1.0, 5.0, 2.0, 8.0, 3.0]), window=3).tolist()
+    [1.0, 1.0, 2.0, 5.0, 3.0]
+    """
     values = np.asarray(values, dtype=np.float64)
     w = window or int(np.clip(values.size // 20, 3, 25))
     if w == 1:
@@ -375,6 +626,13 @@ class TrainingDoctor:
     initial_loss, expected_initial_loss, reg : float, optional
         As for :func:`diagnose`.
     on_diagnosis : callable, optional
+        ``on_diagnosis(d)`` is called with each new :class:`Diagnosis`; None
+        issues it as a warning of its category.
+
+    Attributes
+    ----------
+    diagnoses : list of Diagnosis
+        What was found so far.
 
     Examples
     --------
@@ -409,6 +667,7 @@ class TrainingDoctor:
         self.found: dict[type, Diagnosis] = {}
 
     def __call__(self, epoch: int, logs: Mapping[str, Any], model: Model | None) -> bool:
+        """Record an epoch's ``logs`` and report what is newly found; False (never stops)."""
         for key in ("train_loss", "val_loss", "lr"):
             self.epochs[key].append(logs.get(key))
         if self.history is not None:
