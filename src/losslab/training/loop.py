@@ -99,7 +99,7 @@ def take_steps(
         value, grads, scores = value_and_grads(X, target, weights)
         value = float(value)
         if not math.isfinite(value):
-            raise Diverged(f"the training loss became {value} at step {state.step + 1}")
+            raise not_finite(value, state.step + 1)
         if clip_grad_norm is not None:
             norm = optim.clip_grad_norm(grads, clip_grad_norm)
             if not math.isfinite(norm):  # clipping would scale it to 0 or NaN and hide it
@@ -114,6 +114,11 @@ def take_steps(
         if count_correct is not None:
             totals.correct += count_correct(scores, target)
     return totals
+
+
+def not_finite(value: float, step: int) -> Diverged:
+    """The error of a step whose training loss ``value`` is not finite (NaN or ±inf)."""
+    return Diverged(f"the training loss became {value} at step {step}")
 
 
 def run_epochs(
