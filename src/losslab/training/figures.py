@@ -17,7 +17,30 @@ from matplotlib.figure import Figure
 def subplots(
     nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], **kwargs: Any
 ) -> tuple[Figure, Any]:
-    """A new ``Figure`` and its axes, as pyplot's ``subplots`` but outside pyplot's figure list."""
+    """A new ``Figure`` and its axes, as pyplot's ``subplots`` but outside pyplot's figure list.
+
+    Parameters
+    ----------
+    nrows, ncols : int, default 1
+        The grid of axes.
+    figsize : (float, float)
+        Width and height in inches.
+    **kwargs
+        Passed to :meth:`matplotlib.figure.Figure.subplots` (``squeeze``, ``sharex``, ...).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        Not registered with pyplot: nothing to close, garbage-collected when dropped.
+    axes : Axes or ndarray of Axes
+        As ``Figure.subplots`` returns them.
+
+    Examples
+    --------
+    >>> fig, axes = subplots(1, 2, figsize=(6, 3))
+    >>> axes.shape, fig.get_size_inches().tolist()
+    ((2,), [6.0, 3.0])
+    """
     fig = Figure(figsize=figsize)
     return fig, fig.subplots(nrows, ncols, **kwargs)
 
@@ -35,6 +58,20 @@ def loss_curve_figure(history: Any, title: str = "training") -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
+        One panel of loss (log scale when every step loss is positive), or two
+        with accuracy; not registered with pyplot.
+
+    Examples
+    --------
+    >>> from losslab.training.state import History
+    >>> history = History(step_loss=[0.9, 0.7, 0.6, 0.5], epoch=[1, 2], train_loss=[0.8, 0.55],
+    ...                   train_accuracy=[0.6, 0.75], val_accuracy=[0.5, 0.7],
+    ...                   val_loss=[0.9, 0.7])
+    >>> fig = loss_curve_figure(history, "digits")
+    >>> [ax.get_title() for ax in fig.axes]
+    ['digits: loss', 'digits: accuracy']
+    >>> fig.axes[0].get_yscale()
+    'log'
     """
     has_acc = any(a is not None for a in history.train_accuracy + history.val_accuracy)
     fig, axes = subplots(1, 2 if has_acc else 1, figsize=(11 if has_acc else 6, 4), squeeze=False)

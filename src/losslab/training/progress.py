@@ -29,6 +29,14 @@ class progress_bar:
 
     ``with progress_bar(True, 10, 0) as update:`` gives ``update(logs)``, called once an
     epoch with the epoch's logs (``train_loss``, ``val_accuracy`` or None).
+    In a terminal, or a notebook with ipywidgets, it is rich's bar; in a notebook
+    without ipywidgets, a plain line rewritten with a carriage return.
+
+    Examples
+    --------
+    >>> with progress_bar(False, 3, 0) as update:  # fit(progress=False): nothing is shown
+    ...     for loss in (0.9, 0.6, 0.5):
+    ...         update({"train_loss": loss})
     """
 
     def __init__(self, enabled: bool, epochs: int, done: int) -> None:
@@ -88,7 +96,25 @@ class progress_bar:
 
 
 def status(logs: dict[str, Any]) -> str:
-    """'loss 0.4127  val acc 0.912': what the bar shows after an epoch."""
+    """'loss 0.4127  val acc 0.912': what the bar shows after an epoch.
+
+    Parameters
+    ----------
+    logs : dict
+        An epoch's logs: ``train_loss`` (float) and, optionally, ``val_accuracy``.
+
+    Returns
+    -------
+    str
+        The loss to 4 decimals, and the validation accuracy to 3 when there is one.
+
+    Examples
+    --------
+    >>> status({"train_loss": 0.41268, "val_accuracy": 0.9123})
+    'loss 0.4127  val acc 0.912'
+    >>> status({"train_loss": 2.0, "val_accuracy": None})
+    'loss 2.0000'
+    """
     text = f"loss {logs['train_loss']:.4f}"
     if logs.get("val_accuracy") is not None:
         text += f"  val acc {logs['val_accuracy']:.3f}"
@@ -96,7 +122,18 @@ def status(logs: dict[str, Any]) -> str:
 
 
 def in_notebook() -> bool:
-    """True inside a Jupyter kernel (rich's test: IPython's shell is a ZMQInteractiveShell)."""
+    """True inside a Jupyter kernel (rich's test: IPython's shell is a ZMQInteractiveShell).
+
+    Returns
+    -------
+    bool
+        False in a terminal, a script, or a test run.
+
+    Examples
+    --------
+    >>> in_notebook()
+    False
+    """
     from rich.console import Console
 
     return Console().is_jupyter
