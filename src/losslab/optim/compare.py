@@ -61,6 +61,17 @@ class MethodRun:
         reached; None if never.
     name : str
         The method's name in words.
+
+    Examples
+    --------
+    >>> run = MethodRun("lm", iterations=5, evaluations=12, seconds=0.01, cost=0.0,
+    ...                 message="the cost stopped falling")
+    >>> run.name, run.to_best
+    ('Levenberg-Marquardt', None)
+
+    References
+    ----------
+    Nocedal & Wright, *Numerical Optimization*, 2nd ed. (2006), chapter 10.
     """
 
     method: str  # a key of METHOD_NAMES
@@ -74,6 +85,7 @@ class MethodRun:
 
     @property
     def name(self) -> str:
+        """The method's name in words, from ``METHOD_NAMES``."""
         return METHOD_NAMES[self.method]
 
 

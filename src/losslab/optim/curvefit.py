@@ -70,6 +70,7 @@ class CurveFitResult:
 
     @property
     def history(self) -> list[dict[str, Any]]:
+        """The solver's history: one row per iteration (``result.history``)."""
         return self.result.history
 
     def summary(self) -> str:

@@ -23,7 +23,36 @@ STARTS = (1.0, 10.0, 100.0)
 
 @dataclass(frozen=True)
 class MGHProblem:
-    """One problem: ``residual(x) -> (m,)``, ``jac(x) -> (m, n)`` and the paper's x0."""
+    """One problem: ``residual(x) -> (m,)``, ``jac(x) -> (m, n)`` and the paper's x0.
+
+    Attributes
+    ----------
+    number : int
+        The problem's number in the paper (1 to 35).
+    name : str
+        Its name; :func:`cases` appends the start, e.g. "MGH 1 Rosenbrock, 10·x0".
+    residual : callable
+        ``residual(x) -> np.ndarray of shape (m,)``, the f_i of the paper.
+    jac : callable
+        ``jac(x) -> np.ndarray of shape (m, n)``, the analytic Jacobian.
+    x0 : np.ndarray of shape (n,)
+        The start.
+
+    Examples
+    --------
+    >>> rosenbrock = cases()[0]
+    >>> rosenbrock.name, rosenbrock.size
+    ('MGH 1 Rosenbrock, x0', (2, 2))
+    >>> rosenbrock.residual(rosenbrock.x0).round(4).tolist()
+    [-4.4, 2.2]
+    >>> rosenbrock.start(10).tolist()
+    [-12.0, 10.0]
+
+    References
+    ----------
+    J. J. Moré, B. S. Garbow and K. E. Hillstrom, "Testing unconstrained
+    optimization software", ACM TOMS 7 (1981) 17-41.
+    """
 
     number: int  # in the paper
     name: str
@@ -33,6 +62,7 @@ class MGHProblem:
 
     @property
     def size(self) -> tuple[int, int]:
+        """``(n, m)``: the number of unknowns and of residuals."""
         return self.x0.size, self.residual(self.x0).size
 
     def start(self, factor: float) -> np.ndarray:
@@ -638,6 +668,24 @@ def cases() -> list[MGHProblem]:
 
     A start is left out where the sum of squares is not finite (an exponential
     overflows) or where it repeats the previous one.
+
+    Returns
+    -------
+    list of MGHProblem
+        One problem per usable start, in the paper's order.
+
+    Examples
+    --------
+    >>> problems = cases()
+    >>> [p.name for p in problems[:3]]
+    ['MGH 1 Rosenbrock, x0', 'MGH 1 Rosenbrock, 10·x0', 'MGH 1 Rosenbrock, 100·x0']
+    >>> all(p.jac(p.x0).shape == (p.size[1], p.size[0]) for p in problems)
+    True
+
+    References
+    ----------
+    J. J. Moré, B. S. Garbow and K. E. Hillstrom, "Testing unconstrained
+    optimization software", ACM TOMS 7 (1981) 17-41; MINPACK's test driver.
     """
     out = []
     for p in PROBLEMS:

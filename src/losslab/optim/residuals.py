@@ -128,6 +128,7 @@ class ResidualProblem:
         )
 
     def fun(self, x: np.ndarray) -> np.ndarray:
+        """The residuals at x, an array of shape (m,); counts one evaluation in ``nfev``."""
         self.nfev += 1
         r = np.atleast_1d(np.asarray(self.residual(x, *self.args), dtype=np.float64))
         if r.ndim != 1:
@@ -142,6 +143,7 @@ class ResidualProblem:
         return r, self.cost(r) if np.all(np.isfinite(r)) else np.inf
 
     def jacobian(self, x: np.ndarray, r: np.ndarray) -> np.ndarray:
+        """The Jacobian at x, of shape (m, n): ``jac``, or forward differences from r = fun(x)."""
         if self.jac_fn is None:
             return self._finite_difference_jacobian(x, r)
         self.njev += 1
@@ -173,6 +175,7 @@ class ResidualProblem:
         return J
 
     def cost(self, r: np.ndarray) -> float:
+        """½‖r‖², or ½ f² Σ ρ((r / f)²) for a robust loss; inf where it overflows."""
         with np.errstate(over="ignore"):  # a wild trial step may overflow: inf is rejected
             if self.loss == "linear":
                 return 0.5 * float(r @ r)
@@ -213,6 +216,7 @@ class ResidualProblem:
         status: int,
         history: list[dict[str, Any]],
     ) -> LeastSquaresResult:
+        """The :class:`LeastSquaresResult` at x, with this problem's evaluation counts."""
         return LeastSquaresResult(
             x, cost, r, J, g, self.nfev, self.njev, nit, status, status_message(status), history
         )
@@ -269,7 +273,29 @@ def start_problem(
 
 
 class Tolerances(NamedTuple):
-    """The stopping tests' thresholds and the evaluation budget (see :func:`tolerances`)."""
+    """The stopping tests' thresholds and the evaluation budget (see :func:`tolerances`).
+
+    Attributes
+    ----------
+    ftol : float
+        The relative fall of the cost below which the solver stops.
+    xtol : float
+        The relative step below which it stops.
+    gtol : float
+        The gradient measure below which it stops.
+    max_nfev : int
+        The residual evaluations allowed.
+
+    Examples
+    --------
+    >>> tol = Tolerances(ftol=1e-8, xtol=1e-8, gtol=1e-8, max_nfev=200)
+    >>> tol.max_nfev, tol == tolerances(1e-8, 1e-8, 1e-8, None, 2, analytic=True)
+    (200, True)
+
+    References
+    ----------
+    Moré, Garbow & Hillstrom, *User Guide for MINPACK-1*, Argonne ANL-80-74 (1980).
+    """
 
     ftol: float
     xtol: float

@@ -82,6 +82,7 @@ class LeastSquaresResult:
 
     @property
     def success(self) -> bool:
+        """Whether a convergence test was met (``status > 0``)."""
         return self.status > 0
 
     def __str__(self):

@@ -147,6 +147,24 @@ def trust_region_reflective_loop(
     Returns
     -------
     LeastSquaresResult
+        The solution and its evaluation counts; ``history`` has one row per
+        accepted step.
+
+    Examples
+    --------
+    >>> from losslab.optim.residuals import start_problem, tolerances
+    >>> box = (np.array([-np.inf]), np.array([2.0]))
+    >>> problem, x, r = start_problem(lambda x: x - 3.0, [0.0])
+    >>> tol = tolerances(1e-8, 1e-8, 1e-8, None, 1, analytic=False)
+    >>> res = trust_region_reflective_loop(problem, x, r, box, tol, 1.0)
+    >>> res.x.round(4).tolist(), res.success  # stops just inside the bound
+    ([2.0], True)
+
+    References
+    ----------
+    T. F. Coleman and Y. Li, "An interior trust region approach for nonlinear
+    minimization subject to bounds", SIAM J. Optim. 6 (1996);
+    ``scipy.optimize._lsq.trf.trf_bounds``.
     """
     lb, ub = box
     problem.box = box
