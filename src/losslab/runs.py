@@ -49,7 +49,58 @@ FULL_BATCH_TOL = 1e-6
 
 @dataclass
 class TrainConfig:
-    """Every choice of a run; the defaults are the main job (softmax on digits)."""
+    """Every choice of a run; the defaults are the main job (softmax on digits).
+
+    ``losslab train``'s options are these fields; ``config.json`` in a run directory
+    is this dataclass as JSON (:func:`load_config` reads it back).
+
+    Attributes
+    ----------
+    data : str, default "digits"
+        A bundled or generated data set's name, a ``.csv``/``.npz`` path, or
+        ``cifar10:DIR`` (a ``.npy`` or Parquet path on a Dask cluster).
+    target : str or None
+        The label column of a CSV (default: the last).
+    loss : str, default "softmax"
+        A classification loss of the registry, or ``"package.module:function"``.
+    loss_options : dict
+        The loss's keyword options, e.g. ``{"gamma": 1.0}`` for focal.
+    model : {"linear", "mlp"}
+    hidden : tuple of int, default (100,)
+        The MLP's hidden layer widths.
+    optimizer : str, default "adam"
+        A name of ``losslab.optim`` (mini-batch solver only).
+    lr : float, default 1e-2
+        The learning rate (mini-batch solver only).
+    schedule : str, default "constant"
+        A name of ``losslab.optim.SCHEDULES``.
+    batch_size : int, default 64
+    epochs : int or None
+        Passes of mini-batch SGD (default 30) or full-batch iterations (default 200).
+    reg : float, default 1e-4
+        The weight penalty's strength; biases are never penalised.
+    penalty : {"l2", "l1", "elasticnet"}
+    class_weight : {None, "balanced"}
+    seed : int, default 0
+        Seeds the split, the initial weights and the shuffling.
+    solver : str, default "auto"
+        "auto" (see :meth:`solver_for`), "sgd", "lbfgs", "smoothing" or "gd".
+    sync_every : int, default 32
+        Local SGD steps between weight averages on a Dask cluster.
+    clip_grad_norm : float or None
+        The largest global norm of a step's gradients (mini-batch solver only).
+
+    Examples
+    --------
+    >>> config = TrainConfig(data="iris", loss="svm")
+    >>> loss = config.validate()
+    >>> loss.name, config.solver_for(loss, n_rows=105, n_features=4)
+    ('multiclass_hinge', 'smoothing')
+    >>> TrainConfig(penalty="l3").validate()
+    Traceback (most recent call last):
+    ...
+    ValueError: penalty: expected l2, l1 or elasticnet, got 'l3'
+    """
 
     data: str = "digits"  # a bundled/generated name, a .csv/.npz path, or cifar10:DIR
     target: str | None = None  # label column of a CSV (default: the last)
@@ -75,6 +126,20 @@ class TrainConfig:
     clip_grad_norm: float | None = None
 
     def validate(self) -> losses.Loss:
+        """Check every field; the loss the run trains with.
+
+        Returns
+        -------
+        Loss
+            The registry's loss (for a multiclass or binary task) with
+            ``loss_options`` bound.
+
+        Raises
+        ------
+        ValueError
+            Naming the first field that is out of range or inconsistent with another
+            (e.g. a full-batch solver for an MLP, or a regression loss).
+        """
         # an imported plain function is a multiclass loss unless it was registered otherwise
         loss = losses.get(self.loss, **self.loss_options).for_task("multiclass")
         if loss.task not in ("multiclass", "binary"):
@@ -106,7 +171,32 @@ class TrainConfig:
     def solver_for(
         self, loss: losses.Loss, n_rows: int, n_features: int, *, in_memory: bool = True
     ) -> str:
-        """The solver this run trains with on data of this shape ("auto" resolved)."""
+        """The solver this run trains with on data of this shape ("auto" resolved).
+
+        "auto" picks as the estimators do (:func:`losslab.training.spec.auto_solver`):
+        full-batch "lbfgs" (smooth losses) or "smoothing" (hinge) for a linear model on
+        data in memory, else "sgd"; gradient clipping always means "sgd".
+
+        Parameters
+        ----------
+        loss : Loss
+            What :meth:`validate` returned.
+        n_rows, n_features : int
+            The training data's shape.
+        in_memory : bool, default True
+            False for data on a Dask cluster.
+
+        Returns
+        -------
+        str
+            One of ``losslab.training.spec.SOLVERS``.
+
+        Examples
+        --------
+        >>> config = TrainConfig(model="mlp")
+        >>> config.solver_for(config.validate(), 1000, 64)
+        'sgd'
+        """
         if self.solver != "auto":
             return self.solver
         if self.clip_grad_norm is not None:
@@ -114,13 +204,48 @@ class TrainConfig:
         return auto_solver(loss, self.penalty, self.model, n_rows, n_features, in_memory=in_memory)
 
     def iterations(self, solver: str) -> int:
-        """``epochs``, or when not given the solver's default (30 epochs, 200 iterations)."""
+        """``epochs``, or when not given the solver's default (30 epochs, 200 iterations).
+
+        Parameters
+        ----------
+        solver : str
+            The resolved solver (:meth:`solver_for`).
+
+        Returns
+        -------
+        int
+            Epochs for "sgd", iterations (or Newton steps a stage) otherwise.
+
+        Examples
+        --------
+        >>> TrainConfig().iterations("sgd"), TrainConfig().iterations("lbfgs")
+        (30, 200)
+        """
         if self.epochs is not None:
             return self.epochs
         return SGD_EPOCHS if solver == "sgd" else FULL_BATCH_ITERATIONS
 
     def describe_solver(self, loss: losses.Loss, n_rows: int, n_features: int) -> str:
-        """One line: the solver this run trains with on data of this shape, and its settings."""
+        """One line: the solver this run trains with on data of this shape, and its settings.
+
+        Parameters
+        ----------
+        loss : Loss
+            What :meth:`validate` returned.
+        n_rows, n_features : int
+            The training data's shape.
+
+        Returns
+        -------
+        str
+            What ``losslab train`` prints before training.
+
+        Examples
+        --------
+        >>> config = TrainConfig(solver="sgd")
+        >>> config.describe_solver(config.validate(), 1000, 64)
+        'solver sgd: adam lr=0.01 · batch 64 · 30 epochs'
+        """
         solver = self.solver_for(loss, n_rows, n_features)
         chosen = " (chosen by auto)" if self.solver == "auto" else ""
         if solver == "sgd":
@@ -136,6 +261,32 @@ class TrainConfig:
 
 @dataclass
 class RunResult:
+    """What :func:`run_training` returns: the run's inputs, its trained model and its figures.
+
+    Attributes
+    ----------
+    config : TrainConfig
+        The configuration the run followed.
+    dataset : Dataset
+        The standardised splits (``X_train``, ``X_val``, ``X_test``, ...).
+    model : Linear or MLP
+        The trained model.
+    history : History
+        Losses and accuracies per epoch (or iteration).
+    sanity : SanityCheck
+        The initial-loss check made before training.
+    metrics : dict
+        What ``metrics.json`` holds (see :func:`summarize`).
+    out : Path or None
+        The run directory, when the run wrote one.
+
+    Examples
+    --------
+    >>> result = run_training(TrainConfig(data="iris", solver="sgd", epochs=3))
+    >>> result.out is None, result.model, result.history.n_epochs
+    (True, Linear(n_features=4, n_outputs=3, dtype=float64), 3)
+    """
+
     config: TrainConfig
     dataset: datasets.Dataset
     model: object
@@ -156,8 +307,45 @@ def run_training(
 ) -> RunResult:
     """Train as ``config`` says; write the run's files under ``out`` if given.
 
+    Loads and splits the data, builds the model, checks the initial loss, trains with
+    the configured solver and computes the metrics of every split.
     ``on_start(dataset, sanity)`` is called before training begins (the CLI
     prints the sanity line there, before the progress bar).
+
+    Parameters
+    ----------
+    config : TrainConfig
+        Every choice of the run.
+    out : str or path, optional
+        The run directory: ``config.json``, ``checkpoint.npz`` (mini-batch solver, after
+        every epoch), ``metrics.json``, ``model.npz`` and ``loss_curve.png`` are
+        written there atomically.
+    resume : bool, default False
+        Continue from ``out``'s checkpoint; the weights then equal an uninterrupted
+        run's.
+    progress : bool, default False
+        Show a progress bar (mini-batch solver).
+    callbacks : sequence of callables
+        Called after each epoch, as :func:`losslab.fit`'s.
+    on_start : callable, optional
+        ``on_start(dataset, sanity)``, before training.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    ValueError
+        If the configuration is invalid (before any data is read), or ``resume`` finds
+        no checkpoint.
+
+    Examples
+    --------
+    >>> config = TrainConfig(data="iris", solver="sgd", epochs=3)
+    >>> result = run_training(config)  # out=DIR also writes the run's files
+    >>> result.sanity.ok, result.metrics["solver"], round(result.metrics["test_accuracy"], 4)
+    (True, 'sgd', 0.8667)
     """
     loss = config.validate()
     out = _run_dir(out, resume)
@@ -276,6 +464,48 @@ def run_distributed(
     cluster. ``on_connect(client)`` runs once connected (the CLI prints the
     dashboard link there). Writes config.json, checkpoint.npz (after every
     round), metrics.json, model.npz and loss_curve.png under ``out``.
+
+    ``estimator, metrics = run_distributed(TrainConfig(), "local")`` trains the main
+    job on a local cluster of two worker processes (it takes seconds to start);
+    ``losslab train --scheduler`` is this call.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        Every choice of the run; ``sync_every`` sets the local SGD rounds.
+    scheduler : str
+        "tcp://HOST:PORT" of a running Dask scheduler, or "local".
+    n_workers : int, default 2
+        Worker processes of a local cluster.
+    out : str or path, optional
+        The run directory.
+    resume : bool, default False
+        Continue from ``out``'s checkpoint.
+    callbacks : sequence of callables
+        Called after each round.
+    on_connect : callable, optional
+        ``on_connect(client)``, once connected.
+
+    Returns
+    -------
+    estimator : LinearClassifier or MLPClassifier
+        The fitted estimator (its model's weights are on this machine).
+    metrics : dict
+        Data, loss, solver, workers, rounds, training rows and accuracy, seconds, and
+        the test accuracy for a bundled data set.
+
+    Raises
+    ------
+    ValueError
+        If the configuration is invalid (checked before connecting), the scheduler
+        cannot be reached or ``resume`` finds no checkpoint.
+
+    Examples
+    --------
+    >>> run_distributed(TrainConfig(model="cnn"), "local")
+    Traceback (most recent call last):
+    ...
+    ValueError: model: expected 'linear' or 'mlp', got 'cnn'
     """
     loss = config.validate()
     out = _run_dir(out, resume)
@@ -364,6 +594,31 @@ def _estimator(config, solver):
 def initial_loss_check(
     model: models.Model, loss: losses.Loss, ds: datasets.Dataset
 ) -> sanity_checks.SanityCheck:
+    """The initial-loss check of an untrained model on the data set's training split.
+
+    At near-zero scores the loss should be that of a uniform guess: ln C for softmax
+    cross-entropy, C − 1 for the multiclass SVM (see
+    :func:`losslab.diagnostics.sanity.initial_loss_check`).
+
+    Parameters
+    ----------
+    model : Model
+        The model before training.
+    loss : Loss
+    ds : Dataset
+
+    Returns
+    -------
+    SanityCheck
+        ``expected``, ``measured`` and ``ok``.
+
+    Examples
+    --------
+    >>> ds = datasets.load("iris", random_state=0)
+    >>> check = initial_loss_check(models.Linear(4, 3, random_state=0), losses.get("softmax"), ds)
+    >>> check.ok, round(check.expected, 4)
+    (True, 1.0986)
+    """
     return sanity_checks.initial_loss_check(model, loss, ds.X_train, ds.y_train)
 
 
@@ -376,6 +631,37 @@ def summarize(
     sanity: sanity_checks.SanityCheck,
     seconds: float,
 ) -> dict[str, Any]:
+    """The run's metrics, as ``metrics.json`` holds them.
+
+    Parameters
+    ----------
+    model : Model
+        The trained model.
+    loss : Loss
+    config : TrainConfig
+    ds : Dataset
+    history : History
+        The training's history (for the number of epochs).
+    sanity : SanityCheck
+        The initial-loss check.
+    seconds : float
+        The training's wall time.
+
+    Returns
+    -------
+    dict
+        ``data``, ``loss``, ``model``, ``solver``, ``epochs``, then ``{split}_loss``
+        (the regularized objective) and ``{split}_accuracy`` for each non-empty split
+        of train, val and test, ``seconds`` and ``sanity`` (expected, measured, ok).
+
+    Examples
+    --------
+    >>> config = TrainConfig(data="iris", solver="sgd", epochs=3)
+    >>> r = run_training(config)
+    >>> metrics = summarize(r.model, config.validate(), config, r.dataset, r.history, r.sanity, 0.0)
+    >>> metrics == dict(r.metrics, seconds=0.0), metrics["epochs"]
+    (True, 3)
+    """
     objective = Objective(model, loss, reg=config.reg, penalty=config.penalty)
     solver = config.solver_for(loss, *ds.X_train.shape)
     metrics = {
@@ -408,6 +694,34 @@ def write_run_files(
     history: History,
     metrics: dict[str, Any],
 ) -> None:
+    """Write a finished run's ``metrics.json``, ``model.npz`` and ``loss_curve.png`` under ``out``.
+
+    Each file is written atomically. ``model.npz`` carries the standardisation
+    (``mean``, ``scale``) and the loss and class names, so ``losslab predict`` and
+    the report can use it alone; image data sets also get ``weight_templates.png``
+    for a linear model.
+
+    Parameters
+    ----------
+    out : Path
+        An existing directory.
+    model : Model
+    loss : Loss
+    ds : Dataset
+    history : History
+    metrics : dict
+        As :func:`summarize` returns it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> config = TrainConfig(data="iris", solver="sgd", epochs=3)
+    >>> r = run_training(config)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     write_run_files(Path(tmp), r.model, config.validate(), r.dataset, r.history, r.metrics)
+    ...     sorted(p.name for p in Path(tmp).iterdir())
+    ['loss_curve.png', 'metrics.json', 'model.npz']
+    """
     files.atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
     persist.save(
         model,
@@ -423,6 +737,34 @@ def write_run_files(
 
 
 def load_config(run_dir: str | os.PathLike[str]) -> TrainConfig:
+    """The :class:`TrainConfig` a run directory's ``config.json`` holds (for resuming).
+
+    A configuration written before ``solver`` and ``epochs`` were recorded reads as
+    the run it was: mini-batch SGD for 30 epochs.
+
+    Parameters
+    ----------
+    run_dir : str or path
+        The run directory.
+
+    Returns
+    -------
+    TrainConfig
+
+    Raises
+    ------
+    ValueError
+        If ``config.json`` is missing, unreadable, or not a losslab configuration.
+
+    Examples
+    --------
+    >>> import dataclasses, tempfile
+    >>> config = TrainConfig(data="iris", hidden=(32, 16))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (Path(tmp) / "config.json").write_text(json.dumps(dataclasses.asdict(config)))
+    ...     load_config(tmp) == config
+    True
+    """
     path = Path(run_dir) / "config.json"
     try:
         raw = json.loads(path.read_text())
