@@ -35,7 +35,7 @@ LANDSCAPE_FILES = {
 
 
 def save_figure(fig: Figure, path: str | PathLike[str], dpi: int = 110) -> Path:
-    """Write ``fig`` as a PNG at ``path`` atomically (a reader never sees half a file).
+    r"""Write ``fig`` as a PNG at ``path`` atomically (a reader never sees half a file).
 
     Parameters
     ----------
@@ -50,6 +50,15 @@ def save_figure(fig: Figure, path: str | PathLike[str], dpi: int = 110) -> Path:
     -------
     pathlib.Path
         ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> fig = regression_losses_figure()
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     written = save_figure(fig, Path(tmp) / "losses.png")
+    ...     written.name, written.read_bytes()[:4]
+    ('losses.png', b'\x89PNG')
     """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
@@ -81,6 +90,21 @@ def loss_curve(history: History, path: PathArg = None, title: str = "training") 
     Returns
     -------
     matplotlib.figure.Figure
+        Two panels: the loss (per step and per epoch, validation too when measured)
+        and the accuracy.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> model = losslab.models.Linear(3, 2, random_state=0)
+    >>> history = losslab.fit(model, "softmax", X, y, lr=0.1, batch_size=10, epochs=3,
+    ...                       random_state=0)
+    >>> fig = loss_curve(history, title="softmax")
+    >>> [ax.get_title() for ax in fig.axes]
+    ['softmax: loss', 'softmax: accuracy']
     """
     return _done(loss_curve_figure(history, title), path)
 
@@ -93,7 +117,36 @@ def curve_fit_figure(
     path: PathArg = None,
     title: str | None = None,
 ) -> Figure:
-    """Data and fitted curve above, residuals below (outliers stand out)."""
+    """Data and fitted curve above, residuals below (outliers stand out).
+
+    Parameters
+    ----------
+    x, y : ndarray of shape (m,)
+        The data.
+    fit : CurveFitResult
+        From :func:`losslab.optim.curvefit.fit_model` (or ``curve_fit``).
+    model : curvefit.Model
+        The fitted family: its ``f`` draws the curve, its ``formula`` labels it.
+    path : str or path-like, optional
+        Where to write the PNG.
+    title : str, optional
+        Default: the family's name and the solver's stopping message.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels sharing x: data and curve; residuals y - f(x).
+
+    Examples
+    --------
+    >>> from losslab.data import trajectory
+    >>> from losslab.optim import curvefit
+    >>> t, height = trajectory()
+    >>> fit = curvefit.fit_model("poly2", t, height, loss="huber")
+    >>> fig = curve_fit_figure(t, height, fit, curvefit.model("poly2"))
+    >>> fig.axes[0].get_title().startswith("poly2 fit"), fig.axes[1].get_ylabel()
+    (True, 'residual')
+    """
     fig, (top, bottom) = subplots(
         2, 1, figsize=(7, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1.3]}
     )
@@ -120,7 +173,30 @@ def convergence_figure(
     path: PathArg = None,
     title: str = "cost against evaluations",
 ) -> Figure:
-    """Cost (log scale) against function evaluations, one line per method; runs: {name: history}."""
+    """Cost (log scale) against function evaluations, one line per method; runs: {name: history}.
+
+    Parameters
+    ----------
+    runs : mapping of str to sequence of dict
+        Each method's iterations, rows with ``"nfev"`` (evaluations so far) and
+        ``"cost"`` (½‖r‖²), as a least-squares result's ``history``.
+    path : str or path-like, optional
+        Where to write the PNG.
+    title : str, default "cost against evaluations"
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Both axes logarithmic; a cost of 0 is drawn at 1e-300.
+
+    Examples
+    --------
+    >>> runs = {"lm": [{"nfev": 1, "cost": 2.0}, {"nfev": 3, "cost": 1e-6}],
+    ...         "gd": [{"nfev": 1, "cost": 2.0}, {"nfev": 40, "cost": 0.1}]}
+    >>> fig = convergence_figure(runs)
+    >>> [line.get_label() for line in fig.axes[0].get_lines()], fig.axes[0].get_yscale()
+    (['lm', 'gd'], 'log')
+    """
     fig, ax = subplots(figsize=(7, 4.5))
     for name, history in runs.items():
         nfev = [row["nfev"] for row in history]
@@ -157,6 +233,19 @@ def landscape_figures(
     -------
     dict of str to Figure
         ``{"contour": ..., "surface": ..., "line": ...}``, the keys of ``LANDSCAPE_FILES``.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> from losslab.diagnostics.landscape import landscape
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> model = losslab.models.Linear(3, 2, random_state=0)
+    >>> ls = landscape(model, "softmax", X, y, resolution=5)
+    >>> figures = landscape_figures(ls, title="softmax")
+    >>> sorted(figures), figures["line"].axes[0].get_title()
+    (['contour', 'line', 'surface'], 'softmax: 1-D slice')
     """
     figures = {
         "contour": landscape_contour(ls, title=title),
@@ -170,7 +259,37 @@ def landscape_figures(
 
 
 def landscape_contour(ls: Landscape, path: PathArg = None, title: str = "") -> Figure:
-    """log10 of the loss over the slice's plane, with the optimizer's path when it has one."""
+    r"""log10 of the loss over the slice's plane, with the optimizer's path when it has one.
+
+    The center (the trained point) is a gold star; the path, when the landscape has
+    one, starts at a white square.
+
+    Parameters
+    ----------
+    ls : Landscape
+        A loss slice from :func:`losslab.diagnostics.landscape.landscape`.
+    path : str or path-like, optional
+        Where to write the PNG.
+    title : str
+        The start of the title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import losslab
+    >>> from losslab.diagnostics.landscape import landscape
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> model = losslab.models.Linear(3, 2, random_state=0)
+    >>> ls = landscape(model, "softmax", X, y, resolution=5)
+    >>> fig = landscape_contour(ls, title="softmax")
+    >>> fig.axes[0].get_title(), fig.axes[1].get_ylabel()  # the colour bar
+    ('softmax\nrandom directions, reg = 0', 'log10 loss')
+    """
     A, B = np.meshgrid(ls.alphas, ls.betas)
     Z = np.log10(np.maximum(ls.values, 1e-12))
     fig, ax = subplots(figsize=(6.4, 5.4))
@@ -197,7 +316,34 @@ def landscape_contour(ls: Landscape, path: PathArg = None, title: str = "") -> F
 
 
 def landscape_surface(ls: Landscape, path: PathArg = None, title: str = "") -> Figure:
-    """The loss over the slice's plane as a 3-D surface."""
+    """The loss over the slice's plane as a 3-D surface.
+
+    Parameters
+    ----------
+    ls : Landscape
+        A loss slice from :func:`losslab.diagnostics.landscape.landscape`.
+    path : str or path-like, optional
+        Where to write the PNG.
+    title : str
+        The start of the title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import losslab
+    >>> from losslab.diagnostics.landscape import landscape
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> model = losslab.models.Linear(3, 2, random_state=0)
+    >>> ls = landscape(model, "softmax", X, y, resolution=5)
+    >>> fig = landscape_surface(ls, title="softmax")
+    >>> fig.axes[0].get_title(), fig.axes[0].get_zlabel()
+    ('softmax: surface', 'loss')
+    """
     A, B = np.meshgrid(ls.alphas, ls.betas)
     fig = Figure(figsize=(7, 5.4))
     ax = fig.add_subplot(projection="3d")
@@ -210,7 +356,34 @@ def landscape_surface(ls: Landscape, path: PathArg = None, title: str = "") -> F
 
 
 def landscape_slice(ls: Landscape, path: PathArg = None, title: str = "") -> Figure:
-    """The loss along the first direction alone (β = 0)."""
+    """The loss along the first direction alone (β = 0).
+
+    Parameters
+    ----------
+    ls : Landscape
+        A loss slice from :func:`losslab.diagnostics.landscape.landscape`.
+    path : str or path-like, optional
+        Where to write the PNG.
+    title : str
+        The start of the title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import losslab
+    >>> from losslab.diagnostics.landscape import landscape
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> model = losslab.models.Linear(3, 2, random_state=0)
+    >>> ls = landscape(model, "softmax", X, y, resolution=5)
+    >>> fig = landscape_slice(ls, title="softmax")
+    >>> fig.axes[0].get_lines()[0].get_ydata().shape  # ls.line, one value per alpha
+    (5,)
+    """
     fig, ax = subplots(figsize=(6.4, 4))
     ax.plot(ls.alphas, ls.line, color="tab:blue")
     ax.axvline(0, color="gray", lw=0.8)
@@ -224,7 +397,38 @@ def landscape_slice(ls: Landscape, path: PathArg = None, title: str = "") -> Fig
 def regularization_landscapes(
     plain: Landscape, ridge: Landscape, path: PathArg = None, title: str = ""
 ) -> Figure:
-    """Seed 002's ridge figure: the same slice without and with L2; the penalty rounds the bowl."""
+    """Seed 002's ridge figure: the same slice without and with L2; the penalty rounds the bowl.
+
+    Each panel marks the lowest point of its grid with a gold star.
+
+    Parameters
+    ----------
+    plain, ridge : Landscape
+        The same slice (same model, data and directions) without and with the penalty.
+    path : str or path-like, optional
+        Where to write the PNG.
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two contour panels (and their colour bars).
+
+    Examples
+    --------
+    >>> import losslab
+    >>> from losslab.diagnostics.landscape import landscape
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> model = losslab.models.Linear(3, 2, random_state=0)
+    >>> ls = landscape(model, "softmax", X, y, resolution=5)
+    >>> ridge = landscape(model, "softmax", X, y, reg=1.0, resolution=5)
+    >>> fig = regularization_landscapes(ls, ridge)
+    >>> [ax.get_title() for ax in fig.axes[:2]]
+    ['reg = 0', 'reg = 1']
+    """
     fig, axes = subplots(1, 2, figsize=(11, 4.6), sharey=True)
     for ax, ls in zip(axes, (plain, ridge), strict=True):
         A, B = np.meshgrid(ls.alphas, ls.betas)
@@ -256,6 +460,12 @@ def loss_gallery(
     -------
     (Figure, Figure)
         :func:`classification_losses_figure` and :func:`regression_losses_figure`.
+
+    Examples
+    --------
+    >>> classification, regression = loss_gallery()
+    >>> classification.axes[0].get_title(), regression.axes[0].get_title()
+    ('classification losses against the margin', 'regression losses against the residual r')
     """
     return (
         classification_losses_figure(path_classification),
@@ -264,7 +474,31 @@ def loss_gallery(
 
 
 def classification_losses_figure(path: PathArg = None) -> Figure:
-    """Each binary classification loss against the margin, and focal loss against p."""
+    r"""Each binary classification loss against the margin, and focal loss against p.
+
+    Left: hinge, log loss, modified Huber, squared hinge, perceptron and the 0-1 loss
+    against the margin m = y·s, each computed by its losslab function. Right:
+    :math:`-(1 - p)^\gamma \log p` for γ = 0 (cross-entropy), 0.5, 1, 2 and 5.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Where to write the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = classification_losses_figure()
+    >>> len(fig.axes[0].get_lines()), len(fig.axes[1].get_lines())
+    (6, 5)
+
+    References
+    ----------
+    Lin et al., "Focal Loss for Dense Object Detection", ICCV (2017), figure 1.
+    """
     from . import losses
 
     m = np.linspace(-3, 3, 601)
@@ -319,7 +553,26 @@ def classification_losses_figure(path: PathArg = None) -> Figure:
 
 
 def regression_losses_figure(path: PathArg = None) -> Figure:
-    """The regression losses and their gradients against the residual."""
+    """The regression losses and their gradients against the residual.
+
+    L2, L1, Huber (δ = 1) and log-cosh, values left and gradients right, each
+    computed by its losslab function.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Where to write the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = regression_losses_figure()
+    >>> [line.get_label() for line in fig.axes[1].get_lines()]
+    ['L2  r²', 'L1  |r|', 'Huber (δ = 1)', 'log-cosh']
+    """
     from . import losses
 
     r = np.linspace(-3, 3, 601)
@@ -345,7 +598,39 @@ def regression_losses_figure(path: PathArg = None) -> Figure:
 
 
 def compare_curves(runs: Sequence[Any], path: PathArg = None, title: str = "") -> Figure:
-    """Training loss per epoch (normalised by its start, since losses live on different scales) and validation accuracy."""
+    """Training loss per epoch (normalised by its start, since losses live on different scales) and validation accuracy.
+
+    Parameters
+    ----------
+    runs : sequence of LossRun
+        From :func:`losslab.diagnostics.compare.compare_losses` (anything with
+        ``loss`` and ``history``).
+    path : str or path-like, optional
+        Where to write the PNG.
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One line per run in each panel (validation accuracy only where measured).
+
+    Examples
+    --------
+    >>> import losslab
+    >>> from losslab.diagnostics.compare import LossRun
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> runs = []
+    >>> for loss in ("softmax", "svm"):
+    ...     model = losslab.models.Linear(3, 2, random_state=0)
+    ...     h = losslab.fit(model, loss, X, y, epochs=3, validation=(X, y), random_state=0)
+    ...     runs.append(LossRun(loss, h, 1.0, h.train_loss[-1], 0.0, 3))
+    >>> fig = compare_curves(runs, title="two losses")
+    >>> [line.get_label() for line in fig.axes[1].get_lines()]
+    ['softmax', 'svm']
+    """
     fig, axes = subplots(1, 2, figsize=(11, 4.2))
     for run in runs:
         h = run.history
@@ -366,7 +651,41 @@ def compare_curves(runs: Sequence[Any], path: PathArg = None, title: str = "") -
 def batch_size_curves(
     runs: Mapping[str, tuple[History, Any]], path: PathArg = None, title: str = ""
 ) -> Figure:
-    """Per-step loss (the noisy SGD curve) against samples seen, and per-epoch loss, per batch size."""
+    """Per-step loss (the noisy SGD curve) against samples seen, and per-epoch loss, per batch size.
+
+    The run with the most steps (the smallest batch, the noisiest curve) is drawn
+    faintly, behind the others.
+
+    Parameters
+    ----------
+    runs : mapping of str to (History, any)
+        Label to (history, anything); as
+        :func:`losslab.diagnostics.compare.batch_size_experiment` returns them.
+    path : str or path-like, optional
+        Where to write the PNG.
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two log-scale panels, one line per run in each.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> model = losslab.models.Linear(3, 2, random_state=0)
+    >>> history = losslab.fit(model, "softmax", X, y, lr=0.1, batch_size=10, epochs=3,
+    ...                       random_state=0)
+    >>> whole = losslab.fit(losslab.models.Linear(3, 2, random_state=0), "softmax", X, y,
+    ...                     lr=0.1, batch_size=40, epochs=3, random_state=0)
+    >>> fig = batch_size_curves({"batch 10": (history, None), "batch 40": (whole, None)})
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['batch 10', 'batch 40']
+    """
     fig, axes = subplots(1, 2, figsize=(11, 4.2))
     longest = max(len(h.step_loss) for h, _ in runs.values())
     for label, (history, _) in runs.items():
@@ -395,7 +714,35 @@ def batch_size_curves(
 
 
 def race_figure(surface: Any, paths: Mapping[str, np.ndarray], path: PathArg = None) -> Figure:
-    """Trajectories on the surface's contour plot, and f against step."""
+    """Trajectories on the surface's contour plot, and f against step.
+
+    Left: each path over log10(f - min f) on a 300 × 300 grid of the surface's box,
+    the start a black dot and the minimum a gold star. Right: f - min f along each
+    path (log scale).
+
+    Parameters
+    ----------
+    surface : Surface
+        A test surface of :mod:`losslab.diagnostics.surfaces` (``f``, ``box``,
+        ``start``, ``minimum``, ``name``).
+    paths : mapping of str to ndarray of shape (T, 2)
+        Each optimizer's iterates, as :func:`losslab.diagnostics.surfaces.race`
+        returns them.
+    path : str or path-like, optional
+        Where to write the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from losslab.diagnostics import surfaces
+    >>> paths = surfaces.race("rosenbrock", steps=10)
+    >>> fig = race_figure(surfaces.SURFACES["rosenbrock"], {"Adam": paths["Adam"]})
+    >>> fig.axes[0].get_title(), fig.axes[1].get_title()
+    ('rosenbrock: paths from (-1.5, 2.0)', 'value against step')
+    """
     xmin, xmax, ymin, ymax = surface.box
     X, Y = np.meshgrid(np.linspace(xmin, xmax, 300), np.linspace(ymin, ymax, 300))
     Z = np.vectorize(lambda a, b: surface.f(np.array([a, b])))(X, Y)
@@ -426,7 +773,35 @@ def race_figure(surface: Any, paths: Mapping[str, np.ndarray], path: PathArg = N
 def search_figure(
     trials: Sequence[Any], path: PathArg = None, grid: bool = False, title: str = ""
 ) -> Figure:
-    """Validation accuracy over (lr, reg): a heatmap for a grid, a coloured scatter for random search."""
+    """Validation accuracy over (lr, reg): a heatmap for a grid, a coloured scatter for random search.
+
+    Both axes are logarithmic; the best trial is a red star, its accuracy in the legend.
+
+    Parameters
+    ----------
+    trials : sequence of Trial
+        From :func:`losslab.diagnostics.search.run_search` (``lr``, ``reg``,
+        ``val_accuracy``).
+    path : str or path-like, optional
+        Where to write the PNG.
+    grid : bool, default False
+        True for a grid search: one heatmap cell per (lr, reg), an untried cell blank.
+    title : str
+        The axes' title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from losslab.diagnostics.search import Trial
+    >>> trials = [Trial(lr, reg, acc, acc, None) for lr, reg, acc in
+    ...           [(1e-3, 1e-4, 0.5), (1e-2, 1e-4, 0.9), (1e-3, 1e-2, 0.4), (1e-2, 1e-2, 0.7)]]
+    >>> fig = search_figure(trials, grid=True)
+    >>> fig.axes[0].get_legend().get_texts()[0].get_text()
+    'best: 0.900'
+    """
     lrs = np.array([t.lr for t in trials])
     regs = np.array([t.reg for t in trials])
     acc = np.array([t.val_accuracy for t in trials])
@@ -463,7 +838,38 @@ def weight_templates(
     class_names: Sequence[Any],
     path: PathArg = None,
 ) -> Figure:
-    """CS231n's class templates: each class's row of W shown as an image."""
+    """CS231n's class templates: each class's column of W shown as an image.
+
+    A grey image's template uses a red-blue scale centred on 0; a colour image's
+    (CIFAR-10, rows of channel planes) is rescaled to [0, 1].
+
+    Parameters
+    ----------
+    W : ndarray of shape (D, C)
+        A linear model's weights, D = the product of ``image_shape``.
+    image_shape : tuple of int
+        (height, width) or (3, height, width).
+    class_names : sequence
+        C names, the panels' titles.
+    path : str or path-like, optional
+        Where to write the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Up to five panels a row.
+
+    Examples
+    --------
+    >>> W = np.random.default_rng(0).normal(size=(64, 3))
+    >>> fig = weight_templates(W, (8, 8), ["zero", "one", "two"])
+    >>> [ax.get_title() for ax in fig.axes]
+    ['zero', 'one', 'two']
+
+    References
+    ----------
+    CS231n, "Linear classification": https://cs231n.github.io/linear-classify/
+    """
     n = W.shape[1]
     cols = min(n, 5)
     rows = -(-n // cols)
@@ -489,6 +895,28 @@ def weight_templates(
 def confusion_figure(
     matrix: np.ndarray, class_names: Sequence[Any], path: PathArg = None
 ) -> Figure:
+    """The confusion matrix as a heatmap with each count written in its cell.
+
+    Parameters
+    ----------
+    matrix : ndarray of shape (C, C), int
+        Rows are true classes, columns predictions (see
+        :func:`losslab.report.confusion_matrix`).
+    class_names : sequence
+        C names for the ticks.
+    path : str or path-like, optional
+        Where to write the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = confusion_figure(np.array([[5, 1], [0, 4]]), ["cat", "dog"])
+    >>> [text.get_text() for text in fig.axes[0].texts], fig.axes[0].get_ylabel()
+    (['5', '1', '0', '4'], 'true')
+    """
     fig, ax = subplots(figsize=(1.0 + 0.55 * len(class_names), 0.8 + 0.5 * len(class_names)))
     ax.imshow(matrix, cmap="Blues")
     for (i, j), v in np.ndenumerate(matrix):
@@ -517,7 +945,31 @@ def embedding_figure(
     path: PathArg = None,
     title: str = "",
 ) -> Figure:
-    """The first two principal components of an embedding, coloured by class."""
+    """The first two principal components of an embedding, coloured by class.
+
+    Parameters
+    ----------
+    embeddings : ndarray of shape (N, E)
+    labels : ndarray of shape (N,), int
+        Class indices into ``class_names``.
+    class_names : sequence
+        One legend entry per class.
+    path : str or path-like, optional
+        Where to write the PNG.
+    title : str
+        The axes' title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> points = np.random.default_rng(0).normal(size=(20, 4))
+    >>> fig = embedding_figure(points, np.arange(20) % 2, ["odd", "even"])
+    >>> [group.get_label() for group in fig.axes[0].collections]
+    ['odd', 'even']
+    """
     centred = embeddings - embeddings.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     xy = centred @ vt[:2].T
@@ -541,7 +993,37 @@ def retrieval_figure(
     path: PathArg = None,
     k: int = 5,
 ) -> Figure:
-    """Each query image and its k nearest gallery images; a wrong class is framed in red."""
+    """Each query image and its k nearest gallery images; a wrong class is framed in red.
+
+    Parameters
+    ----------
+    query_images : ndarray of shape (Q, D)
+        Flattened images, D = the product of ``image_shape``.
+    result_images : ndarray of shape (Q, k, D)
+        Each query's neighbours, nearest first.
+    query_labels : ndarray of shape (Q,)
+    result_labels : ndarray of shape (Q, k)
+    image_shape : tuple of int
+        (height, width).
+    path : str or path-like, optional
+        Where to write the PNG.
+    k : int, default 5
+        Neighbours shown per query.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Q rows of k + 1 panels; a right neighbour is framed in green.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> queries, neighbours = rng.random((2, 64)), rng.random((2, 3, 64))
+    >>> fig = retrieval_figure(queries, neighbours, np.array([0, 1]),
+    ...                        np.array([[0, 0, 1], [1, 0, 1]]), (8, 8), k=3)
+    >>> len(fig.axes), fig.axes[3].spines["left"].get_edgecolor()  # query 0's third: class 1
+    (8, (1.0, 0.0, 0.0, 1.0))
+    """
     n = len(query_images)
     fig, axes = subplots(n, k + 1, figsize=(1.3 * (k + 1), 1.4 * n), squeeze=False)
     for i in range(n):
