@@ -47,7 +47,26 @@ Callback = Callable[[int, Logs, "Model"], Any]  # a true result stops training
 
 
 class Diverged(ValueError):
-    """The training loss stopped being finite: the learning rate is too high for this problem."""
+    """The training loss stopped being finite: the learning rate is too high for this problem.
+
+    Also raised when the loss stays finite but explodes (:func:`check_growth`), and
+    by the full-batch solvers. A ``ValueError``, so ``except ValueError`` catches it;
+    :func:`run_epochs` restores the weights of the last finished epoch first.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = 1e3 * rng.normal(size=(8, 2)), np.arange(8) % 2
+    >>> model = losslab.models.Linear(2, 2, random_state=0)
+    >>> losslab.fit(model, "softmax", X, y, lr=1e4, batch_size=4, random_state=0)
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    losslab.training.loop.Diverged: lr: training diverged in epoch 1 (the training loss grew to ...
+    >>> bool(np.isfinite(model.params["W"]).all())  # the weights it started from, restored
+    True
+    """
 
 
 # an epoch whose mean training loss is over this many times the loss the run started from
@@ -57,7 +76,24 @@ EXPLOSION = 1e3
 
 @dataclass
 class StepTotals:
-    """What the steps of one epoch add up to."""
+    """What the steps of one epoch add up to.
+
+    Attributes
+    ----------
+    loss : float
+        Σ batch loss × batch rows, so that :attr:`mean_loss` weighs every row once.
+    rows : int
+        Rows seen.
+    correct : int
+        Rows classified right (when counted).
+    lr : float
+        The learning rate of the last step.
+
+    Examples
+    --------
+    >>> StepTotals(loss=0.9 * 64 + 0.5 * 36, rows=100).mean_loss
+    0.756
+    """
 
     loss: float = 0.0  # Σ batch loss × batch rows
     rows: int = 0
@@ -66,6 +102,7 @@ class StepTotals:
 
     @property
     def mean_loss(self) -> float:
+        """The mean loss per row, ``loss / rows`` (0 before any row)."""
         return self.loss / max(self.rows, 1)
 
 
@@ -92,6 +129,59 @@ def take_steps(
     before the step (:func:`losslab.optim.clip_grad_norm`).
     Raises :class:`Diverged` before applying a step whose loss, or clipped
     gradient norm, is not finite.
+
+    Parameters
+    ----------
+    value_and_grads : callable
+        ``value_and_grads(X, target, weights) -> (loss, grads, scores)``, with
+        ``grads`` a dict of arrays of the shapes of ``params``
+        (:meth:`~losslab.training.objective.Objective.value_and_grads`).
+    params : dict of str to ndarray
+        The model's parameters, updated in place.
+    state : TrainState
+        Its optimizer and optimizer state do the updates; ``state.step`` counts
+        them and ``state.epoch`` is where the schedule starts.
+    batches : iterable of (X, target, weights)
+        X of shape (B, D), target of shape (B,) or (B, C), weights of shape (B,) or None.
+    lr_at : callable
+        ``lr_at(epoch) -> float``, the learning rate at a fractional epoch.
+    steps_per_epoch : int, optional
+        With it, step k of the epoch is at epoch ``state.epoch + k / steps_per_epoch``.
+    step_loss : list of float, optional
+        Each batch's loss is appended to it.
+    count_correct : callable, optional
+        ``count_correct(scores, target) -> int``, for accuracy.
+    clip_grad_norm : float, optional
+        The largest global gradient norm; larger gradients are scaled down to it.
+
+    Returns
+    -------
+    StepTotals
+        The row-weighted loss, rows, correct rows and last learning rate.
+
+    Raises
+    ------
+    Diverged
+        A non-finite batch loss or gradient norm; that step is not applied.
+
+    Examples
+    --------
+    >>> from losslab import models, optim
+    >>> from losslab.training.objective import Objective
+    >>> from losslab.training.state import TrainState
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(8, 2)), np.arange(8) % 2
+    >>> model = models.Linear(2, 2, random_state=0)
+    >>> objective = Objective(model, "softmax")
+    >>> state = TrainState(optim.SGD(), {}, np.random.default_rng(0))
+    >>> losses = []
+    >>> totals = take_steps(objective.value_and_grads, model.params, state,
+    ...                     [(X[:4], y[:4], None), (X[4:], y[4:], None)],
+    ...                     lambda epoch: 0.5, step_loss=losses)
+    >>> state.step, totals.rows, round(losses[0], 4)  # ln 2 at tiny initial weights
+    (2, 8, 0.6933)
+    >>> bool(np.isclose(totals.mean_loss, np.mean(losses)))  # equal batches: the plain mean
+    True
     """
     optimizer, opt_state = state.optimizer, state.opt_state
     totals = StepTotals()
@@ -117,7 +207,25 @@ def take_steps(
 
 
 def not_finite(value: float, step: int) -> Diverged:
-    """The error of a step whose training loss ``value`` is not finite (NaN or ±inf)."""
+    """The error of a step whose training loss ``value`` is not finite (NaN or ±inf).
+
+    Parameters
+    ----------
+    value : float
+        The batch's loss.
+    step : int
+        The step's number, counted from 1 over the run.
+
+    Returns
+    -------
+    Diverged
+        To raise; every implementation of the steps raises the same message.
+
+    Examples
+    --------
+    >>> not_finite(float("nan"), 12)
+    Diverged('the training loss became nan at step 12')
+    """
     return Diverged(f"the training loss became {value} at step {step}")
 
 
@@ -147,6 +255,60 @@ def run_epochs(
     and ask ``stopping`` (an :class:`~losslab.training.stopping.EarlyStopping`).
     A diverged epoch restores the weights of the last finished epoch and raises
     ValueError saying so, never leaving NaN weights behind.
+
+    Parameters
+    ----------
+    run_epoch : callable
+        ``run_epoch() -> logs``: trains one epoch, typically by :func:`take_steps`.
+    state : TrainState
+        ``state.epoch`` is where the run is; training stops when it reaches ``epochs``.
+    history : History
+        Each epoch is recorded in it (see :func:`record`).
+    model : Model
+        The model trained (restored after a divergence; passed to the callbacks).
+    epochs : int
+        The epoch to end at, counted from the start of the first run.
+    checkpoint : str or os.PathLike, optional
+        Written after every epoch (:func:`~losslab.training.files.save_checkpoint`).
+    callbacks : sequence of callable
+        ``cb(epoch, logs, model)`` after every epoch; a true result stops.
+    stopping : EarlyStopping, optional
+        Asked after every epoch; its best weights are restored at the end.
+    progress : bool, default False
+        Show a progress bar.
+    schedule : callable, optional
+        The learning-rate schedule, told each epoch's monitored loss when it has ``observe``.
+
+    Returns
+    -------
+    History
+        ``history``, with ``state`` set and ``converged`` or ``stopped_by_callback``
+        saying why it stopped early.
+
+    Raises
+    ------
+    Diverged
+        An epoch's loss stopped being finite or exploded.
+
+    Examples
+    --------
+    >>> from losslab import models, optim
+    >>> from losslab.training.objective import Objective
+    >>> from losslab.training.state import History, TrainState
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(8, 2)), (np.arange(8) % 2)
+    >>> X[:, 0] += 2 * y  # separable along the first feature
+    >>> model = models.Linear(2, 2, random_state=0)
+    >>> objective = Objective(model, "softmax")
+    >>> state = TrainState(optim.SGD(), {}, np.random.default_rng(0))
+    >>> def run_epoch():  # one full-batch step per epoch
+    ...     totals = take_steps(objective.value_and_grads, model.params, state,
+    ...                         [(X, y, None)], lambda epoch: 0.5)
+    ...     state.epoch += 1
+    ...     return {"epoch": state.epoch, "train_loss": totals.mean_loss, "lr": totals.lr}
+    >>> history = run_epochs(run_epoch, state, History(), model, epochs=5)
+    >>> history.epoch, history.train_loss[-1] < history.train_loss[0], history.state is state
+    ([1, 2, 3, 4, 5], True, True)
     """
     observe = getattr(schedule, "observe", None)
     if observe is not None:
@@ -200,6 +362,28 @@ def check_growth(loss: float, history: History) -> None:
     magnitude without ever overflowing it (softmax on iris with lr 1e4 goes from
     1.1 to 7.7e5); noisy but healthy training stays within a few times its start.
     A start that is zero or negative gives no scale, and nothing is checked.
+
+    Parameters
+    ----------
+    loss : float
+        The epoch's mean training loss.
+    history : History
+        The run so far (its first step or epoch loss is the start).
+
+    Raises
+    ------
+    Diverged
+        ``loss`` is over ``EXPLOSION`` times the start.
+
+    Examples
+    --------
+    >>> from losslab.training.state import History
+    >>> history = History(step_loss=[1.1, 0.9])
+    >>> check_growth(40.0, history)  # noisy, not exploded: nothing happens
+    >>> check_growth(7.7e5, history)
+    Traceback (most recent call last):
+    ...
+    losslab.training.loop.Diverged: the training loss grew to 7.7e+05, over 1000 times the 1.1 it started from
     """
     start = history.step_loss[0] if history.step_loss else None
     if start is None and history.train_loss:
@@ -212,7 +396,24 @@ def check_growth(loss: float, history: History) -> None:
 
 
 def record(history: History, logs: Logs) -> None:
-    """Append one epoch's logs to ``history`` (None where the epoch did not measure a column)."""
+    """Append one epoch's logs to ``history`` (None where the epoch did not measure a column).
+
+    Parameters
+    ----------
+    history : History
+        Its per-epoch lists get one entry each.
+    logs : dict
+        ``epoch`` and ``train_loss`` (required); ``train_accuracy``, ``val_loss``,
+        ``val_accuracy``, ``lr`` and ``seconds`` when measured.
+
+    Examples
+    --------
+    >>> from losslab.training.state import History
+    >>> history = History()
+    >>> record(history, {"epoch": 1, "train_loss": 0.7, "lr": 0.1})
+    >>> history.train_loss, history.val_loss, history.lr, history.seconds
+    ([0.7], [None], [0.1], [None])
+    """
     history.epoch.append(logs["epoch"])
     history.train_loss.append(logs["train_loss"])
     history.train_accuracy.append(logs.get("train_accuracy"))
@@ -223,12 +424,50 @@ def record(history: History, logs: Logs) -> None:
 
 
 def monitored_loss(val_loss: float | None, train_loss: float) -> float:
-    """The loss a schedule follows: the validation loss where there is one, else the training loss."""
+    """The loss a schedule follows: the validation loss where there is one, else the training loss.
+
+    Parameters
+    ----------
+    val_loss : float or None
+        The epoch's validation loss, or None without a validation set.
+    train_loss : float
+        The epoch's mean training loss.
+
+    Returns
+    -------
+    float
+        ``val_loss`` unless it is None, else ``train_loss``.
+
+    Examples
+    --------
+    >>> monitored_loss(0.42, 0.30), monitored_loss(None, 0.30)
+    (0.42, 0.3)
+    """
     return val_loss if val_loss is not None else train_loss
 
 
 def replay(schedule: Any, history: History) -> None:
-    """Put a loss-following ``schedule`` where the epochs of ``history`` left it."""
+    """Put a loss-following ``schedule`` where the epochs of ``history`` left it.
+
+    Resets it, then tells it each recorded epoch's monitored loss, so a resumed or
+    continued run's learning rate is the one it would have had without stopping.
+
+    Parameters
+    ----------
+    schedule : object with ``reset()`` and ``observe(loss)``
+        Such as :func:`losslab.optim.plateau`'s.
+    history : History
+        The epochs already run.
+
+    Examples
+    --------
+    >>> from losslab import optim
+    >>> from losslab.training.state import History
+    >>> schedule = optim.plateau(0.1, patience=1)
+    >>> replay(schedule, History(train_loss=[1.0, 0.5, 0.5, 0.5], val_loss=[None] * 4))
+    >>> round(schedule(4), 6)  # two epochs without improvement: one reduction
+    0.01
+    """
     schedule.reset()
     for val_loss, train_loss in zip(history.val_loss, history.train_loss, strict=True):
         schedule.observe(monitored_loss(val_loss, train_loss))
