@@ -40,6 +40,18 @@ def both_paths(fn, *args, **kwargs):
         ("softmax_focal", {"gamma": 2.0, "alpha": 0.25, "class_weight": np.linspace(0, 2, 13)}),
         ("softmax_focal", {"gamma": 0.5, "ignore_index": 3, "sample_weight": np.ones(2000)}),
         ("softmax_focal", {"gamma": 0.0, "label_smoothing": 0.1, "alpha": np.linspace(0, 1, 13)}),
+        ("softmax_focal", {"gamma": 2.0, "label_smoothing": 0.1}),
+        (
+            "softmax_focal",
+            {
+                "gamma": 0.5,
+                "label_smoothing": 0.2,
+                "alpha": np.linspace(0, 1, 13),
+                "class_weight": np.linspace(0.5, 2, 13),
+                "ignore_index": 3,
+                "sample_weight": np.linspace(0, 2, 2000),
+            },
+        ),
         ("multiclass_hinge", {"squared": True}),
         ("multiclass_hinge", {"class_weight": np.linspace(0, 2, 13), "margin": 0.5}),
         ("multiclass_hinge", {"squared": True, "sample_weight": np.linspace(0, 2, 2000)}),
@@ -97,13 +109,16 @@ def test_the_fast_path_is_used_only_where_it_applies():
     with config.fast(True):
         assert fast.kernel("softmax_cross_entropy") is not None
         a = losses.softmax_cross_entropy(s, y, label_smoothing=0.1, class_weight=np.ones(4) * 2)
-        a_probabilities = losses.softmax_cross_entropy(s, q)  # no kernel: the NumPy path
+        a_probabilities = losses.softmax_cross_entropy(s, q)
+        a_crammer = losses.multiclass_hinge(s, y, kind="crammer_singer")  # no kernel: NumPy
     with config.fast(False):
         assert fast.kernel("softmax_cross_entropy") is None
         b = losses.softmax_cross_entropy(s, y, label_smoothing=0.1, class_weight=np.ones(4) * 2)
         b_probabilities = losses.softmax_cross_entropy(s, q)
+        b_crammer = losses.multiclass_hinge(s, y, kind="crammer_singer")
     assert a.value == pytest.approx(b.value, rel=1e-12)
-    assert a_probabilities.value == b_probabilities.value
+    assert a_probabilities.value == pytest.approx(b_probabilities.value, rel=1e-12)
+    assert a_crammer.value == b_crammer.value
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -127,7 +142,7 @@ def test_nan_still_propagates_on_the_fast_path(dtype):
         ("softmax_cross_entropy", {"class_weight": np.ones(7)}, True, False),
         ("softmax_focal", {"gamma": 0.5}, True, True),
         ("softmax_focal", {"alpha": 0.25}, True, False),
-        ("softmax_focal", {"gamma": 2.0, "label_smoothing": 0.1}, False, False),
+        ("softmax_focal", {"gamma": 2.0, "label_smoothing": 0.1}, True, False),
         ("multiclass_hinge", {"margin": 0.3}, True, True),
         ("multiclass_hinge", {"squared": True}, True, True),
         ("multiclass_hinge", {"sample_weight": np.ones(64)}, True, False),
@@ -205,3 +220,122 @@ def test_bce_weights_of_any_broadcast_shape_agree(weight_shape):
         )
         np.testing.assert_allclose(fast.value, reference.value, rtol=1e-12)
         np.testing.assert_allclose(fast.grad, reference.grad, rtol=1e-12, atol=1e-15)
+
+
+PROBABILITY_OPTIONS = [
+    ("softmax_cross_entropy", {}),
+    ("softmax_cross_entropy", {"label_smoothing": 0.2}),
+    ("softmax_cross_entropy", {"class_weight": np.linspace(0, 2, 13)}),
+    ("softmax_cross_entropy", {"sample_weight": np.linspace(0, 2, 500)}),
+    (
+        "softmax_cross_entropy",
+        {
+            "class_weight": np.linspace(0.5, 2, 13),
+            "label_smoothing": 0.1,
+            "sample_weight": np.linspace(0, 2, 500),
+        },
+    ),
+    ("softmax_focal", {"gamma": 2.0}),
+    ("softmax_focal", {"gamma": 0.0, "label_smoothing": 0.3}),
+    ("softmax_focal", {"gamma": 0.5, "alpha": 0.25, "label_smoothing": 0.1}),
+    (
+        "softmax_focal",
+        {
+            "gamma": 1.5,
+            "alpha": np.linspace(0, 1, 13),
+            "class_weight": np.linspace(0.5, 2, 13),
+            "sample_weight": np.linspace(0, 2, 500),
+            "label_smoothing": 0.05,
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize(("name", "options"), PROBABILITY_OPTIONS)
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_probability_target_kernels_agree_with_the_numpy_reference(
+    dtype, reduction, name, options, layout
+):
+    """Soft targets (rows on the simplex, and non-negative weights that are not) under every
+    option, scores and targets in any layout, a masked class (-inf) and saturated rows included."""
+    rng = np.random.default_rng(1)
+    s = (4 * rng.standard_normal((500, 13))).astype(dtype)
+    s[0, 0], s[1, :], s[2, 5] = 1e4, -1e4, -np.inf  # saturated rows, a masked class
+    q = rng.dirichlet(np.ones(13), 500).astype(dtype)
+    q[2, 5] = 0  # the masked class has no target mass: finite
+    q[3] = rng.uniform(0, 1, 13)  # any non-negative weights per class, not summing to one
+    q[4] = 0  # a row with no target at all
+    if layout == "F":
+        s, q = np.asfortranarray(s), np.asfortranarray(q)
+    elif layout == "strided":
+        s, q = np.repeat(s, 2, axis=1)[:, ::2], np.repeat(q, 2, axis=0)[::2]
+    options = {k: v.astype(dtype) if isinstance(v, np.ndarray) else v for k, v in options.items()}
+    reference, fast = both_paths(getattr(losses, name), s, q, reduction=reduction, **options)
+    tol = 1e-6 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(fast.value, reference.value, rtol=tol, atol=tol)
+    np.testing.assert_allclose(
+        fast.grad, reference.grad, rtol=tol, atol=tol * np.abs(reference.grad).max()
+    )
+    assert fast.grad.dtype == dtype and fast.grad.flags.c_contiguous
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_probability_targets_run_the_dense_kernel(monkeypatch, dtype):
+    """Soft targets and smoothed focal labels reach the dense kernel, without an N x C copy
+    of the targets: the kernel is handed the caller's own C-order array."""
+    from losslab.fast import losses as kernels
+
+    seen = []
+    dense = kernels.softmax_dense_rows
+
+    def recording(scores, labels, on_target, probs, *rest):
+        seen.append(probs)
+        return dense(scores, labels, on_target, probs, *rest)
+
+    monkeypatch.setattr(kernels, "softmax_dense_rows", recording)
+    s = RNG.standard_normal((50, 6)).astype(dtype)
+    q = RNG.dirichlet(np.ones(6), 50).astype(dtype)
+    with config.fast(True):
+        losses.softmax_cross_entropy(s, q, label_smoothing=0.1, sample_weight=np.ones(50))
+        losses.softmax_focal(s, q)
+        losses.softmax_focal(s, RNG.integers(0, 6, 50), label_smoothing=0.1)
+    assert len(seen) == 3
+    assert seen[0] is q and seen[1] is q and seen[2].shape == (0, 6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_nan_propagates_through_the_dense_kernel(dtype):
+    s = np.array([[np.nan, 0.0, 1.0], [0.0, 1.0, 2.0], [0.0, np.nan, 1.0]], dtype=dtype)
+    q = np.array([[0.2, 0.3, 0.5], [0.2, 0.3, 0.5], [np.nan, 0.5, 0.5]], dtype=dtype)
+    calls = [
+        (losses.softmax_cross_entropy, s, q, {}),
+        (losses.softmax_focal, s, q, {}),
+        (losses.softmax_focal, s, np.array([1, 1, 0]), {"label_smoothing": 0.1}),
+    ]
+    for loss, scores, target, options in calls:
+        reference, fast = both_paths(loss, scores, target, reduction="none", **options)
+        assert np.isnan(fast.value[0]) and np.isfinite(fast.value[1]) and np.isnan(fast.value[2])
+        assert np.isnan(fast.grad[0]).all() and np.isfinite(fast.grad[1]).all()
+        np.testing.assert_array_equal(np.isnan(fast.grad), np.isnan(reference.grad))
+
+
+@pytest.mark.parametrize(
+    ("name", "target_kind"),
+    [("softmax_cross_entropy", "q"), ("softmax_focal", "q"), ("softmax_focal", "labels")],
+)
+def test_the_dense_kernel_agrees_on_threads(monkeypatch, name, target_kind):
+    """Large inputs run the parallel build (stripes of row blocks on several threads)."""
+    from losslab.fast import losses as kernels
+
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_ELEMENTS", 0)
+    s = (3 * RNG.standard_normal((3000, 9))).astype(np.float32)
+    target = RNG.dirichlet(np.ones(9), 3000).astype(np.float32)
+    options = {"label_smoothing": 0.1, "sample_weight": np.linspace(0, 2, 3000)}
+    if target_kind == "labels":
+        target = RNG.integers(0, 9, 3000)
+    reference, fast = both_paths(getattr(losses, name), s, target, **options)
+    np.testing.assert_allclose(fast.value, reference.value, rtol=1e-4)
+    scale = np.abs(reference.grad).max()
+    np.testing.assert_allclose(fast.grad, reference.grad, rtol=1e-4, atol=1e-4 * scale)

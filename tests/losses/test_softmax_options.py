@@ -246,6 +246,59 @@ def test_blocked_hinge_and_focal_match_torch_on_many_blocks(small_blocks, dtype,
     assert_close(ours.grad, x.grad.numpy(), dtype)
 
 
+def soft_targets(rng, n, c, dtype):
+    """Probability rows, one row of non-negative class weights that do not sum to one (torch
+    takes those too) and one row of zeros."""
+    q = probabilities(rng, (n, c), dtype)
+    q[1] = rng.uniform(0, 1, c)
+    q[2] = 0
+    return q
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_blocked_soft_target_cross_entropy_matches_torch_on_many_blocks(
+    small_blocks, dtype, layout, reduction, weighted
+):
+    """torch's cross_entropy with probability targets, class weights and smoothing; sample
+    weights as torch's per-sample losses times w_i, the mean divided by Σ w_i."""
+    rng = np.random.default_rng(9)
+    s, _ = problem(rng, 61, 6, dtype)
+    q = soft_targets(rng, 61, 6, dtype)
+    cw, sw = rng.uniform(0.2, 2, 6).astype(dtype), rng.uniform(0, 2, 61).astype(dtype)
+    options = {"class_weight": cw, "label_smoothing": 0.1}
+    if weighted:
+        options["sample_weight"] = sw
+    ours = losses.softmax_cross_entropy(
+        layouts(s)[layout], layouts(q)[layout], reduction=reduction, **options
+    )
+    x = t(s, grad=True)
+    per = F.cross_entropy(x, t(q), weight=t(cw), label_smoothing=0.1, reduction="none")
+    per = per * t(sw) if weighted else per
+    total = float(sw.sum(dtype=np.float64)) if weighted else len(s)
+    value = {"none": per, "sum": per.sum(), "mean": per.sum() / total}[reduction]
+    value.sum().backward()
+    assert_close(ours.value, value.detach().numpy(), dtype)
+    assert_close(ours.grad, x.grad.numpy(), dtype, scale=np.abs(x.grad.numpy()).max())
+
+
+@pytest.mark.parametrize("name", ["softmax_cross_entropy", "softmax_focal"])
+@pytest.mark.parametrize("options", [o for o in OPTIONS if "ignore_index" not in o])
+def test_soft_target_gradients_match_finite_differences(name, options):
+    rng = np.random.default_rng(12)
+    s, _ = problem(rng, 6, 4, np.float64)
+    q = soft_targets(rng, 6, 4, np.float64)
+    opts = concrete(options, rng, 6, 4, np.float64)
+    if name == "softmax_cross_entropy":
+        opts.pop("alpha", None)
+    else:
+        opts["gamma"] = 1.5
+    report = check_gradient(lambda z: getattr(losses, name)(z, q, **opts), s)
+    assert report.max_rel_error < 1e-6, report
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("layout", ["C", "F", "strided"])
 @pytest.mark.parametrize("reduction", REDUCTIONS)

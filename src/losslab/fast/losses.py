@@ -339,6 +339,105 @@ def _weighted_row(row, g, y, weights, spread, m, total, log_total, scale, losses
     g[y] -= a * scale
 
 
+def softmax_dense_rows(
+    scores, labels, on_target, probs, target_w, row_w, spread, gamma, scale, grad, losses
+):
+    """Softmax cross-entropy (γ = 0) or focal loss where every class has a coefficient a_ic.
+
+    For probability targets (``probs`` has rows) a_ic = w_i (t_c q_ic + spread_c),
+    with t = ω α (1 - ε) and spread = ω α ε / C; for smoothed labels (``probs``
+    empty) a_ic = w_i spread_c + [c = y_i] a_y, with ``on_target`` a_y as in
+    :func:`softmax_focal_rows`. The unused inputs are empty arrays, so numba
+    compiles one case per dtype. The rows' coefficients are formed in one scratch
+    row, never as an N × C array.
+    """
+    n, c = scores.shape
+    rows, n_blocks = _row_blocks(n, c)
+    n_stripes = _n_stripes(n_blocks, 1)
+    for stripe in prange(n_stripes):
+        bits = np.empty(rows * c, np.int32)
+        maxes, totals = np.empty(rows, scores.dtype), np.empty(rows)
+        log_totals = np.empty(rows)
+        coef = np.empty(c, scores.dtype)
+        first, last = _stripe(stripe, n_stripes, n_blocks)
+        for block in range(first, last):
+            r0, r1 = block * rows, min(n, (block + 1) * rows)
+            _softmax_rows(scores, grad, r0, r1, maxes, totals, bits)
+            _log_ge1(totals, log_totals, bits, r1 - r0)
+            for i in range(r0, r1):
+                _dense_coefficients(i, coef, labels, on_target, probs, target_w, row_w, spread)
+                row_stats = (maxes[i - r0], totals[i - r0], log_totals[i - r0])
+                if gamma == 0:
+                    losses[i] = _dense_cross_entropy_row(scores[i], grad[i], coef, row_stats, scale)
+                else:
+                    losses[i] = _dense_focal_row(scores[i], grad[i], coef, gamma, row_stats, scale)
+
+
+@njit(cache=True, inline="always")
+def _dense_coefficients(i, coef, labels, on_target, probs, target_w, row_w, spread):
+    """coef = row i's a_ic (see :func:`softmax_dense_rows`)."""
+    w = row_w[i]
+    if probs.shape[0] != 0:
+        q = probs[i]
+        for j in range(coef.shape[0]):
+            coef[j] = w * (target_w[j] * q[j] + spread[j])
+    else:
+        for j in range(coef.shape[0]):
+            coef[j] = w * spread[j]
+        coef[labels[i]] += on_target[i]
+
+
+def _dense_cross_entropy_row(row, g, coef, row_stats, scale):
+    """One row's cross-entropy; g (holding e = exp(s - max)) made dl/ds. Returns the loss.
+
+    l = S log Σe - Σ_c a_c (s_c - max) with S = Σ_c a_c; dl/ds = S e / Σe - a, times
+    ``scale``. A class of coefficient 0 adds 0 even at a -inf score (a masked class).
+    """
+    m, total, log_total = row_stats
+    weight_sum = 0.0  # float64 sums
+    dot = 0.0
+    for j in range(row.shape[0]):
+        a = coef[j]
+        weight_sum += a
+        dot += a * (row[j] - m) if a != 0 else 0.0
+    loss = weight_sum * log_total if weight_sum != 0 else 0.0
+    k = _REAL(weight_sum * scale / total)
+    step = _REAL(scale)
+    for j in range(row.shape[0]):
+        g[j] = g[j] * k - coef[j] * step
+    return loss - dot
+
+
+def _dense_focal_row(row, g, coef, gamma, row_stats, scale):
+    """One row's focal loss over every class; g (holding e) made dl/ds. Returns the loss.
+
+    Per class, with p = e / Σe and 1 - p from the other classes' share (exact near p = 1):
+    l = -Σ_c a_c (1 - p_c)^γ log p_c, u_c = a_c (1 - p_c)^γ (γ p_c r_c - 1) with
+    r_c = log p_c / (1 - p_c), and dl/ds = u - p Σ_c u_c (see ``softmax_focal``), the
+    limits as there: p r → -1 as p → 1 and 0 at p = 0. coef is overwritten with u.
+    """
+    m, total, log_total = row_stats
+    loss = 0.0
+    u_sum = 0.0
+    for j in range(row.shape[0]):
+        e = g[j]
+        logp = row[j] - m - log_total
+        p = _REAL(e / total)
+        rest = _REAL((total - e) / total)
+        focus = rest * rest if gamma == 2.0 else rest**gamma  # the usual γ = 2 without pow
+        weight = coef[j] * focus  # NaN when a score is NaN, even at a coefficient of 0
+        loss -= weight * logp if weight != 0 else 0.0
+        p_ratio = (p * _REAL(logp) / rest if rest > 0 else -p) if p > 0 else _REAL(0.0)
+        u = weight * (gamma * p_ratio - _REAL(1.0))
+        coef[j] = u
+        u_sum += u
+    k = _REAL(u_sum / total)
+    step = _REAL(scale)
+    for j in range(row.shape[0]):
+        g[j] = (coef[j] - g[j] * k) * step
+    return loss
+
+
 def _bce_block(x, y, smoothing, scale, grad, e, bits):
     """σ and softplus of one block of logits x; writes the gradient; leaves the losses in e.
 
@@ -509,6 +608,8 @@ _ELEMENTARY = {
 }
 _HELPERS = (
     _softmax_rows,
+    _dense_cross_entropy_row,
+    _dense_focal_row,
     _bce_block,
     _bce_weighted_block,
 )  # they call the elementary functions: one copy per precision
@@ -561,6 +662,7 @@ def _compile(fn):
 
 weston_watkins = _compile(weston_watkins)
 softmax_focal_rows = _compile(softmax_focal_rows)
+softmax_dense_rows = _compile(softmax_dense_rows)
 sigmoid_bce = _compile(sigmoid_bce)
 sigmoid_bce_total = _compile(sigmoid_bce_total)
 sigmoid_bce_weighted = _compile(sigmoid_bce_weighted)
@@ -570,8 +672,8 @@ sigmoid_bce_weighted = _compile(sigmoid_bce_weighted)
 # output has any layout; the kernels walk C-contiguous rows, so others are copied first
 
 
-def _rows(kernel, scores, labels, options, reduction, total=None):
-    """``kernel(scores, labels, *options, scale, grad, losses)`` reduced as losses.reduce reduces.
+def _rows(kernel, scores, arguments, reduction, total=None):
+    """``kernel(scores, *arguments, scale, grad, losses)`` reduced as losses.reduce reduces.
 
     The kernel writes the gradient already multiplied by the reduction's scale
     (1/total for "mean", total the number of rows unless given), so the gradient is
@@ -586,7 +688,7 @@ def _rows(kernel, scores, labels, options, reduction, total=None):
         return None
     grad = np.empty(scores.shape, scores.dtype)
     losses = np.empty(n, dtype=scores.dtype)
-    kernel(scores, labels, *options, scale, grad, losses)
+    kernel(scores, *arguments, scale, grad, losses)
     if reduction == "mean" and total == 0:
         grad.fill(0)  # an empty or all-ignored mean: 0 with no gradient, as the reference
         return 0.0, grad
@@ -596,29 +698,41 @@ def _rows(kernel, scores, labels, options, reduction, total=None):
     return (value * scale if reduction == "mean" else value), grad
 
 
-def softmax_cross_entropy(scores, labels, weights, reduction):
-    """Softmax cross-entropy of integer labels: the focal kernel with γ = 0.
+def softmax_cross_entropy(scores, target, weights, reduction):
+    """Softmax cross-entropy: the focal kernels with γ = 0.
 
-    ``weights``: None, or (a_y, w_i, spread or None, total) of the loss's options.
+    ``target``: integer labels (N,), with ``weights`` None or (a_y, w_i, spread,
+    total) of the loss's options; or probability targets (N, C), with ``weights``
+    (w_i, t_c, spread_c, total) (see :func:`softmax_dense_rows`).
     """
-    return softmax_focal(scores, labels, 0.0, weights, reduction)
+    return softmax_focal(scores, target, 0.0, weights, reduction)
 
 
-def softmax_focal(scores, labels, gamma, weights, reduction):
-    """Softmax focal loss of integer labels; ``weights`` as for :func:`softmax_cross_entropy`."""
+def softmax_focal(scores, target, gamma, weights, reduction):
+    """Softmax focal loss; ``target`` and ``weights`` as for :func:`softmax_cross_entropy`."""
+    if target.ndim == 2:  # probability targets: every class has a coefficient
+        row_w, target_w, spread, total = weights
+        probs = np.ascontiguousarray(target)  # any layout: rows in C order
+        labels, on_target = np.empty(0, np.intp), np.empty(0, scores.dtype)
+        arguments = (labels, on_target, probs, target_w, row_w, spread, gamma)
+        return _rows(softmax_dense_rows, scores, arguments, reduction, total)
     if weights is None:
-        return _rows(softmax_focal_rows, scores, labels, (gamma, None, None, None), reduction)
+        return _rows(softmax_focal_rows, scores, (target, gamma, None, None, None), reduction)
     on_target, row_w, spread, total = weights
-    options = (gamma, on_target, row_w, spread)
-    return _rows(softmax_focal_rows, scores, labels, options, reduction, total)
+    if gamma != 0 and spread.any():  # smoothed labels: every class enters the focal term
+        no_probs = np.empty((0, scores.shape[1]), scores.dtype)
+        arguments = (target, on_target, no_probs, spread[:0], row_w, spread, gamma)
+        return _rows(softmax_dense_rows, scores, arguments, reduction, total)
+    arguments = (target, gamma, on_target, row_w, spread)
+    return _rows(softmax_focal_rows, scores, arguments, reduction, total)
 
 
 def multiclass_hinge(scores, labels, margin, squared, weights, reduction):
     """Weston-Watkins hinge of integer labels; ``weights``: None, or (w_i, total)."""
     if weights is None:
-        return _rows(weston_watkins, scores, labels, (margin, squared, None), reduction)
+        return _rows(weston_watkins, scores, (labels, margin, squared, None), reduction)
     row_w, total = weights
-    return _rows(weston_watkins, scores, labels, (margin, squared, row_w), reduction, total)
+    return _rows(weston_watkins, scores, (labels, margin, squared, row_w), reduction, total)
 
 
 def sigmoid_binary_cross_entropy(logits, targets, smoothing, weights, reduction):

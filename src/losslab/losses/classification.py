@@ -37,8 +37,22 @@ def _label_rows(scores, target, reduction, *extra):
     return (scores, labels, *extra[:-1], weights)
 
 
+def _softmax_rows(scores, target, reduction, *extra):
+    """:func:`_label_rows` for the softmax family, which has kernels for probability
+    targets too: (scores, q, *extra, weights), the options (the last of ``extra``; None
+    for the defaults) turned into :meth:`_KernelOptions.prepare_probabilities`' weights."""
+    if v.is_integer_array(target):
+        return _label_rows(scores, target, reduction, *extra)
+    v.check_reduction(reduction)
+    scores = v.as_output(scores, "scores", ndim=2)
+    v.warn_if_probabilities(scores, "this loss")
+    options = _KernelOptions(None, None) if extra[-1] is None else extra[-1]
+    return (scores, *options.prepare_probabilities(scores, target, extra[:-1]))
+
+
 class _KernelOptions(NamedTuple):
-    """Weight options a loss's kernel takes once the labels are known (see :func:`_label_rows`).
+    """Weight options a loss's kernel takes once the targets are known (see :func:`_label_rows`;
+    :meth:`prepare_probabilities` for probability targets).
 
     ``prepare(scores, target)`` checks them as the loss does and returns the
     labels (ignored ones replaced by 0) and the kernel's weights: for the softmax
@@ -76,12 +90,62 @@ class _KernelOptions(NamedTuple):
         arrays = (np.ascontiguousarray(a, dtype) for a in (on_target, row, spread))
         return np.ascontiguousarray(weights.labels), (*arrays, weights.total)
 
+    def prepare_probabilities(self, scores, target, extra):
+        """(q, *extra, weights) for probability targets, checked as the loss checks them:
+        q as given (of the scores' dtype), weights (w_i, t_c, spread_c, total) with
+        a_ic = w_i (t_c q_ic + spread_c), t = ω α (1 - ε), spread = ω α ε / C."""
+        if self.ignore_index is not None:
+            raise ValueError(
+                "ignore_index: applies to integer labels only, got probability targets"
+            )
+        n, c = scores.shape
+        dtype = scores.dtype
+        q = _probability_target(target, scores, 0.0)
+        smoothing = self.smoothing or 0.0
+        per_class = v.as_class_weight(self.class_weight, c, dtype)
+        alpha = _focal_alpha(self.alpha, c, dtype)
+        per_class = np.ones(c) if per_class is None else per_class.astype(np.float64)
+        per_class = per_class if alpha is None else per_class * alpha
+        sw = v.as_sample_weight(self.sample_weight, n, dtype)
+        total = n if sw is None else sw.sum(dtype=np.float64)
+        row = np.ones(n) if sw is None else sw
+        arrays = (row, per_class * (1 - smoothing), per_class * (smoothing / c))
+        # always three arrays of the scores' dtype: numba compiles one case per dtype
+        return (q, *extra, (*(np.ascontiguousarray(a, dtype) for a in arrays), total))
+
 
 def log_softmax(scores: np.ndarray) -> np.ndarray:
-    """Row-wise log-softmax, stable for any finite scores (shift by the row max).
+    r"""Row-wise log-softmax, stable for any finite scores (shift by the row max).
+
+    .. math::
+
+        \log p_{ic} = s_{ic} - m_i - \log \sum_k e^{s_{ik} - m_i}, \qquad m_i = \max_k s_{ik}
 
     A score of -inf is a masked class (log-probability -inf); a row of only -inf
     is NaN, as in torch, without a warning.
+
+    Parameters
+    ----------
+    scores : array of shape (N, C)
+        Raw scores (logits), one row per sample.
+
+    Returns
+    -------
+    numpy.ndarray
+        The log-probabilities, of the scores' shape and dtype.
+
+    Examples
+    --------
+    Shifting a row changes nothing; a masked class gets probability 0:
+
+    >>> log_softmax(np.array([[1.0, 2.0, 3.0], [1001.0, 1002.0, 1003.0]])).round(4).tolist()
+    [[-2.4076, -1.4076, -0.4076], [-2.4076, -1.4076, -0.4076]]
+    >>> np.exp(log_softmax(np.array([[0.0, 0.0, -np.inf]]))).tolist()
+    [[0.5, 0.5, 0.0]]
+
+    References
+    ----------
+    https://cs231n.github.io/linear-classify/#softmax-classifier
     """
     with np.errstate(invalid="ignore"):  # -inf - (-inf) in a row of only -inf
         shifted = scores - scores.max(axis=1, keepdims=True)
@@ -245,7 +309,7 @@ def _crammer_singer(
 
 
 def _softmax_case(*, class_weight, label_smoothing, ignore_index, sample_weight):
-    """The fused kernel covers cross-entropy of labels under every option."""
+    """The fused kernels cover cross-entropy of labels and of probability targets under every option."""
     smoothing = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
     plain = class_weight is None and sample_weight is None and ignore_index is None
     if plain and not smoothing:
@@ -253,7 +317,7 @@ def _softmax_case(*, class_weight, label_smoothing, ignore_index, sample_weight)
     return (_KernelOptions(class_weight, sample_weight, smoothing, ignore_index),)
 
 
-@fused_by("softmax_cross_entropy", case=_softmax_case, inputs=_label_rows)
+@fused_by("softmax_cross_entropy", case=_softmax_case, inputs=_softmax_rows)
 def softmax_cross_entropy(
     scores: ArrayLike,
     target: ArrayLike,
@@ -553,19 +617,17 @@ def categorical_cross_entropy(
 
 
 def _focal_case(*, gamma, alpha, class_weight, label_smoothing, ignore_index, sample_weight):
-    """The fused kernel covers focal loss of labels under every option, but smoothing with
-    γ > 0 (every class then enters the focal term: the NumPy code's dense path)."""
+    """The fused kernels cover focal loss under every option: labels, smoothed labels (every
+    class then enters the focal term) and probability targets."""
     gamma = v.check_scalar(gamma, "gamma", low=0)
     smoothing = v.check_scalar(label_smoothing, "label_smoothing", 0, 1)
-    if smoothing and gamma != 0:
-        return None
     plain = alpha is None and class_weight is None and sample_weight is None
     if plain and ignore_index is None and not smoothing:
         return (gamma, None)
     return (gamma, _KernelOptions(class_weight, sample_weight, smoothing, ignore_index, alpha))
 
 
-@fused_by("softmax_focal", case=_focal_case, inputs=_label_rows)
+@fused_by("softmax_focal", case=_focal_case, inputs=_softmax_rows)
 def softmax_focal(
     scores: ArrayLike,
     target: ArrayLike,
