@@ -50,7 +50,26 @@ _walked = [0]  # elements walked on the NumPy path so far, by calls a kernel cou
 
 def flat_views(*arrays: np.ndarray) -> bool:
     """True when numba kernels can update these arrays through flat views: one float dtype,
-    all C-contiguous (a flat view of another layout is a copy, and writes to it are lost)."""
+    all C-contiguous (a flat view of another layout is a copy, and writes to it are lost).
+
+    Parameters
+    ----------
+    *arrays : ndarray
+        At least one; typically a parameter, its gradient and the optimizer's moments.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> W = np.zeros((3, 2))
+    >>> flat_views(W, np.ones((3, 2)))
+    True
+    >>> flat_views(W, np.ones((2, 3)).T), flat_views(W, np.ones((3, 2), np.float32))
+    (False, False)
+    """
     dtype = arrays[0].dtype
     return (
         dtype.kind == "f"
@@ -64,6 +83,13 @@ def _scores_in_rows(output, target):
     return output.ndim >= 1 and output.dtype.kind == "f"
 
 
+def _linear_arrays(X, labels, order, batch_size, W, b, reg, loss, rule, *outputs):
+    # dense rows of X, and parameters and moments that flat views update: one float dtype, C order
+    moments = [a for arrays in rule[3:] if arrays is not None for a in arrays]
+    matrices = hasattr(X, "flags") and X.ndim == 2 and W.ndim == 2 and b.ndim == 1
+    return matrices and flat_views(X, W, b, *moments)
+
+
 # name: ("module.function" in this package, when(*args): the arguments the kernel can take)
 KERNELS = {
     # losses: (output, target, *options, reduction) -> (value, grad), or None (see losses/_fused.py)
@@ -75,6 +101,8 @@ KERNELS = {
     "adam": ("training.adam_step", lambda param, grad, m, v, *hyper: flat_views(param, grad, m, v)),
     "add_l2": ("training.add_l2", lambda W, strength, grad: flat_views(W, grad)),
     "argmax_hits": ("training.argmax_hits", lambda scores, labels: scores.dtype.kind == "f"),
+    # fit's whole epoch of a linear classifier (training/fused.py says when)
+    "linear_epoch": ("training.linear_epoch", _linear_arrays),
     "row_taker": (
         "training.row_taker",
         # a dense array's rows (a scipy.sparse X has no flags: its own indexing takes them)
@@ -88,14 +116,49 @@ _references: dict[str, object] = {}  # kernel name -> the NumPy function that de
 
 
 def declare(name: str, reference: Callable[..., Any]) -> None:
-    """Record that kernel ``name`` computes what ``reference`` (NumPy) computes."""
+    """Record that kernel ``name`` computes what ``reference`` (NumPy) computes.
+
+    :func:`fused_by` calls it; the tests use :func:`references` to run every kernel
+    against its reference.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`KERNELS`.
+    reference : callable
+        The NumPy function.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a kernel of :data:`KERNELS`.
+
+    Examples
+    --------
+    >>> declare("adamw", lambda *args: None)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: name: expected one of softmax_cross_entropy, ..., got 'adamw' instead
+    """
     if name not in KERNELS:
         raise ValueError(f"name: expected one of {', '.join(KERNELS)}, got {name!r} instead")
     _references[name] = reference
 
 
 def references() -> dict[str, object]:
-    """{kernel name: the NumPy function it stands in for}, for the modules imported so far."""
+    """{kernel name: the NumPy function it stands in for}, for the modules imported so far.
+
+    Returns
+    -------
+    dict of str to callable
+        A copy: changing it changes nothing here.
+
+    Examples
+    --------
+    >>> import losslab.training  # declares the training step's kernels
+    >>> references()["adam"].__name__, references()["add_l2"].__module__
+    ('adam_step', 'losslab.training.objective')
+    """
     return dict(_references)
 
 
@@ -105,17 +168,74 @@ def kernel(name: str, elements: int = 0) -> Callable[..., Any] | None:
     ``elements``: the size of the input the caller is about to walk (counted
     towards :data:`LOAD_AFTER_ELEMENTS` when the kernels are not loaded yet).
     The caller makes sure the kernel can take its arguments (``KERNELS[name][1]``).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`KERNELS`.
+    elements : int, default 0
+        The number of elements of the call's input.
+
+    Returns
+    -------
+    callable or None
+        The compiled kernel (loading numba the first time), or None: use the NumPy
+        reference.
+
+    Examples
+    --------
+    >>> from losslab import config
+    >>> with config.fast(False):
+    ...     kernel("adam") is None
+    True
+    >>> with config.fast(None):  # automatic: an empty call never loads the kernels
+    ...     (kernel("adam") is not None) == loaded()
+    True
     """
     return _load(name) if config.fast_on() and worth_loading(elements) else None
 
 
 def loaded() -> bool:
-    """Whether the kernel modules (and numba) have been loaded in this process."""
+    """Whether the kernel modules (and numba) have been loaded in this process.
+
+    Returns
+    -------
+    bool
+        Once True, it stays True, and in automatic mode every call a kernel can take
+        uses it.
+
+    Examples
+    --------
+    >>> import sys
+    >>> loaded() <= ("numba" in sys.modules)  # loaded kernels mean numba is imported
+    True
+    """
     return _load.cache_info().currsize > 0
 
 
 def worth_loading(elements: int) -> bool:
-    """Whether to use the kernels for a call on ``elements`` elements (counted if not yet)."""
+    """Whether to use the kernels for a call on ``elements`` elements (counted if not yet).
+
+    True when the kernels are forced or already loaded; otherwise ``elements`` is
+    added to the elements walked on the NumPy path, and the answer is whether they
+    now reach :data:`LOAD_AFTER_ELEMENTS` (the rent-or-buy point of loading numba).
+
+    Parameters
+    ----------
+    elements : int
+        The size of the call's input.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from losslab import config
+    >>> with config.fast(True):
+    ...     worth_loading(9)  # forced: even a 3 x 3 call uses the kernels
+    True
+    """
     if config.fast_forced() or loaded():
         return True
     _walked[0] += elements
@@ -124,7 +244,42 @@ def worth_loading(elements: int) -> bool:
 
 def fused_by(name: str) -> Callable[[F], F]:
     """Decorator: kernel ``name`` takes the decorated NumPy function's arguments and returns
-    what it returns; calls run it when the fast path is on and it can take them."""
+    what it returns; calls run it when the fast path is on and it can take them.
+
+    The decorated function keeps its name, docstring and signature (the NumPy
+    reference stays reachable as ``__wrapped__``) and is declared as the kernel's
+    reference (:func:`declare`). Its arguments are positional only.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`KERNELS`; its test ``KERNELS[name][1]`` says which arguments
+        the kernel can take.
+
+    Returns
+    -------
+    callable
+        The decorator.
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not a kernel of :data:`KERNELS`.
+
+    Examples
+    --------
+    ``losslab.training.objective.add_l2`` is declared with ``@fast.fused_by("add_l2")``:
+
+    >>> import numpy as np
+    >>> from losslab import config
+    >>> from losslab.training.objective import add_l2
+    >>> references()["add_l2"] is add_l2.__wrapped__
+    True
+    >>> grad = np.zeros(2)
+    >>> with config.fast(False):  # the NumPy reference
+    ...     add_l2(np.array([1.0, 2.0]), 0.5, grad), grad.tolist()
+    (2.5, [1.0, 2.0])
+    """
     when = KERNELS[name][1]
 
     def declared(reference):
