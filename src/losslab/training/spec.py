@@ -52,7 +52,34 @@ SMOOTH_LOSSES = frozenset(
 
 
 def check_clipping(clip_grad_norm: float | None, solver: str) -> float | None:
-    """``clip_grad_norm`` if the solver takes steps to clip ("auto" or "sgd"), else a clear error."""
+    """``clip_grad_norm`` if the solver takes steps to clip ("auto" or "sgd"), else a clear error.
+
+    Parameters
+    ----------
+    clip_grad_norm : float or None
+        The largest global gradient norm of a mini-batch step, or None.
+    solver : str
+        The estimator's ``solver``.
+
+    Returns
+    -------
+    float or None
+        ``clip_grad_norm``, unchanged.
+
+    Raises
+    ------
+    ValueError
+        A norm given with a full-batch solver, which takes no mini-batch steps.
+
+    Examples
+    --------
+    >>> check_clipping(1.0, "auto"), check_clipping(None, "lbfgs")
+    (1.0, None)
+    >>> check_clipping(1.0, "lbfgs")
+    Traceback (most recent call last):
+    ...
+    ValueError: clip_grad_norm: clips the mini-batch steps of solver='sgd'; solver='lbfgs' takes none (leave it None, or use solver='sgd')
+    """
     if clip_grad_norm is not None and solver not in ("auto", "sgd"):
         raise ValueError(
             f"clip_grad_norm: clips the mini-batch steps of solver='sgd'; solver={solver!r} "
@@ -62,14 +89,57 @@ def check_clipping(clip_grad_norm: float | None, solver: str) -> float | None:
 
 
 def check_solver(solver: str) -> str:
-    """``solver`` if it names a training solver ("sgd", "lbfgs", "gd", "smoothing"), else a clear error."""
+    """``solver`` if it names a training solver ("sgd", "lbfgs", "gd", "smoothing"), else a clear error.
+
+    Parameters
+    ----------
+    solver : str
+        The name to check ("auto" is resolved before, by :func:`auto_solver`).
+
+    Returns
+    -------
+    str
+        ``solver``, unchanged.
+
+    Raises
+    ------
+    ValueError
+        Any other name.
+
+    Examples
+    --------
+    >>> check_solver("lbfgs")
+    'lbfgs'
+    >>> check_solver("adam")
+    Traceback (most recent call last):
+    ...
+    ValueError: solver: expected one of ('sgd', 'lbfgs', 'gd', 'smoothing'), got 'adam'
+    """
     if solver not in SOLVERS:
         raise ValueError(f"solver: expected one of {SOLVERS}, got {solver!r}")
     return solver
 
 
 def is_smooth(loss: str | losses.Loss) -> bool:
-    """True when the loss has a continuous gradient (the squared hinges among them)."""
+    """True when the loss has a continuous gradient (the squared hinges among them).
+
+    Such a loss is minimised to its tolerance by L-BFGS; the hinge, absolute error
+    and the other losses with a kink are not.
+
+    Parameters
+    ----------
+    loss : str or losses.Loss
+        A registry name or a Loss (its options count: ``squared=True`` smooths a hinge).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_smooth("softmax"), is_smooth("hinge"), is_smooth("squared_hinge")
+    (True, False, True)
+    """
     loss = losses.get(loss)
     if loss.name in ("squared_hinge", "binary_squared_hinge", "multiclass_hinge", "hinge"):
         weston_watkins = loss.options.get("kind", "weston_watkins") == "weston_watkins"
@@ -95,6 +165,32 @@ def auto_solver(
     - "smoothing" (Newton steps on a smoothed hinge, down to the exact hinge)
       for the hinge losses with an L2 penalty, in memory; on Dask they train by
       local SGD.
+
+    Parameters
+    ----------
+    loss : str or losses.Loss
+        The loss trained.
+    penalty : str
+        The weight penalty ("l2", "l1", "elasticnet").
+    model : {"linear", "mlp"}
+        The model trained.
+    n_rows, n_features : int
+        The data's shape (for sparse data, the stored values per row as features).
+    in_memory : bool, default True
+        False for data on Dask, where the smoothing solver does not run.
+
+    Returns
+    -------
+    {"sgd", "lbfgs", "smoothing"}
+
+    Examples
+    --------
+    >>> auto_solver("softmax", "l2", "linear", 150, 4), auto_solver("svm", "l2", "linear", 150, 4)
+    ('lbfgs', 'smoothing')
+    >>> auto_solver("softmax", "l1", "linear", 150, 4), auto_solver("softmax", "l2", "mlp", 150, 4)
+    ('sgd', 'sgd')
+    >>> auto_solver("softmax", "l2", "linear", 10**6, 100)  # over FULL_BATCH_LIMIT
+    'sgd'
     """
     if model != "linear" or n_rows * n_features > FULL_BATCH_LIMIT or penalty != "l2":
         return "sgd"
@@ -117,6 +213,57 @@ class TrainSpec:
     "sgd", "lbfgs", "gd" or "smoothing", or for a regressor "normal"
     (closed-form ridge). ``clip_grad_norm`` bounds the global norm of each
     mini-batch step's gradients; with it, "auto" is "sgd".
+
+    Attributes
+    ----------
+    loss : losses.Loss
+        The loss trained.
+    classifier : bool, default True
+        Class labels (True) or values to regress (False).
+    model : {"linear", "mlp"}, default "linear"
+        The model to build.
+    hidden : tuple of int, default ()
+        The MLP's hidden layer widths.
+    init : Model or None
+        A model to continue from (warm start), when its shape fits.
+    reg : float, default 1e-4
+        The penalty's strength.
+    penalty : {"l2", "l1", "elasticnet"}, default "l2"
+        The weight penalty.
+    l1_ratio : float, default 0.15
+        The elastic net's share of L1.
+    solver : {"auto", "sgd", "lbfgs", "gd", "smoothing", "normal"}, default "sgd"
+        How to train.
+    optimizer, lr, schedule, batch_size : str, float, str, int
+        The mini-batch solver's settings (see :func:`losslab.fit`).
+    max_iter : int, default 200
+        Epochs, or iterations of a full-batch solver.
+    tol : float or None, default 1e-4
+        The stopping rule's tolerance (None: run ``max_iter``).
+    patience : int, default 5
+        Checks without improvement before stopping.
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the data and keep its best epoch.
+    validation_fraction : float, default 0.1
+        The share held out with ``early_stopping``.
+    random_state : int or None
+        Seeds the model, the shuffling and the split.
+    progress : bool, default False
+        Show a progress bar.
+    class_weight : None, "balanced" or dict
+        The class-weighting rule (:func:`class_weight_vector`).
+    clip_grad_norm : float or None
+        The largest global gradient norm of a mini-batch step.
+
+    Examples
+    --------
+    >>> from losslab import losses
+    >>> spec = TrainSpec(losses.get("softmax"), solver="auto", random_state=0)
+    >>> spec.solver_for(150, 4), spec.n_outputs(3)
+    ('lbfgs', 3)
+    >>> model = spec.build_model(4, 3, np.float32)
+    >>> type(model).__name__, model.params["W"].dtype, spec.objective(model).reg
+    ('Linear', dtype('float32'), 0.0001)
     """
 
     loss: losses.Loss
@@ -148,7 +295,27 @@ class TrainSpec:
     clip_grad_norm: float | None = None
 
     def solver_for(self, n_rows: int, n_features: int, *, in_memory: bool = True) -> str:
-        """The solver that trains this spec on data of this shape ("auto" resolved)."""
+        """The solver that trains this spec on data of this shape ("auto" resolved).
+
+        Parameters
+        ----------
+        n_rows, n_features : int
+            The data's shape.
+        in_memory : bool, default True
+            False for data on Dask.
+
+        Returns
+        -------
+        str
+            ``solver`` unless it is "auto"; then "sgd" with ``clip_grad_norm``, else
+            :func:`auto_solver`'s choice.
+
+        Examples
+        --------
+        >>> from losslab import losses
+        >>> TrainSpec(losses.get("hinge"), solver="auto", clip_grad_norm=1.0).solver_for(150, 4)
+        'sgd'
+        """
         if self.solver != "auto":
             return self.solver
         if self.clip_grad_norm is not None:
@@ -158,11 +325,50 @@ class TrainSpec:
         )
 
     def n_outputs(self, n_classes: int) -> int:
-        """Score columns the loss needs for ``n_classes`` classes."""
+        """Score columns the loss needs for ``n_classes`` classes.
+
+        Parameters
+        ----------
+        n_classes : int
+            C.
+
+        Returns
+        -------
+        int
+            See :func:`~losslab.training.objective.n_outputs`.
+
+        Examples
+        --------
+        >>> from losslab import losses
+        >>> TrainSpec(losses.get("hinge")).n_outputs(2)
+        1
+        """
         return n_outputs(self.loss, n_classes)
 
     def build_model(self, n_features: int, n_outputs: int, dtype: DTypeLike) -> models.Model:
-        """``init`` when its shape fits (training continues it in place), else a new model."""
+        """``init`` when its shape fits (training continues it in place), else a new model.
+
+        Parameters
+        ----------
+        n_features, n_outputs : int
+            The model's inputs and score columns.
+        dtype : dtype
+            The new model's parameter dtype (float32 or float64).
+
+        Returns
+        -------
+        Model
+            ``init`` itself, or a new ``model`` ("linear" or "mlp" with ``hidden``)
+            seeded by ``random_state``.
+
+        Examples
+        --------
+        >>> from losslab import losses, models
+        >>> warm = models.Linear(4, 3)
+        >>> spec = TrainSpec(losses.get("softmax"), init=warm)
+        >>> spec.build_model(4, 3, np.float64) is warm, spec.build_model(5, 3, np.float64) is warm
+        (True, False)
+        """
         init = self.init
         if init is not None and (init.n_features, init.n_outputs) == (n_features, n_outputs):
             return init
@@ -176,7 +382,25 @@ class TrainSpec:
         )
 
     def objective(self, model: models.Model) -> Objective:
-        """The function training minimises for ``model``: mean loss + reg * penalty."""
+        """The function training minimises for ``model``: mean loss + reg * penalty.
+
+        Parameters
+        ----------
+        model : Model
+            The model trained.
+
+        Returns
+        -------
+        Objective
+            With this spec's loss, ``reg``, ``penalty`` and ``l1_ratio``.
+
+        Examples
+        --------
+        >>> from losslab import losses, models
+        >>> objective = TrainSpec(losses.get("mse"), reg=0.5).objective(models.Linear(2, 1))
+        >>> objective.loss.name, objective.reg, objective.penalty
+        ('squared_error', 0.5, 'l2')
+        """
         return Objective(
             model, self.loss, reg=self.reg, penalty=self.penalty, l1_ratio=self.l1_ratio
         )
@@ -184,7 +408,27 @@ class TrainSpec:
     def class_weights(
         self, classes: np.ndarray, counts: ArrayLike | None = None
     ) -> np.ndarray | None:
-        """Per-class weights for ``classes`` by this spec's rule (see class_weight_vector)."""
+        """Per-class weights for ``classes`` by this spec's rule (see class_weight_vector).
+
+        Parameters
+        ----------
+        classes : ndarray of shape (C,)
+            The sorted class labels.
+        counts : array-like of shape (C,), optional
+            Rows per class in the whole data ("balanced" needs them).
+
+        Returns
+        -------
+        ndarray of shape (C,) float64, or None
+            None without a rule.
+
+        Examples
+        --------
+        >>> from losslab import losses
+        >>> spec = TrainSpec(losses.get("hinge"), class_weight={0: 2.0})
+        >>> spec.class_weights(np.array([0, 1])).tolist()
+        [2.0, 1.0]
+        """
         return class_weight_vector(self.class_weight, classes, counts)
 
 
@@ -197,6 +441,35 @@ class TrainResult:
     says that the regression targets were 1-D; ``state`` is the TrainState
     that continues the run (None where training cannot be continued);
     ``solver`` is the solver that ran ("auto" resolved).
+
+    Attributes
+    ----------
+    model : Model
+        The trained model.
+    history : History or None
+        The run's record (None for a model read from a file).
+    n_iter : int
+        Epochs, or full-batch iterations.
+    classes : ndarray of shape (C,) or None
+        A classifier's sorted labels.
+    single_output : bool, default True
+        The regression targets were 1-D.
+    state : TrainState or None
+        What continues the run.
+    solver : str or None
+        The solver that ran.
+
+    Examples
+    --------
+    >>> from losslab import losses
+    >>> from losslab.training.full_batch import fit_full_batch
+    >>> spec = TrainSpec(losses.get("mse"), classifier=False, solver="lbfgs", random_state=0)
+    >>> X = np.arange(6.0).reshape(3, 2)
+    >>> model = spec.build_model(2, 1, np.float64)
+    >>> history = fit_full_batch(model, spec.loss, X, X @ [1.0, 2.0], reg=spec.reg)
+    >>> result = TrainResult(model, history, history.n_epochs, solver=spec.solver)
+    >>> result.n_iter > 0, result.history.converged, result.classes
+    (True, True, None)
     """
 
     model: models.Model
@@ -222,8 +495,35 @@ def class_weight_vector(
       others; as in scikit-learn, naming a label that is not a class is an
       error while some class is left unnamed.
 
+    Parameters
+    ----------
+    rule : None, "balanced" or dict
+        The class-weighting rule.
+    classes : ndarray of shape (C,)
+        The sorted class labels.
+    counts : array-like of shape (C,), optional
+        Rows of each class in the whole data, for "balanced".
+
+    Returns
+    -------
+    ndarray of shape (C,) float64, or None
+
+    Raises
+    ------
+    ValueError
+        "balanced" without counts, an unknown rule, or a dict naming labels that are
+        not classes.
+
+    Examples
+    --------
+    >>> class_weight_vector({0: 2.0}, np.array([0, 1, 2])).tolist()
+    [2.0, 1.0, 1.0]
     >>> class_weight_vector("balanced", np.array([0, 1]), np.array([3, 1])).tolist()
     [0.6666666666666666, 2.0]
+
+    References
+    ----------
+    scikit-learn, ``sklearn.utils.class_weight.compute_class_weight``.
     """
     if rule is None:
         return None
