@@ -64,7 +64,33 @@ LEARNING_RATES = tuple(
 
 @dataclass
 class BatchSizeRow:
-    """One batch size: the cost to the target and the noise of its gradient."""
+    """One batch size: the cost to the target and the noise of its gradient.
+
+    Attributes
+    ----------
+    batch_size : int
+        B, the rows per mini-batch.
+    steps : int or None
+        SGD steps to the target loss; None if no learning rate of the grid got
+        there within ``max_steps``.
+    samples : int or None
+        Samples seen to the target, steps × B.
+    lr : float or None
+        The learning rate of the grid that needed fewest steps.
+    seconds : float
+        Wall time of that run.
+    noise : float
+        The measured gradient noise E‖g_B − g‖² at the start.
+    predicted_noise : float
+        Its prediction σ²/B · (N − B)/(N − 1).
+
+    Examples
+    --------
+    >>> row = BatchSizeRow(64, steps=100, samples=6400, lr=0.1, seconds=0.5,
+    ...                    noise=0.05, predicted_noise=0.05)
+    >>> row.samples == row.steps * row.batch_size
+    True
+    """
 
     batch_size: int
     steps: int | None  # None: not reached within max_steps at any learning rate
@@ -77,6 +103,35 @@ class BatchSizeRow:
 
 @dataclass
 class BatchSizeLesson:
+    """The batch-size lesson's result: one row per batch size and the problem's constants.
+
+    Attributes
+    ----------
+    rows : list of BatchSizeRow
+        One row per batch size, smallest first.
+    n_rows : int
+        N, the rows of the generated problem.
+    target : float
+        The training loss each size had to reach.
+    initial_loss : float
+        The loss at zero weights, ln C.
+    true_loss : float
+        The loss of the weights that generated the labels.
+    sigma2 : float
+        σ², the variance of the per-example gradients at the start.
+    noise_scale : float
+        σ² / ‖g‖², the batch size at which the noise equals the squared gradient.
+
+    Examples
+    --------
+    >>> lesson = batch_size_lesson((32, 128), n_rows=1000, lrs=(0.8, 1.6, 3.2),
+    ...                            target_fraction=0.5, max_steps=200, n_batches=4)
+    >>> [row.batch_size for row in lesson.rows], round(lesson.initial_loss, 4)  # ln 4
+    ([32, 128], 1.3863)
+    >>> sorted(lesson.as_dict())
+    ['initial_loss', 'n_rows', 'noise_scale', 'rows', 'sigma2', 'target', 'true_loss']
+    """
+
     rows: list
     n_rows: int
     target: float  # the training loss to reach
@@ -86,6 +141,7 @@ class BatchSizeLesson:
     noise_scale: float  # σ² / ‖g‖²: the batch size where noise equals the gradient
 
     def as_dict(self) -> dict:
+        """The lesson as plain dicts and numbers, the rows included (for JSON)."""
         return {**asdict(self), "rows": [asdict(r) for r in self.rows]}
 
 
@@ -133,7 +189,45 @@ def per_example_variance(objective: Objective, X: np.ndarray, y: np.ndarray) -> 
 
     For scores s = x W + b the gradient of example i is :math:`x_i \\otimes d_i`
     and :math:`d_i` (W and b), with :math:`d_i = \\partial l_i / \\partial s_i`,
-    so :math:`\\|g_i\\|^2 = (\\|x_i\\|^2 + 1)\\,\\|d_i\\|^2`.
+    so :math:`\\|g_i\\|^2 = (\\|x_i\\|^2 + 1)\\,\\|d_i\\|^2`, and
+
+    .. math:: \\sigma^2 = \\frac1N \\sum_i \\|g_i\\|^2 - \\|g\\|^2 ,
+
+    with no per-example gradient ever formed.
+
+    Parameters
+    ----------
+    objective : Objective
+        A linear model (``models.Linear``) with its loss, unregularised.
+    X : np.ndarray of shape (N, D)
+        The features.
+    y : np.ndarray of shape (N,)
+        The labels.
+
+    Returns
+    -------
+    sigma2 : float
+        :math:`\\frac1N \\sum_i \\|g_i - g\\|^2`.
+    g2 : float
+        :math:`\\|g\\|^2`, the squared norm of the full-batch gradient.
+
+    Examples
+    --------
+    >>> X, y, _ = generated_problem(50)
+    >>> objective = Objective(_zero_model(16, 4), "softmax")
+    >>> G = np.array([  # every example's gradient, the slow way
+    ...     np.concatenate([g.ravel() for g in objective.value_and_grads(X[i : i + 1], y[i : i + 1])[1].values()])
+    ...     for i in range(50)
+    ... ])
+    >>> sigma2, g2 = per_example_variance(objective, X, y)
+    >>> bool(np.isclose(sigma2, ((G - G.mean(axis=0)) ** 2).sum(axis=1).mean()))
+    True
+    >>> bool(np.isclose(g2, G.mean(axis=0) @ G.mean(axis=0)))
+    True
+
+    References
+    ----------
+    S. McCandlish, J. Kaplan, D. Amodei, "An Empirical Model of Large-Batch Training", 2018.
     """
     scores, _ = objective.model.forward(X)
     d = objective.loss(scores, y, reduction="none").grad
@@ -153,6 +247,29 @@ def gradient_noise(
 ) -> float:
     """Mean of ‖g_B − g‖² over ``n_batches`` random batches of ``batch_size`` rows (no replacement).
 
+    For batches drawn without replacement it should be close to
+    σ²/B · (N − B)/(N − 1) (see :func:`per_example_variance`).
+
+    Parameters
+    ----------
+    objective : Objective
+        The model and loss whose gradient is measured.
+    X : np.ndarray of shape (N, D)
+        The features.
+    y : np.ndarray of shape (N,)
+        The labels.
+    batch_size : int
+        B, at most N.
+    n_batches : int
+        Random batches averaged.
+    seed : int
+        Seed of the batches.
+
+    Returns
+    -------
+    float
+        The mean squared distance of a batch gradient from the full gradient.
+
     Examples
     --------
     >>> X, y, _ = generated_problem(20000)
@@ -160,6 +277,10 @@ def gradient_noise(
     >>> ratio = gradient_noise(objective, X, y, 16) / gradient_noise(objective, X, y, 256)
     >>> 12 < ratio < 20
     True
+
+    References
+    ----------
+    S. McCandlish, J. Kaplan, D. Amodei, "An Empirical Model of Large-Batch Training", 2018.
     """
     rng = np.random.default_rng(seed)
     full = _flat_grad(objective, X, y)
@@ -187,6 +308,41 @@ def steps_to_target(
     The loss is checked every ``max(1, 128 // batch_size)`` steps (every 128
     samples or more), so the count of a small batch is rounded up to that.
     Steps run through the one training loop (:func:`~losslab.training.take_steps`).
+
+    Parameters
+    ----------
+    X : np.ndarray of shape (N, D)
+        The features.
+    y : np.ndarray of shape (N,)
+        Integer labels 0 .. C - 1.
+    batch_size : int
+        Rows per step.
+    lr : float
+        The constant learning rate.
+    target : float
+        The softmax loss to reach, on the first ``eval_rows`` rows.
+    max_steps : int
+        Steps allowed.
+    seed : int
+        Seed of the shuffling.
+    eval_rows : int
+        Rows on which the loss is watched.
+
+    Returns
+    -------
+    steps : int or None
+        Steps taken to the target; None if not reached (or the run diverged).
+    seconds : float
+        Wall time of the run.
+
+    Examples
+    --------
+    >>> X, y, _ = generated_problem(1000)
+    >>> steps, seconds = steps_to_target(X, y, 64, lr=1.6, target=1.2, max_steps=200)
+    >>> 0 < steps < 200
+    True
+    >>> steps_to_target(X, y, 64, lr=1.6, target=0.0, max_steps=20)[0] is None  # unreachable
+    True
     """
     n_classes = int(y.max()) + 1
     objective = Objective(_zero_model(X.shape[1], n_classes), "softmax")
@@ -241,6 +397,41 @@ def fewest_steps(
     the first larger rate that does not beat it (steps against the rate have
     one minimum). A larger batch is never slower at the rate that suited a
     smaller one, so each size starts from the previous size's best rate.
+
+    Parameters
+    ----------
+    X : np.ndarray of shape (N, D)
+        The features.
+    y : np.ndarray of shape (N,)
+        Integer labels.
+    batch_size : int
+        Rows per step.
+    lrs : sequence of float
+        The learning rates to try.
+    target : float
+        The loss to reach (see :func:`steps_to_target`).
+    max_steps : int
+        Steps allowed to the first rate that reaches the target.
+    seed : int
+        Seed of the shuffling.
+    start_lr : float, optional
+        The smallest rate tried.
+
+    Returns
+    -------
+    steps : int or None
+        The fewest steps to the target; None if no rate reached it.
+    lr : float or None
+        The rate that took them.
+    seconds : float
+        That run's wall time.
+
+    Examples
+    --------
+    >>> X, y, _ = generated_problem(1000)
+    >>> steps, lr, _ = fewest_steps(X, y, 64, lrs=(0.8, 1.6, 3.2), target=1.1, max_steps=200)
+    >>> steps < steps_to_target(X, y, 64, lr=0.8, target=1.1, max_steps=200)[0], lr > 0.8
+    (True, True)
     """
     best: tuple[int | None, float | None, float] = (None, None, 0.0)
     for lr in sorted(r for r in lrs if start_lr is None or r >= start_lr):
@@ -293,6 +484,26 @@ def batch_size_lesson(
     Returns
     -------
     BatchSizeLesson
+        One row per size, and σ², the noise scale and the losses.
+
+    Raises
+    ------
+    ValueError
+        If a size is below 1 or above ``n_rows``.
+
+    Examples
+    --------
+    >>> lesson = batch_size_lesson((32, 128), n_rows=1000, lrs=(0.8, 1.6, 3.2),
+    ...                            target_fraction=0.5, max_steps=200, n_batches=4)
+    >>> small, large = lesson.rows
+    >>> large.steps < small.steps, large.samples > small.samples  # fewer steps, more samples
+    (True, True)
+    >>> small.noise > large.noise
+    True
+
+    References
+    ----------
+    S. McCandlish, J. Kaplan, D. Amodei, "An Empirical Model of Large-Batch Training", 2018.
     """
     sizes = _checked_sizes(sizes, n_rows)
     X, y, W = generated_problem(n_rows)
@@ -343,6 +554,15 @@ def batch_size_figure(lesson: BatchSizeLesson, path: str | Path | None = None) -
     Returns
     -------
     matplotlib.figure.Figure
+        A figure not attached to pyplot (no window opens).
+
+    Examples
+    --------
+    >>> lesson = batch_size_lesson((32, 128), n_rows=1000, lrs=(0.8, 1.6, 3.2),
+    ...                            target_fraction=0.5, max_steps=200, n_batches=4)
+    >>> fig = batch_size_figure(lesson)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['steps to the target loss', 'samples to the target loss', 'gradient noise falls as 1/B']
     """
     from matplotlib.figure import Figure
 

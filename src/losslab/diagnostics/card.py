@@ -50,13 +50,32 @@ _CLOSED_FORMS = (
 
 @dataclass
 class Answer:
-    """One question of the card, its short answer and the numbers that show it."""
+    """One question of the card, its short answer and the numbers that show it.
+
+    Attributes
+    ----------
+    question : str
+        The question, as the card's table prints it.
+    answer : str
+        The short answer, computed.
+    evidence : dict
+        The numbers behind it (values at several C, the loss before and after, ...).
+
+    Examples
+    --------
+    >>> answer = card("svm", classes=3)["zero_scores"]
+    >>> answer.question, answer.answer
+    ('value at zero scores (small initial W)', '2 at C = 3: C − 1')
+    >>> answer.evidence["values"]["10"]  # (C − 1) at C = 10
+    9.0
+    """
 
     question: str
     answer: str
     evidence: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The question, answer and evidence as a plain dict."""
         return {"question": self.question, "answer": self.answer, "evidence": self.evidence}
 
 
@@ -69,6 +88,33 @@ class Card:
     "calibration") to an :class:`Answer`; ``curves`` holds the margin curve
     (``margin``, ``loss``, ``grad``) and the calibration curve
     (``probability``, ``optimal_score``, ``implied_probability``).
+
+    Attributes
+    ----------
+    loss : str
+        The loss's registered name.
+    classes : int
+        C, the number of classes.
+    options : dict
+        The options bound to the loss.
+    answers : dict of str to Answer
+        The answers, by key as above; ``card[key]`` is one.
+    curves : dict of str to np.ndarray
+        The curves to draw, by name as above.
+
+    Examples
+    --------
+    >>> c = card("svm", classes=3)
+    >>> c.loss, c.classes, list(c.answers)[:3]
+    ('multiclass_hinge', 3, ['zero_scores', 'range', 'q1_nudge'])
+    >>> print(str(c).splitlines()[0])
+    loss card: multiclass_hinge, C = 3
+    >>> sorted(c.to_dict())
+    ['answers', 'classes', 'curves', 'loss', 'options']
+
+    References
+    ----------
+    Stanford CS231n, lecture 3 (loss functions and optimization).
     """
 
     loss: str

@@ -26,6 +26,33 @@ class Kink:
     "near" where such a kink lies within the step but off the point, and
     "curvature" where the slopes meet but the second derivative jumps (the squared
     hinge at zero margin): there the centred difference is only first-order accurate.
+
+    Attributes
+    ----------
+    index : tuple of int
+        The coordinate of x.
+    analytic : float
+        The analytic gradient there, a subgradient: it lies between the slopes.
+    left : float
+        The backward difference (f(x) − f(x − h)) / h.
+    right : float
+        The forward difference (f(x + h) − f(x)) / h.
+    kind : {"slope", "near", "curvature"}
+        What kind of kink, as above.
+
+    Examples
+    --------
+    The hinge max(0, 1 + s₀ − s₁) with its margin exactly 0:
+
+    >>> from losslab import losses
+    >>> scores, y = np.array([[0.0, 1.0, -5.0]]), np.array([1])
+    >>> kink = check_gradient(lambda s: losses.multiclass_hinge(s, y), scores).kinks[0]
+    >>> kink.index, kink.kind, round(kink.left, 4), round(kink.right, 4), kink.analytic
+    ((0, 0), 'slope', 0.0, 1.0, 0.0)
+
+    References
+    ----------
+    CS231n notes, "Neural Networks Part 3: gradient checks" (kinks in the objective).
     """
 
     index: tuple
@@ -52,6 +79,43 @@ class GradientReport:
     Coordinates listed in ``kinks`` sit on (or within a step of) a kink: their
     centred difference mixes two different one-sided slopes, so their relative
     error is kept in ``rel_error`` but not counted in ``max_rel_error`` or ``ok``.
+
+    Attributes
+    ----------
+    indices : list of tuple
+        The checked coordinates of x.
+    analytic : np.ndarray of shape (k,)
+        The analytic gradient at each, float64.
+    numerical : np.ndarray of shape (k,)
+        The centred difference at each.
+    rel_error : np.ndarray of shape (k,)
+        ``|a − n| / max(|a| + |n|, tiny)`` at each (see :func:`check_gradient`).
+    eps : float
+        The step (the median one when it varies by coordinate).
+    tolerance : float
+        The largest relative error that passes.
+    kinks : list of Kink
+        The coordinates on or near a kink, not counted.
+    max_rel_error : float
+        The largest relative error over the other coordinates.
+    worst_index : tuple or None
+        Where it is.
+    ok : bool
+        Whether ``max_rel_error <= tolerance``.
+
+    Examples
+    --------
+    >>> report = check_gradient(lambda x: float(x @ x), np.array([1.0, 2.0]),
+    ...                         analytic=np.array([2.0, 5.0]))  # the second entry is wrong
+    >>> report.ok, report.worst_index, round(report.max_rel_error, 4)
+    (False, (1,), 0.1111)
+    >>> print(report)
+    gradient check FAIL: max relative error 1.11e-01 (tolerance 1e-05) over 2 coordinates, step 9.1e-06
+      worst at (1,): analytic 5, numerical 4
+
+    References
+    ----------
+    CS231n notes, "Neural Networks Part 3: gradient checks".
     """
 
     indices: list  # the checked coordinates (tuples into x)
@@ -84,6 +148,7 @@ class GradientReport:
 
     @property
     def ok(self) -> bool:
+        """Whether every differentiable coordinate is within the tolerance."""
         return self.max_rel_error <= self.tolerance
 
     def __str__(self):
@@ -114,7 +179,24 @@ def check_gradient(
     seed: int = 0,
     tolerance: float | None = None,
 ) -> GradientReport:
-    """Check the gradient of the scalar function ``f`` at ``x`` by centred differences.
+    r"""Check the gradient of the scalar function ``f`` at ``x`` by centred differences.
+
+    .. math::
+
+        n_i = \frac{f(x + h e_i) - f(x - h e_i)}{2h}, \qquad
+        \text{error}_i = \frac{|a_i - n_i|}{\max(|a_i| + |n_i|, \text{tiny})}
+
+    The relative error per coordinate is ``|a - n| / max(|a| + |n|, tiny)``,
+    where ``tiny`` is the larger of ``sqrt(machine eps) * max(1, max|a|)`` and the
+    rounding noise of the centred difference (``10 eps |f| / h``) over the
+    tolerance, so coordinates whose gradient is zero up to rounding do not read
+    as large errors.
+
+    A coordinate that fails only because ``x`` sits on a kink (a hinge at exactly
+    zero margin) is reported in ``kinks``, with its two one-sided slopes, and not
+    counted as a failure: its one-sided differences disagree beyond the tolerance
+    at step h and at h/4 (a jump in slope, not curvature), and the analytic value
+    lies between them (a subgradient). Any other disagreement still fails.
 
     Parameters
     ----------
@@ -137,23 +219,18 @@ def check_gradient(
         ``ok`` when the largest relative error is at most this
         (default 1e-5 in float64, 2e-2 in float32).
 
-    The relative error per coordinate is ``|a - n| / max(|a| + |n|, tiny)``,
-    where ``tiny`` is the larger of ``sqrt(machine eps) * max(1, max|a|)`` and the
-    rounding noise of the centred difference (``10 eps |f| / h``) over the
-    tolerance, so coordinates whose gradient is zero up to rounding do not read
-    as large errors.
-
-    A coordinate that fails only because ``x`` sits on a kink (a hinge at exactly
-    zero margin) is reported in ``kinks``, with its two one-sided slopes, and not
-    counted as a failure: its one-sided differences disagree beyond the tolerance
-    at step h and at h/4 (a jump in slope, not curvature), and the analytic value
-    lies between them (a subgradient). Any other disagreement still fails.
-
     Returns
     -------
     GradientReport
         ``ok``, ``max_rel_error`` and ``worst_index`` over the differentiable
         coordinates; ``kinks`` for the others.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a float array.
+    ValueError
+        If there is no analytic gradient, or it is not of x's shape.
 
     Examples
     --------
@@ -164,6 +241,12 @@ def check_gradient(
     >>> report = check_gradient(lambda s: losses.multiclass_hinge(s, y), scores)
     >>> report.ok, [k.index for k in report.kinks]
     (True, [(0, 0), (0, 1)])
+
+    References
+    ----------
+    CS231n notes, "Neural Networks Part 3: gradient checks"; W. H. Press et al.,
+    *Numerical Recipes*, 3rd ed. (2007), section 5.7 (the step that balances
+    truncation and rounding).
     """
     x = np.asarray(x)
     if x.dtype.kind != "f":
@@ -295,6 +378,40 @@ def gradcheck_inputs(
     With ``on_kinks`` the output (and real targets) are integers in [-2, 2]: score
     differences of exactly 1 and residuals of exactly 0 put hinge-type losses and
     L1 on their non-differentiable points.
+
+    Parameters
+    ----------
+    loss : str or callable
+        A registered loss name, or a loss from ``losses.get(f, task=...)``.
+    shape : (int, int)
+        (N, C), the shape of the output.
+    dtype : dtype
+        The floating dtype of the output and real targets.
+    seed : int
+        Seed of the draws.
+    on_kinks : bool
+        Draw integers in [-2, 2] instead of normal values.
+
+    Returns
+    -------
+    output : np.ndarray of shape (N, C)
+        The loss's first input.
+    targets : list of np.ndarray
+        Its further inputs, in order.
+
+    Raises
+    ------
+    ValueError
+        If the loss's task is unknown.
+
+    Examples
+    --------
+    >>> output, (labels,) = gradcheck_inputs("softmax", (4, 3))
+    >>> output.shape, output.dtype.name, labels.tolist()
+    ((4, 3), 'float64', [1, 2, 1, 0])
+    >>> output, (target,) = gradcheck_inputs("huber", (4, 3), on_kinks=True)
+    >>> bool(np.all(output == np.round(output))), bool(np.abs(output).max() <= 2)
+    (True, True)
     """
     loss = losses.get(loss)
     if loss.task is None:
@@ -367,8 +484,38 @@ def check_loss_gradient(
 
     Every input the loss returns a gradient for is checked: the output, and for ranking
     losses the other embeddings too (not labels). ``seed`` draws the inputs; ``n_checks``
-    as in :func:`check_gradient`; ``on_kinks`` as in :func:`gradcheck_inputs`. Returns ``[(input name, input, GradientReport), ...]``
-    with names "output", "input 2", "input 3".
+    as in :func:`check_gradient`; ``on_kinks`` as in :func:`gradcheck_inputs`.
+
+    Parameters
+    ----------
+    loss : str or callable
+        A registered loss name, or a loss from ``losses.get(f, task=...)``.
+    shape : (int, int)
+        (N, C), the shape of the output.
+    dtype : dtype
+        The floating dtype of the inputs.
+    n_checks : int, optional
+        Random coordinates checked per input; all by default.
+    seed : int
+        Seed of the inputs.
+    on_kinks : bool
+        Put the inputs on the losses' non-differentiable points.
+
+    Returns
+    -------
+    list of (str, np.ndarray, GradientReport)
+        ``[(input name, input, report), ...]`` with names "output", "input 2", "input 3".
+
+    Examples
+    --------
+    >>> [(name, report.ok) for name, _, report in check_loss_gradient("softmax", (4, 3))]
+    [('output', True)]
+    >>> [name for name, _, _ in check_loss_gradient("triplet_margin", (4, 3))]
+    ['output', 'input 2', 'input 3']
+
+    References
+    ----------
+    CS231n notes, "Neural Networks Part 3: gradient checks".
     """
     loss = losses.get(loss)
     output, targets = gradcheck_inputs(loss, shape, dtype=dtype, seed=seed, on_kinks=on_kinks)

@@ -37,7 +37,37 @@ LAMBDAS = np.logspace(-8, 2, 41)  # the error-against-λ curve, 4 points a decad
 
 @dataclass
 class OverfitLesson:
-    """The two fits, their errors, and the errors along the λ grid."""
+    """The two fits, their errors, and the errors along the λ grid.
+
+    Attributes
+    ----------
+    degree : int
+        The polynomial's degree.
+    x_train, y_train : np.ndarray of shape (n_train,)
+        The training points.
+    x_test, y_test : np.ndarray of shape (n_test,)
+        Fresh points from the same line and noise.
+    weights : dict of str to np.ndarray of shape (degree + 1,)
+        "no L2" and "L2" to the coefficients, intercept first.
+    errors : dict of str to dict
+        "no L2" and "L2" to ``{"train": mse, "test": mse}``.
+    lam : float
+        The λ leave-one-out chose.
+    lambdas : np.ndarray of shape (L,)
+        The λ grid.
+    train_curve, test_curve : np.ndarray of shape (L,)
+        The training and test mean squared errors at each λ.
+    truth : (float, float)
+        The line's intercept and slope.
+
+    Examples
+    --------
+    >>> lesson = overfit_lesson(3, n_train=6, n_test=20, lambdas=np.logspace(-4, 1, 6))
+    >>> lesson.weights["L2"].shape, lesson.train_curve.shape, lesson.truth
+    ((4,), (6,), (0.5, 1.0))
+    >>> sorted(lesson.as_dict())[:4]
+    ['degree', 'errors', 'lambda', 'lambdas']
+    """
 
     degree: int
     x_train: np.ndarray
@@ -53,6 +83,7 @@ class OverfitLesson:
     truth: tuple = field(default=(0.5, 1.0))  # the line: intercept, slope
 
     def as_dict(self) -> dict:
+        """Sizes, λ, errors, weights and curves as plain lists and numbers (for JSON)."""
         return {
             "degree": self.degree,
             "n_train": len(self.x_train),
@@ -67,7 +98,27 @@ class OverfitLesson:
 
 
 def features(x: ArrayLike, degree: int) -> np.ndarray:
-    """The (N, degree + 1) polynomial features 1, x, x², ..., x^degree."""
+    r"""The (N, degree + 1) polynomial features 1, x, x², ..., x^degree.
+
+    .. math:: \Phi_{ik} = x_i^k, \qquad k = 0, \dots, \text{degree}
+
+    Parameters
+    ----------
+    x : array_like of shape (N,)
+        The inputs.
+    degree : int
+        The highest power.
+
+    Returns
+    -------
+    np.ndarray of shape (N, degree + 1)
+        The Vandermonde matrix, increasing powers, float64.
+
+    Examples
+    --------
+    >>> features([2.0, 3.0], 3).tolist()
+    [[1.0, 2.0, 4.0, 8.0], [1.0, 3.0, 9.0, 27.0]]
+    """
     return np.vander(np.asarray(x, dtype=np.float64), degree + 1, increasing=True)
 
 
@@ -76,19 +127,28 @@ def ridge_polynomial(x: ArrayLike, y: ArrayLike, degree: int, lam: float) -> np.
 
     Parameters
     ----------
-    x, y : array_like, shape (N,)
+    x, y : array_like of shape (N,)
+        The points.
     degree : int
-    lam : float, λ >= 0; the intercept is never penalised.
+        The polynomial's degree.
+    lam : float
+        λ ≥ 0; the intercept is never penalised.
 
     Returns
     -------
-    ndarray, shape (degree + 1,)
+    np.ndarray of shape (degree + 1,)
+        The coefficients, intercept first.
 
     Examples
     --------
     >>> w = ridge_polynomial([0.0, 1.0, 2.0], [1.0, 3.0, 5.0], 1, 0.0)
     >>> np.round(w, 6).tolist()
     [1.0, 2.0]
+
+    References
+    ----------
+    A. E. Hoerl and R. W. Kennard, "Ridge Regression: Biased Estimation for
+    Nonorthogonal Problems", Technometrics 12 (1970).
     """
     phi = features(x, degree)
     penalty = np.sqrt(lam) * np.eye(degree + 1)[1:]  # no row for the intercept
@@ -104,7 +164,38 @@ def _mse(x, y, w) -> float:
 def leave_one_out_lambda(
     x: ArrayLike, y: ArrayLike, degree: int, lambdas: Iterable[float] = LAMBDAS
 ) -> float:
-    """The λ of ``lambdas`` with the smallest leave-one-out error on (x, y) alone."""
+    """The λ of ``lambdas`` with the smallest leave-one-out error on (x, y) alone.
+
+    Each point in turn is left out, the ridge polynomial fitted to the others,
+    and its squared error measured; the λ with the smallest mean wins (the
+    first of equals).
+
+    Parameters
+    ----------
+    x, y : array_like of shape (N,)
+        The training points, N ≥ 2.
+    degree : int
+        The polynomial's degree.
+    lambdas : iterable of float
+        The candidates, each ≥ 0.
+
+    Returns
+    -------
+    float
+        The chosen λ.
+
+    Examples
+    --------
+    >>> x = np.linspace(-1, 1, 8)
+    >>> y = 0.5 + x + 0.3 * np.random.default_rng(0).standard_normal(8)
+    >>> leave_one_out_lambda(x, y, 5, [1e-6, 1e-2, 1.0, 100.0])  # a line: strong L2 wins
+    1.0
+
+    References
+    ----------
+    T. Hastie, R. Tibshirani and J. Friedman, *The Elements of Statistical
+    Learning*, 2nd ed. (2009), section 7.10 (cross-validation).
+    """
     x, y = np.asarray(x), np.asarray(y)
     keep = np.ones(len(x), dtype=bool)
 
@@ -140,12 +231,19 @@ def overfit_lesson(
     noise : float
         Standard deviation of the Gaussian noise on y.
     seed : int
+        Seed of the noise and the test points.
     lambdas : array_like
         The λ grid of the error curve and of the leave-one-out choice.
 
     Returns
     -------
     OverfitLesson
+        Both fits, their errors and the error curves.
+
+    Raises
+    ------
+    ValueError
+        If ``degree < 1``, ``n_train < 2``, ``n_test < 1`` or ``noise < 0``.
 
     Examples
     --------
@@ -154,6 +252,11 @@ def overfit_lesson(
     True
     >>> lesson.errors["L2"]["test"] < lesson.errors["no L2"]["test"]
     True
+
+    References
+    ----------
+    C. M. Bishop, *Pattern Recognition and Machine Learning* (2006), section 1.1
+    (the polynomial curve-fitting example).
     """
     if degree < 1 or n_train < 2 or n_test < 1 or not noise >= 0:
         raise ValueError(
@@ -208,6 +311,13 @@ def overfit_figure(lesson: OverfitLesson, path: str | Path | None = None) -> Fig
     Returns
     -------
     matplotlib.figure.Figure
+        A figure not attached to pyplot (no window opens).
+
+    Examples
+    --------
+    >>> lesson = overfit_lesson(3, n_train=6, n_test=20, lambdas=np.logspace(-4, 1, 6))
+    >>> [ax.get_title() for ax in overfit_figure(lesson).axes]
+    ['degree 3: mean squared errors', 'error against λ']
     """
     from matplotlib.figure import Figure
 

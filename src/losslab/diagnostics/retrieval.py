@@ -36,9 +36,11 @@ def evaluate_embeddings(
     Parameters
     ----------
     ds : Dataset
+        The data, with its training and test splits.
     transform : callable
         ``transform(X) -> embedding`` of shape (n, k).
     ks : sequence of int, default (1, 5, 10)
+        The cut-offs of recall@k and precision@k.
 
     Returns
     -------
@@ -86,12 +88,15 @@ def embedding_run(
     Parameters
     ----------
     ds : Dataset
+        The data, with its training and test splits.
     n_components : int, default 16
+        The embedding's dimension (and PCA's).
     model, loss, mining, margin, lr : optional
         :class:`~losslab.MetricLearner`'s parameters of those names.
     epochs : int, optional
         Its ``max_iter``.
     seed : int, default 0
+        The learner's ``random_state`` and PCA's.
 
     Returns
     -------
@@ -107,6 +112,10 @@ def embedding_run(
     >>> learner, reports = embedding_run(load("iris"), n_components=2, epochs=5)
     >>> list(reports)
     ['raw features', 'PCA-2', 'learned-2 (before training)', 'learned-2']
+
+    References
+    ----------
+    Musgrave, Belongie & Lim, "A Metric Learning Reality Check", ECCV (2020).
     """
     options: dict[str, Any] = {"model": model, "loss": loss, "mining": mining, "margin": margin}
     options.update(max_iter=epochs, lr=lr)
@@ -132,12 +141,14 @@ def retrieval_table(
     Parameters
     ----------
     reports : dict of str to dict
+        Features' name to its retrieval report.
     columns : sequence of str, default ``TABLE_COLUMNS``
         recall@1, recall@5, precision@5, mAP, MAP@R.
 
     Returns
     -------
     list of (str, list of float)
+        One row per report, the values in ``columns``' order.
 
     Examples
     --------
@@ -159,13 +170,28 @@ def nearest_examples(
     learner : MetricLearner
         Fitted.
     ds : Dataset
+        The queries are its first test samples, the gallery its training split.
     n_queries : int, default 8
+        How many queries.
     k : int, default 5
+        Neighbours per query.
 
     Returns
     -------
     int ndarray of shape (n_queries, k)
-        Nearest first.
+        Nearest first (Euclidean distance in the embedding).
+
+    Examples
+    --------
+    >>> from losslab import MetricLearner
+    >>> from losslab.data import load
+    >>> ds = load("iris")
+    >>> learner = MetricLearner(2, max_iter=3, random_state=0).fit(ds.X_train, ds.y_train)
+    >>> nearest = nearest_examples(learner, ds, n_queries=3, k=4)
+    >>> nearest.shape
+    (3, 4)
+    >>> bool(np.all(ds.y_train[nearest] == ds.y_test[:3, None]))  # same class as the query
+    True
     """
     queries = learner.transform(ds.X_test)[:n_queries]  # rows as the figure's embedding has them
     gallery = learner.transform(ds.X_train)
@@ -181,6 +207,7 @@ def two_dimensional_panels(
     Parameters
     ----------
     ds : Dataset
+        The data; PCA and NCA are fitted on its training split.
     learner : MetricLearner
         Fitted with ``n_components=2``.
     seed : int, default 0
@@ -189,6 +216,17 @@ def two_dimensional_panels(
     Returns
     -------
     dict of str to ndarray of shape (n_test, 2)
+        The test split in each 2-D embedding.
+
+    Examples
+    --------
+    >>> from losslab import MetricLearner
+    >>> from losslab.data import load
+    >>> ds = load("iris")
+    >>> learner = MetricLearner(2, max_iter=3, random_state=0).fit(ds.X_train, ds.y_train)
+    >>> panels = two_dimensional_panels(ds, learner)
+    >>> [(title, xy.shape) for title, xy in panels.items()]
+    [('learned (2-D, as trained)', (30, 2)), ('PCA-2', (30, 2)), ('NCA-2 (scikit-learn)', (30, 2))]
 
     References
     ----------
@@ -217,13 +255,24 @@ def embedding_2d_figure(
     panels : mapping of str to ndarray of shape (n, 2)
         Title to embedding, as :func:`two_dimensional_panels` returns.
     labels : int ndarray of shape (n,)
+        The class of each row, 0 .. len(class_names) - 1.
     class_names : sequence
+        The legend's names, one per class.
     path : str or PathLike, optional
         Also write the figure there as a PNG.
 
     Returns
     -------
     matplotlib.figure.Figure
+        A figure not attached to pyplot (no window opens).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> panels = {"first": rng.standard_normal((6, 2)), "second": rng.standard_normal((6, 2))}
+    >>> fig = embedding_2d_figure(panels, np.array([0, 1, 2, 0, 1, 2]), ["a", "b", "c"])
+    >>> [ax.get_title() for ax in fig.axes]
+    ['first', 'second']
     """
     from matplotlib.figure import Figure
 
@@ -261,6 +310,7 @@ def save_embedding_run(
     out : str or Path
         An existing directory.
     ds : Dataset
+        The data the learner was fitted on.
     learner : MetricLearner
         Fitted.
     reports : dict
@@ -272,6 +322,17 @@ def save_embedding_run(
     -------
     list of str
         The names of the files written under ``out``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from losslab import MetricLearner
+    >>> from losslab.data import load
+    >>> ds = load("iris")
+    >>> learner = MetricLearner(3, max_iter=2, random_state=0).fit(ds.X_train, ds.y_train)
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     save_embedding_run(out, ds, learner, {"learned-3": {}}, loss="triplet")
+    ['metrics.json', 'model.npz', 'embedding_pca.png']
     """
     from .. import plots  # matplotlib only when figures are drawn
 

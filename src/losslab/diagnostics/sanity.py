@@ -50,10 +50,22 @@ class SanityCheck:
     name : str
         "initial loss", "loss rises with regularization" or "overfit a tiny subset".
     ok : bool
+        Whether the check passed.
     detail : str
         The measured and expected values in words.
     expected, measured : float or None
         The numbers compared, where there are two.
+
+    Examples
+    --------
+    >>> check = SanityCheck("initial loss", True, "1.0985, expected 1.0986", 1.0986, 1.0985)
+    >>> print(check)
+    PASS  initial loss: 1.0985, expected 1.0986
+
+    References
+    ----------
+    CS231n, "Neural Networks Part 3", sanity checks:
+    https://cs231n.github.io/neural-networks-3/#sanitycheck
     """
 
     name: str
@@ -73,14 +85,28 @@ class SanityReport:
     Attributes
     ----------
     checks : list of SanityCheck
+        In the order they ran.
     ok : bool
         Every check passed.
+
+    Examples
+    --------
+    >>> report = SanityReport([SanityCheck("initial loss", True, "1.0985, expected 1.0986"),
+    ...                        SanityCheck("overfit a tiny subset", False, "accuracy 90%")])
+    >>> report.ok
+    False
+    >>> print(report)
+    PASS  initial loss: 1.0985, expected 1.0986
+    FAIL  overfit a tiny subset: accuracy 90%
+    >>> [row["name"] for row in report.as_dict()]
+    ['initial loss', 'overfit a tiny subset']
     """
 
     checks: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
+        """Whether every check passed."""
         return all(c.ok for c in self.checks)
 
     def __str__(self):
@@ -273,16 +299,40 @@ def overfit_check(
     model_factory : callable
         ``model_factory() -> model``, a fresh one.
     loss : str, Loss or callable
+        The classification loss.
     X : array of shape (N, D)
+        The features.
     y : int array of shape (N,)
+        The labels.
     n_samples : int, default 20
+        Samples to overfit (all of them if there are fewer).
     epochs : int, default 500
+        The most full-batch epochs.
     seed : int, default 0
         Chooses the samples.
 
     Returns
     -------
     SanityCheck
+        "overfit a tiny subset", with the loss reached as ``measured``; when the
+        scores only need larger weights, the loss of the scaled scores
+        (:func:`scaled_loss`).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from losslab.models import Linear
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(0)) / X.std(0)
+    >>> check = overfit_check(lambda: Linear(4, 3, random_state=0), "softmax", X, y,
+    ...                       n_samples=10, epochs=200)
+    >>> check.ok, check.measured <= 0.01
+    (True, True)
+
+    References
+    ----------
+    CS231n, "Neural Networks Part 3", sanity checks:
+    https://cs231n.github.io/neural-networks-3/#sanitycheck
     """
     from ..training import fit
 
