@@ -58,7 +58,18 @@ def fit(
     history: History | None = None,
     clip_grad_norm: float | None = None,
 ) -> History:
-    """Train ``model`` on (X, y) by mini-batch gradient descent; returns a :class:`History`.
+    r"""Train ``model`` on (X, y) by mini-batch gradient descent; returns a :class:`History`.
+
+    Each epoch shuffles the rows and takes one optimizer step per mini-batch B on
+
+    .. math::
+
+        J_B(\theta) = \frac{1}{\sum_{i \in B} w_i} \sum_{i \in B} w_i \,
+        L\big(f(x_i; \theta), y_i\big) + \lambda R(W),
+        \qquad \theta \leftarrow \theta - \alpha_t \nabla J_B(\theta)
+
+    (the update is the optimizer's: plain SGD as written, Adam, ...), with
+    :math:`\alpha_t` the learning rate at step t. Biases are never penalised.
 
     Parameters
     ----------
@@ -69,35 +80,106 @@ def fit(
         own function ``f(output, target) -> (value, grad)`` (see ``losses.register``);
         a function's task is inferred: integer ``y`` is "multiclass" for a model of
         several outputs and "binary" for one, float ``y`` is "regression".
-    X : array (N, D); its dtype (float32 or float64) is kept.
-    y : int labels 0..C-1 for classification, values for regression.
-    optimizer : name or optimizer object ("sgd", "momentum", "nesterov", "adagrad", "rmsprop",
-        "adam", "adamw").
-    lr : base learning rate; ``schedule`` ("constant", "step", "exponential",
-        "cosine", "invscaling", "warmup_cosine", "onecycle", "plateau", or a
-        callable of the fractional epoch) shapes it. "plateau" follows the
-        validation loss when there is a validation set, else the epoch's training loss.
-    batch_size : samples per step; ``>= N`` gives full-batch gradient descent.
-    epochs : passes over the data.
-    reg, penalty, l1_ratio : weight penalty ``reg * R(W)``, R in "l2", "l1", "elasticnet".
-    sample_weight : (N,) non-negative; class_weight : (C,) per-class weights.
-    validation : (X_val, y_val), or ``validation_fraction`` of the data held out.
-    tol : stop when the monitored loss (validation if any, else the epoch's
-        training loss) has not improved by ``tol`` for ``patience`` epochs
-        (scikit-learn's rule); ``History.converged`` is then True. None: run all epochs.
-    early_stopping : monitor a validation set (``validation_fraction`` of the
-        data, 0.1 unless given) and restore the weights of its best epoch.
-    random_state : int or None; seeds the shuffling and the validation split.
-    callbacks : callables ``cb(epoch, logs, model)``; returning True stops training.
-    progress : show a rich progress bar.
-    checkpoint : path of a checkpoint written atomically after every epoch;
-        with ``resume=True`` training continues from it.
-    state, history : continue a previous run (``History.state``), e.g. for partial_fit.
-    clip_grad_norm : None or a positive number: before each step, scale the
-        gradients so that their global norm is at most this (torch's ``clip_grad_norm_``).
+    X : array-like of shape (N, D), or scipy.sparse matrix
+        The features; its dtype (float32 or float64) is kept.
+    y : array-like of shape (N,)
+        Int labels 0..C-1 for classification, values for regression ((N, K) for K
+        outputs).
+    optimizer : str or optimizer object, default "sgd"
+        "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", or an
+        object from :mod:`losslab.optim`.
+    lr : float, default 1e-2
+        The base learning rate.
+    schedule : str or callable, default "constant"
+        Shapes ``lr``: "constant", "step", "exponential", "cosine", "invscaling",
+        "warmup_cosine", "onecycle", "plateau", or a callable of the fractional epoch.
+        "plateau" follows the validation loss when there is a validation set, else
+        the epoch's training loss.
+    batch_size : int, default 64
+        Samples per step; ``>= N`` gives full-batch gradient descent.
+    epochs : int, default 10
+        Passes over the data (counted from the start of the first run when
+        continuing one).
+    reg : float, default 0.0
+        :math:`\lambda`, the weight penalty's strength.
+    penalty : {"l2", "l1", "elasticnet"}, default "l2"
+        R.
+    l1_ratio : float, default 0.5
+        The elastic net's share of L1.
+    sample_weight : array-like of shape (N,), optional
+        Non-negative weight of each row.
+    class_weight : array-like of shape (C,), optional
+        Weight of each class, multiplied into the sample weights.
+    validation : (X_val, y_val), optional
+        A validation set, evaluated after every epoch.
+    validation_fraction : float, default 0.0
+        Without ``validation``: the share of the rows held out as one.
+    early_stopping : bool, default False
+        Monitor a validation set (``validation_fraction`` of the data, 0.1 unless
+        given) and restore the weights of its best epoch.
+    patience : int, default 5
+        Epochs without improvement by ``tol`` before stopping.
+    tol : float or None, default None
+        Stop when the monitored loss (validation if any, else the epoch's training
+        loss) has not improved by ``tol`` for ``patience`` epochs (scikit-learn's
+        rule); ``History.converged`` is then True. None: run all epochs (1e-4 with
+        ``early_stopping``).
+    random_state : int or None
+        Seeds the shuffling and the validation split: the same seed gives
+        bit-identical weights.
+    callbacks : sequence of callable
+        ``cb(epoch, logs, model)`` after every epoch; returning True stops training.
+    progress : bool, default False
+        Show a progress bar.
+    checkpoint : str or os.PathLike, optional
+        A checkpoint written atomically after every epoch; with ``resume=True``
+        training continues from it.
+    resume : bool, default False
+        Continue from ``checkpoint`` when it exists.
+    state, history : TrainState, History, optional
+        Continue a previous run (``History.state``), e.g. for partial_fit.
+    clip_grad_norm : float, optional
+        Before each step, scale the gradients so that their global norm is at most
+        this (torch's ``clip_grad_norm_``).
 
-    A loss that stops being finite stops training with a ValueError, the
-    weights of the last finished epoch restored.
+    Returns
+    -------
+    History
+        The loss of every step and each epoch's losses, accuracies and learning
+        rate; ``History.state`` continues the run.
+
+    Raises
+    ------
+    ValueError
+        Bad input (naming the argument); a loss that stops being finite or explodes
+        stops training with :class:`~losslab.training.loop.Diverged` (a ValueError),
+        the weights of the last finished epoch restored.
+    TypeError
+        Non-numeric X.
+
+    Examples
+    --------
+    >>> import numpy as np, losslab
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 2))
+    >>> y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    >>> model = losslab.models.Linear(2, 2, random_state=0)
+    >>> history = losslab.fit(model, "softmax", X, y, lr=0.5, batch_size=16, epochs=10,
+    ...                       validation_fraction=0.25, random_state=0)
+    >>> history.n_epochs, len(history.step_loss)  # 45 training rows: 3 steps an epoch
+    (10, 30)
+    >>> history.train_loss[-1] < history.train_loss[0], history.val_accuracy[-1]
+    (True, 1.0)
+    >>> again = losslab.models.Linear(2, 2, random_state=0)
+    >>> _ = losslab.fit(again, "softmax", X, y, lr=0.5, batch_size=16, epochs=10,
+    ...                 validation_fraction=0.25, random_state=0)
+    >>> bool(np.array_equal(again.params["W"], model.params["W"]))  # same seed, same weights
+    True
+
+    References
+    ----------
+    Bottou, "Stochastic Gradient Descent Tricks", *Neural Networks: Tricks of the
+    Trade* (2012); CS231n, "Optimization: Stochastic Gradient Descent".
     """
     # a new name: mypy keeps the parameter's type (str or callable) for ``loss``
     trainee: losses.Loss = _trainable(loss).for_task(inferred_task(model, y))
@@ -169,7 +251,28 @@ def _extra_inputs(fn):
 
 
 def inferred_task(model: Model, y: ArrayLike) -> str:
-    """The task of a plain-function loss trained on ``y``: labels for classes, else values."""
+    """The task of a plain-function loss trained on ``y``: labels for classes, else values.
+
+    Parameters
+    ----------
+    model : Model
+        Its number of outputs tells multiclass (several) from binary (one).
+    y : array-like
+        The targets: integer or bool for classes, float for values.
+
+    Returns
+    -------
+    {"multiclass", "binary", "regression"}
+
+    Examples
+    --------
+    >>> from losslab import models
+    >>> labels = np.array([0, 1, 1])
+    >>> inferred_task(models.Linear(2, 2), labels), inferred_task(models.Linear(2, 1), labels)
+    ('multiclass', 'binary')
+    >>> inferred_task(models.Linear(2, 1), np.array([0.5, 1.2, -3.0]))
+    'regression'
+    """
     if np.asarray(y).dtype.kind in "iub":
         return "multiclass" if model.n_outputs > 1 else "binary"
     return "regression"
