@@ -643,7 +643,8 @@ def compare_curves(runs: Sequence[Any], path: PathArg = None, title: str = "") -
     for ax in axes:
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        if ax.get_lines():  # runs without validation leave that panel empty: no legend to draw
+            ax.legend(fontsize=8)
     fig.suptitle(title)
     return _done(fig, path)
 
