@@ -13,7 +13,12 @@ suffix    label column                               chunks
 .npy      index (last by default)                     chunk_rows rows, memory-mapped
 .parquet  column name or index (last by default)      row groups
 .npz      its own array y                             (whole file only)
+.svm      the first field of each line                chunk_rows lines, as CSR
 ========  =========================================  ==============
+
+``.svm`` (also ``.svmlight`` and ``.libsvm``) is sparse: its chunks and its
+whole-file read (:func:`read_svmlight`) are scipy.sparse CSR matrices, so it is
+a streaming source but not one of :data:`READERS` (whose X is dense).
 """
 
 from pathlib import Path
@@ -27,11 +32,16 @@ from .csv import CsvSource
 from .npy import NpySource
 from .npz import read_npz
 from .parquet import ParquetSource
+from .svmlight import SvmlightSource
+from .svmlight import read as read_svmlight
 
-SOURCES: dict[str, type[CsvSource | NpySource | ParquetSource]] = {
+SOURCES: dict[str, type[CsvSource | NpySource | ParquetSource | SvmlightSource]] = {
     ".csv": CsvSource,
     ".npy": NpySource,
     ".parquet": ParquetSource,
+    ".svm": SvmlightSource,
+    ".svmlight": SvmlightSource,
+    ".libsvm": SvmlightSource,
 }
 READERS = {".csv": csv.read, ".npy": npy.read, ".parquet": parquet.read, ".npz": npz.read}
 
@@ -44,9 +54,11 @@ __all__ = [
     "NpySource",
     "ParquetSource",
     "Source",
+    "SvmlightSource",
     "load_cifar10",
     "read",
     "read_npz",
+    "read_svmlight",
     "target_column",
 ]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 WHOLE_FILE = 2**62  # chunk_rows of a whole-file read: every row in one chunk
 
@@ -24,15 +25,15 @@ class Chunk:
 
     Attributes
     ----------
-    X : ndarray of shape (n, D)
-        The features, in the source's dtype.
+    X : ndarray or scipy.sparse.csr_matrix of shape (n, D)
+        The features, in the source's dtype (CSR for a sparse format: svmlight).
     y : ndarray of shape (n,)
         The labels.
     index : int ndarray of shape (n,)
         The rows' numbers in the whole file, for a deterministic hold-out.
     """
 
-    X: np.ndarray
+    X: Any  # an ndarray, or CSR for a sparse format
     y: np.ndarray
     index: np.ndarray  # global row numbers, for deterministic hold-out
 
@@ -133,7 +134,10 @@ class Source(ABC):
             return np.empty((0, len(self.feature_names)), self.dtype), np.empty(0)
         if len(parts) == 1:
             return parts[0].X, parts[0].y
-        return np.concatenate([p.X for p in parts]), np.concatenate([p.y for p in parts])
+        y = np.concatenate([p.y for p in parts])
+        if sp.issparse(parts[0].X):
+            return sp.vstack([p.X for p in parts], format="csr"), y
+        return np.concatenate([p.X for p in parts]), y
 
 
 def read_whole(
