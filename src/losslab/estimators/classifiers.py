@@ -135,6 +135,7 @@ class _Classifier(ClassifierMixin, TrainedEstimator):
         return scores
 
     def predict(self, X: ArrayLike) -> Any:  # an ndarray; a Dask array for a Dask X
+        """The class of each row of X, from ``classes_``: the largest score (or its sign)."""
         if is_dask(X):
             return distributed.predict(self, X)
         scores = self._scores(X)
@@ -179,14 +180,30 @@ class _Classifier(ClassifierMixin, TrainedEstimator):
 
 
 def modified_huber_proba(scores: np.ndarray) -> np.ndarray:
-    """The probability of each one-vs-rest score under the modified Huber loss: (clip(s, -1, 1) + 1) / 2.
+    r"""The probability of each one-vs-rest score under the modified Huber loss: (clip(s, -1, 1) + 1) / 2.
 
-    Zhang, "Solving large scale linear prediction problems using stochastic
-    gradient descent algorithms" (ICML 2004); scikit-learn's
-    ``SGDClassifier.predict_proba`` for ``loss="modified_huber"``.
+    .. math:: p(s) = \tfrac12 \left(\operatorname{clip}(s, -1, 1) + 1\right)
 
+    Parameters
+    ----------
+    scores : np.ndarray of any shape
+        One-vs-rest scores.
+
+    Returns
+    -------
+    np.ndarray of the scores' shape
+        Probabilities in [0, 1], not normalised across classes.
+
+    Examples
+    --------
     >>> modified_huber_proba(np.array([[-3.0, 0.0, 0.5, 2.0]])).tolist()
     [[0.0, 0.5, 0.75, 1.0]]
+
+    References
+    ----------
+    T. Zhang, "Solving large scale linear prediction problems using stochastic
+    gradient descent algorithms", ICML 2004; scikit-learn's
+    ``SGDClassifier.predict_proba`` for ``loss="modified_huber"``.
     """
     return (np.clip(scores, -1.0, 1.0) + 1.0) / 2.0
 
@@ -220,14 +237,19 @@ class LinearClassifier(_Classifier):
         With Dask arrays the solvers run on the cluster (:mod:`losslab.distributed`;
         "sgd" becomes local SGD with averaging, "auto" is "lbfgs" or local SGD).
     penalty : {"l2", "l1", "elasticnet"}
+        The weight penalty R(W); biases are never penalised.
     alpha : float
         Penalty strength (the CS231n ``reg``): objective = mean loss + alpha · R(W).
     l1_ratio : float
         Mix of L1 in the elastic net.
-    optimizer : {"adam", "sgd", "momentum", "nesterov", "adagrad", "rmsprop"}
+    optimizer : {"adam", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adamw"}
+        The mini-batch optimizer (``losslab.optim``).
     lr : float
         Base learning rate.
-    schedule : {"constant", "step", "exponential", "cosine", "invscaling"}
+    schedule : str or callable
+        The learning-rate schedule: "constant", "step", "exponential", "cosine",
+        "invscaling", "warmup_cosine", "onecycle", "plateau" (``losslab.optim.schedule``),
+        or a function of the epoch.
     batch_size : int
         Mini-batch size; larger than the data means full-batch gradient descent.
     max_iter : int
@@ -238,10 +260,13 @@ class LinearClassifier(_Classifier):
         entry is below tol ("smoothing": when Newton's predicted decrease is
         below tol·1e-4 of the objective). None trains for exactly max_iter.
     n_iter_no_change : int
+        Epochs without improvement before "sgd" stops.
     early_stopping : bool
         Hold out ``validation_fraction`` of the data, monitor its loss, keep the best weights.
     validation_fraction : float
+        The part of the data held out for early stopping, in (0, 1).
     class_weight : None, dict or "balanced"
+        Weights of the classes in the loss; "balanced" is N / (C · count).
     warm_start : bool
         Continue from the previous fit's weights and optimizer state.
     random_state : int or None
@@ -249,11 +274,39 @@ class LinearClassifier(_Classifier):
     verbose : bool
         Show a progress bar.
 
+    clip_grad_norm : float or None
+        Before each mini-batch step, scale the gradients to at most this global norm.
+
     Attributes
     ----------
-    coef_ : (n_outputs, n_features); intercept_ : (n_outputs,); classes_;
-    history_ : losslab.train.History; n_iter_ : epochs or iterations run;
-    solver_ : the solver that trained the model ("auto" resolved).
+    coef_ : np.ndarray of shape (n_outputs, n_features)
+        The weights (one output for a binary loss on two classes).
+    intercept_ : np.ndarray of shape (n_outputs,)
+        The biases.
+    classes_ : np.ndarray of shape (n_classes,)
+        The class labels, sorted.
+    history_ : History
+        The training history (losses per step and per epoch).
+    n_iter_ : int
+        Epochs or iterations run.
+    solver_ : str
+        The solver that trained the model ("auto" resolved).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(0)) / X.std(0)
+    >>> clf = LinearClassifier(loss="svm").fit(X, y)
+    >>> clf.solver_, clf.coef_.shape, clf.classes_.tolist()
+    ('smoothing', (3, 4), [0, 1, 2])
+    >>> round(clf.score(X, y), 2)
+    0.98
+
+    References
+    ----------
+    CS231n notes, "Linear classification"; scikit-learn's ``SGDClassifier`` and
+    ``LogisticRegression``, whose contract these estimators follow.
     """
 
     loss: str = "softmax"
@@ -264,6 +317,26 @@ class SoftmaxClassifier(LinearClassifier):
     """Linear softmax (multinomial logistic) regression: ``LinearClassifier(loss="softmax")``.
 
     Takes the same parameters as :class:`LinearClassifier`; ``loss`` defaults to "softmax".
+
+    Parameters
+    ----------
+    loss : str or callable, default "softmax"
+        As :class:`LinearClassifier`'s, like every other parameter.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(0)) / X.std(0)
+    >>> clf = SoftmaxClassifier(random_state=0).fit(X, y)
+    >>> proba = clf.predict_proba(X[:2])
+    >>> proba.shape, bool(np.allclose(proba.sum(axis=1), 1.0))
+    ((2, 3), True)
+
+    References
+    ----------
+    CS231n notes, "Linear classification: softmax classifier"; scikit-learn's
+    ``LogisticRegression``.
     """
 
 
@@ -273,6 +346,25 @@ class LinearSVM(LinearClassifier):
 
     Takes the same parameters as :class:`LinearClassifier`; ``loss`` defaults to
     "svm" (use "crammer_singer" or "squared_hinge" for the variants).
+
+    Parameters
+    ----------
+    loss : str or callable, default "svm"
+        As :class:`LinearClassifier`'s, like every other parameter.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(0)) / X.std(0)
+    >>> svm = LinearSVM().fit(X, y)
+    >>> svm.decision_function(X[:2]).shape, svm.predict(X[:2]).tolist()
+    ((2, 3), [0, 0])
+
+    References
+    ----------
+    J. Weston and C. Watkins, "Support Vector Machines for Multi-Class Pattern
+    Recognition", ESANN 1999; CS231n notes, "Linear classification: multiclass SVM".
     """
 
     loss: str = "svm"
@@ -286,6 +378,44 @@ class MLPClassifier(_Classifier):
     parameters are those of :class:`LinearClassifier` (with a longer patience, and
     no ``solver``: an MLP trains by mini-batches). Fitted weights are in
     ``coefs_`` and ``intercepts_``.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default (100,)
+        The width of each hidden layer.
+    loss : str or callable, default "softmax"
+        As :class:`LinearClassifier`'s.
+    n_iter_no_change : int, default 10
+        Epochs without improvement before training stops.
+
+    Attributes
+    ----------
+    coefs_ : list of np.ndarray
+        The weight matrix of each layer, of shape (fan_out, fan_in).
+    intercepts_ : list of np.ndarray
+        The bias vector of each layer.
+    classes_ : np.ndarray of shape (n_classes,)
+        The class labels, sorted.
+    history_ : History
+        The training history.
+    n_iter_ : int
+        Epochs run.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(0)) / X.std(0)
+    >>> mlp = MLPClassifier((8,), max_iter=20, tol=None, random_state=0).fit(X, y)
+    >>> [w.shape for w in mlp.coefs_], [b.shape for b in mlp.intercepts_]
+    ([(8, 4), (3, 8)], [(8,), (3,)])
+    >>> mlp.n_iter_
+    20
+
+    References
+    ----------
+    K. He et al., "Delving Deep into Rectifiers", ICCV 2015 (the initialisation);
+    scikit-learn's ``MLPClassifier``.
     """
 
     hidden_layer_sizes: tuple = (100,)
@@ -296,12 +426,14 @@ class MLPClassifier(_Classifier):
 
     @property
     def coefs_(self) -> list[np.ndarray]:
+        """Each layer's weights, of shape (fan_out, fan_in) as scikit-learn's transposed."""
         check_is_fitted(self)
         mlp = cast(models.MLP, self.model_)
         return [mlp.params[f"W{k}"].T for k in range(1, mlp.n_layers + 1)]
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
+        """Each layer's biases, of shape (fan_out,)."""
         check_is_fitted(self)
         mlp = cast(models.MLP, self.model_)
         return [mlp.params[f"b{k}"] for k in range(1, mlp.n_layers + 1)]
