@@ -150,6 +150,14 @@ def test_probabilities_passed_as_scores_the_issue_case():
         found.warn()
 
 
+def test_check_scores_returns_its_diagnosis_without_also_warning():
+    # the loss it evaluates for the evidence warns of probabilities itself; that is not passed on
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = check_scores(np.array([[0.1, 0.2, 0.7]]), np.array([2]))
+    assert found.category is ProbabilitiesAsScoresWarning
+
+
 def test_probability_rows_are_recognised_in_every_dtype_and_logits_are_not():
     rng = np.random.default_rng(0)
     logits = rng.standard_normal((500, 10))

@@ -517,7 +517,9 @@ def check_scores(
     evidence: dict[str, Any] = {"rows": len(s)}
     example = ""
     if target is not None and np.asarray(target).dtype.kind in "iu":
-        given = float(losses.get(loss)(s, np.asarray(target)).value)
+        with warnings.catch_warnings():  # the Diagnosis returned is the one report of it
+            warnings.simplefilter("ignore", ProbabilitiesAsScoresWarning)
+            given = float(losses.get(loss)(s, np.asarray(target)).value)
         right = float(losses.categorical_cross_entropy(s, np.asarray(target)).value)
         evidence.update(loss_as_given=given, cross_entropy=right)
         example = (
