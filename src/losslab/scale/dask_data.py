@@ -1,4 +1,9 @@
-"""Data on a Dask cluster: connecting, reading files as Dask arrays, and the shards the workers hold."""
+"""Data on a Dask cluster: connecting, reading files as Dask arrays, and the shards the workers hold.
+
+X's chunks may be scipy.sparse matrices (a Dask array of CSR chunks, as
+:func:`read` makes of an svmlight file): each shard is then a CSR matrix on its
+worker, and every solver takes it as it is, never densified.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
+from ..data.formats import Source, SvmlightSource
 from ..data.formats.base import StrPath, Target
 from ..data.sources import open_source
-from ..training.checks import all_finite
+from ..training.checks import all_finite, is_sparse
 from ..training.objective import encode_targets
 
 
@@ -48,10 +55,28 @@ def get_client(client: Any = None) -> Any:
     Parameters
     ----------
     client : distributed.Client, optional
+        Returned as it is when given.
 
     Returns
     -------
     distributed.Client
+        ``client``, or the client current in this process.
+
+    Raises
+    ------
+    ValueError
+        If no client is given and none is running.
+
+    Examples
+    --------
+    >>> from distributed import Client
+    >>> with Client(processes=False, n_workers=1, dashboard_address="127.0.0.1:0") as client:
+    ...     get_client() is client
+    True
+
+    References
+    ----------
+    ``distributed.get_client``: https://distributed.dask.org/en/stable/api.html
     """
     _, distributed = _dask()
     if client is not None:
@@ -77,6 +102,25 @@ class connect:
         "tcp://HOST:PORT" of a running scheduler, or "local".
     n_workers : int, default 2
         Worker processes of a local cluster (one thread each).
+
+    Returns
+    -------
+    distributed.Client
+        From ``with ... as client``; it is closed (and a local cluster shut
+        down) when the block ends.
+
+    Raises
+    ------
+    ValueError
+        On entering the block, if the scheduler cannot be reached within 10 s.
+
+    Examples
+    --------
+    Nothing starts until the ``with`` block is entered:
+
+    >>> cluster = connect("local", n_workers=1)
+    >>> cluster.scheduler, cluster.n_workers, cluster.cluster is None
+    ('local', 1, True)
 
     References
     ----------
@@ -121,25 +165,30 @@ class Shard:
 
     Attributes
     ----------
-    X : ndarray of shape (n, D)
+    X : ndarray or scipy.sparse.csr_matrix of shape (n, D)
+        The chunk's features, in the training dtype.
     target : ndarray
         The targets as the loss takes them (labels, one-hot or values).
-    weight : ndarray of shape (n,) or None
+    weights : ndarray of shape (n,) or None
         Sample weight times class weight.
+
+    Examples
+    --------
+    >>> piece = Shard(np.zeros((2, 3)), np.array([0, 1]), None)
+    >>> piece.X.shape, piece.target.tolist(), piece.weights
+    ((2, 3), [0, 1], None)
     """
 
-    """One row chunk on a worker: features, encoded targets and per-sample weights."""
-
-    X: np.ndarray
+    X: Any  # an ndarray, or CSR for sparse chunks
     target: np.ndarray
     weights: np.ndarray | None
 
 
 def _make_shard(X, y, w, loss, n_outputs, classes, dtype, class_weight=None):
-    X = np.asarray(X)
+    X = sp.csr_matrix(X) if is_sparse(X) else np.asarray(X)
     if X.dtype.kind not in "fiu":
         raise TypeError(f"X: expected a numeric array, got dtype {X.dtype} instead")
-    if not all_finite(X):
+    if not all_finite(X.data if is_sparse(X) else X):
         raise ValueError("X: expected finite values, got NaN or infinity")
     y = np.asarray(y)
     if classes is not None:
@@ -148,7 +197,7 @@ def _make_shard(X, y, w, loss, n_outputs, classes, dtype, class_weight=None):
     if loss.task == "regression":
         target = target.astype(dtype, copy=False)
     weights = None if w is None else np.asarray(w, dtype=np.float64)
-    if weights is not None and (weights.shape != (len(X),) or not np.all(weights >= 0)):
+    if weights is not None and (weights.shape != (X.shape[0],) or not np.all(weights >= 0)):
         raise ValueError("sample_weight: expected one non-negative weight per row of X")
     if class_weight is not None:
         weights = class_weight[y] if weights is None else weights * class_weight[y]
@@ -163,6 +212,25 @@ class ShardedData:
     worker g. The groups never change, even when a worker dies and its shards
     are rebuilt elsewhere, so a local-SGD run depends on its seed, not on where
     the data happens to be.
+
+    Attributes
+    ----------
+    client : distributed.Client
+        The cluster holding the shards.
+    shards : list of distributed.Future
+        One future per row chunk, each resolving to a :class:`Shard`.
+    rows : np.ndarray of shape (n_shards,)
+        The rows of each shard.
+    groups : list of list of int
+        The shard indices of each group (one group per worker at the start).
+    n_rows : int
+        Rows over every shard.
+
+    Examples
+    --------
+    >>> data = ShardedData(client=None, shards=[], rows=np.array([3, 3, 2]), groups=[[0, 2], [1]])
+    >>> data.n_rows
+    8
     """
 
     client: Any  # distributed.Client
@@ -231,15 +299,17 @@ def as_dask_arrays(X: Any, y: Any, sample_weight: Any = None) -> tuple[Any, Any,
 
 
 def read(path: StrPath, *, target: Target = None, chunk_rows: int = 65536) -> tuple[Any, Any]:
-    """(X, y) as Dask arrays over a ``.npy`` or Parquet file; each worker reads its own chunks.
+    """(X, y) as Dask arrays over a ``.npy``, Parquet or svmlight file; each worker reads its own chunks.
 
     The path must be readable by every worker (a shared or copied file). The
     label is the last column unless ``target`` names another (as for streaming).
+    An svmlight file's chunks are scipy.sparse CSR matrices (opening it here
+    makes the one pass that finds its chunks and number of features).
 
     Parameters
     ----------
     path : str or PathLike
-        A ``.npy`` or ``.parquet`` file.
+        A ``.npy``, ``.parquet`` or ``.svm`` (``.svmlight``, ``.libsvm``) file.
     target : str or int, optional
     chunk_rows : int, default 65536
         Rows per Dask chunk (a Parquet file's chunks are its row groups).
@@ -247,7 +317,24 @@ def read(path: StrPath, *, target: Target = None, chunk_rows: int = 65536) -> tu
     Returns
     -------
     X : Dask array of shape (n_samples, n_features)
+        float32 features, one chunk per ``chunk_rows`` rows (CSR chunks for svmlight).
     y : Dask array of shape (n_samples,)
+        float64 labels.
+
+    Raises
+    ------
+    ValueError
+        For a file whose chunk sizes are unknown before reading it (CSV).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "data.npy")
+    ...     np.save(path, np.c_[np.arange(10.0).reshape(5, 2), [0, 1, 0, 1, 1]])
+    ...     X, y = read(path, chunk_rows=2)
+    ...     X.chunks, y.compute(scheduler="synchronous").tolist()
+    (((2, 2, 1), (2,)), [0.0, 1.0, 0.0, 1.0, 1.0])
     """
     import dask
 
@@ -256,17 +343,21 @@ def read(path: StrPath, *, target: Target = None, chunk_rows: int = 65536) -> tu
     sizes = source.chunk_sizes()
     if sizes is None:
         raise ValueError(
-            f"data: distributed training reads .npy or .parquet files, got {path} "
+            f"data: distributed training reads .npy or .parquet files, or svmlight (.svm), got {path} "
             "(a CSV's chunk sizes are unknown until it is read; convert it first)"
         )
     n_features = len(source.feature_names)
+    sparse = isinstance(source, SvmlightSource)
+    # a sparse source travels once (its scan: where each chunk starts), not re-scanned per chunk
+    where = dask.delayed(source, pure=True) if sparse else str(path)
     parts = [
-        dask.delayed(_read_chunk, pure=True, nout=2)(str(path), target, chunk_rows, k)
+        dask.delayed(_read_chunk, pure=True, nout=2)(where, target, chunk_rows, k)
         for k in range(len(sizes))
     ]
+    meta = sp.csr_matrix((0, n_features), dtype=np.float32) if sparse else None
     X = da.concatenate(
         [
-            da.from_delayed(x, shape=(rows, n_features), dtype=np.float32)
+            da.from_delayed(x, shape=(rows, n_features), dtype=np.float32, meta=meta)
             for (x, _), rows in zip(parts, sizes, strict=True)
         ]
     )
@@ -280,7 +371,9 @@ def read(path: StrPath, *, target: Target = None, chunk_rows: int = 65536) -> tu
 
 
 def _read_chunk(path, target, chunk_rows, k):
-    chunk = next(open_source(path, target, chunk_rows).chunks([k]))
+    """Chunk k of the file at ``path`` (or of an opened sparse source): (X, y float64)."""
+    source = path if isinstance(path, Source) else open_source(path, target, chunk_rows)
+    chunk = next(source.chunks([k]))
     if chunk.y.dtype.kind not in "biuf":
         raise ValueError(f"{path}: distributed training reads numeric labels, got {chunk.y.dtype}")
     return chunk.X, np.asarray(chunk.y, dtype=np.float64)
@@ -300,22 +393,48 @@ def shard(
 ) -> ShardedData:
     """Persist the shards on the workers (one per row chunk of X).
 
+    Shard i is placed on worker i mod W (others may take it if that one dies);
+    each shard is checked (numeric, finite, weights non-negative) as it is built.
+
     Parameters
     ----------
     client : distributed.Client
+        The cluster.
     X, y, sample_weight : Dask arrays with the same row chunks
+        Features, labels or targets, and weights (or None).
     loss : Loss
         Decides how the targets are encoded.
     n_outputs : int
+        The model's outputs (the one-hot width).
     classes : ndarray or None
         The sorted labels (None for regression).
     dtype : dtype
         Of the features on the workers.
     class_weight : ndarray of shape (n_classes,), optional
+        Multiplies each row's weight by its class's.
 
     Returns
     -------
     ShardedData
+        The shards' futures, row counts and groups.
+
+    Raises
+    ------
+    ValueError
+        If the cluster has no workers, or a shard has non-finite features or bad weights.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from distributed import Client
+    >>> from losslab import losses
+    >>> X = da.from_array(np.arange(12.0).reshape(6, 2), chunks=(3, 2))
+    >>> y = da.from_array(np.array([0, 1, 0, 1, 1, 2]), chunks=3)
+    >>> with Client(processes=False, n_workers=1, dashboard_address="127.0.0.1:0") as client:
+    ...     data = shard(client, X, y, None, loss=losses.get("softmax"), n_outputs=3,
+    ...                  classes=np.array([0, 1, 2]), dtype=np.float64)
+    ...     data.rows.tolist(), data.groups, data.shards[1].result().target.tolist()
+    ([3, 3], [[0, 1]], [1, 1, 2])
     """
     blocks = [b.ravel().tolist() for b in (X.to_delayed(), y.to_delayed())]
     weights = (
@@ -352,7 +471,7 @@ def shard(
 
 
 def _check_shard(s):
-    return len(s.X)
+    return s.X.shape[0]
 
 
 def class_counts(client: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -361,12 +480,26 @@ def class_counts(client: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     client : distributed.Client
+        The cluster that computes the chunks.
     y : Dask array of shape (n_samples,)
+        The labels.
 
     Returns
     -------
     classes : ndarray
+        The distinct labels, sorted.
     counts : int ndarray
+        How many rows have each.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from distributed import Client
+    >>> y = da.from_array(np.array([0, 1, 0, 1, 1, 2]), chunks=3)
+    >>> with Client(processes=False, n_workers=1, dashboard_address="127.0.0.1:0") as client:
+    ...     classes, counts = class_counts(client, y)
+    >>> classes.tolist(), counts.tolist()
+    ([0, 1, 2], [2, 3, 1])
     """
     futures = client.compute([b for b in y.to_delayed().ravel()])
     parts = client.gather(client.map(np.unique, futures, return_counts=True, pure=False))
