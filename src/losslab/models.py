@@ -401,23 +401,35 @@ def build(
     Parameters
     ----------
     kind : {"linear", "mlp"}
+        :class:`Linear` or :class:`MLP`.
     n_features : int
+        D, the number of input features.
     n_outputs : int
+        C, the number of scores per sample.
     hidden : sequence of int, default (100,)
         The MLP's hidden layer widths (ignored for "linear").
     init_scale : float, default 1e-3
         The linear model's initial weight scale (ignored for "mlp").
     dtype : dtype, default float64
+        The parameters' dtype.
     random_state : int, Generator or None
+        Seeds the initial weights.
 
     Returns
     -------
     Linear or MLP
 
+    Raises
+    ------
+    ValueError
+        If ``kind`` is neither "linear" nor "mlp".
+
     Examples
     --------
     >>> build("mlp", 4, 3, hidden=(16,), random_state=0)
     MLP(n_features=4, hidden=(16,), n_outputs=3, dtype=float64)
+    >>> build("linear", 4, 3, dtype=np.float32)
+    Linear(n_features=4, n_outputs=3, dtype=float32)
     """
     if kind == "linear":
         return Linear(
