@@ -178,8 +178,10 @@ class TrainState:
     ----------
     optimizer : optimizer object
         The optimizer (``optim.SGD()``, ``optim.Adam()``, ...), with its settings.
-    opt_state : dict of str to ndarray
-        The optimizer's per-parameter state (momentum, moments), keyed by name.
+    opt_state : dict
+        The optimizer's state (``optimizer.init(params)``): for each kind of state
+        a dict of arrays keyed by parameter name (Adam's ``"m"`` and ``"v"``), and
+        scalars (Adam's step count ``"t"``).
     shuffle_rng : numpy.random.Generator
         The generator that draws each epoch's order of the rows.
     epoch : int, default 0
