@@ -213,7 +213,8 @@ def fit_smoothed(
 
     with :math:`z_{ij}` the margin terms of the loss: :math:`\Delta + s_j - s_{y_i}`
     (:math:`j \ne y_i`) for the Weston-Watkins hinge, :math:`\Delta - t_{ij} s_{ij}`
-    (:math:`t = \pm 1`) for the binary hinge; with ``reg`` = 1/(2CN) this is the
+    (:math:`t = \pm 1`) for the binary hinge, whose mean on K > 1 outputs (one
+    versus the rest) also runs over the K columns. With ``reg`` = 1/(2CN) this is the
     problem of scikit-learn's ``SVC(kernel="linear", C=C)`` (whose bias is not
     penalised either).
 
