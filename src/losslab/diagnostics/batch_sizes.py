@@ -155,6 +155,26 @@ def generated_problem(
     objective is ill-conditioned like real data: the largest stable step is
     set by the large features, the number of steps by the small ones.
 
+    Parameters
+    ----------
+    n_rows : int
+        N, the rows.
+    n_features : int
+        D, the features.
+    n_classes : int
+        C, the classes.
+    seed : int
+        Seed of the features, weights and labels.
+
+    Returns
+    -------
+    X : np.ndarray of shape (N, D)
+        Gaussian features with scales from 1 down to ``1/CONDITION``.
+    y : np.ndarray of shape (N,)
+        Labels drawn from softmax(X W).
+    W : np.ndarray of shape (D, C)
+        The generating weights.
+
     Examples
     --------
     >>> X, y, W = generated_problem(1000)

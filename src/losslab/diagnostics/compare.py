@@ -26,12 +26,24 @@ class LossRun:
     loss : str
         The loss's canonical name.
     history : History
+        The training history (losses per step and per epoch).
     test_accuracy : float
+        Accuracy on the test split.
     final_loss : float
         The last epoch's mean training loss.
     seconds : float
         Training time.
     epochs : int
+        Epochs run.
+
+    Examples
+    --------
+    >>> from losslab.training import History
+    >>> history = History(epoch=[1, 2], step_loss=[1.0, 0.8, 0.6, 0.5], train_loss=[0.9, 0.55])
+    >>> run = LossRun("multiclass_hinge", history, test_accuracy=0.9, final_loss=0.55,
+    ...               seconds=0.1, epochs=2)
+    >>> run.final_loss == run.history.train_loss[-1]
+    True
     """
 
     loss: str
@@ -286,6 +298,13 @@ class BatchSizeRow:
     noise : float
         :func:`step_noise` of the run.
     seconds : float
+        Training time.
+
+    Examples
+    --------
+    >>> row = BatchSizeRow("batch 16", steps=21, final_loss=0.9, noise=0.05, seconds=0.1)
+    >>> row.label, row.steps
+    ('batch 16', 21)
     """
 
     label: str

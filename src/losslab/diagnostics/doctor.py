@@ -48,9 +48,30 @@ __all__ = [
 
 
 class RunDiagnosis(SimpleNamespace):
-    """What ``diagnose_run`` found: ``diagnoses`` (a list), ``steps`` and ``epochs`` read, ``notes``."""
+    """What ``diagnose_run`` found: ``diagnoses`` (a list), ``steps`` and ``epochs`` read, ``notes``.
+
+    Attributes
+    ----------
+    run_dir : Path
+        The run directory read.
+    diagnoses : list of Diagnosis
+        What the rules found; empty for a healthy run.
+    steps : int
+        Training steps in the history read.
+    epochs : int
+        Epochs in it.
+    notes : list of str
+        What could not be read, and why.
+
+    Examples
+    --------
+    >>> found = RunDiagnosis(run_dir="runs/a", diagnoses=[], steps=30, epochs=3, notes=[])
+    >>> found.as_dict()
+    {'run': 'runs/a', 'steps': 30, 'epochs': 3, 'notes': [], 'diagnoses': []}
+    """
 
     def as_dict(self) -> dict:
+        """The run, counts, notes and diagnoses as plain dicts and strings (for JSON)."""
         return {
             "run": str(self.run_dir),
             "steps": self.steps,
@@ -79,10 +100,15 @@ def diagnose_run(run_dir: str | Path) -> RunDiagnosis:
     --------
     >>> import tempfile
     >>> from losslab.runs import TrainConfig, run_training
-    >>> out = tempfile.mkdtemp()
-    >>> _ = run_training(TrainConfig(data="iris", lr=100.0, epochs=3, solver="sgd"), out=out)
-    >>> [d.name for d in diagnose_run(out).diagnoses]
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     _ = run_training(TrainConfig(data="iris", lr=100.0, epochs=3, solver="sgd"), out=out)
+    ...     [d.name for d in diagnose_run(out).diagnoses]
     ['LearningRateTooHighWarning']
+
+    References
+    ----------
+    A. Karpathy, "A Recipe for Training Neural Networks" (2019):
+    https://karpathy.github.io/2019/04/25/recipe/
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():

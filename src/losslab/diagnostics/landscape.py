@@ -52,10 +52,30 @@ class Landscape:
     path_values : ndarray of shape (T,) or None
         The objective at the projected path's points.
     reg : float
+        The regularization strength of the objective.
     directions : str
         "random", "pca" or "chosen".
     center_value : float
         The objective at the center (α = β = 0).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from losslab.models import Linear
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(0)) / X.std(0)
+    >>> slice_ = landscape(Linear(4, 3, random_state=0), "softmax", X, y, resolution=5)
+    >>> slice_.alphas.tolist(), slice_.values.shape, slice_.directions
+    ([-1.0, -0.5, 0.0, 0.5, 1.0], (5, 5), 'random')
+    >>> bool(np.allclose(slice_.line, slice_.values[2]))  # the row at β = 0
+    True
+    >>> round(slice_.center_value, 3)  # ln 3 at small initial weights
+    1.099
+
+    References
+    ----------
+    H. Li, Z. Xu, G. Taylor, C. Studer and T. Goldstein, "Visualizing the Loss
+    Landscape of Neural Nets", NeurIPS 2018.
     """
 
     alphas: np.ndarray

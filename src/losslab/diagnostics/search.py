@@ -39,6 +39,18 @@ class Trial:
         After the last epoch; 0 for a trial that diverged.
     model : Linear or MLP
         The trained model.
+
+    Examples
+    --------
+    >>> from losslab.data import load
+    >>> trial = run_trial(load("iris"), "softmax", 0.05, 1e-4, epochs=2)
+    >>> trial.lr, trial.reg, type(trial.model).__name__
+    (0.05, 0.0001, 'Linear')
+
+    References
+    ----------
+    CS231n, "Neural Networks Part 3", hyperparameter optimization:
+    https://cs231n.github.io/neural-networks-3/#hyper
     """
 
     lr: float
@@ -241,16 +253,28 @@ def save_search(
     out : str or Path
         An existing directory.
     trials : list of Trial
+        The trained points; the best one's model is saved.
     loss : str
         Recorded in the best model's header.
     grid : bool, default False
         Draw the heatmap as a grid (else a scatter of the random points).
     title : str, optional
+        The heatmap's title.
 
     Returns
     -------
     list of str
         The names of the files written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from losslab.data import load
+    >>> ds = load("iris")
+    >>> trials = [run_trial(ds, "softmax", lr, 1e-4, epochs=2) for lr in (0.01, 0.1)]
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     save_search(out, trials, loss="softmax")
+    ['search.json', 'best_model.npz', 'search_heatmap.png']
     """
     from .. import plots  # matplotlib only when figures are drawn
 

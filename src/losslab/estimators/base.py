@@ -82,6 +82,58 @@ class TrainedEstimator(BaseEstimator):
     full-batch solver is an error.
 
     A subclass defines ``loss`` (its default) and may set ``_model_kind``.
+
+    Parameters
+    ----------
+    loss_options : dict, optional
+        Options bound to the loss.
+    penalty : {"l2", "l1", "elasticnet"}
+        The weight penalty R(W).
+    alpha : float
+        Its strength: objective = mean loss + alpha · R(W).
+    l1_ratio : float
+        The share of L1 in the elastic net.
+    optimizer : str
+        A name of ``losslab.optim.OPTIMIZERS`` ("adam", "sgd", ...).
+    lr : float
+        The base learning rate.
+    schedule : str or callable
+        A name of ``losslab.optim.SCHEDULES`` or a function of the epoch.
+    batch_size : int
+        Rows per mini-batch.
+    max_iter : int
+        Epochs of "sgd", iterations of a full-batch solver.
+    tol : float or None
+        The stopping tolerance; None runs exactly ``max_iter``.
+    n_iter_no_change : int
+        Epochs without improvement before "sgd" stops.
+    early_stopping : bool
+        Monitor a held-out part of the data and keep the best weights.
+    validation_fraction : float
+        The part held out for early stopping.
+    warm_start : bool
+        Continue from the previous fit.
+    random_state : int or None
+        Seeds initialisation and shuffling.
+    verbose : bool
+        Show a progress bar.
+    clip_grad_norm : float or None
+        The largest global gradient norm of a mini-batch step.
+
+    Examples
+    --------
+    >>> from losslab import LinearRegressor
+    >>> est = LinearRegressor(solver="sgd", lr=0.05, max_iter=5)
+    >>> isinstance(est, TrainedEstimator), est.get_params()["optimizer"]
+    (True, 'adam')
+    >>> spec = est.training_spec()  # what the trainer receives
+    >>> spec.lr, spec.max_iter, spec.solver
+    (0.05, 5, 'sgd')
+
+    References
+    ----------
+    scikit-learn developers' guide, "Developing scikit-learn estimators":
+    https://scikit-learn.org/stable/developers/develop.html
     """
 
     loss_options: dict | None = None
@@ -254,6 +306,7 @@ class TrainedEstimator(BaseEstimator):
 
     @property
     def intercept_(self) -> np.ndarray:
+        """Biases of shape (n_outputs,) (a view: writing to it changes the model)."""
         check_is_fitted(self)
         if isinstance(self.model_, models.MLP):
             raise AttributeError("intercept_: an MLP has several bias vectors; see intercepts_")
@@ -288,6 +341,46 @@ def train_epochs(
 
     ``state`` and ``history`` continue an earlier run; ``tol`` overrides the
     spec's (None: no stopping rule, as partial_fit runs exactly one epoch).
+
+    Parameters
+    ----------
+    spec : TrainSpec
+        The loss, optimizer, schedule, batch size, penalty and stopping rule.
+    model : Model
+        The model to train, in place.
+    X : np.ndarray or scipy.sparse matrix of shape (N, D)
+        The features.
+    target : np.ndarray of shape (N,) or (N, K)
+        Encoded labels or regression targets.
+    sample_weight : np.ndarray of shape (N,) or None
+        One weight per row.
+    class_weight : np.ndarray of shape (C,) or None
+        One weight per class.
+    epochs : int
+        The epoch count to stop at (counting an earlier run's).
+    state : TrainState or None
+        The optimizer state of an earlier run, to continue it.
+    history : History or None
+        Its history, continued.
+    tol : float, None or "spec"
+        The stopping tolerance; "spec" takes the spec's.
+
+    Returns
+    -------
+    History
+        Losses per step and per epoch; its ``state`` continues the run.
+
+    Examples
+    --------
+    >>> from losslab import LinearRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((50, 3))
+    >>> y = X @ np.array([1.0, -2.0, 0.5])
+    >>> spec = LinearRegressor(solver="sgd", lr=0.05, max_iter=5, random_state=0).training_spec()
+    >>> model = spec.build_model(3, 1, np.float64)
+    >>> history = train_epochs(spec, model, X, y, None, None, 5, None, None)
+    >>> history.n_epochs, history.train_loss[-1] < history.train_loss[0]
+    (5, True)
     """
     return fit(
         model,
@@ -317,7 +410,36 @@ def train_epochs(
 
 
 def check_sample_weight(sample_weight: ArrayLike | None, X: Any) -> np.ndarray | None:
-    """Non-negative float64 weights, one per row of X, not all zero; None stays None."""
+    """Non-negative float64 weights, one per row of X, not all zero; None stays None.
+
+    Parameters
+    ----------
+    sample_weight : array_like of shape (N,), scalar or None
+        The weights; a scalar gives every row that weight.
+    X : array_like or sparse matrix of shape (N, D)
+        The data they weigh (only its number of rows is used).
+
+    Returns
+    -------
+    np.ndarray of shape (N,) or None
+        The weights as float64.
+
+    Raises
+    ------
+    ValueError
+        If a weight is negative, the count differs from N, or every weight is zero.
+
+    Examples
+    --------
+    >>> check_sample_weight([1, 2, 0], np.zeros((3, 2))).tolist()
+    [1.0, 2.0, 0.0]
+    >>> check_sample_weight(None, np.zeros((3, 2))) is None
+    True
+
+    References
+    ----------
+    ``sklearn.utils.validation._check_sample_weight``.
+    """
     if sample_weight is None:
         return None
     w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)

@@ -43,6 +43,48 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
     L-BFGS there). ``loss`` is a regression loss's name or your own function
     ``f(prediction, target) -> (value, grad)``.
     Other parameters are those of :class:`LinearClassifier`.
+
+    Parameters
+    ----------
+    loss : str or callable
+        A regression loss of the registry ("squared_error", "absolute_error",
+        "huber", "log_cosh", ...) or your own function.
+    solver : {"auto", "normal", "sgd", "lbfgs", "gd"}
+        As above.
+    **shared
+        The parameters of :class:`~losslab.estimators.base.TrainedEstimator`
+        (``alpha``, ``lr``, ``max_iter``, ...), documented on :class:`LinearClassifier`.
+
+    Attributes
+    ----------
+    coef_ : np.ndarray of shape (n_outputs, n_features)
+        The weights.
+    intercept_ : np.ndarray of shape (n_outputs,)
+        The biases.
+    history_ : History
+        The training history (empty for "normal").
+    n_iter_ : int
+        Epochs or iterations run.
+    solver_ : str
+        The solver that trained the model ("auto" resolved).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import Ridge
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((50, 3))
+    >>> y = X @ np.array([1.0, -2.0, 0.5]) + 3 + 0.1 * rng.standard_normal(50)
+    >>> reg = LinearRegressor(alpha=0.01).fit(X, y)
+    >>> reg.solver_, reg.coef_.round(2).tolist(), reg.intercept_.round(2).tolist()
+    ('normal', [[1.01, -1.98, 0.5]], [2.99])
+    >>> ridge = Ridge(alpha=0.01 * len(X)).fit(X, y)  # scikit-learn's alpha scales a sum
+    >>> bool(np.allclose(reg.coef_[0], ridge.coef_)), reg.predict(X[:2]).shape
+    (True, (2,))
+
+    References
+    ----------
+    A. E. Hoerl and R. W. Kennard, "Ridge Regression: Biased Estimation for
+    Nonorthogonal Problems", Technometrics 12 (1970); ``sklearn.linear_model.Ridge``.
     """
 
     loss: str = "squared_error"
@@ -76,6 +118,7 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         return constraints | {"solver": [StrOptions({"auto", "normal", *SOLVERS})]}
 
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Self:
+        """Train on X of shape (N, D) and y of shape (N,) or (N, K); Dask arrays train on the cluster."""
         self._validate_params()
         if is_dask(X):
             return distributed.fit(self, X, y, sample_weight)
@@ -144,6 +187,7 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         return self
 
     def predict(self, X: ArrayLike) -> Any:  # an ndarray; a Dask array for a Dask X
+        """Predictions of shape (N,) (or (N, K) when trained on K outputs)."""
         if is_dask(X):
             return distributed.predict(self, X)
         scores = self._scores(X)
@@ -157,13 +201,57 @@ def ridge_normal_equations(
     alpha: float,
     sample_weight: ArrayLike | None = None,
 ) -> None:
-    """Set a Linear model to the minimiser of the squared-error objective, in closed form.
+    r"""Set a Linear model to the minimiser of the squared-error objective, in closed form.
 
     The objective is the weighted mean over all N·K elements of (XW + b - Y)²
     plus alpha ΣW² (the same function the iterative solvers minimise). Setting
     its gradient to zero gives ``(Xcᵀ D Xc + alpha·K·Σw·I) W = Xcᵀ D Yc`` with X
     and Y centred at their weighted means (which gives the intercept) and D the
     diagonal of sample weights.
+
+    .. math::
+
+        \bar x = \frac{\sum_i w_i x_i}{\sum_i w_i}, \qquad
+        W = (X_c^T D X_c + α K \textstyle\sum_i w_i \, I)^{+} X_c^T D Y_c, \qquad
+        b = \bar y - \bar x W
+
+    Parameters
+    ----------
+    model : Linear
+        Its ``W`` (D, K) and ``b`` (K,) are overwritten.
+    X : np.ndarray of shape (N, D)
+        The features (dense).
+    Y : np.ndarray of shape (N, K)
+        The targets.
+    alpha : float
+        The L2 strength α ≥ 0.
+    sample_weight : array_like of shape (N,), optional
+        One weight per row.
+
+    Returns
+    -------
+    None
+        The model is set in place.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import Ridge
+    >>> from losslab.models import Linear
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((50, 3))
+    >>> y = X @ np.array([1.0, -2.0, 0.5]) + 3
+    >>> model = Linear(3, 1)
+    >>> ridge_normal_equations(model, X, y[:, None], alpha=0.01)
+    >>> ridge = Ridge(alpha=0.01 * 50).fit(X, y)  # the same objective times N
+    >>> bool(np.allclose(model.params["W"][:, 0], ridge.coef_))
+    True
+    >>> bool(np.isclose(model.params["b"][0], ridge.intercept_))
+    True
+
+    References
+    ----------
+    A. E. Hoerl and R. W. Kennard, "Ridge Regression", Technometrics 12 (1970);
+    ``sklearn.linear_model.Ridge``.
     """
     w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     total = w.sum()
