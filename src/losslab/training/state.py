@@ -118,13 +118,11 @@ class History:
 
         Examples
         --------
-        >>> import matplotlib.pyplot as plt
         >>> history = History(step_loss=[0.9, 0.7, 0.6, 0.5], epoch=[1, 2],
         ...                   train_loss=[0.8, 0.55], train_accuracy=[None, None])
         >>> fig = history.plot()
-        >>> len(fig.axes)
+        >>> len(fig.axes)  # a plain Figure: nothing to close, no backend chosen
         1
-        >>> plt.close(fig)
         """
         from .figures import loss_curve_figure  # matplotlib only when drawn
 
