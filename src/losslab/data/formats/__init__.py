@@ -71,14 +71,34 @@ def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, 
     Parameters
     ----------
     path : str or PathLike
+        A ``.csv``, ``.npy``, ``.parquet`` or ``.npz`` file.
     target : str, int or None
         The label column (default: the last).
 
     Returns
     -------
     X : ndarray of shape (n, D), float64
+        The features.
     y : ndarray of shape (n,)
+        The labels, as the format's rules read them.
     feature_names : list of str
+        The features' names.
+
+    Raises
+    ------
+    ValueError
+        For another suffix, or a file its format's rules reject.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "small.csv")
+    ...     with open(path, "w") as f:
+    ...         _ = f.write("a,b,label\\n1,2,0\\n3,4,1\\n")
+    ...     X, y, names = read(path)
+    >>> X.tolist(), y.tolist(), names
+    ([[1.0, 2.0], [3.0, 4.0]], [0, 1], ['a', 'b'])
     """
     suffix = Path(path).suffix.lower()
     if suffix not in READERS:

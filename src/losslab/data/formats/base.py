@@ -31,6 +31,12 @@ class Chunk:
         The labels.
     index : int ndarray of shape (n,)
         The rows' numbers in the whole file, for a deterministic hold-out.
+
+    Examples
+    --------
+    >>> chunk = Chunk(np.zeros((2, 3)), np.array([0, 1]), np.array([10, 11]))
+    >>> chunk.X.shape, chunk.index.tolist()
+    ((2, 3), [10, 11])
     """
 
     X: Any  # an ndarray, or CSR for a sparse format
@@ -93,8 +99,28 @@ class Source(ABC):
     target : str, int or None
         The label column.
     chunk_rows : int, default 65536
+        Rows per chunk, where the format chooses by rows.
     dtype : dtype, default float32
         Of the features.
+
+    Raises
+    ------
+    ValueError
+        If the file does not exist or ``chunk_rows`` is not positive.
+
+    Examples
+    --------
+    Every format's source reads the same way (here ``.npy``):
+
+    >>> import os, tempfile
+    >>> from losslab.data.formats import NpySource
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "data.npy")
+    ...     np.save(path, np.c_[np.arange(10.0), np.arange(10) % 2])
+    ...     source = NpySource(path, chunk_rows=4)
+    ...     X, y = source.read()
+    ...     isinstance(source, Source), source.n_chunks(), X.shape, y[:4].tolist()
+    (True, 3, (10, 1), [0.0, 1.0, 0.0, 1.0])
     """
 
     def __init__(
@@ -148,14 +174,31 @@ def read_whole(
     Parameters
     ----------
     kind : type of Source
+        The format's source class.
     path : str or PathLike
+        The file.
     target : str, int or None
+        The label column (default: the last).
 
     Returns
     -------
     X : ndarray of shape (n, D), float64
+        The features (CSR for a sparse format).
     y : ndarray of shape (n,)
+        The labels.
     feature_names : list of str
+        The features' names.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from losslab.data.formats import NpySource
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "data.npy")
+    ...     np.save(path, np.array([[1.0, 2.0, 0.0], [3.0, 4.0, 1.0]], dtype=np.float32))
+    ...     X, y, names = read_whole(NpySource, path)
+    >>> X.dtype.name, y.tolist(), names
+    ('float64', [0.0, 1.0], ['x0', 'x1'])
     """
     source = kind(path, target, chunk_rows=WHOLE_FILE, dtype=np.float64)
     X, y = source.read()

@@ -47,6 +47,27 @@ def load_cifar10(directory: StrPath) -> tuple[np.ndarray, np.ndarray]:
     X : ndarray of shape (60000, 3072), float64
         Each row an image, channel-major (1024 red, 1024 green, 1024 blue).
     y : int ndarray of shape (60000,)
+        The class of each, 0 to 9.
+
+    Raises
+    ------
+    ValueError
+        If a batch is missing or is not a CIFAR-10 python batch.
+
+    Examples
+    --------
+    Six tiny batches of the same layout (two images each):
+
+    >>> import os, pickle, tempfile
+    >>> rng = np.random.default_rng(0)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name in [*(f"data_batch_{k}" for k in range(1, 6)), "test_batch"]:
+    ...         batch = {b"data": rng.integers(0, 256, (2, 3072), dtype=np.uint8), b"labels": [0, 1]}
+    ...         with open(os.path.join(tmp, name), "wb") as f:
+    ...             pickle.dump(batch, f)
+    ...     X, y = load_cifar10(tmp)
+    >>> X.shape, X.dtype.name, y[:4].tolist()
+    ((12, 3072), 'float64', [0, 1, 0, 1])
 
     References
     ----------

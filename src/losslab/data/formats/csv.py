@@ -29,17 +29,28 @@ _SCAN_BLOCK = 65536  # labels classified at a time when scanning a file's label 
 class CsvSource(Source):
     """A CSV file read front to back, ``chunk_rows`` rows at a time (how many: unknown until read).
 
-    The header, label and label-kind rules are this module's. Parameters as
-    :class:`~losslab.data.formats.base.Source`.
+    The header, label and label-kind rules are this module's.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        An existing CSV file.
+    target : str, int or None
+        The label column: a header name or an index (default: the last).
+    chunk_rows : int, default 65536
+        Rows per chunk.
+    dtype : dtype, default float32
+        Of the features.
 
     Examples
     --------
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "small.csv")
-    >>> with open(path, "w") as f:
-    ...     _ = f.write("a,b,label\\n1,2,0\\n3,4,1\\n5,6,0\\n")
-    >>> source = CsvSource(path, chunk_rows=2)
-    >>> [chunk.y.tolist() for chunk in source.chunks()], source.feature_names
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "small.csv")
+    ...     with open(path, "w") as f:
+    ...         _ = f.write("a,b,label\\n1,2,0\\n3,4,1\\n5,6,0\\n")
+    ...     source = CsvSource(path, chunk_rows=2)
+    ...     [chunk.y.tolist() for chunk in source.chunks()], source.feature_names
     ([[0, 1], [0]], ['a', 'b'])
     """
 
@@ -141,14 +152,29 @@ def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, 
     Parameters
     ----------
     path : str or PathLike
+        A CSV file.
     target : str, int or None
         The label column (default: the last).
 
     Returns
     -------
     X : ndarray of shape (n, D), float64
+        The features.
     y : ndarray of shape (n,)
+        The labels, as the format's rules read them.
     feature_names : list of str
+        The features' names.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "small.csv")
+    ...     with open(path, "w") as f:
+    ...         _ = f.write("x,colour\\n1.5,red\\n2.5,blue\\n")
+    ...     X, y, names = read(path)
+    >>> X.tolist(), y.tolist(), names  # text labels stay text
+    ([[1.5], [2.5]], ['red', 'blue'], ['x'])
     """
     return read_whole(CsvSource, path, target)
 

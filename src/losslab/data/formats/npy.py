@@ -20,16 +20,28 @@ class NpySource(Source):
     """Chunks of ``chunk_rows`` rows of a memory-mapped ``.npy`` array.
 
     Only the chunk being read is in memory; its pages are released after it.
-    The array is 2-D, the label one of its columns. Parameters as
-    :class:`~losslab.data.formats.base.Source`.
+    The array is 2-D, the label one of its columns.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        An existing ``.npy`` file holding a 2-D numeric array.
+    target : int or None
+        The label column's index (default: the last).
+    chunk_rows : int, default 65536
+        Rows per chunk.
+    dtype : dtype, default float32
+        Of the features.
 
     Examples
     --------
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "data.npy")
-    >>> np.save(path, np.c_[np.arange(10.0), np.arange(10) % 2])
-    >>> [len(chunk.y) for chunk in NpySource(path, chunk_rows=4).chunks()]
-    [4, 4, 2]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "data.npy")
+    ...     np.save(path, np.c_[np.arange(10.0), np.arange(10) % 2])
+    ...     source = NpySource(path, chunk_rows=4)
+    ...     source.chunk_sizes(), [int(chunk.index[0]) for chunk in source.chunks([2, 0])]
+    ([4, 4, 2], [8, 0])
     """
 
     def __init__(
@@ -55,10 +67,12 @@ class NpySource(Source):
         self.feature_names = [f"x{j}" for j in range(width - 1)]
 
     def chunk_sizes(self) -> list[int]:
+        """The rows of each chunk: ``chunk_rows``, the last one shorter."""
         n, size = len(self.array), self.chunk_rows
         return [min(size, n - start) for start in range(0, n, size)]
 
     def chunks(self, order: Iterable[int] | None = None) -> Iterator[Chunk]:
+        """Yield the chunks, in ``order`` of chunk numbers when given (any order: memory-mapped)."""
         width, col = self.array.shape[1], self.column
         for k in range(len(self.chunk_sizes())) if order is None else order:
             rows = self.array[k * self.chunk_rows : (k + 1) * self.chunk_rows]
@@ -85,13 +99,27 @@ def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, 
     Parameters
     ----------
     path : str or PathLike
+        A ``.npy`` file holding a 2-D numeric array.
     target : str, int or None
         The label column (default: the last).
 
     Returns
     -------
     X : ndarray of shape (n, D), float64
+        The features.
     y : ndarray of shape (n,)
+        The labels, as the format's rules read them.
     feature_names : list of str
+        The features' names.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "data.npy")
+    ...     np.save(path, np.array([[0.0, 1.0, 2.0], [1.0, 3.0, 4.0]]))
+    ...     X, y, names = read(path, target=0)  # the label in the first column
+    >>> X.tolist(), y.tolist(), names
+    ([[1.0, 2.0], [3.0, 4.0]], [0.0, 1.0], ['x0', 'x1'])
     """
     return read_whole(NpySource, path, target)

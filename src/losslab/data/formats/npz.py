@@ -72,14 +72,33 @@ def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, 
     Parameters
     ----------
     path : str or PathLike
-    target : str, int or None
-        The label column (default: the last).
+        A ``.npz`` file with arrays X and y.
+    target : None
+        Must be None: the labels are the array y.
 
     Returns
     -------
     X : ndarray of shape (n, D), float64
+        The features.
     y : ndarray of shape (n,)
+        The labels.
     feature_names : list of str
+        x0, x1, ...
+
+    Raises
+    ------
+    ValueError
+        If ``target`` is given, or the file's arrays are not usable data.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "data.npz")
+    ...     np.savez(path, X=np.array([[1, 2], [3, 4]]), y=np.array([0, 1]))
+    ...     X, y, names = read(path)
+    >>> X.dtype.name, y.tolist(), names
+    ('float64', [0, 1], ['x0', 'x1'])
     """
     if target is not None:
         raise ValueError(

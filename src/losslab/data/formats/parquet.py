@@ -19,7 +19,35 @@ class ParquetSource(Source):
     """Chunks of a Parquet file: one per row group (``chunk_rows`` does not apply).
 
     Read with pyarrow, one row group at a time; columns are named by the file's
-    schema. Parameters as :class:`~losslab.data.formats.base.Source`.
+    schema.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        An existing Parquet file.
+    target : str, int or None
+        The label column: a name or an index (default: the last).
+    chunk_rows : int, default 65536
+        Unused: the chunks are the file's row groups.
+    dtype : dtype, default float32
+        Of the features.
+
+    Raises
+    ------
+    ValueError
+        Without pyarrow, or for a file that is not Parquet or has fewer than two columns.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pyarrow as pa, pyarrow.parquet as pq
+    >>> table = pa.table({"a": [1.0, 2.0, 3.0], "b": [4.0, 5.0, 6.0], "label": ["x", "y", "x"]})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "data.parquet")
+    ...     pq.write_table(table, path, row_group_size=2)
+    ...     source = ParquetSource(path)
+    ...     source.chunk_sizes(), [chunk.y.tolist() for chunk in source.chunks()]
+    ([2, 1], [['x', 'y'], ['x']])
 
     References
     ----------
@@ -54,10 +82,12 @@ class ParquetSource(Source):
         self.offsets = np.cumsum([0, *self.chunk_sizes()])
 
     def chunk_sizes(self) -> list[int]:
+        """The rows of each row group."""
         meta = self.file.metadata
         return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
 
     def chunks(self, order: Iterable[int] | None = None) -> Iterator[Chunk]:
+        """Yield the row groups as chunks, in ``order`` when given."""
         for k in range(len(self.chunk_sizes())) if order is None else order:
             table = self.file.read_row_group(k, columns=[*self.features, self.label])
             yield Chunk(*self._arrays(table), np.arange(self.offsets[k], self.offsets[k + 1]))
@@ -82,13 +112,28 @@ def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, 
     Parameters
     ----------
     path : str or PathLike
+        A Parquet file (needs pyarrow).
     target : str, int or None
         The label column (default: the last).
 
     Returns
     -------
     X : ndarray of shape (n, D), float64
+        The features.
     y : ndarray of shape (n,)
+        The labels, as the format's rules read them.
     feature_names : list of str
+        The features' names.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pyarrow as pa, pyarrow.parquet as pq
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "data.parquet")
+    ...     pq.write_table(pa.table({"label": [0, 1], "a": [1.5, 2.5]}), path)
+    ...     X, y, names = read(path, target="label")
+    >>> X.tolist(), y.tolist(), names
+    ([[1.5], [2.5]], [0, 1], ['a'])
     """
     return read_whole(ParquetSource, path, target)
