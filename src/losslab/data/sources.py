@@ -200,6 +200,16 @@ class StreamStats:
         The sorted labels seen.
     n_rows : int
         Training rows read.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "data.npy")
+    ...     np.save(path, np.c_[np.arange(6.0), np.arange(6) % 2])
+    ...     stats = streaming_statistics(open_source(path, chunk_rows=4))
+    >>> stats.mean.tolist(), stats.classes.tolist(), stats.n_rows
+    ([2.5], [0.0, 1.0], 6)
     """
 
     mean: np.ndarray

@@ -82,6 +82,27 @@ def full_batch_objective(
     -------
     callable
         ``value_and_grads() -> (float, dict of str to ndarray)``.
+
+    Examples
+    --------
+    The same value and gradient as in memory:
+
+    >>> import dask.array as da
+    >>> from distributed import Client
+    >>> from sklearn.datasets import load_iris
+    >>> from losslab import losses
+    >>> from losslab.models import Linear
+    >>> from losslab.scale.dask_data import shard
+    >>> X, y = load_iris(return_X_y=True)
+    >>> objective = Objective(Linear(4, 3, random_state=0), "softmax")
+    >>> with Client(processes=False, n_workers=1, dashboard_address="127.0.0.1:0") as client:
+    ...     data = shard(client, da.from_array(X, chunks=50), da.from_array(y, chunks=50), None,
+    ...                  loss=losses.get("softmax"), n_outputs=3, classes=np.arange(3),
+    ...                  dtype=np.float64)
+    ...     value, grads = full_batch_objective(data, objective)()
+    >>> in_memory, in_memory_grads, *_ = objective.value_and_grads(X, y)
+    >>> bool(np.isclose(value, in_memory)), bool(np.allclose(grads["W"], in_memory_grads["W"]))
+    (True, True)
     """
     client = data.client
 
@@ -153,19 +174,42 @@ def train(
     spec : TrainSpec
         What to train (model, loss, penalty, solver and their settings).
     X : Dask array or dataframe of shape (n_samples, n_features)
+        The features, in row chunks.
     y : Dask array of shape (n_samples,) or array-like
+        Labels or regression targets.
     sample_weight : Dask array of shape (n_samples,), optional
+        One weight per row.
     client : distributed.Client, optional
         Default: the current client.
     sync_every : int, default 32
+        Local SGD's steps between two averages.
     checkpoint : path, optional
+        Written atomically after every round or iteration.
     resume : bool, default False
+        Continue from ``checkpoint`` if it exists.
     callbacks : sequence of callable
+        ``callback(round, logs, model)``; a true return stops training.
 
     Returns
     -------
     TrainResult
         The trained model, its history, the iterations, the classes and the solver.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from distributed import Client
+    >>> from sklearn.datasets import load_iris
+    >>> from losslab import SoftmaxClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(0)) / X.std(0)
+    >>> spec = SoftmaxClassifier(solver="lbfgs").training_spec()
+    >>> with Client(processes=False, n_workers=1, dashboard_address="127.0.0.1:0"):
+    ...     result = train(spec, da.from_array(X, chunks=50), y)
+    >>> result.solver, result.classes.tolist(), result.model.params["W"].shape
+    ('lbfgs', [0, 1, 2], (4, 3))
+    >>> round(result.history.train_loss[-1], 3)  # in memory: 0.063 too
+    0.063
 
     References
     ----------
@@ -329,12 +373,25 @@ def predict(estimator: Any, X: Any) -> Any:
     Parameters
     ----------
     estimator : fitted estimator
+        Any losslab estimator with ``predict``.
     X : Dask array or dataframe of shape (n_samples, n_features)
+        The rows to predict, in row chunks.
 
     Returns
     -------
     Dask array of shape (n_samples,) or (n_samples, n_outputs)
         Lazy: ``.compute()`` runs it.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from sklearn.datasets import load_iris
+    >>> from losslab import SoftmaxClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SoftmaxClassifier(solver="lbfgs").fit(X, y)
+    >>> labels = predict(clf, da.from_array(X, chunks=50))
+    >>> labels.chunks, bool((labels.compute() == clf.predict(X)).all())
+    (((50, 50, 50),), True)
     """
     X, _, _ = as_dask_arrays(X, None)
     out = estimator.predict(X[:1].compute())

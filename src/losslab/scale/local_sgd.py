@@ -39,18 +39,30 @@ class LocalSGD:
     sync_every : int, default 32
         Local steps each worker takes between two averages.
     batch_size : int, default 64
+        Rows per local step.
     optimizer : str, default "adam"
+        A name of ``losslab.optim.OPTIMIZERS``.
     lr : float, default 1e-3
+        The base learning rate.
     schedule : str, default "constant"
+        A schedule of the epoch (not "plateau": rounds have no epoch loss).
     epochs : int, default 10
         Passes over the data.
     tol : float or None
         Stop when the round's loss has not improved by this for ``patience`` rounds.
     patience : int, default 5
+        Rounds without improvement tolerated.
     random_state : int or None
+        Seeds the batches.
     clip_grad_norm : float or None
         Each local step's gradients are scaled to this global norm at most, as in
         :func:`losslab.fit` (:func:`losslab.optim.clip_grad_norm`).
+
+    Examples
+    --------
+    >>> settings = LocalSGD(sync_every=8, batch_size=16, lr=0.05, epochs=2, random_state=0)
+    >>> settings.optimizer, settings.tol is None
+    ('adam', True)
 
     References
     ----------
@@ -89,16 +101,50 @@ def fit_local_sgd(
     Parameters
     ----------
     data : ShardedData
+        The shards on the workers, with their groups.
     objective : Objective
+        The model (trained in place), loss and penalty.
     settings : LocalSGD
+        Steps between averages, batch size, optimizer, epochs, ...
     checkpoint : path or None
+        Written atomically after every round.
     resume : bool
+        Continue from ``checkpoint`` if it exists.
     callbacks : sequence of callable
+        ``callback(round, logs, model)``; a true return stops training.
 
     Returns
     -------
     history : History
+        One row per averaging round.
     rounds_per_epoch : int
+        Rounds that make one pass over the data.
+
+    Raises
+    ------
+    ValueError
+        For a schedule that follows the loss ("plateau").
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from distributed import Client
+    >>> from sklearn.datasets import load_iris
+    >>> from losslab import losses
+    >>> from losslab.models import Linear
+    >>> from losslab.scale.dask_data import shard
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(0)) / X.std(0)
+    >>> objective = Objective(Linear(4, 3, random_state=0), "softmax")
+    >>> settings = LocalSGD(sync_every=4, batch_size=16, lr=0.05, epochs=3, random_state=0)
+    >>> with Client(processes=False, n_workers=1, dashboard_address="127.0.0.1:0") as client:
+    ...     data = shard(client, da.from_array(X, chunks=50), da.from_array(y, chunks=50), None,
+    ...                  loss=losses.get("softmax"), n_outputs=3, classes=np.arange(3),
+    ...                  dtype=np.float64)
+    ...     history, rounds = fit_local_sgd(data, objective, settings, checkpoint=None,
+    ...                                     resume=False, callbacks=())
+    >>> rounds, len(history.train_loss), history.train_loss[-1] < history.train_loss[0]
+    (2, 6, True)
 
     References
     ----------
@@ -217,19 +263,40 @@ def local_steps(
     objective_options : dict
         The :class:`~losslab.training.objective.Objective` options (loss, penalty).
     optimizer : optimizer
+        From ``losslab.optim.get``.
     opt_state : dict
         The round's starting optimizer state.
     steps, batch : int
+        Steps to take, rows per step.
     lr : float
+        The round's learning rate.
     seed : int
+        Seeds the batches.
     clip_grad_norm : float or None
         The global norm each step's gradients are clipped to (None: not clipped).
 
     Returns
     -------
     weights : dict of str to ndarray
+        The model's weights after the steps.
     opt_state : dict
+        The optimizer state after them.
     mean_loss : float
+        The mean loss of the steps' batches.
+
+    Examples
+    --------
+    >>> from losslab import optim
+    >>> from losslab.models import Linear
+    >>> from losslab.scale.dask_data import Shard
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((40, 2))
+    >>> piece = Shard(X, (X[:, 0] > 0).astype(np.intp), None)
+    >>> opt = optim.get("sgd")
+    >>> weights, _, loss = local_steps([piece], Linear(2, 2, random_state=0), {"loss": "softmax"},
+    ...                                opt, opt.init({}), steps=20, batch=8, lr=0.5, seed=0)
+    >>> sorted(weights), round(loss, 4)  # the mean over the steps, from ln 2 = 0.6931 down
+    (['W', 'b'], 0.3381)
     """
     objective = Objective(model, **objective_options)
     state = TrainState(optimizer, opt_state, np.random.default_rng(seed))

@@ -97,18 +97,40 @@ def score_stream(
     Parameters
     ----------
     estimator : fitted estimator
+        A classifier trained by :func:`fit_stream` (or on data standardised as ``stats`` says).
     source : Source
+        The data, streamed in order.
     stats : StreamStats
         The standardisation :func:`fit_stream` trained with.
     holdout_every : int, optional
+        Every this-many-th row is held out, as in :func:`fit_stream`.
     test : bool, default True
         Score the held-out rows (else the training rows).
     batch_size : int, default 8192
+        Rows predicted at a time.
 
     Returns
     -------
     float
         NaN when no row was scored.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from losslab import SoftmaxClassifier
+    >>> from losslab.data.sources import open_source
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((600, 3))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "rows.npy")
+    ...     np.save(path, np.c_[X, X[:, 0] > 0])  # three features, then the label
+    ...     source = open_source(path, chunk_rows=200)
+    ...     clf, stats = fit_stream(SoftmaxClassifier(lr=0.05, random_state=0), source,
+    ...                             epochs=2, holdout_every=5)
+    ...     held_out = score_stream(clf, source, stats, holdout_every=5)
+    ...     training = score_stream(clf, source, stats, holdout_every=5, test=False)
+    >>> held_out > 0.9, training > 0.9
+    (True, True)
     """
     correct = total = 0
     for X, y in stream(source, batch_size, shuffle=False, holdout_every=holdout_every, test=test):
