@@ -1,4 +1,4 @@
-"""Full-batch training of the hinge losses: Newton steps on a smoothed hinge, warm-started down to the exact one.
+"""Full-batch training of the hinge losses: Newton steps on a smoothed hinge, then the exact minimum.
 
 The hinge ``max(0, z)`` has a kink, so L-BFGS (and mini-batch SGD) stalls near
 the minimum of an SVM objective. Its Huber smoothing
@@ -6,16 +6,24 @@ the minimum of an SVM objective. Its Huber smoothing
     h_μ(z) = 0 (z ≤ 0),   z² / (2μ) (0 < z < μ),   z - μ/2 (z ≥ μ)
 
 is differentiable, lies within μ/2 of the hinge for every margin term, and the
-smoothed objective is piecewise quadratic, so Newton's method with a line
-search reaches its minimum in a few steps. :func:`fit_smoothed` minimises it
-for μ = 10, 1, 0.1, ... (times the margin), each stage starting where the last
-one ended, down to ``MU_FINAL``: the exact objective at the last stage's
-minimum is then within ``μ/2`` per margin term of the hinge's minimum, far
-below any tolerance a user would ask for. The bias is not penalised, as in
-every losslab solver. Works in float64 whatever the data's dtype.
-Reference: Nesterov, "Smooth minimization of non-smooth functions" (2005);
+smoothed objective is piecewise quadratic: Newton's method, with a line search
+that finds the exact minimum along each step (:func:`_line_minimum`), reaches
+its minimum in a few steps. :func:`fit_smoothed` minimises it for μ = 10, 1,
+0.1, ... (times the margin), each stage starting where the last one ended.
+
+After each stage the terms inside the curved band (0, μ) are a guess of the
+terms at zero margin at the exact hinge's minimum. Given that guess, the
+minimum solves a linear system (the Karush-Kuhn-Tucker conditions, see
+:func:`_exact_minimum`); when its solution satisfies every condition (each
+term on its side of zero, each multiplier in its box) it *is* the exact
+minimum, and training stops there. Otherwise the stages go on, down to
+``MU_FINAL``, where the smoothed minimum is within ``μ/2`` per margin term of
+the hinge's. The bias is not penalised, as in every losslab solver. Works in
+float64 whatever the data's dtype.
+References: Nesterov, "Smooth minimization of non-smooth functions" (2005);
 Keerthi & DeCoste, "A modified finite Newton method for fast solution of large
-scale linear SVMs" (JMLR 2005).
+scale linear SVMs" (JMLR 2005); Nocedal & Wright, "Numerical Optimization",
+2nd ed. (2006), section 16.1 (the KKT system of an equality-constrained QP).
 """
 
 from __future__ import annotations
@@ -33,6 +41,9 @@ from .state import History
 
 MU_START, MU_FACTOR, MU_FINAL = 10.0, 0.1, 1e-8
 STEPS_PER_STAGE = 50
+# how far a term may sit on the wrong side of zero, or a multiplier outside its box (relative),
+# in a solution of the KKT system that is accepted as the exact minimum
+KKT_TOL = 1e-9
 
 
 def is_hinge(loss: str | Loss) -> bool:
@@ -73,7 +84,13 @@ def _huber_hinge(z, mu):
 
 
 class _HingeProblem:
-    """Mean (weighted) hinge loss + alpha·ΣW² of a linear model, over θ = [W; b] (D+1, K)."""
+    """Mean (weighted) hinge loss + alpha·ΣW² of a linear model, over θ = [W; b] (D+1, K).
+
+    Its margin terms form an (n, K) array: z_ij = margin + s_ij - s_iy for the
+    Weston-Watkins hinge (the correct class's entry is a constant -1, never
+    active), margin - t_ij·s_ij for the binary hinge. Each is affine in θ:
+    z = margin + u·(θᵀx̃) with x̃ = [x, 1] and u = e_j - e_y (or -t_ij·e_j).
+    """
 
     def __init__(self, X, target, weights, multiclass, margin, alpha):
         self.Xt = np.hstack([X.astype(np.float64), np.ones((len(X), 1))])
@@ -85,71 +102,123 @@ class _HingeProblem:
         self.w = w / (w.sum() * per_row)
 
     def margins(self, theta):
-        S = self.Xt @ theta
-        if not self.multiclass:
-            return self.margin - self.target * S
-        Z = S - S[self.rows, self.target][:, None] + self.margin
-        Z[self.rows, self.target] = -1.0  # the correct class is not compared with itself
+        Z = self.change(theta) + self.margin
+        if self.multiclass:
+            Z[self.rows, self.target] = -1.0  # the correct class is not compared with itself
         return Z
+
+    def change(self, P):
+        """How the margins move per unit step along P (0 on the correct class's entries)."""
+        S = self.Xt @ P
+        if not self.multiclass:
+            return -self.target * S
+        dZ = S - S[self.rows, self.target][:, None]
+        dZ[self.rows, self.target] = 0.0
+        return dZ
+
+    def penalty(self, theta):
+        return self.alpha * float(np.sum(theta[:-1] ** 2))
 
     def value(self, theta):
         """The exact objective (μ = 0) at θ."""
         hinge = np.maximum(self.margins(theta), 0.0).sum(axis=1)
-        return float(self.w @ hinge + self.alpha * np.sum(theta[:-1] ** 2))
+        return float(self.w @ hinge) + self.penalty(theta)
+
+    def score_slopes(self, slope):
+        """d(mean loss)/d(scores) (n, K), given each margin term's slope dh/dz (n, K)."""
+        D = self.w[:, None] * slope
+        if self.multiclass:
+            D[self.rows, self.target] = -D.sum(axis=1)
+            return D
+        return -self.target * D
 
     def value_and_grad(self, theta, mu):
         """(objective, gradient (D+1, K), margins) of the smoothed objective at θ."""
         Z = self.margins(theta)
         h, slope, _ = _huber_hinge(Z, mu)
-        D = self.w[:, None] * slope
-        if self.multiclass:
-            D[self.rows, self.target] = -D.sum(axis=1)
-        else:
-            D = -self.target * D
-        G = self.Xt.T @ D
+        G = self.Xt.T @ self.score_slopes(slope)
         G[:-1] += 2 * self.alpha * theta[:-1]
-        value = self.w @ h.sum(axis=1) + self.alpha * np.sum(theta[:-1] ** 2)
-        return float(value), G, Z
+        value = float(self.w @ h.sum(axis=1)) + self.penalty(theta)
+        return value, G, Z
+
+    def term_vectors(self, rows, cols, K):
+        """u (len(rows), K) of the given terms: z = margin + u·(θᵀx̃) (see the class docstring)."""
+        U = np.zeros((len(rows), K))
+        each = np.arange(len(rows))
+        if self.multiclass:
+            U[each, cols] = 1.0
+            U[each, self.target[rows]] -= 1.0
+        else:
+            U[each, cols] = -self.target[rows, cols]
+        return U
 
     def hessian(self, Z, mu):
-        """The Hessian over θ flattened class by class (K blocks of D+1), where it exists."""
+        """The Hessian over θ flattened class by class (K blocks of D+1), where it exists.
+
+        A curved term adds c·(u uᵀ) ⊗ (x̃ x̃ᵀ), c = w/μ. For the rows of one
+        class a, one product gives every block S_ab = Σ c_ib x̃ x̃ᵀ at once.
+        """
         P, K = self.Xt.shape[1], Z.shape[1]
-        H = np.zeros((K * P, K * P))
+        H = np.zeros((K, P, K, P))
         c = self.w[:, None] * _huber_hinge(Z, mu)[2] / mu
-        for a, b, rows in self._pairs(c):
-            Xr = self.Xt[rows]
-            S = Xr.T @ (c[rows, b][:, None] * Xr)
-            ia, ib = slice(a * P, (a + 1) * P), slice(b * P, (b + 1) * P)
-            H[ib, ib] += S
-            if a != b:  # a Weston-Watkins term z = x·(θ_b - θ_a) couples the two classes
-                H[ia, ia] += S
-                H[ia, ib] -= S
-                H[ib, ia] -= S
+        each = np.arange(K)
+        for a in range(1 if not self.multiclass else K):
+            rows = c.any(axis=1) if not self.multiclass else (self.target == a) & c.any(axis=1)
+            Xr, cr = self.Xt[rows], c[rows]
+            S = (Xr.T @ (cr[:, :, None] * Xr[:, None, :]).reshape(len(Xr), K * P)).reshape(P, K, P)
+            H[each, :, each, :] += S.transpose(1, 0, 2)  # S[:, b] on the (b, b) block
+            if self.multiclass:  # z = x̃·(θ_b - θ_a) couples class b with the row's class a
+                H[a, :, a, :] += S.sum(axis=1)
+                H[a] -= S
+                H[:, :, a, :] -= S.transpose(1, 0, 2)
+        H = H.reshape(K * P, K * P)
         diagonal = np.arange(K * P).reshape(K, P)[:, :-1].ravel()  # W's entries, not b's
         H[diagonal, diagonal] += 2 * self.alpha
         return H
 
-    def _pairs(self, c):
-        """(class of the row, class of the term, rows) for each group of curved terms."""
-        K = c.shape[1]
-        for b in range(K):
-            if not self.multiclass:
-                yield b, b, np.flatnonzero(c[:, b])
-                continue
-            for a in range(K):
-                rows = np.flatnonzero((self.target == a) & (c[:, b] > 0))
-                if a != b and rows.size:
-                    yield a, b, rows
+
+def _line_minimum(problem, theta, mu, Z, P):
+    """The step t > 0 that minimises the μ-smoothed objective along P, or None.
+
+    Along the line each margin term is z + t·dz, so the objective's
+    derivative is piecewise linear in t: 2α(W·P_W + t‖P_W‖²) plus, for each
+    term, w·dz·clip((z + t·dz)/μ, 0, 1), which ramps at slope q = w·dz²/μ
+    between the two steps where the term enters and leaves the band (0, μ).
+    Sorting those steps finds the zero of the derivative exactly: one pass,
+    where a backtracking search evaluates the objective again and again.
+    """
+    dZ = problem.change(P)
+    moving = dZ != 0
+    z, d = Z[moving], dZ[moving]
+    w = np.broadcast_to(problem.w[:, None], Z.shape)[moving]
+    q = w * d * d / mu
+    enter, leave = -z / d, (mu - z) / d
+    kinks = np.concatenate([np.minimum(enter, leave), np.maximum(enter, leave)])
+    slopes = np.concatenate([q, -q])
+    PW = P[:-1]
+    start = float(w @ (d * np.clip(z / mu, 0.0, 1.0))) + 2 * problem.alpha * float(
+        np.sum(theta[:-1] * PW)
+    )
+    behind = kinks <= 0  # ramps already under way at t = 0
+    curvature = float(slopes[behind].sum()) + 2 * problem.alpha * float(np.sum(PW * PW))
+    order = np.argsort(kinks[~behind])
+    kinks, slopes = kinks[~behind][order], slopes[~behind][order]
+    # the derivative is A[k] + B[k]·t between the kinks k-1 and k
+    A = start - np.concatenate([[0.0], np.cumsum(slopes * kinks)])
+    B = curvature + np.concatenate([[0.0], np.cumsum(slopes)])
+    rising = A[:-1] + B[:-1] * kinks >= 0  # the derivative is >= 0 at kink k
+    k = int(np.argmax(rising)) if rising.any() else len(kinks)
+    return -A[k] / B[k] if B[k] > 0 else None
 
 
 def _newton_stage(problem, theta, mu, rtol, max_steps):
-    """Damped Newton steps with a backtracking line search on the μ-smoothed objective.
+    """Newton steps with an exact line search on the μ-smoothed objective.
 
     The Hessian is singular where no margin term is curved (the unpenalised
-    bias, say), so the step solves (H + λI) p = -g; λ grows while the line
-    search finds no descent and shrinks after a full step. Returns (θ,
-    objective, steps taken, converged): converged when the predicted decrease
-    falls below ``rtol`` × the objective.
+    bias, say), so the step solves (H + λI) p = -g; λ grows while a step finds
+    no descent and shrinks after one that does. Returns (θ, objective, steps
+    taken, converged): converged when the predicted decrease falls below
+    ``rtol`` × the objective.
     """
     value, G, Z = problem.value_and_grad(theta, mu)
     H, lam, steps = problem.hessian(Z, mu), 1e-12, 0
@@ -165,14 +234,15 @@ def _newton_stage(problem, theta, mu, rtol, max_steps):
         if decrease <= 2 * rtol * max(value, 1e-300):
             return theta, value, steps, True
         P = p.reshape(theta.shape[1], theta.shape[0]).T
-        t, new = _line_search(problem, theta, mu, value, decrease, P)
-        if t is None:
+        t = _line_minimum(problem, theta, mu, Z, P)
+        new = problem.value_and_grad(theta + t * P, mu) if t is not None and t > 0 else None
+        if new is None or new[0] > value:
             if lam >= 1.0:
                 return theta, value, steps, True  # no descent left at float64 precision
             lam *= 1e4
             continue
         steps += 1
-        lam = max(lam * 1e-2, 1e-12) if t == 1.0 else lam
+        lam = max(lam * 1e-2, 1e-12)
         theta = theta + t * P
         value, G, Z = new
         H = problem.hessian(Z, mu)
@@ -180,15 +250,77 @@ def _newton_stage(problem, theta, mu, rtol, max_steps):
     return theta, value, steps, False
 
 
-def _line_search(problem, theta, mu, value, decrease, P):
-    """Armijo backtracking from the full step: (t, (value, G, Z) there), or (None, None)."""
-    t = 1.0
-    for _ in range(20):
-        new = problem.value_and_grad(theta + t * P, mu)
-        if new[0] <= value - 1e-4 * t * decrease:
-            return t, new
-        t *= 0.5
-    return None, None
+def _solve_kkt(problem, theta, active, zero):
+    """(θ, multipliers) solving the KKT conditions of the exact objective for a guess of the sets.
+
+    ``active`` (n, K): terms with z > 0 (slope w); ``zero``: terms held at
+    z = 0, with a multiplier β in [0, w] each. Stationarity gives
+    W = -(Xᵀ D + Σ_E β x uᵀ) / (2α), with D the scores' slopes of the active
+    terms; substituting it into z_E = 0 and the bias's stationarity leaves a
+    system in β and b only, of size |E| + K:
+
+        Q β - 2α U b = 2α·margin - r,    Uᵀ β = -1ᵀD,
+
+    where Q = (X_E X_Eᵀ) ∘ (U Uᵀ) and r = the active terms' pull on z_E. The
+    Weston-Watkins objective does not change when every bias moves by the
+    same amount, so a last row holds Σb where it is now.
+    """
+    K = theta.shape[1]
+    rows, cols = np.nonzero(zero)
+    U = problem.term_vectors(rows, cols, K)
+    D = problem.score_slopes(active.astype(np.float64))
+    X, XE = problem.Xt[:, :-1], problem.Xt[rows, :-1]
+    pull = X.T @ D  # (D, K)
+    a, m, extra = 2 * problem.alpha, len(rows), int(problem.multiclass)
+    M = np.zeros((m + K + extra, m + K + extra))
+    M[:m, :m] = (XE @ XE.T) * (U @ U.T)
+    M[:m, m : m + K] = -a * U
+    M[m : m + K, :m] = U.T
+    rhs = np.concatenate(
+        [a * problem.margin - np.sum((XE @ pull) * U, axis=1), -D.sum(axis=0), [0.0] * extra]
+    )
+    if extra:
+        M[m : m + K, -1] = M[-1, m : m + K] = 1.0
+        rhs[-1] = theta[-1].sum()
+    try:
+        solution = np.linalg.solve(M, rhs)
+    except np.linalg.LinAlgError:  # terms that repeat make Q singular; any solution will do
+        solution = np.linalg.lstsq(M, rhs, rcond=None)[0]
+    if not np.allclose(M @ solution, rhs, rtol=0.0, atol=KKT_TOL * (1 + np.abs(rhs).max())):
+        raise np.linalg.LinAlgError("the guessed sets admit no solution")
+    beta = np.zeros(zero.shape)
+    beta[rows, cols] = solution[:m]
+    W = -(pull + XE.T @ (solution[:m, None] * U)) / a
+    return np.vstack([W, solution[m : m + K]]), beta
+
+
+def _exact_minimum(problem, theta, Z, mu):
+    """The exact objective's minimum, if the terms in the band (0, μ) are those at zero there; else None.
+
+    The KKT conditions are checked on the solution: each term held at zero is
+    at zero with β in [0, w], every other term on the side of zero it was
+    assumed on. They are sufficient for a convex objective, so a solution
+    that passes is the minimum (to rounding).
+    """
+    zero, active = (Z > 0) & (Z < mu), Z >= mu
+    if zero.sum() > theta.size:  # more terms at zero than unknowns: not the minimum's sets yet
+        return None
+    with np.errstate(all="ignore"):  # an ill-posed guess fails the checks below, nothing more
+        try:
+            exact, beta = _solve_kkt(problem, theta, active, zero)
+        except np.linalg.LinAlgError:
+            return None
+        Z_exact = problem.margins(exact)
+    w = np.broadcast_to(problem.w[:, None], Z.shape)
+    tol = KKT_TOL * max(1.0, problem.margin)
+    kkt = (
+        np.all(np.abs(Z_exact[zero]) <= tol)
+        and np.all(beta[zero] >= -KKT_TOL * w[zero])
+        and np.all(beta[zero] <= (1 + KKT_TOL) * w[zero])
+        and np.all(Z_exact[active] >= -tol)
+        and np.all(Z_exact[~zero & ~active] <= tol)
+    )
+    return exact if kkt else None
 
 
 def fit_smoothed(
@@ -223,7 +355,8 @@ def fit_smoothed(
     is below ``tol · 1e-4`` of the objective. ``n_iter_`` counts the steps of
     all stages.
     ``History.train_loss`` holds the exact objective after each stage
-    (``epoch``: steps so far); ``converged`` when every stage, down to μ ≤
+    (``epoch``: steps so far); ``converged`` when a stage's sets gave the
+    exact minimum (see :func:`_exact_minimum`), or every stage, down to μ ≤
     ``MU_FINAL``, converged within ``max_iter`` steps.
 
     Parameters
@@ -280,7 +413,8 @@ def fit_smoothed(
     ----------
     Nesterov, "Smooth minimization of non-smooth functions" (2005); Keerthi &
     DeCoste, "A modified finite Newton method for fast solution of large scale
-    linear SVMs" (JMLR 2005); scikit-learn's ``sklearn.svm.SVC``.
+    linear SVMs" (JMLR 2005); Nocedal & Wright, "Numerical Optimization", 2nd ed.
+    (2006), section 16.1; scikit-learn's ``sklearn.svm.SVC``.
     """
     loss = losses.get(loss)
     if not is_hinge(loss) or penalty != "l2":
@@ -295,15 +429,18 @@ def fit_smoothed(
         X, target, weights, loss.task == "multiclass", loss.options.get("margin", 1.0), reg
     )
     theta = np.vstack([model.params["W"], model.params["b"][None]]).astype(np.float64)
-    history, mu, used = History(), MU_START * problem.margin, 0
+    history, mu, used, exact = History(), MU_START * problem.margin, 0, None
     with np.errstate(over="raise", invalid="raise"):
         try:
             while True:
                 theta, _, steps, converged = _newton_stage(problem, theta, mu, tol * 1e-4, max_iter)
                 used += steps
+                if converged and problem.alpha > 0:
+                    exact = _exact_minimum(problem, theta, problem.margins(theta), mu)
+                theta = theta if exact is None else exact
                 history.train_loss.append(problem.value(theta))
                 history.epoch.append(used)
-                if mu <= MU_FINAL * problem.margin or not converged:
+                if exact is not None or mu <= MU_FINAL * problem.margin or not converged:
                     break
                 mu *= MU_FACTOR
         except FloatingPointError as exc:
@@ -312,7 +449,7 @@ def fit_smoothed(
                 "features (their scale overflows the scores) or raise alpha."
             ) from None
     history.step_loss = list(history.train_loss)
-    history.converged = converged and mu <= MU_FINAL * problem.margin
+    history.converged = exact is not None or (converged and mu <= MU_FINAL * problem.margin)
     model.params["W"][...] = theta[:-1]
     model.params["b"][...] = theta[-1]
     return history

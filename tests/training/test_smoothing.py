@@ -1,0 +1,183 @@
+"""The hinge solver: exact line minimum, Hessian, and the exact minimum against SciPy and scikit-learn."""
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog, minimize, minimize_scalar
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from losslab import models
+from losslab.training import smoothing
+from losslab.training.smoothing import _HingeProblem, _line_minimum, fit_smoothed
+
+LOADERS = {"iris": load_iris, "wine": load_wine, "digits": load_digits}
+ALPHA = 1e-4  # LinearSVM's default
+
+
+def standardised(name, rows=None):
+    X, y = LOADERS[name](return_X_y=True)
+    if rows is not None:  # every class kept: a stratified subsample
+        X, y = X[: len(X) : len(X) // rows], y[: len(y) : len(y) // rows]
+    return StandardScaler().fit_transform(X), y
+
+
+def fitted_multiclass(X, y, alpha=ALPHA, **options):
+    model = models.Linear(X.shape[1], int(y.max()) + 1, random_state=0)
+    history = fit_smoothed(model, "svm", X, y, reg=alpha, **options)
+    theta = np.vstack([model.params["W"], model.params["b"][None]]).astype(np.float64)
+    return theta, history
+
+
+def term_vectors(y, K):
+    """(rows, classes, u) of every Weston-Watkins term: z = 1 + u·(θᵀx̃), u = e_j - e_y."""
+    rows, cols = np.nonzero(np.arange(K)[None, :] != y[:, None])
+    U = np.zeros((len(rows), K))
+    U[np.arange(len(rows)), cols] = 1.0
+    U[np.arange(len(rows)), y[rows]] -= 1.0
+    return rows, U
+
+
+def slsqp_minimum(X, y, alpha):
+    """The Weston-Watkins SVM as a QP with slack variables ξ ≥ max(0, z), solved by SLSQP."""
+    n, D = X.shape
+    K, P = int(y.max()) + 1, D + 1
+    Xt = np.hstack([X, np.ones((n, 1))])
+    rows, U = term_vectors(y, K)
+    T = len(rows)
+    A = (U[:, :, None] * Xt[rows][:, None, :]).reshape(T, K * P)  # z = 1 + A θ, θ class-major
+    penalised = np.tile(np.r_[np.ones(D), 0.0], K)
+    cost = np.r_[np.zeros(K * P), np.full(T, 1.0 / n)]
+    C = np.hstack([-A, np.eye(T)])  # ξ - Aθ ≥ 1
+    result = minimize(
+        lambda v: alpha * np.sum(penalised * v[: K * P] ** 2) + cost @ v,
+        np.r_[np.zeros(K * P), np.ones(T)],
+        jac=lambda v: np.r_[2 * alpha * penalised * v[: K * P], np.zeros(T)] + cost,
+        constraints=[{"type": "ineq", "fun": lambda v: C @ v - 1.0, "jac": lambda v: C}],
+        bounds=[(None, None)] * (K * P) + [(0.0, None)] * T,
+        method="SLSQP",
+        options={"ftol": 1e-15, "maxiter": 1000},
+    )
+    assert result.success, result.message
+    return result.fun
+
+
+@pytest.mark.parametrize("data", ["iris", "wine"])
+def test_the_minimum_is_scipys_qp_solution(data):
+    X, y = standardised(data, rows=48)  # SLSQP's dense QP grows as the cube of the terms
+    theta, history = fitted_multiclass(X, y)
+    ours = _HingeProblem(X, y, None, True, 1.0, ALPHA).value(theta)
+    reference = slsqp_minimum(X, y, ALPHA)
+    assert history.converged
+    assert abs(ours - reference) <= 1e-6 * reference, (ours, reference)
+
+
+def duality_gap(X, y, theta, alpha):
+    """Primal objective at θ minus a lower bound on the minimum, from SciPy's LP (HiGHS).
+
+    The dual of min α‖W‖² + Σ w_t max(0, z_t) is max 1ᵀβ - ‖Σ β_t x_t u_tᵀ‖²/(4α) over
+    0 ≤ β ≤ w with Σ β_t u_t = 0 (the unpenalised bias); any such β bounds the minimum
+    from below. HiGHS finds β with stationarity at θ: w on the terms above zero, 0 below.
+    """
+    n, D = X.shape
+    K = theta.shape[1]
+    Xt = np.hstack([X, np.ones((n, 1))])
+    rows, U = term_vectors(y, K)
+    Z = 1.0 + np.sum((Xt[rows] @ theta) * U, axis=1)
+    w = np.full(len(rows), 1.0 / n)
+    zero, above = np.abs(Z) <= 1e-7, Z > 1e-7
+    A = (Xt[rows][:, :, None] * U[:, None, :]).reshape(len(rows), -1)  # Σ β_t x̃_t u_tᵀ, flat
+    target = -np.vstack([2 * alpha * theta[:-1], np.zeros((1, K))]).ravel() - w[above] @ A[above]
+    lp = linprog(
+        np.zeros(zero.sum()), A_eq=A[zero].T, b_eq=target, bounds=np.c_[0 * w[zero], w[zero]]
+    )
+    assert lp.status == 0, lp.message
+    beta = np.where(above, w, 0.0)
+    beta[zero] = lp.x
+    V = (beta @ A).reshape(D + 1, K)
+    assert np.abs(V[-1]).max() < 1e-9  # the bias's condition, so the bound holds
+    dual = beta.sum() - np.sum(V[:-1] ** 2) / (4 * alpha)
+    primal = _HingeProblem(X, y, None, True, 1.0, alpha).value(theta)
+    return primal, dual
+
+
+@pytest.mark.parametrize("data", ["iris", "wine", "digits"])
+def test_the_whole_sets_minimum_has_a_duality_gap_below_1e_6(data):
+    X, y = standardised(data)
+    theta, history = fitted_multiclass(X, y)
+    primal, dual = duality_gap(X, y, theta, ALPHA)
+    # stages at mu = 10, 1, ..., MU_FINAL would be 11: the KKT solution ended the run earlier
+    final_stage = round(np.log10(smoothing.MU_START / smoothing.MU_FINAL)) + 1
+    assert history.converged and len(history.epoch) < final_stage
+    assert dual <= primal * (1 + 1e-12)
+    assert primal - dual <= 1e-6 * primal, (primal, dual)
+
+
+def test_the_binary_hinge_minimum_is_scikit_learns_svc():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    alpha = 1e-3
+    model = models.Linear(X.shape[1], 1, random_state=0)
+    fit_smoothed(model, "hinge", X, y, reg=alpha)
+    svc = SVC(kernel="linear", C=1 / (2 * alpha * len(X)), tol=1e-10).fit(X, y)
+    problem = _HingeProblem(X, y[:, None], None, False, 1.0, alpha)
+    ours = problem.value(np.vstack([model.params["W"], model.params["b"][None]]))
+    theirs = problem.value(np.vstack([svc.coef_.T, svc.intercept_[None]]))
+    assert ours <= theirs * (1 + 1e-9)
+    assert theirs - ours <= 1e-6 * theirs, (ours, theirs)
+
+
+def test_integer_sample_weights_give_the_minimum_of_repeated_rows():
+    X, y = standardised("wine")
+    counts = np.random.default_rng(0).integers(1, 4, size=len(X))
+    weighted, _ = fitted_multiclass(X, y, sample_weight=counts)
+    # repeated rows make the KKT system singular (equal terms): its least-squares branch
+    repeated, history = fitted_multiclass(np.repeat(X, counts, axis=0), np.repeat(y, counts))
+    problem = _HingeProblem(X, y, counts, True, 1.0, ALPHA)
+    assert history.converged
+    assert problem.value(weighted) == pytest.approx(problem.value(repeated), rel=1e-9)
+
+
+def random_problem(seed, multiclass, K=3, n=40, D=4):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, D))
+    target = rng.integers(0, K, size=n) if multiclass else rng.integers(0, 2, size=(n, K))
+    weights = rng.uniform(0.5, 2.0, size=n)
+    theta = rng.normal(size=(D + 1, K))
+    return _HingeProblem(X, target, weights, multiclass, 1.0, 0.01), theta, rng
+
+
+@pytest.mark.parametrize("multiclass", [True, False])
+@pytest.mark.parametrize("seed", range(3))
+def test_the_line_minimum_is_scipys_along_the_newton_direction(multiclass, seed):
+    problem, theta, rng = random_problem(seed, multiclass)
+    mu = 0.3
+    Z = problem.margins(theta)
+    P = rng.normal(size=theta.shape)
+    P *= -np.sign(np.sum(problem.value_and_grad(theta, mu)[1] * P))  # a descent direction
+    t = _line_minimum(problem, theta, mu, Z, P)
+
+    def along(s):
+        return problem.value_and_grad(theta + s * P, mu)[0]
+
+    reference = minimize_scalar(along, bounds=(0.0, 10 * max(t, 1.0)), method="bounded")
+    assert along(t) <= reference.fun + 1e-12
+    assert t == pytest.approx(reference.x, abs=1e-4)
+
+
+@pytest.mark.parametrize("multiclass", [True, False])
+def test_the_hessian_is_the_gradients_finite_difference(multiclass):
+    problem, theta, _ = random_problem(7, multiclass)
+    mu, h = 2.0, 1e-6
+    H = problem.hessian(problem.margins(theta), mu)
+    P = theta.size
+    numeric = np.empty((P, P))
+    for k in range(P):
+        step = np.zeros(P)
+        step[k] = h
+        up = theta + step.reshape(theta.shape[1], theta.shape[0]).T
+        down = theta - step.reshape(theta.shape[1], theta.shape[0]).T
+        g_up = problem.value_and_grad(up, mu)[1].T.ravel()
+        g_down = problem.value_and_grad(down, mu)[1].T.ravel()
+        numeric[:, k] = (g_up - g_down) / (2 * h)
+    np.testing.assert_allclose(H, numeric, atol=1e-6)
