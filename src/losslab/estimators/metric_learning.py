@@ -165,6 +165,105 @@ def held_out_split(
     return np.setdiff1d(np.arange(len(y)), val), val
 
 
+def within_class_scatter(U: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The pooled within-class scatter (1/N) Σ_c Σ_{i ∈ c} (u_i - μ_c)(u_i - μ_c)ᵀ.
+
+    Parameters
+    ----------
+    U : ndarray of shape (N, m)
+    y : ndarray of shape (N,)
+        Class labels.
+
+    Returns
+    -------
+    ndarray of shape (m, m)
+
+    Examples
+    --------
+    >>> within_class_scatter(np.array([[0.0], [2.0], [10.0], [10.0]]), np.array([0, 0, 1, 1]))
+    array([[0.5]])
+    """
+    scatter = np.zeros((U.shape[1], U.shape[1]))
+    for c in np.unique(y):
+        centred = U[y == c] - U[y == c].mean(axis=0)
+        scatter += centred.T @ centred
+    return scatter / len(U)
+
+
+def shrunk_fisher(
+    X: np.ndarray,
+    y: np.ndarray,
+    n_components: int,
+    *,
+    n_pca: int | None = None,
+    shrinkage: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Fisher's discriminant directions in a PCA subspace, with the within-class scatter shrunk.
+
+    The data are projected on their first ``n_pca`` principal directions
+    :math:`V` (:math:`U = (X - \bar x) V`), whitened by the within-class scatter
+    shrunk toward its mean eigenvalue,
+    :math:`S = S_w + \gamma \, (\operatorname{tr} S_w / m) \, I`, and the embedding
+    keeps the ``n_components`` principal directions :math:`Q` of the whitened
+    data: :math:`e(x) = (x - \bar x) \, V S^{-1/2} Q`. With no shrinkage these
+    are the generalised eigenvectors of the total and within-class scatters,
+    LDA's directions; the shrinkage fills the directions beyond LDA's
+    C - 1 with the within-class-whitened principal ones. The whitening
+    discounts the within-class variation (stroke width or slant in digits),
+    which classes never seen share; the map is not fitted further to the
+    training classes.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, d)
+    y : ndarray of shape (N,)
+        Class labels.
+    n_components : int
+        k, at most min(d, N - 1).
+    n_pca : int or None
+        m, the principal directions kept first; None: min(2k, d, N - 1).
+    shrinkage : float
+        γ >= 0.
+
+    Returns
+    -------
+    W : ndarray of shape (d, k)
+    mean : ndarray of shape (d,)
+        The embedding is ``(X - mean) @ W``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> W, mean = shrunk_fisher(X, y, 2)
+    >>> ((X - mean) @ W).shape
+    (150, 2)
+
+    References
+    ----------
+    Belhumeur, Hespanha & Kriegman, "Eigenfaces vs. Fisherfaces", IEEE TPAMI
+    (1997) (PCA before LDA); Friedman, "Regularized Discriminant Analysis", JASA
+    (1989) (the shrunk scatter).
+    """
+    rank = min(X.shape[1], len(X) - 1)
+    if n_components > rank:
+        raise ValueError(
+            f"n_components: the Fisher embedding needs n_components <= "
+            f"min(n_features, n_samples - 1) = {rank}"
+        )
+    m = min(2 * n_components, rank) if n_pca is None else n_pca
+    mean = X.mean(axis=0)
+    _, _, Vt = np.linalg.svd(X - mean, full_matrices=False)
+    U = (X - mean) @ Vt[:m].T
+    Sw = within_class_scatter(U, y)
+    level = np.trace(Sw) / m or np.trace(U.T @ U) / (m * len(U)) or 1.0  # classes of one point
+    eigenvalues, E = np.linalg.eigh(Sw + shrinkage * level * np.eye(m))
+    eigenvalues = np.maximum(eigenvalues, 1e-12 * eigenvalues.max())
+    whiten = (E / np.sqrt(eigenvalues)) @ E.T
+    _, _, Qt = np.linalg.svd(U @ whiten, full_matrices=False)
+    return (Vt[:m].T @ whiten @ Qt[:n_components].T).astype(X.dtype), mean
+
+
 def _start_mlp_at(model, W, mean):
     """Make a one-hidden-layer MLP compute x ↦ (x - mean) W exactly, as relu(u) - relu(-u).
 
@@ -189,19 +288,33 @@ class MetricLearner(TransformerMixin, BaseEstimator):
     """Learn an embedding with a metric-learning loss.
 
     The defaults were chosen once, on digits splits other than those the
-    benchmark reports (bench/RESULTS.md, "Metric learning"), by this rule: the
-    objective NCA optimises (the soft nearest-neighbour loss, whose temperature
-    a learned map absorbs), a one-hidden-layer ReLU MLP (128 units, random
-    start), batches of every class up to 16 × 8 samples each, Adam with a
-    constant step, and early stopping on the held-out loss of a tenth of each
-    class (patience 10, best epoch kept).
+    benchmark reports (bench/RESULTS.md, "Metric learning"), by this rule:
+
+    - when the embedding has more dimensions than the C - 1 directions C
+      classes can discriminate (``n_components > n_classes - 1``, and at most
+      min(n_features, n_samples - 1)) and the loss is the default one, the map
+      is :func:`shrunk_fisher`'s closed form, not trained: the labels cannot
+      fill the spare dimensions, and a map trained on them spends those
+      dimensions on the training classes (at 8 dimensions on four digits never
+      seen in fitting, every map trained on six stayed under PCA's recall@1, by
+      0.2 to 5.4 points; this one reached it, 0.962 against 0.959, and at 16
+      dimensions it beat the MLP on held-out samples, 0.988 against 0.978);
+    - otherwise, the objective NCA optimises (the soft nearest-neighbour loss,
+      whose temperature a learned map absorbs), a one-hidden-layer ReLU MLP
+      (128 units, random start), batches of every class up to 16 × 8 samples
+      each, Adam with a constant step, and early stopping on the held-out loss
+      of a tenth of each class (patience 10, best epoch kept).
 
     Parameters
     ----------
     n_components : int
         Embedding dimension.
-    model : {"mlp", "linear"}
-        A ReLU MLP or a linear projection.
+    model : {"auto", "mlp", "linear", "fisher"}
+        A ReLU MLP or a linear projection trained with ``loss``, or the
+        closed-form :func:`shrunk_fisher` projection (no training: the loss,
+        batch, optimiser, stopping, checkpoint and progress parameters are not
+        used). "auto" picks
+        "fisher" or "mlp" by the rule above.
     hidden_layer_sizes : tuple
         Hidden sizes of the MLP.
     loss : {"soft_nearest_neighbour", "triplet", "contrastive", "supervised_contrastive", \
@@ -246,8 +359,11 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         ``n_iter_no_change`` epochs; the weights of the best epoch are kept.
     checkpoint : path or None
         Written after each epoch.
-    random_state : int, Generator or None
-        Seeds the initial weights, the held-out split and the batches.
+    random_state : int, RandomState instance or None
+        Seeds the initial weights, the held-out split and the batches: an int
+        gives the same fit every time; a ``numpy.random.RandomState`` is drawn
+        from (its generator is shared, so successive fits differ); None draws
+        fresh entropy from the operating system.
     verbose : bool
         Show a progress bar.
 
@@ -257,6 +373,8 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         The labels seen in ``fit``.
     model_ : Linear or MLP
         The trained map from features to the embedding.
+    model_type_ : str
+        "mlp", "linear" or "fisher": ``model`` with "auto" resolved.
     history_ : History
         Per-step and per-epoch training and held-out losses.
     n_iter_ : int
@@ -292,7 +410,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: ClassVar[dict] = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "model": [StrOptions({"linear", "mlp"})],
+        "model": [StrOptions({"auto", "linear", "mlp", "fisher"})],
         "hidden_layer_sizes": [tuple, list],
         "loss": [str, callable],  # a name of LOSSES, a registered metric loss, or f(z, labels)
         "mining": [StrOptions(set(losses.ranking.MININGS))],
@@ -319,7 +437,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         self,
         n_components: int = 16,
         *,
-        model: str = "mlp",
+        model: str = "auto",
         hidden_layer_sizes: tuple[int, ...] | list[int] = (128,),
         loss: str | Callable[..., Any] = "soft_nearest_neighbour",
         mining: str = "semihard",
@@ -366,7 +484,13 @@ class MetricLearner(TransformerMixin, BaseEstimator):
 
     @property
     def normalize_(self) -> bool:
-        """Whether the embedding is L2-normalised (``normalize`` with None resolved)."""
+        """Whether the embedding is L2-normalised (``normalize`` with None resolved).
+
+        Examples
+        --------
+        >>> MetricLearner().normalize_, MetricLearner(loss="triplet").normalize_
+        (False, True)
+        """
         if self.normalize is None:
             return self._loss_name() != "soft_nearest_neighbour"
         return bool(self.normalize)
@@ -422,6 +546,16 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         -------
         self : MetricLearner
             Fitted.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> X, y = load_iris(return_X_y=True)
+        >>> learner = MetricLearner(2, max_iter=5, random_state=0).fit(X, y)
+        >>> learner.model_type_, learner.n_iter_
+        ('mlp', 5)
+        >>> MetricLearner(3).fit(X, y).model_type_  # 3 > C - 1 = 2: the closed form
+        'fisher'
         """
         X, y = cast(ArrayPair, validate_data(self, X, y, dtype=[np.float64, np.float32]))
         check_classification_targets(y)
@@ -431,12 +565,26 @@ class MetricLearner(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"y: expected at least two classes, got only one class ({self.classes_[0]!r})"
             )
+        self.model_type_ = self._model_type(X.shape, len(self.classes_))
+        if self.model_type_ == "fisher":  # closed form: nothing to train
+            W, mean = shrunk_fisher(X, y_enc, self.n_components)
+            self.model_ = models.Linear(X.shape[1], self.n_components, dtype=X.dtype)
+            self.model_.params["W"][...], self.model_.params["b"][...] = W, -mean @ W
+            self.history_, self.n_iter_ = History(), 0
+            return self
         rng = np.random.default_rng(self.random_state)
         train, val = held_out_split(y_enc, self.validation_fraction, rng)
         self.model_ = self._build_model(X[train], y_enc[train])
         self._train(X[train], y_enc[train], X[val], y_enc[val], rng)
         self.n_iter_ = self.history_.n_epochs
         return self
+
+    def _model_type(self, shape, n_classes):
+        """``model`` with "auto" resolved by the rule of the class docstring."""
+        if self.model != "auto":
+            return self.model
+        spare = n_classes - 1 < self.n_components <= min(shape[1], shape[0] - 1)
+        return "fisher" if spare and self.loss == "soft_nearest_neighbour" else "mlp"
 
     def _train(self, X, y, X_val, y_val, rng):
         """Epochs of P×K batches through the one loop, stopped early on the held-out loss."""
@@ -447,7 +595,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         opt = optim.get(self.optimizer)
         state = TrainState(opt, opt.init(params), rng)
         self.history_ = History()
-        lr = DEFAULT_LR[self.model] if self.lr is None else self.lr
+        lr = DEFAULT_LR[self.model_type_] if self.lr is None else self.lr
         stopping = self._stopping(y_val)
 
         def run_epoch():  # one epoch: as many P×K batches as the data holds
@@ -488,9 +636,9 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         """A linear projection or an MLP started from LDA, PCA or random weights."""
         d = X.shape[1]
         init = self.init
-        if init == "auto" and self.model == "linear":  # scikit-learn NCA's rule
+        if init == "auto" and self.model_type_ == "linear":  # scikit-learn NCA's rule
             init = "lda" if self.n_components < min(d, len(np.unique(y))) else "pca"
-        if self.model == "linear":
+        if self.model_type_ == "linear":
             model = models.Linear(
                 d,
                 self.n_components,
@@ -563,6 +711,15 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_components)
             The embedding, with rows of unit length when ``normalize_``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> X, y = load_iris(return_X_y=True)
+        >>> learner = MetricLearner(2, loss="triplet", max_iter=3, random_state=0).fit(X, y)
+        >>> embedding = learner.transform(X[:4])
+        >>> embedding.shape, np.allclose(np.linalg.norm(embedding, axis=1), 1.0)
+        ((4, 2), True)
         """
         check_is_fitted(self)
         X = cast(np.ndarray, validate_data(self, X, dtype=[np.float64, np.float32], reset=False))
