@@ -1,7 +1,7 @@
 """Forward + backward of the hot loss kernels against PyTorch CPU and the memory-copy floor.
 
 Run:  python bench/losses.py [--rows 262144] [--classes 100] [--repeats 5]
-      python bench/losses.py --options [--repeats 3]   # every option, NumPy path vs torch
+      python bench/losses.py --options [--repeats 3]   # every option: NumPy, automatic, torch
       python bench/losses.py --blocks                  # the NumPy path's block size
 (the first is the same suite as ``losslab bench``; see losslab/benchmarks.py for what is timed)
 
@@ -58,6 +58,15 @@ def option_cases(x, y, torch):
         a = a * (1.0 if weight is None else weight) * keep[:, None]
         return -(scale * (1 - logp.exp()) ** 2 * logp * a).sum() / w_y.sum()
 
+    def focal_q(t, weight=None, eps=0.0, row_weight=None):
+        """The focal loss of probability targets in torch, over every class."""
+        logp = F.log_softmax(t, 1)
+        a = T(q) * (1 - eps) + eps / c
+        a = a * (1.0 if weight is None else weight)
+        a = a if row_weight is None else a * row_weight[:, None]
+        total = n if row_weight is None else row_weight.sum()
+        return -((1 - logp.exp()) ** 2 * logp * a).sum() / total
+
     ce, hinge, focal = losses.softmax_cross_entropy, losses.multiclass_hinge, losses.softmax_focal
     bce = losses.sigmoid_binary_cross_entropy
     return [
@@ -68,6 +77,8 @@ def option_cases(x, y, torch):
         ("CE sample_weight", lambda: ce(x, y, sample_weight=sw), lambda t: (F.cross_entropy(t, yt, reduction="none") * sw_t).sum() / sw_t.sum()),
         ("CE all options", lambda: ce(x, y_ign, class_weight=cw, label_smoothing=0.1, ignore_index=-100), lambda t: F.cross_entropy(t, y_ign_t, weight=cw_t, label_smoothing=0.1)),
         ("CE probabilities", lambda: ce(x, q), lambda t: F.cross_entropy(t, T(q))),
+        ("CE probabilities all options", lambda: ce(x, q, class_weight=cw, label_smoothing=0.1, sample_weight=sw), lambda t: (F.cross_entropy(t, T(q), weight=cw_t, label_smoothing=0.1, reduction="none") * sw_t).sum() / sw_t.sum()),
+        ("CE probabilities Fortran order", lambda: ce(xf, np.asfortranarray(q)), lambda t: F.cross_entropy(t, T(q))),
         ("CE Fortran order", lambda: ce(xf, y), lambda t: F.cross_entropy(t, yt)),
         ("WW", lambda: hinge(x, y), lambda t: c * F.multi_margin_loss(t, yt)),
         ("WW class_weight", lambda: hinge(x, y, class_weight=cw), lambda t: c * F.multi_margin_loss(t, yt, weight=cw_t, reduction="sum") / cw_t[yt].sum()),
@@ -76,6 +87,9 @@ def option_cases(x, y, torch):
         ("focal", lambda: focal(x, y), lambda t: focal_t(t, yt)),
         ("focal class_weight", lambda: focal(x, y, class_weight=cw), lambda t: focal_t(t, yt, weight=cw_t)),
         ("focal label_smoothing", lambda: focal(x, y, label_smoothing=0.1), lambda t: focal_t(t, yt, eps=0.1)),
+        ("focal label_smoothing all options", lambda: focal(x, y_ign, class_weight=cw, label_smoothing=0.1, ignore_index=-100, alpha=0.25), lambda t: focal_t(t, y_ign_t, weight=cw_t, eps=0.1, alpha=0.25)),
+        ("focal probabilities", lambda: focal(x, q), lambda t: focal_q(t)),
+        ("focal probabilities all options", lambda: focal(x, q, class_weight=cw, label_smoothing=0.1, sample_weight=sw), lambda t: focal_q(t, weight=cw_t, eps=0.1, row_weight=sw_t)),
         ("focal ignore_index", lambda: focal(x, y_ign, ignore_index=-100), lambda t: focal_t(t, y_ign_t)),
         ("focal alpha", lambda: focal(x, y, alpha=0.25), lambda t: focal_t(t, yt, alpha=0.25)),
         ("focal Fortran order", lambda: focal(xf, y), lambda t: focal_t(t, yt)),

@@ -411,31 +411,50 @@ def _dense_cross_entropy_row(row, g, coef, row_stats, scale):
 def _dense_focal_row(row, g, coef, gamma, row_stats, scale):
     """One row's focal loss over every class; g (holding e) made dl/ds. Returns the loss.
 
-    Per class, with p = e / Σe and 1 - p from the other classes' share (exact near p = 1):
-    l = -Σ_c a_c (1 - p_c)^γ log p_c, u_c = a_c (1 - p_c)^γ (γ p_c r_c - 1) with
-    r_c = log p_c / (1 - p_c), and dl/ds = u - p Σ_c u_c (see ``softmax_focal``), the
-    limits as there: p r → -1 as p → 1 and 0 at p = 0. coef is overwritten with u.
+    l = -Σ_c a_c (1 - p_c)^γ log p_c and dl/ds = u - p Σ_c u_c (see ``softmax_focal``),
+    u from :func:`_focal_terms`. coef is overwritten with u.
     """
-    m, total, log_total = row_stats
-    loss = 0.0
-    u_sum = 0.0
-    for j in range(row.shape[0]):
-        e = g[j]
-        logp = row[j] - m - log_total
-        p = _REAL(e / total)
-        rest = _REAL((total - e) / total)
-        focus = rest * rest if gamma == 2.0 else rest**gamma  # the usual γ = 2 without pow
-        weight = coef[j] * focus  # NaN when a score is NaN, even at a coefficient of 0
-        loss -= weight * logp if weight != 0 else 0.0
-        p_ratio = (p * _REAL(logp) / rest if rest > 0 else -p) if p > 0 else _REAL(0.0)
-        u = weight * (gamma * p_ratio - _REAL(1.0))
-        coef[j] = u
-        u_sum += u
+    total = row_stats[1]
+    if gamma == 2.0:  # the usual γ = 2 without pow: a loop of arithmetic only, so SIMD code
+        loss, u_sum = _focal_terms(row, g, coef, gamma, row_stats, True)
+    else:
+        loss, u_sum = _focal_terms(row, g, coef, gamma, row_stats, False)
     k = _REAL(u_sum / total)
     step = _REAL(scale)
     for j in range(row.shape[0]):
         g[j] = (coef[j] - g[j] * k) * step
     return loss
+
+
+def _focal_terms(row, g, coef, gamma, row_stats, square):
+    """coef_c = u_c = a_c (1 - p_c)^γ (γ p_c r_c - 1), r_c = log p_c / (1 - p_c); returns
+    (the row's loss, Σ u). ``square``: γ = 2 (focus by a product instead of pow).
+
+    1 - p is the other classes' share, (Σe - e_c) / Σe, exact near p = 1; the limits
+    as in ``softmax_focal``: p r → -1 as p → 1 and 0 at p = 0 (a masked class). Written
+    with selects, not branches, so the loop is SIMD code.
+    """
+    m, total, log_total = row_stats
+    inverse = _REAL(1.0 / total)
+    loss = 0.0  # float64 sums
+    u_sum = 0.0
+    for j in range(row.shape[0]):
+        e = g[j]
+        # in float64: fastmath may reassociate to s - (max + log Σe), which in float32 loses
+        # the result next to a large max (a row of -1e4 gave 2e-4 relative error)
+        logp = _REAL(row[j] - m - log_total)
+        p = e * inverse
+        rest = _REAL(total - e) * inverse
+        focus = rest * rest if square else rest**gamma
+        weight = coef[j] * focus  # NaN when a score is NaN, even at a coefficient of 0
+        loss -= weight * logp if weight != 0 else 0.0
+        p_ratio = p * logp / rest
+        p_ratio = p_ratio if rest > 0 else -p
+        p_ratio = p_ratio if p > 0 else _REAL(0.0)
+        u = weight * (gamma * p_ratio - _REAL(1.0))
+        coef[j] = u
+        u_sum += u
+    return loss, u_sum
 
 
 def _bce_block(x, y, smoothing, scale, grad, e, bits):
@@ -609,6 +628,7 @@ _ELEMENTARY = {
 _HELPERS = (
     _softmax_rows,
     _dense_cross_entropy_row,
+    _focal_terms,  # before the helper that calls it: a copy looks its callees up when made
     _dense_focal_row,
     _bce_block,
     _bce_weighted_block,
@@ -639,12 +659,14 @@ def _namespace(precision):
 _NAMESPACES = {precision: _namespace(precision) for precision in _ELEMENTARY}
 
 
-def _compile(fn):
+def _compile(fn, **options):
+    """fn built for float64 and float32, serial and parallel; ``options``: more of njit's."""
     builds = {}
     for precision, namespace in _NAMESPACES.items():
         for mode, parallel in (("serial", False), ("parallel", True)):
             copy = _copy(fn, f"_{precision}_{mode}", namespace)
-            builds[precision, mode] = njit(parallel=parallel, fastmath=_FLAGS, cache=True)(copy)
+            build = njit(parallel=parallel, fastmath=_FLAGS, cache=True, **options)
+            builds[precision, mode] = build(copy)
 
     def dispatch(output, *args):
         mode = "parallel" if output.size >= PARALLEL_MIN_ELEMENTS else "serial"
@@ -662,7 +684,10 @@ def _compile(fn):
 
 weston_watkins = _compile(weston_watkins)
 softmax_focal_rows = _compile(softmax_focal_rows)
-softmax_dense_rows = _compile(softmax_dense_rows)
+# NumPy's division semantics (x / 0 is inf or NaN): Python's ZeroDivisionError check on every
+# element's division stops SIMD code (8 times slower). Every divisor here is a softmax sum ≥ 1
+# or guarded by a select, so nothing that would raise is computed differently.
+softmax_dense_rows = _compile(softmax_dense_rows, error_model="numpy")
 sigmoid_bce = _compile(sigmoid_bce)
 sigmoid_bce_total = _compile(sigmoid_bce_total)
 sigmoid_bce_weighted = _compile(sigmoid_bce_weighted)

@@ -12,7 +12,7 @@ place the decision is written: the public call asks it (its answer for the
 default options is worked out once), then ``inputs(output, target, reduction,
 *extra)`` runs the loss's own checks for that case and returns the kernel's
 arguments (weights that depend on the labels prepared from an options object
-among ``extra``), or None (probability targets, say); fit's per-batch call asks
+among ``extra``), or None (the hinge's probability targets, say); fit's per-batch call asks
 it once per fit (:func:`fused_mean`), for options that need no labels. Everything else runs the NumPy reference, which is what
 the tests compare the kernels with.
 """
