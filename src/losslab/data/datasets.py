@@ -79,10 +79,12 @@ class Dataset:
 
     @property
     def n_classes(self) -> int:
+        """The number of classes (of ``class_names``)."""
         return len(self.class_names)
 
     @property
     def n_features(self) -> int:
+        """The number of features, D."""
         return self.X_train.shape[1]
 
     def summary(self) -> str:
