@@ -3,7 +3,8 @@
 Run:  python bench/train.py [--rows 100000] [--features 256] [--classes 10] [--repeats 3]
 
 Also times one training epoch against the epoch's two matrix products
-(X @ W and X.T @ G over the whole data) in the same run.
+(X @ W and X.T @ G over the whole data) in the same run, with and without the
+fused epoch (``--epoch-only`` for that table alone, ``--batch-sizes`` for several rows).
 
 Problems: a synthetic float32 problem (rows × features, 10 classes, a noisy
 linear teacher) and scikit-learn's digits, both standardised. For each,
@@ -25,11 +26,13 @@ NumPy code in the same process); scikit-learn and NumPy's BLAS use the machine's
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import multiprocessing
 import statistics
 import time
 import warnings
+from unittest import mock
 
 import numpy as np
 from sklearn.datasets import load_digits
@@ -41,6 +44,7 @@ from sklearn.preprocessing import StandardScaler
 from _common import machine, today
 from losslab import config
 from losslab.estimators import SoftmaxClassifier
+from losslab.training import fused
 
 BUDGETS = (1, 2, 3, 5, 8, 13, 20, 30)
 # losslab's default L2 strength (alpha·ΣW²); torch gets the same through weight_decay=2·ALPHA
@@ -236,40 +240,58 @@ def epoch_against_products(data, batch_size, lr, repeats, header=True):
 
     The products are X @ W (scores) and X.T @ G (the weight gradient) with
     float32 W (D, C) and G (N, C): the arithmetic no implementation can skip.
-    The two are timed alternately (products, then one epoch by partial_fit, and
-    again), so a slow spell of this noisy machine hits both; the ratio reported
-    is the median of the per-pair ratios.
+    Three things are timed in turn (the products, one epoch by partial_fit with
+    the fused epoch of training/fused.py, one epoch with it turned off: the loop's
+    per-step path, as before it existed), so a slow spell of this noisy machine
+    hits all three; each ratio reported is the median of the per-round ratios.
     """
     X_train, _, y_train, _ = data
     classes = np.unique(y_train)
     rng = np.random.default_rng(0)
     W = rng.standard_normal((X_train.shape[1], len(classes)), dtype=np.float32)
     G = rng.standard_normal((len(X_train), len(classes)), dtype=np.float32)
-    est = SoftmaxClassifier(batch_size=batch_size, lr=lr, alpha=ALPHA, tol=None)
     warm_up(X_train, y_train)
-    est.partial_fit(X_train, y_train, classes=classes)  # warm-up: page faults
-    products, epochs = [], []
+    runs = {"fused": [], "loop": []}
+    estimators = {}
+    for name in runs:
+        estimators[name] = SoftmaxClassifier(batch_size=batch_size, lr=lr, alpha=ALPHA, tol=None)
+        with fused_epoch(name == "fused"):
+            estimators[name].partial_fit(X_train, y_train, classes=classes)  # warm-up: page faults
+    products = []
     for _ in range(max(repeats, 5)):
         start = time.perf_counter()
         X_train @ W, X_train.T @ G
         products.append(time.perf_counter() - start)
-        est.partial_fit(X_train, y_train)
-        epochs.append(est.history_.seconds[-1])  # the epoch alone, not partial_fit's checks
-    ratio = statistics.median(e / p for e, p in zip(epochs, products, strict=True))
+        for name, est in estimators.items():
+            with fused_epoch(name == "fused"):
+                est.partial_fit(X_train, y_train)
+            runs[name].append(est.history_.seconds[-1])  # the epoch alone, not partial_fit's checks
     if header:
         print(
             f"\n## One epoch against its two matrix products ({len(X_train)} × {X_train.shape[1]})"
         )
-        print(f"{len(epochs)} alternating pairs; medians, and the median of the per-pair ratios")
-        print("| what | ms (median) | × the products |")
-        print("|---|---|---|")
         print(
-            f"| X @ W and X.T @ G over the whole data | {statistics.median(products) * 1e3:.1f} | 1.0× |"
+            f"{len(products)} rounds; products = X @ W and X.T @ G over the whole data; medians, "
+            "and the medians of the per-round ratios"
         )
-    print(
-        f"| one SoftmaxClassifier epoch (batch {batch_size}, Adam) "
-        f"| {statistics.median(epochs) * 1e3:.1f} | {ratio:.2f}× |"
-    )
+        print("| batch | products ms | loop epoch ms | × products | fused epoch ms | × products |")
+        print("|---|---|---|---|---|---|")
+    cells = [f"{statistics.median(products) * 1e3:.1f}"]
+    for name in ("loop", "fused"):
+        ratio = statistics.median(e / p for e, p in zip(runs[name], products, strict=True))
+        cells += [f"{statistics.median(runs[name]) * 1e3:.1f}", f"{ratio:.2f}×"]
+    print(f"| {batch_size} | " + " | ".join(cells) + " |")
+
+
+@contextlib.contextmanager
+def fused_epoch(on):
+    """fit with (True) or without (False) the fused epoch: without, training/fused.py finds no
+    case and every step runs through the loop's per-step path, which the fused epoch replaced."""
+    if on:
+        yield
+        return
+    with mock.patch.object(fused, "linear_case", return_value=None):
+        yield
 
 
 def main(argv=None):

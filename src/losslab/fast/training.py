@@ -1,20 +1,27 @@
-"""numba kernels for fit's inner loop (the ``fast`` extra): batch gathering, Adam, L2, accuracy.
+"""numba kernels for fit's inner loop (the ``fast`` extra): batch gathering, Adam, L2, accuracy,
+and a whole epoch of a linear classifier in one call.
 
 Each replaces a handful of NumPy calls whose fixed cost (a few microseconds
 each) dominates at training-size batches, and takes the arguments of the NumPy
 reference it stands in for (see ``losslab.fast.KERNELS``). They compute exactly
 what that NumPy code computes, in the same order and precision (no fastmath;
 scalars are rounded to the arrays' dtype as NumPy rounds them), so both paths
-give the same numbers; the tests compare them.
+give the same numbers; the tests compare them. :func:`linear_epoch` strings
+them together with the two matrix products (BLAS, through ``np.dot``), so the
+whole step costs no Python call; its sums differ from NumPy's only in order.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from .losses import _FLAGS, _NAMESPACES, _copy, _nan_slopes, _row_blocks
 
 PREFETCH_ROWS = 4  # rows requested ahead of the copy (2, 4, 8, 16 measured; 4 was best)
 
@@ -144,3 +151,218 @@ def row_taker(X, batch_size):
         return rows
 
     return take
+
+
+# --- one epoch of a linear classifier: the steps of training.loop.take_steps, in one call -----
+
+SGD, MOMENTUM, ADAM = 0, 1, 2  # the update rules linear_epoch takes
+# the names the loss rows call, as in losses.py: each build of _linear_steps rebinds them to one
+# precision's versions (_REAL, the element type; the float32 exponentials are SIMD polynomials)
+_softmax_rows, _log_ge1 = _NAMESPACES["f64"]["_softmax_rows"], _NAMESPACES["f64"]["_log_ge1"]
+_REAL = np.float64
+
+
+def _cross_entropy_rows(scores, labels, scale, grad, losses, scratch):
+    """Softmax cross-entropy of a batch, unweighted: what ``losses.softmax_focal_rows`` computes
+    with γ = 0 and no weights (serially, with its exponentials): grad = scale (p - onehot)."""
+    n, c = scores.shape
+    bits, maxes, totals, log_totals = scratch
+    rows, n_blocks = _row_blocks(n, c)
+    for block in range(n_blocks):
+        r0, r1 = block * rows, min(n, (block + 1) * rows)
+        _softmax_rows(scores, grad, r0, r1, maxes, totals, bits)
+        _log_ge1(totals, log_totals, bits, r1 - r0)
+        for i in range(r0, r1):
+            row, g, y = scores[i], grad[i], labels[i]
+            losses[i] = -(row[y] - maxes[i - r0] - log_totals[i - r0])
+            k = _REAL(scale / totals[i - r0])
+            for j in range(c):
+                g[j] *= k
+            g[y] -= scale
+
+
+@njit(fastmath=_FLAGS, cache=True, nogil=True)  # losses.weston_watkins' flags
+def _hinge_rows(scores, labels, margin, squared, scale, grad, losses):
+    """The Weston-Watkins hinge of a batch, unweighted: ``losses.weston_watkins`` with no
+    row weights, serially (the same arithmetic, so the same numbers)."""
+    n, c = scores.shape
+    for i in range(n):
+        row, g, y = scores[i], grad[i], labels[i]
+        sy = row[y]
+        step = scale * 1.0  # as the kernel's scale times a row weight of 1.0
+        total = 0.0
+        slopes = 0.0
+        for j in range(c):
+            h = row[j] - sy + margin
+            if j != y and not h <= 0:  # violated, or NaN
+                if squared:
+                    total += h * h
+                    g[j] = 2 * h * step
+                    slopes += 2 * h
+                else:
+                    total += h
+                    slopes += 1.0
+                    g[j] = step
+            else:
+                g[j] = 0.0
+        g[y] = -(slopes * step) if slopes > 0 else 0.0
+        losses[i] = total * 1.0
+    for i in range(n):
+        if losses[i] != losses[i]:
+            _nan_slopes(scores[i], grad[i], labels[i], margin)
+
+
+def _linear_steps(
+    X,
+    labels,
+    order,
+    batch_size,
+    W,
+    b,
+    reg,
+    hinge,
+    margin,
+    squared,
+    rule,
+    hyper,
+    t,
+    a,
+    c,
+    lrs,
+    step_losses,
+    hits,
+):
+    """The epoch's steps; returns how many were taken (fewer: the next one's loss is not finite).
+
+    Each step: gather the batch, scores = X_b W + b, the loss and dL/ds, the
+    gradients X_bᵀ dL/ds and Σ rows, the L2 term, then the update rule (0: SGD,
+    1: momentum with velocities ``a``, 2: Adam with moments ``a`` and ``c``;
+    ``hyper`` its constants, ``t`` Adam's step count before the epoch). Over 60
+    lines: one loop body, the order of take_steps' operations kept visible.
+    """
+    n, d = X.shape
+    n_out = W.shape[1]
+    cap = min(batch_size, n)
+    xb, yb = np.empty((cap, d), X.dtype), np.empty(cap, labels.dtype)
+    grad, losses = np.empty((cap, n_out), X.dtype), np.empty(cap, X.dtype)
+    gb = np.empty(n_out, X.dtype)
+    block = _row_blocks(cap, n_out)[0]
+    scratch = (
+        np.empty(block * n_out, np.int32),
+        np.empty(block, X.dtype),
+        np.empty(block),
+        np.empty(block),
+    )
+    for k in range(lrs.shape[0]):
+        start = k * batch_size
+        rows = min(n - start, batch_size)
+        idx = order[start : start + rows]
+        gather_rows(X, idx, xb)
+        for i in range(rows):
+            yb[i] = labels[idx[i]]
+        x, g, y = xb[:rows], grad[:rows], yb[:rows]
+        scores = np.dot(x, W)
+        for i in range(rows):
+            for j in range(n_out):
+                scores[i, j] += b[j]
+        scale = 1.0 / rows
+        if hinge:
+            _hinge_rows(scores, y, _REAL(margin), squared, _REAL(scale), g, losses)
+        else:
+            _cross_entropy_rows(scores, y, _REAL(scale), g, losses, scratch)
+        total = 0.0
+        for i in range(rows):
+            total += losses[i]
+        value = total * scale
+        grad_W = np.dot(x.T, g)
+        gb[:] = 0
+        for i in range(rows):
+            for j in range(n_out):
+                gb[j] += g[i, j]
+        if reg != 0:
+            value += add_l2(W, reg, grad_W)
+        if not math.isfinite(value):
+            step_losses[k] = value
+            return k
+        step_losses[k] = value
+        hits[k] = argmax_hits(scores, y)
+        _update(rule, hyper, t + k + 1, lrs[k], W, grad_W, a[0], c[0])
+        _update(rule, hyper, t + k + 1, lrs[k], b, gb, a[1], c[1])
+    return lrs.shape[0]
+
+
+@njit(cache=True, nogil=True)
+def _update(rule, hyper, t, lr, p, g, first, second):
+    """One array's step of the update rule, as optim's SGD, Momentum and Adam take it
+    (scalars rounded to the array's dtype as NumPy rounds Python floats)."""
+    real = p.dtype.type
+    if rule == ADAM:
+        step = lr / (1 - math.pow(hyper[0], t))  # as Adam.update, in float64
+        root_bc2 = math.sqrt(1 - math.pow(hyper[1], t))
+        adam_step(p, g, first, second, hyper[0], hyper[1], step, root_bc2, hyper[2])
+        return
+    pf, gf, vf = p.reshape(-1), g.reshape(-1), first.reshape(-1)
+    rate = real(lr)
+    if rule == MOMENTUM:  # v ← μv − αg; θ ← θ + v
+        mu = real(hyper[0])
+        for i in range(pf.shape[0]):
+            vf[i] = vf[i] * mu - rate * gf[i]
+            pf[i] += vf[i]
+    else:
+        for i in range(pf.shape[0]):
+            pf[i] -= rate * gf[i]
+
+
+def _build(precision):
+    """_linear_steps with one precision's exponentials (see losses._NAMESPACES)."""
+    namespace = dict(_NAMESPACES[precision])
+    rows = _copy(_cross_entropy_rows, f"_{precision}", namespace)
+    namespace["_cross_entropy_rows"] = njit(fastmath=_FLAGS, cache=True, nogil=True)(rows)
+    return njit(cache=True, nogil=True)(_copy(_linear_steps, f"_{precision}", namespace))
+
+
+_STEPS = {"f32": _build("f32"), "f64": _build("f64")}
+RULES = {"sgd": SGD, "momentum": MOMENTUM, "adam": ADAM}
+
+
+def linear_epoch(X, labels, order, batch_size, W, b, reg, loss, rule, lrs, step_losses, hits):
+    """One epoch of a linear classifier on the mini-batches of ``order``; returns the steps taken.
+
+    What ``training.loop.take_steps`` does with fit's objective for scores
+    X W + b, a mean loss of integer ``labels`` (``loss``: ("softmax_cross_entropy",),
+    or ("multiclass_hinge", margin, squared) for the Weston-Watkins hinge), the L2
+    penalty ``reg``·ΣW² and the update ``rule``: (name, constants, t, first
+    moments, second moments) with name "sgd" (no moments), "momentum" (μ; the
+    velocities of W and b) or "adam" (β₁, β₂, ε; Adam's step count before the
+    epoch; m and v of W and b). Step k uses learning rate ``lrs[k]``, writes its
+    loss to ``step_losses[k]`` and its correct predictions to ``hits[k]``.
+    W, b and the moments are updated in place. Fewer steps than ``len(lrs)``
+    means the next step's loss (in ``step_losses``) was not finite: that step
+    was not taken.
+    """
+    name, hyper, t, first, second = rule
+    none = (np.empty((0, 0), W.dtype), np.empty(0, W.dtype))  # one compiled case per dtype
+    constants = tuple(float(h) for h in hyper) + (0.0,) * (3 - len(hyper))
+    hinge = loss[0] == "multiclass_hinge"
+    margin, squared = loss[1:] if hinge else (1.0, False)
+    steps = _STEPS["f32" if X.dtype == np.float32 else "f64"]
+    return steps(
+        X,
+        labels,
+        order,
+        batch_size,
+        W,
+        b,
+        float(reg),
+        hinge,
+        float(margin),
+        bool(squared),
+        RULES[name],
+        constants,
+        int(t),
+        first or none,
+        second or none,
+        lrs,
+        step_losses,
+        hits,
+    )

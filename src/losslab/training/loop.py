@@ -26,7 +26,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -117,6 +117,7 @@ def take_steps(
     step_loss: list[float] | None = None,
     count_correct: Callable[[Any, np.ndarray], int] | None = None,
     clip_grad_norm: float | None = None,
+    fused: FusedSteps | None = None,
 ) -> StepTotals:
     """One optimizer step per batch: the only place where training updates parameters.
 
@@ -128,7 +129,9 @@ def take_steps(
     ``clip_grad_norm`` the gradients are scaled to that global norm at most
     before the step (:func:`losslab.optim.clip_grad_norm`).
     Raises :class:`Diverged` before applying a step whose loss, or clipped
-    gradient norm, is not finite.
+    gradient norm, is not finite. A ``fused`` implementation of the same steps
+    (fit's linear case, :mod:`losslab.training.fused`) takes them all in one call
+    instead of the loop below, when there is no clipping; the bookkeeping stays here.
 
     Parameters
     ----------
@@ -153,6 +156,8 @@ def take_steps(
         ``count_correct(scores, target) -> int``, for accuracy.
     clip_grad_norm : float, optional
         The largest global gradient norm; larger gradients are scaled down to it.
+    fused : FusedSteps, optional
+        The steps of all of ``batches`` in one call (then ``batches`` is not read).
 
     Returns
     -------
@@ -183,6 +188,8 @@ def take_steps(
     >>> bool(np.isclose(totals.mean_loss, np.mean(losses)))  # equal batches: the plain mean
     True
     """
+    if fused is not None and clip_grad_norm is None:
+        return _take_fused(fused, state, lr_at, steps_per_epoch, step_loss, count_correct)
     optimizer, opt_state = state.optimizer, state.opt_state
     totals = StepTotals()
     for k, (X, target, weights) in enumerate(batches):
@@ -203,6 +210,62 @@ def take_steps(
         totals.rows += len(target)
         if count_correct is not None:
             totals.correct += count_correct(scores, target)
+    return totals
+
+
+class FusedSteps(Protocol):
+    """The steps of an epoch's batches in one call: what :func:`take_steps` does for each.
+
+    The call takes step k at learning rate ``lrs[k]``, writes its loss to
+    ``values[k]`` and its correct rows to ``hits[k]``, updates the parameters
+    and the optimizer's state, and returns the steps taken: fewer than
+    ``len(rows)`` when a loss is not finite (that loss is in ``values``; its
+    step is not taken). :class:`losslab.training.fused.LinearSteps` is one.
+
+    Attributes
+    ----------
+    rows : np.ndarray of shape (steps,)
+        Each batch's number of rows.
+
+    Examples
+    --------
+    >>> from losslab.training.state import TrainState
+    >>> class HalfSteps:  # two batches of 3 rows; the loss halves at each step
+    ...     rows = np.array([3, 3])
+    ...     def __call__(self, lrs, values, hits):
+    ...         values[:] = [1.0, 0.5]
+    ...         return 2
+    >>> state = TrainState(None, {}, np.random.default_rng(0))
+    >>> totals = take_steps(None, {}, state, [], lambda epoch: 0.1, fused=HalfSteps())
+    >>> state.step, totals.rows, totals.mean_loss
+    (2, 6, 0.75)
+    """
+
+    rows: np.ndarray
+
+    def __call__(self, lrs: np.ndarray, values: np.ndarray, hits: np.ndarray) -> int: ...
+
+
+def _take_fused(fused, state, lr_at, steps_per_epoch, step_loss, count_correct):
+    """take_steps by ``fused``: the same learning rates, counts, records and errors."""
+    epochs = [
+        state.epoch + k / steps_per_epoch if steps_per_epoch else state.epoch
+        for k in range(len(fused.rows))
+    ]
+    lrs = np.array([lr_at(epoch) for epoch in epochs], dtype=np.float64)
+    values, hits = np.empty(len(lrs)), np.zeros(len(lrs), dtype=np.intp)
+    done = fused(lrs, values, hits)
+    state.step += done
+    taken = values[:done].tolist()
+    if step_loss is not None:
+        step_loss.extend(taken)
+    if done < len(lrs):
+        raise not_finite(float(values[done]), state.step + 1)
+    totals = StepTotals(correct=int(hits.sum()) if count_correct is not None else 0)
+    totals.lr = float(lrs[-1]) if len(lrs) else 0.0
+    for value, rows in zip(taken, fused.rows.tolist(), strict=True):  # the loop's order of sums
+        totals.loss += value * rows
+        totals.rows += rows
     return totals
 
 

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .. import losses, optim
+from .. import fast, losses, optim
 from ..losses import validation as v
 from ..models import Model
 from ..optim.first_order import check_max_norm
-from . import loop
+from . import fused, loop
 from .batches import gathered
 from .checks import NEEDS_PROBABILITIES, check_X, sample_weights, split_validation
 from .files import StrPath, load_checkpoint
@@ -329,6 +329,7 @@ class _Epoch:
                 step_loss=self.history.step_loss,
                 count_correct=counter,
                 clip_grad_norm=self.clip_grad_norm,
+                fused=self._fused_steps(order),
             )
         if not all(np.isfinite(p).all() for p in self.objective.model.params.values()):
             # the last step can overflow the weights with no loss left in the epoch to show it
@@ -340,6 +341,17 @@ class _Epoch:
         if self.val is not None:
             logs.update(evaluate(self.objective, *self.val))
         return logs
+
+    def _fused_steps(self, order):
+        """The epoch's steps in one kernel call where fit's case allows (training/fused.py), or None."""
+        X, target, weights = self.data
+        case = fused.linear_case(
+            self.objective, self.state, X, target, weights, self.clip_grad_norm
+        )
+        kernel = None if case is None else fast.kernel("linear_epoch", X.size)
+        if kernel is None:
+            return None
+        return fused.LinearSteps(kernel, case, self.state, order, self.batch_size)
 
     def _batch_value_and_grads(self, X, target, weights):
         if weights is None:  # the fused per-batch kernel, on targets fit has checked
