@@ -681,6 +681,7 @@ def plot_cards(cards: Sequence[Card]) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
+        Three panels per card, not attached to pyplot (no window opens).
 
     Examples
     --------
