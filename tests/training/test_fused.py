@@ -115,6 +115,18 @@ def test_a_second_call_continues_adams_count(fused_calls):
     assert len(fused_calls) == 2
 
 
+def test_a_run_resumed_from_its_checkpoint_ends_where_the_whole_run_ends(tmp_path, fused_calls):
+    checkpoint = tmp_path / "run.npz"
+    whole, _ = train(True, epochs=4, optimizer="adam")
+    train(True, epochs=2, optimizer="adam", checkpoint=checkpoint)
+    resumed, history = train(True, epochs=4, optimizer="adam", checkpoint=checkpoint, resume=True)
+    assert history.epoch == [1, 2, 3, 4]
+    assert history.state.opt_state["t"] == 4 * 13
+    for k, p in whole.params.items():
+        np.testing.assert_array_equal(resumed.params[k], p)  # the same path: bit for bit
+    assert len(fused_calls) == 4 + 2 + 2
+
+
 def test_a_non_finite_loss_stops_at_the_same_step_with_the_same_message(fused_calls):
     errors, runs = [], []
     for on in (False, True):
