@@ -100,6 +100,9 @@ class _HingeProblem:
         w = np.ones(len(X)) if weights is None else np.asarray(weights, dtype=np.float64)
         per_row = 1 if multiclass else self.target.shape[1]  # the mean counts every element
         self.w = w / (w.sum() * per_row)
+        # the Hessian's rows in groups: by class (the row's class couples with the term's)
+        classes = range(int(target.max()) + 1 if len(target) else 0)
+        self.groups = [np.flatnonzero(target == a) for a in classes] if multiclass else [self.rows]
 
     def margins(self, theta):
         Z = self.change(theta) + self.margin
@@ -160,10 +163,11 @@ class _HingeProblem:
         """
         P, K = self.Xt.shape[1], Z.shape[1]
         H = np.zeros((K, P, K, P))
-        c = self.w[:, None] * _huber_hinge(Z, mu)[2] / mu
+        curved = (Z > 0) & (Z < mu)
+        c = (self.w / mu)[:, None] * curved
         each = np.arange(K)
-        for a in range(1 if not self.multiclass else K):
-            rows = c.any(axis=1) if not self.multiclass else (self.target == a) & c.any(axis=1)
+        for a, rows in enumerate(self.groups):
+            rows = rows[curved[rows].any(axis=1)]
             Xr, cr = self.Xt[rows], c[rows]
             S = (Xr.T @ (cr[:, :, None] * Xr[:, None, :]).reshape(len(Xr), K * P)).reshape(P, K, P)
             H[each, :, each, :] += S.transpose(1, 0, 2)  # S[:, b] on the (b, b) block
@@ -211,6 +215,13 @@ def _line_minimum(problem, theta, mu, Z, P):
     return -A[k] / B[k] if B[k] > 0 else None
 
 
+def _solve_damped(H, damping, g):
+    """(H + damping·I)⁻¹ g, the damping added to a copy's diagonal."""
+    A = H.copy()
+    A.flat[:: len(A) + 1] += damping
+    return np.linalg.solve(A, g)
+
+
 def _newton_stage(problem, theta, mu, rtol, max_steps):
     """Newton steps with an exact line search on the μ-smoothed objective.
 
@@ -225,7 +236,7 @@ def _newton_stage(problem, theta, mu, rtol, max_steps):
     scale = max(1.0, float(np.max(np.diag(H))))
     while steps < max_steps:
         g = G.T.ravel()
-        p = -np.linalg.solve(H + lam * scale * np.eye(len(g)), g)
+        p = -_solve_damped(H, lam * scale, g)
         decrease = -(g @ p)
         if not np.isfinite(decrease):
             raise Diverged(
