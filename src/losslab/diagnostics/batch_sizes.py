@@ -568,6 +568,7 @@ def batch_size_figure(lesson: BatchSizeLesson, path: str | Path | None = None) -
     Parameters
     ----------
     lesson : BatchSizeLesson
+        What :func:`batch_size_lesson` returned.
     path : str or Path, optional
         Where to write the PNG (atomically).
 

@@ -78,12 +78,19 @@ def compare_losses(
     loss_names : sequence of str
         Names of the registry (aliases included).
     model : {"linear", "mlp"}, default "linear"
+        The model trained for every loss.
     hidden : tuple of int, default (100,)
+        The MLP's hidden layers.
     epochs : int, default 30
+        Epochs of Adam.
     lr : float, default 1e-2
+        Adam's learning rate.
     batch_size : int, default 64
+        Rows per step.
     reg : float, default 1e-4
+        The L2 strength.
     seed : int, default 0
+        Seeds the initial weights (the same for every loss) and the shuffling.
 
     Returns
     -------
@@ -210,11 +217,17 @@ def batch_size_experiment(
     Parameters
     ----------
     ds : Dataset
+        The data; trained on its training split.
     batch_sizes : sequence of int
+        Each run's batch size; 0 or at least N is the full batch.
     loss : str, default "softmax"
+        A loss name of the registry, a Loss, or your own function.
     epochs : int, default 10
+        Epochs of every run.
     lr : float, optional
+        Adam's learning rate (default 1e-2).
     seed : int, default 0
+        Seeds the initial weights (the same for every run) and the shuffling.
 
     Returns
     -------
@@ -265,10 +278,12 @@ def step_noise(history: History) -> float:
     Parameters
     ----------
     history : History
+        A run's history, with one loss per step.
 
     Returns
     -------
     float
+        0 when each epoch had one step.
 
     Examples
     --------
@@ -325,6 +340,7 @@ def batch_size_summary(runs: Mapping[str, tuple[History, float]]) -> list[BatchS
     Returns
     -------
     list of BatchSizeRow
+        One per run, in the runs' order.
 
     Examples
     --------

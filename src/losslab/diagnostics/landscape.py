@@ -103,6 +103,7 @@ def random_direction(
     params : dict of str to ndarray
         A model's parameters (``model.params``).
     rng : Generator
+        Draws the direction's entries (standard normal).
     filter_normalize : bool, default True
         Rescale each column of a weight matrix's direction to the norm of that
         column of the weights; biases (1-D parameters) get a zero direction.
@@ -158,6 +159,8 @@ def pca_directions(center: Params, path: Sequence[Params]) -> tuple[Params, Para
     Returns
     -------
     d1, d2 : dict of str to ndarray
+        The first two principal directions of the path's steps from the
+        center, unit length over all parameters together.
 
     Examples
     --------
@@ -211,11 +214,15 @@ def landscape(
     model : Linear or MLP
         Its parameters are the center :math:`\theta^*`.
     loss : str, Loss or callable
+        A loss name of the registry, a Loss, or your own function.
     X : array of shape (N, D)
+        The features.
     y : array of shape (N,)
+        The labels (or targets).
     reg : float, default 0.0
         :math:`\lambda`.
     penalty : {"l2", "l1", "elasticnet"}, default "l2"
+        The weight penalty R(θ) of the objective.
     directions : {"random", "pca"} or (dict, dict), default "random"
         "pca" needs ``path``.
     path : list of dict, optional
@@ -232,6 +239,7 @@ def landscape(
     Returns
     -------
     Landscape
+        The objective on the grid, its 1-D slice and the projected path.
 
     Examples
     --------
@@ -304,13 +312,17 @@ def project(path: Sequence[Params], center: Params, d1: Params, d2: Params) -> n
     Parameters
     ----------
     path : list of dict of str to ndarray
+        Parameters along the optimizer's path.
     center : dict of str to ndarray
+        The plane's origin.
     d1, d2 : dict of str to ndarray
         The plane's directions.
 
     Returns
     -------
     ndarray of shape (T, 2)
+        The least-squares coordinates (α, β) of each point of the path
+        in the plane.
 
     Examples
     --------
@@ -371,8 +383,11 @@ def train_and_slice(
     ds : Dataset
         From :func:`losslab.data.load`; the slices use its training split.
     loss : str, Loss or callable
+        A loss name of the registry, a Loss, or your own function.
     model : {"linear", "mlp"}, default "linear"
+        The model to train.
     hidden : tuple of int, default (100,)
+        The MLP's hidden layers.
     reg : float, default 0.0
         The training's (and the first slice's) regularization strength.
     compare_reg : float, default 0.1
@@ -382,8 +397,11 @@ def train_and_slice(
     directions : {"pca", "random"}, default "pca"
         Of the first slice.
     resolution : int, default 25
+        Grid points along each direction.
     span : float, default 1.0
+        α and β run over [-span, span].
     seed : int, default 0
+        Seeds the model, the training and the random directions.
 
     Returns
     -------
@@ -435,13 +453,21 @@ def training_path(
     Parameters
     ----------
     model : Linear or MLP
+        Trained in place from its current weights.
     loss : str, Loss or callable
+        A loss name of the registry, a Loss, or your own function.
     X : array of shape (N, D)
+        The features.
     y : array of shape (N,)
+        The labels (or targets).
     lr : float, default 1e-2
+        Adam's learning rate.
     reg : float, default 0.0
+        The L2 strength.
     epochs : int, default 20
+        Epochs of :func:`losslab.fit` (mini-batches of 64).
     seed : int, default 0
+        Seeds the shuffling.
 
     Returns
     -------

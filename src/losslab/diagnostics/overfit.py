@@ -305,6 +305,7 @@ def overfit_figure(lesson: OverfitLesson, path: str | Path | None = None) -> Fig
     Parameters
     ----------
     lesson : OverfitLesson
+        What :func:`overfit_lesson` returned.
     path : str or Path, optional
         Where to write the PNG (atomically).
 

@@ -139,6 +139,7 @@ def expected_initial_loss(loss: str | Loss, n_classes: int) -> tuple[float, str]
     Returns
     -------
     value : float
+        The loss at all-zero scores.
     formula : str
         How the value arises, e.g. ``"ln C = ln 10"``.
 
@@ -198,15 +199,20 @@ def initial_loss_check(
     Parameters
     ----------
     model : Linear or MLP
+        The model as initialised, before training.
     loss : str, Loss or callable
+        A loss name of the registry, a Loss, or your own function.
     X : array of shape (N, D)
+        The features.
     y : int array of shape (N,)
+        The labels 0 .. C - 1.
     tolerance : float, default 0.01
         Relative.
 
     Returns
     -------
     SanityCheck
+        "initial loss", with the expected and measured values.
 
     Examples
     --------
@@ -248,15 +254,20 @@ def regularization_check(
     Parameters
     ----------
     model : Linear or MLP
+        The model as initialised (not modified).
     loss : str, Loss or callable
+        A loss name of the registry, a Loss, or your own function.
     X : array of shape (N, D)
+        The features.
     y : int array of shape (N,)
+        The labels 0 .. C - 1.
     strengths : sequence of float
         Increasing.
 
     Returns
     -------
     SanityCheck
+        "loss rises with regularization", with the rise at each strength.
 
     Examples
     --------
@@ -389,8 +400,11 @@ def scaled_loss(
     Parameters
     ----------
     loss : str, Loss or callable
+        A loss name of the registry, a Loss, or your own function.
     scores : array of shape (N, C)
+        The trained model's scores.
     y : int array of shape (N,)
+        The labels 0 .. C - 1.
     target : float
         Stop at the first scale whose loss is at most this.
 
@@ -437,8 +451,11 @@ def sanity_check(
     model : Linear or MLP
         The model as initialised, before training.
     loss : str, Loss or callable
+        A loss name of the registry, a Loss, or your own function.
     X : array of shape (N, D)
+        The features.
     y : int array of shape (N,)
+        The labels 0 .. C - 1.
     model_factory : callable, optional
         ``model_factory()`` builds a fresh model of the same kind for the overfit
         check (default: a copy of ``model``).
@@ -450,6 +467,7 @@ def sanity_check(
     Returns
     -------
     SanityReport
+        The three checks; ``report.ok`` when all pass.
 
     Examples
     --------

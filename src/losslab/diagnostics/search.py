@@ -76,12 +76,14 @@ def trial_points(
     trials : int
         How many points (a grid has ``round(√trials)²``, at least 4).
     grid : bool, default False
+        A log-spaced grid instead of log-uniform random points.
     seed : int, default 0
         Seeds the random points.
 
     Returns
     -------
     list of (float, float)
+        The (lr, reg) points.
 
     Examples
     --------
@@ -125,12 +127,19 @@ def run_trial(
     Parameters
     ----------
     ds : Dataset
+        The data; trained on its training split, scored on the validation split.
     loss : str, Loss or callable
+        A loss name of the registry, a Loss, or your own function.
     lr, reg : float
+        Plain SGD's learning rate and the L2 strength.
     model : {"linear", "mlp"}, default "linear"
+        The model to train.
     epochs : int, default 10
+        Epochs of training.
     batch_size : int, default 64
+        Rows per step.
     seed : int, default 0
+        Seeds the initial weights and the shuffling.
 
     Returns
     -------
@@ -185,16 +194,22 @@ def run_search(
     Parameters
     ----------
     ds : Dataset
+        The data, with training and validation splits.
     loss : str, Loss or callable
+        A loss name of the registry, a Loss, or your own function.
     points : sequence of (float, float)
         From :func:`trial_points`.
     epochs : int, default 10
+        Epochs per trial.
     seed : int, default 0
+        Seeds every trial alike.
     on_trial : callable, optional
+        ``on_trial(k, trial, best_val_accuracy)`` after each trial.
 
     Returns
     -------
     list of Trial
+        One per point, in order.
 
     Examples
     --------
@@ -225,10 +240,12 @@ def best_trial(trials: Sequence[Trial]) -> Trial:
     Parameters
     ----------
     trials : list of Trial
+        At least one.
 
     Returns
     -------
     Trial
+        The one with the highest ``val_accuracy``.
 
     Examples
     --------

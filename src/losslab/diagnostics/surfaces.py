@@ -156,6 +156,7 @@ def race(
     surface : str or Surface
         "saddle", "rosenbrock", "beale", "abs", or a :class:`Surface`.
     steps : int, default 200
+        Steps of every racer.
     seed : int, default 0
         Seeds the gradient noise.
     noise : float, default 0.5
@@ -164,6 +165,7 @@ def race(
     Returns
     -------
     dict of str to ndarray of shape (steps + 1, 2)
+        Each racer's path, the start included.
 
     Examples
     --------
@@ -230,6 +232,7 @@ def summary(surface: Surface, paths: Mapping[str, np.ndarray]) -> list[tuple[str
     Parameters
     ----------
     surface : str or Surface
+        A name of ``SURFACES`` ("saddle", "rosenbrock", ...) or a :class:`Surface`.
     paths : dict of str to ndarray of shape (T, 2)
         What :func:`race` returned.
 

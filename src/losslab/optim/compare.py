@@ -47,9 +47,11 @@ class MethodRun:
     method : str
         A key of ``METHOD_NAMES``: "lm", "gn", "newton", "gd" or "adam".
     iterations : int
+        Iterations (Adam: steps) taken.
     evaluations : int
         Residual plus Jacobian evaluations.
     seconds : float
+        Wall time.
     cost : float
         The final ½‖r‖².
     message : str
@@ -109,12 +111,15 @@ def compare_methods(
     f : callable
         ``f(x, *p) -> array of shape (m,)``.
     x, y : arrays of shape (m,)
+        The data.
     p0 : array of shape (n,)
+        The start, the same for every method.
     jac : callable
         ``jac(x, *p) -> array of shape (m, n)``.
     budget : int, default 20000
         Residual evaluations per solver, Adam's steps.
     adam_lr : float, default 0.05
+        Adam's learning rate.
 
     Returns
     -------
@@ -165,15 +170,22 @@ def compare_model(
     Parameters
     ----------
     name : {"poly2", "poly3", "exp", "logistic", "sin"}
+        A family of ``curvefit.MODELS``.
     x, y : arrays of shape (m,)
+        The data.
     p0 : array of shape (n,), optional
+        The start; by default far from the family's guess.
     budget : int, default 20000
+        Residual evaluations per solver, Adam's steps.
     adam_lr : float, default 0.05
+        Adam's learning rate.
 
     Returns
     -------
     runs : list of MethodRun
+        One per method, as :func:`compare_methods`.
     start : ndarray of shape (n,)
+        The start every method used.
 
     Examples
     --------
@@ -215,14 +227,18 @@ def compare_least_squares(
     residual : callable
         ``residual(x) -> array of shape (m,)``.
     x0 : array of shape (n,)
+        The start, the same for every method.
     jac : callable
         ``jac(x) -> array of shape (m, n)``.
     budget : int, default 20000
+        Residual evaluations per solver, Adam's steps.
     adam_lr : float, default 0.05
+        Adam's learning rate.
 
     Returns
     -------
     list of MethodRun
+        Levenberg-Marquardt, Gauss-Newton, Newton, gradient descent, Adam.
 
     Examples
     --------

@@ -273,11 +273,16 @@ def gradient_descent(
     residual : callable
         ``residual(x) -> array of shape (m,)``; the cost is ½‖r‖².
     x0 : array of shape (n,)
+        The starting point.
     jac : callable, optional
         ``jac(x) -> array of shape (m, n)``; differences when None.
     bounds : (lb, ub), optional
+        Numbers or arrays of length n; a variable at a bound the gradient
+        pushes against does not move.
     loss : {"linear", "huber", "soft_l1", "cauchy", "arctan"}, default "linear"
+        The robust loss ρ of SciPy's ``least_squares``; "linear" is plain least squares.
     f_scale : float, default 1.0
+        The residual scale of the robust loss.
     max_nfev : int, optional
         Evaluations of the residual allowed (default 20000).
     gtol : float, default 1e-8
@@ -288,6 +293,7 @@ def gradient_descent(
     Returns
     -------
     LeastSquaresResult
+        ``x``, ``cost``, the evaluation counts, ``status`` and ``history``.
 
     Examples
     --------
@@ -475,7 +481,9 @@ def fit_model(
     Parameters
     ----------
     name : {"poly2", "poly3", "exp", "logistic", "sin"}
+        A family of ``MODELS``.
     x, y : arrays of shape (m,)
+        The data.
     p0 : array of shape (n,), optional
         The start; by default the family's guess from the data.
     loss, method, f_scale
@@ -518,10 +526,12 @@ def model(name: str) -> Model:
     Parameters
     ----------
     name : str
+        A key of ``MODELS``: "poly2", "poly3", "exp", "logistic" or "sin".
 
     Returns
     -------
     Model
+        The family, with its function, Jacobian and guess.
 
     Examples
     --------

@@ -393,9 +393,11 @@ def free_variables(x: np.ndarray, g: np.ndarray, box: Any) -> np.ndarray:
     Parameters
     ----------
     x : ndarray of shape (n,)
+        The point.
     g : ndarray of shape (n,)
         The cost's gradient at x.
     box : (lb, ub) or None
+        The bounds; None for none.
 
     Returns
     -------

@@ -64,9 +64,12 @@ def newton(
     args : tuple, default ()
         Extra arguments for the callables.
     method : {"line_search", "trust_region"}, default "line_search"
+        Newton-CG with a backtracking line search, or a trust region
+        whose steps are found by Steihaug's conjugate gradient.
     gtol : float, default 1e-8
         Stop when the gradient's largest entry is at most this.
     max_iter : int, default 200
+        The most iterations.
 
     Returns
     -------
@@ -246,6 +249,7 @@ def newton_least_squares(
     Returns
     -------
     LeastSquaresResult
+        ``x``, ``cost``, the evaluation counts, ``status`` and ``history``.
 
     Examples
     --------

@@ -27,6 +27,7 @@ class Problem:
     Attributes
     ----------
     name : str
+        The problem's name (NIST's, where it is one of theirs).
     residual : callable
         ``residual(p) -> array of shape (m,)``.
     jac : callable

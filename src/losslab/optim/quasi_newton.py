@@ -48,6 +48,7 @@ def lbfgs(
     ftol : float, default 1e-12
         Stop when the value falls by less than ``ftol·|f|``.
     max_iter : int, default 500
+        The most iterations.
     callback : callable, optional
         ``callback(iteration, x, value)``; returning True stops (status -2).
 
@@ -97,6 +98,7 @@ def steepest_descent(
     ftol : float, default 1e-12
         Stop when the value falls by less than ``ftol·|f|``.
     max_iter : int, default 500
+        The most iterations.
     callback : callable, optional
         ``callback(iteration, x, value)``; returning True stops (status -2).
 

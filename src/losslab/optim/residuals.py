@@ -43,6 +43,7 @@ def robust_rho(z: np.ndarray, loss: str) -> tuple[np.ndarray, np.ndarray, np.nda
     z : ndarray
         Squared scaled residuals, z ≥ 0.
     loss : {"linear", "huber", "soft_l1", "cauchy", "arctan"}
+        Which ρ.
 
     Returns
     -------
@@ -97,9 +98,13 @@ class ResidualProblem:
     jac : callable, optional
         ``jac(x, *args) -> array of shape (m, n)``.
     args : tuple, default ()
+        Extra arguments for ``residual`` and ``jac``.
     loss : {"linear", "huber", "soft_l1", "cauchy", "arctan"}, default "linear"
+        The robust loss ρ of SciPy's ``least_squares``; "linear" is plain least squares.
     f_scale : float, default 1.0
+        The residual scale of the robust loss.
     diff_step : float, optional
+        The relative forward-difference step (default √eps).
 
     Examples
     --------
@@ -237,17 +242,26 @@ def start_problem(
     Parameters
     ----------
     residual : callable
+        ``residual(x, *args) -> array of shape (m,)``.
     x0 : array-like of shape (n,)
+        The start; must be finite.
     jac : callable, optional
+        ``jac(x, *args) -> array of shape (m, n)``; differences when None.
     args : tuple, default ()
+        Extra arguments for ``residual`` and ``jac``.
     loss : {"linear", "huber", "soft_l1", "cauchy", "arctan"}, default "linear"
+        The robust loss ρ of SciPy's ``least_squares``; "linear" is plain least squares.
     f_scale : float, default 1.0
+        The residual scale of the robust loss, > 0.
     diff_step : float, optional
+        The relative forward-difference step (default √eps).
 
     Returns
     -------
     problem : ResidualProblem
+        Counting the one evaluation made at x0.
     x : ndarray of shape (n,)
+        x0 as float64.
     r : ndarray of shape (m,)
         Finite, or a ValueError says so.
 
@@ -315,6 +329,7 @@ def tolerances(
     ftol, xtol, gtol : float
         Non-negative.
     max_nfev : int or None
+        Evaluations of the residual allowed; None for MINPACK's default.
     n : int
         The number of variables.
     analytic : bool
@@ -323,6 +338,7 @@ def tolerances(
     Returns
     -------
     Tolerances
+        The four, checked.
 
     Examples
     --------
@@ -354,11 +370,14 @@ def check_bounds(
     Parameters
     ----------
     bounds : (lb, ub) or None
+        Numbers or arrays of length n, ±inf for a free side.
     x0 : ndarray of shape (n,)
+        The start, whose length the bounds must match.
 
     Returns
     -------
     (lb, ub) of float ndarrays of shape (n,), or None
+        None when every bound is infinite.
 
     Examples
     --------

@@ -98,12 +98,14 @@ def status_message(status: int, budget: str = "evaluations") -> str:
     Parameters
     ----------
     status : int
+        A solver's status: 0 budget spent, > 0 a test met, < 0 stopped.
     budget : str, default "evaluations"
         What ran out, for status 0.
 
     Returns
     -------
     str
+        The status in words.
 
     Examples
     --------
@@ -123,8 +125,11 @@ def history_row(
     Parameters
     ----------
     iteration : int
+        The iteration (0 for the start).
     cost : float
+        The cost after it.
     nfev : int
+        Residual evaluations so far.
     step : float
         The norm of the step taken.
     **extra
@@ -133,6 +138,7 @@ def history_row(
     Returns
     -------
     dict
+        ``{"iteration", "cost", "nfev", "step", **extra}``.
 
     Examples
     --------

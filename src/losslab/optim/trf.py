@@ -75,6 +75,7 @@ def trust_region_reflective(
         The robust loss ρ: the cost is :math:`\tfrac12 \sum_i f^2 \rho(r_i^2 / f^2)`
         with f = ``f_scale``.
     f_scale : float, default 1.0
+        The residual scale f of the robust loss.
     ftol, xtol, gtol : float, default 1e-8
         SciPy's ``trf`` tests: the relative fall of the cost, the relative step, and
         the scaled gradient's largest entry.
@@ -136,13 +137,17 @@ def trust_region_reflective_loop(
     Parameters
     ----------
     problem : ResidualProblem
+        The residuals, Jacobian and robust loss, from :func:`start_problem`.
     x : ndarray of shape (n,)
         A strictly feasible start.
     r : ndarray of shape (m,)
         The residuals at x.
     box : (lb, ub)
+        float arrays of shape (n,), ±inf for a free side.
     tol : Tolerances
+        The stopping tests and the budget (:func:`tolerances`).
     x_scale : float, ndarray of shape (n,) or "jac"
+        The scale of each variable, as in :func:`trust_region_reflective`.
 
     Returns
     -------
@@ -439,12 +444,14 @@ def strictly_feasible(
     Parameters
     ----------
     x, lb, ub : ndarray of shape (n,)
+        The point and the bounds (±inf for a free side).
     rstep : float, default 1e-10
         The relative distance from a bound; 0 moves to the next float.
 
     Returns
     -------
     ndarray of shape (n,)
+        A copy of x, strictly inside.
 
     Examples
     --------
