@@ -49,11 +49,13 @@ class Dataset:
     class_names : list
         The original label of each class, in label order.
     feature_names : list of str
+        The features' names (from a file's header, or x0, x1, ...).
     image_shape : tuple or None
         E.g. (8, 8) for digits: rows of W can be shown as images.
     mean, scale : ndarray of shape (D,) or None
         The standardisation, computed on the training split only.
     n_classes, n_features : int
+        C and D.
 
     Examples
     --------
@@ -101,6 +103,7 @@ def available() -> list[str]:
     Returns
     -------
     list of str
+        The bundled sets, then the generated ones.
 
     Examples
     --------
@@ -146,6 +149,7 @@ def load(
     Returns
     -------
     Dataset
+        The three splits, standardised on the training split when asked.
 
     Examples
     --------
@@ -290,18 +294,23 @@ def generate(
     Parameters
     ----------
     name : {"blobs", "moons", "circles", "spiral"}
+        Which problem.
     n_samples : int, default 600
+        Points in all.
     n_classes : int, default 3
         Of blobs and the spiral (moons and circles have two).
     noise : float, optional
         The problem's own default when None (0.2 for moons and the spiral, 0.1
         for circles).
     random_state : int, default 0
+        Seeds the points.
 
     Returns
     -------
     X : ndarray of shape (n_samples, 2)
+        The points.
     y : int ndarray of shape (n_samples,)
+        Their classes.
 
     Examples
     --------
@@ -347,7 +356,9 @@ def spiral(
     Parameters
     ----------
     n_per_class : int
+        Points per arm.
     n_classes : int
+        Arms, one per class.
     noise : float, default 0.2
         Standard deviation of the angle's noise.
     rng : Generator, optional
@@ -356,7 +367,9 @@ def spiral(
     Returns
     -------
     X : ndarray of shape (n_per_class * n_classes, 2)
+        The points.
     y : int ndarray of shape (n_per_class * n_classes,)
+        Their classes (arms).
 
     Examples
     --------
@@ -391,15 +404,18 @@ def read_csv(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarr
     Parameters
     ----------
     path : str or Path
+        The CSV file.
     target : str or int, optional
         The label column, by header name or index.
 
     Returns
     -------
     X : ndarray of shape (n, D), float64
+        The features.
     y : ndarray of shape (n,)
         The labels as written (numbers or strings).
     feature_names : list of str
+        From the header, or x0, x1, ... without one.
 
     Examples
     --------
@@ -440,14 +456,18 @@ def trajectory(
     noise : float, default 0.5
         Standard deviation of the measurement noise, in metres.
     outlier_fraction : float, default 0.1
+        The share of measurements that are gross outliers.
     outlier_size : float, default 15.0
         The largest outlier, in metres (each is 0.5 to 1 times this, either sign).
     random_state : int, default 0
+        Seeds the noise and the outliers.
 
     Returns
     -------
     t : ndarray of shape (n,)
+        The times, in seconds.
     height : ndarray of shape (n,)
+        The measured heights, in metres.
 
     Examples
     --------
@@ -474,6 +494,7 @@ def read_xy(source: StrPath, *, target: Target = None) -> tuple[np.ndarray, np.n
     Parameters
     ----------
     source : "trajectory" or path
+        The generated throw (:func:`trajectory`) or a file.
     target : str or int, optional
         The y column, by header name or index.
 
@@ -521,7 +542,9 @@ def stream(
         A ``.npy``, ``.parquet`` or ``.csv`` file; the label is its last column
         unless ``target`` names another.
     batch_size : int, default 256
+        Rows per batch.
     target : str or int, optional
+        The label column, by name or index (default: the last).
     chunk_rows : int, default 65536
         Rows read at a time.
     **options

@@ -53,7 +53,9 @@ def target_column(target: Target, names: Sequence[str] | None, width: int, path:
     Parameters
     ----------
     target : str, int or None
+        A column name, an index (negative counts from the end), or None.
     names : sequence of str or None
+        The columns' names (None for a format without them).
     width : int
         The number of columns.
     path : str or PathLike

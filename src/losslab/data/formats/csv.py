@@ -213,10 +213,12 @@ def is_number(cell: str) -> bool:
     Parameters
     ----------
     cell : str
+        One cell's text.
 
     Returns
     -------
     bool
+        Whether it is a number (inf and nan included).
 
     Examples
     --------

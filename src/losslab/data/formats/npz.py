@@ -24,11 +24,14 @@ def read_npz(path: StrPath) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     path : str or PathLike
+        The archive.
 
     Returns
     -------
     X : ndarray of shape (n, D), float64
+        The array X.
     y : ndarray of shape (n,)
+        The array y, as stored.
 
     Examples
     --------
