@@ -48,6 +48,7 @@ def open_source(path: StrPath, target: Target = None, chunk_rows: int = 65536) -
     Parameters
     ----------
     path : str or Path
+        The file; its suffix chooses the reader.
     target : str or int, optional
         The label column, by name or index (default: the last).
     chunk_rows : int, default 65536
@@ -95,14 +96,21 @@ def stream(
     Parameters
     ----------
     source : Source
+        From :func:`open_source`.
     batch_size : int, default 256
+        Rows per batch.
     shuffle : bool, default True
         Shuffle the chunks' order, then the rows within the buffer.
     buffer_rows : int, default 65536
+        Rows of the shuffle buffer (the memory bound).
     seed : int, default 0
+        Seeds the shuffles.
     holdout_every : int, optional
+        Rows whose index is a multiple of this are held out.
     test : bool, default False
+        Yield the held-out rows (in order) instead of the others.
     stats : dict, optional
+        Receives ``peak_buffer_rows``, the most rows the buffer held.
 
     Yields
     ------
@@ -235,9 +243,11 @@ def streaming_statistics(
     Parameters
     ----------
     source : Source
+        From :func:`open_source`.
     holdout_every : int, optional
         Leave out the rows whose index is a multiple of this.
     block : int, default 4096
+        Rows added to the running sums at a time.
 
     Returns
     -------

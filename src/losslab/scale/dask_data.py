@@ -20,10 +20,12 @@ def is_dask(X: Any) -> bool:
     Parameters
     ----------
     X : object
+        Anything.
 
     Returns
     -------
     bool
+        Whether X has a Dask graph.
 
     Examples
     --------
@@ -254,8 +256,11 @@ def as_dask_arrays(X: Any, y: Any, sample_weight: Any = None) -> tuple[Any, Any,
     Parameters
     ----------
     X : Dask array or dataframe of shape (n_samples, n_features)
+        The features.
     y : Dask array, array-like or None
+        Labels or targets; an array in memory is chunked like X.
     sample_weight : Dask array, array-like or None
+        One weight per row, chunked like X.
 
     Returns
     -------
@@ -304,6 +309,7 @@ def read(path: StrPath, *, target: Target = None, chunk_rows: int = 65536) -> tu
     path : str or PathLike
         A ``.npy`` or ``.parquet`` file.
     target : str or int, optional
+        The label column, by name or index (default: the last).
     chunk_rows : int, default 65536
         Rows per Dask chunk (a Parquet file's chunks are its row groups).
 

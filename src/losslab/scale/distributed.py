@@ -314,7 +314,9 @@ def fit(
     X : Dask array or dataframe of shape (n_samples, n_features)
         In row chunks; each chunk is trained where it lives.
     y : Dask array of shape (n_samples,) or array-like
+        Labels or regression targets.
     sample_weight : Dask array of shape (n_samples,), optional
+        One weight per row.
     client : distributed.Client, optional
         Default: the current client.
     sync_every : int, default 32

@@ -31,10 +31,13 @@ def fit_stream(
     Parameters
     ----------
     estimator : estimator with ``partial_fit(X, y, classes=...)``
+        A losslab (or scikit-learn) classifier.
     source : Source
         From :func:`~losslab.data.sources.open_source`.
     epochs : int, default 1
+        Passes over the training rows.
     batch_size : int, default 256
+        Rows per ``partial_fit`` call.
     buffer_rows : int, default 65536
         Rows of the shuffle buffer.
     seed : int, default 0
