@@ -109,6 +109,11 @@ def available() -> list[str]:
     --------
     >>> available()
     ['iris', 'digits', 'wine', 'breast_cancer', 'blobs', 'moons', 'spiral', 'circles']
+
+    References
+    ----------
+    scikit-learn's toy datasets: https://scikit-learn.org/stable/datasets/toy_dataset.html;
+    CS231n's spiral: https://cs231n.github.io/neural-networks-case-study/
     """
     return list(BUNDLED + GENERATED)
 
@@ -474,6 +479,11 @@ def trajectory(
     >>> t, height = trajectory()
     >>> t.shape, float(t[-1])
     ((50,), 4.0)
+
+    References
+    ----------
+    P. J. Huber, *Robust Statistics* (1981), on gross outliers; the robust ``loss`` options of
+    ``scipy.optimize.least_squares``.
     """
     rng = np.random.default_rng(random_state)
     t = np.linspace(0.0, 4.0, n)

@@ -90,6 +90,10 @@ class BatchSizeRow:
     ...                    noise=0.05, predicted_noise=0.05)
     >>> row.samples == row.steps * row.batch_size
     True
+
+    References
+    ----------
+    S. McCandlish, J. Kaplan, D. Amodei, "An Empirical Model of Large-Batch Training", 2018.
     """
 
     batch_size: int
@@ -130,6 +134,10 @@ class BatchSizeLesson:
     ([32, 128], 1.3863)
     >>> sorted(lesson.as_dict())
     ['initial_loss', 'n_rows', 'noise_scale', 'rows', 'sigma2', 'target', 'true_loss']
+
+    References
+    ----------
+    S. McCandlish, J. Kaplan, D. Amodei, "An Empirical Model of Large-Batch Training", 2018.
     """
 
     rows: list
@@ -180,6 +188,10 @@ def generated_problem(
     >>> X, y, W = generated_problem(1000)
     >>> X.shape, y.shape, W.shape, int(y.max())
     ((1000, 16), (1000,), (16, 4), 3)
+
+    References
+    ----------
+    S. McCandlish, J. Kaplan, D. Amodei, "An Empirical Model of Large-Batch Training", 2018.
     """
     rng = np.random.default_rng(seed)
     scales = np.logspace(0, -np.log10(CONDITION), n_features)
@@ -363,6 +375,10 @@ def steps_to_target(
     True
     >>> steps_to_target(X, y, 64, lr=1.6, target=0.0, max_steps=20)[0] is None  # unreachable
     True
+
+    References
+    ----------
+    S. McCandlish, J. Kaplan, D. Amodei, "An Empirical Model of Large-Batch Training", 2018.
     """
     n_classes = int(y.max()) + 1
     objective = Objective(_zero_model(X.shape[1], n_classes), "softmax")
@@ -452,6 +468,10 @@ def fewest_steps(
     >>> steps, lr, _ = fewest_steps(X, y, 64, lrs=(0.8, 1.6, 3.2), target=1.1, max_steps=200)
     >>> steps < steps_to_target(X, y, 64, lr=0.8, target=1.1, max_steps=200)[0], lr > 0.8
     (True, True)
+
+    References
+    ----------
+    S. McCandlish, J. Kaplan, D. Amodei, "An Empirical Model of Large-Batch Training", 2018.
     """
     best: tuple[int | None, float | None, float] = (None, None, 0.0)
     for lr in sorted(r for r in lrs if start_lr is None or r >= start_lr):
@@ -584,6 +604,10 @@ def batch_size_figure(lesson: BatchSizeLesson, path: str | Path | None = None) -
     >>> fig = batch_size_figure(lesson)
     >>> [ax.get_title() for ax in fig.axes]
     ['steps to the target loss', 'samples to the target loss', 'gradient noise falls as 1/B']
+
+    References
+    ----------
+    S. McCandlish, J. Kaplan, D. Amodei, "An Empirical Model of Large-Batch Training", 2018.
     """
     from matplotlib.figure import Figure
 

@@ -44,6 +44,10 @@ class LossRun:
     ...               seconds=0.1, epochs=2)
     >>> run.final_loss == run.history.train_loss[-1]
     True
+
+    References
+    ----------
+    CS231n notes, "Linear classification" (the SVM and softmax losses compared).
     """
 
     loss: str
@@ -103,6 +107,10 @@ def compare_losses(
     >>> runs = compare_losses(load("iris"), ["svm", "softmax"], epochs=5)
     >>> [(run.loss, run.epochs) for run in runs]
     [('multiclass_hinge', 5), ('softmax_cross_entropy', 5)]
+
+    References
+    ----------
+    CS231n notes, "Linear classification" (the SVM and softmax losses compared).
     """
     settings = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "reg": reg, "seed": seed}
     return [
@@ -291,6 +299,11 @@ def step_noise(history: History) -> float:
     >>> history = History(epoch=[1, 2], step_loss=[1.0, 3.0, 2.0, 4.0], train_loss=[2.0, 3.0])
     >>> step_noise(history)  # the spread of the last epoch's two steps, 2 and 4
     1.0
+
+    References
+    ----------
+    Keskar et al., "On Large-Batch Training for Deep Learning: Generalization Gap and Sharp
+    Minima", ICLR (2017).
     """
     per_epoch = max(1, len(history.step_loss) // max(1, history.n_epochs))
     if per_epoch <= 1:
@@ -320,6 +333,11 @@ class BatchSizeRow:
     >>> row = BatchSizeRow("batch 16", steps=21, final_loss=0.9, noise=0.05, seconds=0.1)
     >>> row.label, row.steps
     ('batch 16', 21)
+
+    References
+    ----------
+    Keskar et al., "On Large-Batch Training for Deep Learning: Generalization Gap and Sharp
+    Minima", ICLR (2017).
     """
 
     label: str
@@ -348,6 +366,11 @@ def batch_size_summary(runs: Mapping[str, tuple[History, float]]) -> list[BatchS
     >>> rows = batch_size_summary(batch_size_experiment(load("iris"), [16, 0], epochs=3))
     >>> [(row.label, row.steps, row.noise == 0) for row in rows]
     [('batch 16', 21, False), ('N = 105 (full batch)', 3, True)]
+
+    References
+    ----------
+    Keskar et al., "On Large-Batch Training for Deep Learning: Generalization Gap and Sharp
+    Minima", ICLR (2017).
     """
     return [
         BatchSizeRow(label, len(h.step_loss), float(h.train_loss[-1]), step_noise(h), seconds)

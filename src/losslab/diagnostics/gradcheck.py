@@ -412,6 +412,10 @@ def gradcheck_inputs(
     >>> output, (target,) = gradcheck_inputs("huber", (4, 3), on_kinks=True)
     >>> bool(np.all(output == np.round(output))), bool(np.abs(output).max() <= 2)
     (True, True)
+
+    References
+    ----------
+    CS231n notes, "Neural Networks Part 3: gradient checks" (kinks in the objective).
     """
     loss = losses.get(loss)
     if loss.task is None:

@@ -335,6 +335,11 @@ def project(path: Sequence[Params], center: Params, d1: Params, d2: Params) -> n
     >>> d1, d2 = pca_directions(model.params, path)
     >>> project(path, model.params, d1, d2)[-1].round(6).tolist()  # the path ends at the center
     [0.0, 0.0]
+
+    References
+    ----------
+    H. Li, Z. Xu, G. Taylor, C. Studer and T. Goldstein, "Visualizing the Loss Landscape of
+    Neural Nets", NeurIPS 2018.
     """
     basis = np.stack([_flat(d1), _flat(d2)], axis=1)
     deltas = np.stack([_flat(p) - _flat(center) for p in path], axis=1)
@@ -483,6 +488,11 @@ def training_path(
     >>> model = Linear(4, 3, random_state=0)
     >>> len(training_path(model, "softmax", X, y, epochs=5))
     6
+
+    References
+    ----------
+    H. Li, Z. Xu, G. Taylor, C. Studer and T. Goldstein, "Visualizing the Loss Landscape of
+    Neural Nets", NeurIPS 2018.
     """
     path = [{k: p.copy() for k, p in model.params.items()}]
 

@@ -67,6 +67,11 @@ class OverfitLesson:
     ((4,), (6,), (0.5, 1.0))
     >>> sorted(lesson.as_dict())[:4]
     ['degree', 'errors', 'lambda', 'lambdas']
+
+    References
+    ----------
+    C. M. Bishop, *Pattern Recognition and Machine Learning* (2006), section 1.1 (the polynomial
+    curve-fitting example).
     """
 
     degree: int
@@ -118,6 +123,11 @@ def features(x: ArrayLike, degree: int) -> np.ndarray:
     --------
     >>> features([2.0, 3.0], 3).tolist()
     [[1.0, 2.0, 4.0, 8.0], [1.0, 3.0, 9.0, 27.0]]
+
+    References
+    ----------
+    C. M. Bishop, *Pattern Recognition and Machine Learning* (2006), section 1.1 (the polynomial
+    curve-fitting example).
     """
     return np.vander(np.asarray(x, dtype=np.float64), degree + 1, increasing=True)
 
@@ -319,6 +329,11 @@ def overfit_figure(lesson: OverfitLesson, path: str | Path | None = None) -> Fig
     >>> lesson = overfit_lesson(3, n_train=6, n_test=20, lambdas=np.logspace(-4, 1, 6))
     >>> [ax.get_title() for ax in overfit_figure(lesson).axes]
     ['degree 3: mean squared errors', 'error against λ']
+
+    References
+    ----------
+    C. M. Bishop, *Pattern Recognition and Machine Learning* (2006), section 1.1 (the polynomial
+    curve-fitting example).
     """
     from matplotlib.figure import Figure
 

@@ -156,6 +156,10 @@ def retrieval_table(
     >>> rows = retrieval_table({"raw": evaluate_embeddings(load("iris"), lambda X: X)})
     >>> rows[0][0], len(rows[0][1])
     ('raw', 5)
+
+    References
+    ----------
+    Musgrave, Belongie & Lim, "A Metric Learning Reality Check", ECCV (2020).
     """
     return [(name, [float(report[c]) for c in columns]) for name, report in reports.items()]
 
@@ -192,6 +196,10 @@ def nearest_examples(
     (3, 4)
     >>> bool(np.all(ds.y_train[nearest] == ds.y_test[:3, None]))  # same class as the query
     True
+
+    References
+    ----------
+    Musgrave, Belongie & Lim, "A Metric Learning Reality Check", ECCV (2020).
     """
     queries = learner.transform(ds.X_test)[:n_queries]  # rows as the figure's embedding has them
     gallery = learner.transform(ds.X_train)
@@ -273,6 +281,10 @@ def embedding_2d_figure(
     >>> fig = embedding_2d_figure(panels, np.array([0, 1, 2, 0, 1, 2]), ["a", "b", "c"])
     >>> [ax.get_title() for ax in fig.axes]
     ['first', 'second']
+
+    References
+    ----------
+    Musgrave, Belongie & Lim, "A Metric Learning Reality Check", ECCV (2020).
     """
     from matplotlib.figure import Figure
 
@@ -333,6 +345,10 @@ def save_embedding_run(
     >>> with tempfile.TemporaryDirectory() as out:
     ...     save_embedding_run(out, ds, learner, {"learned-3": {}}, loss="triplet")
     ['metrics.json', 'model.npz', 'embedding_pca.png']
+
+    References
+    ----------
+    Musgrave, Belongie & Lim, "A Metric Learning Reality Check", ECCV (2020).
     """
     from .. import plots  # matplotlib only when figures are drawn
 

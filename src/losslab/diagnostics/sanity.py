@@ -100,6 +100,11 @@ class SanityReport:
     FAIL  overfit a tiny subset: accuracy 90%
     >>> [row["name"] for row in report.as_dict()]
     ['initial loss', 'overfit a tiny subset']
+
+    References
+    ----------
+    CS231n, "Neural Networks Part 3", sanity checks:
+    https://cs231n.github.io/neural-networks-3/#sanitycheck
     """
 
     checks: list = field(default_factory=list)
@@ -222,6 +227,11 @@ def initial_loss_check(
     >>> X = (X - X.mean(0)) / X.std(0)
     >>> initial_loss_check(Linear(4, 3, random_state=0), "svm", X, y).ok
     True
+
+    References
+    ----------
+    CS231n, "Neural Networks Part 3", sanity checks:
+    https://cs231n.github.io/neural-networks-3/#sanitycheck
     """
     from ..training import Objective, encode_targets, evaluate
 
@@ -277,6 +287,11 @@ def regularization_check(
     >>> X = (X - X.mean(0)) / X.std(0)
     >>> regularization_check(Linear(4, 3, random_state=0), "softmax", X, y).ok
     True
+
+    References
+    ----------
+    CS231n, "Neural Networks Part 3", sanity checks:
+    https://cs231n.github.io/neural-networks-3/#sanitycheck
     """
     from ..training import Objective, encode_targets, evaluate
 
@@ -420,6 +435,11 @@ def scaled_loss(
     >>> scale, value = scaled_loss("softmax", scores, np.array([0, 1]), target=1e-3)
     >>> scale, round(value, 6)
     (8.0, 0.000335)
+
+    References
+    ----------
+    CS231n, "Neural Networks Part 3", sanity checks:
+    https://cs231n.github.io/neural-networks-3/#sanitycheck
     """
     fn = losses.get(loss)
     scale, value = 1.0, math.inf

@@ -152,6 +152,11 @@ def run_trial(
     >>> trial = run_trial(load("iris"), "softmax", 0.05, 1e-4, epochs=5)
     >>> 0 < trial.val_accuracy <= 1
     True
+
+    References
+    ----------
+    Bergstra & Bengio, "Random Search for Hyper-Parameter Optimization", JMLR 13 (2012); CS231n,
+    "Neural Networks Part 3": https://cs231n.github.io/neural-networks-3/#hyper
     """
     loss = losses.get(loss)
     net = build_classifier(model, ds.n_features, loss, ds.n_classes, random_state=seed)
@@ -251,6 +256,11 @@ def best_trial(trials: Sequence[Trial]) -> Trial:
     --------
     >>> best_trial([Trial(0.1, 0.0, 0.8, 0.9, None), Trial(0.01, 0.0, 0.9, 0.9, None)]).lr
     0.01
+
+    References
+    ----------
+    Bergstra & Bengio, "Random Search for Hyper-Parameter Optimization", JMLR 13 (2012); CS231n,
+    "Neural Networks Part 3": https://cs231n.github.io/neural-networks-3/#hyper
     """
     return max(trials, key=lambda t: t.val_accuracy)
 
@@ -292,6 +302,11 @@ def save_search(
     >>> with tempfile.TemporaryDirectory() as out:
     ...     save_search(out, trials, loss="softmax")
     ['search.json', 'best_model.npz', 'search_heatmap.png']
+
+    References
+    ----------
+    Bergstra & Bengio, "Random Search for Hyper-Parameter Optimization", JMLR 13 (2012); CS231n,
+    "Neural Networks Part 3": https://cs231n.github.io/neural-networks-3/#hyper
     """
     from .. import plots  # matplotlib only when figures are drawn
 

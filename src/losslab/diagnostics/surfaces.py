@@ -52,6 +52,11 @@ class Surface:
     --------
     >>> float(SURFACES["rosenbrock"].f(np.array([1.0, 1.0])))
     0.0
+
+    References
+    ----------
+    S. Ruder, "An overview of gradient descent optimization algorithms", 2016; CS231n notes,
+    "Neural Networks Part 3: Parameter updates".
     """
 
     name: str
@@ -245,6 +250,11 @@ def summary(surface: Surface, paths: Mapping[str, np.ndarray]) -> list[tuple[str
     --------
     >>> summary("rosenbrock", race("rosenbrock", steps=500))[-1]
     ('Newton', 0.0, 0.0)
+
+    References
+    ----------
+    S. Ruder, "An overview of gradient descent optimization algorithms", 2016; CS231n notes,
+    "Neural Networks Part 3: Parameter updates".
     """
     surface = SURFACES[surface] if isinstance(surface, str) else surface
     minima = [np.array(surface.minimum, dtype=float)]

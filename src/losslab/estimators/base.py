@@ -381,6 +381,11 @@ def train_epochs(
     >>> history = train_epochs(spec, model, X, y, None, None, 5, None, None)
     >>> history.n_epochs, history.train_loss[-1] < history.train_loss[0]
     (5, True)
+
+    References
+    ----------
+    scikit-learn's ``partial_fit`` and ``warm_start`` conventions:
+    https://scikit-learn.org/stable/glossary.html
     """
     return fit(
         model,

@@ -60,6 +60,10 @@ class CurveFitResult:
     >>> fit = curve_fit(lambda t, a, b: a * t + b, t, y, [0, 0], names=("a", "b"))
     >>> fit.summary()
     'a = 2.98571 ± 0.039, b = 1.01429 ± 0.045'
+
+    References
+    ----------
+    ``scipy.optimize.curve_fit`` (``popt`` and ``pcov``).
     """
 
     params: np.ndarray
@@ -372,6 +376,10 @@ class Model:
     --------
     >>> MODELS["exp"].formula, MODELS["exp"].names
     ('a exp(b t) + c', ('a', 'b', 'c'))
+
+    References
+    ----------
+    ``scipy.optimize.curve_fit``, whose model functions ``f(x, *params)`` these are.
     """
 
     name: str
@@ -502,6 +510,10 @@ def fit_model(
     >>> t, height = trajectory()
     >>> fit_model("poly2", t, height, loss="huber").params.round(1).tolist()
     [-4.8, 19.7, 1.5]
+
+    References
+    ----------
+    ``scipy.optimize.curve_fit``.
     """
     m = model(name)
     x = np.asarray(x, dtype=np.float64)
@@ -537,6 +549,10 @@ def model(name: str) -> Model:
     --------
     >>> model("poly2").names
     ('a', 'b', 'c')
+
+    References
+    ----------
+    ``scipy.optimize.curve_fit``.
     """
     if name not in MODELS:
         raise ValueError(f"model: expected one of {', '.join(MODELS)}, got {name!r} instead")
@@ -562,6 +578,10 @@ def check_start(name: str, p0: ArrayLike) -> np.ndarray:
     --------
     >>> check_start("poly2", [1, 2, 3]).tolist()
     [1.0, 2.0, 3.0]
+
+    References
+    ----------
+    ``scipy.optimize.curve_fit`` (its ``p0``).
     """
     names = model(name).names
     p0 = np.asarray(p0, dtype=np.float64).ravel()

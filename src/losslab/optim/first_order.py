@@ -505,6 +505,10 @@ def check_max_norm(max_norm: float | None, name: str = "clip_grad_norm") -> floa
     Traceback (most recent call last):
     ...
     ValueError: clip_grad_norm: expected None or a positive number, got -1.0 instead
+
+    References
+    ----------
+    https://pytorch.org/docs/stable/generated/torch.nn.utils.clip_grad_norm_.html
     """
     if max_norm is None:
         return None
@@ -626,6 +630,11 @@ def get(name: Any, **options: Any) -> Any:
     >>> opt = Momentum(0.5)
     >>> get(opt) is opt
     True
+
+    References
+    ----------
+    CS231n notes, "Neural Networks Part 3: Parameter updates"; S. Ruder, "An overview of
+    gradient descent optimization algorithms", 2016.
     """
     if not isinstance(name, str):
         return name

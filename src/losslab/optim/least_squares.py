@@ -409,6 +409,11 @@ def free_variables(x: np.ndarray, g: np.ndarray, box: Any) -> np.ndarray:
     >>> box = (np.zeros(2), np.ones(2))
     >>> free_variables(np.array([0.0, 0.5]), np.array([1.0, 1.0]), box).tolist()
     [False, True]
+
+    References
+    ----------
+    Nocedal & Wright, *Numerical Optimization*, 2nd ed. (2006), section 16.7 (the gradient
+    projection method).
     """
     if box is None:
         return np.ones(x.size, dtype=bool)

@@ -113,6 +113,11 @@ class ResidualProblem:
     [[1.0, 0.0], [0.0, 1.0]]
     >>> problem.nfev  # one residual, two for the differences
     3
+
+    References
+    ----------
+    ``scipy.optimize.least_squares``:
+    https://docs.scipy.org/doc/scipy/reference/generated/scipy.optimize.least_squares.html
     """
 
     def __init__(
@@ -270,6 +275,11 @@ def start_problem(
     >>> problem, x, r = start_problem(lambda x: x - 1.0, [0.0, 0.0])
     >>> r.tolist(), problem.nfev, problem.cost(r)
     ([-1.0, -1.0], 1, 1.0)
+
+    References
+    ----------
+    ``scipy.optimize.least_squares``:
+    https://docs.scipy.org/doc/scipy/reference/generated/scipy.optimize.least_squares.html
     """
     x = np.array(x0, dtype=np.float64).ravel()
     if not np.all(np.isfinite(x)):
@@ -386,6 +396,12 @@ def check_bounds(
     ([0.0, 0.0], [1.0, 2.0])
     >>> check_bounds(([-np.inf] * 2, np.inf), np.zeros(2)) is None
     True
+
+    References
+    ----------
+    ``scipy.optimize.least_squares``:
+    https://docs.scipy.org/doc/scipy/reference/generated/scipy.optimize.least_squares.html (its
+    ``bounds``).
     """
     if bounds is None:
         return None

@@ -111,6 +111,11 @@ def status_message(status: int, budget: str = "evaluations") -> str:
     --------
     >>> status_message(0, "iterations"), status_message(3)
     ('maximum number of iterations reached', 'step below xtol')
+
+    References
+    ----------
+    ``scipy.optimize.least_squares`` (its ``status`` codes); Moré, Garbow & Hillstrom, *User
+    Guide for MINPACK-1*, ANL-80-74 (1980).
     """
     if status == 0:
         return f"maximum number of {budget} reached"
@@ -144,5 +149,9 @@ def history_row(
     --------
     >>> history_row(1, 0.5, 3, 0.25)
     {'iteration': 1, 'cost': 0.5, 'nfev': 3, 'step': 0.25}
+
+    References
+    ----------
+    ``scipy.optimize.OptimizeResult``.
     """
     return {"iteration": iteration, "cost": cost, "nfev": nfev, "step": float(step), **extra}

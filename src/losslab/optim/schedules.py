@@ -49,6 +49,11 @@ def constant(lr: float) -> Callable[[float], float]:
     constant(lr=0.1)
     >>> [sched(e) for e in (0, 2.5, 100)]
     [0.1, 0.1, 0.1]
+
+    References
+    ----------
+    https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ConstantLR.html (a factor
+    of 1).
     """
     return _Schedule("constant", lambda epoch: lr, lr=lr)
 
@@ -254,6 +259,12 @@ class WarmupCosine:
     >>> sched = WarmupCosine(lr=0.1, total_epochs=10, warmup_epochs=2)
     >>> [round(sched(e), 4) for e in (0, 1, 2, 6, 10)]
     [0.0, 0.05, 0.1, 0.05, 0.0]
+
+    References
+    ----------
+    P. Goyal et al., "Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour", 2017
+    (warm-up); I. Loshchilov and F. Hutter, "SGDR: Stochastic Gradient Descent with Warm
+    Restarts", ICLR 2017.
     """
 
     lr: float
@@ -672,6 +683,11 @@ def schedule(
     0.05
     >>> schedule("step", 0.1, step_size=1, gamma=0.1)(2) < 0.0011
     True
+
+    References
+    ----------
+    torch's learning-rate schedulers:
+    https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate
     """
     if callable(name):
         return name

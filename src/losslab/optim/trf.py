@@ -457,6 +457,10 @@ def strictly_feasible(
     --------
     >>> strictly_feasible(np.array([0.0, 0.5]), np.zeros(2), np.ones(2)).tolist()
     [1e-10, 0.5]
+
+    References
+    ----------
+    ``scipy.optimize._lsq.common.make_strictly_feasible``.
     """
     x = x.copy()
     lo_finite, hi_finite = np.isfinite(lb), np.isfinite(ub)

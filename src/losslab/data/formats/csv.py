@@ -52,6 +52,11 @@ class CsvSource(Source):
     ...     source = CsvSource(path, chunk_rows=2)
     ...     [chunk.y.tolist() for chunk in source.chunks()], source.feature_names
     ([[0, 1], [0]], ['a', 'b'])
+
+    References
+    ----------
+    Y. Shafranovich, RFC 4180, "Common Format and MIME Type for Comma-Separated Values (CSV)
+    Files", 2005.
     """
 
     def __init__(
@@ -175,6 +180,11 @@ def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, 
     ...     X, y, names = read(path)
     >>> X.tolist(), y.tolist(), names  # text labels stay text
     ([[1.5], [2.5]], ['red', 'blue'], ['x'])
+
+    References
+    ----------
+    Y. Shafranovich, RFC 4180, "Common Format and MIME Type for Comma-Separated Values (CSV)
+    Files", 2005.
     """
     return read_whole(CsvSource, path, target)
 
@@ -197,6 +207,11 @@ def label_kind(labels: Iterable[object]) -> str:
     --------
     >>> label_kind(["1", "2"]), label_kind(["1.5", "2"]), label_kind(["a", "2"])
     ('int', 'float', 'text')
+
+    References
+    ----------
+    Y. Shafranovich, RFC 4180, "Common Format and MIME Type for Comma-Separated Values (CSV)
+    Files", 2005.
     """
     cells = np.array([str(c).strip() for c in labels])
     try:

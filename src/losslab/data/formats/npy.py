@@ -42,6 +42,11 @@ class NpySource(Source):
     ...     source = NpySource(path, chunk_rows=4)
     ...     source.chunk_sizes(), [int(chunk.index[0]) for chunk in source.chunks([2, 0])]
     ([4, 4, 2], [8, 0])
+
+    References
+    ----------
+    NumPy's ``.npy`` format (NEP 1, "A Simple File Format for NumPy Arrays"):
+    https://numpy.org/neps/nep-0001-npy-format.html
     """
 
     def __init__(
@@ -121,5 +126,10 @@ def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, 
     ...     X, y, names = read(path, target=0)  # the label in the first column
     >>> X.tolist(), y.tolist(), names
     ([[1.0, 2.0], [3.0, 4.0]], [0.0, 1.0], ['x0', 'x1'])
+
+    References
+    ----------
+    NumPy's ``.npy`` format (NEP 1, "A Simple File Format for NumPy Arrays"):
+    https://numpy.org/neps/nep-0001-npy-format.html
     """
     return read_whole(NpySource, path, target)

@@ -41,6 +41,10 @@ def read_npz(path: StrPath) -> tuple[np.ndarray, np.ndarray]:
     >>> X, y = read_npz(path)
     >>> X.shape, y.tolist()
     ((3, 2), [0, 1, 0])
+
+    References
+    ----------
+    ``numpy.savez``: https://numpy.org/doc/stable/reference/generated/numpy.savez.html
     """
     path = Path(path)
     if path.is_file() and not zipfile.is_zipfile(path):
@@ -102,6 +106,10 @@ def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, 
     ...     X, y, names = read(path)
     >>> X.dtype.name, y.tolist(), names
     ('float64', [0, 1], ['x0', 'x1'])
+
+    References
+    ----------
+    ``numpy.savez``: https://numpy.org/doc/stable/reference/generated/numpy.savez.html
     """
     if target is not None:
         raise ValueError(

@@ -135,5 +135,9 @@ def read(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarray, 
     ...     X, y, names = read(path, target="label")
     >>> X.tolist(), y.tolist(), names
     ([[1.5], [2.5]], [0, 1], ['a'])
+
+    References
+    ----------
+    Apache Parquet's file format: https://parquet.apache.org/docs/file-format/
     """
     return read_whole(ParquetSource, path, target)
