@@ -31,6 +31,10 @@ def is_dask(X: Any) -> bool:
     --------
     >>> is_dask(np.zeros(3))
     False
+
+    References
+    ----------
+    Dask's distributed scheduler: https://distributed.dask.org/
     """
     return hasattr(X, "__dask_graph__")
 
@@ -172,6 +176,10 @@ class Shard:
     >>> piece = Shard(np.zeros((2, 3)), np.array([0, 1]), None)
     >>> piece.X.shape, piece.target.tolist(), piece.weights
     ((2, 3), [0, 1], None)
+
+    References
+    ----------
+    Dask's distributed scheduler: https://distributed.dask.org/
     """
 
     """One row chunk on a worker: features, encoded targets and per-sample weights."""
@@ -228,6 +236,10 @@ class ShardedData:
     >>> data = ShardedData(client=None, shards=[], rows=np.array([3, 3, 2]), groups=[[0, 2], [1]])
     >>> data.n_rows
     8
+
+    References
+    ----------
+    Dask's distributed scheduler: https://distributed.dask.org/
     """
 
     client: Any  # distributed.Client
@@ -273,6 +285,10 @@ def as_dask_arrays(X: Any, y: Any, sample_weight: Any = None) -> tuple[Any, Any,
     >>> X, y, w = as_dask_arrays(da.ones((100, 3), chunks=(40, 1)), np.zeros(100))
     >>> X.chunks, y.chunks, w
     (((40, 40, 20), (3,)), ((40, 40, 20),), None)
+
+    References
+    ----------
+    Dask's distributed scheduler: https://distributed.dask.org/
     """
     da, _ = _dask()
     if hasattr(X, "to_dask_array"):  # a Dask dataframe
@@ -334,6 +350,10 @@ def read(path: StrPath, *, target: Target = None, chunk_rows: int = 65536) -> tu
     ...     X, y = read(path, chunk_rows=2)
     ...     X.chunks, y.compute(scheduler="synchronous").tolist()
     (((2, 2, 1), (2,)), [0.0, 1.0, 0.0, 1.0, 1.0])
+
+    References
+    ----------
+    Dask's distributed scheduler: https://distributed.dask.org/
     """
     import dask
 
@@ -428,6 +448,10 @@ def shard(
     ...                  classes=np.array([0, 1, 2]), dtype=np.float64)
     ...     data.rows.tolist(), data.groups, data.shards[1].result().target.tolist()
     ([3, 3], [[0, 1]], [1, 1, 2])
+
+    References
+    ----------
+    Dask's distributed scheduler: https://distributed.dask.org/
     """
     blocks = [b.ravel().tolist() for b in (X.to_delayed(), y.to_delayed())]
     weights = (
@@ -493,6 +517,10 @@ def class_counts(client: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     ...     classes, counts = class_counts(client, y)
     >>> classes.tolist(), counts.tolist()
     ([0, 1, 2], [2, 3, 1])
+
+    References
+    ----------
+    Dask's distributed scheduler: https://distributed.dask.org/
     """
     futures = client.compute([b for b in y.to_delayed().ravel()])
     parts = client.gather(client.map(np.unique, futures, return_counts=True, pure=False))

@@ -103,6 +103,10 @@ def full_batch_objective(
     >>> in_memory, in_memory_grads, *_ = objective.value_and_grads(X, y)
     >>> bool(np.isclose(value, in_memory)), bool(np.allclose(grads["W"], in_memory_grads["W"]))
     (True, True)
+
+    References
+    ----------
+    Dask's distributed scheduler: https://distributed.dask.org/
     """
     client = data.client
 
@@ -394,6 +398,11 @@ def predict(estimator: Any, X: Any) -> Any:
     >>> labels = predict(clf, da.from_array(X, chunks=50))
     >>> labels.chunks, bool((labels.compute() == clf.predict(X)).all())
     (((50, 50, 50),), True)
+
+    References
+    ----------
+    ``dask.array.map_blocks``:
+    https://docs.dask.org/en/stable/generated/dask.array.map_blocks.html
     """
     X, _, _ = as_dask_arrays(X, None)
     out = estimator.predict(X[:1].compute())

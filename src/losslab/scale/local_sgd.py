@@ -297,6 +297,10 @@ def local_steps(
     ...                                opt, opt.init({}), steps=20, batch=8, lr=0.5, seed=0)
     >>> sorted(weights), round(loss, 4)  # the mean over the steps, from ln 2 = 0.6931 down
     (['W', 'b'], 0.3381)
+
+    References
+    ----------
+    Lin, Stich, Patel & Jaggi, "Don't Use Large Mini-Batches, Use Local SGD", ICLR (2020).
     """
     objective = Objective(model, **objective_options)
     state = TrainState(optimizer, opt_state, np.random.default_rng(seed))

@@ -68,6 +68,11 @@ def fit_stream(
     >>> clf, stats = fit_stream(SoftmaxClassifier(random_state=0), source, epochs=2, holdout_every=10)
     >>> score_stream(clf, source, stats, holdout_every=10) > 0.9
     True
+
+    References
+    ----------
+    scikit-learn's out-of-core learning with ``partial_fit``:
+    https://scikit-learn.org/stable/computing/scaling_strategies.html
     """
     stats = streaming_statistics(source, holdout_every=holdout_every)
     for epoch in range(epochs):
@@ -134,6 +139,11 @@ def score_stream(
     ...     training = score_stream(clf, source, stats, holdout_every=5, test=False)
     >>> held_out > 0.9, training > 0.9
     (True, True)
+
+    References
+    ----------
+    scikit-learn's out-of-core learning with ``partial_fit``:
+    https://scikit-learn.org/stable/computing/scaling_strategies.html
     """
     correct = total = 0
     for X, y in stream(source, batch_size, shuffle=False, holdout_every=holdout_every, test=test):
