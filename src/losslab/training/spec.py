@@ -162,9 +162,9 @@ def auto_solver(
       rows × features, and for what the full-batch solvers do not minimise
       exactly (an L1 or elastic-net penalty, the perceptron, Crammer-Singer, ...);
     - "lbfgs" for a smooth loss with an L2 penalty;
-    - "smoothing" (Newton steps on a smoothed hinge, down to the exact hinge)
-      for the hinge losses with an L2 penalty, in memory; on Dask they train by
-      local SGD.
+    - "smoothing" (Newton steps on a smoothed hinge, then the exact hinge's
+      minimum from its KKT conditions) for the hinge losses with an L2
+      penalty, in memory; on Dask they train by local SGD.
 
     Parameters
     ----------
