@@ -90,6 +90,11 @@ class SvmlightSource(Source):
     >>> chunk.X.toarray(), chunk.y
     (array([[0.5, 0. , 2. ],
            [0. , 1. , 0. ]], dtype=float32), array([1, 0]))
+
+    References
+    ----------
+    T. Joachims, "Making large-scale SVM learning practical", in *Advances in Kernel Methods*
+    (1999) (the SVMlight format); ``sklearn.datasets.load_svmlight_file``.
     """
 
     def __init__(
@@ -120,9 +125,11 @@ class SvmlightSource(Source):
         return self.__dict__ | {"_cached": None}
 
     def chunk_sizes(self) -> list[int]:
+        """The rows of each chunk, found by the checking pass when the file was opened."""
         return list(self.scan.sizes)
 
     def chunks(self, order: Iterable[int] | None = None) -> Iterator[Chunk]:
+        """Yield the chunks (X as CSR), in ``order`` of chunk numbers when given (any order)."""
         starts = np.concatenate([[0], np.cumsum(self.scan.sizes)])
         with open(self.path, "rb") as f:
             for k in range(len(self.scan.sizes)) if order is None else order:
@@ -356,11 +363,13 @@ def read(
     Parameters
     ----------
     path : str or PathLike
+        The svmlight/libsvm file.
     target : None
         An svmlight file's label is each line's first field; any other value is refused.
     n_features : int, optional
         Columns of X (default: the largest index + 1).
     zero_based : bool or "auto", default "auto"
+        Whether index 0 is the first feature; "auto" decides by the file.
 
     Returns
     -------
@@ -379,6 +388,11 @@ def read(
     >>> X, y, _ = read(path)
     >>> X.shape, X.nnz, y.tolist()
     ((2, 4), 3, [2, 3])
+
+    References
+    ----------
+    T. Joachims, "Making large-scale SVM learning practical", in *Advances in Kernel Methods*
+    (1999) (the SVMlight format); ``sklearn.datasets.load_svmlight_file``.
     """
     source = SvmlightSource(
         path,
