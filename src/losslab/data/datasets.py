@@ -425,12 +425,14 @@ def read_csv(path: StrPath, target: Target = None) -> tuple[np.ndarray, np.ndarr
     Examples
     --------
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "small.csv")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "small.csv")
     >>> with open(path, "w") as f:
     ...     _ = f.write("x1,x2,label\\n1,2,a\\n3,4,b\\n")
     >>> X, y, names = read_csv(path)
     >>> X.tolist(), y.tolist(), names
     ([[1.0, 2.0], [3.0, 4.0]], ['a', 'b'], ['x1', 'x2'])
+    >>> tmp.cleanup()
     """
     return formats.csv.read(path, target)
 
@@ -569,9 +571,11 @@ def stream(
     Examples
     --------
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "big.npy")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "big.npy")
     >>> np.save(path, np.c_[np.arange(10.0), np.arange(10) % 2])  # one feature, then the label
     >>> [len(y) for X, y in stream(path, batch_size=4, shuffle=False)]
     [4, 4, 2]
+    >>> tmp.cleanup()
     """
     return sources.stream(sources.open_source(path, target, chunk_rows), batch_size, **options)

@@ -36,11 +36,13 @@ def read_npz(path: StrPath) -> tuple[np.ndarray, np.ndarray]:
     Examples
     --------
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "xy.npz")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "xy.npz")
     >>> np.savez(path, X=np.ones((3, 2)), y=np.array([0, 1, 0]))
     >>> X, y = read_npz(path)
     >>> X.shape, y.tolist()
     ((3, 2), [0, 1, 0])
+    >>> tmp.cleanup()
 
     References
     ----------

@@ -80,7 +80,8 @@ class SvmlightSource(Source):
     Examples
     --------
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "small.svm")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "small.svm")
     >>> with open(path, "w") as f:
     ...     _ = f.write("1 1:0.5 3:2\\n0 2:1  # a comment\\n1 qid:7 3:4\\n")
     >>> source = SvmlightSource(path, chunk_rows=2)
@@ -90,6 +91,7 @@ class SvmlightSource(Source):
     >>> chunk.X.toarray(), chunk.y
     (array([[0.5, 0. , 2. ],
            [0. , 1. , 0. ]], dtype=float32), array([1, 0]))
+    >>> tmp.cleanup()
 
     References
     ----------
@@ -382,12 +384,14 @@ def read(
     Examples
     --------
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "small.svm")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "small.svm")
     >>> with open(path, "w") as f:
     ...     _ = f.write("2 1:1.5 4:-1\\n3 2:2\\n")
     >>> X, y, _ = read(path)
     >>> X.shape, X.nnz, y.tolist()
     ((2, 4), 3, [2, 3])
+    >>> tmp.cleanup()
 
     References
     ----------
