@@ -62,13 +62,15 @@ def open_source(path: StrPath, target: Target = None, chunk_rows: int = 65536) -
     Examples
     --------
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "big.npy")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "big.npy")
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((2000, 4))
     >>> np.save(path, np.c_[X, X[:, 0] + X[:, 1] > 0])  # four features, then the label
     >>> source = open_source(path, chunk_rows=500)
     >>> type(source).__name__, source.n_chunks()
     ('NpySource', 4)
+    >>> tmp.cleanup()
     """
     suffix = Path(path).suffix.lower()
     if suffix not in SOURCES:
@@ -122,13 +124,15 @@ def stream(
     Examples
     --------
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "big.npy")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "big.npy")
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((2000, 4))
     >>> np.save(path, np.c_[X, X[:, 0] + X[:, 1] > 0])  # four features, then the label
     >>> batches = list(stream(open_source(path, chunk_rows=500), 512))
     >>> len(batches), batches[0][0].shape, batches[-1][0].shape
     (4, (512, 4), (464, 4))
+    >>> tmp.cleanup()
 
     References
     ----------
@@ -257,13 +261,15 @@ def streaming_statistics(
     Examples
     --------
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "big.npy")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "big.npy")
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((2000, 4))
     >>> np.save(path, np.c_[X, X[:, 0] + X[:, 1] > 0])  # four features, then the label
     >>> stats = streaming_statistics(open_source(path), holdout_every=10)
     >>> stats.n_rows, stats.classes.tolist()
     (1800, [0.0, 1.0])
+    >>> tmp.cleanup()
 
     References
     ----------

@@ -58,7 +58,8 @@ def fit_stream(
     Examples
     --------
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "big.npy")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "big.npy")
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((2000, 4))
     >>> np.save(path, np.c_[X, X[:, 0] + X[:, 1] > 0])  # four features, then the label
@@ -68,6 +69,7 @@ def fit_stream(
     >>> clf, stats = fit_stream(SoftmaxClassifier(random_state=0), source, epochs=2, holdout_every=10)
     >>> score_stream(clf, source, stats, holdout_every=10) > 0.9
     True
+    >>> tmp.cleanup()
 
     References
     ----------
