@@ -313,7 +313,9 @@ def _exact_minimum(problem, theta, Z, mu):
     assumed on. They are sufficient for a convex objective, so a solution
     that passes is the minimum (to rounding).
     """
-    zero, active = (Z > 0) & (Z < mu), Z >= mu
+    w = np.broadcast_to(problem.w[:, None], Z.shape)
+    weighted = w > 0  # a term of weight 0 is on neither side: it adds nothing anywhere
+    zero, active = weighted & (Z > 0) & (Z < mu), weighted & (Z >= mu)
     if zero.sum() > theta.size:  # more terms at zero than unknowns: not the minimum's sets yet
         return None
     with np.errstate(all="ignore"):  # an ill-posed guess fails the checks below, nothing more
@@ -322,14 +324,13 @@ def _exact_minimum(problem, theta, Z, mu):
         except np.linalg.LinAlgError:
             return None
         Z_exact = problem.margins(exact)
-    w = np.broadcast_to(problem.w[:, None], Z.shape)
     tol = KKT_TOL * max(1.0, problem.margin)
     kkt = (
         np.all(np.abs(Z_exact[zero]) <= tol)
         and np.all(beta[zero] >= -KKT_TOL * w[zero])
         and np.all(beta[zero] <= (1 + KKT_TOL) * w[zero])
         and np.all(Z_exact[active] >= -tol)
-        and np.all(Z_exact[~zero & ~active] <= tol)
+        and np.all(Z_exact[weighted & ~zero & ~active] <= tol)
     )
     return exact if kkt else None
 
