@@ -159,8 +159,8 @@ def pca_directions(center: Params, path: Sequence[Params]) -> tuple[Params, Para
     Returns
     -------
     d1, d2 : dict of str to ndarray
-        The first two principal directions of the path's steps from the
-        center, unit length over all parameters together.
+        The first two principal directions of the path's offsets from the
+        center, both scaled so that α = ±1 spans the path along the first.
 
     Examples
     --------
