@@ -64,8 +64,8 @@ def newton(
     args : tuple, default ()
         Extra arguments for the callables.
     method : {"line_search", "trust_region"}, default "line_search"
-        Newton-CG with a backtracking line search, or a trust region
-        whose steps are found by Steihaug's conjugate gradient.
+        Backtrack along the Newton step (Armijo), or take damped steps
+        (H + μI) δ = -∇f with μ adapted by the gain ratio.
     gtol : float, default 1e-8
         Stop when the gradient's largest entry is at most this.
     max_iter : int, default 200
