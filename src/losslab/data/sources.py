@@ -110,7 +110,7 @@ def stream(
     holdout_every : int, optional
         Rows whose index is a multiple of this are held out.
     test : bool, default False
-        Yield the held-out rows (in order) instead of the others.
+        Yield the held-out rows instead of the others.
     stats : dict, optional
         Receives ``peak_buffer_rows``, the most rows the buffer held.
 
