@@ -150,7 +150,14 @@ def test_a_non_finite_loss_stops_at_the_same_step_with_the_same_message(fused_ca
 
 
 def case_for(
-    model=None, loss="softmax", optimizer="adam", X=None, weights=None, clip=None, **objective
+    model=None,
+    loss="softmax",
+    optimizer="adam",
+    X=None,
+    weights=None,
+    clip=None,
+    batch_size=64,
+    **objective,
 ):
     """fused.linear_case for one change to the common case."""
     model = model or models.Linear(7, 4, random_state=0)
@@ -158,7 +165,7 @@ def case_for(
     state = TrainState(opt, opt.init(model.params), np.random.default_rng(0))
     obj = Objective(model, losses.get(loss).for_task("multiclass"), **objective)
     X = X_DATA if X is None else X
-    return fused.linear_case(obj, state, X, Y_DATA.astype(np.intp), weights, clip)
+    return fused.linear_case(obj, state, X, Y_DATA.astype(np.intp), weights, clip, batch_size)
 
 
 def test_the_common_case_is_taken():
@@ -179,6 +186,7 @@ def test_the_common_case_is_taken():
     [
         {"weights": np.ones(203)},
         {"clip": 1.0},
+        {"batch_size": fused.MAX_BATCH + 1},
         {"model": models.MLP(7, (5,), 4, random_state=0)},
         {"loss": losses.get("softmax").with_options(label_smoothing=0.1)},
         {"loss": losses.get("softmax").with_options(class_weight=np.ones(4))},

@@ -16,7 +16,8 @@ Weston-Watkins hinge (squared or not) without weights, smoothing or
 ``ignore_index``, mean reduction; an L2 penalty or none; plain SGD, momentum or
 Adam; no sample weights and no gradient clipping; X a dense C-contiguous array
 of the parameters' float dtype. Everything else, and everything when the fast
-path is off (:mod:`losslab.config`), runs the loop's own steps. The results agree to
+path is off (:mod:`losslab.config`) or the batches have over :data:`MAX_BATCH`
+rows, runs the loop's own steps. The results agree to
 rounding: the sums of the matrix products run in another order (another BLAS
 call), so weights after a few epochs agree to about 1e-12 in float64 and 1e-5
 in float32 (``tests/training/test_fused.py``).
@@ -38,6 +39,12 @@ from .state import TrainState
 fast.declare("linear_epoch", loop.take_steps)  # the kernel takes take_steps' steps for fit's case
 
 _RULES = {optim.SGD: "sgd", optim.Momentum: "momentum", optim.Adam: "adam"}  # exact classes only
+# Larger batches take the loop: a step's Python calls are then a few percent of it, and the
+# kernel's X_bᵀG (scipy's OpenBLAS, which numba calls) ran 1.3-1.5x slower than NumPy's at
+# batches of 512-4096 (2 cores, AMD EPYC, one BLAS thread). `python bench/train.py --epoch-only`,
+# one BLAS thread, epoch / products, loop against fused: 1.25 / 1.06 (512), 1.12 / 1.04 (1024),
+# 1.28 / 1.28 (2048), 1.23 / 1.26 (4096).
+MAX_BATCH = 1024
 
 
 @dataclass
@@ -68,7 +75,7 @@ class LinearCase:
     >>> opt = optim.SGD()
     >>> state = TrainState(opt, opt.init(model.params), np.random.default_rng(0))
     >>> X, y = np.ones((4, 3)), np.array([0, 1, 0, 1])
-    >>> case = linear_case(Objective(model, "svm", reg=0.1), state, X, y, None, None)
+    >>> case = linear_case(Objective(model, "svm", reg=0.1), state, X, y, None, None, 32)
     >>> case.loss, case.rule[0], case.reg
     (('multiclass_hinge', 1.0, False), 'sgd', 0.1)
     """
@@ -89,6 +96,7 @@ def linear_case(
     target: np.ndarray,
     weights: np.ndarray | None,
     clip_grad_norm: float | None,
+    batch_size: int,
 ) -> LinearCase | None:
     """The fused epoch's arguments for this fit, or None where only the loop's ``take_steps`` applies.
 
@@ -106,6 +114,8 @@ def linear_case(
         Per-row weights; any weights mean the loop.
     clip_grad_norm : float or None
         Gradient clipping; any clipping means the loop.
+    batch_size : int
+        Rows per step; over :data:`MAX_BATCH`, the loop.
 
     Returns
     -------
@@ -122,11 +132,13 @@ def linear_case(
     >>> opt = optim.RMSProp()
     >>> state = TrainState(opt, opt.init(model.params), np.random.default_rng(0))
     >>> X, y = np.ones((4, 3)), np.array([0, 1, 0, 1])
-    >>> linear_case(Objective(model, "softmax"), state, X, y, None, None) is None  # RMSProp
+    >>> linear_case(Objective(model, "softmax"), state, X, y, None, None, 32) is None  # RMSProp
     True
     """
     model = objective.model
     if weights is not None or clip_grad_norm is not None or type(model) is not models.Linear:
+        return None
+    if batch_size > MAX_BATCH:
         return None
     if objective.reg != 0 and objective.penalty != "l2":
         return None
@@ -204,7 +216,7 @@ class LinearSteps:
     >>> model = models.Linear(3, 2, random_state=0)
     >>> opt = optim.Adam()
     >>> state = TrainState(opt, opt.init(model.params), np.random.default_rng(0))
-    >>> case = linear_case(Objective(model, "softmax"), state, X, y, None, None)
+    >>> case = linear_case(Objective(model, "softmax"), state, X, y, None, None, 32)
     >>> with config.fast(True):
     ...     kernel = fast.kernel("linear_epoch")
     >>> steps = LinearSteps(kernel, case, state, np.arange(100), 32)

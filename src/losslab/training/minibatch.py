@@ -345,9 +345,8 @@ class _Epoch:
     def _fused_steps(self, order):
         """The epoch's steps in one kernel call where fit's case allows (training/fused.py), or None."""
         X, target, weights = self.data
-        case = fused.linear_case(
-            self.objective, self.state, X, target, weights, self.clip_grad_norm
-        )
+        objective, clip = self.objective, self.clip_grad_norm
+        case = fused.linear_case(objective, self.state, X, target, weights, clip, self.batch_size)
         kernel = None if case is None else fast.kernel("linear_epoch", X.size)
         if kernel is None:
             return None
