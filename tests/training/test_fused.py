@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import scipy.sparse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import losslab
 from losslab import config, losses, models, optim
@@ -66,6 +68,27 @@ def test_the_fused_epoch_follows_the_numpy_steps(dtype, loss, optimizer, reg, fu
     fast = train(True, dtype, **options)
     assert len(fused_calls) == 3  # every epoch
     assert_same_run(reference, fast, dtype)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rows=st.integers(1, 60),
+    batch_size=st.integers(1, 70),
+    loss=st.sampled_from(["softmax", "svm"]),
+    optimizer=st.sampled_from(["sgd", "momentum", "adam"]),
+    seed=st.integers(0, 2**16),
+)
+def test_any_rows_and_batch_size_give_the_loops_weights(rows, batch_size, loss, optimizer, seed):
+    rng = np.random.default_rng(seed)
+    X, y = rng.standard_normal((rows, 5)), rng.integers(0, 3, rows)
+    runs = []
+    for on in (False, True):
+        model = models.Linear(5, 3, random_state=seed)
+        with config.fast(on):
+            history = losslab.fit(model, loss, X, y, optimizer=optimizer, lr=0.1, reg=1e-3,
+                                  batch_size=batch_size, epochs=2, random_state=seed)  # fmt: skip
+        runs.append((model, history))
+    assert_same_run(*runs, np.float64)
 
 
 def test_hinge_margin_and_per_step_schedules_are_followed(fused_calls):
