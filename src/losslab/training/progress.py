@@ -18,6 +18,11 @@ Update = Callable[[dict[str, Any]], None]
 class progress_bar:
     """A progress bar over epochs showing loss and validation accuracy, or nothing.
 
+    ``with progress_bar(True, 10, 0) as update:`` gives ``update(logs)``, called once an
+    epoch with the epoch's logs (``train_loss``, ``val_accuracy`` or None).
+    In a terminal, or a notebook with ipywidgets, it is rich's bar; in a notebook
+    without ipywidgets, a plain line rewritten with a carriage return.
+
     Parameters
     ----------
     enabled : bool
@@ -26,11 +31,6 @@ class progress_bar:
         The epoch the run ends at.
     done : int
         Epochs already done (a resumed run starts there).
-
-    ``with progress_bar(True, 10, 0) as update:`` gives ``update(logs)``, called once an
-    epoch with the epoch's logs (``train_loss``, ``val_accuracy`` or None).
-    In a terminal, or a notebook with ipywidgets, it is rich's bar; in a notebook
-    without ipywidgets, a plain line rewritten with a carriage return.
 
     Examples
     --------
