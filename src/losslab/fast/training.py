@@ -314,7 +314,12 @@ def _update(rule, hyper, t, lr, p, g, first, second):
 
 
 def _build(precision):
-    """_linear_steps with one precision's exponentials (see losses._NAMESPACES)."""
+    """_linear_steps with one precision's exponentials (see losses._NAMESPACES).
+
+    numba's disk cache knows only this file: after a change to the helpers these
+    builds take from losses.py, delete the cached ``_linear_steps_*`` files (or
+    touch this file) so that they are compiled again.
+    """
     namespace = dict(_NAMESPACES[precision])
     rows = _copy(_cross_entropy_rows, f"_{precision}", namespace)
     namespace["_cross_entropy_rows"] = njit(fastmath=_FLAGS, cache=True, nogil=True)(rows)
