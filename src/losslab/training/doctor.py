@@ -545,7 +545,7 @@ def running_median(values: np.ndarray, window: int | None = None) -> np.ndarray:
     values : array of shape (T,)
         A loss curve.
     window : int, optional
-        w, the points in each median (default: T // 20, clipped to 3..25).
+        The points in each median, w (default: T // 20, clipped to 3..25).
 
     Returns
     -------

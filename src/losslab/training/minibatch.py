@@ -263,6 +263,7 @@ def inferred_task(model: Model, y: ArrayLike) -> str:
     Returns
     -------
     {"multiclass", "binary", "regression"}
+        The task the loss is trained for.
 
     Examples
     --------

@@ -59,6 +59,7 @@ def is_hinge(loss: str | Loss) -> bool:
     Returns
     -------
     bool
+        Whether :func:`fit_smoothed` minimises the loss.
 
     Examples
     --------

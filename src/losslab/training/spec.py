@@ -134,6 +134,7 @@ def is_smooth(loss: str | losses.Loss) -> bool:
     Returns
     -------
     bool
+        Whether the loss's gradient is continuous.
 
     Examples
     --------
@@ -182,6 +183,7 @@ def auto_solver(
     Returns
     -------
     {"sgd", "lbfgs", "smoothing"}
+        The solver's name.
 
     Examples
     --------
@@ -507,6 +509,7 @@ def class_weight_vector(
     Returns
     -------
     ndarray of shape (C,) float64, or None
+        The weight of each class, in the order of ``classes``; None without a rule.
 
     Raises
     ------
