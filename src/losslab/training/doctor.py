@@ -144,6 +144,11 @@ class Diagnosis:
     def as_dict(self) -> dict:
         """``{"diagnosis": name, "message": ..., "evidence": {...}}``, for JSON.
 
+        Returns
+        -------
+        dict
+            The category's name, the message and the evidence.
+
         Examples
         --------
         >>> flat_rule([2.3, 2.3, 2.3]).as_dict()["diagnosis"]
