@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from losslab import config, fast, losses
 
@@ -284,7 +286,8 @@ def test_probability_target_kernels_agree_with_the_numpy_reference(
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_probability_targets_run_the_dense_kernel(monkeypatch, dtype):
     """Soft targets and smoothed focal labels reach the dense kernel, without an N x C copy
-    of the targets: the kernel is handed the caller's own C-order array."""
+    of the targets: the kernel is handed the caller's own array (C order), or its
+    transpose (Fortran order)."""
     from losslab.fast import losses as kernels
 
     seen = []
@@ -301,8 +304,12 @@ def test_probability_targets_run_the_dense_kernel(monkeypatch, dtype):
         losses.softmax_cross_entropy(s, q, label_smoothing=0.1, sample_weight=np.ones(50))
         losses.softmax_focal(s, q)
         losses.softmax_focal(s, RNG.integers(0, 6, 50), label_smoothing=0.1)
-    assert len(seen) == 3
+        q_fortran = np.asfortranarray(q)
+        losses.softmax_cross_entropy(s, q_fortran)  # read through its transpose
+    assert len(seen) == 4
     assert seen[0] is q and seen[1] is q and seen[2].shape == (0, 6)
+    assert seen[3].shape == (6, 50) and seen[3].flags.c_contiguous
+    assert np.shares_memory(seen[3], q_fortran)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -339,3 +346,53 @@ def test_the_dense_kernel_agrees_on_threads(monkeypatch, name, target_kind):
     np.testing.assert_allclose(fast.value, reference.value, rtol=1e-4)
     scale = np.abs(reference.grad).max()
     np.testing.assert_allclose(fast.grad, reference.grad, rtol=1e-4, atol=1e-4 * scale)
+
+
+@pytest.mark.parametrize("target_kind", ["probabilities", "smoothed labels"])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.integers(1, 9),
+    st.integers(2, 7),
+    st.sampled_from(["float32", "float64"]),
+    st.sampled_from([0.0, 0.5, 2.0, 3.0]),
+    st.sampled_from(["mean", "sum", "none"]),
+    st.integers(0, 2**32 - 1),
+    st.data(),
+)
+def test_the_dense_kernel_computes_what_the_numpy_path_computes(
+    loss_path, target_kind, n, c, dtype, gamma, reduction, seed, data
+):
+    """Any shape, option set, scale and -inf/NaN scores (the conftest's path is ignored: the
+    test switches between the paths itself)."""
+    if loss_path == "fast":
+        return
+    rng = np.random.default_rng(seed)
+    s = (rng.normal(size=(n, c)) * rng.choice([0.1, 3.0, 30.0])).astype(dtype)
+    for _ in range(data.draw(st.integers(0, 2))):
+        s[rng.integers(n), rng.integers(c)] = data.draw(st.sampled_from([np.nan, -np.inf]))
+    if target_kind == "probabilities":
+        target = rng.dirichlet(np.ones(c), n).astype(dtype) * data.draw(st.sampled_from([0, 1]))
+        target[rng.uniform(size=(n, c)) < 0.2] = 0  # rows off the simplex, zero mass on classes
+    else:
+        target = rng.integers(0, c, n)
+    options = {"gamma": gamma, "label_smoothing": data.draw(st.sampled_from([0.0, 0.1, 1.0]))}
+    if data.draw(st.booleans()):
+        options["class_weight"] = rng.uniform(0, 2, c).astype(dtype)
+    if data.draw(st.booleans()):
+        options["sample_weight"] = rng.uniform(0, 2, n).astype(dtype)
+    if data.draw(st.booleans()):
+        options["alpha"] = rng.uniform(0, 1, c).astype(dtype)
+    if target_kind == "smoothed labels" and data.draw(st.booleans()):
+        options["ignore_index"] = int(target[0])
+    loss = losses.softmax_focal
+    if target_kind == "probabilities" and data.draw(st.booleans()):
+        loss = losses.softmax_cross_entropy
+        options.pop("gamma"), options.pop("alpha", None)
+    reference, fast = both_paths(loss, s, target, reduction=reduction, **options)
+    tol = 1e-7 if dtype == "float64" else 1e-4
+    np.testing.assert_allclose(fast.value, reference.value, rtol=tol, atol=tol)
+    finite = np.abs(reference.grad[np.isfinite(reference.grad)])
+    scale = max(finite.max(initial=0.0), 1.0)
+    np.testing.assert_allclose(fast.grad, reference.grad, rtol=tol, atol=tol * scale)

@@ -340,32 +340,43 @@ def _weighted_row(row, g, y, weights, spread, m, total, log_total, scale, losses
 
 
 def softmax_dense_rows(
-    scores, labels, on_target, probs, target_w, row_w, spread, gamma, scale, grad, losses
+    scores, labels, on_target, probs, by_column, target_w, row_w, spread, gamma, scale, grad, losses
 ):
     """Softmax cross-entropy (γ = 0) or focal loss where every class has a coefficient a_ic.
 
-    For probability targets (``probs`` has rows) a_ic = w_i (t_c q_ic + spread_c),
-    with t = ω α (1 - ε) and spread = ω α ε / C; for smoothed labels (``probs``
-    empty) a_ic = w_i spread_c + [c = y_i] a_y, with ``on_target`` a_y as in
-    :func:`softmax_focal_rows`. The unused inputs are empty arrays, so numba
-    compiles one case per dtype. The rows' coefficients are formed in one scratch
-    row, never as an N × C array.
+    For probability targets (``probs`` not empty) a_ic = w_i (t_c q_ic + spread_c),
+    with t = ω α (1 - ε) and spread = ω α ε / C; ``by_column``: ``probs`` holds the
+    targets' transpose (C, N), which is how a Fortran-order target is read without a
+    copy. For smoothed labels (``probs`` empty) a_ic = w_i spread_c + [c = y_i] a_y,
+    with ``on_target`` a_y as in :func:`softmax_focal_rows`. The unused inputs are
+    empty arrays, so numba compiles one case per dtype. Each row's coefficients are
+    formed in one scratch row (a Fortran-order block's targets gathered into C-order
+    scratch first): never an N × C temporary.
     """
     n, c = scores.shape
     rows, n_blocks = _row_blocks(n, c)
     n_stripes = _n_stripes(n_blocks, 1)
+    has_probs = probs.size != 0
     for stripe in prange(n_stripes):
         bits = np.empty(rows * c, np.int32)
         maxes, totals = np.empty(rows, scores.dtype), np.empty(rows)
         log_totals = np.empty(rows)
         coef = np.empty(c, scores.dtype)
+        block_probs = np.empty(rows * c if by_column else 0, scores.dtype)
         first, last = _stripe(stripe, n_stripes, n_blocks)
         for block in range(first, last):
             r0, r1 = block * rows, min(n, (block + 1) * rows)
             _softmax_rows(scores, grad, r0, r1, maxes, totals, bits)
             _log_ge1(totals, log_totals, bits, r1 - r0)
+            if by_column:
+                _gather_rows(probs, r0, r1, block_probs)
             for i in range(r0, r1):
-                _dense_coefficients(i, coef, labels, on_target, probs, target_w, row_w, spread)
+                q = block_probs  # empty for labels
+                if by_column:
+                    q = block_probs[(i - r0) * c : (i - r0 + 1) * c]
+                elif has_probs:
+                    q = probs[i]
+                _dense_coefficients(i, coef, labels, on_target, q, target_w, row_w, spread)
                 row_stats = (maxes[i - r0], totals[i - r0], log_totals[i - r0])
                 if gamma == 0:
                     losses[i] = _dense_cross_entropy_row(scores[i], grad[i], coef, row_stats, scale)
@@ -374,11 +385,21 @@ def softmax_dense_rows(
 
 
 @njit(cache=True, inline="always")
-def _dense_coefficients(i, coef, labels, on_target, probs, target_w, row_w, spread):
-    """coef = row i's a_ic (see :func:`softmax_dense_rows`)."""
+def _gather_rows(columns, r0, r1, out):
+    """out = rows [r0, r1) of the transpose of ``columns`` (C, N), in C order: each class's
+    run [r0, r1) is contiguous, so a Fortran-order target is read without a full copy."""
+    c = columns.shape[0]
+    for j in range(c):
+        column = columns[j]
+        for i in range(r0, r1):
+            out[(i - r0) * c + j] = column[i]
+
+
+@njit(cache=True, inline="always")
+def _dense_coefficients(i, coef, labels, on_target, q, target_w, row_w, spread):
+    """coef = row i's a_ic (see :func:`softmax_dense_rows`); q: its targets (empty for labels)."""
     w = row_w[i]
-    if probs.shape[0] != 0:
-        q = probs[i]
+    if q.shape[0] != 0:
         for j in range(coef.shape[0]):
             coef[j] = w * (target_w[j] * q[j] + spread[j])
     else:
@@ -737,19 +758,27 @@ def softmax_focal(scores, target, gamma, weights, reduction):
     """Softmax focal loss; ``target`` and ``weights`` as for :func:`softmax_cross_entropy`."""
     if target.ndim == 2:  # probability targets: every class has a coefficient
         row_w, target_w, spread, total = weights
-        probs = np.ascontiguousarray(target)  # any layout: rows in C order
+        probs, by_column = _rows_or_columns(target)
         labels, on_target = np.empty(0, np.intp), np.empty(0, scores.dtype)
-        arguments = (labels, on_target, probs, target_w, row_w, spread, gamma)
+        arguments = (labels, on_target, probs, by_column, target_w, row_w, spread, gamma)
         return _rows(softmax_dense_rows, scores, arguments, reduction, total)
     if weights is None:
         return _rows(softmax_focal_rows, scores, (target, gamma, None, None, None), reduction)
     on_target, row_w, spread, total = weights
     if gamma != 0 and spread.any():  # smoothed labels: every class enters the focal term
         no_probs = np.empty((0, scores.shape[1]), scores.dtype)
-        arguments = (target, on_target, no_probs, spread[:0], row_w, spread, gamma)
+        arguments = (target, on_target, no_probs, False, spread[:0], row_w, spread, gamma)
         return _rows(softmax_dense_rows, scores, arguments, reduction, total)
     arguments = (target, gamma, on_target, row_w, spread)
     return _rows(softmax_focal_rows, scores, arguments, reduction, total)
+
+
+def _rows_or_columns(target):
+    """(a C-order array, whether it is the target's transpose): a Fortran-order target is
+    read through its transpose, with no copy; another layout is copied into C order."""
+    if not target.flags.c_contiguous and target.flags.f_contiguous:
+        return target.T, True
+    return np.ascontiguousarray(target), False
 
 
 def multiclass_hinge(scores, labels, margin, squared, weights, reduction):
