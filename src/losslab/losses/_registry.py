@@ -33,7 +33,38 @@ TASKS = ("multiclass", "binary", "regression", "ranking", "metric")
 
 @dataclass(frozen=True)
 class Loss:
-    """A named loss with bound options; calling it calls the function."""
+    """A named loss with bound options; calling it calls the function.
+
+    ``loss(output, *targets, **kwargs)`` is ``fn(output, *targets, **options,
+    **kwargs)``: what the call passes overrides what was bound. Built by
+    :func:`get`; :func:`register` adds your own to the catalogue.
+
+    Parameters
+    ----------
+    name : str
+        The canonical name (or a plain function's ``__name__``).
+    fn : callable
+        ``fn(output, *targets, **options) -> LossResult``.
+    task : {"multiclass", "binary", "regression", "ranking", "metric"} or None
+        What the loss is for; None for a plain function whose caller decides
+        (:meth:`for_task`).
+    options : dict, optional
+        Keyword arguments bound to every call, e.g. ``{"margin": 2.0}``.
+    probabilistic : bool, default False
+        Whether its scores define class probabilities (``predict_proba``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from losslab import losses
+    >>> svm = losses.get("svm", margin=2.0)
+    >>> svm
+    Loss('multiclass_hinge', margin=2.0)
+    >>> svm.task, svm.with_options(margin=1.0).options
+    ('multiclass', {'margin': 1.0})
+    >>> float(svm(np.zeros((1, 3)), np.array([0])).value)  # (C - 1) · margin at zero scores
+    4.0
+    """
 
     name: str
     fn: Callable[..., LossResult]
@@ -45,6 +76,7 @@ class Loss:
         return self.fn(output, *targets, **{**self.options, **kwargs})
 
     def with_options(self, **options: Any) -> Loss:
+        """This loss with ``options`` bound on top of those it has."""
         return Loss(self.name, self.fn, self.task, {**self.options, **options}, self.probabilistic)
 
     def for_task(self, task: str) -> Loss:
@@ -156,11 +188,47 @@ ALIASES = {
 
 
 def available() -> list[str]:
-    """Canonical loss names, in catalogue order."""
+    """Canonical loss names, in catalogue order.
+
+    Returns
+    -------
+    list of str
+        Every name :func:`get` accepts besides the aliases (see :data:`ALIASES`).
+
+    Examples
+    --------
+    >>> from losslab import losses
+    >>> names = losses.available()
+    >>> "softmax_cross_entropy" in names and "multiclass_hinge" in names
+    True
+    """
     return list(_CATALOGUE)
 
 
 def canonical_name(name: str) -> str:
+    """The catalogue's name for a name or an alias (case and hyphens ignored).
+
+    Parameters
+    ----------
+    name : str
+        A canonical name or an alias, e.g. ``"softmax"``, ``"SVM"``, ``"cross-entropy"``.
+
+    Returns
+    -------
+    str
+        The canonical name.
+
+    Raises
+    ------
+    ValueError
+        ``loss: expected one of ...`` for a name the catalogue does not know.
+
+    Examples
+    --------
+    >>> from losslab.losses import canonical_name
+    >>> canonical_name("softmax"), canonical_name("SVM")
+    ('softmax_cross_entropy', 'multiclass_hinge')
+    """
     key = str(name).lower().replace("-", "_")
     key = ALIASES.get(key, key)
     if key not in _CATALOGUE:

@@ -20,6 +20,27 @@ class LossResult(NamedTuple):
 
     ``loss, dscores = losses.softmax_cross_entropy(scores, y)`` unpacks it.
     Losses with several inputs (ranking) return a tuple of gradients in ``grad``.
+
+    Attributes
+    ----------
+    value : float or ndarray
+        The reduced loss (a float for "mean" and "sum"), or the per-sample
+        losses of shape (N,) for ``reduction="none"``.
+    grad : ndarray or tuple of ndarray
+        The gradient of ``value`` (of the sum of the per-sample losses for
+        "none") with respect to the first argument, of its shape; one array per
+        input for the ranking losses.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from losslab import losses
+    >>> result = losses.softmax_cross_entropy(np.zeros((2, 4)), np.array([0, 3]))
+    >>> result  # a short repr, whatever the batch
+    LossResult(value=1.38629, grad=array((2, 4), float64))
+    >>> value, dscores = result  # unpacks like a pair
+    >>> bool(np.isclose(value, np.log(4)))
+    True
     """
 
     value: Any
