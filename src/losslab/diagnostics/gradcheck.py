@@ -215,6 +215,8 @@ def check_gradient(
     n_checks : int, optional
         Check this many random coordinates (CS231n's ``grad_check_sparse``)
         instead of all of them.
+    seed : int, default 0
+        Seeds the choice of those coordinates.
     tolerance : float, optional
         ``ok`` when the largest relative error is at most this
         (default 1e-5 in float64, 2e-2 in float32).
