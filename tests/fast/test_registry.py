@@ -12,6 +12,7 @@ import pytest
 import losslab
 from losslab import config, fast, optim
 from losslab.training import Objective, batches
+from losslab.training.objective import add_l2
 
 SRC = Path(losslab.__file__).parent
 needs_numba = pytest.mark.skipif(
@@ -113,3 +114,14 @@ def test_the_l2_kernel_is_skipped_for_arrays_a_flat_view_cannot_update():
             results.append((objective._add_penalty(grads), grads["W"]))
     assert results[1][0] == pytest.approx(results[0][0], rel=1e-12)
     np.testing.assert_array_equal(results[1][1], results[0][1])
+
+
+@pytest.mark.parametrize("fast_on", [False, True])
+def test_a_fused_function_takes_its_arguments_by_name_too(fast_on):
+    # the wrapper shows the reference's signature, so calls by keyword must work on both paths
+    W = np.arange(1.0, 2049.0).reshape(64, 32)
+    by_position, by_name = np.zeros_like(W), np.zeros_like(W)
+    with config.fast(fast_on):
+        value = add_l2(W, 0.5, by_position)
+        assert add_l2(W, strength=0.5, grad=by_name) == value
+    np.testing.assert_array_equal(by_name, by_position)

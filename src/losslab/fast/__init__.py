@@ -27,6 +27,7 @@ never win back. From then on every call that a kernel can take uses it.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -285,8 +286,14 @@ def fused_by(name: str) -> Callable[[F], F]:
     def declared(reference):
         declare(name, reference)
 
+        signature = inspect.signature(reference)
+
         @functools.wraps(reference)
-        def call(*args):
+        def call(*args, **kwargs):
+            if kwargs:  # the kernels take positional arguments: bind names to positions
+                bound = signature.bind(*args, **kwargs)
+                bound.apply_defaults()
+                args = bound.args
             if config.fast_on() and when(*args) and worth_loading(_size(args[0])):
                 return _load(name)(*args)
             return reference(*args)
