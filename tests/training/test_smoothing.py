@@ -9,7 +9,7 @@ from sklearn.svm import SVC
 
 from losslab import models
 from losslab.training import smoothing
-from losslab.training.smoothing import _HingeProblem, _line_minimum, fit_smoothed
+from losslab.training.smoothing import _HingeProblem, _line_minimum, _solve_damped, fit_smoothed
 
 LOADERS = {"iris": load_iris, "wine": load_wine, "digits": load_digits}
 ALPHA = 1e-4  # LinearSVM's default
@@ -192,3 +192,16 @@ def test_the_hessian_is_the_gradients_finite_difference(multiclass):
         g_down = problem.value_and_grad(down, mu)[1].T.ravel()
         numeric[:, k] = (g_up - g_down) / (2 * h)
     np.testing.assert_allclose(H, numeric, atol=1e-6)
+
+
+@pytest.mark.parametrize("size", [10, smoothing.CHOLESKY_FROM + 4])
+def test_the_damped_newton_system_is_solved_with_or_without_a_cholesky_factor(size):
+    rng = np.random.default_rng(size)
+    A = rng.normal(size=(size, size // 2))
+    g = rng.normal(size=size)
+    semi_definite = A @ A.T  # rank size/2: singular without the damping
+    x = _solve_damped(semi_definite, 1e-3, g)
+    np.testing.assert_allclose(semi_definite @ x + 1e-3 * x, g, atol=1e-8)
+    indefinite = semi_definite - 10 * np.eye(size)  # no Cholesky factor: LU solves it
+    x = _solve_damped(indefinite, 1e-3, g)
+    np.testing.assert_allclose(indefinite @ x + 1e-3 * x, g, atol=1e-8)
