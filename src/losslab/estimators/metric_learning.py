@@ -679,8 +679,8 @@ class MetricLearner(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"init: 'pca' needs n_components <= min(n_samples, n_features) = {min(X.shape)}"
             )
-        _, _, Vt = np.linalg.svd(X - X.mean(axis=0), full_matrices=False)
-        return Vt[: self.n_components].T
+        centred = X - X.mean(axis=0)
+        return _top_eigenvectors(centred.T @ centred, self.n_components)
 
     def _lda(self, X, y):
         k = min(X.shape[1], len(np.unique(y)) - 1)
