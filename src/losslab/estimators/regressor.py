@@ -50,10 +50,9 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         A regression loss of the registry ("squared_error", "absolute_error",
         "huber", "log_cosh", ...) or your own function.
     solver : {"auto", "normal", "sgd", "lbfgs", "gd"}
-        As above.
-    **shared
-        The parameters of :class:`~losslab.estimators.base.TrainedEstimator`
-        (``alpha``, ``lr``, ``max_iter``, ...), documented on :class:`LinearClassifier`.
+        As above. The other parameters (``alpha``, ``lr``, ``max_iter``, ...) are
+        :class:`~losslab.estimators.base.TrainedEstimator`'s, documented on
+        :class:`LinearClassifier`.
 
     Attributes
     ----------
