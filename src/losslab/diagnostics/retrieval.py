@@ -104,7 +104,8 @@ def embedding_run(
         Fitted on the training split.
     reports : dict of str to dict
         :func:`evaluate_embeddings` of the raw features, PCA, the learner before
-        training and after.
+        training and after; one "closed-form Fisher" row instead of the last two
+        when the learner's defaults chose the closed form (``model_type_``).
 
     Examples
     --------
@@ -112,6 +113,8 @@ def embedding_run(
     >>> learner, reports = embedding_run(load("iris"), n_components=2, epochs=5)
     >>> list(reports)
     ['raw features', 'PCA-2', 'learned-2 (before training)', 'learned-2']
+    >>> list(embedding_run(load("iris"), n_components=3)[1])  # 3 > C - 1: no training
+    ['raw features', 'PCA-3', 'learned-3 (closed-form Fisher)']
 
     References
     ----------
@@ -121,15 +124,22 @@ def embedding_run(
     options.update(max_iter=epochs, lr=lr)
     options = {k: v for k, v in options.items() if v is not None}
     learner = MetricLearner(n_components, random_state=seed, **options)
-    untrained = clone(learner).set_params(max_iter=0).fit(ds.X_train, ds.y_train)
     learner.fit(ds.X_train, ds.y_train)
     pca = PCA(n_components, random_state=seed).fit(ds.X_train)
     reports = {
         "raw features": evaluate_embeddings(ds, lambda A: A),
         f"PCA-{n_components}": evaluate_embeddings(ds, pca.transform),
-        f"learned-{n_components} (before training)": evaluate_embeddings(ds, untrained.transform),
-        f"learned-{n_components}": evaluate_embeddings(ds, learner.transform),
     }
+    if learner.model_type_ == "fisher":  # a closed form: there is no "before training"
+        reports[f"learned-{n_components} (closed-form Fisher)"] = evaluate_embeddings(
+            ds, learner.transform
+        )
+        return learner, reports
+    untrained = clone(learner).set_params(max_iter=0).fit(ds.X_train, ds.y_train)
+    reports[f"learned-{n_components} (before training)"] = evaluate_embeddings(
+        ds, untrained.transform
+    )
+    reports[f"learned-{n_components}"] = evaluate_embeddings(ds, learner.transform)
     return learner, reports
 
 
