@@ -706,8 +706,8 @@ def _compile(fn, **options):
 weston_watkins = _compile(weston_watkins)
 softmax_focal_rows = _compile(softmax_focal_rows)
 # NumPy's division semantics (x / 0 is inf or NaN): Python's ZeroDivisionError check on every
-# element's division stops SIMD code (8 times slower). Every divisor here is a softmax sum ≥ 1
-# or guarded by a select, so nothing that would raise is computed differently.
+# element's division stops SIMD code (8 times slower). The divisors are softmax sums (≥ 1, or
+# NaN) but for 1 - p in p log p / (1 - p), whose 0 at p = 1 a select then replaces by the limit.
 softmax_dense_rows = _compile(softmax_dense_rows, error_model="numpy")
 sigmoid_bce = _compile(sigmoid_bce)
 sigmoid_bce_total = _compile(sigmoid_bce_total)
