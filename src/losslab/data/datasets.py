@@ -562,11 +562,11 @@ def stream(
     **options
         ``shuffle``, ``buffer_rows``, ``seed``, ``holdout_every``, ``test``.
 
-    Yields
-    ------
-    X : ndarray of shape (batch_size, D), float32
-    y : ndarray of shape (batch_size,)
-        The last batch may be shorter.
+    Returns
+    -------
+    iterator of (X, y)
+        X of shape (batch_size, D), float32, and y of shape (batch_size,); the
+        last batch may be shorter.
 
     Examples
     --------
