@@ -245,7 +245,7 @@ def _linear_steps(
     cap = min(batch_size, n)
     xb, yb = np.empty((cap, d), X.dtype), np.empty(cap, labels.dtype)
     grad, losses = np.empty((cap, n_out), X.dtype), np.empty(cap, X.dtype)
-    gb = np.empty(n_out, X.dtype)
+    ones = np.ones(cap, X.dtype)
     block = _row_blocks(cap, n_out)[0]
     scratch = (
         np.empty(block * n_out, np.int32),
@@ -260,6 +260,8 @@ def _linear_steps(
         gather_rows(X, idx, xb)
         for i in range(rows):
             yb[i] = labels[idx[i]]
+        for r in order[start + rows : start + rows + batch_size]:  # the next batch's rows: they
+            _prefetch_row(X, r)  # come from memory while this step computes
         x, g, y = xb[:rows], grad[:rows], yb[:rows]
         scores = np.dot(x, W)
         for i in range(rows):
@@ -275,10 +277,7 @@ def _linear_steps(
             total += losses[i]
         value = total * scale
         grad_W = np.dot(x.T, g)
-        gb[:] = 0
-        for i in range(rows):
-            for j in range(n_out):
-                gb[j] += g[i, j]
+        gb = np.dot(ones[:rows], g)  # models.column_sums: the same BLAS sum, to the bit
         if reg != 0:
             value += add_l2(W, reg, grad_W)
         if not math.isfinite(value):
