@@ -124,6 +124,14 @@ def test_the_whole_sets_minimum_has_a_duality_gap_below_1e_6(data):
     assert primal - dual <= 1e-6 * primal, (primal, dual)
 
 
+def test_raw_features_get_a_certified_minimum_before_the_last_stage():
+    X, y = load_breast_cancer(return_X_y=True)  # features up to 4,000: the KKT solve rounds to 1e-8
+    theta, history = fitted_multiclass(X, y)
+    primal, dual = duality_gap(X, y, theta, ALPHA)
+    assert history.converged and len(history.epoch) < 11
+    assert primal - dual <= 1e-6 * primal, (primal, dual)
+
+
 def test_the_binary_hinge_minimum_is_scikit_learns_svc():
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
