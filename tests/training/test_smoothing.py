@@ -124,6 +124,16 @@ def test_the_whole_sets_minimum_has_a_duality_gap_below_1e_6(data):
     assert primal - dual <= 1e-6 * primal, (primal, dual)
 
 
+def test_a_bias_direction_no_term_pins_stays_put_in_the_kkt_solution():
+    X, y = standardised("iris")
+    # at alpha=1 the two terms at zero both compare the same pair of classes: the other bias
+    # difference is free in the KKT system, flat in the objective between two kinks
+    theta, history = fitted_multiclass(X, y, alpha=1.0)
+    primal, dual = duality_gap(X, y, theta, 1.0)
+    assert history.converged and len(history.epoch) < 11
+    assert primal - dual <= 1e-6 * primal, (primal, dual)
+
+
 def test_raw_features_get_a_certified_minimum_before_the_last_stage():
     X, y = load_breast_cancer(return_X_y=True)  # features up to 4,000: the KKT solve rounds to 1e-8
     theta, history = fitted_multiclass(X, y)

@@ -313,10 +313,14 @@ def _solve_kkt(problem, theta, active, zero):
     if extra:
         M[m : m + K, -1] = M[-1, m : m + K] = 1.0
         rhs[-1] = theta[-1].sum()
+    # solved for the change from (β = 0, b where it is now): where the guess leaves a direction
+    # free (terms that repeat, a bias no term at zero pins), the least-squares change is the
+    # smallest, so the bias stays put instead of jumping across other terms' kinks
+    start = np.concatenate([np.zeros(m), theta[-1], [0.0] * extra])
     try:
-        solution = np.linalg.solve(M, rhs)
-    except np.linalg.LinAlgError:  # terms that repeat make Q singular; any solution will do
-        solution = np.linalg.lstsq(M, rhs, rcond=None)[0]
+        solution = start + np.linalg.solve(M, rhs - M @ start)
+    except np.linalg.LinAlgError:
+        solution = start + np.linalg.lstsq(M, rhs - M @ start, rcond=None)[0]
     if not np.allclose(M @ solution, rhs, rtol=0.0, atol=KKT_TOL * (1 + np.abs(rhs).max())):
         raise np.linalg.LinAlgError("the guessed sets admit no solution")
     beta = np.zeros(zero.shape)
