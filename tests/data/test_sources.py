@@ -107,3 +107,40 @@ def test_datasets_stream_opens_a_path(files):
     assert all(X.dtype == np.float32 and X.shape[1] == 6 for X, _ in batches)
     held = list(datasets.stream(files["npy"], 500, holdout_every=10, test=True, shuffle=False))
     assert sum(len(y) for _, y in held) == 1200
+
+
+def _svmlight_file(path, rows=3000, width=5000, seed=0):
+    """A sparse 3-class problem written as svmlight; (path, X CSR float32, y)."""
+    import scipy.sparse as sp
+    from sklearn.datasets import dump_svmlight_file
+
+    X = sp.random(rows, width, density=0.004, format="csr", random_state=seed, dtype=np.float32)
+    y = np.asarray(X @ np.random.default_rng(seed).standard_normal((width, 3))).argmax(axis=1)
+    dump_svmlight_file(X, y, str(path), zero_based=True)
+    return path, X, y
+
+
+def test_a_sparse_source_streams_shuffled_csr_batches_holding_every_row_once(tmp_path):
+    import scipy.sparse as sp
+
+    path, X, y = _svmlight_file(tmp_path / "d.svm")
+    source = stream.open_source(path, chunk_rows=700)
+    info = {}
+    batches = list(stream.stream(source, 256, buffer_rows=1000, seed=3, stats=info))
+    assert all(sp.issparse(b) and b.dtype == np.float32 for b, _ in batches)
+    assert [b.shape[0] for b, _ in batches[:-1]] == [256] * (len(batches) - 1)
+    assert info["peak_buffer_rows"] <= 1000 + 700
+    got = sp.vstack([b for b, _ in batches]).toarray()
+    labels = np.concatenate([t for _, t in batches])
+    order, expected = np.lexsort(got.T[::-1]), np.lexsort(X.toarray().T[::-1])
+    np.testing.assert_array_equal(got[order], X.toarray()[expected])
+    np.testing.assert_array_equal(labels[order], y[expected])
+    held = list(stream.stream(source, 500, holdout_every=10, test=True, shuffle=False))
+    assert sum(t.shape[0] for t, _ in held) == 300
+
+
+def test_streaming_statistics_of_sparse_rows_leave_them_as_they_are(tmp_path):
+    path, _, y = _svmlight_file(tmp_path / "d.svm")
+    stats = stream.streaming_statistics(stream.open_source(path, chunk_rows=700), holdout_every=10)
+    assert stats.n_rows == 2700 and stats.classes.tolist() == sorted(set(y.tolist()))
+    assert not stats.mean.any() and np.all(stats.scale == 1.0) and len(stats.mean) == 5000

@@ -92,3 +92,50 @@ def test_streaming_names_the_first_row_that_is_not_finite_in_float32(tmp_path, b
     source = datasets.sources.open_source(path)
     with pytest.raises(ValueError, match="data row 13 holds NaN or infinity"):
         datasets.sources.streaming_statistics(source, holdout_every=10)
+
+
+def _sparse_problem(path, rows=6000, width=200_000, seed=0):
+    """A 3-class problem on 200,000 sparse features (20 a row, one of 30 informative), as svmlight."""
+    import scipy.sparse as sp
+    from sklearn.datasets import dump_svmlight_file
+
+    rng = np.random.default_rng(seed)
+    cols = np.sort(rng.integers(30, width, (rows, 20)), axis=1)
+    cols[:, 0] = rng.integers(0, 30, rows)  # one informative feature a row
+    X = sp.csr_matrix(
+        (rng.random(rows * 20), cols.ravel(), np.arange(0, rows * 20 + 1, 20)), (rows, width)
+    )
+    X.sum_duplicates()
+    y = np.asarray(X[:, :30] @ rng.standard_normal((30, 3))).argmax(axis=1)
+    dump_svmlight_file(X, y, str(path), zero_based=True)
+    return X, y
+
+
+def test_streaming_an_svmlight_file_never_densifies_a_batch(tmp_path):
+    import tracemalloc
+
+    X, _ = _sparse_problem(tmp_path / "d.svm")
+    source = stream.open_source(tmp_path / "d.svm", chunk_rows=1000)
+    tracemalloc.start()
+    stream.fit_stream(SoftmaxClassifier(random_state=0), source, batch_size=1024)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    dense_batch = 1024 * X.shape[1] * 4  # one float32 batch of 200,000 columns: 819 MB
+    # what remains is of the size of the weights (200,000 x 3): the model, Adam's moments, a gradient
+    assert peak < dense_batch / 8, (peak, dense_batch)
+
+
+def test_streamed_sparse_training_is_within_three_points_of_in_memory_training(tmp_path):
+    X, y = _sparse_problem(tmp_path / "d.svm")
+    source = stream.open_source(tmp_path / "d.svm", chunk_rows=1000)
+    estimator = SoftmaxClassifier(lr=1e-2, random_state=0)
+    est, stats = stream.fit_stream(estimator, source, epochs=10, batch_size=256, holdout_every=10)
+    streamed = stream.score_stream(est, source, stats, holdout_every=10)
+    test = np.arange(len(y)) % 10 == 0
+    # partial_fit steps through each streamed batch of 256 in the estimator's batches of 64
+    in_memory = (
+        SoftmaxClassifier(solver="sgd", lr=1e-2, max_iter=10, tol=None, random_state=0)
+        .fit(X[~test], y[~test])
+        .score(X[test], y[test])
+    )
+    assert streamed > 0.8 and abs(streamed - in_memory) <= 0.03, (streamed, in_memory)

@@ -5,7 +5,10 @@ the last column unless ``target`` names another, by name or index):
 
 - ``.npy`` — one 2-D array, memory-mapped: only the chunk being read is in memory;
 - ``.parquet`` — read one row group at a time (pyarrow);
-- ``.csv`` — read ``chunk_rows`` lines at a time.
+- ``.csv`` — read ``chunk_rows`` lines at a time;
+- ``.svm`` (``.svmlight``, ``.libsvm``) — ``chunk_rows`` lines at a time, each
+  chunk a scipy.sparse CSR matrix (never densified); opening the file makes one
+  pass that checks it and finds the number of features.
 
 Shuffling needs no full copy: the order of the chunks is shuffled (``.npy`` and
 Parquet; a CSV is read front to back), then rows pass through a shuffle buffer
@@ -13,7 +16,9 @@ of ``buffer_rows`` rows, so memory stays bounded by about
 ``buffer_rows + chunk_rows`` rows whatever the file's size.
 :func:`losslab.scale.stream.fit_stream` trains any estimator with ``partial_fit`` this
 way, after one streaming pass that computes the standardisation statistics and
-the classes. Rows whose index is a multiple of ``holdout_every`` can be held out
+the classes (sparse features are neither centred, which would densify them,
+nor scaled: they train as they are, as scikit-learn's linear models take
+TF-IDF). Rows whose index is a multiple of ``holdout_every`` can be held out
 for testing.
 """
 
@@ -25,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
-from .formats import SOURCES, Chunk, CsvSource, NpySource, ParquetSource, Source
+from .formats import SOURCES, Chunk, CsvSource, NpySource, ParquetSource, Source, SvmlightSource
 from .formats.base import StrPath, Target
 
 __all__ = [
@@ -36,6 +42,8 @@ __all__ = [
     "ParquetSource",
     "Source",
     "StreamStats",
+    "SvmlightSource",
+    "is_sparse_file",
     "open_source",
     "stream",
     "streaming_statistics",
@@ -43,7 +51,7 @@ __all__ = [
 
 
 def open_source(path: StrPath, target: Target = None, chunk_rows: int = 65536) -> Source:
-    """The chunked reader of ``path``, chosen by its suffix (.npy, .parquet or .csv).
+    """The chunked reader of ``path``, chosen by its suffix (.npy, .parquet, .csv or .svm).
 
     Parameters
     ----------
@@ -57,7 +65,8 @@ def open_source(path: StrPath, target: Target = None, chunk_rows: int = 65536) -
     Returns
     -------
     Source
-        A :class:`NpySource`, :class:`ParquetSource` or :class:`CsvSource`.
+        A :class:`NpySource`, :class:`ParquetSource`, :class:`CsvSource` or
+        :class:`SvmlightSource` (``.svm``, ``.svmlight``, ``.libsvm``).
 
     Examples
     --------
@@ -74,8 +83,30 @@ def open_source(path: StrPath, target: Target = None, chunk_rows: int = 65536) -
     """
     suffix = Path(path).suffix.lower()
     if suffix not in SOURCES:
-        raise ValueError(f"data: streaming reads .npy, .parquet or .csv files, got {path}")
+        raise ValueError(
+            f"data: streaming reads .npy, .parquet or .csv files, or svmlight ones "
+            f"(.svm, .svmlight, .libsvm), got {path}"
+        )
     return SOURCES[suffix](path, target, chunk_rows)
+
+
+def is_sparse_file(path: StrPath) -> bool:
+    """True for a file whose rows are read as scipy.sparse CSR (svmlight: ``.svm``, ``.svmlight``, ``.libsvm``).
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_sparse_file("news.svm"), is_sparse_file("train.LIBSVM"), is_sparse_file("x.csv")
+    (True, True, False)
+    """
+    return SOURCES.get(Path(str(path)).suffix.lower()) is SvmlightSource
 
 
 def stream(
@@ -116,8 +147,9 @@ def stream(
 
     Yields
     ------
-    X : ndarray of shape (batch_size, D)
-        In the source's dtype (float32 when streaming).
+    X : ndarray or CSR matrix of shape (batch_size, D)
+        In the source's dtype (float32 when streaming); CSR when the source's
+        chunks are (svmlight).
     y : ndarray of shape (batch_size,)
         The last batch may be shorter.
 
@@ -141,18 +173,21 @@ def stream(
     rng = np.random.default_rng(seed)
     n = source.n_chunks()
     order = rng.permutation(n) if shuffle and n is not None else None
-    buffer = _ShuffleBuffer()
+    buffer: _ShuffleBuffer | _SparseShuffleBuffer | None = None
     peak = 0
     for chunk in source.chunks(order):
         X, y = chunk.X, chunk.y
         if holdout_every:
             keep = (chunk.index % holdout_every == 0) == test
             X, y = X[keep], y[keep]
+        if buffer is None:
+            buffer = _SparseShuffleBuffer() if sp.issparse(X) else _ShuffleBuffer()
         buffer.add(X, y)
         peak = max(peak, buffer.held)
         if buffer.held >= buffer_rows:
             yield from buffer.drain(rng, batch_size, shuffle, keep_rest=True)
-    yield from buffer.drain(rng, batch_size, shuffle, keep_rest=False)
+    if buffer is not None:
+        yield from buffer.drain(rng, batch_size, shuffle, keep_rest=False)
     if stats is not None:
         stats["peak_buffer_rows"] = peak
 
@@ -191,6 +226,33 @@ class _ShuffleBuffer:
         self.held = len(rest)
 
 
+class _SparseShuffleBuffer:
+    """Sparse rows waiting to be shuffled: the CSR chunks as they came, stacked when drained
+    (memory: the stored values of about buffer_rows + chunk_rows rows, never a dense block)."""
+
+    def __init__(self):
+        self.parts, self.labels = [], []
+        self.held = 0
+
+    def add(self, X, y):
+        self.parts.append(sp.csr_matrix(X))
+        self.labels.append(y)
+        self.held += X.shape[0]
+
+    def drain(self, rng, batch_size, shuffle, keep_rest):
+        """Yield shuffled CSR batches of the held rows; keep the last partial batch when asked."""
+        if not self.held:
+            return
+        X, y = sp.vstack(self.parts, format="csr"), np.concatenate(self.labels)
+        perm = rng.permutation(self.held) if shuffle else np.arange(self.held)
+        full = len(perm) - len(perm) % batch_size if keep_rest else len(perm)
+        for start in range(0, full, batch_size):
+            idx = perm[start : start + batch_size]
+            yield X[idx], y[idx]
+        rest = perm[full:]
+        self.parts, self.labels, self.held = [X[rest]], [y[rest]], len(rest)
+
+
 def _grown(old, rows, like):
     """An array of ``rows`` rows shaped like ``like``, typed to hold both, with ``old``'s rows first."""
     dtype = like.dtype if old is None else np.promote_types(old.dtype, like.dtype)
@@ -207,7 +269,8 @@ class StreamStats:
     Attributes
     ----------
     mean, scale : ndarray of shape (D,)
-        The features' mean and standard deviation (1 for a constant feature).
+        The features' mean and standard deviation (1 for a constant feature);
+        0 and 1 for sparse features, which train as they are.
     classes : ndarray
         The sorted labels seen.
     n_rows : int
@@ -286,6 +349,9 @@ def streaming_statistics(
             keep = chunk.index % holdout_every != 0
             X, y, index = X[keep], y[keep], index[keep]
         classes.update(np.unique(y).tolist())
+        if sp.issparse(X):
+            count += X.shape[0]  # not centred (it would densify), so no moments to gather
+            continue
         for start in range(0, len(X), block):
             part = X[start : start + block].astype(np.float64)
             n_b, mean_b = len(part), part.mean(axis=0)
@@ -303,6 +369,9 @@ def streaming_statistics(
             count = total
     if not count:
         raise ValueError(f"{source.path}: no training rows")
+    if mean is None:  # sparse chunks: features as they are
+        width = len(source.feature_names)
+        return StreamStats(np.zeros(width), np.ones(width), np.array(sorted(classes)), count)
     scale = np.sqrt(m2 / count)
     scale[scale == 0] = 1.0
     return StreamStats(mean, scale, np.array(sorted(classes)), count)

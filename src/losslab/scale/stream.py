@@ -1,5 +1,8 @@
 """Training on data that does not fit in memory: :func:`fit_stream` trains any estimator with
-``partial_fit`` on batches streamed from a file (see :mod:`losslab.data.sources`)."""
+``partial_fit`` on batches streamed from a file (see :mod:`losslab.data.sources`).
+
+Sparse sources (svmlight) hand ``partial_fit`` CSR batches as they are: they
+are never densified, centred or scaled."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..data.sources import Source, StreamStats, stream, streaming_statistics
 
@@ -26,7 +30,9 @@ def fit_stream(
 
     One streaming pass computes the training rows' mean, standard deviation and
     classes; then each epoch streams shuffled batches (a new shuffle per epoch)
-    through ``partial_fit``. Memory stays about ``buffer_rows + chunk_rows`` rows.
+    through ``partial_fit``. Memory stays about ``buffer_rows + chunk_rows`` rows
+    (of stored values, for a sparse source: its CSR batches go to ``partial_fit``
+    unscaled and never densified).
 
     Parameters
     ----------
@@ -85,9 +91,7 @@ def fit_stream(
             seed=seed + epoch,
             holdout_every=holdout_every,
         ):
-            estimator.partial_fit(
-                ((X - stats.mean) / stats.scale).astype(np.float32), y, classes=stats.classes
-            )
+            estimator.partial_fit(standardized(X, stats), y, classes=stats.classes)
         if callback is not None:
             callback(epoch + 1, estimator)
     return estimator, stats
@@ -149,7 +153,32 @@ def score_stream(
     """
     correct = total = 0
     for X, y in stream(source, batch_size, shuffle=False, holdout_every=holdout_every, test=test):
-        pred = estimator.predict(((X - stats.mean) / stats.scale).astype(np.float32))
+        pred = estimator.predict(standardized(X, stats))
         correct += int(np.sum(pred == y))
         total += len(y)
     return correct / total if total else float("nan")
+
+
+def standardized(X: Any, stats: StreamStats) -> Any:
+    """``(X - mean) / scale`` as float32; a sparse X as it is (as float32 CSR), never densified.
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse matrix of shape (n, D)
+    stats : StreamStats
+
+    Returns
+    -------
+    ndarray or scipy.sparse.csr_matrix of shape (n, D), float32
+
+    Examples
+    --------
+    >>> stats = StreamStats(np.array([1.0, 2.0]), np.array([2.0, 1.0]), np.array([0, 1]), 4)
+    >>> standardized(np.array([[3.0, 2.0]]), stats)
+    array([[1., 0.]], dtype=float32)
+    >>> standardized(sp.csr_matrix([[3.0, 0.0]]), stats).toarray()
+    array([[3., 0.]], dtype=float32)
+    """
+    if sp.issparse(X):
+        return sp.csr_matrix(X, dtype=np.float32)
+    return ((X - stats.mean) / stats.scale).astype(np.float32)
