@@ -9,7 +9,14 @@ from sklearn.svm import SVC
 
 from losslab import models
 from losslab.training import smoothing
-from losslab.training.smoothing import _HingeProblem, _line_minimum, _solve_damped, fit_smoothed
+from losslab.training.smoothing import (
+    _exact_minimum,
+    _HingeProblem,
+    _line_minimum,
+    _newton_stage,
+    _solve_damped,
+    fit_smoothed,
+)
 
 LOADERS = {"iris": load_iris, "wine": load_wine, "digits": load_digits}
 ALPHA = 1e-4  # LinearSVM's default
@@ -122,6 +129,19 @@ def test_the_whole_sets_minimum_has_a_duality_gap_below_1e_6(data):
     assert history.converged and len(history.epoch) < final_stage
     assert dual <= primal * (1 + 1e-12)
     assert primal - dual <= 1e-6 * primal, (primal, dual)
+
+
+def test_corrections_of_the_guess_find_the_minimum_the_band_alone_misses(monkeypatch):
+    X, y = standardised("wine")
+    problem = _HingeProblem(X, y, None, True, 1.0, ALPHA)
+    mu = 10.0  # the first stage: its band is far from the terms at zero at the minimum
+    theta = _newton_stage(problem, np.zeros((X.shape[1] + 1, 3)), mu, 1e-8, 500)[0]
+    Z = problem.margins(theta)
+    exact = _exact_minimum(problem, theta, Z, mu)
+    primal, dual = duality_gap(X, y, exact, ALPHA)
+    assert primal - dual <= 1e-6 * primal, (primal, dual)
+    monkeypatch.setattr(smoothing, "ACTIVE_SET_STEPS", 0)
+    assert _exact_minimum(problem, theta, Z, mu) is None
 
 
 def test_a_bias_direction_no_term_pins_stays_put_in_the_kkt_solution():

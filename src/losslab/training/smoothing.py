@@ -16,7 +16,9 @@ terms at zero margin at the exact hinge's minimum. Given that guess, the
 minimum solves a linear system (the Karush-Kuhn-Tucker conditions, see
 :func:`_exact_minimum`); when its multipliers lie in their boxes and the
 duality gap they certify is below ``GAP_RTOL`` of the objective (1e-14 on
-standardised features), it is the minimum, and training stops there. Otherwise the stages go on, down to
+standardised features), it is the minimum, and training stops there. Where
+the solution contradicts the guess, the guess is corrected and solved again,
+a few times (an active-set method). Otherwise the stages go on, down to
 ``MU_FINAL``, where the smoothed minimum is within ``μ/2`` per margin term of
 the hinge's. The bias is not penalised, as in every losslab solver. Works in
 float64 whatever the data's dtype.
@@ -43,6 +45,9 @@ MU_START, MU_FACTOR, MU_FINAL = 10.0, 0.1, 1e-8
 STEPS_PER_STAGE = 50
 # how far (relative) a multiplier of the KKT solution may lie outside its box [0, w]
 KKT_TOL = 1e-9
+# corrections of a KKT guess that its solution contradicts (a fit on digits: 6 stages instead
+# of 12, 888 instead of 1,534 ms of CPU for 3 splits; breast cancer -17%, wine -18%, iris -6%)
+ACTIVE_SET_STEPS = 5
 # the largest duality gap, relative to the objective, of a KKT solution taken as the minimum:
 # well-scaled features give 1e-14; raw breast cancer (features up to 4,000) 1e-9 to 7e-9 by rounding
 GAP_RTOL = 1e-8
@@ -330,37 +335,53 @@ def _solve_kkt(problem, theta, active, zero):
 
 
 def _exact_minimum(problem, theta, Z, mu):
-    """The exact objective's minimum, if the terms in the band (0, μ) are those at zero there; else None.
+    """The exact objective's minimum, from the guess that the terms in the band (0, μ) are at zero.
 
-    The KKT solution θ minimises the Lagrangian L(θ) = α‖W‖² + Σ λ_t z_t(θ)
-    with λ = w on the active terms, β on those held at zero and 0 elsewhere.
-    When every β lies in [0, w], w·max(0, z) ≥ λ·z gives f ≥ L everywhere, so
-    f(θ) ≥ min f ≥ L(θ): the gap f(θ) - L(θ) = Σ w·max(0, z) - λ·z bounds how
-    far θ is from the minimum. θ is taken when that gap is below
-    ``GAP_RTOL`` · f(θ); a wrong guess leaves terms on the wrong side of zero,
-    and a gap of their size.
+    The guess's KKT solution is taken when it is certified (:func:`_gap_is_small`).
+    Otherwise the guess is corrected where the solution contradicts it, up to
+    ``ACTIVE_SET_STEPS`` times: a term assumed on one side of zero but found on
+    the other is held at zero, one held at zero whose multiplier left [0, w]
+    goes to the side it pushes towards. None when no guess is certified.
     """
     w = np.broadcast_to(problem.w[:, None], Z.shape)
     weighted = w > 0  # a term of weight 0 is on neither side: it adds nothing anywhere
     zero, active = weighted & (Z > 0) & (Z < mu), weighted & (Z >= mu)
-    if zero.sum() > theta.size:  # more terms at zero than unknowns: not the minimum's sets yet
-        return None
-    with np.errstate(all="ignore"):  # an ill-posed guess fails the checks below, nothing more
-        try:
-            exact, beta = _solve_kkt(problem, theta, active, zero)
-        except np.linalg.LinAlgError:
+    for _ in range(1 + ACTIVE_SET_STEPS):
+        if zero.sum() > theta.size:  # more terms at zero than unknowns: not the minimum's sets
             return None
-        Z_exact = problem.margins(exact)
-    in_box = np.all(beta[zero] >= -KKT_TOL * w[zero]) and np.all(
-        beta[zero] <= (1 + KKT_TOL) * w[zero]
-    )
-    if not in_box or not np.all(np.isfinite(Z_exact)):
-        return None
+        with np.errstate(all="ignore"):  # an ill-posed guess fails the checks, nothing more
+            try:
+                exact, beta = _solve_kkt(problem, theta, active, zero)
+            except np.linalg.LinAlgError:
+                return None
+            Z_exact = problem.margins(exact)
+        if not np.all(np.isfinite(Z_exact)):
+            return None
+        below, above = zero & (beta < -KKT_TOL * w), zero & (beta > (1 + KKT_TOL) * w)
+        if not (below.any() or above.any()) and _gap_is_small(
+            problem, exact, Z_exact, w, zero, active, beta
+        ):
+            return exact
+        tol = KKT_TOL * max(1.0, problem.margin)
+        crossed = (weighted & ~zero & ~active & (Z_exact > tol)) | (active & (Z_exact < -tol))
+        zero = (zero & ~below & ~above) | crossed
+        active = (active & ~crossed) | above
+    return None
+
+
+def _gap_is_small(problem, exact, Z_exact, w, zero, active, beta):
+    """Whether the KKT solution's duality gap is below ``GAP_RTOL`` of its objective.
+
+    The solution minimises the Lagrangian L(θ) = α‖W‖² + Σ λ_t z_t(θ) with
+    λ = w on the active terms, β (in [0, w]) on those held at zero, 0 elsewhere;
+    w·max(0, z) ≥ λ·z makes f ≥ L everywhere, so f(θ) ≥ min f ≥ L(θ): the gap
+    f(θ) - L(θ) = Σ w·max(0, z) - λ·z bounds how far θ is from the minimum. A
+    wrong guess leaves terms on the wrong side of zero, and a gap of their size.
+    """
     lam = np.where(active, w, np.where(zero, np.clip(beta, 0.0, w), 0.0))
     hinge = np.maximum(Z_exact, 0.0)
     gap = float(np.sum(w * hinge - lam * Z_exact))
-    value = float(np.sum(w * hinge)) + problem.penalty(exact)
-    return exact if gap <= GAP_RTOL * value else None
+    return gap <= GAP_RTOL * (float(np.sum(w * hinge)) + problem.penalty(exact))
 
 
 def fit_smoothed(
