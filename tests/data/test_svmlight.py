@@ -154,3 +154,23 @@ def test_a_label_column_is_refused_and_the_format_is_registered(tmp_path):
         assert formats.SOURCES[suffix.lower()] is SvmlightSource
     assert not sources.is_sparse_file("x.csv")
     assert isinstance(sources.open_source(path), SvmlightSource)
+
+
+def test_a_chunk_parsed_in_pieces_equals_scikit_learns_and_errors_name_later_lines(
+    tmp_path, monkeypatch
+):
+    from losslab.data.formats import svmlight
+
+    monkeypatch.setattr(svmlight, "PARSE_ROWS", 7)  # a chunk of 100 rows parsed 7 rows at a time
+    X, y = _problem(250, 40, 0.2, seed=4)
+    path = tmp_path / "d.svm"
+    dump_svmlight_file(X, y, str(path))
+    B, expected = load_svmlight_file(str(path))
+    for chunk in SvmlightSource(path, chunk_rows=100, dtype=np.float64).chunks([2, 0, 1]):
+        _assert_same_csr(chunk.X, B[chunk.index])
+        np.testing.assert_array_equal(chunk.y, expected[chunk.index])
+    lines = path.read_text().splitlines()
+    lines[60] = "1 3:1 2:1"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match="line 61: indices must increase"):
+        SvmlightSource(path, chunk_rows=100)

@@ -38,6 +38,7 @@ import scipy.sparse as sp
 from .base import Chunk, Source, StrPath, Target
 
 SUFFIXES = (".svm", ".svmlight", ".libsvm")
+PARSE_ROWS = 4096  # rows parsed at once: bounds the text's temporaries, not the chunk's size
 ZeroBased = bool | Literal["auto"]
 
 
@@ -138,9 +139,14 @@ class SvmlightSource(Source):
                 block = self._cached
                 if block is None:
                     f.seek(self.scan.offsets[k])
-                    block = _parse(_lines(f, self.scan.sizes[k]), self.scan.first_lines[k], self)
+                    block = _read_block(f, self.scan.sizes[k], self.scan.first_lines[k], self)[0]
+                index_type = np.int32 if self.n_features < 2**31 else np.int64
                 X = sp.csr_matrix(
-                    (self._values(block), block.indices - self.shift, block.indptr),
+                    (
+                        self._values(block),
+                        (block.indices - self.shift).astype(index_type),
+                        block.indptr.astype(index_type),
+                    ),
                     shape=(len(block.labels), self.n_features),
                 )
                 y = block.labels if not self.scan.whole_labels else block.labels.astype(np.int64)
@@ -165,10 +171,9 @@ class SvmlightSource(Source):
         offset, line_no = 0, 1
         with open(self.path, "rb") as f:
             while True:
-                lines, used = _read_rows(f, self.chunk_rows)
+                block, n_lines, used = _read_block(f, self.chunk_rows, line_no, self)
                 if not used:
                     break
-                block = _parse(lines, line_no, self)
                 if len(block.labels):
                     scan.offsets.append(offset)
                     scan.first_lines.append(line_no)
@@ -176,7 +181,7 @@ class SvmlightSource(Source):
                     _update(scan, block)
                     self._cached = block
                 offset += used
-                line_no += len(lines)
+                line_no += n_lines
         if not scan.sizes:
             raise ValueError(f"{self.path}: no data lines (expected '<label> <index>:<value> ...')")
         if len(scan.sizes) > 1:
@@ -240,8 +245,29 @@ def _read_rows(f, rows: int) -> tuple[list[bytes], int]:
     return lines, used
 
 
-def _lines(f, rows: int) -> list[bytes]:
-    return _read_rows(f, rows)[0]
+def _read_block(f, rows: int, first_line: int, source: Source) -> tuple[_Block, int, int]:
+    """The next ``rows`` data rows of ``f`` as one _Block, the lines and the bytes they took.
+
+    Parsed ``PARSE_ROWS`` rows at a time, so the text's temporaries (the lines,
+    joined, as numbers) stay a few MB whatever the chunk's size.
+    """
+    blocks, n_lines, used = [], 0, 0
+    while rows > 0:
+        lines, piece = _read_rows(f, min(rows, PARSE_ROWS))
+        if not piece:
+            break
+        blocks.append(_parse(lines, first_line + n_lines, source))
+        rows -= len(blocks[-1].labels)
+        n_lines, used = n_lines + len(lines), used + piece
+    if len(blocks) <= 1:
+        return (blocks[0] if blocks else _parse([], first_line, source)), n_lines, used
+    starts = np.cumsum([0, *(b.indptr[-1] for b in blocks[:-1])])  # values before each piece
+    indptr = np.concatenate([[0], *(b.indptr[1:] + s for b, s in zip(blocks, starts, strict=True))])
+    labels, indices, values, lines = (
+        np.concatenate([getattr(b, name) for b in blocks])
+        for name in ("labels", "indices", "values", "lines")
+    )
+    return _Block(labels, indptr, indices, values, lines), n_lines, used
 
 
 def _body(line: bytes) -> bytes:
