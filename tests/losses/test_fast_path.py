@@ -286,30 +286,41 @@ def test_probability_target_kernels_agree_with_the_numpy_reference(
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_probability_targets_run_the_dense_kernel(monkeypatch, dtype):
     """Soft targets and smoothed focal labels reach the dense kernel, without an N x C copy
-    of the targets: the kernel is handed the caller's own array (C order), or its
-    transpose (Fortran order)."""
+    of the scores or targets: the kernel is handed the caller's own arrays (C order), or
+    their transposes (Fortran order)."""
     from losslab.fast import losses as kernels
 
     seen = []
     dense = kernels.softmax_dense_rows
 
-    def recording(scores, labels, on_target, probs, *rest):
-        seen.append(probs)
-        return dense(scores, labels, on_target, probs, *rest)
+    def recording(scores, labels, on_target, probs, by_column, *rest):
+        seen.append((scores, probs, by_column))
+        return dense(scores, labels, on_target, probs, by_column, *rest)
 
     monkeypatch.setattr(kernels, "softmax_dense_rows", recording)
     s = RNG.standard_normal((50, 6)).astype(dtype)
     q = RNG.dirichlet(np.ones(6), 50).astype(dtype)
+    s_fortran, q_fortran = np.asfortranarray(s), np.asfortranarray(q)
     with config.fast(True):
         losses.softmax_cross_entropy(s, q, label_smoothing=0.1, sample_weight=np.ones(50))
         losses.softmax_focal(s, q)
-        losses.softmax_focal(s, RNG.integers(0, 6, 50), label_smoothing=0.1)
-        q_fortran = np.asfortranarray(q)
-        losses.softmax_cross_entropy(s, q_fortran)  # read through its transpose
-    assert len(seen) == 4
-    assert seen[0] is q and seen[1] is q and seen[2].shape == (0, 6)
-    assert seen[3].shape == (6, 50) and seen[3].flags.c_contiguous
-    assert np.shares_memory(seen[3], q_fortran)
+        losses.softmax_focal(s_fortran, RNG.integers(0, 6, 50), label_smoothing=0.1)
+        losses.softmax_cross_entropy(s, q_fortran)
+        losses.softmax_focal(s_fortran, q_fortran)
+    assert len(seen) == 5
+    assert all(scores is s and probs is q for scores, probs, _ in seen[:2])
+    assert [by_column for *_, by_column in seen] == [
+        (False, False),
+        (False, False),
+        (True, False),
+        (False, True),
+        (True, True),
+    ]
+    assert seen[2][1].size == 0  # labels: no target matrix
+    for scores, probs, (scores_by_column, probs_by_column) in seen[2:]:
+        assert scores_by_column == np.shares_memory(scores, s_fortran)
+        assert probs_by_column == np.shares_memory(probs, q_fortran)
+        assert scores.flags.c_contiguous and probs.flags.c_contiguous
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

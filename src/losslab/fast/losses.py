@@ -345,54 +345,58 @@ def softmax_dense_rows(
     """Softmax cross-entropy (γ = 0) or focal loss where every class has a coefficient a_ic.
 
     For probability targets (``probs`` not empty) a_ic = w_i (t_c q_ic + spread_c),
-    with t = ω α (1 - ε) and spread = ω α ε / C; ``by_column``: ``probs`` holds the
-    targets' transpose (C, N), which is how a Fortran-order target is read without a
-    copy. For smoothed labels (``probs`` empty) a_ic = w_i spread_c + [c = y_i] a_y,
-    with ``on_target`` a_y as in :func:`softmax_focal_rows`. The unused inputs are
-    empty arrays, so numba compiles one case per dtype. Each row's coefficients are
-    formed in one scratch row (a Fortran-order block's targets gathered into C-order
-    scratch first): never an N × C temporary.
+    with t = ω α (1 - ε) and spread = ω α ε / C; for smoothed labels (``probs``
+    empty) a_ic = w_i spread_c + [c = y_i] a_y, with ``on_target`` a_y as in
+    :func:`softmax_focal_rows`. ``by_column``: whether ``scores`` and ``probs`` hold
+    their transposes (C, N), which is how Fortran-order inputs are read without a copy
+    (a block's class runs gathered into C-order scratch). The unused inputs are empty
+    arrays, so numba compiles one case per dtype. Each row's coefficients are formed
+    in one scratch row: never an N × C temporary besides the gradient.
     """
-    n, c = scores.shape
+    n, c = grad.shape
     rows, n_blocks = _row_blocks(n, c)
     n_stripes = _n_stripes(n_blocks, 1)
     has_probs = probs.size != 0
+    scores_by_column, probs_by_column = by_column
     for stripe in prange(n_stripes):
         bits = np.empty(rows * c, np.int32)
         maxes, totals = np.empty(rows, scores.dtype), np.empty(rows)
         log_totals = np.empty(rows)
         coef = np.empty(c, scores.dtype)
-        block_probs = np.empty(rows * c if by_column else 0, scores.dtype)
+        block_scores = np.empty(rows * c if scores_by_column else 0, scores.dtype)
+        block_probs = np.empty(rows * c if probs_by_column else 0, scores.dtype)
         first, last = _stripe(stripe, n_stripes, n_blocks)
         for block in range(first, last):
             r0, r1 = block * rows, min(n, (block + 1) * rows)
-            _softmax_rows(scores, grad, r0, r1, maxes, totals, bits)
+            s = scores[r0:r1]
+            if scores_by_column:
+                s = _gather_rows(scores, r0, r1, block_scores)
+            q = probs[r0:r1] if has_probs else probs
+            if probs_by_column:
+                q = _gather_rows(probs, r0, r1, block_probs)
+            g = grad[r0:r1]
+            _softmax_rows(s, g, 0, r1 - r0, maxes, totals, bits)
             _log_ge1(totals, log_totals, bits, r1 - r0)
-            if by_column:
-                _gather_rows(probs, r0, r1, block_probs)
-            for i in range(r0, r1):
-                q = block_probs  # empty for labels
-                if by_column:
-                    q = block_probs[(i - r0) * c : (i - r0 + 1) * c]
-                elif has_probs:
-                    q = probs[i]
-                _dense_coefficients(i, coef, labels, on_target, q, target_w, row_w, spread)
-                row_stats = (maxes[i - r0], totals[i - r0], log_totals[i - r0])
+            for k in range(r1 - r0):
+                q_row = q[k] if has_probs else spread[:0]  # empty for labels
+                _dense_coefficients(r0 + k, coef, labels, on_target, q_row, target_w, row_w, spread)
+                row_stats = (maxes[k], totals[k], log_totals[k])
                 if gamma == 0:
-                    losses[i] = _dense_cross_entropy_row(scores[i], grad[i], coef, row_stats, scale)
+                    losses[r0 + k] = _dense_cross_entropy_row(s[k], g[k], coef, row_stats, scale)
                 else:
-                    losses[i] = _dense_focal_row(scores[i], grad[i], coef, gamma, row_stats, scale)
+                    losses[r0 + k] = _dense_focal_row(s[k], g[k], coef, gamma, row_stats, scale)
 
 
 @njit(cache=True, inline="always")
 def _gather_rows(columns, r0, r1, out):
-    """out = rows [r0, r1) of the transpose of ``columns`` (C, N), in C order: each class's
-    run [r0, r1) is contiguous, so a Fortran-order target is read without a full copy."""
+    """Rows [r0, r1) of the transpose of ``columns`` (C, N) as a C-order (r1 - r0, C) view
+    of ``out``: each class's run [r0, r1) is contiguous, so this reads memory in order."""
     c = columns.shape[0]
     for j in range(c):
         column = columns[j]
         for i in range(r0, r1):
             out[(i - r0) * c + j] = column[i]
+    return out[: (r1 - r0) * c].reshape((r1 - r0, c))
 
 
 @njit(cache=True, inline="always")
@@ -718,21 +722,23 @@ sigmoid_bce_weighted = _compile(sigmoid_bce_weighted)
 # output has any layout; the kernels walk C-contiguous rows, so others are copied first
 
 
-def _rows(kernel, scores, arguments, reduction, total=None):
+def _rows(kernel, scores, arguments, reduction, total=None, shape=None):
     """``kernel(scores, *arguments, scale, grad, losses)`` reduced as losses.reduce reduces.
 
     The kernel writes the gradient already multiplied by the reduction's scale
     (1/total for "mean", total the number of rows unless given), so the gradient is
     written exactly once. None where that scale would overflow (a subnormal total
-    weight): the NumPy reference divides afterwards instead.
+    weight): the NumPy reference divides afterwards instead. ``shape``: the gradient's
+    (N, C) when ``scores`` is passed as its C-order transpose (see :func:`_dense`).
     """
     scores = np.ascontiguousarray(scores)  # any layout: a copy costs less than strided rows
-    n = scores.shape[0]
+    shape = scores.shape if shape is None else shape
+    n = shape[0]
     total = n if total is None else float(total)  # Python float: 1/5e-324 is inf, not a warning
     scale = 1.0 / total if reduction == "mean" and total else 1.0
     if not np.isfinite(scores.dtype.type(scale)):
         return None
-    grad = np.empty(scores.shape, scores.dtype)
+    grad = np.empty(shape, scores.dtype)
     losses = np.empty(n, dtype=scores.dtype)
     kernel(scores, *arguments, scale, grad, losses)
     if reduction == "mean" and total == 0:
@@ -758,27 +764,37 @@ def softmax_focal(scores, target, gamma, weights, reduction):
     """Softmax focal loss; ``target`` and ``weights`` as for :func:`softmax_cross_entropy`."""
     if target.ndim == 2:  # probability targets: every class has a coefficient
         row_w, target_w, spread, total = weights
-        probs, by_column = _rows_or_columns(target)
         labels, on_target = np.empty(0, np.intp), np.empty(0, scores.dtype)
-        arguments = (labels, on_target, probs, by_column, target_w, row_w, spread, gamma)
-        return _rows(softmax_dense_rows, scores, arguments, reduction, total)
+        arguments = (labels, on_target, target, target_w, row_w, spread, gamma)
+        return _dense(scores, arguments, reduction, total)
     if weights is None:
         return _rows(softmax_focal_rows, scores, (target, gamma, None, None, None), reduction)
     on_target, row_w, spread, total = weights
     if gamma != 0 and spread.any():  # smoothed labels: every class enters the focal term
-        no_probs = np.empty((0, scores.shape[1]), scores.dtype)
-        arguments = (target, on_target, no_probs, False, spread[:0], row_w, spread, gamma)
-        return _rows(softmax_dense_rows, scores, arguments, reduction, total)
+        no_probs = np.empty((0, 0), scores.dtype)
+        arguments = (target, on_target, no_probs, spread[:0], row_w, spread, gamma)
+        return _dense(scores, arguments, reduction, total)
     arguments = (target, gamma, on_target, row_w, spread)
     return _rows(softmax_focal_rows, scores, arguments, reduction, total)
 
 
-def _rows_or_columns(target):
-    """(a C-order array, whether it is the target's transpose): a Fortran-order target is
-    read through its transpose, with no copy; another layout is copied into C order."""
-    if not target.flags.c_contiguous and target.flags.f_contiguous:
-        return target.T, True
-    return np.ascontiguousarray(target), False
+def _dense(scores, arguments, reduction, total):
+    """:func:`softmax_dense_rows` through :func:`_rows`: Fortran-order scores and targets are
+    passed as their transposes (C order, no copy); any other layout is copied into C order."""
+    labels, on_target, probs, *rest = arguments
+    shape = scores.shape
+    scores, scores_by_column = _rows_or_columns(scores)
+    probs, probs_by_column = _rows_or_columns(probs)
+    arguments = (labels, on_target, probs, (scores_by_column, probs_by_column), *rest)
+    return _rows(softmax_dense_rows, scores, arguments, reduction, total, shape=shape)
+
+
+def _rows_or_columns(a):
+    """(a C-order array, whether it is ``a``'s transpose): a Fortran-order array is passed
+    as its transpose, with no copy; another layout is copied into C order."""
+    if not a.flags.c_contiguous and a.flags.f_contiguous:
+        return a.T, True
+    return np.ascontiguousarray(a), False
 
 
 def multiclass_hinge(scores, labels, margin, squared, weights, reduction):
