@@ -1,4 +1,9 @@
-"""Data on a Dask cluster: connecting, reading files as Dask arrays, and the shards the workers hold."""
+"""Data on a Dask cluster: connecting, reading files as Dask arrays, and the shards the workers hold.
+
+X's chunks may be scipy.sparse matrices (a Dask array of CSR chunks, as
+:func:`read` makes of an svmlight file): each shard is then a CSR matrix on its
+worker, and every solver takes it as it is, never densified.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
+from ..data.formats import Source, SvmlightSource
 from ..data.formats.base import StrPath, Target
 from ..data.sources import open_source
-from ..training.checks import all_finite
+from ..training.checks import all_finite, is_sparse
 from ..training.objective import encode_targets
 
 
@@ -164,7 +171,7 @@ class Shard:
 
     Attributes
     ----------
-    X : ndarray of shape (n, D)
+    X : ndarray or scipy.sparse.csr_matrix of shape (n, D)
         The chunk's features, in the training dtype.
     target : ndarray
         The targets as the loss takes them (labels, one-hot or values).
@@ -182,18 +189,16 @@ class Shard:
     Dask's distributed scheduler: https://distributed.dask.org/
     """
 
-    """One row chunk on a worker: features, encoded targets and per-sample weights."""
-
-    X: np.ndarray
+    X: Any  # an ndarray, or CSR for sparse chunks
     target: np.ndarray
     weights: np.ndarray | None
 
 
 def _make_shard(X, y, w, loss, n_outputs, classes, dtype, class_weight=None):
-    X = np.asarray(X)
+    X = sp.csr_matrix(X) if is_sparse(X) else np.asarray(X)
     if X.dtype.kind not in "fiu":
         raise TypeError(f"X: expected a numeric array, got dtype {X.dtype} instead")
-    if not all_finite(X):
+    if not all_finite(X.data if is_sparse(X) else X):
         raise ValueError("X: expected finite values, got NaN or infinity")
     y = np.asarray(y)
     if classes is not None:
@@ -202,7 +207,7 @@ def _make_shard(X, y, w, loss, n_outputs, classes, dtype, class_weight=None):
     if loss.task == "regression":
         target = target.astype(dtype, copy=False)
     weights = None if w is None else np.asarray(w, dtype=np.float64)
-    if weights is not None and (weights.shape != (len(X),) or not np.all(weights >= 0)):
+    if weights is not None and (weights.shape != (X.shape[0],) or not np.all(weights >= 0)):
         raise ValueError("sample_weight: expected one non-negative weight per row of X")
     if class_weight is not None:
         weights = class_weight[y] if weights is None else weights * class_weight[y]
@@ -315,15 +320,17 @@ def as_dask_arrays(X: Any, y: Any, sample_weight: Any = None) -> tuple[Any, Any,
 
 
 def read(path: StrPath, *, target: Target = None, chunk_rows: int = 65536) -> tuple[Any, Any]:
-    """(X, y) as Dask arrays over a ``.npy`` or Parquet file; each worker reads its own chunks.
+    """(X, y) as Dask arrays over a ``.npy``, Parquet or svmlight file; each worker reads its own chunks.
 
     The path must be readable by every worker (a shared or copied file). The
     label is the last column unless ``target`` names another (as for streaming).
+    An svmlight file's chunks are scipy.sparse CSR matrices (opening it here
+    makes the one pass that finds its chunks and number of features).
 
     Parameters
     ----------
     path : str or PathLike
-        A ``.npy`` or ``.parquet`` file.
+        A ``.npy``, ``.parquet`` or ``.svm`` (``.svmlight``, ``.libsvm``) file.
     target : str or int, optional
         The label column, by name or index (default: the last).
     chunk_rows : int, default 65536
@@ -332,7 +339,7 @@ def read(path: StrPath, *, target: Target = None, chunk_rows: int = 65536) -> tu
     Returns
     -------
     X : Dask array of shape (n_samples, n_features)
-        float32 features, one chunk per ``chunk_rows`` rows.
+        float32 features, one chunk per ``chunk_rows`` rows (CSR chunks for svmlight).
     y : Dask array of shape (n_samples,)
         float64 labels.
 
@@ -362,17 +369,21 @@ def read(path: StrPath, *, target: Target = None, chunk_rows: int = 65536) -> tu
     sizes = source.chunk_sizes()
     if sizes is None:
         raise ValueError(
-            f"data: distributed training reads .npy or .parquet files, got {path} "
+            f"data: distributed training reads .npy or .parquet files, or svmlight (.svm), got {path} "
             "(a CSV's chunk sizes are unknown until it is read; convert it first)"
         )
     n_features = len(source.feature_names)
+    sparse = isinstance(source, SvmlightSource)
+    # a sparse source travels once (its scan: where each chunk starts), not re-scanned per chunk
+    where = dask.delayed(source, pure=True) if sparse else str(path)
     parts = [
-        dask.delayed(_read_chunk, pure=True, nout=2)(str(path), target, chunk_rows, k)
+        dask.delayed(_read_chunk, pure=True, nout=2)(where, target, chunk_rows, k)
         for k in range(len(sizes))
     ]
+    meta = sp.csr_matrix((0, n_features), dtype=np.float32) if sparse else None
     X = da.concatenate(
         [
-            da.from_delayed(x, shape=(rows, n_features), dtype=np.float32)
+            da.from_delayed(x, shape=(rows, n_features), dtype=np.float32, meta=meta)
             for (x, _), rows in zip(parts, sizes, strict=True)
         ]
     )
@@ -386,7 +397,9 @@ def read(path: StrPath, *, target: Target = None, chunk_rows: int = 65536) -> tu
 
 
 def _read_chunk(path, target, chunk_rows, k):
-    chunk = next(open_source(path, target, chunk_rows).chunks([k]))
+    """Chunk k of the file at ``path`` (or of an opened sparse source): (X, y float64)."""
+    source = path if isinstance(path, Source) else open_source(path, target, chunk_rows)
+    chunk = next(source.chunks([k]))
     if chunk.y.dtype.kind not in "biuf":
         raise ValueError(f"{path}: distributed training reads numeric labels, got {chunk.y.dtype}")
     return chunk.X, np.asarray(chunk.y, dtype=np.float64)
@@ -488,7 +501,7 @@ def shard(
 
 
 def _check_shard(s):
-    return len(s.X)
+    return s.X.shape[0]
 
 
 def class_counts(client: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:

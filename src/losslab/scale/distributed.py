@@ -51,8 +51,9 @@ def _shard_sums(shard, model, loss):
     target = shard.target
     out = scores[:, 0] if target.ndim == 1 and loss.task != "multiclass" else scores
     result = loss(out, target, sample_weight=shard.weights, reduction="none")
-    per_sample = result.value.size // max(len(shard.X), 1)  # elements a row adds to the mean
-    denominator = (len(shard.X) if shard.weights is None else shard.weights.sum()) * per_sample
+    rows = shard.X.shape[0]  # X may be CSR, which has no len()
+    per_sample = result.value.size // max(rows, 1)  # elements a row adds to the mean
+    denominator = (rows if shard.weights is None else shard.weights.sum()) * per_sample
     grads, _ = model.backward(cache, result.grad.reshape(scores.shape), input_grad=False)
     return float(np.sum(result.value, dtype=np.float64)), float(denominator), grads
 

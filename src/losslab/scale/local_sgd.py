@@ -320,10 +320,11 @@ def local_steps(
 
 def _shard_batches(shards, steps, batch, rng):
     """``steps`` batches (X, target, weights): a shard drawn by its share of the rows, then rows without replacement."""
-    rows = np.array([len(s.X) for s in shards], dtype=np.float64)
+    rows = np.array([s.X.shape[0] for s in shards], dtype=np.float64)  # X may be CSR: no len()
     for _ in range(steps):
-        s = shards[rng.choice(len(shards), p=rows / rows.sum())]
-        idx = np.sort(rng.choice(len(s.X), size=min(batch, len(s.X)), replace=False))
+        k = rng.choice(len(shards), p=rows / rows.sum())
+        s, n = shards[k], int(rows[k])
+        idx = np.sort(rng.choice(n, size=min(batch, n), replace=False))
         yield s.X[idx], s.target[idx], None if s.weights is None else s.weights[idx]
 
 

@@ -263,11 +263,11 @@ def _read_block(f, rows: int, first_line: int, source: Source) -> tuple[_Block, 
         return (blocks[0] if blocks else _parse([], first_line, source)), n_lines, used
     starts = np.cumsum([0, *(b.indptr[-1] for b in blocks[:-1])])  # values before each piece
     indptr = np.concatenate([[0], *(b.indptr[1:] + s for b, s in zip(blocks, starts, strict=True))])
-    labels, indices, values, lines = (
+    labels, indices, values, numbers = (
         np.concatenate([getattr(b, name) for b in blocks])
         for name in ("labels", "indices", "values", "lines")
     )
-    return _Block(labels, indptr, indices, values, lines), n_lines, used
+    return _Block(labels, indptr, indices, values, numbers), n_lines, used
 
 
 def _body(line: bytes) -> bytes:
