@@ -302,3 +302,68 @@ def test_clip_grad_norm_clips_a_streamed_run_and_is_refused_for_metric_learning(
     assert clipped and set(clipped) == {0.25}
     result = run_cli("train", "--task", "embed", "--clip-grad-norm", "1")
     assert result.returncode == 2 and "clip-grad-norm: MetricLearner" in result.stderr
+
+
+def _text_like_svmlight(path, rows=1500, width=2000, seed=0):
+    """A sparse 4-class problem (40 stored values a row over 2,000 columns) as svmlight; (X, y)."""
+    import scipy.sparse as sp
+    from sklearn.datasets import dump_svmlight_file
+
+    rng = np.random.default_rng(seed)
+    # 5 of each row's 40 columns among the 100 the labels depend on
+    cols = np.sort(np.c_[rng.choice(100, (rows, 5)), rng.choice(width, (rows, 35))], axis=1)
+    X = sp.csr_matrix(
+        (rng.random(rows * 40), cols.ravel(), np.arange(0, rows * 40 + 1, 40)), (rows, width)
+    )
+    X.sum_duplicates()
+    y = np.asarray(X[:, :100] @ rng.standard_normal((100, 4))).argmax(axis=1)
+    dump_svmlight_file(X, y, str(path))
+    return X, y
+
+
+def test_train_on_an_svmlight_file_fits_a_sparse_linear_model(tmp_path):
+    _text_like_svmlight(tmp_path / "docs.svm")
+    out = tmp_path / "run"
+    result = run_cli("train", "--data", str(tmp_path / "docs.svm"), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "docs.svm: 1200 train / 300 test, 2000 features, 4 classes" in result.stdout
+    assert "dense it would be 24.0 MB" in result.stdout  # the CSR is what is held
+    assert "solver lbfgs (chosen by auto)" in result.stdout and "test" in result.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["solver"] == "lbfgs" and metrics["train_accuracy"] > 0.99
+    assert metrics["test_accuracy"] > 0.6  # 4 classes: chance is 0.25
+    model = persist.load_model(out / "model.npz")
+    assert model.coef_.shape == (4, 2000)
+
+
+def test_train_on_an_svmlight_file_with_the_hinge_and_streamed(tmp_path, capsys):
+    _text_like_svmlight(tmp_path / "docs.svm")
+    data = ["train", "--data", str(tmp_path / "docs.svm"), "--json"]
+    assert cli.main([*data, "--loss", "svm", "--epochs", "5"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["solver"] == "sgd" and metrics["epochs"] == 5  # smoothing is dense-only
+    assert cli.main([*data, "--stream", "--epochs", "2"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["rows_trained"] == 1350 and 0 <= metrics["test_accuracy"] <= 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--model", "mlp"], "an svmlight file trains a linear model in memory or with --stream"),
+        (["--target", "3"], "target: an svmlight file's label is the first field"),
+        (["--resume", "somewhere"], "resume: svmlight runs write no checkpoint"),
+        (["--solver", "smoothing"], "solver: 'smoothing' takes dense X"),
+    ],
+)
+def test_svmlight_options_it_cannot_honour_are_one_line_errors(tmp_path, capsys, extra, message):
+    (tmp_path / "d.svm").write_text("1 1:1 2:1\n0 3:1\n1 1:2\n0 3:2\n1 2:1\n0 3:3\n")
+    assert cli.main(["train", "--data", str(tmp_path / "d.svm"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_malformed_svmlight_line_is_a_one_line_error_with_its_number(tmp_path, capsys):
+    (tmp_path / "d.svm").write_text("1 1:1\n0 2:x\n")
+    assert cli.main(["train", "--data", str(tmp_path / "d.svm")]) == 2
+    assert "line 2: the value in '2:x' is not a finite number" in capsys.readouterr().err

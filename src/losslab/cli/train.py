@@ -1,11 +1,13 @@
 """``losslab train``: in memory, streamed from a file (--stream), on a Dask cluster (--scheduler),
-or metric learning (--task embed)."""
+or metric learning (--task embed). An svmlight file (``--data file.svm``) trains on
+its sparse rows as they are (in memory, or streamed), never densified."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -74,7 +76,8 @@ def _add_data_options(g):
         "--data",
         default="digits",
         help="iris, digits, wine, breast_cancer, blobs, moons, spiral, "
-        "circles, a .csv/.npz path, or cifar10:DIR (default: digits)",
+        "circles, a .csv/.npz path, a sparse .svm/.svmlight/.libsvm file, or cifar10:DIR "
+        "(default: digits)",
     )
     g.add_argument(
         "--target", help="label column of a CSV file, by name or index (default: the last)"
@@ -211,7 +214,7 @@ def _add_scale_options(g):
     g.add_argument(
         "--stream",
         action="store_true",
-        help="train out of core on a .npy/.parquet/.csv file (chunks, shuffle buffer, "
+        help="train out of core on a .npy/.parquet/.csv/.svm file (chunks, shuffle buffer, "
         "partial_fit); writes no checkpoint, so --resume is refused",
     )
     g.add_argument(
@@ -245,11 +248,13 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def _train(args):
+    from ..data.sources import is_sparse_file
     from ..runs import load_config
 
-    if args.resume and (args.stream or args.task == "embed"):
+    sparse = args.task == "classify" and is_sparse_file(args.data)
+    if args.resume and (args.stream or args.task == "embed" or sparse):
         # these runs keep no checkpoint: refuse rather than silently start again
-        what = "--stream" if args.stream else "--task embed"
+        what = "--stream" if args.stream else "--task embed" if not sparse else "svmlight"
         raise UsageError(f"resume: {what} runs write no checkpoint; run again without --resume")
     if args.task == "embed" and args.clip_grad_norm is not None:
         raise UsageError("clip-grad-norm: MetricLearner (--task embed) does not clip its steps")
@@ -258,6 +263,8 @@ def _train(args):
     _classify_defaults(args)
     if args.stream:
         return cmd_train_stream(args)
+    if sparse:
+        return cmd_train_sparse(args)
     if args.resume:
         config, out = load_config(args.resume), args.resume
     else:
@@ -432,6 +439,125 @@ def cmd_train_stream(args: argparse.Namespace) -> None:
         persist.save(
             estimator, out / "model.npz", extra_arrays={"mean": stats.mean, "scale": stats.scale}
         )
+
+
+def cmd_train_sparse(args: argparse.Namespace) -> None:
+    """``--data file.svm``: a linear model on the file's sparse rows (CSR, never densified).
+
+    A stratified, seeded 80/20 train/test split (data.load's test share); the
+    features train as they are (centring would densify them). The solver is
+    the estimator's: "auto" takes a full-batch method while the stored values
+    fit its limit, else mini-batches.
+    """
+    from ..data.formats import read_svmlight
+    from ..estimators import persist
+
+    if args.scheduler or args.model != "linear":
+        what = "--scheduler" if args.scheduler else f"--model {args.model}"
+        raise UsageError(
+            f"data: an svmlight file trains a linear model in memory or with --stream, not {what}"
+        )
+    console = Console(stderr=args.json, quiet=args.quiet and not args.json)
+    console.print(
+        f"[bold]losslab train[/]: {args.loss} · linear · {args.penalty} reg={args.reg:g} · sparse"
+    )
+    X, y, _ = read_svmlight(args.data, args.target)
+    split = _sparse_split(X, y, args.seed)
+    console.print(_sparse_summary(args.data, *split))
+    estimator, solver = _sparse_estimator(args, split[0].shape[0], split[0].nnz)
+    console.print(f"solver {solver}" + (" (chosen by auto)" if args.solver == "auto" else ""))
+    started = time.perf_counter()
+    estimator.fit(split[0], split[1])
+    metrics = _sparse_metrics(args, estimator, split, time.perf_counter() - started)
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        Console().print(_metrics_table(metrics))  # the result, even with --quiet
+    if args.out:
+        out = Path(args.out)
+        atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
+        persist.save(estimator, out / "model.npz")
+        _show_run_files(console, out)
+
+
+def _sparse_split(X, y, seed):
+    """(X_train, y_train, X_test, y_test): stratified when every class has 2 rows or more."""
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    _, counts = np.unique(y, return_counts=True)
+    if len(counts) < 2:
+        raise ValueError(f"data: expected at least 2 classes, got only {np.unique(y).tolist()}")
+    stratify = y if counts.min() >= 2 else None
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.2, random_state=seed, stratify=stratify
+    )
+    return X_train, y_train, X_test, y_test
+
+
+def _sparse_summary(path, X_train, y_train, X_test, y_test):
+    import numpy as np
+
+    rows, width = X_train.shape[0] + X_test.shape[0], X_train.shape[1]
+    stored = X_train.nnz + X_test.nnz
+    sparse_mb = (X_train.data.nbytes + X_train.indices.nbytes + X_test.data.nbytes) / 1e6
+    return (
+        f"{Path(path).name}: {X_train.shape[0]} train / {X_test.shape[0]} test, {width} features, "
+        f"{len(np.unique(y_train))} classes; {stored / rows:.1f} stored values a row "
+        f"(CSR {sparse_mb:.1f} MB; dense it would be {rows * width * 8 / 1e6:.1f} MB)"
+    )
+
+
+def _sparse_estimator(args, n_rows, nnz):
+    """The LinearClassifier of the command line's options, and the solver it will train with."""
+    from ..estimators import LinearClassifier
+    from ..runs import FULL_BATCH_ITERATIONS, SGD_EPOCHS
+
+    options = {
+        "loss": args.loss,
+        "loss_options": key_values(args.loss_option) or None,
+        "penalty": args.penalty,
+        "alpha": args.reg,
+        "optimizer": args.optimizer,
+        "lr": args.lr,
+        "schedule": args.schedule,
+        "batch_size": args.batch_size,
+        "class_weight": args.class_weight,
+        "random_state": args.seed,
+        "clip_grad_norm": args.clip_grad_norm,
+        "solver": args.solver,
+    }
+    # a sparse row costs its stored values: the rule of solver="auto" counts those
+    solver = LinearClassifier(**options).training_spec().solver_for(n_rows, nnz / max(n_rows, 1))
+    if solver == "smoothing" and args.solver == "auto":
+        solver = "sgd"  # the smoothing solver is dense-only; the estimator's auto does the same
+    max_iter = args.epochs or (SGD_EPOCHS if solver == "sgd" else FULL_BATCH_ITERATIONS)
+    return LinearClassifier(max_iter=max_iter, **options), solver
+
+
+def _sparse_metrics(args, estimator, split, seconds):
+    """The run's metrics: the keys of an in-memory run's, without the validation split and sanity."""
+    import numpy as np
+
+    from ..training.objective import Objective, encode_targets, evaluate
+
+    spec = estimator.training_spec()
+    objective = Objective(estimator.model_, spec.loss, reg=args.reg, penalty=args.penalty)
+    metrics = {
+        "data": Path(args.data).name,
+        "loss": spec.loss.name,
+        "model": "linear",
+        "solver": estimator.solver_,
+        "epochs": int(estimator.n_iter_),
+    }
+    for name, X, y in (("train", *split[:2]), ("test", *split[2:])):
+        seen = np.isin(y, estimator.classes_)  # a class only in the test split has no score column
+        labels = np.searchsorted(estimator.classes_, y[seen])
+        target = encode_targets(spec.loss, labels, estimator.model_.n_outputs)
+        metrics[f"{name}_accuracy"] = float(estimator.score(X, y))
+        metrics[f"{name}_loss"] = evaluate(objective, X[seen], target)["val_loss"]
+    metrics["seconds"] = seconds
+    return metrics
 
 
 def _epoch_done(console, epochs):
