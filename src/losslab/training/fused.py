@@ -39,12 +39,12 @@ from .state import TrainState
 fast.declare("linear_epoch", loop.take_steps)  # the kernel takes take_steps' steps for fit's case
 
 _RULES = {optim.SGD: "sgd", optim.Momentum: "momentum", optim.Adam: "adam"}  # exact classes only
-# Larger batches take the loop: a step's Python calls are then a few percent of it, and the
-# kernel's X_bᵀG (scipy's OpenBLAS, which numba calls) ran 1.3-1.5x slower than NumPy's at
-# batches of 512-4096 (2 cores, AMD EPYC, one BLAS thread). `python bench/train.py --epoch-only`,
-# one BLAS thread, epoch / products, loop against fused: 1.25 / 1.06 (512), 1.12 / 1.04 (1024),
-# 1.28 / 1.28 (2048), 1.23 / 1.26 (4096).
-MAX_BATCH = 1024
+# Larger batches take the loop: a step's Python calls are then a small part of it, and numba's
+# np.dot runs on scipy's OpenBLAS, not NumPy's: one thread, its X_bᵀG was 1.3-1.5x slower at
+# batches of 512-4096; two threads on a loaded machine, epochs at batch 512 took 2-3x the
+# loop's (one path per process, alternating: 3462/1144, 920/433, 759/386 ms), while at 64-256
+# they took 0.5-1.0x (2 cores, AMD EPYC, load 5-6; `bench/train.py --epoch-only` for the tables).
+MAX_BATCH = 256
 
 
 @dataclass
