@@ -407,3 +407,19 @@ def test_the_dense_kernel_computes_what_the_numpy_path_computes(
     finite = np.abs(reference.grad[np.isfinite(reference.grad)])
     scale = max(finite.max(initial=0.0), 1.0)
     np.testing.assert_allclose(fast.grad, reference.grad, rtol=tol, atol=tol * scale)
+
+
+@pytest.mark.parametrize("bad", [-0.25, 1.5])
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_the_dense_kernel_checks_the_targets_range_as_it_reads_them(loss_path, bad, layout):
+    """The loss leaves the range check of probability targets to the kernel (one pass fewer);
+    an out-of-range target still gets the reference's message, on both paths; NaN passes."""
+    s = RNG.standard_normal((300, 5))
+    q = RNG.dirichlet(np.ones(5), 300)
+    q[200, 3] = bad
+    q = np.asfortranarray(q) if layout == "F" else q
+    for loss in (losses.softmax_cross_entropy, losses.softmax_focal):
+        with pytest.raises(ValueError, match=rf"target: expected values in \[0, 1\], got {bad}"):
+            loss(s, q, label_smoothing=0.1)
+    q[200, 3] = np.nan
+    assert np.isnan(losses.softmax_cross_entropy(s, q, reduction="none").value[200])

@@ -351,13 +351,15 @@ def softmax_dense_rows(
     their transposes (C, N), which is how Fortran-order inputs are read without a copy
     (a block's class runs gathered into C-order scratch). The unused inputs are empty
     arrays, so numba compiles one case per dtype. Each row's coefficients are formed
-    in one scratch row: never an N × C temporary besides the gradient.
+    in one scratch row: never an N × C temporary besides the gradient. Returns how
+    many targets lie outside [0, 1] (the caller then lets the reference report them).
     """
     n, c = grad.shape
     rows, n_blocks = _row_blocks(n, c)
     n_stripes = _n_stripes(n_blocks, 1)
     has_probs = probs.size != 0
     scores_by_column, probs_by_column = by_column
+    outside = 0
     for stripe in prange(n_stripes):
         bits = np.empty(rows * c, np.int32)
         maxes, totals = np.empty(rows, scores.dtype), np.empty(rows)
@@ -379,12 +381,15 @@ def softmax_dense_rows(
             _log_ge1(totals, log_totals, bits, r1 - r0)
             for k in range(r1 - r0):
                 q_row = q[k] if has_probs else spread[:0]  # empty for labels
-                _dense_coefficients(r0 + k, coef, labels, on_target, q_row, target_w, row_w, spread)
+                outside += _dense_coefficients(
+                    r0 + k, coef, labels, on_target, q_row, target_w, row_w, spread
+                )
                 row_stats = (maxes[k], totals[k], log_totals[k])
                 if gamma == 0:
                     losses[r0 + k] = _dense_cross_entropy_row(s[k], g[k], coef, row_stats, scale)
                 else:
                     losses[r0 + k] = _dense_focal_row(s[k], g[k], coef, gamma, row_stats, scale)
+    return outside
 
 
 @njit(cache=True, inline="always")
@@ -401,15 +406,19 @@ def _gather_rows(columns, r0, r1, out):
 
 @njit(cache=True, inline="always")
 def _dense_coefficients(i, coef, labels, on_target, q, target_w, row_w, spread):
-    """coef = row i's a_ic (see :func:`softmax_dense_rows`); q: its targets (empty for labels)."""
+    """coef = row i's a_ic (see :func:`softmax_dense_rows`); q: its targets (empty for labels).
+    Returns how many targets lie outside [0, 1] (NaN passes, to propagate)."""
     w = row_w[i]
+    outside = 0
     if q.shape[0] != 0:
         for j in range(coef.shape[0]):
             coef[j] = w * (target_w[j] * q[j] + spread[j])
+            outside += (q[j] < 0) | (q[j] > 1)
     else:
         for j in range(coef.shape[0]):
             coef[j] = w * spread[j]
         coef[labels[i]] += on_target[i]
+    return outside
 
 
 def _dense_cross_entropy_row(row, g, coef, row_stats, scale):
@@ -740,7 +749,8 @@ def _rows(kernel, scores, arguments, reduction, total=None, shape=None):
         return None
     grad = np.empty(shape, scores.dtype)
     losses = np.empty(n, dtype=scores.dtype)
-    kernel(scores, *arguments, scale, grad, losses)
+    if kernel(scores, *arguments, scale, grad, losses):  # invalid targets: the reference says so
+        return None
     if reduction == "mean" and total == 0:
         grad.fill(0)  # an empty or all-ignored mean: 0 with no gradient, as the reference
         return 0.0, grad
