@@ -365,6 +365,8 @@ def softmax_dense_rows(
         maxes, totals = np.empty(rows, scores.dtype), np.empty(rows)
         log_totals = np.empty(rows)
         coef = np.empty(c, scores.dtype)
+        powers = np.empty(rows * c, scores.dtype)  # the block's (1 - p)^γ for γ ≠ 2
+        logs = np.empty(rows * c if gamma != 0 and gamma != 2.0 else 0)
         block_scores = np.empty(rows * c if scores_by_column else 0, scores.dtype)
         block_probs = np.empty(rows * c if probs_by_column else 0, scores.dtype)
         first, last = _stripe(stripe, n_stripes, n_blocks)
@@ -379,6 +381,8 @@ def softmax_dense_rows(
             g = grad[r0:r1]
             _softmax_rows(s, g, 0, r1 - r0, maxes, totals, bits)
             _log_ge1(totals, log_totals, bits, r1 - r0)
+            if gamma != 0 and gamma != 2.0:
+                _powers_of_rest(g, totals, gamma, powers, logs, bits)
             for k in range(r1 - r0):
                 q_row = q[k] if has_probs else spread[:0]  # empty for labels
                 outside += _dense_coefficients(
@@ -388,7 +392,9 @@ def softmax_dense_rows(
                 if gamma == 0:
                     losses[r0 + k] = _dense_cross_entropy_row(s[k], g[k], coef, row_stats, scale)
                 else:
-                    losses[r0 + k] = _dense_focal_row(s[k], g[k], coef, gamma, row_stats, scale)
+                    p_row = powers[k * c : (k + 1) * c]
+                    loss = _dense_focal_row(s[k], g[k], coef, gamma, row_stats, scale, p_row)
+                    losses[r0 + k] = loss
     return outside
 
 
@@ -442,17 +448,18 @@ def _dense_cross_entropy_row(row, g, coef, row_stats, scale):
     return loss - dot
 
 
-def _dense_focal_row(row, g, coef, gamma, row_stats, scale):
+def _dense_focal_row(row, g, coef, gamma, row_stats, scale, powers):
     """One row's focal loss over every class; g (holding e) made dl/ds. Returns the loss.
 
     l = -Σ_c a_c (1 - p_c)^γ log p_c and dl/ds = u - p Σ_c u_c (see ``softmax_focal``),
-    u from :func:`_focal_terms`. coef is overwritten with u.
+    u from :func:`_focal_terms`. coef is overwritten with u. ``powers``: the row's
+    (1 - p)^γ from :func:`_powers_of_rest` (unused for γ = 2).
     """
     total = row_stats[1]
     if gamma == 2.0:  # the usual γ = 2 without pow: a loop of arithmetic only, so SIMD code
-        loss, u_sum = _focal_terms(row, g, coef, gamma, row_stats, True)
+        loss, u_sum = _focal_terms(row, g, coef, gamma, row_stats, True, powers)
     else:
-        loss, u_sum = _focal_terms(row, g, coef, gamma, row_stats, False)
+        loss, u_sum = _focal_terms(row, g, coef, gamma, row_stats, False, powers)
     k = _REAL(u_sum / total)
     step = _REAL(scale)
     for j in range(row.shape[0]):
@@ -460,9 +467,28 @@ def _dense_focal_row(row, g, coef, gamma, row_stats, scale):
     return loss
 
 
-def _focal_terms(row, g, coef, gamma, row_stats, square):
+def _powers_of_rest(g, totals, gamma, out, logs, bits):
+    """out = (1 - p)^γ for a block of rows of e (p = e / Σe, flat in C order) as
+    exp(-γ log(1 / (1 - p))): the log of values ≥ 1 and the exp of values ≤ 0 that the
+    softmax uses, over the whole block, SIMD code in float32 where a ``pow`` per element
+    is a scalar call (about 3 times slower). p = 1 gives 0 by a select in
+    :func:`_focal_terms` (the float32 log of inf is finite)."""
+    n_rows, c = g.shape
+    for k in range(n_rows):
+        row, total = g[k], totals[k]
+        for j in range(c):
+            out[k * c + j] = _REAL(total / (total - row[j]))  # 1 / (1 - p) ≥ 1
+    size = n_rows * c
+    _log_ge1(out, logs, bits, size)
+    for i in range(size):
+        out[i] = _REAL(-gamma * logs[i])
+    _exp_inplace(out[:size], bits[:size])
+
+
+def _focal_terms(row, g, coef, gamma, row_stats, square, powers):
     """coef_c = u_c = a_c (1 - p_c)^γ (γ p_c r_c - 1), r_c = log p_c / (1 - p_c); returns
-    (the row's loss, Σ u). ``square``: γ = 2 (focus by a product instead of pow).
+    (the row's loss, Σ u). ``square``: γ = 2 (focus by a product), else (1 - p)^γ is read
+    from ``powers``.
 
     1 - p is the other classes' share, (Σe - e_c) / Σe, exact near p = 1; the limits
     as in ``softmax_focal``: p r → -1 as p → 1 and 0 at p = 0 (a masked class). Written
@@ -479,7 +505,8 @@ def _focal_terms(row, g, coef, gamma, row_stats, square):
         logp = _REAL(row[j] - m - log_total)
         p = e * inverse
         rest = _REAL(total - e) * inverse
-        focus = rest * rest if square else rest**gamma
+        power = powers[j]  # read unconditionally: a load under a branch stops SIMD code
+        focus = rest * rest if square else (_REAL(0.0) if rest == 0 else power)  # NaN stays
         weight = coef[j] * focus  # NaN when a score is NaN, even at a coefficient of 0
         loss -= weight * logp if weight != 0 else 0.0
         p_ratio = p * logp / rest
@@ -662,7 +689,8 @@ _ELEMENTARY = {
 _HELPERS = (
     _softmax_rows,
     _dense_cross_entropy_row,
-    _focal_terms,  # before the helper that calls it: a copy looks its callees up when made
+    _powers_of_rest,  # before the helper that calls it: a copy looks its callees up when made
+    _focal_terms,
     _dense_focal_row,
     _bce_block,
     _bce_weighted_block,
