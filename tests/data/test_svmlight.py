@@ -174,3 +174,14 @@ def test_a_chunk_parsed_in_pieces_equals_scikit_learns_and_errors_name_later_lin
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(ValueError, match="line 61: indices must increase"):
         SvmlightSource(path, chunk_rows=100)
+
+
+def test_loading_an_svmlight_file_as_a_dense_dataset_points_to_the_sparse_readers(tmp_path):
+    from losslab import data
+
+    path = tmp_path / "d.svm"
+    path.write_text("1 1:2\n0 2:1\n1 1:1\n")
+    with pytest.raises(
+        ValueError, match=r"d\.svm is sparse \(svmlight\); read it with .*read_svmlight"
+    ):
+        data.load(path)

@@ -266,6 +266,11 @@ def _read(name, target, n_samples, random_state):
     if path.suffix.lower() in formats.READERS:
         X, y, features = formats.read(path, target)
         return X, y, features, None, path.name
+    if sources.is_sparse_file(path):  # a Dataset's splits are dense and standardised
+        raise ValueError(
+            f"data: {path.name} is sparse (svmlight); read it with "
+            "losslab.data.formats.read_svmlight, or train on it with losslab train --data"
+        )
     known = ", ".join(available())
     kinds = ", ".join(formats.READERS)
     raise ValueError(f"data: expected one of {known}, a {kinds} path, or cifar10:DIR; got {name!r}")
