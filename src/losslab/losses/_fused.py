@@ -114,6 +114,25 @@ def fused_mean(loss: Any) -> Callable[[np.ndarray, np.ndarray], LossResult] | No
     kernel for its options (or the fast path is off), and fit calls the loss.
     The kernel itself is looked up batch by batch until the kernels are loaded
     (:func:`losslab.fast.worth_loading`): a small fit never loads numba.
+
+    Parameters
+    ----------
+    loss : Loss
+        A registry loss with its options (:func:`losslab.losses.get`).
+
+    Returns
+    -------
+    callable or None
+        ``call(output, target) -> LossResult``, the mean loss of a checked batch.
+
+    Examples
+    --------
+    >>> from losslab import losses
+    >>> fused_mean(losses.get("multiclass_hinge", kind="crammer_singer")) is None  # no kernel
+    True
+    >>> with config.fast(False):  # the fast path off: fit calls the loss itself
+    ...     fused_mean(losses.get("softmax_cross_entropy")) is None
+    True
     """
     spec = getattr(loss.fn, "fused", None)
     if spec is None or not config.fast_on() or loss.options.get("reduction", "mean") != "mean":

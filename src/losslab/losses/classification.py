@@ -587,6 +587,22 @@ def categorical_cross_entropy(
     "mean" divides by :math:`\sum_i w_i \omega_{y_i}` for labels, :math:`\sum_i w_i` for
     probability targets.
 
+    Parameters
+    ----------
+    probs : array of shape (N, C)
+        Predicted class probabilities, in [0, 1].
+    target : int array (N,) of labels, or float array (N, C) of class probabilities
+    class_weight : array of shape (C,), optional
+        :math:`\omega_c`, one weight per class.
+    sample_weight : array of shape (N,), optional
+        :math:`w_i`, one weight per sample.
+    reduction : {"mean", "sum", "none"}
+
+    Returns
+    -------
+    LossResult
+        The loss and its gradient with respect to ``probs`` (shape (N, C)).
+
     Examples
     --------
     Seed 003: true class lion, predicted (dog 0.5, cat 0.1, lion 0.3):
@@ -838,8 +854,25 @@ def class_weights(y: ArrayLike, n_classes: int, kind: str = "balanced") -> np.nd
 
     "Balanced cross-entropy" is ``softmax_cross_entropy(s, y, class_weight=class_weights(y, C))``.
 
+    Parameters
+    ----------
+    y : int array of shape (N,)
+        Class labels in [0, ``n_classes``); every class must occur.
+    n_classes : int
+        C, the number of classes.
+    kind : {"balanced", "inverse_frequency"}
+
+    Returns
+    -------
+    numpy.ndarray
+        The C class weights.
+
+    Examples
+    --------
     >>> class_weights(np.array([0, 0, 0, 1]), 2).tolist()
     [0.6666666666666666, 2.0]
+    >>> class_weights(np.array([0, 0, 0, 1]), 2, kind="inverse_frequency").tolist()
+    [1.3333333333333333, 4.0]
     """
     y = np.asarray(y)
     if not isinstance(n_classes, (int, np.integer)) or n_classes < 1:
