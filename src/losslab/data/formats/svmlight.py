@@ -68,10 +68,15 @@ class _Scan:
 class SvmlightSource(Source):
     """An svmlight/libsvm file in chunks of ``chunk_rows`` rows, each a CSR matrix.
 
-    Parameters as :class:`~losslab.data.formats.base.Source`, and:
-
     Parameters
     ----------
+    path : str or PathLike
+        An existing file.
+    target : None
+        The label is each line's first field; any other value is refused.
+    chunk_rows : int, default 65536
+    dtype : dtype, default float32
+        Of the stored values.
     n_features : int, optional
         Columns of X (default: the largest index + 1).
     zero_based : bool or "auto", default "auto"
