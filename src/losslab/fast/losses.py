@@ -385,13 +385,18 @@ def softmax_dense_rows(
                 _powers_of_rest(g, totals, gamma, powers, logs, bits)
             for k in range(r1 - r0):
                 q_row = q[k] if has_probs else spread[:0]  # empty for labels
-                outside += _dense_coefficients(
-                    r0 + k, coef, labels, on_target, q_row, target_w, row_w, spread
-                )
                 row_stats = (maxes[k], totals[k], log_totals[k])
-                if gamma == 0:
-                    losses[r0 + k] = _dense_cross_entropy_row(s[k], g[k], coef, row_stats, scale)
+                if gamma == 0:  # probability targets (γ = 0 labels take softmax_focal_rows)
+                    weights = (row_w[r0 + k], target_w, spread)
+                    loss, bad = _dense_cross_entropy_row(
+                        s[k], g[k], q_row, weights, row_stats, scale
+                    )
+                    losses[r0 + k] = loss
+                    outside += bad
                 else:
+                    outside += _dense_coefficients(
+                        r0 + k, coef, labels, on_target, q_row, target_w, row_w, spread
+                    )
                     p_row = powers[k * c : (k + 1) * c]
                     loss = _dense_focal_row(s[k], g[k], coef, gamma, row_stats, scale, p_row)
                     losses[r0 + k] = loss
@@ -427,25 +432,30 @@ def _dense_coefficients(i, coef, labels, on_target, q, target_w, row_w, spread):
     return outside
 
 
-def _dense_cross_entropy_row(row, g, coef, row_stats, scale):
-    """One row's cross-entropy; g (holding e = exp(s - max)) made dl/ds. Returns the loss.
+def _dense_cross_entropy_row(row, g, q, weights, row_stats, scale):
+    """One row's cross-entropy of probability targets q; g (holding e = exp(s - max)) made
+    dl/ds. Returns (the loss, how many targets lie outside [0, 1]).
 
+    a_c = w (t_c q_c + spread_c) (see :func:`softmax_dense_rows`), formed on the fly;
     l = S log Σe - Σ_c a_c (s_c - max) with S = Σ_c a_c; dl/ds = S e / Σe - a, times
     ``scale``. A class of coefficient 0 adds 0 even at a -inf score (a masked class).
     """
+    w, target_w, spread = weights
     m, total, log_total = row_stats
     weight_sum = 0.0  # float64 sums
     dot = 0.0
+    outside = 0
     for j in range(row.shape[0]):
-        a = coef[j]
+        a = w * (target_w[j] * q[j] + spread[j])
         weight_sum += a
         dot += a * (row[j] - m) if a != 0 else 0.0
+        outside += (q[j] < 0) | (q[j] > 1)
     loss = weight_sum * log_total if weight_sum != 0 else 0.0
     k = _REAL(weight_sum * scale / total)
     step = _REAL(scale)
     for j in range(row.shape[0]):
-        g[j] = g[j] * k - coef[j] * step
-    return loss - dot
+        g[j] = g[j] * k - w * (target_w[j] * q[j] + spread[j]) * step
+    return loss - dot, outside
 
 
 def _dense_focal_row(row, g, coef, gamma, row_stats, scale, powers):
