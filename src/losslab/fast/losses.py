@@ -351,7 +351,8 @@ def softmax_dense_rows(
     their transposes (C, N), which is how Fortran-order inputs are read without a copy
     (a block's class runs gathered into C-order scratch). The unused inputs are empty
     arrays, so numba compiles one case per dtype. Each row's coefficients are formed
-    in one scratch row: never an N × C temporary besides the gradient. Returns how
+    on the fly (cross-entropy) or in one scratch row (focal): never an N × C temporary
+    besides the gradient. Returns how
     many targets lie outside [0, 1] (the caller then lets the reference report them).
     """
     n, c = grad.shape
