@@ -201,15 +201,28 @@ def multiclass_hinge(
     Parameters
     ----------
     scores : array of shape (N, C)
+        The class scores :math:`s_{ij}` (any real values; not probabilities).
     target : int array of shape (N,)
-    margin : float, the safety margin Δ (default 1).
-    squared : bool, use the squared hinge (a different loss, not a rescaling).
-    kind : {"weston_watkins", "crammer_singer"}
+        The correct class :math:`y_i` of each row, in 0..C-1.
+    margin : float, default 1.0
+        The safety margin Δ > 0.
+    squared : bool, default False
+        Square each violated margin: a different loss, not a rescaling.
+    kind : {"weston_watkins", "crammer_singer"}, default "weston_watkins"
+        Sum over every wrong class, or only the highest-scoring one.
     class_weight : array of shape (C,), optional
+        A weight per class, applied by each row's correct class.
     sample_weight : array of shape (N,), optional
-    reduction : {"mean", "sum", "none"}
+        A weight per row.
+    reduction : {"mean", "sum", "none"}, default "mean"
         "mean" divides by the total weight ``sum_i w_i``. torch's
         ``multi_margin_loss`` divides by N even when given ``weight``.
+
+    Returns
+    -------
+    LossResult
+        ``value``: the reduced loss (per-row losses of shape (N,) for "none");
+        ``grad``: its gradient with respect to ``scores``, shape (N, C).
 
     Examples
     --------
@@ -353,12 +366,27 @@ def softmax_cross_entropy(
     Parameters
     ----------
     scores : array of shape (N, C)
-    target : int array (N,) of labels, or float array (N, C) of class probabilities
+        The class scores (logits); not probabilities.
+    target : int array of shape (N,), or float array of shape (N, C)
+        Labels in 0..C-1, or a row of class probabilities (any non-negative
+        weights) per sample.
     class_weight : array of shape (C,), optional
-    label_smoothing : float in [0, 1]
-    ignore_index : int, optional; samples with this label contribute nothing.
+        The weight :math:`\omega_c` of each class.
+    label_smoothing : float in [0, 1], default 0.0
+        The smoothing :math:`\varepsilon`: that much of each target's mass is
+        spread evenly over the C classes.
+    ignore_index : int, optional
+        Samples with this label contribute nothing (labels only).
     sample_weight : array of shape (N,), optional
-    reduction : {"mean", "sum", "none"}
+        The weight :math:`w_i` of each sample.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        How the per-sample losses are combined (the mean's denominator above).
+
+    Returns
+    -------
+    LossResult
+        ``value``: the reduced loss (per-sample losses of shape (N,) for
+        "none"); ``grad``: its gradient with respect to ``scores``, shape (N, C).
 
     Examples
     --------
