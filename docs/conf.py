@@ -55,6 +55,11 @@ autodoc_typehints = "none"  # numpydoc's Parameters section says the types
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
+# every documented object: a docstring, an Examples section, a Returns section where it
+# returns, and no undocumented parameter names (with -W each is an error). Not checked:
+# record classes list their fields as Attributes (tests/test_docstrings.py allows it),
+# and summaries are noun phrases, not imperatives.
+numpydoc_validation_checks = {"GL08", "EX01", "RT01", "PR02"}
 
 myst_enable_extensions = ["dollarmath"]
 myst_heading_anchors = 3
