@@ -235,56 +235,70 @@ def bench_problem(name, data, repeats, batch_size, lr):
             )
 
 
-def epoch_against_products(data, batch_size, lr, repeats, header=True):
+def epoch_against_products(data, batch_size, lr, repeats, header=True, pairs=3):
     """One training epoch against the epoch's two matrix products over the whole data.
 
     The products are X @ W (scores) and X.T @ G (the weight gradient) with
     float32 W (D, C) and G (N, C): the arithmetic no implementation can skip.
-    Three things are timed in turn (the products, one epoch by partial_fit with
-    the defaults, which take the fused epoch of training/fused.py up to its
-    MAX_BATCH, and one epoch with it turned off: the loop's per-step path, as
-    before it existed), so a slow spell of this noisy machine hits all three;
-    each ratio reported is the median of the per-round ratios.
+    Two paths: the defaults, which take the fused epoch of training/fused.py up
+    to its MAX_BATCH, and the loop's per-step path (the fused epoch turned off,
+    as before it existed). Each runs in processes of its own, ``pairs`` of them
+    alternating: the fused epoch's BLAS is scipy's OpenBLAS (numba's np.dot),
+    whose threads and NumPy's, both busy in one process, slowed whichever ran
+    second on two cores. In each process the products and an epoch are timed in
+    turn, so a slow spell of this noisy machine hits both; each ratio reported is
+    the median of the per-round ratios over all of a path's processes.
     """
-    X_train, _, y_train, _ = data
-    classes = np.unique(y_train)
-    rng = np.random.default_rng(0)
-    W = rng.standard_normal((X_train.shape[1], len(classes)), dtype=np.float32)
-    G = rng.standard_normal((len(X_train), len(classes)), dtype=np.float32)
-    warm_up(X_train, y_train)
-    runs = {"fused": [], "loop": []}
-    estimators = {}
-    for name in runs:
-        estimators[name] = SoftmaxClassifier(batch_size=batch_size, lr=lr, alpha=ALPHA, tol=None)
-        with fused_epoch(name == "fused"):
-            estimators[name].partial_fit(X_train, y_train, classes=classes)  # warm-up: page faults
-    products = []
-    for _ in range(max(repeats, 5)):
-        start = time.perf_counter()
-        X_train @ W, X_train.T @ G
-        products.append(time.perf_counter() - start)
-        for name, est in estimators.items():
-            with fused_epoch(name == "fused"):
-                est.partial_fit(X_train, y_train)
-            runs[name].append(est.history_.seconds[-1])  # the epoch alone, not partial_fit's checks
+    X_train = data[0]
+    rounds = max(repeats, 5)
+    runs = {"loop": [], "fused": []}
+    for _ in range(pairs):
+        for name in runs:
+            runs[name] += in_fresh_process(
+                timed_epochs, data, batch_size, lr, rounds, name == "fused"
+            )
     if header:
         print(
             f"\n## One epoch against its two matrix products ({len(X_train)} × {X_train.shape[1]})"
         )
         print(
-            f"{len(products)} rounds; products = X @ W and X.T @ G over the whole data; medians, "
-            "and the medians of the per-round ratios"
+            f"{pairs} processes per path, alternating, {rounds} rounds each; products = X @ W and "
+            "X.T @ G over the whole data; medians, and the medians of the per-round ratios"
         )
         print(
             "| batch | products ms | per-step loop: epoch ms | × products "
             f"| default (fused up to batch {fused.MAX_BATCH}): epoch ms | × products |"
         )
         print("|---|---|---|---|---|---|")
+    products = [p for name in runs for p, _ in runs[name]]
     cells = [f"{statistics.median(products) * 1e3:.1f}"]
     for name in ("loop", "fused"):
-        ratio = statistics.median(e / p for e, p in zip(runs[name], products, strict=True))
-        cells += [f"{statistics.median(runs[name]) * 1e3:.1f}", f"{ratio:.2f}×"]
+        ratio = statistics.median(e / p for p, e in runs[name])
+        cells += [f"{statistics.median(e for _, e in runs[name]) * 1e3:.1f}", f"{ratio:.2f}×"]
     print(f"| {batch_size} | " + " | ".join(cells) + " |")
+
+
+def timed_epochs(data, batch_size, lr, rounds, fused_on):
+    """[(products seconds, epoch seconds)] of ``rounds`` rounds, in this process."""
+    X_train, _, y_train, _ = data
+    classes = np.unique(y_train)
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((X_train.shape[1], len(classes)), dtype=np.float32)
+    G = rng.standard_normal((len(X_train), len(classes)), dtype=np.float32)
+    warm_up(X_train, y_train)
+    est = SoftmaxClassifier(batch_size=batch_size, lr=lr, alpha=ALPHA, tol=None)
+    pairs = []
+    with fused_epoch(fused_on):
+        est.partial_fit(X_train, y_train, classes=classes)  # warm-up: page faults
+        for _ in range(rounds):
+            start = time.perf_counter()
+            X_train @ W, X_train.T @ G
+            products = time.perf_counter() - start
+            est.partial_fit(X_train, y_train)
+            pairs.append(
+                (products, est.history_.seconds[-1])
+            )  # the epoch, not partial_fit's checks
+    return pairs
 
 
 @contextlib.contextmanager
