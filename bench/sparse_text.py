@@ -1,6 +1,6 @@
 """Sparse text-like data: losslab's defaults against scikit-learn's, accuracy, time and peak memory.
 
-Run:  python bench/sparse.py [--rows 200000] [--splits 1] [--threads 1]
+Run:  python bench/sparse_text.py [--rows 200000] [--splits 1] [--threads 1]
 
 The problem is generated here, seeded, nothing downloaded: --rows documents
 over a 100,000-word vocabulary whose background frequencies follow Zipf's law
