@@ -57,6 +57,16 @@ def both_paths(fn, *args, **kwargs):
         ("multiclass_hinge", {"squared": True}),
         ("multiclass_hinge", {"class_weight": np.linspace(0, 2, 13), "margin": 0.5}),
         ("multiclass_hinge", {"squared": True, "sample_weight": np.linspace(0, 2, 2000)}),
+        ("multiclass_hinge", {"kind": "crammer_singer"}),
+        ("multiclass_hinge", {"kind": "crammer_singer", "squared": True, "margin": 0.5}),
+        (
+            "multiclass_hinge",
+            {
+                "kind": "crammer_singer",
+                "class_weight": np.linspace(0, 2, 13),
+                "sample_weight": np.linspace(0, 2, 2000),
+            },
+        ),
         ("sigmoid_binary_cross_entropy", {"label_smoothing": 0.15}),
         ("sigmoid_binary_cross_entropy", {"pos_weight": np.linspace(0.5, 3, 13)}),
         ("sigmoid_binary_cross_entropy", {"pos_weight": np.array(2.5)}),
@@ -112,15 +122,18 @@ def test_the_fast_path_is_used_only_where_it_applies():
         assert fast.kernel("softmax_cross_entropy") is not None
         a = losses.softmax_cross_entropy(s, y, label_smoothing=0.1, class_weight=np.ones(4) * 2)
         a_probabilities = losses.softmax_cross_entropy(s, q)
-        a_crammer = losses.multiclass_hinge(s, y, kind="crammer_singer")  # no kernel: NumPy
+        a_crammer = losses.multiclass_hinge(s, y, kind="crammer_singer")
+        a_poly1 = losses.poly1_cross_entropy(s, y)  # no kernel: NumPy
     with config.fast(False):
         assert fast.kernel("softmax_cross_entropy") is None
         b = losses.softmax_cross_entropy(s, y, label_smoothing=0.1, class_weight=np.ones(4) * 2)
         b_probabilities = losses.softmax_cross_entropy(s, q)
         b_crammer = losses.multiclass_hinge(s, y, kind="crammer_singer")
+        b_poly1 = losses.poly1_cross_entropy(s, y)
     assert a.value == pytest.approx(b.value, rel=1e-12)
     assert a_probabilities.value == pytest.approx(b_probabilities.value, rel=1e-12)
-    assert a_crammer.value == b_crammer.value
+    assert a_crammer.value == pytest.approx(b_crammer.value, rel=1e-12)
+    assert a_poly1.value == b_poly1.value
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -148,7 +161,9 @@ def test_nan_still_propagates_on_the_fast_path(dtype):
         ("multiclass_hinge", {"margin": 0.3}, True, True),
         ("multiclass_hinge", {"squared": True}, True, True),
         ("multiclass_hinge", {"sample_weight": np.ones(64)}, True, False),
-        ("crammer_singer", {}, False, False),
+        ("crammer_singer", {}, True, True),
+        ("crammer_singer", {"class_weight": np.ones(7)}, True, False),
+        ("poly1_cross_entropy", {}, True, False),  # its cross-entropy term runs the kernel
         ("sigmoid_binary_cross_entropy", {}, True, True),
         ("sigmoid_binary_cross_entropy", {"pos_weight": np.array(2.0)}, True, False),
         ("sigmoid_binary_cross_entropy", {"weight": np.ones(7)}, True, False),
@@ -178,6 +193,30 @@ def test_the_public_call_and_fits_batch_call_decide_alike(
         batch_call = losses.fused_mean(loss)
     assert bool(ran) == public
     assert (batch_call is not None) == batch
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("squared", [False, True])
+def test_crammer_singer_kernel_matches_numpy_at_ties_nan_and_one_class(dtype, squared):
+    # ties pick the first rival, a NaN score is the rival (NumPy's argmax), C = 1 has none
+    s = np.array(
+        [
+            [1.0, 2.0, 2.0, 0.0],
+            [0.0, np.nan, 1.0, 3.0],
+            [np.nan, 0.0, 0.0, 0.0],
+            [5.0, 0.0, 0.0, 4.5],
+        ],
+        dtype=dtype,
+    )
+    y = np.array([0, 3, 0, 0])
+    reference, fast_ = both_paths(
+        losses.multiclass_hinge, s, y, kind="crammer_singer", squared=squared, reduction="none"
+    )
+    np.testing.assert_array_equal(fast_.value, reference.value)
+    np.testing.assert_array_equal(fast_.grad, reference.grad)
+    one = both_paths(losses.multiclass_hinge, s[:, :1], np.zeros(4, int), kind="crammer_singer")
+    np.testing.assert_array_equal(one[1].value, one[0].value)  # NaN: the NaN score's row
+    np.testing.assert_array_equal(one[1].grad, one[0].grad)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

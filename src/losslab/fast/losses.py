@@ -247,6 +247,44 @@ def weston_watkins(scores, labels, margin, squared, row_w, scale, grad, losses):
             _nan_slopes(scores[i], grad[i], labels[i], margin)
 
 
+def crammer_singer(scores, labels, margin, squared, row_w, scale, grad, losses):
+    """Crammer-Singer hinge: one margin against the highest-scoring wrong class (the first
+    of equal ones, a NaN first of all, as NumPy's argmax); ``row_w``: w_i, or None."""
+    n, c = scores.shape
+    for i in prange(n):
+        row, g = scores[i], grad[i]
+        y = labels[i]
+        best, nans = -np.inf, 0
+        for j in range(c):  # selects, no branches: one SIMD pass for the max and the NaNs
+            g[j] = 0.0
+            s = row[j] if j != y else -np.inf
+            nans += s != s
+            best = s if s > best else best
+        if nans:
+            best = np.nan
+        w = 1.0 if row_w is None else row_w[i]
+        h = margin + best - row[y]
+        if h <= 0:  # no violation (with one class only: -inf, unless its score is NaN)
+            losses[i] = 0.0
+            continue
+        rival = _first_rival(row, y, best)
+        slope = h if h != h else (2 * h if squared else 1.0)  # a NaN margin's slope is NaN
+        losses[i] = (h * h if squared else h) * w
+        g[rival] = slope * scale * w
+        g[y] = -(slope * scale * w)
+
+
+@njit(cache=True, inline="always")
+def _first_rival(row, y, best):
+    """The first wrong class scoring ``best`` (NaN: the first NaN); 0 when there is none,
+    as NumPy's argmax of a row of one class."""
+    for j in range(row.shape[0]):
+        s = row[j]
+        if j != y and (s == best or (s != s and best != best)):
+            return j
+    return 0
+
+
 @njit(cache=True, inline="always")
 def _nan_slopes(row, g, y, margin):
     """A NaN margin's slope is NaN, and so is the correct class's, as on the NumPy path."""
@@ -756,6 +794,7 @@ def _compile(fn, **options):
 
 
 weston_watkins = _compile(weston_watkins)
+crammer_singer = _compile(crammer_singer)
 softmax_focal_rows = _compile(softmax_focal_rows)
 # NumPy's division semantics (x / 0 is inf or NaN): Python's ZeroDivisionError check on every
 # element's division stops SIMD code (8 times slower). The divisors are softmax sums (≥ 1, or
@@ -846,12 +885,14 @@ def _rows_or_columns(a):
     return np.ascontiguousarray(a), False
 
 
-def multiclass_hinge(scores, labels, margin, squared, weights, reduction):
-    """Weston-Watkins hinge of integer labels; ``weights``: None, or (w_i, total)."""
+def multiclass_hinge(scores, labels, margin, squared, kind, weights, reduction):
+    """The Weston-Watkins or Crammer-Singer hinge of integer labels; ``weights``: None, or
+    (w_i, total)."""
+    kernel = crammer_singer if kind == "crammer_singer" else weston_watkins
     if weights is None:
-        return _rows(weston_watkins, scores, (labels, margin, squared, None), reduction)
+        return _rows(kernel, scores, (labels, margin, squared, None), reduction)
     row_w, total = weights
-    return _rows(weston_watkins, scores, (labels, margin, squared, row_w), reduction, total)
+    return _rows(kernel, scores, (labels, margin, squared, row_w), reduction, total)
 
 
 def sigmoid_binary_cross_entropy(logits, targets, smoothing, weights, reduction):

@@ -128,7 +128,9 @@ def fused_mean(loss: Any) -> Callable[[np.ndarray, np.ndarray], LossResult] | No
     Examples
     --------
     >>> from losslab import losses
-    >>> fused_mean(losses.get("multiclass_hinge", kind="crammer_singer")) is None  # no kernel
+    >>> fused_mean(losses.get("poly1_cross_entropy")) is None  # no kernel of its own
+    True
+    >>> fused_mean(losses.get("svm", class_weight=[1.0, 2.0])) is None  # weights need labels
     True
     >>> with config.fast(False):  # the fast path off: fit calls the loss itself
     ...     fused_mean(losses.get("softmax_cross_entropy")) is None

@@ -161,16 +161,16 @@ def _neg_weighted_log(coef, logp):
     return losses
 
 
-def _weston_watkins_case(*, margin, squared, kind, class_weight, sample_weight):
-    """The fused kernel covers the Weston-Watkins hinge, squared or not, with any weights."""
-    if kind != "weston_watkins" or not isinstance(squared, bool):
-        return None
+def _hinge_case(*, margin, squared, kind, class_weight, sample_weight):
+    """The fused kernels cover both hinges, squared or not, with any weights."""
+    if kind not in HINGE_KINDS or not isinstance(squared, bool):
+        return None  # the reference says what is wrong
     plain = class_weight is None and sample_weight is None
     options = None if plain else _KernelOptions(class_weight, sample_weight)
-    return (v.check_scalar(margin, "margin"), squared, options)
+    return (v.check_scalar(margin, "margin"), squared, kind, options)
 
 
-@fused_by("multiclass_hinge", case=_weston_watkins_case, inputs=_label_rows)
+@fused_by("multiclass_hinge", case=_hinge_case, inputs=_label_rows)
 def multiclass_hinge(
     scores: ArrayLike,
     target: ArrayLike,

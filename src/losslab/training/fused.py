@@ -168,6 +168,9 @@ def _loss_case(loss):
         return None
     if extra is None or extra[-1] is not None:  # weights or smoothing: an options object
         return None
+    if spec.kernel == "multiclass_hinge":  # (margin, squared, kind): the epoch has WW only
+        margin, squared, kind = extra[:-1]
+        return (spec.kernel, margin, squared) if kind == "weston_watkins" else None
     return (spec.kernel, *extra[:-1])
 
 
