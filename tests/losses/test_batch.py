@@ -51,7 +51,7 @@ def test_the_fused_batch_call_equals_the_public_loss(loss_path, dtype, name, opt
         ("softmax_cross_entropy", {"reduction": "sum"}),
         ("softmax_focal", {"alpha": 0.25}),
         ("multiclass_hinge", {"class_weight": np.ones(7)}),
-        ("crammer_singer", {}),
+        ("crammer_singer", {"sample_weight": np.ones(64)}),
         ("sigmoid_binary_cross_entropy", {"pos_weight": np.array(2.0)}),
         ("hinge", {}),
         ("squared_error", {}),
