@@ -215,31 +215,36 @@ def _row_blocks(n, c):
 # --- the kernels (written once, compiled with either set of elementary functions) -------------
 
 
+@njit(fastmath=_FLAGS, cache=True, inline="always")
+def weston_watkins_row(row, g, y, margin, squared, step):
+    """One row's Weston-Watkins hinge (its weight not applied); writes the row's gradient,
+    each slope times ``step``. Shared with the fused training epoch (fast/training.py)."""
+    sy = row[y]
+    total = 0.0
+    slopes = 0.0
+    for j in range(row.shape[0]):
+        h = row[j] - sy + margin
+        if j != y and not h <= 0:  # violated, or NaN: a NaN score makes the loss NaN
+            if squared:
+                total += h * h
+                g[j] = 2 * h * step
+                slopes += 2 * h
+            else:
+                total += h
+                slopes += 1.0
+                g[j] = step
+        else:
+            g[j] = 0.0
+    g[y] = -(slopes * step) if slopes > 0 else 0.0  # no -0.0 when nothing is violated
+    return total
+
+
 def weston_watkins(scores, labels, margin, squared, row_w, scale, grad, losses):
     """Weston-Watkins hinge; ``squared``: the squared hinge; ``row_w``: w_i, or None."""
-    n, c = scores.shape
+    n = scores.shape[0]
     for i in prange(n):
-        row, g = scores[i], grad[i]
-        y = labels[i]
-        sy = row[y]
         w = 1.0 if row_w is None else row_w[i]
-        step = scale * w
-        total = 0.0
-        slopes = 0.0
-        for j in range(c):
-            h = row[j] - sy + margin
-            if j != y and not h <= 0:  # violated, or NaN: a NaN score makes the loss NaN
-                if squared:
-                    total += h * h
-                    g[j] = 2 * h * step
-                    slopes += 2 * h
-                else:
-                    total += h
-                    slopes += 1.0
-                    g[j] = step
-            else:
-                g[j] = 0.0
-        g[y] = -(slopes * step) if slopes > 0 else 0.0  # no -0.0 when nothing is violated
+        total = weston_watkins_row(scores[i], grad[i], labels[i], margin, squared, scale * w)
         losses[i] = total * w
     # a sweep of the losses finds the NaN rows (rare); a test inside the row loop cost 15%
     for i in range(n):

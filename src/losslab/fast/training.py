@@ -21,7 +21,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from .losses import _FLAGS, _NAMESPACES, _copy, _nan_slopes, _row_blocks
+from .losses import _FLAGS, _NAMESPACES, _copy, _nan_slopes, _row_blocks, weston_watkins_row
 
 PREFETCH_ROWS = 4  # rows requested ahead of the copy (2, 4, 8, 16 measured; 4 was best)
 
@@ -185,28 +185,12 @@ def _cross_entropy_rows(scores, labels, scale, grad, losses, scratch):
 def _hinge_rows(scores, labels, margin, squared, scale, grad, losses):
     """The Weston-Watkins hinge of a batch, unweighted: ``losses.weston_watkins`` with no
     row weights, serially (the same arithmetic, so the same numbers)."""
-    n, c = scores.shape
+    n = scores.shape[0]
     for i in range(n):
-        row, g, y = scores[i], grad[i], labels[i]
-        sy = row[y]
-        step = scale * 1.0  # as the kernel's scale times a row weight of 1.0
-        total = 0.0
-        slopes = 0.0
-        for j in range(c):
-            h = row[j] - sy + margin
-            if j != y and not h <= 0:  # violated, or NaN
-                if squared:
-                    total += h * h
-                    g[j] = 2 * h * step
-                    slopes += 2 * h
-                else:
-                    total += h
-                    slopes += 1.0
-                    g[j] = step
-            else:
-                g[j] = 0.0
-        g[y] = -(slopes * step) if slopes > 0 else 0.0
-        losses[i] = total * 1.0
+        # as the kernel's scale times a row weight of 1.0, the loss times that weight
+        losses[i] = (
+            weston_watkins_row(scores[i], grad[i], labels[i], margin, squared, scale * 1.0) * 1.0
+        )
     for i in range(n):
         if losses[i] != losses[i]:
             _nan_slopes(scores[i], grad[i], labels[i], margin)
