@@ -26,6 +26,14 @@ from .base import (
     estimator_dataclass,
 )
 
+# what fit and partial_fit accept: real dtypes, y of one or several outputs, sparse X kept sparse
+_TRAINING_INPUT = {
+    "dtype": DTYPES,
+    "y_numeric": True,
+    "multi_output": True,
+    "accept_sparse": SPARSE_FORMATS,
+}
+
 
 @estimator_dataclass
 class LinearRegressor(RegressorMixin, TrainedEstimator):
@@ -121,19 +129,7 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         self._validate_params()
         if is_dask(X):
             return distributed.fit(self, X, y, sample_weight)
-        X, y = cast(
-            ArrayPair,
-            validate_data(
-                self,
-                X,
-                y,
-                dtype=DTYPES,
-                y_numeric=True,
-                multi_output=True,
-                reset=True,
-                accept_sparse=SPARSE_FORMATS,
-            ),
-        )
+        X, y = cast(ArrayPair, validate_data(self, X, y, reset=True, **_TRAINING_INPUT))
         spec = self.training_spec()
         if spec.loss.task != "regression":
             raise ValueError(f"loss: {spec.loss.name} is not a regression loss")
@@ -160,19 +156,7 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         first = not hasattr(self, "model_")
         if first:
             self._validate_params()
-        X, y = cast(
-            ArrayPair,
-            validate_data(
-                self,
-                X,
-                y,
-                dtype=DTYPES,
-                y_numeric=True,
-                multi_output=True,
-                reset=first,
-                accept_sparse=SPARSE_FORMATS,
-            ),
-        )
+        X, y = cast(ArrayPair, validate_data(self, X, y, reset=first, **_TRAINING_INPUT))
         Y = y.reshape(len(y), -1).astype(X.dtype)
         spec = self.training_spec()
         if first:
