@@ -274,9 +274,9 @@ def _weston_watkins(scores, target, margin, squared, weight, reduction):
             block_losses = np.einsum("ij,ij->i", g, g)
             g *= g.dtype.type(2)
         else:
-            block_losses = g @ ones
+            block_losses = _row_sums(g, ones)
             np.greater(g, 0, out=g)  # the slopes, 1 or 0 (NaN gives 0: such rows are redone below)
-        g[rows, labels] = 0 - g @ ones  # 0 - x, not -x: no -0.0 when nothing is violated
+        g[rows, labels] = 0 - _row_sums(g, ones)  # 0 - x, not -x: no -0.0 when nothing is violated
         factor = g.dtype.type(step) if weight is None else (weight[block] * step)[:, None]
         if weight is not None or step != 1.0:
             g *= factor.astype(g.dtype, copy=False)
@@ -494,7 +494,18 @@ def _dot_rows(g, coef):
 def _exp_in_place(g):
     """g = exp(g) in place for shifted scores (≤ 0: no overflow); returns the row sums."""
     np.exp(g, out=g)
-    return g @ np.ones(g.shape[1], g.dtype)  # a BLAS matrix-vector product: the fastest row sum
+    return _row_sums(g)
+
+
+def _row_sums(a, ones=None):
+    """Σ_j a_ij as a BLAS matrix-vector product, the fastest row sum (``ones``: a reused vector).
+
+    OpenBLAS's kernels can leave the invalid-operation flag set on finite input
+    (numpy#24067, OpenBLAS#1924), which NumPy would report as a RuntimeWarning of
+    ours; the flag is ignored here only. A NaN in ``a`` still reaches its row's sum.
+    """
+    with np.errstate(invalid="ignore"):
+        return a @ (np.ones(a.shape[1], a.dtype) if ones is None else ones)
 
 
 def _cross_entropy_labels(scores, weights, reduction):
@@ -545,7 +556,7 @@ def _cross_entropy_probabilities(scores, q, smoothing, cw, sw, reduction, total)
         )
         _shifted_scores(_rows_of(scores, block), g)
         terms = -_dot_rows(g, coef)
-        weight_sum = coef @ np.ones(c, coef.dtype)
+        weight_sum = _row_sums(coef)
         totals = _exp_in_place(g)
         losses[block] = terms + _times(weight_sum, np.log(totals))
         g *= (weight_sum * step / totals)[:, None].astype(g.dtype)
@@ -857,7 +868,7 @@ def _focal_dense(scores, coefficients, gamma, alpha, reduction, total):
         coef *= focus
         losses[block] = -_dot_rows(logp, coef)
         coef *= gamma * p_ratio - 1  # u
-        u_sums = coef @ np.ones(c, g.dtype)
+        u_sums = _row_sums(coef)
         g *= -u_sums[:, None]
         g += coef
         if step != 1.0:
