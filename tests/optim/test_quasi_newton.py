@@ -1,8 +1,11 @@
 """L-BFGS and steepest descent: exact solutions of a linear system, curvature paying, the callback."""
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from losslab import lsq
+from losslab.optim import quasi_newton
 from tests.optim.objectives import rosenbrock_value_and_grad
 
 
@@ -34,3 +37,67 @@ def test_a_callback_stops_the_descent_and_sees_every_iteration():
     assert [i for i, _ in seen] == [1, 2, 3] and res.nit == 3
     assert not res.success and res.message == "stopped by callback"
     assert seen[-1][1] == res.cost
+
+
+def two_loop(g, pairs):
+    """H·g by the two-loop recursion (Nocedal & Wright, Algorithm 7.4): the reference."""
+    q, alphas = g.copy(), []
+    for s, y in reversed(pairs):
+        alphas.append((s @ q) / (y @ s))
+        q -= alphas[-1] * y
+    s, y = pairs[-1]
+    q *= (s @ y) / (y @ y)
+    for (s, y), a in zip(pairs, reversed(alphas), strict=True):
+        q += (a - (y @ q) / (y @ s)) * s
+    return q
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 40),
+    n_pairs=st.integers(1, 14),
+    memory=st.integers(1, 10),
+)
+def test_the_compact_inverse_hessian_product_is_the_two_loop_recursion(seed, n, n_pairs, memory):
+    # pairs from a positive definite quadratic plus a perturbation, so that sᵀy > 0 as in a descent
+    rng = np.random.default_rng(seed)
+    M = rng.standard_normal((n, n))
+    A = M @ M.T + n * np.eye(n)
+    pairs, kept = quasi_newton._CurvaturePairs(memory, n), []
+    for _ in range(n_pairs):
+        s = rng.standard_normal(n)
+        y = A @ s + 0.1 * rng.standard_normal(n)
+        if s @ y > 1e-12 * np.linalg.norm(s) * np.linalg.norm(y):
+            kept = [*kept, (s, y)][-memory:]
+        pairs.remember(s, y)
+    g = rng.standard_normal(n)
+    assert len(pairs) == len(kept)
+    expected = two_loop(g, kept) if kept else g
+    np.testing.assert_allclose(
+        pairs.inverse_hessian_times(g), expected, rtol=1e-8, atol=1e-10 * np.abs(expected).max()
+    )
+
+
+def test_pairs_without_positive_curvature_are_not_kept_and_clear_forgets_them():
+    pairs = quasi_newton._CurvaturePairs(3, 2)
+    pairs.remember(np.array([1.0, 0.0]), np.array([-1.0, 0.0]))  # sᵀy < 0
+    assert len(pairs) == 0
+    for k in range(5):
+        pairs.remember(np.array([1.0, k]), np.array([2.0, 2.0 * k]))
+    assert len(pairs) == 3 and pairs.S[0].tolist() == [1.0, 2.0]
+    pairs.clear()
+    g = np.array([3.0, -4.0])
+    assert len(pairs) == 0 and pairs.inverse_hessian_times(g).tolist() == g.tolist()
+
+
+def test_the_first_step_has_unit_length():
+    # the first trial point of a gradient of length 10 is one unit away along -g
+    seen = []
+
+    def quadratic_from_origin(x):
+        seen.append(x.copy())
+        return float(x @ x + 2 * x @ np.array([3.0, 4.0])), 2 * x + np.array([6.0, 8.0])
+
+    lsq.lbfgs(quadratic_from_origin, np.zeros(2), max_iter=1)
+    np.testing.assert_allclose(seen[1], [-0.6, -0.8])

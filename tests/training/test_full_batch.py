@@ -28,7 +28,8 @@ def objective_of(est, X, y):
         target = (classes[:, None] == np.arange(est.model_.n_outputs)).astype(float)
     else:
         target = np.searchsorted(est.classes_, y)
-    objective = Objective(est.model_, est._loss(), reg=est.alpha)
+    alpha = getattr(est, "alpha_", est.alpha)  # the strength it trained with ("auto" resolved)
+    objective = Objective(est.model_, est._loss(), reg=alpha)
     return float(objective.value_and_grads(X, target)[0])
 
 
