@@ -277,3 +277,23 @@ def test_a_row_of_only_minus_inf_is_nan_and_minus_inf_at_the_target_is_inf(loss)
     assert result.value[1] == np.inf
     np.testing.assert_allclose(result.grad[1], [-1.0, 0.81757448, 0.18242552], rtol=1e-6)
     assert np.isfinite(result.value[2]) and np.isfinite(result.grad[2]).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(90, 130),
+    st.integers(1, 12),
+    st.sampled_from(["float32", "float64"]),
+    st.integers(0, 2**32 - 1),
+)
+def test_the_softmax_row_max_by_columns_is_numpys_with_nan_and_inf(n, c, dtype, seed):
+    # from 100 rows and up to 10 classes the softmax paths take each row's max column by column
+    from losslab.losses.classification import _row_max
+
+    rng = np.random.default_rng(seed)
+    s = rng.normal(size=(n, c)).astype(dtype)
+    special = rng.random((n, c)) < 0.05
+    s[special] = rng.choice([np.nan, np.inf, -np.inf], special.sum())
+    s[0] = -np.inf  # a row of only -inf
+    np.testing.assert_array_equal(_row_max(s), s.max(axis=1, keepdims=True))
+    assert _row_max(s).dtype == s.dtype

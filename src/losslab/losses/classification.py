@@ -459,7 +459,7 @@ class _LabelWeights(NamedTuple):
 def _times(weight, x):
     """weight · x per row, 0 where the weight is 0: a sample or class of weight 0 adds
     nothing even where x is ±inf or NaN (0 · inf is NaN), as torch's ignored samples."""
-    if weight is None:
+    if weight is None or (np.ndim(weight) == 0 and weight == 1):  # the plain call's 1.0
         return x
     with np.errstate(invalid="ignore"):
         product = weight * x
@@ -475,7 +475,24 @@ def _rows_of(a, block):
 def _shifted_scores(s, g):
     """g = s − row max, in place in g (the stability identity: softmax is shift-invariant)."""
     with np.errstate(invalid="ignore"):  # -inf - (-inf) in a row of only -inf: NaN, as in torch
-        np.subtract(s, s.max(axis=1, keepdims=True), out=g)
+        np.subtract(s, _row_max(s), out=g)
+
+
+def _row_max(s):
+    """Each row's max, shape (N, 1); NaN in a row gives NaN, as ``s.max(axis=1)``.
+
+    With few classes, C - 1 elementwise maxima of columns: NumPy's reduction along
+    rows that short is slow (at (398, 2) 1.5 against 14.6 µs, at (1257, 10) float32
+    11 against 56 µs, at (50000, 10) 0.46 against 1.95 ms); from 13 classes, or
+    under 100 rows, the reduction is as fast or faster.
+    """
+    n, c = s.shape
+    if c > 10 or n < 100:
+        return s.max(axis=1, keepdims=True)
+    top = s[:, :1].copy()
+    for j in range(1, c):
+        np.maximum(top[:, 0], s[:, j], out=top[:, 0])
+    return top
 
 
 def _dot_rows(g, coef):
