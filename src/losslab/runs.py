@@ -37,7 +37,7 @@ from .training import (
 )
 from .training.loop import Callback
 from .training.smoothing import fit_smoothed
-from .training.spec import SOLVERS, auto_solver, check_clipping
+from .training.spec import SOLVERS, auto_solver, check_clipping, penalty_strength
 
 # what --epochs means when not given: passes of mini-batch SGD, or iterations of a
 # full-batch solver (the estimators' max_iter), which converge in tens to hundreds
@@ -77,8 +77,9 @@ class TrainConfig:
     batch_size : int, default 64
     epochs : int or None
         Passes of mini-batch SGD (default 30) or full-batch iterations (default 200).
-    reg : float, default 1e-4
-        The weight penalty's strength; biases are never penalised.
+    reg : float or "auto", default "auto"
+        The weight penalty's strength; biases are never penalised. "auto" is
+        1 / (2 · training rows), as the estimators' ``alpha="auto"`` (:meth:`strength`).
     penalty : {"l2", "l1", "elasticnet"}
     class_weight : {None, "balanced"}
     seed : int, default 0
@@ -113,7 +114,8 @@ class TrainConfig:
     schedule: str = "constant"  # any name of losslab.optim.SCHEDULES (plateau follows val loss)
     batch_size: int = 64
     epochs: int | None = None  # sgd passes (default 30) or full-batch iterations (default 200)
-    reg: float = 1e-4  # strength of the weight penalty (biases are never penalised)
+    # strength of the weight penalty (biases are never penalised); "auto": 1 / (2 · training rows)
+    reg: float | str = "auto"
     penalty: str = "l2"  # l2, l1, elasticnet
     class_weight: str | None = None  # None or "balanced"
     seed: int = 0  # seeds the split, the initial weights and the shuffling
@@ -147,7 +149,10 @@ class TrainConfig:
         if self.model not in ("linear", "mlp"):
             raise ValueError(f"model: expected 'linear' or 'mlp', got {self.model!r}")
         for name in ("lr", "reg"):
-            if not (isinstance(getattr(self, name), (int, float)) and getattr(self, name) >= 0):
+            value = getattr(self, name)
+            if name == "reg" and value == "auto":
+                continue
+            if not (isinstance(value, (int, float)) and value >= 0):
                 raise ValueError(
                     f"{name}: expected a non-negative number, got {getattr(self, name)!r}"
                 )
@@ -167,6 +172,26 @@ class TrainConfig:
             raise ValueError("sync_every: expected a positive integer")
         check_clipping(check_max_norm(self.clip_grad_norm), self.solver)
         return loss
+
+    def strength(self, n_rows: int) -> float:
+        """The penalty strength on ``n_rows`` training rows ("auto" is 1 / (2 · n_rows)).
+
+        Parameters
+        ----------
+        n_rows : int
+            The rows training sees.
+
+        Returns
+        -------
+        float
+            What the objective multiplies the penalty by.
+
+        Examples
+        --------
+        >>> TrainConfig().strength(1000), TrainConfig(reg=0.01).strength(1000)
+        (0.0005, 0.01)
+        """
+        return penalty_strength(self.reg, n_rows)
 
     def solver_for(
         self, loss: losses.Loss, n_rows: int, n_features: int, *, in_memory: bool = True
@@ -224,6 +249,31 @@ class TrainConfig:
         if self.epochs is not None:
             return self.epochs
         return SGD_EPOCHS if solver == "sgd" else FULL_BATCH_ITERATIONS
+
+    def describe_penalty(self, n_rows: int) -> str:
+        """One line: the penalty strength on ``n_rows`` training rows, and where it comes from.
+
+        Parameters
+        ----------
+        n_rows : int
+            The training rows.
+
+        Returns
+        -------
+        str
+            What ``losslab train`` prints before training.
+
+        Examples
+        --------
+        >>> TrainConfig().describe_penalty(1257)
+        'l2 penalty, reg auto = 1 / (2 · 1257 training rows) = 0.000398'
+        >>> TrainConfig(reg=0.01, penalty="l1").describe_penalty(1257)
+        'l1 penalty, reg 0.01'
+        """
+        strength = f"{self.strength(n_rows):.3g}"
+        if self.reg == "auto":
+            strength = f"auto = 1 / (2 · {n_rows} training rows) = {strength}"
+        return f"{self.penalty} penalty, reg {strength}"
 
     def describe_solver(self, loss: losses.Loss, n_rows: int, n_features: int) -> str:
         """One line: the solver this run trains with on data of this shape, and its settings.
@@ -412,8 +462,9 @@ def _train_model(config, model, loss, ds, class_weight, *, out, resume, progress
     """Train ``model`` on the dataset's training split with the config's solver; its History."""
     solver = config.solver_for(loss, *ds.X_train.shape)
     iterations = config.iterations(solver)
+    reg = config.strength(len(ds.X_train))
     full_batch = {
-        "reg": config.reg,
+        "reg": reg,
         "penalty": config.penalty,
         "class_weight": class_weight,
         "max_iter": iterations,
@@ -433,7 +484,7 @@ def _train_model(config, model, loss, ds, class_weight, *, out, resume, progress
         schedule=config.schedule,
         batch_size=config.batch_size,
         epochs=iterations,
-        reg=config.reg,
+        reg=reg,
         penalty=config.penalty,
         class_weight=class_weight,
         validation=(ds.X_val, ds.y_val) if len(ds.X_val) else None,
@@ -534,6 +585,7 @@ def _cluster_metrics(config, loss, estimator, client, X, y, name, seconds):
         "loss": loss.name,
         "model": config.model,
         "solver": estimator.solver_,
+        "reg": estimator.alpha_,
         "workers": len(client.scheduler_info()["workers"]),
         "rounds": estimator.history_.n_epochs,
         "train_rows": int(X.shape[0]),
@@ -662,13 +714,15 @@ def summarize(
     >>> metrics == dict(r.metrics, seconds=0.0), metrics["epochs"]
     (True, 3)
     """
-    objective = Objective(model, loss, reg=config.reg, penalty=config.penalty)
+    reg = config.strength(len(ds.X_train))
+    objective = Objective(model, loss, reg=reg, penalty=config.penalty)
     solver = config.solver_for(loss, *ds.X_train.shape)
     metrics = {
         "data": ds.name,
         "loss": loss.name,
         "model": config.model,
         "solver": solver,
+        "reg": reg,  # the penalty strength trained with ("auto" resolved)
         # epochs of sgd, iterations of lbfgs/gd, Newton steps of all stages of smoothing
         "epochs": history.epoch[-1] if solver == "smoothing" else history.n_epochs,
     }

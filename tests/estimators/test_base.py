@@ -50,6 +50,8 @@ def test_every_estimator_takes_the_shared_parameters_with_their_defaults():
     for cls in (LinearClassifier, SoftmaxClassifier, LinearSVM, MLPClassifier, LinearRegressor):
         params = cls().get_params()
         expected = shared | ({"n_iter_no_change": 10} if cls is MLPClassifier else {})
+        if cls in (LinearClassifier, SoftmaxClassifier, LinearSVM):
+            expected["alpha"] = "auto"  # scikit-learn's C=1; an MLP and a regressor keep 1e-4
         assert {k: params[k] for k in shared} == expected, cls.__name__
     assert LinearSVM().loss == "svm" and LinearClassifier("hinge").loss == "hinge"
     assert MLPClassifier((8, 4)).hidden_layer_sizes == (8, 4)
@@ -61,7 +63,7 @@ def test_the_spec_is_built_from_the_parameters():
     est = MLPClassifier(
         (8,), loss="focal", loss_options={"gamma": 1.0}, alpha=0.1, lr=0.05, class_weight="balanced"
     )
-    spec = est.training_spec()
+    spec = est.training_spec(100)
     assert spec.loss.name == "softmax_focal" and spec.loss.options == {"gamma": 1.0}
     assert (spec.classifier, spec.model, spec.hidden, spec.solver) == (True, "mlp", (8,), "sgd")
     assert (spec.reg, spec.lr, spec.patience, spec.class_weight) == (0.1, 0.05, 10, "balanced")
@@ -73,13 +75,13 @@ def test_the_spec_is_built_from_the_parameters():
 def test_warm_start_puts_the_fitted_model_in_the_spec():
     X = np.random.default_rng(0).standard_normal((40, 3))
     est = SoftmaxClassifier(max_iter=2, tol=None, warm_start=True).fit(X, X[:, 0] > 0)
-    assert est.training_spec().init is est.model_
+    assert est.training_spec(100).init is est.model_
     est.set_params(warm_start=False)
-    assert est.training_spec().init is None
+    assert est.training_spec(100).init is None
 
 
 def test_set_trained_takes_a_result_back():
-    model = SoftmaxClassifier(random_state=0).training_spec().build_model(4, 3, np.float64)
+    model = SoftmaxClassifier(random_state=0).training_spec(100).build_model(4, 3, np.float64)
     est = SoftmaxClassifier().set_trained(TrainResult(model, None, 7, classes=np.array([2, 5, 9])))
     assert est.model_ is model and est.n_features_in_ == 4 and est.n_iter_ == 7
     labels = np.array([2, 5, 9])[model(np.eye(4)).argmax(axis=1)]
@@ -133,11 +135,11 @@ def test_auto_picks_full_batch_for_data_that_fits_and_records_the_choice():
 
 
 def test_auto_trains_by_mini_batches_above_the_size_limit():
-    spec = SoftmaxClassifier().training_spec()
+    spec = SoftmaxClassifier().training_spec(100)
     assert spec.solver == "auto"
     assert spec.solver_for(FULL_BATCH_LIMIT // 256, 256) == "lbfgs"
     assert spec.solver_for(FULL_BATCH_LIMIT // 256 + 1, 256) == "sgd"
-    assert LinearSVM().training_spec().solver_for(10, 10, in_memory=False) == "sgd"
+    assert LinearSVM().training_spec(100).solver_for(10, 10, in_memory=False) == "sgd"
 
 
 INVALID = [

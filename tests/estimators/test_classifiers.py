@@ -197,6 +197,38 @@ def test_full_batch_softmax_is_scikit_learns_multinomial_logistic_regression(dig
         SoftmaxClassifier(solver="newton").fit(X, y)
 
 
+def test_the_default_penalty_is_logistic_regressions_c_1(digits_split):
+    # alpha="auto" = 1 / (2 n): SoftmaxClassifier() minimises LogisticRegression()'s objective
+    X, X_test, y, _ = digits_split
+    X, X_test = X[:400] / 16, X_test / 16
+    y = y[:400]
+    theirs = LogisticRegression(tol=1e-10, max_iter=5000).fit(X, y)
+    ours = SoftmaxClassifier(tol=1e-9, max_iter=2000).fit(X, y)
+    assert ours.alpha_ == 1 / (2 * 400) and ours.get_params()["alpha"] == "auto"
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=5e-4)
+    np.testing.assert_allclose(ours.predict_proba(X_test), theirs.predict_proba(X_test), atol=1e-4)
+    assert SoftmaxClassifier(alpha=0.01).fit(X, y).alpha_ == 0.01
+    assert MLPClassifier((4,), max_iter=2, tol=None).fit(X, y).alpha_ == 1e-4
+
+
+def test_partial_fit_auto_penalty_counts_every_row_seen(digits_split):
+    X, _, y, _ = digits_split
+    clf = SoftmaxClassifier()
+    clf.partial_fit(X[:100], y[:100], classes=np.unique(y))
+    assert clf.alpha_ == 1 / 200
+    clf.partial_fit(X[100:400], y[100:400])
+    assert clf.alpha_ == 1 / 800  # ½‖W‖² on the summed loss of all 400 rows
+    clf.partial_fit(X[:50], y[:50], classes=np.unique(y))  # a later call, not a new start
+    assert clf.alpha_ == 1 / 900
+
+
+@pytest.mark.parametrize("alpha", [-1.0, "strong", None])
+def test_alpha_must_be_a_non_negative_number_or_auto(alpha, digits_split):
+    X, _, y, _ = digits_split
+    with pytest.raises(ValueError, match="'alpha' parameter"):
+        SoftmaxClassifier(alpha=alpha).fit(X[:50], y[:50])
+
+
 def text_like(n_docs, n_words, n_classes, words_per_doc=40, seed=0):
     """Sparse TF-IDF-like counts: Zipf word frequencies, each class favouring its own words."""
     import scipy.sparse as sp

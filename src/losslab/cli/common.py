@@ -40,6 +40,11 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def penalty_strength_arg(text: str) -> float | str:
+    """argparse type: "auto" or a number >= 0 (a penalty strength, ``alpha``/``reg``)."""
+    return "auto" if text == "auto" else non_negative_float(text)
+
+
 def key_values(pairs: Iterable[str] | None, option: str = "--loss-option") -> dict[str, Any]:
     """KEY=VALUE strings to a dict of numbers (or strings); ``option`` names the flag in errors."""
     options: dict[str, Any] = {}

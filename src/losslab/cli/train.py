@@ -20,6 +20,7 @@ from .common import (
     UsageError,
     key_values,
     non_negative_float,
+    penalty_strength_arg,
     positive_int,
     print_json,
     show_files,
@@ -59,12 +60,12 @@ def add_parsers(sub: Subparsers) -> None:
 
 # what --json prints: the run's metrics, whose keys depend on where it trained
 IN_MEMORY_JSON_KEYS = (
-    "data", "loss", "model", "solver", "epochs", "seconds", "sanity",
+    "data", "loss", "model", "solver", "reg", "epochs", "seconds", "sanity",
     "train_accuracy", "train_loss", "val_accuracy", "val_loss", "test_accuracy", "test_loss",
 )  # fmt: skip
 TRAIN_JSON = f"""with --json, stdout is one JSON object (the run's metrics.json), with the keys:
-  in memory     {", ".join(IN_MEMORY_JSON_KEYS[:7])},
-                {", ".join(IN_MEMORY_JSON_KEYS[7:])}
+  in memory     {", ".join(IN_MEMORY_JSON_KEYS[:8])},
+                {", ".join(IN_MEMORY_JSON_KEYS[8:])}
   --scheduler   the same measures of the cluster run, with its rounds and workers
   --stream      data, loss, rows_trained, test_accuracy
   --task embed  one object per set of features (learned, raw, PCA, ...) holding its
@@ -167,9 +168,10 @@ def _add_optimizer_options(g):
     )
     g.add_argument(
         "--reg",
-        type=non_negative_float,
-        default=1e-4,
-        help="weight penalty strength (default: 1e-4)",
+        type=penalty_strength_arg,
+        default="auto",
+        help="weight penalty strength, or auto: 1 / (2 x training rows), scikit-learn's C=1 "
+        "(default: auto)",
     )
     g.add_argument(
         "--penalty",
@@ -317,21 +319,19 @@ def cmd_train_in_memory(args: argparse.Namespace, config: TrainConfig, out: Path
     from ..training.doctor import TrainingDoctor
 
     console = Console(stderr=args.json, quiet=args.quiet and not args.json)
-    console.print(
-        f"[bold]losslab train[/]: {config.loss} · {config.model} · {config.penalty} reg={config.reg:g}"
-    )
+    console.print(f"[bold]losslab train[/]: {config.loss} · {config.model}")
 
     def on_start(dataset, sanity):
         console.print(dataset.summary())
+        doctor.reg = config.strength(len(dataset.X_train))
+        console.print(config.describe_penalty(len(dataset.X_train)))
         loss = config.validate()
         console.print(config.describe_solver(loss, *dataset.X_train.shape))
         console.print(("[green]" if sanity.ok else "[red]") + f"sanity {sanity}" + "[/]")
         doctor.initial_loss, doctor.expected_initial_loss = sanity.measured, sanity.expected
 
     # the training doctor watches every epoch and prints each diagnosis once, when it is found
-    doctor = TrainingDoctor(
-        reg=config.reg, on_diagnosis=lambda d: console.print(f"[red]doctor[/]: {d}")
-    )
+    doctor = TrainingDoctor(on_diagnosis=lambda d: console.print(f"[red]doctor[/]: {d}"))
     result = run_training(
         config,
         out=out,
@@ -459,7 +459,7 @@ def cmd_train_sparse(args: argparse.Namespace) -> None:
         )
     console = Console(stderr=args.json, quiet=args.quiet and not args.json)
     console.print(
-        f"[bold]losslab train[/]: {args.loss} · linear · {args.penalty} reg={args.reg:g} · sparse"
+        f"[bold]losslab train[/]: {args.loss} · linear · {args.penalty} reg={args.reg} · sparse"
     )
     X, y, _ = read_svmlight(args.data, args.target)
     split = _sparse_split(X, y, args.seed)
@@ -528,7 +528,8 @@ def _sparse_estimator(args, n_rows, nnz):
         "solver": args.solver,
     }
     # a sparse row costs its stored values: the rule of solver="auto" counts those
-    solver = LinearClassifier(**options).training_spec().solver_for(n_rows, nnz / max(n_rows, 1))
+    spec = LinearClassifier(**options).training_spec(n_rows)
+    solver = spec.solver_for(n_rows, nnz / max(n_rows, 1))
     if solver == "smoothing" and args.solver == "auto":
         solver = "sgd"  # the smoothing solver is dense-only; the estimator's auto does the same
     max_iter = args.epochs or (SGD_EPOCHS if solver == "sgd" else FULL_BATCH_ITERATIONS)
@@ -541,13 +542,14 @@ def _sparse_metrics(args, estimator, split, seconds):
 
     from ..training.objective import Objective, encode_targets, evaluate
 
-    spec = estimator.training_spec()
-    objective = Objective(estimator.model_, spec.loss, reg=args.reg, penalty=args.penalty)
+    spec = estimator.training_spec(split[0].shape[0])
+    objective = Objective(estimator.model_, spec.loss, reg=estimator.alpha_, penalty=args.penalty)
     metrics = {
         "data": Path(args.data).name,
         "loss": spec.loss.name,
         "model": "linear",
         "solver": estimator.solver_,
+        "reg": estimator.alpha_,
         "epochs": int(estimator.n_iter_),
     }
     for name, X, y in (("train", *split[:2]), ("test", *split[2:])):

@@ -115,13 +115,17 @@ def diagnose_run(run_dir: str | Path) -> RunDiagnosis:
         raise ValueError(f"run_dir: {run_dir} is not a directory")
     config = load_config(run_dir)
     notes: list[str] = []
-    sanity = _sanity(run_dir, notes)
+    metrics = _metrics(run_dir, notes)
+    sanity = metrics.get("sanity")
+    sanity = sanity if isinstance(sanity, dict) else {}
     history = _history(run_dir, config, notes)
+    # reg "auto" depends on the training rows: the finished run's metrics record its value
+    reg = metrics.get("reg") if config.reg == "auto" else config.reg
     found = diagnose(
         history,
         initial_loss=sanity.get("measured"),
         expected_initial_loss=sanity.get("expected"),
-        reg=config.reg,
+        reg=reg if isinstance(reg, (int, float)) else None,
     )
     return RunDiagnosis(
         run_dir=run_dir,
@@ -132,8 +136,8 @@ def diagnose_run(run_dir: str | Path) -> RunDiagnosis:
     )
 
 
-def _sanity(run_dir, notes):
-    """The initial-loss check recorded in metrics.json, or {} with a note why not."""
+def _metrics(run_dir, notes):
+    """What metrics.json recorded (the initial-loss check among it), or {} with a note why not."""
     path = run_dir / "metrics.json"
     if not path.is_file():
         notes.append("no metrics.json (the run did not finish): the initial loss is not checked")
@@ -142,8 +146,7 @@ def _sanity(run_dir, notes):
         metrics = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: cannot read the run's metrics ({exc})") from None
-    sanity = metrics.get("sanity") if isinstance(metrics, dict) else None
-    return sanity if isinstance(sanity, dict) else {}
+    return metrics if isinstance(metrics, dict) else {}
 
 
 def _history(run_dir, config, notes):

@@ -33,7 +33,7 @@ from .. import losses, models, optim
 from ..training import FULL_BATCH_METHODS, History, TrainState, fit, fit_full_batch
 from ..training.checks import is_sparse
 from ..training.smoothing import fit_smoothed
-from ..training.spec import SOLVERS, TrainResult, TrainSpec, check_clipping
+from ..training.spec import SOLVERS, TrainResult, TrainSpec, check_clipping, penalty_strength
 
 DTYPES = [np.float64, np.float32]
 # scipy.sparse input the linear models take as it is (other formats are converted to CSR)
@@ -45,7 +45,7 @@ PARAMETER_CONSTRAINTS = {
     "loss": [str, callable],  # a name, or your own f(output, target) -> (value, grad)
     "loss_options": [dict, None],
     "penalty": [StrOptions({"l2", "l1", "elasticnet", "elastic_net"})],
-    "alpha": [Interval(Real, 0, None, closed="left")],
+    "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
     "l1_ratio": [Interval(Real, 0, 1, closed="both")],
     "optimizer": [str],
     "lr": [Interval(Real, 0, None, closed="neither")],
@@ -89,8 +89,9 @@ class TrainedEstimator(BaseEstimator):
         Options bound to the loss.
     penalty : {"l2", "l1", "elasticnet"}
         The weight penalty R(W).
-    alpha : float
-        Its strength: objective = mean loss + alpha · R(W).
+    alpha : float or "auto"
+        Its strength: objective = mean loss + alpha · R(W); "auto" is
+        ``1 / (2 · n_samples)`` (:func:`~losslab.training.spec.penalty_strength`).
     l1_ratio : float
         The share of L1 in the elastic net.
     optimizer : str
@@ -138,7 +139,7 @@ class TrainedEstimator(BaseEstimator):
 
     loss_options: dict | None = None
     penalty: str = "l2"
-    alpha: float = 1e-4
+    alpha: float | str = 1e-4
     l1_ratio: float = 0.15
     optimizer: str = "adam"
     lr: float = 1e-3
@@ -168,12 +169,13 @@ class TrainedEstimator(BaseEstimator):
         task = "multiclass" if is_classifier(self) else "regression"
         return losses.get(self.loss, **(self.loss_options or {})).for_task(task)
 
-    def training_spec(self) -> TrainSpec:
-        """What to train, from this estimator's parameters (a frozen TrainSpec).
+    def training_spec(self, n_samples: int | None = None) -> TrainSpec:
+        """What to train on ``n_samples`` rows, from this estimator's parameters (a frozen TrainSpec).
 
         Under ``warm_start`` the spec's ``init`` is the fitted model, so training
         continues from it when its shape fits the data. The optimizer is checked
         by name whichever solver runs, so a misspelt one is an error at once.
+        ``n_samples`` sets the penalty of ``alpha="auto"`` (:func:`~losslab.training.spec.penalty_strength`).
         """
         optim.get(self.optimizer)
         solver = getattr(self, "solver", "sgd")  # an MLP trains by mini-batches
@@ -184,7 +186,7 @@ class TrainedEstimator(BaseEstimator):
             model=self._model_kind,
             hidden=getattr(self, "hidden_layer_sizes", ()),
             init=self.model_ if self.warm_start and hasattr(self, "model_") else None,
-            reg=self.alpha,
+            reg=penalty_strength(self.alpha, n_samples),
             penalty=self.penalty,
             l1_ratio=self.l1_ratio,
             solver=solver,
@@ -210,6 +212,7 @@ class TrainedEstimator(BaseEstimator):
         self.history_ = result.history
         self.n_iter_ = result.n_iter
         self.solver_ = result.solver or "sgd"
+        self.alpha_ = result.reg if result.reg is not None else self.alpha
         self._state = result.state  # the TrainState that warm_start and partial_fit continue
         return self
 
@@ -249,7 +252,19 @@ class TrainedEstimator(BaseEstimator):
                 spec, model, X, target, sample_weight, class_weight, epochs, state, history
             )
         n_iter = max(1, history.n_epochs if spec.solver != "smoothing" else history.epoch[-1])
-        return TrainResult(model, history, n_iter, state=history.state, solver=spec.solver)
+        return TrainResult(
+            model, history, n_iter, state=history.state, solver=spec.solver, reg=spec.reg
+        )
+
+    def _partial_spec(self, n_rows: int, first: bool) -> TrainSpec:
+        """The spec of one partial_fit call of ``n_rows`` rows.
+
+        ``alpha="auto"`` counts every row partial_fit has seen since its first
+        call: the penalty is ½‖W‖² on the summed loss of all of them, as fit's
+        on the whole data (one pass of a stream ends at fit's objective).
+        """
+        self._rows_seen = (0 if first else getattr(self, "_rows_seen", 0)) + n_rows
+        return self.training_spec(self._rows_seen)
 
     def _start_partial(self, spec, n_features, n_outputs, dtype):
         """A new model and history for the first call to partial_fit."""
@@ -272,7 +287,7 @@ class TrainedEstimator(BaseEstimator):
             tol=None,
         )
         self._state, self.history_, self.n_iter_ = history.state, history, history.n_epochs
-        self.solver_ = "sgd"
+        self.solver_, self.alpha_ = "sgd", spec.reg
 
     def _warn_if_not_converged(self, history):
         if self.tol is not None and not history.converged and not history.stopped_by_callback:

@@ -130,7 +130,7 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         if is_dask(X):
             return distributed.fit(self, X, y, sample_weight)
         X, y = cast(ArrayPair, validate_data(self, X, y, reset=True, **_TRAINING_INPUT))
-        spec = self.training_spec()
+        spec = self.training_spec(X.shape[0])
         if spec.loss.task != "regression":
             raise ValueError(f"loss: {spec.loss.name} is not a regression loss")
         sample_weight = check_sample_weight(sample_weight, X)
@@ -138,8 +138,8 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         spec = replace(spec, solver=self._solver(spec.loss, X))
         if spec.solver == "normal":
             model = spec.build_model(X.shape[1], Y.shape[1], X.dtype)
-            ridge_normal_equations(model, X, Y, self.alpha, sample_weight)
-            result = TrainResult(model, History(), 1, solver="normal")
+            ridge_normal_equations(model, X, Y, spec.reg, sample_weight)
+            result = TrainResult(model, History(), 1, solver="normal", reg=spec.reg)
         else:
             target = Y[:, 0] if y.ndim == 1 else Y
             result = self._fit_arrays(spec, X, target, Y.shape[1], sample_weight, None)
@@ -158,7 +158,7 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
             self._validate_params()
         X, y = cast(ArrayPair, validate_data(self, X, y, reset=first, **_TRAINING_INPUT))
         Y = y.reshape(len(y), -1).astype(X.dtype)
-        spec = self.training_spec()
+        spec = self._partial_spec(X.shape[0], first)
         if first:
             self._single_output = y.ndim == 1
             self._start_partial(spec, X.shape[1], Y.shape[1], X.dtype)

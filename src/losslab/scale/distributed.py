@@ -210,7 +210,7 @@ def train(
     >>> X = (X - X.mean(0)) / X.std(0)
     >>> est = SoftmaxClassifier(solver="lbfgs", max_iter=5, tol=None, random_state=0)
     >>> with Client(processes=False, n_workers=1, dashboard_address="127.0.0.1:0"):
-    ...     result = train(est.training_spec(), da.from_array(X, chunks=50), y)
+    ...     result = train(est.training_spec(len(X)), da.from_array(X, chunks=50), y)
     >>> result.solver, result.classes.tolist(), result.n_iter
     ('lbfgs', [0, 1, 2], 5)
     >>> in_memory = est.fit(X, y)  # the same iterations from the same start, in memory
@@ -235,7 +235,13 @@ def train(
     history, n_iter = _solve(spec, solver, data, spec.objective(model), sync_every, run)
     client.cancel(data.shards)
     return TrainResult(
-        model, history, n_iter, classes=classes, single_output=y.ndim == 1, solver=solver
+        model,
+        history,
+        n_iter,
+        classes=classes,
+        single_output=y.ndim == 1,
+        solver=solver,
+        reg=spec.reg,
     )
 
 
@@ -304,7 +310,7 @@ def fit(
 ) -> Any:
     """Fit a losslab estimator on Dask arrays, data-parallel on the client's workers.
 
-    The estimator says what to train (``estimator.training_spec()``), :func:`train`
+    The estimator says what to train (``estimator.training_spec(n_samples)``), :func:`train`
     trains it with these options, and the estimator takes the result back
     (``estimator.set_trained(result)`` sets ``model_``, ``classes_``, ``history_``,
     ``n_iter_``, ...). Any object with those two methods can be fitted this way.
@@ -316,7 +322,7 @@ def fit(
     Parameters
     ----------
     estimator : losslab estimator
-        Anything with ``training_spec()`` and ``set_trained(result)``.
+        Anything with ``training_spec(n_samples)`` and ``set_trained(result)``.
     X : Dask array or dataframe of shape (n_samples, n_features)
         In row chunks; each chunk is trained where it lives.
     y : Dask array of shape (n_samples,) or array-like
@@ -361,8 +367,9 @@ def fit(
     Lin, Stich, Patel & Jaggi, "Don't Use Large Mini-Batches, Use Local SGD", ICLR
     (2020); Stich, "Local SGD Converges Fast and Communicates Little", ICLR (2019).
     """
+    X, y, sample_weight = as_dask_arrays(X, y, sample_weight)  # its rows are known from here
     result = train(
-        estimator.training_spec(),
+        estimator.training_spec(X.shape[0]),
         X,
         y,
         sample_weight,

@@ -442,7 +442,7 @@ class TrainResult:
     sorted labels of a classifier (None for a regressor); ``single_output``
     says that the regression targets were 1-D; ``state`` is the TrainState
     that continues the run (None where training cannot be continued);
-    ``solver`` is the solver that ran ("auto" resolved).
+    ``solver`` is the solver that ran ("auto" resolved), ``reg`` the penalty strength.
 
     Attributes
     ----------
@@ -460,6 +460,8 @@ class TrainResult:
         What continues the run.
     solver : str or None
         The solver that ran.
+    reg : float or None
+        The penalty strength it minimised with (an estimator's ``alpha="auto"`` resolved).
 
     Examples
     --------
@@ -481,6 +483,52 @@ class TrainResult:
     single_output: bool = True
     state: TrainState | None = None
     solver: str | None = None
+    reg: float | None = None
+
+
+def penalty_strength(alpha: float | str, n_samples: int | None) -> float:
+    """The penalty strength ``alpha`` means on ``n_samples`` rows: "auto" is 1 / (2 · n_samples).
+
+    "auto" puts a fixed penalty ½‖W‖² on the *summed* loss, so the data
+    outweighs it as they grow (a Gaussian prior of unit variance on each weight,
+    for the softmax loss). It is scikit-learn's ``C=1`` of ``LogisticRegression``
+    and ``LinearSVC``: their objective ½‖W‖² + C·Σ loss, divided by ``n``, is
+    losslab's mean loss + alpha·ΣW² with alpha = 1 / (2·C·n). A fixed alpha on
+    the mean loss instead keeps the prior's weight equal to the data's at every
+    size (too strong on small sets, where the data should speak).
+
+    Parameters
+    ----------
+    alpha : float or "auto"
+        An estimator's ``alpha``.
+    n_samples : int or None
+        The rows training sees (fit's, or one partial_fit call's); needed for "auto".
+
+    Returns
+    -------
+    float
+        The strength the objective uses.
+
+    Raises
+    ------
+    ValueError
+        "auto" without ``n_samples``.
+
+    Examples
+    --------
+    >>> penalty_strength("auto", 500), penalty_strength(0.01, 500)
+    (0.001, 0.01)
+
+    References
+    ----------
+    scikit-learn's ``LogisticRegression`` (parameter ``C``) and user guide, "Logistic
+    regression": https://scikit-learn.org/stable/modules/linear_model.html
+    """
+    if alpha != "auto":
+        return float(alpha)
+    if not n_samples:
+        raise ValueError("alpha: 'auto' needs the number of training rows (n_samples)")
+    return 1.0 / (2.0 * n_samples)
 
 
 def class_weight_vector(
