@@ -2,12 +2,13 @@
 
 import numpy as np
 import pytest
+import scipy.sparse
 from sklearn.datasets import load_digits, load_iris, load_wine
 from sklearn.preprocessing import StandardScaler
 
 from losslab import fit, models, optim
 from losslab.estimators import LinearClassifier, LinearRegressor, LinearSVM, SoftmaxClassifier
-from losslab.training import Diverged, fit_full_batch
+from losslab.training import Diverged, fit_full_batch, full_batch, minimise_full_batch
 from losslab.training.files import load_checkpoint
 from losslab.training.objective import Objective
 from losslab.training.state import TrainState
@@ -117,3 +118,54 @@ def test_fit_full_batch_raises_on_a_non_finite_start_and_keeps_the_weights():
         fit_full_batch(model, "softmax", X, y)
     for k, p in model.params.items():
         np.testing.assert_array_equal(p, before[k])
+
+
+def teacher_problem(n=3000, d=100, c=10, dtype=np.float64, seed=0):
+    """A noisy linear teacher: 3000 x 100 rows, 10 classes (a linear model's products run in
+    blocks of 10**6 / (100 * 10) = 1000 rows)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)).astype(dtype)
+    y = (X @ rng.standard_normal((d, c)) / np.sqrt(d) + rng.gumbel(size=(n, c))).argmax(axis=1)
+    return X, y
+
+
+@pytest.mark.parametrize(("dtype", "rtol"), [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_row_blocked_products_are_the_linear_models_up_to_rounding(dtype, rtol):
+    X, _ = teacher_problem(n=2500, dtype=dtype)  # the last block holds 500 rows
+    model = models.Linear(100, 10, dtype=dtype, random_state=0)
+    blocked = full_batch._row_blocked(model, X)
+    assert isinstance(blocked, full_batch._RowBlockedLinear) and blocked.rows == 1000
+    dscores = np.random.default_rng(1).standard_normal((2500, 10)).astype(dtype)
+    scores, cache = blocked.forward(X)
+    grads, dX = blocked.backward(cache, dscores)
+    ref_scores, ref_cache = model.forward(X)
+    ref_grads, ref_dX = model.backward(ref_cache, dscores)
+    assert scores.dtype == dtype and grads["W"].dtype == dtype
+    np.testing.assert_allclose(scores, ref_scores, rtol=rtol, atol=rtol)
+    for name in ("W", "b"):
+        np.testing.assert_allclose(grads[name], ref_grads[name], rtol=rtol, atol=rtol * 100)
+    np.testing.assert_allclose(dX, ref_dX, rtol=rtol)
+
+
+def test_only_a_dense_linear_model_on_enough_rows_takes_blocks():
+    X, _ = teacher_problem()
+    linear = models.Linear(100, 10, random_state=0)
+    assert full_batch._row_blocked(linear, X) is not linear
+    assert full_batch._row_blocked(linear, X[:1999]) is linear  # under two blocks
+    wide = models.Linear(100, 200, random_state=0)  # 10**6 / (100 * 200) = 50 rows: too few
+    assert full_batch._row_blocked(wide, X) is wide
+    mlp = models.MLP(100, (8,), 10, random_state=0)
+    assert full_batch._row_blocked(mlp, X) is mlp
+    sparse = scipy.sparse.csr_matrix(X)
+    assert full_batch._row_blocked(linear, sparse) is linear
+
+
+def test_the_blocked_fit_reaches_the_minimum_of_the_plain_products():
+    X, y = teacher_problem(seed=3)
+    blocked = models.Linear(100, 10, random_state=0)
+    fit_full_batch(blocked, "softmax", X, y, reg=1e-3)
+    plain = models.Linear(100, 10, random_state=0)
+    objective = Objective(plain, "softmax", reg=1e-3)
+    minimise_full_batch(plain, lambda: objective.value_and_grads(X, y)[:2])
+    best = [Objective(m, "softmax", reg=1e-3).value_and_grads(X, y)[0] for m in (blocked, plain)]
+    assert abs(best[0] - best[1]) <= 1e-6 * best[1], best
