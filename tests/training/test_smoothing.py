@@ -243,3 +243,13 @@ def test_the_damped_newton_system_is_solved_with_or_without_a_cholesky_factor(si
     indefinite = semi_definite - 10 * np.eye(size)  # no Cholesky factor: LU solves it
     x = _solve_damped(indefinite, 1e-3, g)
     np.testing.assert_allclose(indefinite @ x + 1e-3 * x, g, atol=1e-8)
+
+
+@pytest.mark.parametrize("multiclass", [True, False])
+def test_the_one_product_hessian_is_the_per_class_products(multiclass, monkeypatch):
+    problem, theta, _ = random_problem(3, multiclass)
+    Z = problem.margins(theta)
+    monkeypatch.setattr(smoothing, "ONE_PRODUCT_WORK", 0)
+    per_class = problem.hessian(Z, 2.0)
+    monkeypatch.setattr(smoothing, "ONE_PRODUCT_WORK", np.inf)
+    np.testing.assert_allclose(problem.hessian(Z, 2.0), per_class, rtol=1e-12, atol=1e-15)

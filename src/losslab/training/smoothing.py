@@ -41,7 +41,11 @@ solve); with more, the stages go on down to ``MU_FINAL``.
 References: Nesterov, "Smooth minimization of non-smooth functions" (2005);
 Keerthi & DeCoste, "A modified finite Newton method for fast solution of large
 scale linear SVMs" (JMLR 2005); Nocedal & Wright, "Numerical Optimization",
-2nd ed. (2006), section 16.1 (the KKT system of an equality-constrained QP).
+2nd ed. (2006), section 16.1 (the KKT system of an equality-constrained QP);
+Lin, Weng & Keerthi, "Trust region Newton method for large-scale logistic
+regression" (JMLR 2008; liblinear's TRON); Hsia, Chiang & Lin, "Preconditioned
+conjugate gradient methods in truncated Newton frameworks for large-scale
+linear classification" (ACML 2018).
 """
 
 from __future__ import annotations
@@ -72,6 +76,9 @@ GAP_RTOL = 1e-8
 # unknowns from which a Newton step solves by Cholesky rather than LU (measured: LU is faster at
 # breast cancer's 62, Cholesky at digits' 650; see _solve_damped)
 CHOLESKY_FROM = 256
+# the largest rows × unknowns² whose Hessian is one product for all classes rather than one per
+# class (K times the arithmetic in a few NumPy calls, see _hessian_in_one_product)
+ONE_PRODUCT_WORK = 2**20
 # unknowns (D+1)·K from which a Newton step solves by conjugate gradients on Hessian-vector
 # products instead of forming the Hessian (always on sparse X); see _newton_cg_stage
 NEWTON_CG_FROM = 2000
@@ -247,22 +254,51 @@ class _HingeProblem:
         class a, one product gives every block S_ab = Σ c_ib x̃ x̃ᵀ at once.
         """
         P, K = self.Xt.shape[1], Z.shape[1]
-        H = np.zeros((K, P, K, P))
         curved = (Z > 0) & (Z < mu)
         c = (self.w / mu)[:, None] * curved
-        each = np.arange(K)
-        for a, rows in enumerate(self.groups):
-            rows = rows[curved[rows].any(axis=1)]
-            Xr, cr = self.Xt[rows], c[rows]
-            S = (Xr.T @ (cr[:, :, None] * Xr[:, None, :]).reshape(len(Xr), K * P)).reshape(P, K, P)
-            H[each, :, each, :] += S.transpose(1, 0, 2)  # S[:, b] on the (b, b) block
-            if self.multiclass:  # z = x̃·(θ_b - θ_a) couples class b with the row's class a
-                H[a, :, a, :] += S.sum(axis=1)
-                H[a] -= S
-                H[:, :, a, :] -= S.transpose(1, 0, 2)
+        if len(Z) * (K * P) ** 2 <= ONE_PRODUCT_WORK:
+            H = self._hessian_in_one_product(c)
+        else:
+            H = np.zeros((K, P, K, P))
+            each = np.arange(K)
+            for a, rows in enumerate(self.groups):
+                rows = rows[curved[rows].any(axis=1)]
+                Xr, cr = self.Xt[rows], c[rows]
+                S = (Xr.T @ (cr[:, :, None] * Xr[:, None, :]).reshape(len(Xr), K * P)).reshape(
+                    P, K, P
+                )
+                H[each, :, each, :] += S.transpose(1, 0, 2)  # S[:, b] on the (b, b) block
+                if self.multiclass:  # z = x̃·(θ_b - θ_a) couples class b with the row's class a
+                    H[a, :, a, :] += S.sum(axis=1)
+                    H[a] -= S
+                    H[:, :, a, :] -= S.transpose(1, 0, 2)
         H = H.reshape(K * P, K * P)
         diagonal = np.arange(K * P).reshape(K, P)[:, :-1].ravel()  # W's entries, not b's
         H[diagonal, diagonal] += 2 * self.alpha
+        return H
+
+    def _hessian_in_one_product(self, c):
+        """:meth:`hessian`'s blocks (K, P, K, P) before the penalty, in one product for all classes.
+
+        Every S_a (a row class's blocks) comes from one product of the rows
+        spread into their class's block, [x̃ on block y_i], with c ⊗ x̃: K times
+        the per-class products' arithmetic, in a few calls instead of a few per
+        class, which is what costs on small problems.
+        """
+        n, P = self.Xt.shape
+        K = c.shape[1]
+        groups = len(self.groups)
+        spread = np.zeros((n, groups, P))
+        spread[self.rows, self.target if self.multiclass else 0] = self.Xt
+        S = spread.reshape(n, -1).T @ (c[:, :, None] * self.Xt[:, None, :]).reshape(n, -1)
+        S = S.reshape(groups, P, K, P)  # S[a, p, b, q] = Σ_{i: y_i = a} c_ib x̃_ip x̃_iq
+        H = np.zeros((K, P, K, P))
+        each = np.arange(K)
+        H[each, :, each, :] += S.sum(axis=0).transpose(1, 0, 2)  # S_a[:, b] on the (b, b) block
+        if self.multiclass:  # z = x̃·(θ_b - θ_a) couples class b with the row's class a
+            H[each, :, each, :] += S.sum(axis=2)
+            H -= S
+            H -= S.transpose(2, 1, 0, 3)
         return H
 
 
