@@ -169,3 +169,61 @@ def test_the_blocked_fit_reaches_the_minimum_of_the_plain_products():
     minimise_full_batch(plain, lambda: objective.value_and_grads(X, y)[:2])
     best = [Objective(m, "softmax", reg=1e-3).value_and_grads(X, y)[0] for m in (blocked, plain)]
     assert abs(best[0] - best[1]) <= 1e-6 * best[1], best
+
+
+def two_column_minimum(X, y, reg, weights=None):
+    """The two-class softmax minimised over both columns (no shortcut), to a fine tolerance."""
+    model = models.Linear(X.shape[1], 2, random_state=0)
+    objective = Objective(model, "softmax", reg=reg)
+    minimise_full_batch(model, lambda: objective.value_and_grads(X, y, weights)[:2], tol=1e-10)
+    return model, objective.value_and_grads(X, y, weights)[0]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_two_class_softmax_reaches_the_two_column_minimum(weighted):
+    X, y = teacher_problem(n=400, d=12, c=2, seed=5)
+    weights = np.random.default_rng(2).uniform(0.2, 3.0, len(y)) if weighted else None
+    class_weight = np.array([1.0, 2.5]) if weighted else None
+    folded = None if weights is None else weights * class_weight[y]
+    reference, best = two_column_minimum(X, y, 1e-2, folded)
+    model = models.Linear(12, 2, random_state=0)
+    fit_full_batch(
+        model,
+        "softmax",
+        X,
+        y,
+        reg=1e-2,
+        sample_weight=weights,
+        class_weight=class_weight,
+        tol=1e-10,
+    )
+    value = Objective(model, "softmax", reg=1e-2).value_and_grads(X, y, folded)[0]
+    assert abs(value - best) <= 1e-9 * best, (value, best)
+    W = model.params["W"]
+    np.testing.assert_allclose(W[:, 0], -W[:, 1], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(W, reference.params["W"], atol=1e-6)
+
+
+def test_without_a_penalty_the_two_class_columns_keep_their_start_mean():
+    X, y = teacher_problem(n=300, d=5, c=2, seed=6)
+    model = models.Linear(5, 2, random_state=0)
+    start_W, start_b = model.params["W"].sum(axis=1), model.params["b"].sum()
+    fit_full_batch(model, "softmax", X, y, reg=0.0, max_iter=50)
+    np.testing.assert_allclose(model.params["W"].sum(axis=1), start_W, atol=1e-12)
+    np.testing.assert_allclose(model.params["b"].sum(), start_b, atol=1e-12)
+
+
+def test_the_two_class_callback_sees_the_two_column_model_and_its_objective():
+    X, y = teacher_problem(n=300, d=5, c=2, seed=7)
+    model = models.Linear(5, 2, random_state=0)
+    seen = []
+
+    def check(iteration, value, current):
+        assert current is model
+        seen.append((value, Objective(model, "softmax", reg=0.1).value_and_grads(X, y)[0]))
+        return iteration == 4
+
+    history = fit_full_batch(model, "softmax", X, y, reg=0.1, callback=check)
+    assert len(seen) == 4 and history.stopped_by_callback
+    np.testing.assert_allclose([v for v, _ in seen], [o for _, o in seen], rtol=1e-12)
+    assert history.step_loss[1:] == [v for v, _ in seen]

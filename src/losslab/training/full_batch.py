@@ -57,6 +57,9 @@ def fit_full_batch(
     linear model's products X W and Xᵀ G run a block of 10⁶ / (D·C) rows at a
     time when that cuts X into two blocks or more (OpenBLAS's small-matrix
     kernels: 0.39-0.65 of the time of one call each; the same sums up to rounding).
+    Plain softmax cross-entropy on a linear model's two scores, L2-penalised,
+    is solved as the binomial problem it is: half the unknowns, the same
+    objective at every iterate, the columns ±w/2 of the minimum.
 
     Parameters
     ----------
@@ -117,12 +120,16 @@ def fit_full_batch(
     ----------
     Nocedal & Wright, *Numerical Optimization* (2006), chapters 3 and 7 (line
     search, L-BFGS); scikit-learn's ``LogisticRegression(solver="lbfgs")`` solves the
-    same problem for softmax with ``reg = 1 / (2 C N)``.
+    same problem for softmax with ``reg = 1 / (2 C N)`` (``1 / (C N)`` for two
+    classes, where it fits one binomial vector w = W₁ − W₀).
     """
     loss = losses.get(loss)
     X = check_X(X, model)
     target = encode_targets(loss, y, model.n_outputs)
     weights = sample_weights(sample_weight, class_weight, target, loss, X.shape[0])
+    solver = {"method": method, "max_iter": max_iter, "tol": tol}
+    if _is_two_class_softmax(model, loss, penalty):
+        return _fit_two_class_softmax(model, X, target, weights, reg, callback, solver)
     objective = Objective(_row_blocked(model, X), loss, reg=reg, penalty=penalty, l1_ratio=l1_ratio)
 
     def value_and_grads():
@@ -304,3 +311,54 @@ class _RowBlockedLinear:
             grad_W += np.matmul(X[block].T, dscores[block], out=part)
         grads = {"W": grad_W, "b": column_sums(dscores)}
         return grads, dscores @ self.params["W"].T if input_grad else None
+
+
+def _is_two_class_softmax(model, loss, penalty):
+    """Whether this is plain softmax cross-entropy on a linear model's two scores, L2-penalised."""
+    plain = loss.name == "softmax_cross_entropy" and not loss.options
+    return plain and type(model) is Linear and model.n_outputs == 2 and penalty == "l2"
+
+
+def _fit_two_class_softmax(model, X, labels, weights, reg, callback, solver):
+    r"""Train a two-class softmax as the binomial problem it is; returns the History.
+
+    Its loss depends on the score difference only, :math:`x^\top w + \beta` with
+    :math:`w = W_1 - W_0`, :math:`\beta = b_1 - b_0`, and at the minimum of
+    :math:`\lambda(\lVert W_0\rVert^2 + \lVert W_1\rVert^2)` for a given w the
+    columns are :math:`\pm w/2`: the objective is the mean logistic loss of
+    :math:`x^\top w + \beta` plus :math:`\tfrac{\lambda}{2}\lVert w\rVert^2`, the same
+    values at every iterate, half the unknowns (LogisticRegression's binomial
+    problem: on breast cancer its iterations, 18-20 instead of 20-23). Without a
+    penalty the columns' mean W₀ + W₁ has no gradient and keeps its start, as the
+    two-column solver leaves it; b₀ + b₁ always does. ``model`` gets the columns
+    after each iteration (for ``callback``) and at the end, diverged or not.
+    """
+    W, b = model.params["W"], model.params["b"]
+    half = Linear(W.shape[0], 1, dtype=W.dtype)
+    half.params["W"][:, 0], half.params["b"][0] = W[:, 1] - W[:, 0], b[1] - b[0]
+    mean_W = (W[:, 0] + W[:, 1]) / 2 if reg == 0 else np.zeros(W.shape[0], W.dtype)
+    mean_b = (b[0] + b[1]) / 2
+
+    def to_columns():
+        w, beta = half.params["W"][:, 0], half.params["b"][0]
+        W[:, 0], W[:, 1] = mean_W - w / 2, mean_W + w / 2
+        b[0], b[1] = mean_b - beta / 2, mean_b + beta / 2
+
+    binomial = losses.get("sigmoid_binary_cross_entropy")
+    objective = Objective(_row_blocked(half, X), binomial, reg=reg / 2)
+    target = (labels == 1).astype(X.dtype)
+
+    def value_and_grads():
+        value, grads, _ = objective.value_and_grads(X, target, weights)
+        return value, grads
+
+    def after_iteration(iteration, value, _):
+        to_columns()
+        return callback(iteration, value, model)
+
+    try:
+        return minimise_full_batch(
+            half, value_and_grads, callback=callback and after_iteration, **solver
+        )
+    finally:
+        to_columns()
