@@ -22,6 +22,12 @@ Tables:
   the blocks over the time of the two calls. Shapes other than the big table's.
 - big: synthetic 50,000 × 256 float32, 10 classes (bench/train.py's teacher):
   median fit time of --repeats, test accuracy, iterations.
+- growing (tried, not adopted): a growing-sample schedule (Byrd, Chin, Nocedal &
+  Wu 2012): L-BFGS on a random n/8 of the rows, warm-started on twice as many, ...,
+  the full data last to the same gtol (1e-4); the curvature pairs carried from
+  stage to stage or not, each stage's gtol 1e-4·n/m or 1e-4·√(n/m) on m rows.
+  Passes over X (rows evaluated / n) and CPU time against plain L-BFGS on the
+  same problem, on the teacher's other seeds and shapes (not the big table's).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from _common import machine, today
 from estimators import SETS, splits
 from losslab import models
 from losslab.estimators import SoftmaxClassifier
+from losslab.optim import quasi_newton
 from losslab.optim.quasi_newton import lbfgs
 from losslab.training.objective import Objective
 from train import synthetic
@@ -206,6 +213,86 @@ def big_table(rows, repeats):
         )
 
 
+def growing_table():
+    print(
+        "| rows × features, classes (seed) | plain: passes, CPU s | schedule "
+        "| passes | CPU time / plain | objective, relative difference |"
+    )
+    print("|---|---:|---|---:|---:|---:|")
+    for rows, d, c, seed in [(50_000, 256, 10, 1), (50_000, 256, 10, 2), (40_000, 100, 5, 3)]:
+        X, y = synthetic(rows, d, c, seed=seed)
+        plain = grow(X, y, c, 1.0, False, None)
+        print(f"| {rows:,} × {d}, {c} ({seed}) | {plain[1]:.1f}, {plain[2]:.2f} | | | | |")
+        for carry in (False, True):
+            for rule_name, rule in [
+                ("n/m", lambda m, n: n / m),
+                ("√(n/m)", lambda m, n: (n / m) ** 0.5),
+            ]:
+                value, passes, seconds = grow(X, y, c, 1 / 8, carry, rule)
+                schedule = f"from n/8, pairs {'carried' if carry else 'dropped'}, gtol·{rule_name}"
+                print(
+                    f"| | | {schedule} | {passes:.1f} | {seconds / plain[2]:.2f} "
+                    f"| {(value - plain[0]) / plain[0]:+.1e} |",
+                    flush=True,
+                )
+
+
+def grow(X, y, c, start, carry, rule, gtol=1e-4):
+    """(objective, passes over X, CPU seconds) of L-BFGS on growing samples, the full data last."""
+    n, d = X.shape
+    passes = [0]
+    order = np.random.default_rng(0).permutation(n)
+    theta = np.concatenate([1e-3 * np.random.default_rng(0).standard_normal(d * c), np.zeros(c)])
+    pairs = quasi_newton._CurvaturePairs(10, theta.size)
+    m = int(n * start)
+    began = time.process_time()
+    while True:
+        rows = np.sort(order[:m]) if m < n else slice(None)
+        value_and_grad = counted_objective(X[rows], y[rows], c, 1 / (2 * n), passes, n)
+        if not carry:
+            pairs = quasi_newton._CurvaturePairs(10, theta.size)
+        theta, value = lbfgs_with(pairs, value_and_grad, theta, gtol * (rule(m, n) if m < n else 1))
+        if m == n:
+            return value, passes[0], time.process_time() - began
+        m = min(2 * m, n)
+
+
+def counted_objective(X, y, c, alpha, passes, n):
+    model = models.Linear(X.shape[1], c, dtype=X.dtype)
+    objective = Objective(model, "softmax", reg=alpha)
+    d = X.shape[1]
+
+    def value_and_grad(theta):
+        passes[0] += len(X) / n
+        model.params["W"][...] = theta[: d * c].reshape(d, c)
+        model.params["b"][...] = theta[d * c :]
+        value, grads, _ = objective.value_and_grads(X, y)
+        return float(value), np.concatenate([grads["W"].ravel(), grads["b"]]).astype(np.float64)
+
+    return value_and_grad
+
+
+def lbfgs_with(pairs, value_and_grad, theta, gtol, max_iter=500):
+    """losslab's L-BFGS loop (optim.quasi_newton) starting from the given curvature pairs."""
+    value, g = value_and_grad(theta)
+    step = None
+    for _ in range(max_iter):
+        if np.abs(g).max() < gtol:
+            break
+        direction = quasi_newton._search_direction(g, pairs)
+        step = quasi_newton._first_step_length(step, direction, pairs, 10)
+        step, new_value, new_g = quasi_newton._line_search(
+            value_and_grad, theta, value, g, direction, step
+        )
+        s = step * direction
+        pairs.remember(s, new_g - g)
+        fall = value - new_value
+        theta, value, g = theta + s, new_value, new_g
+        if fall <= 1e-12 * abs(value):
+            break
+    return theta, value
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--splits", type=int, default=10)
@@ -227,6 +314,9 @@ def main(argv=None):
             print()
         if "big" in tables:
             big_table(args.rows, args.repeats)
+        if "growing" in tables:
+            print()
+            growing_table()
 
 
 if __name__ == "__main__":
