@@ -242,11 +242,11 @@ class _CurvaturePairs:
     Examples
     --------
     On a quadratic with Hessian A every pair has y = A s, and n pairs along
-    independent directions make H = A⁻¹ exactly:
+    A-conjugate directions (as exact line searches make them) give H = A⁻¹:
 
     >>> A = np.array([[3.0, 1.0], [1.0, 2.0]])
     >>> pairs = _CurvaturePairs(memory=5, size=2)
-    >>> for s in np.eye(2):
+    >>> for s in (np.array([1.0, 0.0]), np.array([-1.0, 3.0])):  # s₁ᵀ A s₂ = 0
     ...     pairs.remember(s, A @ s)
     >>> g = np.array([1.0, -1.0])
     >>> bool(np.allclose(pairs.inverse_hessian_times(g), np.linalg.solve(A, g)))
