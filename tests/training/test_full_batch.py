@@ -5,6 +5,7 @@ import pytest
 import scipy.sparse
 from sklearn.datasets import load_digits, load_iris, load_wine
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from losslab import fit, models, optim
 from losslab.estimators import LinearClassifier, LinearRegressor, LinearSVM, SoftmaxClassifier
@@ -133,7 +134,8 @@ def teacher_problem(n=3000, d=100, c=10, dtype=np.float64, seed=0):
 def test_row_blocked_products_are_the_linear_models_up_to_rounding(dtype, rtol):
     X, _ = teacher_problem(n=2500, dtype=dtype)  # the last block holds 500 rows
     model = models.Linear(100, 10, dtype=dtype, random_state=0)
-    blocked = full_batch._row_blocked(model, X)
+    with threadpool_limits(1):
+        blocked = full_batch._row_blocked(model, X)
     assert isinstance(blocked, full_batch._RowBlockedLinear) and blocked.rows == 1000
     dscores = np.random.default_rng(1).standard_normal((2500, 10)).astype(dtype)
     scores, cache = blocked.forward(X)
@@ -147,10 +149,13 @@ def test_row_blocked_products_are_the_linear_models_up_to_rounding(dtype, rtol):
     np.testing.assert_allclose(dX, ref_dX, rtol=rtol)
 
 
+@threadpool_limits.wrap(1)
 def test_only_a_dense_linear_model_on_enough_rows_takes_blocks():
     X, _ = teacher_problem()
     linear = models.Linear(100, 10, random_state=0)
     assert full_batch._row_blocked(linear, X) is not linear
+    with threadpool_limits(2):  # BLAS on several threads splits a whole product among them
+        assert full_batch._row_blocked(linear, X) is linear
     assert full_batch._row_blocked(linear, X[:1999]) is linear  # under two blocks
     wide = models.Linear(100, 200, random_state=0)  # 10**6 / (100 * 200) = 50 rows: too few
     assert full_batch._row_blocked(wide, X) is wide
@@ -163,7 +168,9 @@ def test_only_a_dense_linear_model_on_enough_rows_takes_blocks():
 def test_the_blocked_fit_reaches_the_minimum_of_the_plain_products():
     X, y = teacher_problem(seed=3)
     blocked = models.Linear(100, 10, random_state=0)
-    fit_full_batch(blocked, "softmax", X, y, reg=1e-3)
+    with threadpool_limits(1):
+        assert full_batch._row_blocked(blocked, X) is not blocked
+        fit_full_batch(blocked, "softmax", X, y, reg=1e-3)
     plain = models.Linear(100, 10, random_state=0)
     objective = Objective(plain, "softmax", reg=1e-3)
     minimise_full_batch(plain, lambda: objective.value_and_grads(X, y)[:2])

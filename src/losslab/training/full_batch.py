@@ -22,7 +22,8 @@ Callback = Callable[[int, float, Model], bool | None]
 _ADVICE = ". Standardise the features (their scale overflows the scores) or raise alpha."
 # OpenBLAS multiplies without packing its operands (its "small matrix" kernels) when
 # M·N·K <= 10**6; a linear model's two products over all rows, cut into blocks of that
-# size, take 0.39-0.65 of their time as two calls (RESULTS.md, shapes other than the benchmark's)
+# size, take 0.39-0.68 of their time as two calls, BLAS on one thread (RESULTS.md, shapes
+# other than the benchmark's)
 SMALL_PRODUCT = 10**6
 MIN_BLOCK_ROWS = 64  # smaller blocks would pay Python's per-call cost for nothing
 
@@ -53,10 +54,11 @@ def fit_full_batch(
     The deterministic alternative to :func:`fit` for smooth losses on data that
     fits in memory: one step per iteration over all samples, no learning rate.
     ``method`` is "lbfgs" or "gd" (steepest descent with a line search).
-    ``History.step_loss`` holds the objective after each iteration. A dense
-    linear model's products X W and Xᵀ G run a block of 10⁶ / (D·C) rows at a
-    time when that cuts X into two blocks or more (OpenBLAS's small-matrix
-    kernels: 0.39-0.65 of the time of one call each; the same sums up to rounding).
+    ``History.step_loss`` holds the objective after each iteration. With
+    OpenBLAS on one thread, a dense linear model's products X W and Xᵀ G run a
+    block of 10⁶ / (D·C) rows at a time when that cuts X into two blocks or more
+    (its small-matrix kernels: 0.39-0.68 of the time of one call each; the same
+    sums up to rounding).
     Plain softmax cross-entropy on a linear model's two scores, L2-penalised,
     is solved as the binomial problem it is: half the unknowns, the same
     objective at every iterate, the columns ±w/2 of the minimum.
@@ -281,7 +283,26 @@ def _row_blocked(model, X):
     if type(model) is not Linear or not isinstance(X, np.ndarray):
         return model
     rows = SMALL_PRODUCT // max(1, model.n_features * model.n_outputs)
-    return _RowBlockedLinear(model, rows) if MIN_BLOCK_ROWS <= rows <= len(X) // 2 else model
+    if not MIN_BLOCK_ROWS <= rows <= len(X) // 2 or not _blas_on_one_openblas_thread():
+        return model
+    return _RowBlockedLinear(model, rows)
+
+
+_BLAS: list = []  # threadpoolctl's controller of the BLAS libraries, made on first use (~1 ms)
+
+
+def _blas_on_one_openblas_thread():
+    """Whether every BLAS library loaded is OpenBLAS on one thread: only then are the blocks
+    measured faster (the small-matrix kernels run on one thread; a whole product on several
+    threads splits its rows among them). threadpoolctl comes with scikit-learn."""
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS.append(ThreadpoolController().select(user_api="blas"))
+    libraries = _BLAS[0].lib_controllers
+    return bool(libraries) and all(
+        lib.internal_api == "openblas" and lib.num_threads == 1 for lib in libraries
+    )
 
 
 class _RowBlockedLinear:
