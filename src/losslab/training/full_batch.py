@@ -310,8 +310,8 @@ class _RowBlockedLinear:
     a time: the same numbers up to the order of the sums, in OpenBLAS's small-matrix kernels."""
 
     def __init__(self, model, rows):
-        self.model, self.rows = model, rows
-        self.params, self.weight_names = model.params, model.weight_names
+        self.rows = rows
+        self.params, self.weight_names = model.params, model.weight_names  # the model's own
 
     def _blocks(self, n):
         return [slice(start, start + self.rows) for start in range(0, n, self.rows)]
