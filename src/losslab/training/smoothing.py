@@ -30,13 +30,15 @@ scipy.sparse X, Newton's system is solved by conjugate gradients on
 Hessian-vector products X̃ᵀ(c ∘ ΔZ), two passes over X each, preconditioned by
 H's diagonal (:func:`_newton_cg_stage`, a truncated Newton method as
 liblinear's TRON): no (D+1)K-square matrix, X never densified, memory a few
-θ-sized arrays. The rule was set on make_classification problems (10 classes,
-3,000 rows, seed 3; none of the benchmarks' sets), CPU time of a whole fit, CG
-over the factorised Hessian: 4.4x at 510 unknowns, 2.6x at 1,010, the gap
-closing as the factorisation's cubic cost grows. The KKT finish forms the Gram
-matrix of the rows of the terms at zero, (m, m) for m terms: up to
-``KKT_MAX_TERMS`` of them (three m-square float64 arrays, 96 MB, and an m³
-solve); with more, the stages go on down to ``MU_FINAL``.
+θ-sized arrays. The rule was set on make_classification problems that no
+benchmark uses (10 classes, 3,000 rows, class_sep=0.8, seed 3, alpha =
+1/(2n)), CPU time of a whole fit, CG over the factorised Hessian: 4.4x at 510
+unknowns, 2.6x at 1,010, 1.1x at 2,010; over the first five stages (to μ =
+1e-3), 1.39x at 2,010 and 0.96x at 3,010. From there the factorisation's
+(KP)³/3 and the KP-square Hessian (72 MB at 3,000) outgrow CG's passes over X.
+The KKT finish forms the Gram matrix of the rows of the terms at zero, (m, m)
+for m terms: up to ``KKT_MAX_TERMS`` of them (three m-square float64 arrays,
+96 MB, and an m³ solve); with more, the stages go on down to ``MU_FINAL``.
 
 References: Nesterov, "Smooth minimization of non-smooth functions" (2005);
 Keerthi & DeCoste, "A modified finite Newton method for fast solution of large
@@ -80,8 +82,8 @@ CHOLESKY_FROM = 256
 # class (K times the arithmetic in a few NumPy calls, see _hessian_in_one_product)
 ONE_PRODUCT_WORK = 2**20
 # unknowns (D+1)·K from which a Newton step solves by conjugate gradients on Hessian-vector
-# products instead of forming the Hessian (always on sparse X); see _newton_cg_stage
-NEWTON_CG_FROM = 2000
+# products instead of forming the Hessian (always on sparse X); measured in the module docstring
+NEWTON_CG_FROM = 3000
 # a Newton step's CG: the largest residual, relative to the gradient, and the most products
 CG_RTOL, CG_MAX_ITER = 0.1, 250
 # the most terms at zero whose KKT system the exact finish solves: three (m, m) float64 arrays
