@@ -142,7 +142,7 @@ class _HingeProblem:
         n = X.shape[0]
         self.sparse = is_sparse(X)
         # dense X carries its bias column; a sparse X is kept as it is (CSR), the bias added apart
-        self.X = X.astype(np.float64) if self.sparse else None
+        self.X = X.astype(np.float64, copy=False) if self.sparse else None
         self.Xt = None if self.sparse else np.hstack([X.astype(np.float64), np.ones((n, 1))])
         self.squares = None  # X̃ ∘ X̃, for the Hessian's diagonal (see hessian_diagonal)
         self.multiclass, self.margin, self.alpha = multiclass, float(margin), float(alpha)
