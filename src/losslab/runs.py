@@ -42,6 +42,8 @@ from .training.spec import SOLVERS, auto_solver, check_clipping, penalty_strengt
 # what --epochs means when not given: passes of mini-batch SGD, or iterations of a
 # full-batch solver (the estimators' max_iter), which converge in tens to hundreds
 SGD_EPOCHS, FULL_BATCH_ITERATIONS = 30, 200
+# reg "auto" of an MLP: MLPClassifier's default alpha (scikit-learn's MLPClassifier's too)
+MLP_AUTO_REG = 1e-4
 # a full-batch run stops when the gradient's largest entry is below this (lbfgs, gd),
 # or Newton's predicted decrease below this × 1e-4 of the objective (smoothing)
 FULL_BATCH_TOL = 1e-6
@@ -173,13 +175,19 @@ class TrainConfig:
         check_clipping(check_max_norm(self.clip_grad_norm), self.solver)
         return loss
 
-    def strength(self, n_rows: int) -> float:
-        """The penalty strength on ``n_rows`` training rows ("auto" is 1 / (2 · n_rows)).
+    def strength(self, n_rows: int, n_classes: int | None = None) -> float:
+        """The penalty strength on ``n_rows`` training rows of ``n_classes`` classes.
+
+        "auto" is the estimators' (:func:`~losslab.training.spec.penalty_strength`):
+        1 / (2 · n_rows), scikit-learn's ``C=1`` (1 / n_rows for a multiclass loss on
+        two classes); for an MLP it is ``MLPClassifier``'s default, 1e-4.
 
         Parameters
         ----------
         n_rows : int
             The rows training sees.
+        n_classes : int, optional
+            The classes.
 
         Returns
         -------
@@ -190,8 +198,16 @@ class TrainConfig:
         --------
         >>> TrainConfig().strength(1000), TrainConfig(reg=0.01).strength(1000)
         (0.0005, 0.01)
+        >>> TrainConfig().strength(1000, n_classes=2), TrainConfig(model="mlp").strength(1000)
+        (0.001, 0.0001)
         """
-        return penalty_strength(self.reg, n_rows)
+        if self.reg == "auto" and self.model == "mlp":
+            return MLP_AUTO_REG
+        return penalty_strength(self.reg, n_rows, two_column_binary=self._two_columns(n_classes))
+
+    def _two_columns(self, n_classes):
+        """Two classes scored by a multiclass loss's two columns (where "auto" doubles)."""
+        return n_classes == 2 and self.validate().task == "multiclass"
 
     def solver_for(
         self, loss: losses.Loss, n_rows: int, n_features: int, *, in_memory: bool = True
@@ -250,13 +266,15 @@ class TrainConfig:
             return self.epochs
         return SGD_EPOCHS if solver == "sgd" else FULL_BATCH_ITERATIONS
 
-    def describe_penalty(self, n_rows: int) -> str:
+    def describe_penalty(self, n_rows: int, n_classes: int | None = None) -> str:
         """One line: the penalty strength on ``n_rows`` training rows, and where it comes from.
 
         Parameters
         ----------
         n_rows : int
             The training rows.
+        n_classes : int, optional
+            Their classes.
 
         Returns
         -------
@@ -265,15 +283,19 @@ class TrainConfig:
 
         Examples
         --------
-        >>> TrainConfig().describe_penalty(1257)
+        >>> TrainConfig().describe_penalty(1257, 10)
         'l2 penalty, reg auto = 1 / (2 · 1257 training rows) = 0.000398'
         >>> TrainConfig(reg=0.01, penalty="l1").describe_penalty(1257)
         'l1 penalty, reg 0.01'
         """
-        strength = f"{self.strength(n_rows):.3g}"
-        if self.reg == "auto":
-            strength = f"auto = 1 / (2 · {n_rows} training rows) = {strength}"
-        return f"{self.penalty} penalty, reg {strength}"
+        strength = self.strength(n_rows, n_classes)
+        text = f"{strength:.3g}"
+        if self.reg == "auto" and self.model == "mlp":
+            text = f"auto = {text} (MLPClassifier's default)"
+        elif self.reg == "auto":
+            twice = "2 / " if self._two_columns(n_classes) else "1 / "  # two columns, one vector
+            text = f"auto = {twice}(2 · {n_rows} training rows) = {text}"
+        return f"{self.penalty} penalty, reg {text}"
 
     def describe_solver(self, loss: losses.Loss, n_rows: int, n_features: int) -> str:
         """One line: the solver this run trains with on data of this shape, and its settings.
@@ -462,7 +484,7 @@ def _train_model(config, model, loss, ds, class_weight, *, out, resume, progress
     """Train ``model`` on the dataset's training split with the config's solver; its History."""
     solver = config.solver_for(loss, *ds.X_train.shape)
     iterations = config.iterations(solver)
-    reg = config.strength(len(ds.X_train))
+    reg = config.strength(len(ds.X_train), ds.n_classes)
     full_batch = {
         "reg": reg,
         "penalty": config.penalty,
@@ -628,7 +650,7 @@ def _estimator(config, solver):
         "loss": config.loss,
         "loss_options": config.loss_options or None,
         "penalty": config.penalty,
-        "alpha": config.reg,
+        "alpha": MLP_AUTO_REG if config.reg == "auto" and config.model == "mlp" else config.reg,
         "optimizer": config.optimizer,
         "lr": config.lr,
         "schedule": config.schedule,
@@ -714,7 +736,7 @@ def summarize(
     >>> metrics == dict(r.metrics, seconds=0.0), metrics["epochs"]
     (True, 3)
     """
-    reg = config.strength(len(ds.X_train))
+    reg = config.strength(len(ds.X_train), ds.n_classes)
     objective = Objective(model, loss, reg=reg, penalty=config.penalty)
     solver = config.solver_for(loss, *ds.X_train.shape)
     metrics = {

@@ -341,7 +341,10 @@ def test_train_on_an_svmlight_file_with_the_hinge_and_streamed(tmp_path, capsys)
     data = ["train", "--data", str(tmp_path / "docs.svm"), "--json"]
     assert cli.main([*data, "--loss", "svm", "--epochs", "5"]) == 0
     metrics = json.loads(capsys.readouterr().out)
-    assert metrics["solver"] == "sgd" and metrics["epochs"] == 5  # smoothing is dense-only
+    assert metrics["solver"] == "sgd" and metrics["epochs"] == 5  # auto on sparse X
+    assert cli.main([*data, "--loss", "svm", "--solver", "smoothing"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["solver"] == "smoothing" and metrics["train_accuracy"] > 0.99
     assert cli.main([*data, "--stream", "--epochs", "2"]) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["rows_trained"] == 1350 and 0 <= metrics["test_accuracy"] <= 1
@@ -353,7 +356,7 @@ def test_train_on_an_svmlight_file_with_the_hinge_and_streamed(tmp_path, capsys)
         (["--model", "mlp"], "an svmlight file trains a linear model in memory or with --stream"),
         (["--target", "3"], "target: an svmlight file's label is the first field"),
         (["--resume", "somewhere"], "resume: svmlight runs write no checkpoint"),
-        (["--solver", "smoothing"], "solver: 'smoothing' takes dense X"),
+        (["--solver", "smoothing"], "solver: 'smoothing' takes a hinge loss"),
     ],
 )
 def test_svmlight_options_it_cannot_honour_are_one_line_errors(tmp_path, capsys, extra, message):

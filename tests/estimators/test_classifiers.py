@@ -222,6 +222,36 @@ def test_partial_fit_auto_penalty_counts_every_row_seen(digits_split):
     assert clf.alpha_ == 1 / 900
 
 
+def test_auto_on_two_classes_is_logistic_regressions_c_1_and_weights_are_repeated_rows():
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    theirs = LogisticRegression(tol=1e-10, max_iter=5000).fit(X, y)
+    ours = SoftmaxClassifier(tol=1e-9, max_iter=2000).fit(X, y)
+    assert ours.alpha_ == 1 / len(X)  # two columns ±w/2: twice 1/(2n) is C=1 on w
+    np.testing.assert_allclose(ours.coef_[1] - ours.coef_[0], theirs.coef_[0], atol=1e-4)
+    # a weight of 2 on each row is each row twice: the same total, the same penalty
+    twice = SoftmaxClassifier(tol=1e-9, max_iter=2000).fit(X, y, sample_weight=np.full(len(X), 2.0))
+    doubled = SoftmaxClassifier(tol=1e-9, max_iter=2000).fit(np.vstack([X, X]), np.r_[y, y])
+    assert twice.alpha_ == doubled.alpha_ == 1 / (2 * len(X))
+    np.testing.assert_allclose(twice.coef_, doubled.coef_, atol=1e-5)
+
+
+def test_partial_fit_after_fit_or_load_continues_the_auto_penalty(digits_split, tmp_path):
+    from losslab.estimators import persist
+
+    X, _, y, _ = digits_split
+    clf = SoftmaxClassifier(max_iter=5, tol=None).fit(X[:300], y[:300])
+    assert clf.alpha_ == 1 / 600
+    persist.save(clf, tmp_path / "m.npz")
+    loaded = persist.load_model(tmp_path / "m.npz")
+    assert loaded.alpha_ == 1 / 600
+    for est in (clf, loaded):
+        est.partial_fit(X[300:400], y[300:400])
+        assert est.alpha_ == 1 / 800  # the fit's 300 rows and these 100
+
+
 @pytest.mark.parametrize("alpha", [-1.0, "strong", None])
 def test_alpha_must_be_a_non_negative_number_or_auto(alpha, digits_split):
     X, _, y, _ = digits_split
@@ -314,11 +344,18 @@ def test_sparse_x_is_never_densified():
     assert peak < 200e6, peak
 
 
-def test_the_hinge_on_sparse_x_trains_by_sgd_and_the_smoothing_solver_says_it_needs_dense():
+def test_the_hinge_on_sparse_x_reaches_the_minimum_of_its_dense_copy():
     X, y = text_like(200, 300, 3)
+    sparse = LinearSVM(solver="smoothing").fit(X, y)
+    dense = LinearSVM().fit(X.toarray(), y)
+    assert sparse.solver_ == dense.solver_ == "smoothing"
+    assert sparse.history_.converged and dense.history_.converged
+    np.testing.assert_allclose(
+        sparse.history_.train_loss[-1], dense.history_.train_loss[-1], rtol=1e-6
+    )
+    np.testing.assert_array_equal(sparse.predict(X), dense.predict(X.toarray()))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        assert LinearSVM(max_iter=3).fit(X, y).solver_ == "sgd"
-        assert LinearSVM(max_iter=3).fit(X.toarray(), y).solver_ == "smoothing"
-    with pytest.raises(ValueError, match="solver: 'smoothing' takes dense X"):
-        LinearSVM(solver="smoothing").fit(X, y)
+        assert LinearSVM(max_iter=3).fit(X, y).solver_ == "sgd"  # auto on sparse X
+    with pytest.raises(ValueError, match="solver: 'smoothing' takes a hinge loss"):
+        SoftmaxClassifier(solver="smoothing").fit(X, y)

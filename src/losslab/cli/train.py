@@ -170,8 +170,8 @@ def _add_optimizer_options(g):
         "--reg",
         type=penalty_strength_arg,
         default="auto",
-        help="weight penalty strength, or auto: 1 / (2 x training rows), scikit-learn's C=1 "
-        "(default: auto)",
+        help="weight penalty strength, or auto: 1 / (2 x training rows), LogisticRegression's "
+        "C=1 (an MLP's auto: 1e-4) (default: auto)",
     )
     g.add_argument(
         "--penalty",
@@ -323,8 +323,9 @@ def cmd_train_in_memory(args: argparse.Namespace, config: TrainConfig, out: Path
 
     def on_start(dataset, sanity):
         console.print(dataset.summary())
-        doctor.reg = config.strength(len(dataset.X_train))
-        console.print(config.describe_penalty(len(dataset.X_train)))
+        n_rows = len(dataset.X_train)
+        doctor.reg = config.strength(n_rows, dataset.n_classes)
+        console.print(config.describe_penalty(n_rows, dataset.n_classes))
         loss = config.validate()
         console.print(config.describe_solver(loss, *dataset.X_train.shape))
         console.print(("[green]" if sanity.ok else "[red]") + f"sanity {sanity}" + "[/]")
@@ -531,7 +532,7 @@ def _sparse_estimator(args, n_rows, nnz):
     spec = LinearClassifier(**options).training_spec(n_rows)
     solver = spec.solver_for(n_rows, nnz / max(n_rows, 1))
     if solver == "smoothing" and args.solver == "auto":
-        solver = "sgd"  # the smoothing solver is dense-only; the estimator's auto does the same
+        solver = "sgd"  # as the estimator's auto on sparse X (bench/RESULTS.md, sparse text)
     max_iter = args.epochs or (SGD_EPOCHS if solver == "sgd" else FULL_BATCH_ITERATIONS)
     return LinearClassifier(max_iter=max_iter, **options), solver
 

@@ -33,7 +33,13 @@ from .. import losses, models, optim
 from ..training import FULL_BATCH_METHODS, History, TrainState, fit, fit_full_batch
 from ..training.checks import is_sparse
 from ..training.smoothing import fit_smoothed
-from ..training.spec import SOLVERS, TrainResult, TrainSpec, check_clipping, penalty_strength
+from ..training.spec import (
+    SOLVERS,
+    TrainResult,
+    TrainSpec,
+    check_clipping,
+    penalty_strength,
+)
 
 DTYPES = [np.float64, np.float32]
 # scipy.sparse input the linear models take as it is (other formats are converted to CSR)
@@ -169,24 +175,29 @@ class TrainedEstimator(BaseEstimator):
         task = "multiclass" if is_classifier(self) else "regression"
         return losses.get(self.loss, **(self.loss_options or {})).for_task(task)
 
-    def training_spec(self, n_samples: int | None = None) -> TrainSpec:
+    def training_spec(
+        self, n_samples: float | None = None, n_classes: int | None = None
+    ) -> TrainSpec:
         """What to train on ``n_samples`` rows, from this estimator's parameters (a frozen TrainSpec).
 
         Under ``warm_start`` the spec's ``init`` is the fitted model, so training
         continues from it when its shape fits the data. The optimizer is checked
         by name whichever solver runs, so a misspelt one is an error at once.
-        ``n_samples`` sets the penalty of ``alpha="auto"`` (:func:`~losslab.training.spec.penalty_strength`).
+        ``n_samples`` (rows, or their total weight) and ``n_classes`` set the
+        penalty of ``alpha="auto"`` (:func:`~losslab.training.spec.penalty_strength`).
         """
         optim.get(self.optimizer)
         solver = getattr(self, "solver", "sgd")  # an MLP trains by mini-batches
         check_clipping(self.clip_grad_norm, solver)
+        loss = self._loss()
+        two_columns = n_classes == 2 and loss.task == "multiclass"
         return TrainSpec(
-            loss=self._loss(),
+            loss=loss,
             classifier=is_classifier(self),
             model=self._model_kind,
             hidden=getattr(self, "hidden_layer_sizes", ()),
             init=self.model_ if self.warm_start and hasattr(self, "model_") else None,
-            reg=penalty_strength(self.alpha, n_samples),
+            reg=penalty_strength(self.alpha, n_samples, two_column_binary=two_columns),
             penalty=self.penalty,
             l1_ratio=self.l1_ratio,
             solver=solver,
@@ -212,7 +223,9 @@ class TrainedEstimator(BaseEstimator):
         self.history_ = result.history
         self.n_iter_ = result.n_iter
         self.solver_ = result.solver or "sgd"
+        # a model read from a file has no record of its penalty unless the file held one
         self.alpha_ = result.reg if result.reg is not None else self.alpha
+        self._weight_seen = result.weight_seen
         self._state = result.state  # the TrainState that warm_start and partial_fit continue
         return self
 
@@ -256,15 +269,16 @@ class TrainedEstimator(BaseEstimator):
             model, history, n_iter, state=history.state, solver=spec.solver, reg=spec.reg
         )
 
-    def _partial_spec(self, n_rows: int, first: bool) -> TrainSpec:
-        """The spec of one partial_fit call of ``n_rows`` rows.
+    def _partial_spec(self, total: float, first: bool, n_classes: int | None = None) -> TrainSpec:
+        """The spec of one partial_fit call whose rows weigh ``total`` (their count, unweighted).
 
-        ``alpha="auto"`` counts every row partial_fit has seen since its first
-        call: the penalty is ½‖W‖² on the summed loss of all of them, as fit's
-        on the whole data (one pass of a stream ends at fit's objective).
+        ``alpha="auto"`` counts every row seen since the first partial_fit call
+        or the last fit: the penalty is ½‖w‖² on the summed loss of all of them,
+        as fit's on the whole data (one pass of a stream ends at fit's objective).
         """
-        self._rows_seen = (0 if first else getattr(self, "_rows_seen", 0)) + n_rows
-        return self.training_spec(self._rows_seen)
+        seen = None if first else getattr(self, "_weight_seen", None)
+        self._weight_seen = (seen or 0.0) + total
+        return self.training_spec(self._weight_seen, n_classes)
 
     def _start_partial(self, spec, n_features, n_outputs, dtype):
         """A new model and history for the first call to partial_fit."""
@@ -330,14 +344,14 @@ class TrainedEstimator(BaseEstimator):
 
 
 def _solver_for(spec, X):
-    """The spec's solver for X ("auto" resolved); the smoothing solver takes dense X only."""
+    """The spec's solver for X ("auto" resolved by the data's size and sparsity)."""
     # a sparse X's full-batch iteration costs its stored values, not rows × features
     n_rows, n_features = X.shape
     solver = spec.solver_for(n_rows, X.nnz / n_rows if is_sparse(X) else n_features)
-    if solver == "smoothing" and is_sparse(X):
-        if spec.solver == "auto":
-            return "sgd"  # the hinge's mini-batch solver takes sparse rows
-        raise ValueError("solver: 'smoothing' takes dense X; use 'auto' or 'sgd' for sparse X")
+    if solver == "smoothing" and is_sparse(X) and spec.solver == "auto":
+        # its conjugate-gradient Newton steps on sparse text take minutes where LinearSVC takes
+        # seconds (bench/RESULTS.md, sparse text): "auto" takes mini-batches there
+        return "sgd"
     return solver
 
 

@@ -29,7 +29,7 @@ from ..losses.binary import sigmoid
 from ..losses.classification import log_softmax
 from ..scale import distributed
 from ..scale.dask_data import is_dask
-from ..training.spec import TrainResult
+from ..training.spec import TrainResult, class_weight_vector, weight_total
 from .base import (
     DTYPES,
     SPARSE_FORMATS,
@@ -80,13 +80,14 @@ class _Classifier(ClassifierMixin, TrainedEstimator):
             raise ValueError(
                 "sample_weight: only one class has non-zero weight; need at least two classes"
             )
-        spec = self.training_spec(X.shape[0])
+        class_weight = class_weight_vector(self.class_weight, classes, counts)
+        total = weight_total(X.shape[0], sample_weight, class_weight, y_enc)
+        spec = self.training_spec(total, len(classes))
         if hasattr(self, "classes_") and not np.array_equal(classes, self.classes_):
             spec = replace(spec, init=None)  # other classes: warm_start cannot continue
         n_outputs = spec.n_outputs(len(classes))
-        class_weight = spec.class_weights(classes, counts)
         result = self._fit_arrays(spec, X, y_enc, n_outputs, sample_weight, class_weight)
-        result.classes = classes
+        result.classes, result.weight_seen = classes, total
         self.set_trained(result)
         self._warn_if_not_converged(result.history)
         return self
@@ -104,24 +105,24 @@ class _Classifier(ClassifierMixin, TrainedEstimator):
             self._validate_params()
         X, y = cast(ArrayPair, validate_data(self, X, y, reset=first, **_TRAINING_INPUT))
         check_classification_targets(y)
-        spec = self._partial_spec(X.shape[0], first)
-        if first:
-            if classes is None:
-                raise ValueError("classes: must be given on the first call to partial_fit")
-            self.classes_ = np.unique(classes)
-            if len(self.classes_) < 2:
-                raise ValueError("classes: expected at least two classes")
-            self._start_partial(spec, X.shape[1], spec.n_outputs(len(self.classes_)), X.dtype)
-        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(f"classes: expected {self.classes_.tolist()} as on the first call")
-        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if first and classes is None:
+            raise ValueError("classes: must be given on the first call to partial_fit")
+        known = np.unique(np.asarray(classes)) if first else self.classes_
+        if first and len(known) < 2:
+            raise ValueError("classes: expected at least two classes")
+        if not first and classes is not None and not np.array_equal(np.unique(classes), known):
+            raise ValueError(f"classes: expected {known.tolist()} as on the first call")
+        unseen = np.setdiff1d(np.unique(y), known)
         if unseen.size:
-            raise ValueError(
-                f"y: labels {unseen.tolist()} are not in classes {self.classes_.tolist()}"
-            )
-        y_enc = np.searchsorted(self.classes_, y)
+            raise ValueError(f"y: labels {unseen.tolist()} are not in classes {known.tolist()}")
+        y_enc = np.searchsorted(known, y)
         sample_weight = check_sample_weight(sample_weight, X)
-        class_weight = spec.class_weights(self.classes_)
+        class_weight = class_weight_vector(self.class_weight, known)
+        total = weight_total(X.shape[0], sample_weight, class_weight, y_enc)
+        spec = self._partial_spec(total, first, len(known))
+        if first:
+            self.classes_ = known
+            self._start_partial(spec, X.shape[1], spec.n_outputs(len(known)), X.dtype)
         self._partial_epoch(spec, X, y_enc, sample_weight, class_weight)
         return self
 
@@ -240,10 +241,12 @@ class LinearClassifier(_Classifier):
         The weight penalty R(W); biases are never penalised.
     alpha : float or "auto"
         Penalty strength (the CS231n ``reg``): objective = mean loss + alpha · R(W).
-        "auto" (the default) is ``1 / (2 · n_samples)``, the penalty of
-        scikit-learn's ``LogisticRegression()`` and ``LinearSVC()`` (``C=1``): a fixed
-        ½‖W‖² on the summed loss, which the data outweigh as they grow
-        (:func:`~losslab.training.spec.penalty_strength`; ``alpha_`` records the value).
+        "auto" (the default) is ``1 / (2 · n_samples)`` (with sample weights, their
+        total; twice that for a multiclass loss on two classes), the penalty of
+        scikit-learn's ``LogisticRegression()`` (``C=1``, the same objective for
+        softmax): a fixed ½‖w‖² on the summed loss, which the data outweigh as they
+        grow (:func:`~losslab.training.spec.penalty_strength`; ``alpha_`` records the
+        value). ``MLPClassifier`` keeps ``alpha=1e-4``, as scikit-learn's.
     l1_ratio : float
         Mix of L1 in the elastic net.
     optimizer : {"adam", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adamw"}

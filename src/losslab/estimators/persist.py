@@ -82,6 +82,10 @@ def save(
         if classes is not None:
             header["classes"] = [c.item() if hasattr(c, "item") else c for c in classes]
         header["single_output"] = getattr(obj, "_single_output", True)
+        # the penalty it trained with and the rows it saw: where partial_fit's alpha="auto" goes on
+        for key, value in (("reg", "alpha_"), ("weight_seen", "_weight_seen")):
+            if isinstance(getattr(obj, value, None), (int, float)):
+                header[key] = float(getattr(obj, value))
     arrays = {f"param/{k}": p for k, p in model.params.items()}
     arrays.update(extra_arrays or {})
     save_arrays(path, arrays, header)
@@ -149,7 +153,14 @@ def load_model(path: StrPath) -> models.Linear | models.MLP | TrainedEstimator:
         raise ValueError(f"{path}: unknown estimator {name!r}")
     classes = np.asarray(header["classes"]) if "classes" in header else None
     result = TrainResult(model, None, 0, classes, header.get("single_output", True))
+    result.reg, result.weight_seen = (_number(header.get(k)) for k in ("reg", "weight_seen"))
     return _ESTIMATORS[name](**header.get("params", {})).set_trained(result)
+
+
+def _number(value):
+    """A header's number as a float, None for anything else (an older file has none)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if ok else None
 
 
 def _declared_shapes(header):

@@ -16,7 +16,7 @@ from ..scale import distributed
 from ..scale.dask_data import is_dask
 from ..training import History
 from ..training.checks import is_sparse
-from ..training.spec import SOLVERS, TrainResult
+from ..training.spec import SOLVERS, TrainResult, weight_total
 from .base import (
     DTYPES,
     SPARSE_FORMATS,
@@ -130,10 +130,11 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         if is_dask(X):
             return distributed.fit(self, X, y, sample_weight)
         X, y = cast(ArrayPair, validate_data(self, X, y, reset=True, **_TRAINING_INPUT))
-        spec = self.training_spec(X.shape[0])
+        sample_weight = check_sample_weight(sample_weight, X)
+        total = weight_total(X.shape[0], sample_weight)
+        spec = self.training_spec(total)
         if spec.loss.task != "regression":
             raise ValueError(f"loss: {spec.loss.name} is not a regression loss")
-        sample_weight = check_sample_weight(sample_weight, X)
         Y = y.reshape(len(y), -1).astype(X.dtype)
         spec = replace(spec, solver=self._solver(spec.loss, X))
         if spec.solver == "normal":
@@ -143,7 +144,7 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         else:
             target = Y[:, 0] if y.ndim == 1 else Y
             result = self._fit_arrays(spec, X, target, Y.shape[1], sample_weight, None)
-        result.single_output = y.ndim == 1
+        result.single_output, result.weight_seen = y.ndim == 1, total
         self.set_trained(result)
         if spec.solver != "normal":
             self._warn_if_not_converged(result.history)
@@ -158,13 +159,13 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
             self._validate_params()
         X, y = cast(ArrayPair, validate_data(self, X, y, reset=first, **_TRAINING_INPUT))
         Y = y.reshape(len(y), -1).astype(X.dtype)
-        spec = self._partial_spec(X.shape[0], first)
+        if not first and Y.shape[1] != self.model_.n_outputs:
+            raise ValueError(f"y: expected {self.model_.n_outputs} outputs, got {Y.shape[1]}")
+        sample_weight = check_sample_weight(sample_weight, X)
+        spec = self._partial_spec(weight_total(X.shape[0], sample_weight), first)
         if first:
             self._single_output = y.ndim == 1
             self._start_partial(spec, X.shape[1], Y.shape[1], X.dtype)
-        elif Y.shape[1] != self.model_.n_outputs:
-            raise ValueError(f"y: expected {self.model_.n_outputs} outputs, got {Y.shape[1]}")
-        sample_weight = check_sample_weight(sample_weight, X)
         target = Y[:, 0] if self._single_output else Y
         self._partial_epoch(spec, X, target, sample_weight, None)
         return self

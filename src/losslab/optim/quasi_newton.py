@@ -292,7 +292,8 @@ class _CurvaturePairs:
         y : ndarray of shape (n,)
             The change of the gradient over it.
         """
-        if not self.memory or s @ y <= 1e-12 * math.sqrt((s @ s) * (y @ y)):
+        # "not >": a NaN curvature (from a NaN gradient) is refused too, never stored
+        if not self.memory or not s @ y > 1e-12 * math.sqrt((s @ s) * (y @ y)):
             return
         if self.count == self.memory:  # full: the oldest row goes
             self._S[:-1], self._Y[:-1] = self._S[1:], self._Y[1:]

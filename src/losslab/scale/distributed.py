@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.base import is_classifier
 
 from .. import optim
 from ..models import Params
@@ -245,6 +246,20 @@ def train(
     )
 
 
+def _auto_penalty_inputs(estimator, y, sample_weight):
+    """(total sample weight, number of classes) that ``alpha="auto"`` needs, (None, None) otherwise.
+
+    Counted on the cluster, and only for "auto". Class weights given as a dict
+    are not in the total ("balanced" ones sum to the rows, as without them).
+    """
+    if getattr(estimator, "alpha", None) != "auto" or y is None:
+        return None, None
+    import dask.array as da
+
+    total = y.shape[0] if sample_weight is None else float(sample_weight.sum().compute())
+    return total, len(da.unique(y).compute()) if is_classifier(estimator) else None
+
+
 def _dask_solver(spec, shape):
     """The solver that runs on the cluster: "auto" by the in-memory rule, L-BFGS or local SGD.
 
@@ -368,8 +383,9 @@ def fit(
     (2020); Stich, "Local SGD Converges Fast and Communicates Little", ICLR (2019).
     """
     X, y, sample_weight = as_dask_arrays(X, y, sample_weight)  # its rows are known from here
+    total, n_classes = _auto_penalty_inputs(estimator, y, sample_weight)
     result = train(
-        estimator.training_spec(X.shape[0]),
+        estimator.training_spec(total, n_classes),
         X,
         y,
         sample_weight,

@@ -462,6 +462,8 @@ class TrainResult:
         The solver that ran.
     reg : float or None
         The penalty strength it minimised with (an estimator's ``alpha="auto"`` resolved).
+    weight_seen : float or None
+        The rows it trained on (their total weight): where partial_fit's "auto" continues.
 
     Examples
     --------
@@ -484,25 +486,37 @@ class TrainResult:
     state: TrainState | None = None
     solver: str | None = None
     reg: float | None = None
+    weight_seen: float | None = None
 
 
-def penalty_strength(alpha: float | str, n_samples: int | None) -> float:
+def penalty_strength(
+    alpha: float | str, n_samples: float | None, *, two_column_binary: bool = False
+) -> float:
     """The penalty strength ``alpha`` means on ``n_samples`` rows: "auto" is 1 / (2 · n_samples).
 
-    "auto" puts a fixed penalty ½‖W‖² on the *summed* loss, so the data
-    outweighs it as they grow (a Gaussian prior of unit variance on each weight,
-    for the softmax loss). It is scikit-learn's ``C=1`` of ``LogisticRegression``
-    and ``LinearSVC``: their objective ½‖W‖² + C·Σ loss, divided by ``n``, is
-    losslab's mean loss + alpha·ΣW² with alpha = 1 / (2·C·n). A fixed alpha on
-    the mean loss instead keeps the prior's weight equal to the data's at every
-    size (too strong on small sets, where the data should speak).
+    "auto" puts a fixed penalty ½‖w‖² on the *summed* loss, so the data
+    outweigh it as they grow (a Gaussian prior of unit variance on each weight,
+    for the softmax loss). It is scikit-learn's ``C=1`` (of ``LogisticRegression``,
+    and the scale of ``LinearSVC``'s and ``SVC``'s): their objective ½‖w‖² + C·Σ loss,
+    divided by ``n``, is losslab's mean loss + alpha·ΣW² with alpha = 1 / (2·C·n).
+    With sample weights ``n_samples`` is their total (the mean loss's denominator),
+    so weights act as repeated rows. On two classes a multiclass loss (softmax,
+    Weston-Watkins) keeps two score columns, ±w/2 at the minimum, whose penalty
+    is half that of their difference w, scikit-learn's one weight vector:
+    ``two_column_binary`` doubles "auto" there, to 1 / n_samples, so that it is
+    still ``C=1``. A fixed alpha on the mean loss instead keeps the prior's
+    weight equal to the data's at every size (too strong on small sets, where
+    the data should speak).
 
     Parameters
     ----------
     alpha : float or "auto"
         An estimator's ``alpha``.
-    n_samples : int or None
-        The rows training sees (fit's, or one partial_fit call's); needed for "auto".
+    n_samples : float or None
+        The rows training has seen (fit's, or all partial_fit calls' so far), or
+        their total sample weight; needed for "auto".
+    two_column_binary : bool, default False
+        Two classes scored by two columns (a multiclass loss).
 
     Returns
     -------
@@ -518,6 +532,8 @@ def penalty_strength(alpha: float | str, n_samples: int | None) -> float:
     --------
     >>> penalty_strength("auto", 500), penalty_strength(0.01, 500)
     (0.001, 0.01)
+    >>> penalty_strength("auto", 500, two_column_binary=True)
+    0.002
 
     References
     ----------
@@ -528,7 +544,46 @@ def penalty_strength(alpha: float | str, n_samples: int | None) -> float:
         return float(alpha)
     if not n_samples:
         raise ValueError("alpha: 'auto' needs the number of training rows (n_samples)")
-    return 1.0 / (2.0 * n_samples)
+    return (2.0 if two_column_binary else 1.0) / (2.0 * n_samples)
+
+
+def weight_total(
+    n_rows: int,
+    sample_weight: np.ndarray | None = None,
+    class_weight: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+) -> float:
+    """The total weight of the rows, Σ sample_weight · class_weight[label]: ``n_rows`` without weights.
+
+    Parameters
+    ----------
+    n_rows : int
+        The rows.
+    sample_weight : ndarray of shape (n_rows,), optional
+        A weight per row.
+    class_weight : ndarray of shape (C,), optional
+        A weight per class, with ``labels`` (0..C-1) giving each row's.
+    labels : ndarray of shape (n_rows,), optional
+        Each row's class.
+
+    Returns
+    -------
+    float
+        The mean loss's denominator (the "n" of :func:`penalty_strength`).
+
+    Examples
+    --------
+    >>> weight_total(3), weight_total(3, np.array([1.0, 2.0, 0.5]))
+    (3.0, 3.5)
+    >>> weight_total(3, None, np.array([1.0, 4.0]), np.array([0, 1, 1]))
+    9.0
+    """
+    if sample_weight is None and class_weight is None:
+        return float(n_rows)
+    w = np.ones(n_rows) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    if class_weight is not None:
+        w = w * np.asarray(class_weight)[labels]
+    return float(w.sum())
 
 
 def class_weight_vector(
