@@ -214,3 +214,17 @@ def test_too_many_terms_at_zero_for_the_kkt_system_run_the_stages_to_mu_final(mo
     # the smoothed minimum at MU_FINAL is within MU_FINAL/2 a term of the hinge's
     exact, last = objective(dense, y, theta_exact, 1e-3), objective(dense, y, theta, 1e-3)
     assert exact <= last <= exact + smoothing.MU_FINAL * 3
+
+
+def test_columns_without_a_stored_value_get_zero_weights_and_change_nothing_else():
+    X, y = sparse_problem(7, n=150, D=30)
+    wide = sp.hstack([sp.csr_matrix((150, 5)), X, sp.csr_matrix((150, 7))], format="csr")
+    theta_wide, history = fit(wide, y)
+    theta, _ = fit(X, y)
+    assert history.converged
+    np.testing.assert_array_equal(theta_wide[:5], 0.0)
+    np.testing.assert_array_equal(theta_wide[35:-1], 0.0)
+    np.testing.assert_allclose(theta_wide[5:35], theta[:-1], rtol=1e-9, atol=1e-12)
+    # the Weston-Watkins hinge sees bias differences only (the starts differ: W's shape)
+    centred = [t[-1] - t[-1].mean() for t in (theta_wide, theta)]
+    np.testing.assert_allclose(*centred, rtol=1e-9, atol=1e-12)
