@@ -407,29 +407,38 @@ def _conjugate_gradient(hessian_times, G, diagonal, rtol, max_iter):
     curvature (rounding; the caller damps H). Every iterate is a descent
     direction, so a truncated one still serves the line search.
     """
-    P, R = np.zeros_like(G), -G
+    # in place, with one scratch array: on wide sparse X the θ-sized arithmetic, not X, is
+    # most of a product's time (1,400 x 100,000 TF-IDF rows, 20 classes: 9 of 54 s in X)
+    P, R, scratch = np.zeros_like(G), -G, np.empty_like(G)
     S = R / diagonal
-    D, rs = S.copy(), float(np.sum(R * S))
-    stop = rtol * rtol * float(np.sum(G * G))
+    D, rs = S.copy(), float(np.vdot(R, S))
+    stop = rtol * rtol * float(np.vdot(G, G))
     for _ in range(max_iter):
         HD = hessian_times(D)
-        curvature = float(np.sum(D * HD))
+        curvature = float(np.vdot(D, HD))
         if not curvature > 0:  # no curvature (or NaN): keep the iterate so far
             break
         step = rs / curvature
-        P += step * D
-        R -= step * HD
-        if float(np.sum(R * R)) <= stop:
+        P += np.multiply(D, step, out=scratch)
+        R -= np.multiply(HD, step, out=scratch)
+        if float(np.vdot(R, R)) <= stop:
             break
-        S = R / diagonal
-        rs, previous = float(np.sum(R * S)), rs
-        D = S + (rs / previous) * D
+        np.divide(R, diagonal, out=S)
+        rs, previous = float(np.vdot(R, S)), rs
+        D *= rs / previous
+        D += S
     return P if P.any() else -G / diagonal
 
 
 def _damped_product(problem, curvature, damping):
     """V ↦ (H + damping·I)·V for the Hessian whose terms curve as ``curvature`` says."""
-    return lambda V: problem.hessian_times(V, curvature) + damping * V
+
+    def product(V):
+        HV = problem.hessian_times(V, curvature)
+        HV += np.multiply(V, damping)
+        return HV
+
+    return product
 
 
 def _newton_cg_stage(problem, theta, mu, rtol, max_steps):
