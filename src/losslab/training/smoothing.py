@@ -632,7 +632,9 @@ def fit_smoothed(
         A hinge loss (:func:`is_hinge`): "svm"/"multiclass_hinge" or "hinge".
     X : array-like of shape (N, D), or scipy.sparse matrix or array
         Features. Sparse X (any format; taken as CSR) is never densified: its
-        Newton steps are solved by conjugate gradients (see the module's docstring).
+        Newton steps are solved by conjugate gradients (see the module's
+        docstring), and with ``reg`` > 0 its columns without a stored value get
+        the weights 0 (their minimum) without entering the solve.
     y : array-like of shape (N,)
         Labels 0..C-1.
     reg : float, default 0.0
