@@ -64,7 +64,6 @@ from .objective import encode_targets
 from .state import History
 
 MU_START, MU_FACTOR, MU_FINAL = 10.0, 0.1, 1e-8
-STEPS_PER_STAGE = 50
 # rounding allowed in a KKT solution: a multiplier outside its box [0, w] (relative to w), the
 # system's residual (relative to its right-hand side), a term on the wrong side of zero
 KKT_TOL = 1e-9
