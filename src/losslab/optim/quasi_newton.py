@@ -263,6 +263,8 @@ class _CurvaturePairs:
         self.memory = memory
         self._S = np.empty((memory, size))  # the pairs, oldest first, in the first `count` rows
         self._Y = np.empty((memory, size))
+        # S Yᵀ of the kept pairs, updated a row and a column a pair (2·m·n, not m²·n, a step)
+        self._SY = np.empty((memory, memory))
         self.count = 0
 
     def __len__(self) -> int:
@@ -297,8 +299,12 @@ class _CurvaturePairs:
             return
         if self.count == self.memory:  # full: the oldest row goes
             self._S[:-1], self._Y[:-1] = self._S[1:], self._Y[1:]
+            self._SY[:-1, :-1] = self._SY[1:, 1:]
             self.count -= 1
-        self._S[self.count], self._Y[self.count] = s, y
+        k = self.count
+        self._S[k], self._Y[k] = s, y
+        self._SY[k, : k + 1] = self._Y[: k + 1] @ s  # s_k · y_j
+        self._SY[:k, k] = self._S[:k] @ y  # s_i · y_k
         self.count += 1
 
     def inverse_hessian_times(self, g: np.ndarray) -> np.ndarray:
@@ -321,7 +327,7 @@ class _CurvaturePairs:
         if not self.count:
             return g.copy()
         S, Y = self.S, self.Y
-        SY = S @ Y.T
+        SY = self._SY[: self.count, : self.count]
         gamma = SY[-1, -1] / (Y[-1] @ Y[-1])
         u = dtrtrs(SY, S @ g)[0]
         Yu = Y.T @ u
