@@ -16,13 +16,19 @@ from losslab.estimators import (
 from losslab.estimators.base import TrainedEstimator
 from losslab.training.spec import FULL_BATCH_LIMIT, TrainResult
 
-# scikit-learn expects these two checks to fail for its own SGDClassifier and
-# LogisticRegression: mini-batch SGD (and a mean over the batch's total weight)
-# is not exactly equivalent to repeating samples, only equivalent in expectation.
+# every estimator passes scikit-learn's weight-equivalence checks (weights as repeated rows; with
+# alpha="auto" the penalty counts the weight total) except the multiclass hinge on dense data: its
+# solver certifies the minimum to 1e-8 of the objective, and the hinge's flat directions leave
+# the two fits' decision values 2e-6 apart, over the check's 1e-7
 EXPECTED_FAILURES = {
-    "check_sample_weight_equivalence_on_dense_data": "stochastic mini-batches: weights equal repetition only in expectation",
-    "check_sample_weight_equivalence_on_sparse_data": "stochastic mini-batches: weights equal repetition only in expectation",
+    "check_sample_weight_equivalence_on_dense_data": "the hinge's minimiser to 1e-8 of the objective, not to rounding",
 }
+
+
+def expected_failures(estimator):
+    return EXPECTED_FAILURES if isinstance(estimator, LinearSVM) else {}
+
+
 ESTIMATORS = [
     SoftmaxClassifier(),
     LinearSVM(),
@@ -36,11 +42,11 @@ ESTIMATORS = [
     LinearRegressor(),
     LinearRegressor(loss="huber", solver="sgd"),
     LinearRegressor(loss="log_cosh", solver="lbfgs"),
-    SoftmaxClassifier(solver="lbfgs"),  # deterministic: passes the weight-equivalence checks too
+    SoftmaxClassifier(solver="lbfgs"),
 ]
 
 
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: EXPECTED_FAILURES)
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failures)
 def test_scikit_learn_compatible(estimator, check):
     check(estimator)
 
