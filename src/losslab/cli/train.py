@@ -530,9 +530,7 @@ def _sparse_estimator(args, n_rows, nnz):
     }
     # a sparse row costs its stored values: the rule of solver="auto" counts those
     spec = LinearClassifier(**options).training_spec(n_rows)
-    solver = spec.solver_for(n_rows, nnz / max(n_rows, 1))
-    if solver == "smoothing" and args.solver == "auto":
-        solver = "sgd"  # as the estimator's auto on sparse X (bench/RESULTS.md, sparse text)
+    solver = spec.solver_for(n_rows, nnz / max(n_rows, 1), sparse=True)
     max_iter = args.epochs or (SGD_EPOCHS if solver == "sgd" else FULL_BATCH_ITERATIONS)
     return LinearClassifier(max_iter=max_iter, **options), solver
 

@@ -347,12 +347,9 @@ def _solver_for(spec, X):
     """The spec's solver for X ("auto" resolved by the data's size and sparsity)."""
     # a sparse X's full-batch iteration costs its stored values, not rows × features
     n_rows, n_features = X.shape
-    solver = spec.solver_for(n_rows, X.nnz / n_rows if is_sparse(X) else n_features)
-    if solver == "smoothing" and is_sparse(X) and spec.solver == "auto":
-        # its conjugate-gradient Newton steps on sparse text take minutes where LinearSVC takes
-        # seconds (bench/RESULTS.md, sparse text): "auto" takes mini-batches there
-        return "sgd"
-    return solver
+    if is_sparse(X):
+        return spec.solver_for(n_rows, X.nnz / n_rows, sparse=True)
+    return spec.solver_for(n_rows, n_features)
 
 
 def train_epochs(
