@@ -201,9 +201,13 @@ class TrainConfig:
         >>> TrainConfig().strength(1000, n_classes=2), TrainConfig(model="mlp").strength(1000)
         (0.001, 0.0001)
         """
-        if self.reg == "auto" and self.model == "mlp":
-            return MLP_AUTO_REG
-        return penalty_strength(self.reg, n_rows, two_column_binary=self._two_columns(n_classes))
+        two_columns = self._two_columns(n_classes)
+        return penalty_strength(self.alpha, n_rows, two_column_binary=two_columns)
+
+    @property
+    def alpha(self) -> float | str:
+        """``reg`` as an estimator's ``alpha``: "auto" of an MLP is MLPClassifier's 1e-4."""
+        return MLP_AUTO_REG if self.reg == "auto" and self.model == "mlp" else self.reg
 
     def _two_columns(self, n_classes):
         """Two classes scored by a multiclass loss's two columns (where "auto" doubles)."""
@@ -650,7 +654,7 @@ def _estimator(config, solver):
         "loss": config.loss,
         "loss_options": config.loss_options or None,
         "penalty": config.penalty,
-        "alpha": MLP_AUTO_REG if config.reg == "auto" and config.model == "mlp" else config.reg,
+        "alpha": config.alpha,
         "optimizer": config.optimizer,
         "lr": config.lr,
         "schedule": config.schedule,
