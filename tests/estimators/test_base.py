@@ -187,3 +187,48 @@ def test_negative_alpha_no_longer_fits_a_wrong_coefficient():
     with pytest.raises(ValueError, match="'alpha' parameter"):
         LinearRegressor(alpha=-5).fit(x, 2 * x[:, 0])
     assert LinearRegressor(alpha=0).fit(x, 2 * x[:, 0]).coef_[0, 0] == pytest.approx(2)
+
+
+def test_auto_penalty_with_early_stopping_counts_the_training_rows_only():
+    # 50 rows, validation_fraction=0.2: 10 held out, the penalty is ½‖w‖² on the other 40's loss
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 4))
+    y3, y2 = np.arange(50) % 3, np.arange(50) % 2
+    common = {"solver": "sgd", "early_stopping": True, "validation_fraction": 0.2, "max_iter": 3}
+    for random_state in (0, None):
+        three = SoftmaxClassifier(random_state=random_state, **common).fit(X, y3)
+        assert three.alpha_ == 1 / (2 * 40)
+        two = SoftmaxClassifier(random_state=random_state, **common).fit(X, y2)
+        assert two.alpha_ == 1 / 40  # two columns: twice 1/(2n), as without early stopping
+        reg = LinearRegressor(alpha="auto", random_state=random_state, **common).fit(X, X[:, 0])
+        assert reg.alpha_ == 1 / (2 * 40)
+    # the full-batch solvers hold nothing out: every row counts
+    assert SoftmaxClassifier(early_stopping=True).fit(X, y3).alpha_ == 1 / (2 * 50)
+
+
+@pytest.mark.parametrize("random_state", [0, None])
+def test_auto_penalty_with_early_stopping_counts_the_training_rows_weight(random_state):
+    # row i weighs 2**i: the training rows' total names them, and the other rows must be the
+    # validation set whose loss (scikit-learn's log loss + the penalty) the history recorded
+    # at the epoch whose weights early stopping kept
+    from sklearn.metrics import log_loss
+
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((12, 3)), np.arange(12) % 3
+    weights = 2.0 ** np.arange(12)
+    clf = SoftmaxClassifier(
+        solver="sgd",
+        early_stopping=True,
+        validation_fraction=0.25,
+        max_iter=20,
+        random_state=random_state,
+    ).fit(X, y, sample_weight=weights)
+    total = round(1 / (2 * clf.alpha_))
+    trained = np.array([(total >> i) & 1 for i in range(12)], dtype=bool)
+    assert 1 / (2 * clf.alpha_) == total and trained.sum() == 9  # 3 of 12 rows held out
+    val = ~trained
+    proba = clf.predict_proba(X[val])
+    held_out = log_loss(y[val], proba, sample_weight=weights[val], labels=clf.classes_)
+    penalty = clf.alpha_ * (clf.coef_**2).sum()
+    # the weights kept are those of the best epoch (an improvement by tol), one of the history's
+    assert np.isclose(clf.history_.val_loss, held_out + penalty, rtol=1e-9, atol=0).any()

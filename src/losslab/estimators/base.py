@@ -31,7 +31,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .. import losses, models, optim
 from ..training import FULL_BATCH_METHODS, History, TrainState, fit, fit_full_batch
-from ..training.checks import is_sparse
+from ..training.checks import is_sparse, split_validation
 from ..training.smoothing import fit_smoothed
 from ..training.spec import (
     SOLVERS,
@@ -256,6 +256,9 @@ class TrainedEstimator(BaseEstimator):
                 **full_batch,
             )
         else:
+            if spec.early_stopping and self.alpha == "auto":
+                weighing = (target, sample_weight, class_weight)
+                spec = _auto_penalty_on_trained_rows(spec, n_outputs, *weighing)
             # warm start continues the optimizer state and the history as well as the weights
             state, history = (self._state, self.history_) if model is spec.init else (None, None)
             state = state if getattr(self, "solver_", "sgd") == "sgd" else None
@@ -341,6 +344,31 @@ class TrainedEstimator(BaseEstimator):
         if isinstance(self.model_, models.MLP):
             raise AttributeError("intercept_: an MLP has several bias vectors; see intercepts_")
         return self.model_.params["b"]
+
+
+def _auto_penalty_on_trained_rows(spec, n_outputs, target, sample_weight, class_weight):
+    """The spec whose alpha="auto" counts only the rows left after early stopping's split.
+
+    :func:`~losslab.training.fit` holds out ``validation_fraction`` of the rows,
+    drawn from the first seed its ``random_state`` spawns; the same draw here gives
+    the training rows' weight total (the penalty is ½‖w‖² on their summed loss).
+    """
+    if spec.random_state is None:  # a seed, so that this draw and fit's are one draw
+        spec = replace(spec, random_state=int(np.random.SeedSequence().generate_state(1)[0]))
+    weights = np.ones(len(target)) if sample_weight is None else sample_weight
+    if class_weight is not None:
+        weights = weights * class_weight[target]
+    split_seed = np.random.SeedSequence(spec.random_state).spawn(2)[0]
+    trained = split_validation(
+        weights, weights, None, None, spec.validation_fraction, split_seed, spec.loss, None
+    )[0]
+    if not trained.sum() > 0:
+        raise ValueError(
+            "sample_weight: the rows early_stopping trains on (those not held out) weigh nothing"
+        )
+    # a multiclass loss scores two classes with two columns: "auto" doubles (penalty_strength)
+    two_columns = spec.classifier and spec.loss.task == "multiclass" and n_outputs == 2
+    return replace(spec, reg=penalty_strength("auto", trained.sum(), two_column_binary=two_columns))
 
 
 def _solver_for(spec, X):
