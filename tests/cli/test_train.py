@@ -370,3 +370,17 @@ def test_a_malformed_svmlight_line_is_a_one_line_error_with_its_number(tmp_path,
     (tmp_path / "d.svm").write_text("1 1:1\n0 2:x\n")
     assert cli.main(["train", "--data", str(tmp_path / "d.svm")]) == 2
     assert "line 2: the value in '2:x' is not a finite number" in capsys.readouterr().err
+
+
+def test_the_svmlight_header_prints_the_auto_penalty_resolved(tmp_path, capsys):
+    # 6 rows, 2 classes: 4 train on the softmax's two columns, so auto = 2 / (2 · 4) = 0.25
+    (tmp_path / "d.svm").write_text("1 1:1 2:1\n0 3:1\n1 1:2\n0 3:2\n1 2:1\n0 3:3\n")
+    out = tmp_path / "run"
+    assert cli.main(["train", "--data", str(tmp_path / "d.svm"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "l2 penalty, reg auto = 2 / (2 · 4 training rows) = 0.25" in printed
+    assert "reg=auto" not in printed
+    assert json.loads((out / "metrics.json").read_text())["reg"] == 0.25
+    data = ["train", "--data", str(tmp_path / "d.svm"), "--penalty", "l1", "--reg", "0.01"]
+    assert cli.main([*data, "--loss", "hinge", "--epochs", "2"]) == 0
+    assert "l1 penalty, reg 0.01" in capsys.readouterr().out

@@ -450,6 +450,8 @@ def cmd_train_sparse(args: argparse.Namespace) -> None:
     the estimator's: "auto" takes a full-batch method while the stored values
     fit its limit, else mini-batches.
     """
+    import numpy as np
+
     from ..data.formats import read_svmlight
     from ..estimators import persist
 
@@ -459,13 +461,14 @@ def cmd_train_sparse(args: argparse.Namespace) -> None:
             f"data: an svmlight file trains a linear model in memory or with --stream, not {what}"
         )
     console = Console(stderr=args.json, quiet=args.quiet and not args.json)
-    console.print(
-        f"[bold]losslab train[/]: {args.loss} · linear · {args.penalty} reg={args.reg} · sparse"
-    )
+    console.print(f"[bold]losslab train[/]: {args.loss} · linear · sparse")
     X, y, _ = read_svmlight(args.data, args.target)
     split = _sparse_split(X, y, args.seed)
     console.print(_sparse_summary(args.data, *split))
     estimator, solver = _sparse_estimator(args, split[0].shape[0], split[0].nnz)
+    # "auto" resolved on the training rows, as the in-memory run prints it
+    n_classes = len(np.unique(split[1]))
+    console.print(_config(args).describe_penalty(split[0].shape[0], n_classes))
     console.print(f"solver {solver}" + (" (chosen by auto)" if args.solver == "auto" else ""))
     started = time.perf_counter()
     estimator.fit(split[0], split[1])
