@@ -384,3 +384,22 @@ def test_the_svmlight_header_prints_the_auto_penalty_resolved(tmp_path, capsys):
     data = ["train", "--data", str(tmp_path / "d.svm"), "--penalty", "l1", "--reg", "0.01"]
     assert cli.main([*data, "--loss", "hinge", "--epochs", "2"]) == 0
     assert "l1 penalty, reg 0.01" in capsys.readouterr().out
+
+
+def test_a_streamed_run_records_the_penalty_it_trained_with(tmp_path, capsys):
+    # 500 rows, every 10th held out: 450 train; partial_fit's "auto" counts every row it has
+    # seen, so after E epochs the last step's strength is 1 / (2 · E · 450)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((500, 3))
+    path = tmp_path / "rows.npy"
+    np.save(path, np.c_[X, X.argmax(axis=1)])
+    args = ["train", "--stream", "--data", str(path), "--json", "--quiet"]
+    for epochs, reg in (("1", 1 / (2 * 450)), ("2", 1 / (2 * 2 * 450))):
+        out = tmp_path / f"run{epochs}"
+        assert cli.main([*args, "--epochs", epochs, "--out", str(out)]) == 0
+        printed = json.loads(capsys.readouterr().out)
+        assert printed == json.loads((out / "metrics.json").read_text())
+        assert printed["rows_trained"] == 450 and printed["reg"] == reg
+        assert persist.load_model(out / "model.npz").alpha_ == reg
+    assert cli.main([*args, "--epochs", "1", "--reg", "0.01"]) == 0
+    assert json.loads(capsys.readouterr().out)["reg"] == 0.01

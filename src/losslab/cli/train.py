@@ -67,7 +67,7 @@ TRAIN_JSON = f"""with --json, stdout is one JSON object (the run's metrics.json)
   in memory     {", ".join(IN_MEMORY_JSON_KEYS[:8])},
                 {", ".join(IN_MEMORY_JSON_KEYS[8:])}
   --scheduler   the same measures of the cluster run, with its rounds and workers
-  --stream      data, loss, rows_trained, test_accuracy
+  --stream      data, loss, reg, rows_trained, test_accuracy
   --task embed  one object per set of features (learned, raw, PCA, ...) holding its
                 retrieval metrics: recall@k, precision@k, mAP, MAP@R, R-precision, ..."""
 
@@ -427,6 +427,9 @@ def cmd_train_stream(args: argparse.Namespace) -> None:
     metrics = {
         "data": str(args.data),
         "loss": args.loss,
+        # the strength of the last partial_fit step: "auto" counts every row it has seen, each
+        # epoch's again (1 / (2 · epochs · rows_trained)), as it trained
+        "reg": estimator.alpha_,
         "rows_trained": stats.n_rows,
         "test_accuracy": accuracy,
     }
