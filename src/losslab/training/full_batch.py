@@ -15,6 +15,7 @@ from .checks import check_X, sample_weights
 from .loop import Diverged
 from .objective import Objective, encode_targets
 from .state import History
+from .threads import blas_on_one_openblas_thread
 
 FULL_BATCH_METHODS = ("lbfgs", "gd")
 # callback(iteration, value, model) after each iteration; True stops
@@ -283,26 +284,9 @@ def _row_blocked(model, X):
     if type(model) is not Linear or not isinstance(X, np.ndarray):
         return model
     rows = SMALL_PRODUCT // max(1, model.n_features * model.n_outputs)
-    if not MIN_BLOCK_ROWS <= rows <= len(X) // 2 or not _blas_on_one_openblas_thread():
+    if not MIN_BLOCK_ROWS <= rows <= len(X) // 2 or not blas_on_one_openblas_thread():
         return model
     return _RowBlockedLinear(model, rows)
-
-
-_BLAS: list = []  # threadpoolctl's controller of the BLAS libraries, made on first use (~1 ms)
-
-
-def _blas_on_one_openblas_thread():
-    """Whether every BLAS library loaded is OpenBLAS on one thread: only then are the blocks
-    measured faster (the small-matrix kernels run on one thread; a whole product on several
-    threads splits its rows among them). threadpoolctl comes with scikit-learn."""
-    if not _BLAS:
-        from threadpoolctl import ThreadpoolController
-
-        _BLAS.append(ThreadpoolController().select(user_api="blas"))
-    libraries = _BLAS[0].lib_controllers
-    return bool(libraries) and all(
-        lib.internal_api == "openblas" and lib.num_threads == 1 for lib in libraries
-    )
 
 
 class _RowBlockedLinear:
