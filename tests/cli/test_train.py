@@ -387,14 +387,14 @@ def test_the_svmlight_header_prints_the_auto_penalty_resolved(tmp_path, capsys):
 
 
 def test_a_streamed_run_records_the_penalty_it_trained_with(tmp_path, capsys):
-    # 500 rows, every 10th held out: 450 train; partial_fit's "auto" counts every row it has
-    # seen, so after E epochs the last step's strength is 1 / (2 · E · 450)
+    # 500 rows, every 10th held out: 450 train; "auto" counts each of them once, as the
+    # in-memory fit on them: 1 / (2 · 450) after any number of epochs
     rng = np.random.default_rng(0)
     X = rng.standard_normal((500, 3))
     path = tmp_path / "rows.npy"
     np.save(path, np.c_[X, X.argmax(axis=1)])
     args = ["train", "--stream", "--data", str(path), "--json", "--quiet"]
-    for epochs, reg in (("1", 1 / (2 * 450)), ("2", 1 / (2 * 2 * 450))):
+    for epochs, reg in (("1", 1 / (2 * 450)), ("2", 1 / (2 * 450))):
         out = tmp_path / f"run{epochs}"
         assert cli.main([*args, "--epochs", epochs, "--out", str(out)]) == 0
         printed = json.loads(capsys.readouterr().out)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from losslab import cli, datasets, stream
-from losslab.estimators import SoftmaxClassifier, persist
+from losslab.estimators import LinearClassifier, SoftmaxClassifier, persist
+from losslab.scale.stream import standardized
 from tests.data.files import write_labelled_files
 
 pytest.importorskip("pyarrow")
@@ -139,3 +140,85 @@ def test_streamed_sparse_training_is_within_three_points_of_in_memory_training(t
         .score(X[test], y[test])
     )
     assert streamed > 0.8 and abs(streamed - in_memory) <= 0.03, (streamed, in_memory)
+
+
+def _noisy_problem(path, n_rows=400, n_classes=2, seed=0):
+    """Noisy linear classes on 4 features, saved as .npy (features, then the label)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_rows, 4))
+    scores = X @ rng.standard_normal((4, n_classes)) + 0.3 * rng.standard_normal(
+        (n_rows, n_classes)
+    )
+    y = scores.argmax(axis=1).astype(float)
+    np.save(path, np.c_[X, y])
+    return X, y
+
+
+def _training_rows(X, y, stats, holdout_every=10):
+    """The rows fit_stream trains on, standardised as it does."""
+    train = np.arange(len(y)) % holdout_every != 0
+    return standardized(X[train], stats), y[train]
+
+
+@pytest.mark.parametrize(
+    ("loss", "n_classes", "auto"),
+    [("softmax", 3, "1 / (2 n)"), ("softmax", 2, "1 / n"), ("hinge", 2, "1 / (2 n)")],
+)
+@pytest.mark.parametrize("epochs", [1, 3])
+def test_the_auto_penalty_of_a_streamed_fit_counts_each_row_once(
+    tmp_path, loss, n_classes, auto, epochs
+):
+    # 360 training rows: "auto" is fit's on them after any number of passes (two columns of a
+    # multiclass loss on two classes double it), not 1 / (2 · epochs · 360)
+    X, y = _noisy_problem(tmp_path / "d.npy", n_classes=n_classes)
+    source = stream.open_source(tmp_path / "d.npy", chunk_rows=100)
+    est, stats = stream.fit_stream(
+        LinearClassifier(loss, random_state=0), source, epochs=epochs, holdout_every=10
+    )
+    Xs, ys = _training_rows(X, y, stats)
+    in_memory = LinearClassifier(loss, solver="lbfgs").fit(Xs, ys)
+    assert stats.n_rows == 360
+    assert est.alpha_ == in_memory.alpha_ == {"1 / (2 n)": 1 / 720, "1 / n": 1 / 360}[auto]
+    # the user's own partial_fit calls afterwards count their rows on top, as plain calls do
+    est.partial_fit(Xs[:40], ys[:40])
+    assert est.alpha_ == pytest.approx(in_memory.alpha_ * 360 / 400, rel=1e-12)
+
+
+@pytest.mark.parametrize("epochs", [1, 3])
+def test_the_auto_penalty_of_a_streamed_fit_counts_class_weights_once(tmp_path, epochs):
+    # the rows weigh 2 (class 0) and 0.5 (class 1): n is their weight total, as fit's
+    X, y = _noisy_problem(tmp_path / "d.npy", n_classes=3)
+    source = stream.open_source(tmp_path / "d.npy", chunk_rows=100)
+    weights = {0: 2.0, 1: 0.5}
+    est, stats = stream.fit_stream(
+        SoftmaxClassifier(class_weight=weights, random_state=0),
+        source,
+        epochs=epochs,
+        holdout_every=10,
+    )
+    Xs, ys = _training_rows(X, y, stats)
+    in_memory = SoftmaxClassifier(class_weight=weights, solver="lbfgs").fit(Xs, ys)
+    total = 2.0 * np.sum(ys == 0) + 0.5 * np.sum(ys == 1) + np.sum(ys == 2)
+    assert total != stats.n_rows
+    assert est.alpha_ == in_memory.alpha_ == 1 / (2 * total)
+
+
+def test_a_long_streamed_run_approaches_the_in_memory_minimum_of_the_same_objective(tmp_path):
+    # 400 noisy rows: the penalty of 400 rows and that of 200 passes of them have far apart minima
+    X, y = _noisy_problem(tmp_path / "d.npy")
+    source = stream.open_source(tmp_path / "d.npy", chunk_rows=100)
+    epochs = 200
+    est, stats = stream.fit_stream(
+        SoftmaxClassifier(lr=1e-2, random_state=0), source, epochs=epochs
+    )
+    Xs = standardized(X, stats)
+    exact = SoftmaxClassifier(solver="lbfgs", tol=1e-12, max_iter=5000).fit(Xs, y)
+    weaker = SoftmaxClassifier(
+        solver="lbfgs", alpha=exact.alpha_ / epochs, tol=1e-12, max_iter=5000
+    )
+    weaker.fit(Xs, y)
+
+    def distance(reference):
+        return np.linalg.norm(est.coef_ - reference.coef_) / np.linalg.norm(reference.coef_)
+
+    assert distance(exact) < 0.05 and distance(weaker) > 0.3, (distance(exact), distance(weaker))

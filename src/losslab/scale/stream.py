@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..data.sources import Source, StreamStats, stream, streaming_statistics
+from ..training.spec import class_weight_vector
 
 
 def fit_stream(
@@ -33,6 +34,12 @@ def fit_stream(
     through ``partial_fit``. Memory stays about ``buffer_rows + chunk_rows`` rows
     (of stored values, for a sparse source: its CSR batches go to ``partial_fit``
     unscaled and never densified).
+
+    The objective is the in-memory one of the same rows, whatever ``epochs``:
+    ``alpha="auto"`` is ``1 / (2 · n)`` with ``n`` the training rows' total
+    weight counted once (``fit``'s on them), not once more per pass as plain
+    ``partial_fit`` calls would count it. A dict ``class_weight`` weighs the
+    rows by their labels, which one more pass counts before training.
 
     Parameters
     ----------
@@ -83,18 +90,38 @@ def fit_stream(
     https://scikit-learn.org/stable/computing/scaling_strategies.html
     """
     stats = streaming_statistics(source, holdout_every=holdout_every)
-    for epoch in range(epochs):
-        for X, y in stream(
-            source,
-            batch_size,
-            buffer_rows=buffer_rows,
-            seed=seed + epoch,
-            holdout_every=holdout_every,
-        ):
-            estimator.partial_fit(standardized(X, stats), y, classes=stats.classes)
-        if callback is not None:
-            callback(epoch + 1, estimator)
+    # partial_fit's "auto" would count each pass's rows again: the penalty would fall with the epochs
+    estimator._weight_per_pass = _weight_of_rows(estimator, source, stats, holdout_every)
+    try:
+        for epoch in range(epochs):
+            for X, y in stream(
+                source,
+                batch_size,
+                buffer_rows=buffer_rows,
+                seed=seed + epoch,
+                holdout_every=holdout_every,
+            ):
+                estimator.partial_fit(standardized(X, stats), y, classes=stats.classes)
+            if callback is not None:
+                callback(epoch + 1, estimator)
+    finally:  # later partial_fit calls by the user count their rows as usual
+        del estimator._weight_per_pass
     return estimator, stats
+
+
+def _weight_of_rows(estimator, source, stats, holdout_every):
+    """The training rows' total weight, the ``n`` of ``alpha="auto"``: their count unless classes weigh.
+
+    "balanced" class weights ``n / (C · n_c)`` total ``n`` too; a dict's weights
+    need each class's rows, counted in a pass over the labels.
+    """
+    rule = getattr(estimator, "class_weight", None)
+    if not isinstance(rule, dict) or getattr(estimator, "alpha", None) != "auto":
+        return float(stats.n_rows)
+    counts = np.zeros(len(stats.classes))
+    for _, y in stream(source, 65536, shuffle=False, holdout_every=holdout_every):
+        counts += np.bincount(np.searchsorted(stats.classes, y), minlength=len(counts))
+    return float(counts @ class_weight_vector(rule, stats.classes, counts))
 
 
 def score_stream(
