@@ -427,8 +427,8 @@ def cmd_train_stream(args: argparse.Namespace) -> None:
     metrics = {
         "data": str(args.data),
         "loss": args.loss,
-        # the strength of the last partial_fit step: "auto" counts every row it has seen, each
-        # epoch's again (1 / (2 · epochs · rows_trained)), as it trained
+        # the strength trained with: fit_stream's "auto" counts each training row once,
+        # 1 / (2 · rows_trained), as an in-memory fit does
         "reg": estimator.alpha_,
         "rows_trained": stats.n_rows,
         "test_accuracy": accuracy,
