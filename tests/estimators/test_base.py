@@ -17,16 +17,23 @@ from losslab.estimators.base import TrainedEstimator
 from losslab.training.spec import FULL_BATCH_LIMIT, TrainResult
 
 # every estimator passes scikit-learn's weight-equivalence checks (weights as repeated rows; with
-# alpha="auto" the penalty counts the weight total) except the multiclass hinge on dense data: its
-# solver certifies the minimum to 1e-8 of the objective, and the hinge's flat directions leave
-# the two fits' decision values 2e-6 apart, over the check's 1e-7
-EXPECTED_FAILURES = {
+# alpha="auto" the penalty counts the weight total) except the hinge losses' solvers, which stop
+# at a tolerance: on dense data the multiclass hinge's minimum is certified to 1e-8 of the
+# objective, and its flat directions leave the two fits' decision values 2e-6 apart, over the
+# check's 1e-7; on sparse data dual coordinate descent stops at a duality gap of tol = 1e-4 of
+# the objective (as scikit-learn's LinearSVC, which is expected to fail these checks too)
+DENSE_HINGE = {
     "check_sample_weight_equivalence_on_dense_data": "the hinge's minimiser to 1e-8 of the objective, not to rounding",
+}
+SPARSE_HINGE = {
+    "check_sample_weight_equivalence_on_sparse_data": "dual coordinate descent stops at a duality gap of tol",
 }
 
 
 def expected_failures(estimator):
-    return EXPECTED_FAILURES if isinstance(estimator, LinearSVM) else {}
+    if isinstance(estimator, LinearSVM):
+        return DENSE_HINGE | SPARSE_HINGE
+    return SPARSE_HINGE if getattr(estimator, "loss", None) == "hinge" else {}
 
 
 ESTIMATORS = [
@@ -225,7 +232,8 @@ def test_auto_penalty_with_early_stopping_counts_the_training_rows_weight(random
     ).fit(X, y, sample_weight=weights)
     total = round(1 / (2 * clf.alpha_))
     trained = np.array([(total >> i) & 1 for i in range(12)], dtype=bool)
-    assert 1 / (2 * clf.alpha_) == total and trained.sum() == 9  # 3 of 12 rows held out
+    assert 1 / (2 * clf.alpha_) == pytest.approx(total, rel=1e-12)  # 1 / (2 · 1/(2t)) rounds
+    assert trained.sum() == 9  # 3 of 12 rows held out
     val = ~trained
     proba = clf.predict_proba(X[val])
     held_out = log_loss(y[val], proba, sample_weight=weights[val], labels=clf.classes_)
