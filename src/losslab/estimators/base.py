@@ -278,13 +278,9 @@ class TrainedEstimator(BaseEstimator):
         ``alpha="auto"`` counts every row seen since the first partial_fit call
         or the last fit: the penalty is ½‖w‖² on the summed loss of all of them,
         as fit's on the whole data (one pass of a stream ends at fit's objective).
-        A caller feeding the same rows pass after pass (``fit_stream``) sets
-        ``_weight_per_pass``, their total weight over one pass: "auto" counts
-        that, each row once, from the first step, whatever the epoch.
         """
         seen = None if first else getattr(self, "_weight_seen", None)
-        per_pass = getattr(self, "_weight_per_pass", None)
-        self._weight_seen = per_pass if per_pass is not None else (seen or 0.0) + total
+        self._weight_seen = (seen or 0.0) + total
         return self.training_spec(self._weight_seen, n_classes)
 
     def _start_partial(self, spec, n_features, n_outputs, dtype):

@@ -90,8 +90,12 @@ def fit_stream(
     https://scikit-learn.org/stable/computing/scaling_strategies.html
     """
     stats = streaming_statistics(source, holdout_every=holdout_every)
-    # partial_fit's "auto" would count each pass's rows again: the penalty would fall with the epochs
-    estimator._weight_per_pass = _weight_of_rows(estimator, source, stats, holdout_every)
+    # partial_fit's "auto" would count each pass's rows again, the penalty falling with the
+    # epochs: the run trains with the strength of one pass, fit's on the same rows
+    auto = getattr(estimator, "alpha", None) == "auto" and hasattr(estimator, "training_spec")
+    if auto:
+        total = _weight_of_rows(estimator, source, stats, holdout_every)
+        estimator.set_params(alpha=estimator.training_spec(total, len(stats.classes)).reg)
     try:
         for epoch in range(epochs):
             for X, y in stream(
@@ -104,8 +108,9 @@ def fit_stream(
                 estimator.partial_fit(standardized(X, stats), y, classes=stats.classes)
             if callback is not None:
                 callback(epoch + 1, estimator)
-    finally:  # later partial_fit calls by the user count their rows as usual
-        del estimator._weight_per_pass
+    finally:  # the parameter as the user set it; alpha_ keeps the strength trained with
+        if auto:
+            estimator.set_params(alpha="auto")
     return estimator, stats
 
 
