@@ -35,6 +35,7 @@ from .training import (
     fit,
     fit_full_batch,
 )
+from .training.dual_cd import fit_dual_cd
 from .training.loop import Callback
 from .training.smoothing import fit_smoothed
 from .training.spec import SOLVERS, auto_solver, check_clipping, penalty_strength
@@ -45,7 +46,8 @@ SGD_EPOCHS, FULL_BATCH_ITERATIONS = 30, 200
 # reg "auto" of an MLP: MLPClassifier's default alpha (scikit-learn's MLPClassifier's too)
 MLP_AUTO_REG = 1e-4
 # a full-batch run stops when the gradient's largest entry is below this (lbfgs, gd),
-# or Newton's predicted decrease below this × 1e-4 of the objective (smoothing)
+# or Newton's predicted decrease below this × 1e-4 of the objective (smoothing), or the
+# duality gap below this of the objective (dual_cd)
 FULL_BATCH_TOL = 1e-6
 
 
@@ -87,7 +89,7 @@ class TrainConfig:
     seed : int, default 0
         Seeds the split, the initial weights and the shuffling.
     solver : str, default "auto"
-        "auto" (see :meth:`solver_for`), "sgd", "lbfgs", "smoothing" or "gd".
+        "auto" (see :meth:`solver_for`), "sgd", "lbfgs", "smoothing", "dual_cd" or "gd".
     sync_every : int, default 32
         Local SGD steps between weight averages on a Dask cluster.
     clip_grad_norm : float or None
@@ -122,8 +124,8 @@ class TrainConfig:
     class_weight: str | None = None  # None or "balanced"
     seed: int = 0  # seeds the split, the initial weights and the shuffling
     # "auto" picks as the estimators do (losslab.training.spec.auto_solver): full-batch
-    # "lbfgs" (smooth losses) or "smoothing" (hinge) for a linear model in memory, else
-    # "sgd" (mini-batches); or name one of them, or "gd"
+    # "lbfgs" (smooth losses) or "smoothing" (hinge; "dual_cd" on sparse data) for a linear
+    # model in memory, else "sgd" (mini-batches); or name one of them, or "gd"
     solver: str = "auto"
     sync_every: int = 32  # local SGD steps between weight averages (runs on a Dask cluster)
     # None, or the largest global norm of a step's gradients (sgd; with it, "auto" is sgd)
@@ -331,7 +333,7 @@ class TrainConfig:
                 + (f" · {self.schedule} schedule" if self.schedule != "constant" else "")
                 + (f" · clip {self.clip_grad_norm:g}" if self.clip_grad_norm is not None else "")
             )
-        unit = "Newton steps a stage" if solver == "smoothing" else "iterations"
+        unit = {"smoothing": "Newton steps a stage", "dual_cd": "epochs"}.get(solver, "iterations")
         return f"solver {solver}{chosen}: full batch, at most {self.iterations(solver)} {unit}"
 
 
@@ -498,6 +500,10 @@ def _train_model(config, model, loss, ds, class_weight, *, out, resume, progress
     }
     if solver == "smoothing":
         return fit_smoothed(model, loss, ds.X_train, ds.y_train, **full_batch)
+    if solver == "dual_cd":
+        return fit_dual_cd(
+            model, loss, ds.X_train, ds.y_train, random_state=config.seed, **full_batch
+        )
     if solver != "sgd":
         return fit_full_batch(model, loss, ds.X_train, ds.y_train, method=solver, **full_batch)
     return fit(
@@ -749,8 +755,8 @@ def summarize(
         "model": config.model,
         "solver": solver,
         "reg": reg,  # the penalty strength trained with ("auto" resolved)
-        # epochs of sgd, iterations of lbfgs/gd, Newton steps of all stages of smoothing
-        "epochs": history.epoch[-1] if solver == "smoothing" else history.n_epochs,
+        # epochs of sgd and dual_cd, iterations of lbfgs/gd, Newton steps of all smoothing's stages
+        "epochs": history.epoch[-1] if solver in ("smoothing", "dual_cd") else history.n_epochs,
     }
     for split, X, y in (
         ("train", ds.X_train, ds.y_train),

@@ -45,7 +45,7 @@ def test_fast_imports_nothing_from_losslab_but_config():
 
 
 def test_only_the_registry_imports_the_kernel_modules():
-    kernel_modules = ("losslab.fast.losses", "losslab.fast.training")
+    kernel_modules = ("losslab.fast.losses", "losslab.fast.training", "losslab.fast.dual_cd")
     for path in SRC.rglob("*.py"):
         if path.parent.name == "fast":
             continue

@@ -124,11 +124,12 @@ def _add_model_options(g):
     )
     g.add_argument(
         "--solver",
-        choices=["auto", "sgd", "lbfgs", "gd", "smoothing"],
+        choices=["auto", "sgd", "lbfgs", "gd", "smoothing", "dual_cd"],
         default="auto",
         help="auto (default): as the estimators, full batch for a linear model in memory "
-        "(lbfgs, or smoothing for the hinge losses), else sgd; sgd: mini-batches (local SGD "
-        "on a cluster); lbfgs/gd: full batch; smoothing: Newton on a smoothed hinge",
+        "(lbfgs, or for the hinge losses smoothing, dual_cd on an svmlight file), else sgd; "
+        "sgd: mini-batches (local SGD on a cluster); lbfgs/gd: full batch; smoothing: Newton "
+        "on a smoothed hinge; dual_cd: dual coordinate descent (liblinear's)",
     )
 
 
@@ -613,7 +614,7 @@ def _show_run_files(console, out):
 
 
 def _metrics_table(m):
-    unit = {"sgd": "epochs", "smoothing": "smoothing Newton steps"}.get(
+    unit = {"sgd": "epochs", "smoothing": "smoothing Newton steps", "dual_cd": "dual epochs"}.get(
         m.get("solver", "sgd"), f"{m.get('solver')} iterations"
     )
     table = Table(title=f"{m['loss']} on {m['data']} ({m['epochs']} {unit}, {m['seconds']:.2f} s)")

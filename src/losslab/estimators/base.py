@@ -32,6 +32,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from .. import losses, models, optim
 from ..training import FULL_BATCH_METHODS, History, TrainState, fit, fit_full_batch
 from ..training.checks import is_sparse, split_validation
+from ..training.dual_cd import fit_dual_cd
 from ..training.smoothing import fit_smoothed
 from ..training.spec import (
     SOLVERS,
@@ -245,6 +246,10 @@ class TrainedEstimator(BaseEstimator):
         }
         if spec.solver == "smoothing":
             history = fit_smoothed(model, spec.loss, X, target, **full_batch)
+        elif spec.solver == "dual_cd":
+            history = fit_dual_cd(
+                model, spec.loss, X, target, random_state=spec.random_state, **full_batch
+            )
         elif spec.solver in FULL_BATCH_METHODS:
             history = fit_full_batch(
                 model,
@@ -267,7 +272,9 @@ class TrainedEstimator(BaseEstimator):
             history = train_epochs(
                 spec, model, X, target, sample_weight, class_weight, epochs, state, history
             )
-        n_iter = max(1, history.n_epochs if spec.solver != "smoothing" else history.epoch[-1])
+        # smoothing counts Newton steps and dual_cd epochs in history.epoch (checked every few)
+        counted = spec.solver in ("smoothing", "dual_cd")
+        n_iter = max(1, history.epoch[-1] if counted else history.n_epochs)
         return TrainResult(
             model, history, n_iter, state=history.state, solver=spec.solver, reg=spec.reg
         )

@@ -224,17 +224,20 @@ class LinearClassifier(_Classifier):
         registered otherwise with ``losses.register``).
     loss_options : dict, optional
         Options bound to the loss, e.g. ``{"gamma": 1.0}`` for focal or ``{"margin": 2.0}``.
-    solver : {"auto", "sgd", "lbfgs", "gd", "smoothing"}
+    solver : {"auto", "sgd", "lbfgs", "gd", "smoothing", "dual_cd"}
         "auto" (the default) picks by the data and the loss, and ``solver_``
         records its choice: full batch for data up to 2**26 rows × features
-        ("lbfgs" for a smooth loss, "smoothing" for the hinge losses), else
+        ("lbfgs" for a smooth loss; for the hinge losses "smoothing" on dense X,
+        "dual_cd" on sparse X), else
         "sgd"; an L1 or elastic-net penalty and the other non-smooth losses
         train by "sgd" (:func:`losslab.training.spec.auto_solver`).
         "sgd": the mini-batch training loop (``optimizer``, ``lr``, ...); "lbfgs"
         or "gd": full-batch L-BFGS or steepest descent with a line search on the
         whole-data objective (no learning rate; ``max_iter`` iterations, ``tol``
         on the gradient); "smoothing": Newton steps on a smoothed hinge, warm
-        started down to the exact hinge (the hinge losses with an L2 penalty).
+        started down to the exact hinge; "dual_cd": dual coordinate descent, as
+        liblinear's (``max_iter`` epochs; both the hinge losses with an L2 penalty,
+        "dual_cd" with alpha > 0).
         With Dask arrays the solvers run on the cluster (:mod:`losslab.distributed`;
         "sgd" becomes local SGD with averaging, "auto" is "lbfgs" or local SGD).
     penalty : {"l2", "l1", "elasticnet"}
@@ -265,7 +268,8 @@ class LinearClassifier(_Classifier):
         "sgd": stop when the epoch loss has not improved by tol for
         ``n_iter_no_change`` epochs; full batch: stop when the gradient's largest
         entry is below tol ("smoothing": when Newton's predicted decrease is
-        below tol·1e-4 of the objective). None trains for exactly max_iter.
+        below tol·1e-4 of the objective; "dual_cd": when the duality gap is below
+        tol of the objective). None trains for exactly max_iter.
     n_iter_no_change : int
         Epochs without improvement before "sgd" stops.
     early_stopping : bool

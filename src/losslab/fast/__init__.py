@@ -104,6 +104,8 @@ KERNELS = {
     "argmax_hits": ("training.argmax_hits", lambda scores, labels: scores.dtype.kind == "f"),
     # fit's whole epoch of a linear classifier (training/fused.py says when)
     "linear_epoch": ("training.linear_epoch", _linear_arrays),
+    # the hinge losses' dual coordinate descent, one epoch (training/dual_cd.py)
+    "hinge_dual_epoch": ("dual_cd.hinge_dual_epoch", lambda data, *rest: data.dtype == "float64"),
     "row_taker": (
         "training.row_taker",
         # a dense array's rows (a scipy.sparse X has no flags: its own indexing takes them)
@@ -309,7 +311,7 @@ def _size(first):
 
 @functools.cache
 def _load(name):
-    from . import losses, training  # numba is imported here, when the first kernel is used
+    from . import dual_cd, losses, training  # numba is imported here, with the first kernel
 
     module, function = KERNELS[name][0].split(".")
-    return getattr({"losses": losses, "training": training}[module], function)
+    return getattr({"losses": losses, "training": training, "dual_cd": dual_cd}[module], function)

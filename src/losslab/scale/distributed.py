@@ -270,8 +270,8 @@ def _dask_solver(spec, shape):
     """
     if spec.solver == "normal" or (spec.solver == "auto" and not spec.classifier):
         return "lbfgs"
-    if spec.solver == "smoothing":
-        raise ValueError("solver: 'smoothing' trains in memory; use 'auto' or 'sgd' on Dask")
+    if spec.solver in ("smoothing", "dual_cd"):
+        raise ValueError(f"solver: {spec.solver!r} trains in memory; use 'auto' or 'sgd' on Dask")
     if spec.solver == "auto":
         return spec.solver_for(1, 1, in_memory=False)
     return check_solver(spec.solver)

@@ -22,7 +22,7 @@ from .objective import Objective, n_outputs
 from .smoothing import is_hinge
 from .state import History, TrainState
 
-SOLVERS = ("sgd", *FULL_BATCH_METHODS, "smoothing")
+SOLVERS = ("sgd", *FULL_BATCH_METHODS, "smoothing", "dual_cd")
 
 # "auto" trains by mini-batches above this many rows × features (float32: 256 MiB of X):
 # a full-batch iteration then costs as much as an epoch of mini-batches, which has
@@ -89,7 +89,8 @@ def check_clipping(clip_grad_norm: float | None, solver: str) -> float | None:
 
 
 def check_solver(solver: str) -> str:
-    """``solver`` if it names a training solver ("sgd", "lbfgs", "gd", "smoothing"), else a clear error.
+    """``solver`` if it names a training solver ("sgd", "lbfgs", "gd", "smoothing", "dual_cd"), else
+    a clear error.
 
     Parameters
     ----------
@@ -113,7 +114,7 @@ def check_solver(solver: str) -> str:
     >>> check_solver("adam")
     Traceback (most recent call last):
     ...
-    ValueError: solver: expected one of ('sgd', 'lbfgs', 'gd', 'smoothing'), got 'adam'
+    ValueError: solver: expected one of ('sgd', 'lbfgs', 'gd', 'smoothing', 'dual_cd'), got 'adam'
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver: expected one of {SOLVERS}, got {solver!r}")
@@ -157,6 +158,7 @@ def auto_solver(
     *,
     in_memory: bool = True,
     sparse: bool = False,
+    penalised: bool = True,
 ) -> str:
     """The solver ``solver="auto"`` picks for this problem.
 
@@ -166,9 +168,13 @@ def auto_solver(
     - "lbfgs" for a smooth loss with an L2 penalty;
     - "smoothing" (Newton steps on a smoothed hinge, then the exact hinge's
       minimum from its KKT conditions) for the hinge losses with an L2
-      penalty on dense data in memory; on Dask and on sparse X (whose
-      conjugate-gradient Newton steps took 700 s on 20,000 TF-IDF documents
-      where LinearSVC takes 7 s; bench/RESULTS.md) they train by mini-batches.
+      penalty on dense data in memory;
+    - "dual_cd" (dual coordinate descent, liblinear's method) for them on
+      sparse X in memory, when penalised (the dual's box needs a penalty): on 20,000 TF-IDF documents the smoothing solver's
+      conjugate-gradient Newton steps took 700 s, this takes seconds
+      (bench/RESULTS.md); on dense rows it needs hundreds of epochs where
+      Newton needs tens of steps. On Dask the hinge losses train by
+      mini-batches.
 
     Parameters
     ----------
@@ -184,10 +190,12 @@ def auto_solver(
         False for data on Dask, where the smoothing solver does not run.
     sparse : bool, default False
         True for scipy.sparse X.
+    penalised : bool, default True
+        False when the penalty's strength is 0.
 
     Returns
     -------
-    {"sgd", "lbfgs", "smoothing"}
+    {"sgd", "lbfgs", "smoothing", "dual_cd"}
         The solver's name.
 
     Examples
@@ -199,14 +207,14 @@ def auto_solver(
     >>> auto_solver("softmax", "l2", "linear", 10**6, 100)  # over FULL_BATCH_LIMIT
     'sgd'
     >>> auto_solver("svm", "l2", "linear", 150, 4, sparse=True)
-    'sgd'
+    'dual_cd'
     """
     if model != "linear" or n_rows * n_features > FULL_BATCH_LIMIT or penalty != "l2":
         return "sgd"
     if is_smooth(loss):
         return "lbfgs"
-    if in_memory and not sparse and is_hinge(loss):
-        return "smoothing"
+    if in_memory and is_hinge(loss):
+        return "dual_cd" if sparse and penalised else "smoothing"
     return "sgd"
 
 
@@ -219,7 +227,7 @@ class TrainSpec:
     ``classes``) or values to regress. ``init`` is a model to continue from
     (warm start); it is used when its shape fits the data, else a new model is
     built. ``solver`` is "auto" (see :func:`auto_solver` and :meth:`solver_for`),
-    "sgd", "lbfgs", "gd" or "smoothing", or for a regressor "normal"
+    "sgd", "lbfgs", "gd", "smoothing" or "dual_cd", or for a regressor "normal"
     (closed-form ridge). ``clip_grad_norm`` bounds the global norm of each
     mini-batch step's gradients; with it, "auto" is "sgd".
 
@@ -241,7 +249,7 @@ class TrainSpec:
         The weight penalty.
     l1_ratio : float, default 0.15
         The elastic net's share of L1.
-    solver : {"auto", "sgd", "lbfgs", "gd", "smoothing", "normal"}, default "sgd"
+    solver : {"auto", "sgd", "lbfgs", "gd", "smoothing", "dual_cd", "normal"}, default "sgd"
         How to train.
     optimizer, lr, schedule, batch_size : str, float, str, int
         The mini-batch solver's settings (see :func:`losslab.fit`).
@@ -341,6 +349,7 @@ class TrainSpec:
             n_features,
             in_memory=in_memory,
             sparse=sparse,
+            penalised=not (isinstance(self.reg, int | float) and self.reg <= 0),
         )
 
     def n_outputs(self, n_classes: int) -> int:

@@ -1,0 +1,167 @@
+"""Dual coordinate descent for the hinge losses: the smoothing solver's minimum, sparse X, the kernel."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris, load_wine
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from losslab import config, models
+from losslab.estimators import LinearClassifier, LinearSVM
+from losslab.training import dual_cd
+from losslab.training.dual_cd import fit_dual_cd, hinge_dual_epoch
+from losslab.training.smoothing import _HingeProblem, fit_smoothed
+
+from .test_smoothing_sparse import _NoDense, sparse_problem
+
+needs_numba = pytest.mark.skipif(
+    not config.fast_available(), reason="the fast extra (numba) is not installed"
+)
+
+
+def fitted(solver, X, y, loss="svm", reg=1e-3, **options):
+    """(θ (D+1, K), history) of a solver from a fresh Linear model."""
+    K = int(y.max()) + 1 if loss == "svm" else 1
+    model = models.Linear(X.shape[1], K, random_state=0)
+    history = solver(model, loss, X, y, reg=reg, **options)
+    return np.vstack([model.params["W"], model.params["b"][None]]), history
+
+
+def objective(X, y, theta, reg, loss="svm", weights=None):
+    multiclass = loss == "svm"
+    return _HingeProblem(X, y, weights, multiclass, 1.0, reg).value(theta)
+
+
+def standardised(load):
+    X, y = load(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("load", [load_iris, load_wine])
+def test_the_minimum_is_the_smoothing_solvers_certified_one(load):
+    X, y = standardised(load)
+    reg = 1 / (2 * len(X))  # alpha="auto"
+    exact, certified = fitted(fit_smoothed, X, y, reg=reg)
+    assert certified.converged
+    theta, history = fitted(fit_dual_cd, X, y, reg=reg, tol=1e-8, random_state=0)
+    assert history.converged
+    best = objective(X, y, exact, reg)
+    assert objective(X, y, theta, reg) == pytest.approx(best, rel=1e-7)
+    # the stopping rule's promise at the default tolerance: within tol of the minimum
+    theta, history = fitted(fit_dual_cd, X, y, reg=reg, tol=1e-4, random_state=0)
+    assert history.converged and objective(X, y, theta, reg) <= best * (1 + 1e-4)
+
+
+def test_the_binary_hinge_minimum_is_scikit_learns_svc():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(80, 3))
+    y = (X @ [1.0, -2.0, 0.5] + 0.7 * rng.normal(size=80) > 0).astype(int)
+    svc = SVC(kernel="linear", C=1.0, tol=1e-10).fit(X, y)
+    theta, history = fitted(fit_dual_cd, X, y, loss="hinge", reg=1 / (2 * 80), tol=1e-10)
+    assert history.converged
+    np.testing.assert_allclose(theta[:-1, 0], svc.coef_[0], atol=1e-5)
+    np.testing.assert_allclose(theta[-1, 0], svc.intercept_[0], atol=1e-5)
+
+
+def test_sparse_rows_give_the_dense_copys_minimum_without_densifying():
+    X, y = sparse_problem(2, n=120)
+    _NoDense.forbidden_width = X.shape[1]
+    options = {"reg": 1e-2, "tol": 1e-9, "random_state": 0}
+    dense, _ = fitted(fit_dual_cd, X.toarray(), y, **options)
+    theta, history = fitted(fit_dual_cd, _NoDense(X), y, **options)
+    assert history.converged
+    np.testing.assert_allclose(theta, dense, rtol=1e-10, atol=1e-12)  # the same steps
+    exact, _ = fitted(fit_smoothed, X, y, reg=1e-2)
+    assert objective(X, y, theta, 1e-2) == pytest.approx(objective(X, y, exact, 1e-2), rel=1e-7)
+
+
+def test_integer_sample_weights_give_the_minimum_of_repeated_rows():
+    X, y = sparse_problem(4, n=120)
+    weights = np.random.default_rng(0).integers(0, 3, size=len(y))
+    repeated = np.repeat(np.arange(len(y)), weights)
+    options = {"reg": 1e-2, "tol": 1e-9, "random_state": 0}
+    theta, _ = fitted(fit_dual_cd, X, y, sample_weight=weights, **options)
+    theta_r, _ = fitted(fit_dual_cd, X[repeated], y[repeated], **options)
+    value = objective(X, y, theta, 1e-2, weights=weights)
+    assert value == pytest.approx(objective(X[repeated], y[repeated], theta_r, 1e-2), rel=1e-7)
+
+
+def test_a_run_stopped_early_is_not_converged_and_reports_its_objective():
+    X, y = standardised(load_iris)
+    exact, _ = fitted(fit_smoothed, X, y)
+    best = objective(X, y, exact, 1e-3)
+    for epochs in (5, 20, 80):
+        theta, history = fitted(fit_dual_cd, X, y, max_iter=epochs, tol=1e-12, random_state=0)
+        assert history.epoch[-1] == epochs and not history.converged
+        assert history.train_loss[-1] == pytest.approx(objective(X, y, theta, 1e-3), rel=1e-12)
+        assert history.train_loss[-1] > best
+
+
+@needs_numba
+@pytest.mark.parametrize("multiclass", [True, False])
+@pytest.mark.parametrize("layout", ["dense", "sparse"])
+def test_the_kernel_takes_the_references_steps(multiclass, layout):
+    from losslab.fast.dual_cd import hinge_dual_epoch as kernel
+
+    X, y = sparse_problem(5, n=90, D=12, K=3, density=0.4)
+    X = X.toarray() if layout == "dense" else X
+    K = 3 if multiclass else 2
+    rng = np.random.default_rng(0)
+    data, indices, indptr, dense = dual_cd._row_layout(X)
+    labels = y if multiclass else np.zeros(0, np.intp)
+    signs = np.zeros((0, 0)) if multiclass else np.where(rng.random((90, K)) < 0.5, -1.0, 1.0)
+    box = rng.uniform(0.0, 2.0, size=90)
+    squares = dual_cd._row_squares(X) + 0.1
+    start = [np.zeros((12, K)), rng.normal(size=K), np.zeros((90, K)), np.zeros(K)]
+    results = []
+    for epoch in (hinge_dual_epoch, kernel):
+        W, bias, beta, h = (a.copy() for a in start)
+        slack = np.zeros(90)
+        worst = [
+            epoch(
+                data,
+                indices,
+                indptr,
+                dense,
+                labels,
+                signs,
+                box,
+                squares,
+                W,
+                bias,
+                beta,
+                h,
+                0.1,
+                1.0,
+                rng_order,
+                slack,
+            )
+            for rng_order in np.random.default_rng(1).permuted(
+                np.tile(np.arange(90), (3, 1)), axis=1
+            )
+        ]
+        results.append((W, beta, h, slack, np.array(worst)))
+    for ours, reference in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-12)
+
+
+def test_invalid_problems_are_refused_with_the_solvers_name():
+    X, y = standardised(load_iris)
+    for loss, options in (
+        ("svm", {"reg": 0.0}),
+        ("softmax", {"reg": 1e-3}),
+        ("svm", {"reg": 1e-3, "penalty": "l1"}),
+    ):
+        with pytest.raises(ValueError, match="solver: 'dual_cd' takes a hinge loss"):
+            fit_dual_cd(models.Linear(4, 3), loss, X, y, **options)
+
+
+def test_auto_takes_it_for_penalised_hinge_losses_on_sparse_x():
+    X, y = sparse_problem(6)
+    svm = LinearSVM(random_state=0).fit(X, y)
+    assert svm.solver_ == "dual_cd" and svm.n_iter_ == svm.history_.epoch[-1]
+    again = LinearSVM(random_state=0).fit(X, y)
+    np.testing.assert_array_equal(svm.coef_, again.coef_)  # the rows' order follows the seed
+    assert LinearClassifier(loss="hinge").fit(X, y).solver_ == "dual_cd"
+    assert LinearSVM(alpha=0.0).fit(X, y).solver_ == "smoothing"  # no box without a penalty
+    assert LinearSVM().fit(X.toarray(), y).solver_ == "smoothing"
