@@ -1,6 +1,6 @@
 """losslab's estimators with their defaults against scikit-learn's with theirs.
 
-Run:  python bench/estimators.py [--splits 10] [--threads 1] [--why-softmax] [--svm-only] [--cpu-time]
+Run:  python bench/estimators.py [--splits 10] [--threads 0] [--why-softmax] [--svm-only] [--cpu-time]
       python bench/estimators.py --penalty-check
 
 The four bundled sets (iris, wine, breast cancer, digits), each on --splits
@@ -15,8 +15,9 @@ accuracy of each, their difference, and the ratio of the median fit times
 Then a synthetic float32 problem (50,000 training rows × 256 features, 10 classes,
 the noisy linear teacher of bench/train.py, 12,500 test rows): SoftmaxClassifier()
 against LogisticRegression(), median of --repeats fits, both in one run.
-BLAS runs on --threads threads for both libraries (1 by default: the timings
-then do not depend on how busy the machine's other cores are).
+BLAS runs on --threads threads for both libraries: 0 (the default) leaves the
+libraries' own setting, every core, as a user gets it; --threads 1 makes the
+timings independent of how busy the machine's other cores are.
 
 --svm-only runs the LinearSVM() against LinearSVC() rows alone. --cpu-time times
 each fit by the process's CPU time instead of the wall clock: on a machine shared
@@ -228,7 +229,7 @@ def main(argv=None):
     ap.add_argument("--splits", type=int, default=10)
     ap.add_argument("--rows", type=int, default=50_000)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=0, help="BLAS threads (0: the libraries' own)")
     ap.add_argument("--why-softmax", action="store_true", help="explain the softmax gap only")
     ap.add_argument("--svm-only", action="store_true", help="LinearSVM against LinearSVC only")
     ap.add_argument("--cpu-time", action="store_true", help="time fits by CPU, not wall clock")
@@ -242,18 +243,18 @@ def main(argv=None):
         CLOCK[0] = time.process_time
     clock = "CPU time" if args.cpu_time else "wall clock"
     print(
-        f"# defaults against defaults; {machine()}; BLAS threads {args.threads}; "
+        f"# defaults against defaults; {machine()}; BLAS threads {args.threads or 'default'}; "
         f"fits timed by {clock}; {today()}\n"
     )
     if args.why_softmax:
-        with threadpool_limits(args.threads):
+        with threadpool_limits(args.threads or None):
             why_softmax(args.splits)
         return
     if args.penalty_check:
-        with threadpool_limits(args.threads):
+        with threadpool_limits(args.threads or None):
             penalty_check()
         return
-    with threadpool_limits(args.threads):
+    with threadpool_limits(args.threads or None):
         if args.svm_only:
             compare_on_sets(args.splits, [p for p in PAIRS if p[1] is LinearSVM])
             return

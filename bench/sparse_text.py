@@ -32,7 +32,7 @@ seeded splits, median fit time, the time ratio to LogisticRegression(saga).
 ``--only "fit_smoothed(svm, alpha=1/(2n))"`` also fits LinearSVM()'s objective
 by the full-batch hinge solver, called directly (training/smoothing.py's
 conjugate-gradient Newton steps on sparse X; solver="auto" trains a sparse
-hinge problem by mini-batches). It is not in the default run: it takes tens of
+hinge problem by dual coordinate descent). It is not in the default run: it takes tens of
 minutes at 20,000 documents.
 """
 
@@ -173,8 +173,8 @@ def _sklearn(name):
 
 
 STREAMED = {"fit_stream, 1 pass": 1, "fit_stream, 30 epochs": 30}
-# LinearSVM()'s objective (alpha = 1/(2n)) by the full-batch hinge solver, called directly: the
-# estimator's solver="auto" trains a sparse hinge problem by mini-batches; run with --only
+# LinearSVM()'s objective (alpha = 1/(2n)) by the smoothing solver, called directly: the
+# estimator's solver="auto" trains a sparse hinge problem by dual coordinate descent; --only
 SMOOTHING = "fit_smoothed(svm, alpha=1/(2n))"
 # the slowest last, so that a long run reports the others first
 FITS = [
