@@ -307,7 +307,8 @@ def fit_dual_cd(
     work = len(layout[0]) * K  # an epoch's stored values × classes
     for epoch in range(1, max_iter + 1):
         # the first epoch asks for the kernel with the whole fit's work: the reference's Python
-        # loop costs ~50 ns an element, 6x what the loading rule assumes (fast.LOAD_AFTER_ELEMENTS)
+        # loop costs 70 ns an element, the kernel 2.6 (20,000 TF-IDF rows), a saving 8x the
+        # 8.7 ns that the loading rule (fast.LOAD_AFTER_ELEMENTS) assumes
         epoch_fn = _epoch_function(work * (EXPECTED_EPOCHS if epoch == 1 else 1))
         order = rng.permutation(active)
         worst = epoch_fn(
