@@ -2,7 +2,9 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import load_iris, load_wine
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
@@ -163,5 +165,37 @@ def test_auto_takes_it_for_penalised_hinge_losses_on_sparse_x():
     again = LinearSVM(random_state=0).fit(X, y)
     np.testing.assert_array_equal(svm.coef_, again.coef_)  # the rows' order follows the seed
     assert LinearClassifier(loss="hinge").fit(X, y).solver_ == "dual_cd"
-    assert LinearSVM(alpha=0.0).fit(X, y).solver_ == "smoothing"  # no box without a penalty
+    with pytest.warns(ConvergenceWarning):  # no box without a penalty: mini-batches
+        assert LinearSVM(alpha=0.0, max_iter=2).fit(X, y).solver_ == "sgd"
     assert LinearSVM().fit(X.toarray(), y).solver_ == "smoothing"
+
+
+def test_repeated_entries_of_a_non_canonical_csr_count_as_their_sum():
+    X, y = sparse_problem(8, n=120)
+    # every stored value split in two halves at the same place (the CSR constructor keeps both)
+    halves = sp.csr_matrix(
+        (np.repeat(X.data / 2, 2), np.repeat(X.indices, 2), 2 * X.indptr), shape=X.shape
+    )
+    assert halves.nnz == 2 * X.nnz and not halves.has_canonical_format
+    options = {"reg": 1e-2, "tol": 1e-9, "random_state": 0}
+    with config.fast(False):  # the reference, whose fancy indexing would apply a repeat once
+        theta, _ = fitted(fit_dual_cd, halves, y, **options)
+        reference, _ = fitted(fit_dual_cd, X, y, **options)
+    np.testing.assert_allclose(theta, reference, rtol=1e-9, atol=1e-12)
+    assert halves.nnz == 2 * X.nnz  # the caller's matrix is left as it was
+
+
+@pytest.mark.parametrize(("heavy", "reg"), [(1e4, None), (1.0, 1.0), (1.0, 10.0)])
+def test_uneven_weights_and_strong_penalties_stop_within_tol_of_the_minimum(heavy, reg):
+    X, y = standardised(load_iris)
+    weights = np.ones(len(y))
+    weights[[7, 60, 120]] = heavy
+    reg = reg or 1 / (2 * weights.sum())
+    exact, _ = fitted(fit_smoothed, X, y, reg=reg, sample_weight=weights, tol=1e-10)
+    best = objective(X, y, exact, reg, weights=weights)
+    for tol in (1e-2, 1e-3):
+        theta, history = fitted(
+            fit_dual_cd, X, y, reg=reg, sample_weight=weights, tol=tol, max_iter=20000
+        )
+        assert history.converged
+        assert objective(X, y, theta, reg, weights=weights) <= best * (1 + tol)

@@ -315,11 +315,10 @@ class TrainedEstimator(BaseEstimator):
 
     def _warn_if_not_converged(self, history):
         if self.tol is not None and not history.converged and not history.stopped_by_callback:
-            unit, advice = (
-                ("epochs", "max_iter or lr")
-                if self.solver_ == "sgd"
-                else ("iterations", "max_iter")
-            )
+            unit, advice = {
+                "sgd": ("epochs", "max_iter or lr"),
+                "dual_cd": ("epochs", "max_iter"),
+            }.get(self.solver_, ("iterations", "max_iter"))
             warnings.warn(
                 f"{type(self).__name__}: reached max_iter={self.max_iter} {unit} of the "
                 f"{self.solver_} solver before it converged to tol={self.tol}; consider raising {advice}",

@@ -236,8 +236,8 @@ class LinearClassifier(_Classifier):
         whole-data objective (no learning rate; ``max_iter`` iterations, ``tol``
         on the gradient); "smoothing": Newton steps on a smoothed hinge, warm
         started down to the exact hinge; "dual_cd": dual coordinate descent, as
-        liblinear's (``max_iter`` epochs; both the hinge losses with an L2 penalty,
-        "dual_cd" with alpha > 0).
+        liblinear's (``max_iter`` epochs, from zero: ``warm_start`` does not apply;
+        both the hinge losses with an L2 penalty, "dual_cd" with alpha > 0).
         With Dask arrays the solvers run on the cluster (:mod:`losslab.distributed`;
         "sgd" becomes local SGD with averaging, "auto" is "lbfgs" or local SGD).
     penalty : {"l2", "l1", "elasticnet"}

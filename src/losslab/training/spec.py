@@ -11,6 +11,7 @@ trainer never looks inside the estimator.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -170,7 +171,8 @@ def auto_solver(
       minimum from its KKT conditions) for the hinge losses with an L2
       penalty on dense data in memory;
     - "dual_cd" (dual coordinate descent, liblinear's method) for them on
-      sparse X in memory, when penalised (the dual's box needs a penalty): on 20,000 TF-IDF documents the smoothing solver's
+      sparse X in memory, when penalised (the dual's box needs a penalty;
+      unpenalised, they train by mini-batches): on 20,000 TF-IDF documents the smoothing solver's
       conjugate-gradient Newton steps took 700 s, this takes seconds
       (bench/RESULTS.md); on dense rows it needs hundreds of epochs where
       Newton needs tens of steps. On Dask the hinge losses train by
@@ -213,8 +215,10 @@ def auto_solver(
         return "sgd"
     if is_smooth(loss):
         return "lbfgs"
-    if in_memory and is_hinge(loss):
-        return "dual_cd" if sparse and penalised else "smoothing"
+    if in_memory and is_hinge(loss) and not sparse:
+        return "smoothing"
+    if in_memory and is_hinge(loss) and penalised:
+        return "dual_cd"
     return "sgd"
 
 
@@ -349,7 +353,7 @@ class TrainSpec:
             n_features,
             in_memory=in_memory,
             sparse=sparse,
-            penalised=not (isinstance(self.reg, int | float) and self.reg <= 0),
+            penalised=not (isinstance(self.reg, Real) and self.reg <= 0),
         )
 
     def n_outputs(self, n_classes: int) -> int:
