@@ -220,3 +220,31 @@ def test_a_long_streamed_run_approaches_the_in_memory_minimum_of_the_same_object
         return np.linalg.norm(est.coef_ - reference.coef_) / np.linalg.norm(reference.coef_)
 
     assert distance(exact) < 0.05 and distance(weaker) > 0.3, (distance(exact), distance(weaker))
+
+
+@pytest.mark.parametrize("where", ["callback", "partial_fit"])
+def test_a_streamed_fit_that_raises_midway_leaves_alpha_auto(tmp_path, monkeypatch, where):
+    # fit_stream sets alpha to one pass's strength while it trains; an error must not leave it so
+    _noisy_problem(tmp_path / "d.npy")
+    source = stream.open_source(tmp_path / "d.npy", chunk_rows=100)
+    est = SoftmaxClassifier(random_state=0)
+    alpha_when_raised = []
+
+    def stop(*args, **kwargs):
+        alpha_when_raised.append(est.get_params()["alpha"])
+        raise RuntimeError("stopped midway")
+
+    if where == "partial_fit":  # the first batch trains, the second raises
+        calls = []
+        train = est.partial_fit
+
+        def partial_fit(*args, **kwargs):
+            calls.append(1)
+            return train(*args, **kwargs) if len(calls) == 1 else stop()
+
+        monkeypatch.setattr(est, "partial_fit", partial_fit)
+    with pytest.raises(RuntimeError, match="stopped midway"):
+        stream.fit_stream(est, source, epochs=2, callback=stop if where == "callback" else None)
+    # raised while training at one pass's strength: 400 rows; two classes' softmax columns, 1 / n
+    assert alpha_when_raised == [1 / 400]
+    assert est.get_params()["alpha"] == "auto"
