@@ -255,6 +255,15 @@ def test_bad_input_is_a_clear_error(client, problem):
         ld.fit(SoftmaxClassifier(), X, yd)
 
 
+@pytest.mark.parametrize("solver", ["smoothing", "dual_cd"])
+def test_a_solver_that_trains_in_memory_is_refused_on_dask(client, problem, solver):
+    # both take the hinge loss in memory only; the message names the ones that run on the cluster
+    X, y, _, _ = problem
+    message = f"solver: '{solver}' trains in memory; use 'auto' or 'sgd' on Dask"
+    with pytest.raises(ValueError, match=message):
+        LinearClassifier("hinge", solver=solver, alpha=1e-3).fit(*chunked(X, y))
+
+
 def test_no_client_is_a_clear_error():
     code = (
         "import dask.array as da\n"
