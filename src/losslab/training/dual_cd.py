@@ -57,7 +57,7 @@ from .state import History
 # no idf, 370/255/310; the four bundled sets standardised, as CSR, 155-1,375 / 220-1,445 /
 # 445-1,890 (bench/RESULTS.md, "Dual coordinate descent")
 RHO = 0.1
-# epochs a fit usually takes (90-540 measured at tol=1e-4: TF-IDF text, iris), for the kernel's
+# epochs a fit usually takes (80-540 measured at tol=1e-4: TF-IDF text, iris), for the kernel's
 # loading rule
 EXPECTED_EPOCHS = 100
 # epochs between two evaluations of the duality gap (each costs a product X·W, a third of an
@@ -154,21 +154,22 @@ def hinge_dual_epoch(
         for j in range(W.shape[1]):
             if multiclass and j == labels[i]:
                 continue  # the correct class is not compared with itself
-            # the term's u: +1 on j and -1 on y (Weston-Watkins), or t on j (binary)
-            u = {j: 1.0, labels[i]: -1.0} if multiclass else {j: -signs[i, j]}
-            z = margin + sum(c * scores[k] for k, c in u.items())
+            # the term's z = Δ + Σ c_k·s_k: c = -u, +1 on j and -1 on y (Weston-Watkins), or
+            # -t on j (binary)
+            c = {j: 1.0, labels[i]: -1.0} if multiclass else {j: -signs[i, j]}
+            z = margin + sum(c_k * scores[k] for k, c_k in c.items())
             old = beta[i, j]
             slope = max(z, 0.0) if old <= 0 else min(z, 0.0) if old >= box[i] else z
             slack[i] = min(slack[i], -z if old <= 0 else z if old >= box[i] else -np.inf)
             worst = max(worst, abs(slope))
             if slope == 0:
                 continue
-            new = min(max(old + z / (len(u) * squares[i]), 0.0), box[i])
+            new = min(max(old + z / (len(c) * squares[i]), 0.0), box[i])
             beta[i, j] = new
-            for k, c in u.items():  # W(β) = -Σ β x uᵀ, the bias's residual h = -Σ β u
-                W[cols, k] -= (new - old) * c * x
-                h[k] -= (new - old) * c
-                scores[k] -= (new - old) * c * squares[i]
+            for k, c_k in c.items():  # W(β) = Σ β x uᵀ = -Σ β x cᵀ, h = -Σ β c
+                W[cols, k] -= (new - old) * c_k * x
+                h[k] -= (new - old) * c_k
+                scores[k] -= (new - old) * c_k * squares[i]
     return float(worst)
 
 
