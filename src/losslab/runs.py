@@ -38,7 +38,13 @@ from .training import (
 from .training.dual_cd import fit_dual_cd
 from .training.loop import Callback
 from .training.smoothing import fit_smoothed
-from .training.spec import SOLVERS, auto_solver, check_clipping, penalty_strength
+from .training.spec import (
+    SOLVERS,
+    auto_solver,
+    check_clipping,
+    iterations_done,
+    penalty_strength,
+)
 
 # what --epochs means when not given: passes of mini-batch SGD, or iterations of a
 # full-batch solver (the estimators' max_iter), which converge in tens to hundreds
@@ -755,8 +761,7 @@ def summarize(
         "model": config.model,
         "solver": solver,
         "reg": reg,  # the penalty strength trained with ("auto" resolved)
-        # epochs of sgd and dual_cd, iterations of lbfgs/gd, Newton steps of all smoothing's stages
-        "epochs": history.epoch[-1] if solver in ("smoothing", "dual_cd") else history.n_epochs,
+        "epochs": iterations_done(solver, history),
     }
     for split, X, y in (
         ("train", ds.X_train, ds.y_train),

@@ -39,6 +39,7 @@ from ..training.spec import (
     TrainResult,
     TrainSpec,
     check_clipping,
+    iterations_done,
     penalty_strength,
 )
 
@@ -272,9 +273,7 @@ class TrainedEstimator(BaseEstimator):
             history = train_epochs(
                 spec, model, X, target, sample_weight, class_weight, epochs, state, history
             )
-        # smoothing counts Newton steps and dual_cd epochs in history.epoch (checked every few)
-        counted = spec.solver in ("smoothing", "dual_cd")
-        n_iter = max(1, history.epoch[-1] if counted else history.n_epochs)
+        n_iter = max(1, iterations_done(spec.solver, history))
         return TrainResult(
             model, history, n_iter, state=history.state, solver=spec.solver, reg=spec.reg
         )

@@ -38,7 +38,9 @@ def fit_stream(
     The objective is the in-memory one of the same rows, whatever ``epochs``:
     ``alpha="auto"`` is ``1 / (2 · n)`` with ``n`` the training rows' total
     weight counted once (``fit``'s on them), not once more per pass as plain
-    ``partial_fit`` calls would count it. A dict ``class_weight`` weighs the
+    ``partial_fit`` calls would count it (the run sets ``alpha`` to that value
+    and back to "auto" at the end; ``partial_fit`` calls after it count every
+    row they and the run fed, each pass's). A dict ``class_weight`` weighs the
     rows by their labels, which one more pass counts before training.
 
     Parameters

@@ -122,6 +122,35 @@ def check_solver(solver: str) -> str:
     return solver
 
 
+def iterations_done(solver: str, history: History) -> int:
+    """What ``n_iter_`` counts for a run of ``solver``: its epochs (sgd, dual_cd), iterations
+    (lbfgs, gd) or Newton steps of every stage (smoothing).
+
+    The smoothing and dual solvers record the count so far in ``history.epoch`` at
+    each check (a stage's end, every few epochs); the others add one entry an epoch.
+
+    Parameters
+    ----------
+    solver : str
+        The solver that ran.
+    history : History
+        Its history.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> iterations_done("dual_cd", History(train_loss=[0.5, 0.4], epoch=[5, 10]))
+    10
+    >>> iterations_done("lbfgs", History(train_loss=[0.5, 0.4], epoch=[1, 2]))
+    2
+    """
+    counted = solver in ("smoothing", "dual_cd") and history.epoch
+    return int(history.epoch[-1]) if counted else history.n_epochs
+
+
 def is_smooth(loss: str | losses.Loss) -> bool:
     """True when the loss has a continuous gradient (the squared hinges among them).
 
