@@ -109,39 +109,17 @@ def test_the_kernel_takes_the_references_steps(multiclass, layout):
     X = X.toarray() if layout == "dense" else X
     K = 3 if multiclass else 2
     rng = np.random.default_rng(0)
-    data, indices, indptr, dense = dual_cd._row_layout(X)
+    layout = dual_cd._row_layout(X)
     labels = y if multiclass else np.zeros(0, np.intp)
     signs = np.zeros((0, 0)) if multiclass else np.where(rng.random((90, K)) < 0.5, -1.0, 1.0)
-    box = rng.uniform(0.0, 2.0, size=90)
-    squares = dual_cd._row_squares(X) + 0.1
+    rows = (*layout, labels, signs, rng.uniform(0.0, 2.0, size=90), dual_cd._row_squares(X) + 0.1)
     start = [np.zeros((12, K)), rng.normal(size=K), np.zeros((90, K)), np.zeros(K)]
+    orders = np.random.default_rng(1).permuted(np.tile(np.arange(90), (3, 1)), axis=1)
     results = []
     for epoch in (hinge_dual_epoch, kernel):
         W, bias, beta, h = (a.copy() for a in start)
         slack = np.zeros(90)
-        worst = [
-            epoch(
-                data,
-                indices,
-                indptr,
-                dense,
-                labels,
-                signs,
-                box,
-                squares,
-                W,
-                bias,
-                beta,
-                h,
-                0.1,
-                1.0,
-                rng_order,
-                slack,
-            )
-            for rng_order in np.random.default_rng(1).permuted(
-                np.tile(np.arange(90), (3, 1)), axis=1
-            )
-        ]
+        worst = [epoch(*rows, W, bias, beta, h, 0.1, 1.0, order, slack) for order in orders]
         results.append((W, beta, h, slack, np.array(worst)))
     for ours, reference in zip(results[1], results[0], strict=True):
         np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-12)

@@ -46,9 +46,8 @@ from numpy.typing import ArrayLike
 from .. import fast, losses
 from ..losses._registry import Loss
 from ..models import Linear
-from .checks import check_X, is_sparse, sample_weights
-from .objective import encode_targets
-from .smoothing import _HingeProblem, is_hinge
+from .checks import is_sparse
+from .smoothing import _checked_inputs, _HingeProblem, is_hinge
 from .state import History
 
 # the multiplier method's weight ρ on the bias's constraint (the bias as a feature of value
@@ -298,9 +297,7 @@ def fit_dual_cd(
             f"solver: 'dual_cd' takes a hinge loss with an l2 penalty of strength > 0, not "
             f"{loss.name} with {penalty} of strength {reg}"
         )
-    X = check_X(X, model)
-    target = encode_targets(loss, y, model.n_outputs)
-    weights = sample_weights(sample_weight, class_weight, target, loss, X.shape[0])
+    X, target, weights = _checked_inputs(model, loss, X, y, sample_weight, class_weight)
     multiclass = loss.task == "multiclass"
     margin = loss.options.get("margin", 1.0)
     problem = _HingeProblem(X, target, weights, multiclass, margin, reg)

@@ -696,9 +696,7 @@ def fit_smoothed(
             f"solver: 'smoothing' takes a hinge loss with an l2 penalty, not {loss.name} "
             f"with {penalty}"
         )
-    X = check_X(X, model)
-    target = encode_targets(loss, y, model.n_outputs)
-    weights = sample_weights(sample_weight, class_weight, target, loss, X.shape[0])
+    X, target, weights = _checked_inputs(model, loss, X, y, sample_weight, class_weight)
     theta = np.vstack([model.params["W"], model.params["b"][None]]).astype(np.float64)
     seen = _seen_columns(X, reg)
     if seen is not None:  # θ's rows: the seen columns' weights, then the bias
@@ -744,6 +742,15 @@ def fit_smoothed(
         model.params["W"][seen] = theta[:-1]
     model.params["b"][...] = theta[-1]
     return history
+
+
+def _checked_inputs(
+    model, loss, X, y, sample_weight, class_weight
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(X, encoded targets, row weights) of a hinge solver's fit (this one's and dual_cd's)."""
+    X = check_X(X, model)
+    target = encode_targets(loss, y, model.n_outputs)
+    return X, target, sample_weights(sample_weight, class_weight, target, loss, X.shape[0])
 
 
 def _seen_columns(X, alpha):
