@@ -123,7 +123,7 @@ def _weight_of_rows(estimator, source, stats, holdout_every):
     need each class's rows, counted in a pass over the labels.
     """
     rule = getattr(estimator, "class_weight", None)
-    if not isinstance(rule, dict) or getattr(estimator, "alpha", None) != "auto":
+    if not isinstance(rule, dict):
         return float(stats.n_rows)
     counts = np.zeros(len(stats.classes))
     for _, y in stream(source, 65536, shuffle=False, holdout_every=holdout_every):

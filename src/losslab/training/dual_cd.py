@@ -177,9 +177,11 @@ fast.declare("hinge_dual_epoch", hinge_dual_epoch)  # kernel asked with its own 
 
 def _row_layout(X):
     """(data, indices, indptr, dense): X's rows as :func:`hinge_dual_epoch` takes them."""
-    if is_sparse(X):  # a canonical float64 copy: a repeated (row, column) entry would be
-        X = sp.csr_matrix(X, dtype=np.float64, copy=True)  # stepped as one, the user's X untouched
-        X.sum_duplicates()
+    if is_sparse(X):  # canonical float64 CSR: a repeated (row, column) entry would be stepped
+        canonical = X.format == "csr" and X.dtype == np.float64 and X.has_canonical_format
+        if not canonical:  # as one; a copy leaves the user's X untouched
+            X = sp.csr_matrix(X, dtype=np.float64, copy=True)
+            X.sum_duplicates()
         return X.data, X.indices, X.indptr, False
     n, d = X.shape
     data = np.ascontiguousarray(X, dtype=np.float64).ravel()
