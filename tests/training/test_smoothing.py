@@ -238,8 +238,10 @@ def test_the_damped_newton_system_is_solved_with_or_without_a_cholesky_factor(si
     A = rng.normal(size=(size, size // 2))
     g = rng.normal(size=size)
     semi_definite = A @ A.T  # rank size/2: singular without the damping
+    kept = semi_definite.copy()
     x = _solve_damped(semi_definite, 1e-3, g)
     np.testing.assert_allclose(semi_definite @ x + 1e-3 * x, g, atol=1e-8)
+    np.testing.assert_array_equal(semi_definite, kept)  # a failed step retries on the same H
     indefinite = semi_definite - 10 * np.eye(size)  # no Cholesky factor: LU solves it
     x = _solve_damped(indefinite, 1e-3, g)
     np.testing.assert_allclose(indefinite @ x + 1e-3 * x, g, atol=1e-8)

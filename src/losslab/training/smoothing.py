@@ -353,13 +353,14 @@ def _solve_damped(H, damping, g):
     A.flat[:: len(A) + 1] += damping
     if len(A) < CHOLESKY_FROM:
         return np.linalg.solve(A, g)
-    import scipy.linalg  # here: importing it costs `import losslab` a third of a second
+    from scipy.linalg import lapack  # here: SciPy costs `import losslab` a third of a second
 
-    try:
-        factor = scipy.linalg.cho_factor(A, overwrite_a=True, check_finite=False)
-    except np.linalg.LinAlgError:
+    # A is symmetric, so its transpose is the same matrix in LAPACK's column order: factorised
+    # in place, where handing A itself over would copy it into that order first
+    factor, info = lapack.dpotrf(A.T, lower=False, overwrite_a=True, clean=False)
+    if info != 0:
         return np.linalg.solve(H + damping * np.eye(len(H)), g)  # A was overwritten
-    return scipy.linalg.cho_solve(factor, g, check_finite=False)
+    return lapack.dpotrs(factor, g, lower=False)[0]
 
 
 def _newton_stage(problem, theta, mu, rtol, max_steps):
