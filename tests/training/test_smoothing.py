@@ -144,6 +144,23 @@ def test_corrections_of_the_guess_find_the_minimum_the_band_alone_misses(monkeyp
     assert _exact_minimum(problem, theta, Z, mu) is None
 
 
+def test_the_exact_finish_tried_within_tol_saves_steps_and_finds_the_same_minimum(monkeypatch):
+    fits = {}
+    for when in ("within tol", "converged stages"):
+        if when == "converged stages":  # every stage converged to tol·1e-4 before its finish
+
+            def converged_stage(problem, theta, mu, rtol, max_steps):
+                return _newton_stage(problem, theta, mu, min(rtol, 1e-8), max_steps)
+
+            monkeypatch.setattr(smoothing, "_newton_stage", converged_stage)
+        fits[when] = [fitted_multiclass(*standardised(d), alpha=1 / 300) for d in LOADERS]
+    for (_, early), (_, late) in zip(*fits.values(), strict=True):  # certified: same objective
+        assert early.converged and late.converged
+        assert early.train_loss[-1] == pytest.approx(late.train_loss[-1], rel=1e-12)
+    steps = {when: sum(history.epoch[-1] for _, history in runs) for when, runs in fits.items()}
+    assert steps["within tol"] < steps["converged stages"], steps
+
+
 def test_a_bias_direction_no_term_pins_stays_put_in_the_kkt_solution():
     X, y = standardised("iris")
     # at alpha=1 the two terms at zero both compare the same pair of classes: the other bias
