@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
+from sklearn.utils._param_validation import InvalidParameterError
 
 from losslab import losses, metrics
 from losslab.diagnostics import check_gradient
@@ -125,7 +126,7 @@ def test_training_reduces_triplet_violations(digits_seen, loss, mining):
     X, y = digits_seen
     linear = {"model": "linear", "init": "random", "validation_fraction": 0, "random_state": 0}
     before = metrics.triplet_violation_rate(
-        MetricLearner(8, loss=loss, max_iter=0, **linear).fit(X, y).transform(X), y
+        MetricLearner(8, loss=loss, **linear).fit_start(X, y).transform(X), y
     )
     model = MetricLearner(8, loss=loss, mining=mining, lr=1e-2, max_iter=15, **linear).fit(X, y)
     after = metrics.triplet_violation_rate(model.transform(X), y)
@@ -151,13 +152,13 @@ def test_pca_init_starts_from_pcas_distances_and_training_refines_them(digits_se
 
     X, y = digits_seen
     start = MetricLearner(
-        8, model="linear", init="pca", normalize=False, max_iter=0, validation_fraction=0
-    ).fit(X, y)
+        8, model="linear", init="pca", normalize=False, validation_fraction=0
+    ).fit_start(X, y)
     pca = PCA(8).fit(X)
     d_ours = losses.pairwise_distances(start.transform(X[:50]))
     d_pca = losses.pairwise_distances(pca.transform(X[:50]))
     np.testing.assert_allclose(d_ours, d_pca, atol=1e-8)  # the same geometry (signs may differ)
-    mlp = MetricLearner(8, model="mlp", init="pca", max_iter=0, validation_fraction=0).fit(X, y)
+    mlp = MetricLearner(8, model="mlp", init="pca", validation_fraction=0).fit_start(X, y)
     np.testing.assert_allclose(  # an MLP from PCA computes PCA exactly: relu(u) - relu(-u) = u
         losses.pairwise_distances(mlp.transform(X[:50])), d_pca, atol=1e-8
     )
@@ -237,8 +238,8 @@ def test_lda_init_is_sklearns_lda_and_auto_picks_it_below_c_minus_1_dimensions(d
     X, y = digits_seen
     lda = LinearDiscriminantAnalysis(n_components=4).fit(X, y)
     for init in ("lda", "auto"):
-        ours = MetricLearner(4, model="linear", init=init, max_iter=0, validation_fraction=0)
-        d_ours = losses.pairwise_distances(ours.fit(X, y).transform(X[:40]))
+        ours = MetricLearner(4, model="linear", init=init, validation_fraction=0)
+        d_ours = losses.pairwise_distances(ours.fit_start(X, y).transform(X[:40]))
         d_lda = losses.pairwise_distances(X[:40] @ lda.scalings_[:, :4])
         np.testing.assert_allclose(d_ours, d_lda, atol=1e-8)
 
@@ -255,7 +256,7 @@ def test_every_loss_trains_and_improves_held_out_retrieval(digits_seen, loss):
         return metrics.map_at_r(model.transform(X_te), y_te, **kw)
 
     settings = {"model": "linear", "init": "random", "random_state": 0}
-    before = map_at_r(MetricLearner(8, loss=loss, max_iter=0, **settings).fit(X_tr, y_tr))
+    before = map_at_r(MetricLearner(8, loss=loss, **settings).fit_start(X_tr, y_tr))
     model = MetricLearner(8, loss=loss, lr=1e-2, max_iter=10, **settings).fit(X_tr, y_tr)
     assert map_at_r(model) > before + 0.1, (before, map_at_r(model))
     if loss == "arcface":
@@ -284,6 +285,15 @@ def test_early_stopping_on_held_out_rows_keeps_the_best_epoch(digits_seen, tmp_p
         ("validation_fraction", 1.0, "'validation_fraction' parameter"),
         ("model", "cnn", "'model' parameter of MetricLearner must be a str among"),
         ("classes_per_batch", 1, "'classes_per_batch' parameter"),
+        ("max_iter", 0, "'max_iter' parameter of MetricLearner must be an int in the range"),
+        ("margin", -0.1, "'margin' parameter of MetricLearner must be"),
+        ("temperature", np.inf, "'temperature' parameter of MetricLearner must be"),
+        ("lr", 0.0, "'lr' parameter of MetricLearner must be"),
+        ("alpha", np.nan, "'alpha' parameter of MetricLearner must be"),
+        ("tol", -1.0, "'tol' parameter of MetricLearner must be"),
+        ("hidden_layer_sizes", (0,), "'hidden_layer_sizes' parameter of MetricLearner must be"),
+        ("hidden_layer_sizes", (2.5,), "'hidden_layer_sizes' parameter of MetricLearner must be"),
+        ("hidden_layer_sizes", (True,), "'hidden_layer_sizes' parameter of MetricLearner must be"),
     ],
 )
 def test_parameters_are_validated_at_fit_with_one_error_naming_the_parameter(
@@ -291,8 +301,25 @@ def test_parameters_are_validated_at_fit_with_one_error_naming_the_parameter(
 ):
     X, y = digits_seen
     learner = MetricLearner(**{param: value})  # construction accepts anything, as scikit-learn
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InvalidParameterError, match=message):
         learner.fit(X, y)
+    with pytest.raises(InvalidParameterError, match=message):
+        learner.fit_start(X, y)
+
+
+def test_fit_start_is_the_map_fit_starts_from(digits_seen):
+    X, y = digits_seen
+    settings = {"model": "linear", "init": "random", "validation_fraction": 0, "random_state": 0}
+    start = MetricLearner(8, **settings).fit_start(X, y)
+    assert start.n_iter_ == 0 and start.history_.n_epochs == 0
+    # an epoch of steps too small to change a weight leaves fit where it started
+    still = MetricLearner(8, max_iter=1, lr=1e-300, **settings).fit(X, y)
+    assert still.n_iter_ == 1
+    np.testing.assert_array_equal(start.transform(X), still.transform(X))
+    trained = MetricLearner(8, max_iter=1, **settings).fit(X, y)
+    assert not np.allclose(start.transform(X[:5]), trained.transform(X[:5]))
+    again = MetricLearner(8, **settings).fit_start(X, y)
+    np.testing.assert_array_equal(start.transform(X), again.transform(X))
 
 
 def test_defaults_beat_pca_on_held_out_digits_at_dimension_2(digits_seen):

@@ -135,7 +135,7 @@ def embedding_run(
             ds, learner.transform
         )
         return learner, reports
-    untrained = clone(learner).set_params(max_iter=0).fit(ds.X_train, ds.y_train)
+    untrained = clone(learner).fit_start(ds.X_train, ds.y_train)
     reports[f"learned-{n_components} (before training)"] = evaluate_embeddings(
         ds, untrained.transform
     )

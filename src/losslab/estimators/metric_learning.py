@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -424,7 +424,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         "hidden_layer_sizes": [tuple, list],
         "loss": [str, callable],  # a name of LOSSES, a registered metric loss, or f(z, labels)
         "mining": [StrOptions(set(losses.ranking.MININGS))],
-        "margin": [Interval(Real, None, None, closed="neither"), None],
+        "margin": [Interval(Real, 0, None, closed="left"), None],
         "temperature": [Interval(Real, 0, None, closed="neither"), None],
         "distance": [StrOptions(set(losses.ranking.DISTANCES))],
         "normalize": ["boolean", None],
@@ -433,7 +433,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         "samples_per_class": [Interval(Integral, 2, None, closed="left")],
         "optimizer": [StrOptions(set(optim.OPTIMIZERS))],
         "lr": [Interval(Real, 0, None, closed="neither"), None],
-        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -548,7 +548,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array of shape (n_samples,)
             Class labels: at least two classes with two samples or more.
 
@@ -567,6 +567,41 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         >>> MetricLearner(3).fit(X, y).model_type_  # 3 > C - 1 = 2: the closed form
         'fisher'
         """
+        return self._fit(X, y, train=True)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_start(self, X: ArrayLike, y: ArrayLike) -> Self:
+        """Set up the map that ``fit`` starts training from, and train it no further.
+
+        The same starting weights as ``fit`` with the same parameters (LDA, PCA
+        or random, see ``init``; the held-out split drawn alike), with
+        ``n_iter_ = 0``: the "before training" embedding a trained one is
+        compared with. The closed-form ``"fisher"`` map is fitted in full.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array of shape (n_samples,)
+            Class labels: at least two classes with two samples or more.
+
+        Returns
+        -------
+        self : MetricLearner
+            Fitted, untrained.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> X, y = load_iris(return_X_y=True)
+        >>> start = MetricLearner(2, random_state=0).fit_start(X, y)
+        >>> start.n_iter_, start.transform(X).shape
+        (0, (150, 2))
+        """
+        return self._fit(X, y, train=False)
+
+    def _fit(self, X, y, *, train):
+        """``fit`` (``train``) or ``fit_start``: the checks, the starting map, then the epochs."""
+        self._check_hidden_layer_sizes()
         X, y = cast(ArrayPair, validate_data(self, X, y, dtype=[np.float64, np.float32]))
         check_classification_targets(y)
         self._loss_name()  # an unknown or non-metric loss fails here, before any training
@@ -583,11 +618,21 @@ class MetricLearner(TransformerMixin, BaseEstimator):
             self.history_, self.n_iter_ = History(), 0
             return self
         rng = np.random.default_rng(self.random_state)
-        train, val = held_out_split(y_enc, self.validation_fraction, rng)
-        self.model_ = self._build_model(X[train], y_enc[train])
-        self._train(X[train], y_enc[train], X[val], y_enc[val], rng)
+        train_rows, val = held_out_split(y_enc, self.validation_fraction, rng)
+        self.model_ = self._build_model(X[train_rows], y_enc[train_rows])
+        epochs = self.max_iter if train else 0
+        self._train(X[train_rows], y_enc[train_rows], X[val], y_enc[val], rng, epochs)
         self.n_iter_ = self.history_.n_epochs
         return self
+
+    def _check_hidden_layer_sizes(self):
+        """Each hidden size a positive integer (the constraints check only the container)."""
+        sizes = self.hidden_layer_sizes
+        if not all(isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in sizes):
+            raise InvalidParameterError(
+                "The 'hidden_layer_sizes' parameter of MetricLearner must be a tuple of "
+                f"positive integers, got {sizes!r}."
+            )
 
     def _model_type(self, shape, n_classes):
         """``model`` with "auto" resolved by the rule of the class docstring."""
@@ -596,8 +641,8 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         spare = n_classes - 1 < self.n_components <= min(shape[1], shape[0] - 1)
         return "fisher" if spare and self.loss == "soft_nearest_neighbour" else "mlp"
 
-    def _train(self, X, y, X_val, y_val, rng):
-        """Epochs of P×K batches through the one loop, stopped early on the held-out loss."""
+    def _train(self, X, y, X_val, y_val, rng, epochs):
+        """``epochs`` of P×K batches through the one loop, stopped early on the held-out loss."""
         params = dict(self.model_.params)
         if self._loss_name() == "arcface":
             proxies = rng.standard_normal((len(self.classes_), self.n_components))
@@ -629,7 +674,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
             state,
             self.history_,
             self.model_,
-            self.max_iter,
+            epochs,
             checkpoint=self.checkpoint,
             stopping=stopping,
             progress=bool(self.verbose),
