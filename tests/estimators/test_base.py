@@ -171,6 +171,13 @@ INVALID = [
     (SoftmaxClassifier, {"random_state": -1}, "random_state"),
     (LinearSVM, {"max_iter": 0}, "max_iter"),
     (MLPClassifier, {"hidden_layer_sizes": 5}, "hidden_layer_sizes"),
+    # scikit-learn: "hidden_layer_sizes must be > 0"; they trained a 0-unit network or failed in NumPy
+    (MLPClassifier, {"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
+    (MLPClassifier, {"hidden_layer_sizes": (-3,)}, "hidden_layer_sizes"),
+    (MLPClassifier, {"hidden_layer_sizes": (2.5,)}, "hidden_layer_sizes"),
+    (MLPClassifier, {"hidden_layer_sizes": ("a",)}, "hidden_layer_sizes"),
+    (MLPClassifier, {"hidden_layer_sizes": [8, 0]}, "hidden_layer_sizes"),
+    (MLPClassifier, {"hidden_layer_sizes": (True,)}, "hidden_layer_sizes"),
     (MLPClassifier, {"batch_size": 0}, "batch_size"),
     (LinearRegressor, {"alpha": -5.0}, "alpha"),
     (LinearRegressor, {"solver": "newton"}, "solver"),
@@ -209,8 +216,10 @@ def test_auto_penalty_with_early_stopping_counts_the_training_rows_only():
         assert two.alpha_ == 1 / 40  # two columns: twice 1/(2n), as without early stopping
         reg = LinearRegressor(alpha="auto", random_state=random_state, **common).fit(X, X[:, 0])
         assert reg.alpha_ == 1 / (2 * 40)
-    # the full-batch solvers hold nothing out: every row counts
-    assert SoftmaxClassifier(early_stopping=True).fit(X, y3).alpha_ == 1 / (2 * 50)
+    # "auto" trains by mini-batches with early stopping (a full-batch solver would ignore it),
+    # so 5 of the 50 rows are held out by the default validation_fraction=0.1
+    auto = SoftmaxClassifier(early_stopping=True, max_iter=3, tol=None).fit(X, y3)
+    assert auto.solver_ == "sgd" and auto.alpha_ == 1 / (2 * 45)
 
 
 @pytest.mark.parametrize("random_state", [0, None])

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from losslab import models
-from losslab.training.checks import all_finite, check_X
+from losslab import fit, losses, models
+from losslab.training.checks import all_finite, check_class_weights, check_X, sample_weights
 
 
 @pytest.mark.parametrize(("dtype", "big"), [(np.float64, 1e308), (np.float32, 3e38)])
@@ -36,3 +36,30 @@ def test_check_X_accepts_1e308_and_names_nan():
     X[0, 1] = np.nan
     with pytest.raises(ValueError, match="X: expected finite values, got NaN or infinity"):
         check_X(X, model)
+
+
+@pytest.mark.parametrize(
+    ("class_weight", "message"),
+    [
+        ([1.0, -0.5, 1.0], r"got -0\.5 for class 1"),
+        ([np.nan, 1.0, 1.0], r"got nan for class 0"),
+        ([1.0, 1.0, np.inf], r"got inf for class 2"),
+        ([0, 0, 0], r"every class weighs zero"),
+    ],
+)
+def test_bad_class_weight_arrays_are_named_as_class_weight(class_weight, message):
+    # they were blamed on sample_weight (the per-row weights they become), or all-zero trained
+    X, y = np.random.default_rng(0).standard_normal((12, 2)), np.arange(12) % 3
+    softmax = losses.get("softmax")
+    with pytest.raises(ValueError, match=rf"^class_weight: .*{message}"):
+        check_class_weights(class_weight)
+    with pytest.raises(ValueError, match=rf"^class_weight: .*{message}"):
+        sample_weights(None, class_weight, y, softmax, 12)
+    with pytest.raises(ValueError, match=rf"^class_weight: .*{message}"):
+        fit(models.Linear(2, 3), softmax, X, y, class_weight=class_weight, epochs=1)
+
+
+def test_good_class_weights_pass_and_name_the_label():
+    assert check_class_weights([2, 0, 0.5]).tolist() == [2.0, 0.0, 0.5]
+    with pytest.raises(ValueError, match=r"got -1\.0 for class 'dog'$"):
+        check_class_weights([1.0, -1.0], classes=np.array(["cat", "dog"]))

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .. import losses, models, optim
@@ -39,6 +39,7 @@ from ..training.spec import (
     TrainResult,
     TrainSpec,
     check_clipping,
+    check_early_stopping,
     iterations_done,
     penalty_strength,
 )
@@ -48,7 +49,8 @@ DTYPES = [np.float64, np.float32]
 SPARSE_FORMATS = ("csr", "csc")
 
 # what every shared parameter may be, checked by scikit-learn at fit (one error naming it);
-# loss, optimizer, schedule and class_weight are strings the library checks by name
+# loss, optimizer, schedule and class_weight are strings the library checks by name (in
+# training_spec and class_weight_vector, so at fit too)
 PARAMETER_CONSTRAINTS = {
     "loss": [str, callable],  # a name, or your own f(output, target) -> (value, grad)
     "loss_options": [dict, None],
@@ -183,14 +185,18 @@ class TrainedEstimator(BaseEstimator):
         """What to train on ``n_samples`` rows, from this estimator's parameters (a frozen TrainSpec).
 
         Under ``warm_start`` the spec's ``init`` is the fitted model, so training
-        continues from it when its shape fits the data. The optimizer is checked
-        by name whichever solver runs, so a misspelt one is an error at once.
+        continues from it when its shape fits the data. The optimizer and the
+        schedule are checked by name whichever solver runs, so a misspelt one is
+        an error at once; ``clip_grad_norm`` and ``early_stopping`` with a
+        full-batch solver are errors (it would ignore them).
         ``n_samples`` (rows, or their total weight) and ``n_classes`` set the
         penalty of ``alpha="auto"`` (:func:`~losslab.training.spec.penalty_strength`).
         """
         optim.get(self.optimizer)
+        optim.schedule(self.schedule, self.lr)  # a name is looked up; a callable is kept
         solver = getattr(self, "solver", "sgd")  # an MLP trains by mini-batches
         check_clipping(self.clip_grad_norm, solver)
+        check_early_stopping(self.early_stopping, solver)
         loss = self._loss()
         two_columns = n_classes == 2 and loss.task == "multiclass"
         return TrainSpec(
@@ -471,6 +477,49 @@ def train_epochs(
         state=state,
         history=history,
         clip_grad_norm=spec.clip_grad_norm,
+    )
+
+
+def check_hidden_layer_sizes(sizes: Any, owner: str) -> tuple[int, ...]:
+    """The hidden layer widths as a tuple if each is an integer > 0, else one error naming them.
+
+    scikit-learn's ``MLPClassifier`` refuses widths <= 0 ("hidden_layer_sizes
+    must be > 0"); a width that is not an integer (2.5, "a", True) is refused
+    here too rather than failing later inside NumPy. No hidden layer, ``()``,
+    is a linear model, as in scikit-learn.
+
+    Parameters
+    ----------
+    sizes : tuple or list
+        The estimator's ``hidden_layer_sizes`` (its type already checked).
+    owner : str
+        The estimator's class name, for the message.
+
+    Returns
+    -------
+    tuple of int
+        The widths.
+
+    Raises
+    ------
+    InvalidParameterError
+        A ValueError (and TypeError) naming ``hidden_layer_sizes``, as scikit-learn's
+        parameter validation raises.
+
+    Examples
+    --------
+    >>> check_hidden_layer_sizes([64, np.int64(32)], "MLPClassifier")
+    (64, 32)
+    >>> check_hidden_layer_sizes((0,), "MLPClassifier")
+    Traceback (most recent call last):
+    ...
+    sklearn.utils._param_validation.InvalidParameterError: The 'hidden_layer_sizes' parameter of MLPClassifier must be a tuple of integers > 0. Got (0,) instead.
+    """
+    if all(isinstance(s, Integral) and not isinstance(s, bool) and int(s) > 0 for s in sizes):
+        return tuple(int(s) for s in sizes)
+    raise InvalidParameterError(
+        f"The 'hidden_layer_sizes' parameter of {owner} must be a tuple of integers > 0. "
+        f"Got {sizes!r} instead."
     )
 
 

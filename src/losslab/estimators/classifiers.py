@@ -35,6 +35,7 @@ from .base import (
     SPARSE_FORMATS,
     ArrayPair,
     TrainedEstimator,
+    check_hidden_layer_sizes,
     check_sample_weight,
     estimator_dataclass,
 )
@@ -396,7 +397,8 @@ class MLPClassifier(_Classifier):
     Parameters
     ----------
     hidden_layer_sizes : tuple of int, default (100,)
-        The width of each hidden layer.
+        The width of each hidden layer (integers > 0). With ``warm_start``, a
+        change of widths starts a new network, as a change of features does.
     loss : str or callable, default "softmax"
         As :class:`LinearClassifier`'s.
     n_iter_no_change : int, default 10
@@ -437,6 +439,11 @@ class MLPClassifier(_Classifier):
     n_iter_no_change: int = field(default=10, kw_only=True)
 
     _model_kind = "mlp"
+
+    def _validate_params(self) -> None:
+        """scikit-learn's parameter checks, then each hidden layer's width (an integer > 0)."""
+        super()._validate_params()
+        check_hidden_layer_sizes(self.hidden_layer_sizes, type(self).__name__)
 
     @property
     def coefs_(self) -> list[np.ndarray]:

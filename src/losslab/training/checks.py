@@ -181,7 +181,8 @@ def sample_weights(
     Raises
     ------
     ValueError
-        ``class_weight`` with a regression loss, or a bad ``sample_weight``.
+        ``class_weight`` with a regression loss, a bad ``sample_weight``, or a bad
+        ``class_weight`` (:func:`check_class_weights`).
 
     Examples
     --------
@@ -202,9 +203,61 @@ def sample_weights(
         if loss.task == "regression":
             raise ValueError("class_weight: applies to classification losses only")
         labels = target if target.ndim == 1 and loss.task == "multiclass" else labels_of(target)
-        cw = np.asarray(class_weight, dtype=np.float64)
+        cw = check_class_weights(class_weight)
         w = cw[labels] if w is None else w * cw[labels]
     return w
+
+
+def check_class_weights(class_weight: ArrayLike, classes: ArrayLike | None = None) -> np.ndarray:
+    """The class weights as float64 if each is finite and non-negative and one is positive.
+
+    A negative weight would make training maximise that class's loss, and
+    weights all zero leave nothing to train on: both are refused, naming
+    ``class_weight`` (not the per-row weights they become).
+
+    Parameters
+    ----------
+    class_weight : array-like of shape (C,)
+        The weight of each class.
+    classes : array-like of shape (C,), optional
+        The class labels, to name the one whose weight is bad (else its index).
+
+    Returns
+    -------
+    ndarray of shape (C,) float64
+        The weights.
+
+    Raises
+    ------
+    TypeError
+        Weights that are not numbers.
+    ValueError
+        A negative, NaN or infinite weight, or every weight zero.
+
+    Examples
+    --------
+    >>> check_class_weights([1, 0.5]).tolist()
+    [1.0, 0.5]
+    >>> check_class_weights([1.0, -0.5], classes=["cat", "dog"])
+    Traceback (most recent call last):
+    ...
+    ValueError: class_weight: expected finite non-negative weights, got -0.5 for class 'dog'
+    >>> check_class_weights([0.0, 0.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: class_weight: every class weighs zero; at least one must be positive
+    """
+    cw = v.as_values(class_weight, "class_weight", np.float64)
+    bad = np.flatnonzero(~np.isfinite(cw) | (cw < 0))
+    if bad.size:
+        i = int(bad[0])
+        label = np.asarray(classes)[i].item() if classes is not None else i
+        raise ValueError(
+            f"class_weight: expected finite non-negative weights, got {cw[i]} for class {label!r}"
+        )
+    if not np.any(cw > 0):
+        raise ValueError("class_weight: every class weighs zero; at least one must be positive")
+    return cw
 
 
 def split_validation(

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from .. import losses, models
+from .checks import check_class_weights
 from .full_batch import FULL_BATCH_METHODS
 from .objective import Objective, n_outputs
 from .smoothing import is_hinge
@@ -87,6 +88,50 @@ def check_clipping(clip_grad_norm: float | None, solver: str) -> float | None:
             "takes none (leave it None, or use solver='sgd')"
         )
     return clip_grad_norm
+
+
+def check_early_stopping(early_stopping: bool, solver: str) -> bool:
+    """``early_stopping`` if the solver has epochs to pick from ("auto" or "sgd"), else a clear error.
+
+    Early stopping holds out ``validation_fraction`` of the rows and keeps the
+    epoch whose held-out loss was best; a full-batch solver would silently
+    train on every row and keep its last iterate, so it is refused there
+    rather than ignored ("auto" trains by mini-batches with it, see
+    :meth:`TrainSpec.solver_for`).
+
+    Parameters
+    ----------
+    early_stopping : bool
+        The estimator's ``early_stopping``.
+    solver : str
+        The estimator's ``solver``.
+
+    Returns
+    -------
+    bool
+        ``early_stopping``, unchanged.
+
+    Raises
+    ------
+    ValueError
+        ``early_stopping=True`` with a full-batch solver.
+
+    Examples
+    --------
+    >>> check_early_stopping(True, "auto"), check_early_stopping(False, "lbfgs")
+    (True, False)
+    >>> check_early_stopping(True, "lbfgs")
+    Traceback (most recent call last):
+    ...
+    ValueError: early_stopping: holds out rows and keeps the best epoch of solver='sgd'; solver='lbfgs' trains on every row and has no epochs to pick from (leave it False, or use solver='sgd' or 'auto')
+    """
+    if early_stopping and solver not in ("auto", "sgd"):
+        raise ValueError(
+            "early_stopping: holds out rows and keeps the best epoch of solver='sgd'; "
+            f"solver={solver!r} trains on every row and has no epochs to pick from "
+            "(leave it False, or use solver='sgd' or 'auto')"
+        )
+    return early_stopping
 
 
 def check_solver(solver: str) -> str:
@@ -262,7 +307,8 @@ class TrainSpec:
     built. ``solver`` is "auto" (see :func:`auto_solver` and :meth:`solver_for`),
     "sgd", "lbfgs", "gd", "smoothing" or "dual_cd", or for a regressor "normal"
     (closed-form ridge). ``clip_grad_norm`` bounds the global norm of each
-    mini-batch step's gradients; with it, "auto" is "sgd".
+    mini-batch step's gradients; with it, or with ``early_stopping``, "auto" is
+    "sgd" (:attr:`needs_mini_batches`).
 
     Attributes
     ----------
@@ -361,19 +407,21 @@ class TrainSpec:
         Returns
         -------
         str
-            ``solver`` unless it is "auto"; then "sgd" with ``clip_grad_norm``, else
-            :func:`auto_solver`'s choice.
+            ``solver`` unless it is "auto"; then "sgd" when :attr:`needs_mini_batches`,
+            else :func:`auto_solver`'s choice.
 
         Examples
         --------
         >>> from losslab import losses
         >>> TrainSpec(losses.get("hinge"), solver="auto", clip_grad_norm=1.0).solver_for(150, 4)
         'sgd'
+        >>> TrainSpec(losses.get("softmax"), solver="auto", early_stopping=True).solver_for(150, 4)
+        'sgd'
         """
         if self.solver != "auto":
             return self.solver
-        if self.clip_grad_norm is not None:
-            return "sgd"  # clipping is a step of the mini-batch loop
+        if self.needs_mini_batches:
+            return "sgd"
         return auto_solver(
             self.loss,
             self.penalty,
@@ -384,6 +432,25 @@ class TrainSpec:
             sparse=sparse,
             penalised=not (isinstance(self.reg, Real) and self.reg <= 0),
         )
+
+    @property
+    def needs_mini_batches(self) -> bool:
+        """True when a setting only the mini-batch loop honours is on: "auto" is then "sgd".
+
+        Clipping (``clip_grad_norm``) is a step of the mini-batch loop, and early
+        stopping keeps the best of its epochs on held-out rows; a full-batch
+        solver would ignore either (an explicit one refuses them:
+        :func:`check_clipping`, :func:`check_early_stopping`).
+
+        Examples
+        --------
+        >>> from losslab import losses
+        >>> TrainSpec(losses.get("softmax")).needs_mini_batches
+        False
+        >>> TrainSpec(losses.get("softmax"), early_stopping=True).needs_mini_batches
+        True
+        """
+        return self.clip_grad_norm is not None or bool(self.early_stopping)
 
     def n_outputs(self, n_classes: int) -> int:
         """Score columns the loss needs for ``n_classes`` classes.
@@ -407,7 +474,11 @@ class TrainSpec:
         return n_outputs(self.loss, n_classes)
 
     def build_model(self, n_features: int, n_outputs: int, dtype: DTypeLike) -> models.Model:
-        """``init`` when its shape fits (training continues it in place), else a new model.
+        """``init`` when its architecture fits (training continues it in place), else a new model.
+
+        The architecture is the model kind, its inputs and score columns, and an
+        MLP's hidden layer widths: a warm start after ``hidden_layer_sizes``
+        changed starts the new network, as a changed number of features does.
 
         Parameters
         ----------
@@ -429,9 +500,13 @@ class TrainSpec:
         >>> spec = TrainSpec(losses.get("softmax"), init=warm)
         >>> spec.build_model(4, 3, np.float64) is warm, spec.build_model(5, 3, np.float64) is warm
         (True, False)
+        >>> net = models.MLP(4, (8,), 3)
+        >>> wider = TrainSpec(losses.get("softmax"), model="mlp", hidden=(16,), init=net)
+        >>> wider.build_model(4, 3, np.float64).hidden
+        (16,)
         """
         init = self.init
-        if init is not None and (init.n_features, init.n_outputs) == (n_features, n_outputs):
+        if init is not None and self._continues(init, n_features, n_outputs):
             return init
         return models.build(
             self.model,
@@ -441,6 +516,14 @@ class TrainSpec:
             dtype=dtype,
             random_state=self.random_state,
         )
+
+    def _continues(self, init: models.Model, n_features: int, n_outputs: int) -> bool:
+        """Whether ``init`` is the model this spec builds for this shape (kind, sizes, widths)."""
+        if (init.n_features, init.n_outputs) != (n_features, n_outputs):
+            return False
+        if self.model == "mlp":
+            return isinstance(init, models.MLP) and init.hidden == tuple(self.hidden)
+        return not isinstance(init, models.MLP)
 
     def objective(self, model: models.Model) -> Objective:
         """The function training minimises for ``model``: mean loss + reg * penalty.
@@ -676,8 +759,11 @@ def class_weight_vector(
     Raises
     ------
     ValueError
-        "balanced" without counts, an unknown rule, or a dict naming labels that are
-        not classes.
+        "balanced" without counts, an unknown rule, a dict naming labels that are
+        not classes, or weights that are negative, NaN, infinite or all zero
+        (:func:`~losslab.training.checks.check_class_weights`).
+    TypeError
+        Weights that are not numbers.
 
     Examples
     --------
@@ -685,6 +771,10 @@ def class_weight_vector(
     [2.0, 1.0, 1.0]
     >>> class_weight_vector("balanced", np.array([0, 1]), np.array([3, 1])).tolist()
     [0.6666666666666666, 2.0]
+    >>> class_weight_vector({0: -0.5}, np.array([0, 1]))
+    Traceback (most recent call last):
+    ...
+    ValueError: class_weight: expected finite non-negative weights, got -0.5 for class 0
 
     References
     ----------
@@ -708,4 +798,4 @@ def class_weight_vector(
             f"class_weight: labels {unknown} are not among the classes "
             f"{np.asarray(classes).tolist()}"
         )
-    return np.array([rule.get(c, 1.0) for c in classes], dtype=np.float64)
+    return check_class_weights([rule.get(c, 1.0) for c in classes], classes)
