@@ -274,11 +274,14 @@ class LinearClassifier(_Classifier):
     n_iter_no_change : int
         Epochs without improvement before "sgd" stops.
     early_stopping : bool
-        Hold out ``validation_fraction`` of the data, monitor its loss, keep the best weights.
+        Hold out ``validation_fraction`` of the data, monitor its loss, keep the best
+        weights: an epoch-by-epoch rule, so with it "auto" trains by "sgd", and a
+        full-batch solver is an error rather than ignoring it.
     validation_fraction : float
         The part of the data held out for early stopping, in (0, 1).
     class_weight : None, dict or "balanced"
-        Weights of the classes in the loss; "balanced" is N / (C · count).
+        Weights of the classes in the loss; "balanced" is N / (C · count). A dict's
+        weights must be finite and non-negative, and not all zero.
     warm_start : bool
         Continue from the previous fit's weights and optimizer state.
     random_state : int or None
