@@ -359,3 +359,15 @@ def test_the_hinge_on_sparse_x_reaches_the_minimum_of_its_dense_copy():
         assert LinearSVM(max_iter=3).fit(X, y).solver_ == "dual_cd"  # auto on sparse X
     with pytest.raises(ValueError, match="solver: 'smoothing' takes a hinge loss"):
         SoftmaxClassifier(solver="smoothing").fit(X, y)
+
+
+@pytest.mark.parametrize("alpha", ["auto", 0.01])
+def test_class_weights_that_zero_every_weighted_row_are_one_error_naming_them(alpha):
+    # each weight is valid, but the only classes sample_weight keeps weigh zero: "auto" blamed
+    # alpha, a fixed alpha trained on nothing
+    X = np.random.default_rng(0).standard_normal((30, 2))
+    y = np.arange(30) % 3
+    keep_two_classes = (y != 2).astype(float)
+    clf = SoftmaxClassifier(alpha=alpha, class_weight={0: 0.0, 1: 0.0})
+    with pytest.raises(ValueError, match=r"^class_weight: .* all weigh zero"):
+        clf.fit(X, y, sample_weight=keep_two_classes)

@@ -83,6 +83,11 @@ class _Classifier(ClassifierMixin, TrainedEstimator):
             )
         class_weight = class_weight_vector(self.class_weight, classes, counts)
         total = weight_total(X.shape[0], sample_weight, class_weight, y_enc)
+        if not total > 0:  # each weight valid, but every row's product is zero
+            raise ValueError(
+                "class_weight: the classes with non-zero sample_weight all weigh zero; "
+                "no row is left to train on"
+            )
         spec = self.training_spec(total, len(classes))
         if hasattr(self, "classes_") and not np.array_equal(classes, self.classes_):
             spec = replace(spec, init=None)  # other classes: warm_start cannot continue
