@@ -159,3 +159,17 @@ def test_a_users_loss_is_saved_by_where_it_imports_from_and_a_lambda_is_refused(
     with pytest.raises(ValueError, match="loss: <lambda> cannot be saved"):
         persist.save(lam, tmp_path / "lambda.npz")
     assert not (tmp_path / "lambda.npz").exists()
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_parameters_are_refused_and_nothing_is_written(tmp_path, bad):
+    X = np.random.default_rng(1).standard_normal((30, 3))
+    estimator = SoftmaxClassifier(max_iter=3, tol=None, random_state=0).fit(X, X[:, 0] > 0)
+    estimator.model_.params["W"][0, 0] = bad
+    path = tmp_path / "model.npz"
+    with pytest.raises(ValueError, match="save: parameter W holds 1 non-finite values"):
+        persist.save(estimator, path)
+    assert not path.exists()
+    with pytest.raises(ValueError, match="save: array extra holds 1 non-finite"):
+        persist.save(models.Linear(2, 2), path, extra_arrays={"extra": np.array([1.0, bad])})
+    assert not path.exists()

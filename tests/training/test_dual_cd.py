@@ -10,7 +10,7 @@ from sklearn.svm import SVC
 
 from losslab import config, models
 from losslab.estimators import LinearClassifier, LinearSVM
-from losslab.training import dual_cd
+from losslab.training import Diverged, dual_cd
 from losslab.training.dual_cd import fit_dual_cd, hinge_dual_epoch
 from losslab.training.smoothing import _HingeProblem, fit_smoothed
 
@@ -177,3 +177,44 @@ def test_uneven_weights_and_strong_penalties_stop_within_tol_of_the_minimum(heav
         )
         assert history.converged
         assert objective(X, y, theta, reg, weights=weights) <= best * (1 + tol)
+
+
+def huge_entry_iris(position):
+    """Standardised iris as CSR with its stored value ``position`` set to 1e200 (‖x‖² overflows)."""
+    X, y = standardised(load_iris)
+    X = sp.csr_matrix(X)
+    X.data[position] = 1e200
+    return X, y
+
+
+@pytest.mark.parametrize("fast", [False, pytest.param(True, marks=needs_numba)])
+def test_a_row_whose_squared_norm_overflows_and_misses_its_margin_stops_with_diverged(fast):
+    X, y = huge_entry_iris(0)  # row 0's margin needs a step its infinite curvature cannot take
+    model = models.Linear(4, 3, random_state=0)
+    with config.fast(fast), pytest.raises(Diverged, match=r"diverged in epoch \d+: row 0's"):
+        fit_dual_cd(model, "svm", X, y, reg=1e-3, random_state=0)
+    assert all(np.isfinite(p).all() for p in model.params.values())  # the last finite weights
+    with pytest.raises(Diverged, match="'dual_cd' diverged in epoch"):
+        LinearSVM(random_state=0).fit(X, y)
+
+
+def test_a_row_whose_squared_norm_overflows_but_meets_its_margin_gives_the_exact_minimum():
+    X, y = huge_entry_iris(1)  # row 0, column 1: the other rows' weights give it the right sign
+    reg, options = 1e-2, {"tol": 1e-9, "max_iter": 5000, "random_state": 0}
+    theta, history = fitted(fit_dual_cd, X, y, reg=reg, **options)
+    # its hinge is 0 at the minimum: the minimum of the other 149 rows, whose mean counts 150
+    without, _ = fitted(fit_dual_cd, X[1:], y[1:], reg=reg * 150 / 149, **options)
+    assert history.converged
+    np.testing.assert_allclose(theta, without, rtol=1e-6, atol=1e-8)
+
+
+def test_a_non_finite_step_stops_with_diverged_and_the_last_checked_weights():
+    params = {"W": np.ones((4, 3)), "b": np.ones(3)}
+    guard = dual_cd._FiniteGuard(np.ones(10), params)
+    with pytest.raises(Diverged, match="epoch 3: a step of the dual's multipliers"):
+        guard.after_epoch(3, 0.5, np.array([0.0, np.nan, 0.0]), np.zeros((4, 3)), np.zeros(3))
+    assert not params["W"].any() and not params["b"].any()  # β = 0's weights: no check passed
+    guard.at_check(5, 1.0, np.zeros(10), np.full((4, 3), 2.0), np.full(3, 3.0))
+    with pytest.raises(Diverged, match="epoch 10: the objective became inf"):
+        guard.at_check(10, np.inf, np.zeros(10), np.full((4, 3), np.inf), np.zeros(3))
+    assert (params["W"] == 2.0).all() and (params["b"] == 3.0).all()

@@ -33,7 +33,8 @@ def save(
     The JSON header records the format version, the model's kind and sizes, and
     for an estimator its class, parameters, loss and classes. The file is written
     atomically (to a temporary name, then renamed), so an interrupted save never
-    leaves half a file.
+    leaves half a file. Parameters (or extra arrays) holding NaN or inf are
+    refused: nothing is written.
 
     Parameters
     ----------
@@ -46,6 +47,13 @@ def save(
     extra_header : dict, optional
         More JSON-serialisable header entries.
 
+    Raises
+    ------
+    TypeError
+        ``obj`` is neither a fitted estimator nor a model.
+    ValueError
+        A parameter or extra array holds NaN or inf (named in the message).
+
     Examples
     --------
     >>> import os, tempfile
@@ -54,6 +62,12 @@ def save(
     >>> save(Linear(4, 3, random_state=0), path)
     >>> load_model(path)
     Linear(n_features=4, n_outputs=3, dtype=float64)
+    >>> broken = Linear(4, 3, random_state=0)
+    >>> broken.params["b"][1] = np.nan
+    >>> save(broken, path)
+    Traceback (most recent call last):
+    ...
+    ValueError: save: parameter b holds 1 non-finite values (NaN or inf); a model file keeps only finite numbers
 
     References
     ----------
@@ -88,7 +102,21 @@ def save(
                 header[key] = float(getattr(obj, value))
     arrays = {f"param/{k}": p for k, p in model.params.items()}
     arrays.update(extra_arrays or {})
+    _check_finite(arrays)
     save_arrays(path, arrays, header)
+
+
+def _check_finite(arrays):
+    """Refuse to write a NaN or infinite number: a model file holds weights that predict."""
+    for key, array in arrays.items():
+        values = np.asarray(array)
+        if values.dtype.kind in "fc" and not np.isfinite(values).all():
+            name = key.removeprefix("param/")
+            what = "parameter" if key.startswith("param/") else "array"
+            raise ValueError(
+                f"save: {what} {name} holds {np.size(values) - np.isfinite(values).sum()} "
+                "non-finite values (NaN or inf); a model file keeps only finite numbers"
+            )
 
 
 def load_model(path: StrPath) -> models.Linear | models.MLP | TrainedEstimator:

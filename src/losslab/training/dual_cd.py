@@ -47,6 +47,7 @@ from .. import fast, losses
 from ..losses._registry import Loss
 from ..models import Linear
 from .checks import is_sparse
+from .loop import Diverged
 from .smoothing import _checked_inputs, _HingeProblem, is_hinge
 from .state import History
 
@@ -161,9 +162,9 @@ def hinge_dual_epoch(
             slope = max(z, 0.0) if old <= 0 else min(z, 0.0) if old >= box[i] else z
             slack[i] = min(slack[i], -z if old <= 0 else z if old >= box[i] else -np.inf)
             worst = max(worst, abs(slope))
-            if slope == 0:
-                continue
             new = min(max(old + z / (len(c) * squares[i]), 0.0), box[i])
+            if new == old:  # also a row whose ‖x‖² overflowed: 0·inf would make its scores NaN
+                continue
             beta[i, j] = new
             for k, c_k in c.items():  # W(β) = Σ β x uᵀ = -Σ β x cᵀ, h = -Σ β c
                 W[cols, k] -= (new - old) * c_k * x
@@ -313,23 +314,69 @@ def fit_dual_cd(
     terms = (target, np.zeros((0, 0))) if multiclass else (np.zeros(0, np.intp), problem.target)
     rows = (*_row_layout(X), *terms, box, _row_squares(X) + rho)
     shape = model.params["W"].shape
-    W, bias, history = _descend(problem, rows, weighed, rho, shape, max_iter, tol, random_state)
+    guard = _FiniteGuard(rows[7], model.params)
+    W, bias, history = _descend(
+        problem, rows, weighed, rho, shape, max_iter, tol, random_state, guard
+    )
     history.step_loss = list(history.train_loss)
     model.params["W"][...] = W
     model.params["b"][...] = bias
     return history
 
 
-def _descend(problem, rows, weighed, rho, shape, max_iter, tol, random_state):
+class _FiniteGuard:
+    """Stops :func:`_descend` with :class:`~losslab.training.loop.Diverged` before W stops being
+    finite, and puts the last weights checked finite into the model.
+
+    A row whose ‖x‖² overflows float64 (a value over ~1e154) has an infinite
+    curvature: its multipliers never move. When its margin is met anyway (the
+    other rows' weights give it the right sign) the minimum is exact; when it
+    is not, its hinge term, of the size of the row, is one the solver cannot
+    reduce, and the fit stops rather than return that objective.
+    """
+
+    def __init__(self, squares, params):
+        self.unsteppable = np.flatnonzero(~np.isfinite(squares))
+        self.params, self.last = params, None
+
+    def after_epoch(self, epoch, worst, h, W, bias):
+        """Raise when a step of this epoch was not finite (any NaN step reaches h)."""
+        if not (np.isfinite(worst) and np.isfinite(h).all()):
+            self.stop(epoch, "a step of the dual's multipliers was not finite")
+
+    def at_check(self, epoch, value, slack, W, bias):
+        """Raise at a gap check with a non-finite objective or a stuck row; else keep W, b."""
+        if not (np.isfinite(value) and np.isfinite(W).all() and np.isfinite(bias).all()):
+            self.stop(epoch, f"the objective became {value:.3g}")
+        stuck = self.unsteppable[slack[self.unsteppable] < 0]
+        if len(stuck):
+            self.stop(
+                epoch,
+                f"row {stuck[0]}'s squared norm overflows float64, so its multipliers cannot "
+                f"move and its margin is missed by {-slack[stuck[0]]:.3g}",
+            )
+        self.last = (W.copy(), bias.copy())
+
+    def stop(self, epoch, why):
+        """Restore the last finite weights (W = 0 before the first check) and raise Diverged."""
+        W, bias = self.last or (0.0, 0.0)
+        self.params["W"][...], self.params["b"][...] = W, bias
+        raise Diverged(
+            f"solver: 'dual_cd' diverged in epoch {epoch}: {why}. Scale the features (e.g. "
+            "divide each by its largest absolute value)"
+        )
+
+
+def _descend(problem, rows, weighed, rho, shape, max_iter, tol, random_state, guard):
     """The epochs of :func:`fit_dual_cd` from β = 0: (W, b, History).
 
     ``rows``: :func:`hinge_dual_epoch`'s arguments up to ``squares``;
-    ``weighed``: the rows of weight > 0.
+    ``weighed``: the rows of weight > 0; ``guard``: a :class:`_FiniteGuard`.
     """
     (D, K), n = shape, len(rows[6])
     W, bias, beta, h = np.zeros((D, K)), np.zeros(K), np.zeros((n, K)), np.zeros(K)
     rng, history = np.random.default_rng(random_state), History()
-    active, settled_beyond, slack = weighed, np.inf, np.zeros(n)
+    active, settled_beyond, slack = weighed, np.inf, np.full(n, np.inf)
     work = len(rows[0]) * K  # an epoch's stored values × classes
     for epoch in range(1, max_iter + 1):
         # the first epoch asks for the kernel with the whole fit's work: the reference's Python
@@ -339,12 +386,14 @@ def _descend(problem, rows, weighed, rho, shape, max_iter, tol, random_state):
         order = rng.permutation(active)
         worst = epoch_fn(*rows, W, bias, beta, h, rho, problem.margin, order, slack)
         bias += rho * h  # the multiplier step
+        guard.after_epoch(epoch, worst, h, W, bias)
         # shrinking (liblinear's): a row whose terms all lie beyond their bounds by more than the
         # last epoch's largest violation is left out until the next gap check
         active, settled_beyond = active[slack[active] <= settled_beyond], worst
         if epoch % GAP_EVERY and epoch < max_iter:
             continue
         value, gap = _relative_gap(problem, np.vstack([W, bias]), beta, h, problem.alpha)
+        guard.at_check(epoch, value, slack, W, bias)
         history.train_loss.append(value)
         history.epoch.append(epoch)
         if gap <= tol:
