@@ -76,7 +76,8 @@ def test_resume_with_adam_restores_its_step_counter(tmp_path):
 @pytest.mark.parametrize(("loss", "expected"), [("svm", 9.0), ("softmax", np.log(10))])
 def test_initial_loss_with_small_weights_is_c_minus_1_or_ln_c(loss, expected):
     model = linear()
-    history = fit(model, loss, DIGITS.X_train, DIGITS.y_train, lr=0.0, epochs=1, batch_size=10_000)
+    # the first step's loss is measured before its update, at the starting weights
+    history = fit(model, loss, DIGITS.X_train, DIGITS.y_train, lr=1e-3, epochs=1, batch_size=10_000)
     assert history.step_loss[0] == pytest.approx(expected, rel=0.01)
 
 
@@ -113,9 +114,16 @@ def test_regularization_pulls_weights_toward_zero_and_never_touches_biases():
     train(free, reg=0.0, epochs=5)
     train(ridge, reg=0.5, epochs=5)
     assert np.abs(ridge.params["W"]).sum() < 0.5 * np.abs(free.params["W"]).sum()
+    # a loss without gradient leaves only the penalty to move the parameters: b stays put
     model = linear()
-    fit(model, "softmax", DIGITS.X_train, DIGITS.y_train, lr=0.0, reg=10.0, epochs=1)
-    assert not model.params["b"].any()
+    model.params["b"][...] = 0.25
+
+    def flat(scores, target):
+        return 0.0, np.zeros_like(scores)
+
+    fit(model, flat, DIGITS.X_train, DIGITS.y_train, optimizer="sgd", lr=0.01, reg=10.0, epochs=1)
+    assert np.all(model.params["b"] == 0.25)
+    assert np.abs(model.params["W"]).sum() < 0.9 * np.abs(linear().params["W"]).sum()
 
 
 def test_early_stopping_restores_the_best_validation_weights():
@@ -180,12 +188,32 @@ def test_binary_losses_train_one_vs_rest_and_regression_losses_fit_values():
             ValueError,
             "sample_weight: expected finite non-negative",
         ),
+        ({"lr": 0.0}, ValueError, "^lr: expected a number > 0, got 0.0"),
+        ({"lr": -0.5}, ValueError, "^lr: expected a number > 0, got -0.5"),
+        ({"lr": np.inf}, ValueError, "^lr: expected a finite number"),
+        ({"lr": np.nan}, ValueError, "^lr: expected a finite number"),
+        ({"batch_size": 0}, ValueError, "^batch_size: expected a positive integer, got 0"),
+        ({"batch_size": -5}, ValueError, "^batch_size: expected a positive integer, got -5"),
+        ({"batch_size": 2.5}, ValueError, "^batch_size: expected a positive integer, got 2.5"),
+        ({"batch_size": True}, ValueError, "^batch_size: expected a positive integer, got True"),
+        ({"epochs": 0}, ValueError, "^epochs: expected a positive integer, got 0"),
+        ({"patience": 0}, ValueError, "^patience: expected a positive integer, got 0"),
+        ({"tol": -1.0}, ValueError, "^tol: expected a number >= 0, got -1.0"),
+        ({"reg": -1e-3}, ValueError, "^reg: expected a number >= 0"),
+        ({"reg": np.inf}, ValueError, "^reg: expected a finite number"),
+        ({"random_state": -1}, ValueError, "^random_state: expected None or a non-negative"),
     ],
 )
 def test_bad_input_is_a_clear_error(kwargs, error, match):
     args = {"X": DIGITS.X_train[:3], "y": DIGITS.y_train[:3], "loss": "softmax", **kwargs}
     with pytest.raises(error, match=match):
         fit(linear(), args.pop("loss"), args.pop("X"), args.pop("y"), **args)
+
+
+def test_numpy_integers_and_a_batch_larger_than_n_stay_valid():
+    model = linear()
+    history = train(model, batch_size=np.int64(10_000), epochs=np.int32(2), patience=np.int64(1))
+    assert history.n_epochs == 2 and len(history.step_loss) == 2  # one full batch an epoch
 
 
 def test_all_finite_needs_no_temporary_and_handles_overflowing_sums():

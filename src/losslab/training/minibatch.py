@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -89,14 +90,14 @@ def fit(
         "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", or an
         object from :mod:`losslab.optim`.
     lr : float, default 1e-2
-        The base learning rate.
+        The base learning rate, > 0.
     schedule : str or callable, default "constant"
         Shapes ``lr``: "constant", "step", "exponential", "cosine", "invscaling",
         "warmup_cosine", "onecycle", "plateau", or a callable of the fractional epoch.
         "plateau" follows the validation loss when there is a validation set, else
         the epoch's training loss.
     batch_size : int, default 64
-        Samples per step; ``>= N`` gives full-batch gradient descent.
+        Samples per step, at least 1; ``>= N`` gives full-batch gradient descent.
     epochs : int, default 10
         Passes over the data (counted from the start of the first run when
         continuing one).
@@ -151,7 +152,9 @@ def fit(
     Raises
     ------
     ValueError
-        Bad input (naming the argument); a loss that stops being finite or explodes
+        Bad input, naming the argument (``lr`` <= 0 or not finite, ``batch_size``,
+        ``epochs`` or ``patience`` not a positive integer, a negative ``reg`` or
+        ``tol``, ...); a loss that stops being finite or explodes
         stops training with :class:`~losslab.training.loop.Diverged` (a ValueError),
         the weights of the last finished epoch restored.
     TypeError
@@ -181,6 +184,7 @@ def fit(
     Bottou, "Stochastic Gradient Descent Tricks", *Neural Networks: Tricks of the
     Trade* (2012); CS231n, "Optimization: Stochastic Gradient Descent".
     """
+    _check_arguments(lr, batch_size, epochs, reg, tol, patience, random_state)
     # a new name: mypy keeps the parameter's type (str or callable) for ``loss``
     trainee: losses.Loss = _trainable(loss).for_task(inferred_task(model, y))
     clip_grad_norm = check_max_norm(clip_grad_norm)
@@ -200,7 +204,7 @@ def fit(
     history = history if history is not None else History()
     if resume and checkpoint is not None:
         state, history = load_checkpoint(checkpoint, model, state)
-    batch_size = max(1, min(int(batch_size), data[0].shape[0]))
+    batch_size = min(int(batch_size), data[0].shape[0])
     steps_per_epoch = -(-data[0].shape[0] // batch_size)
     lr_at = optim.schedule(schedule, lr, epochs=epochs, steps_per_epoch=steps_per_epoch)
     epoch = _Epoch(objective, state, history, data, val, batch_size, lr_at, clip_grad_norm)
@@ -221,6 +225,21 @@ def fit(
         progress=progress,
         schedule=lr_at,
     )
+
+
+def _check_arguments(lr, batch_size, epochs, reg, tol, patience, random_state):
+    """One ValueError naming the first of fit's numeric arguments out of its range."""
+    v.check_scalar(lr, "lr", low=0, low_open=True)
+    v.check_scalar(reg, "reg", low=0)
+    if tol is not None:
+        v.check_scalar(tol, "tol", low=0)
+    for name, value in (("batch_size", batch_size), ("epochs", epochs), ("patience", patience)):
+        if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+            raise ValueError(f"{name}: expected a positive integer, got {value!r} instead")
+    if isinstance(random_state, Integral) and random_state < 0:
+        raise ValueError(
+            f"random_state: expected None or a non-negative integer, got {random_state!r} instead"
+        )
 
 
 def _trainable(loss: str | Callable[..., Any]) -> losses.Loss:
