@@ -10,12 +10,13 @@ from the checkpoint and reaches the same weights as an uninterrupted run.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -158,14 +159,11 @@ class TrainConfig:
             raise ValueError(f"loss: {loss.name} is a {loss.task} loss; train fits classifiers")
         if self.model not in ("linear", "mlp"):
             raise ValueError(f"model: expected 'linear' or 'mlp', got {self.model!r}")
-        for name in ("lr", "reg"):
-            value = getattr(self, name)
-            if name == "reg" and value == "auto":
-                continue
-            if not (isinstance(value, (int, float)) and value >= 0):
-                raise ValueError(
-                    f"{name}: expected a non-negative number, got {getattr(self, name)!r}"
-                )
+        # the estimators' ranges: lr in (0, inf), reg in [0, inf) or "auto"
+        if not (_is_number(self.lr) and 0 < self.lr < math.inf):
+            raise ValueError(f"lr: expected a finite number > 0, got {self.lr!r}")
+        if self.reg != "auto" and not (_is_number(self.reg) and 0 <= self.reg < math.inf):
+            raise ValueError(f"reg: expected 'auto' or a finite number >= 0, got {self.reg!r}")
         if (self.epochs is not None and self.epochs < 1) or self.batch_size < 1:
             raise ValueError("epochs and batch_size: expected positive integers")
         if self.penalty not in ("l2", "l1", "elasticnet"):
@@ -180,6 +178,8 @@ class TrainConfig:
             raise ValueError(f"solver: {self.solver} trains linear models; use sgd for an MLP")
         if self.sync_every < 1:
             raise ValueError("sync_every: expected a positive integer")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed: expected a non-negative integer, got {self.seed!r}")
         check_clipping(check_max_norm(self.clip_grad_norm), self.solver)
         return loss
 
@@ -341,6 +341,11 @@ class TrainConfig:
             )
         unit = {"smoothing": "Newton steps a stage", "dual_cd": "epochs"}.get(solver, "iterations")
         return f"solver {solver}{chosen}: full batch, at most {self.iterations(solver)} {unit}"
+
+
+def _is_number(value: object) -> TypeGuard[float]:
+    """A real number (not a bool, which is an int), as JSON's numbers load."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @dataclass

@@ -366,6 +366,76 @@ def test_svmlight_options_it_cannot_honour_are_one_line_errors(tmp_path, capsys,
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--lr", "0"], "argument --lr: expected a finite number > 0, got '0'"),
+        (["--lr", "-0.5"], "argument --lr: expected a finite number > 0, got '-0.5'"),
+        (["--lr", "inf"], "argument --lr: expected a finite number > 0, got 'inf'"),
+        (["--lr", "0", "--task", "embed"], "argument --lr: expected a finite number > 0"),
+        (["--reg", "inf"], "argument --reg: expected a finite non-negative number, got 'inf'"),
+        (["--seed", "-1"], "argument --seed: expected a non-negative integer, got '-1'"),
+        (["--seed", "1.5"], "argument --seed: expected a non-negative integer, got '1.5'"),
+        (
+            ["--loss-option", "zzz=1"],
+            "--loss-option: softmax_cross_entropy has no option 'zzz'; its options: "
+            "class_weight, label_smoothing, ignore_index, sample_weight, reduction",
+        ),
+        (["--loss", "svm", "--loss-option", "gamma=2"], "multiclass_hinge has no option 'gamma'"),
+    ],
+)
+def test_out_of_range_numbers_and_unknown_loss_options_name_the_flag(capsys, args, message):
+    assert _exit_code(["train", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("where", [[], ["--stream"]])
+def test_an_unknown_loss_option_on_an_svmlight_file_names_the_flag(tmp_path, capsys, where):
+    (tmp_path / "d.svm").write_text("1 1:1 2:1\n0 3:1\n1 1:2\n0 3:2\n1 2:1\n0 3:3\n")
+    argv = ["train", "--data", str(tmp_path / "d.svm"), "--loss-option", "zzz=1", *where]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--loss-option: softmax_cross_entropy has no option 'zzz'" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_known_loss_option_still_trains(capsys):
+    argv = ["train", "--data", "iris", "--loss", "focal", "--loss-option", "gamma=1", "--json"]
+    assert cli.main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["test_accuracy"] > 0.8
+
+
+@pytest.mark.parametrize(
+    ("rows", "why"),
+    [
+        (
+            "1 1:1\n0 2:1\n1 1:2\n0 2:2\n",
+            "4 rows in 2 classes (2 in the smallest); a stratified split needs at least 6 rows",
+        ),
+        (  # seed 3 draws the one row of class 0 for testing: training would see one class
+            "1 1:1\n0 2:1\n1 1:2\n",
+            "3 rows in 2 classes (1 in the smallest); the test rows took a whole class",
+        ),
+    ],
+)
+def test_a_file_too_small_to_split_is_a_one_line_error_saying_so(tmp_path, capsys, rows, why):
+    (tmp_path / "tiny.svm").write_text(rows)
+    assert cli.main(["train", "--data", str(tmp_path / "tiny.svm"), "--seed", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "data: too few rows per class to hold out a 20% test split: tiny.svm has " + why in err
+    assert "test_size" not in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def _exit_code(argv):
+    """``cli.main(argv)``'s exit code, argparse's own usage errors (SystemExit) included."""
+    try:
+        return cli.main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
 def test_a_malformed_svmlight_line_is_a_one_line_error_with_its_number(tmp_path, capsys):
     (tmp_path / "d.svm").write_text("1 1:1\n0 2:x\n")
     assert cli.main(["train", "--data", str(tmp_path / "d.svm")]) == 2

@@ -5,7 +5,9 @@ its sparse rows as they are (in memory, or streamed), never densified."""
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -20,7 +22,9 @@ from .common import (
     UsageError,
     key_values,
     non_negative_float,
+    non_negative_int,
     penalty_strength_arg,
+    positive_float,
     positive_int,
     print_json,
     show_files,
@@ -103,7 +107,7 @@ def _add_data_options(g):
     )
     g.add_argument(
         "--seed",
-        type=int,
+        type=non_negative_int,
         default=0,
         help="seed of the split, the weights and the batches (default: 0)",
     )
@@ -142,7 +146,7 @@ def _add_optimizer_options(g):
     )
     g.add_argument(
         "--lr",
-        type=non_negative_float,
+        type=positive_float,
         help="learning rate (default: 1e-2; with --task embed, MetricLearner's default)",
     )
     g.add_argument(
@@ -154,7 +158,7 @@ def _add_optimizer_options(g):
     )
     g.add_argument(
         "--clip-grad-norm",
-        type=non_negative_float,  # 0, inf: a one-line error from the library's check
+        type=non_negative_float,  # 0: a one-line error from the library's check
         metavar="MAX_NORM",
         help="scale each step's gradients to this global norm at most (sgd; default: no clipping)",
     )
@@ -297,7 +301,7 @@ def _config(args):
         data=args.data,
         target=args.target,
         loss=args.loss,
-        loss_options=key_values(args.loss_option),
+        loss_options=_loss_options(args),
         model=args.model,
         hidden=tuple(args.hidden),
         optimizer=args.optimizer,
@@ -313,6 +317,16 @@ def _config(args):
         sync_every=args.sync_every,
         clip_grad_norm=args.clip_grad_norm,
     )
+
+
+def _loss_options(args):
+    """``--loss-option`` KEY=VALUE pairs as a dict, each an option of ``--loss`` (else one error naming the flag)."""
+    from .. import losses
+
+    options = key_values(args.loss_option)
+    if options:
+        losses.get(args.loss).bind(options, "--loss-option")
+    return options
 
 
 def cmd_train_in_memory(args: argparse.Namespace, config: TrainConfig, out: Path) -> None:
@@ -409,6 +423,7 @@ def cmd_train_stream(args: argparse.Namespace) -> None:
     )
     estimator = LinearClassifier(
         args.loss,
+        loss_options=_loss_options(args) or None,
         lr=args.lr,
         alpha=args.reg,
         optimizer=args.optimizer,
@@ -467,7 +482,7 @@ def cmd_train_sparse(args: argparse.Namespace) -> None:
     console = Console(stderr=args.json, quiet=args.quiet and not args.json)
     console.print(f"[bold]losslab train[/]: {args.loss} · linear · sparse")
     X, y, _ = read_svmlight(args.data, args.target)
-    split = _sparse_split(X, y, args.seed)
+    split = _sparse_split(X, y, args.seed, args.data)
     console.print(_sparse_summary(args.data, *split))
     estimator, solver = _sparse_estimator(args, split[0].shape[0], split[0].nnz)
     # "auto" resolved on the training rows, as the in-memory run prints it
@@ -488,7 +503,7 @@ def cmd_train_sparse(args: argparse.Namespace) -> None:
         _show_run_files(console, out)
 
 
-def _sparse_split(X, y, seed):
+def _sparse_split(X, y, seed, path):
     """(X_train, y_train, X_test, y_test): stratified when every class has 2 rows or more."""
     import numpy as np
     from sklearn.model_selection import train_test_split
@@ -497,10 +512,32 @@ def _sparse_split(X, y, seed):
     if len(counts) < 2:
         raise ValueError(f"data: expected at least 2 classes, got only {np.unique(y).tolist()}")
     stratify = y if counts.min() >= 2 else None
+    if stratify is not None and not _holds_every_class(len(y), len(counts)):
+        needed = next(n for n in itertools.count(len(y)) if _holds_every_class(n, len(counts)))
+        raise _too_few_rows(path, counts, f"a stratified split needs at least {needed} rows")
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.2, random_state=seed, stratify=stratify
+        X, y, test_size=TEST_SHARE, random_state=seed, stratify=stratify
     )
+    if len(np.unique(y_train)) < 2:  # unstratified: the test rows took a whole class
+        raise _too_few_rows(path, counts, "the test rows took a whole class")
     return X_train, y_train, X_test, y_test
+
+
+TEST_SHARE = 0.2  # of the rows, held out (data.load's test share)
+
+
+def _holds_every_class(n_rows, n_classes):
+    """Whether a stratified split of ``n_rows`` has room for every class on both sides."""
+    n_test = math.ceil(TEST_SHARE * n_rows)  # train_test_split's count
+    return min(n_test, n_rows - n_test) >= n_classes
+
+
+def _too_few_rows(path, counts, why):
+    return ValueError(
+        f"data: too few rows per class to hold out a {TEST_SHARE:.0%} test split: "
+        f"{Path(path).name} has {counts.sum()} rows in {len(counts)} classes "
+        f"({counts.min()} in the smallest); {why}"
+    )
 
 
 def _sparse_summary(path, X_train, y_train, X_test, y_test):
@@ -523,7 +560,7 @@ def _sparse_estimator(args, n_rows, nnz):
 
     options = {
         "loss": args.loss,
-        "loss_options": key_values(args.loss_option) or None,
+        "loss_options": _loss_options(args) or None,
         "penalty": args.penalty,
         "alpha": args.reg,
         "optimizer": args.optimizer,

@@ -9,7 +9,8 @@ to call it by name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,7 +77,44 @@ class Loss:
         return self.fn(output, *targets, **{**self.options, **kwargs})
 
     def with_options(self, **options: Any) -> Loss:
-        """This loss with ``options`` bound on top of those it has."""
+        """This loss with ``options`` bound on top of those it has (each checked, see :meth:`bind`)."""
+        return self.bind(options)
+
+    def bind(self, options: Mapping[str, Any], argument: str = "loss_options") -> Loss:
+        """This loss with ``options`` bound on top of those it has, each one an option it takes.
+
+        Parameters
+        ----------
+        options : mapping of str to any
+            Keyword options of the loss function, e.g. ``{"gamma": 1.0}``.
+        argument : str, default "loss_options"
+            The name the user gave the options by, for the error (``--loss-option``
+            on the command line).
+
+        Returns
+        -------
+        Loss
+
+        Raises
+        ------
+        ValueError
+            An option the function does not take, naming ``argument``, the option
+            and the options it does take.
+
+        Examples
+        --------
+        >>> get("focal").bind({"gamma": 1.0})
+        Loss('softmax_focal', gamma=1.0)
+        >>> get("svm").bind({"zzz": 1}, "--loss-option")
+        Traceback (most recent call last):
+        ...
+        ValueError: --loss-option: multiclass_hinge has no option 'zzz'; its options: margin, squared, kind, class_weight, sample_weight, reduction
+        """
+        known = option_names(self.fn)
+        unknown = [k for k in options if known is not None and k not in known]
+        if unknown:
+            takes = f"its options: {', '.join(known)}" if known else "it takes no options"
+            raise ValueError(f"{argument}: {self.name} has no option {unknown[0]!r}; {takes}")
         return Loss(self.name, self.fn, self.task, {**self.options, **options}, self.probabilistic)
 
     def for_task(self, task: str) -> Loss:
@@ -88,6 +126,37 @@ class Loss:
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
         return f"Loss({self.name!r}{', ' if opts else ''}{opts})"
+
+
+def option_names(fn: Callable) -> tuple[str, ...] | None:
+    """The keyword options ``fn`` takes (parameters with a default); None when it takes any.
+
+    None also for a function without a signature (a builtin): its call will tell.
+
+    Parameters
+    ----------
+    fn : callable
+        A loss function ``fn(output, *targets, **options)``.
+
+    Returns
+    -------
+    tuple of str or None
+
+    Examples
+    --------
+    >>> option_names(lambda output, target, gamma=2.0: None)
+    ('gamma',)
+    >>> option_names(lambda output, target, **options: None) is None
+    True
+    """
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return None
+    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return tuple(p.name for p in parameters if p.kind in keyword and p.default is not p.empty)
 
 
 def _entry(fn, task, probabilistic=False, **options):
@@ -256,6 +325,12 @@ def get(name: str | Callable, *, task: str | None = None, **options: Any) -> Los
     -------
     Loss
 
+    Raises
+    ------
+    ValueError
+        An unknown name, or an option the function does not take (naming
+        ``loss_options``, see :meth:`Loss.bind`).
+
     Examples
     --------
     >>> get("focal", gamma=1.0)
@@ -266,15 +341,15 @@ def get(name: str | Callable, *, task: str | None = None, **options: Any) -> Los
     'half_squared'
     """
     if isinstance(name, Loss):
-        return name.with_options(**options).for_task(task) if task else name.with_options(**options)
+        return name.bind(options).for_task(task) if task else name.bind(options)
     if isinstance(name, str) and ":" in name:
         name = _custom.import_function(name)
     if callable(name):
         fn = _custom.PlainLoss(name, _function_name(name))
-        return Loss(fn.__name__, fn, None if task is None else _check_task(task), options)
+        return Loss(fn.__name__, fn, None if task is None else _check_task(task)).bind(options)
     key = canonical_name(name)
     fn, entry_task, probabilistic, defaults = _CATALOGUE[key]
-    return Loss(key, fn, entry_task, {**defaults, **options}, probabilistic)
+    return Loss(key, fn, entry_task, defaults, probabilistic).bind(options)
 
 
 def _function_name(f):
