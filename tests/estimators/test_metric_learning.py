@@ -435,3 +435,72 @@ def test_on_digits_never_seen_the_defaults_stay_near_pca_where_a_trained_map_fal
     defaults = unseen_recall(MetricLearner(8, random_state=0))
     trained = unseen_recall(MetricLearner(8, model="mlp", random_state=0))
     assert defaults > trained + 0.03 and defaults > unseen_recall(PCA(8)) - 0.02
+
+
+@pytest.mark.parametrize(
+    ("settings", "fmt"),
+    [
+        ({"n_components": 4, "max_iter": 3}, "csr_matrix"),  # the default MLP, random start
+        ({"n_components": 4, "max_iter": 3}, "coo_array"),
+        ({"n_components": 4, "model": "linear", "max_iter": 3}, "csc_matrix"),  # from LDA
+        ({"n_components": 12, "model": "linear", "max_iter": 3}, "csr_array"),  # from PCA
+        ({"n_components": 4, "init": "lda", "max_iter": 3}, "coo_matrix"),  # an MLP from LDA
+        ({"n_components": 12}, "csr_matrix"),  # the closed-form Fisher map
+        ({"n_components": 4, "loss": "arcface", "max_iter": 2}, "csr_matrix"),
+    ],
+)
+def test_a_sparse_fit_is_the_dense_fit(digits_seen, settings, fmt):
+    import scipy.sparse
+
+    X, y = digits_seen
+    to_sparse = getattr(scipy.sparse, fmt)
+    dense = MetricLearner(random_state=0, **settings).fit(X, y)
+    sparse = MetricLearner(random_state=0, **settings).fit(to_sparse(X), y)
+    assert sparse.model_type_ == dense.model_type_ and sparse.n_iter_ == dense.n_iter_
+    expected = dense.transform(X)
+    for sparse_X in (to_sparse(X), scipy.sparse.csr_matrix(X), scipy.sparse.csc_array(X)):
+        np.testing.assert_allclose(sparse.transform(sparse_X), expected, rtol=1e-8, atol=1e-8)
+        np.testing.assert_allclose(dense.transform(sparse_X), expected, rtol=1e-12, atol=1e-12)
+    start = MetricLearner(random_state=0, **settings).fit_start(to_sparse(X), y)
+    np.testing.assert_allclose(
+        start.transform(X),
+        MetricLearner(random_state=0, **settings).fit_start(X, y).transform(X),
+        rtol=1e-8,
+        atol=1e-8,
+    )
+
+
+def test_sparse_lda_is_sklearns_lda_up_to_sign():
+    import scipy.sparse
+    from sklearn.datasets import load_wine
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    from losslab.estimators.metric_learning import _sparse_lda_scalings
+
+    X, y = load_wine(return_X_y=True)
+    X[X < np.median(X, axis=0)] = 0  # half the entries zero: a sparse problem
+    ours = _sparse_lda_scalings(scipy.sparse.csr_matrix(X), y, 2)
+    theirs = LinearDiscriminantAnalysis(n_components=2).fit(X, y).scalings_[:, :2]
+    signs = np.sign(np.sum(ours * theirs, axis=0))
+    np.testing.assert_allclose(ours * signs, theirs, rtol=1e-7, atol=1e-10)
+
+
+def test_sparse_X_is_never_densified():
+    import tracemalloc
+
+    import scipy.sparse
+
+    n_rows, width = 400, 100_000  # dense: 320 MB
+    X = scipy.sparse.random(n_rows, width, density=1e-4, format="csr", random_state=0)
+    X = X + scipy.sparse.csr_matrix(  # a class signal in the first columns
+        (np.ones(n_rows), (np.arange(n_rows), np.arange(n_rows) % 4)), shape=(n_rows, width)
+    )
+    y = np.arange(n_rows) % 4
+    settings = {"model": "linear", "init": "random", "max_iter": 2, "random_state": 0}
+    tracemalloc.start()
+    learner = MetricLearner(2, **settings).fit(X, y)
+    embedding = learner.transform(X)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert embedding.shape == (n_rows, 2) and np.isfinite(embedding).all()
+    assert peak < 40e6, peak  # the weights (1.6 MB) and the optimiser's state, never X dense

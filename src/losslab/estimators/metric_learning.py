@@ -28,9 +28,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .. import losses, models, optim
 from ..losses import metric
 from ..training import loop
+from ..training.checks import is_sparse
 from ..training.state import History, TrainState
 from ..training.stopping import EarlyStopping
-from .base import ArrayPair
+from .base import SPARSE_FORMATS, ArrayPair
 
 LOSSES = (
     "soft_nearest_neighbour",
@@ -215,7 +216,9 @@ def shrunk_fisher(
 
     Parameters
     ----------
-    X : ndarray of shape (N, d)
+    X : ndarray or scipy.sparse matrix of shape (N, d)
+        A sparse X is never densified: its d × d scatter is
+        :math:`X^\top X - N \bar x \bar x^\top`.
     y : ndarray of shape (N,)
         Class labels.
     n_components : int
@@ -245,16 +248,16 @@ def shrunk_fisher(
     (1997) (PCA before LDA); Friedman, "Regularized Discriminant Analysis", JASA
     (1989) (the shrunk scatter).
     """
-    rank = min(X.shape[1], len(X) - 1)
+    rank = min(X.shape[1], X.shape[0] - 1)
     if n_components > rank:
         raise ValueError(
             f"n_components: the Fisher embedding needs n_components <= "
             f"min(n_features, n_samples - 1) = {rank}"
         )
     m = min(2 * n_components, rank) if n_pca is None else n_pca
-    mean = X.mean(axis=0)
-    V = _top_eigenvectors((X - mean).T @ (X - mean), m)
-    U = (X - mean) @ V
+    mean = column_means(X)
+    V = _top_eigenvectors(centred_gram(X, mean), m)
+    U = _centred_times(X, mean, V)
     Sw = within_class_scatter(U, y)
     level = np.trace(Sw) / m or np.trace(U.T @ U) / (m * len(U)) or 1.0  # classes of one point
     eigenvalues, E = np.linalg.eigh(Sw + shrinkage * level * np.eye(m))
@@ -272,6 +275,97 @@ def _top_eigenvectors(gram, k):
     """
     _, vectors = np.linalg.eigh(gram)
     return vectors[:, ::-1][:, :k]
+
+
+def column_means(X: np.ndarray) -> np.ndarray:
+    """The mean of each column of a dense or scipy.sparse X, as a 1-D array.
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse matrix of shape (N, d)
+
+    Returns
+    -------
+    ndarray of shape (d,)
+
+    Examples
+    --------
+    >>> import scipy.sparse
+    >>> column_means(scipy.sparse.csr_matrix([[1.0, 0.0], [3.0, 4.0]])).tolist()
+    [2.0, 2.0]
+    """
+    return np.asarray(X.mean(axis=0)).ravel()
+
+
+def centred_gram(X: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    r"""The scatter :math:`(X - \bar x)^\top (X - \bar x)`, without a dense copy of a sparse X.
+
+    For a scipy.sparse X it is :math:`X^\top X - N \bar x \bar x^\top`: the
+    d × d result is dense, X is not.
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse matrix of shape (N, d)
+    mean : ndarray of shape (d,)
+        :math:`\bar x`, X's column means.
+
+    Returns
+    -------
+    ndarray of shape (d, d)
+
+    Examples
+    --------
+    >>> import scipy.sparse
+    >>> X = np.array([[1.0, 0.0], [3.0, 4.0]])
+    >>> bool(np.allclose(centred_gram(scipy.sparse.csr_matrix(X), X.mean(0)),
+    ...                  centred_gram(X, X.mean(0))))
+    True
+    """
+    if not is_sparse(X):
+        return (X - mean).T @ (X - mean)
+    return np.asarray((X.T @ X).todense()) - X.shape[0] * np.outer(mean, mean)
+
+
+def _centred_times(X, mean, V):
+    """(X - mean) @ V; for a sparse X as X @ V - mean @ V, which keeps X sparse."""
+    if not is_sparse(X):
+        return (X - mean) @ V
+    return np.asarray(X @ V) - mean @ V
+
+
+def _sparse_lda_scalings(X, y, n_components, tol=1e-4):
+    """scikit-learn's LDA (svd solver) ``scalings_[:, :n_components]`` for a scipy.sparse X.
+
+    The same steps as ``LinearDiscriminantAnalysis._solve_svd``, with the SVD of
+    the standardised within-class deviations (N × d, dense) replaced by the
+    eigendecomposition of their d × d scatter: the same directions and
+    singular values, X never densified. Columns as :func:`_sign_fixed` leaves them.
+    """
+    n, classes = X.shape[0], np.unique(y)
+    one_hot = (y[:, None] == classes[None, :]).astype(np.float64)
+    counts = one_hot.sum(axis=0)
+    means = np.asarray(X.T @ one_hot).T / counts[:, None]
+    within = np.asarray((X.T @ X).todense()) - (means.T * counts) @ means
+    std = np.sqrt(np.maximum(np.diag(within), 0) / n)
+    std[std == 0] = 1.0
+    eigenvalues, vectors = np.linalg.eigh(within / n / np.outer(std, std))
+    order = np.argsort(eigenvalues)[::-1]
+    S = np.sqrt(np.maximum(eigenvalues[order], 0))
+    rank = int(np.sum(S > tol))
+    scalings = (vectors[:, order[:rank]] / std[:, None]) / S[:rank]
+    priors = counts / n
+    fac = 1.0 / (len(classes) - 1)
+    centres = np.sqrt(n * priors * fac)[:, None] * (means - priors @ means)
+    _, S, Vt = np.linalg.svd(centres @ scalings, full_matrices=False)
+    rank = int(np.sum(S > tol * S[0]))
+    return (scalings @ Vt.T[:, :rank])[:, :n_components]
+
+
+def _sign_fixed(W):
+    """W with each column's largest entry (in absolute value) positive: a direction's sign
+    is arbitrary, this fixes it so that every way of computing it agrees."""
+    biggest = W[np.argmax(np.abs(W), axis=0), np.arange(W.shape[1])]
+    return W * np.where(biggest < 0, -1, 1)
 
 
 def _start_mlp_at(model, W, mean):
@@ -314,6 +408,11 @@ class MetricLearner(TransformerMixin, BaseEstimator):
       (128 units, random start), batches of every class up to 16 × 8 samples
       each, Adam with a constant step, and early stopping on the held-out loss
       of a tenth of each class (patience 10, best epoch kept).
+
+    X may be a scipy.sparse matrix or array of any format, in ``fit`` and
+    ``transform``: it is never densified (the first layer's product takes it as
+    it is; the LDA, PCA and Fisher maps use its d × d scatter), and gives the
+    dense fit's embedding.
 
     Parameters
     ----------
@@ -602,7 +701,12 @@ class MetricLearner(TransformerMixin, BaseEstimator):
     def _fit(self, X, y, *, train):
         """``fit`` (``train``) or ``fit_start``: the checks, the starting map, then the epochs."""
         self._check_hidden_layer_sizes()
-        X, y = cast(ArrayPair, validate_data(self, X, y, dtype=[np.float64, np.float32]))
+        X, y = cast(
+            ArrayPair,
+            validate_data(self, X, y, dtype=[np.float64, np.float32], accept_sparse=SPARSE_FORMATS),
+        )
+        if is_sparse(X):
+            X = X.tocsr()  # the batches take rows
         check_classification_targets(y)
         self._loss_name()  # an unknown or non-metric loss fails here, before any training
         self.classes_, y_enc = np.unique(y, return_inverse=True)
@@ -704,7 +808,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
             if init != "random":
                 W = self._lda(X, y) if init == "lda" else self._pca(X)
                 model.params["W"][...] = W
-                model.params["b"][...] = -X.mean(axis=0) @ W  # centred: distances unchanged
+                model.params["b"][...] = -column_means(X) @ W  # centred: distances unchanged
             return model
         model = models.MLP(
             d,
@@ -716,7 +820,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         )
         if init in ("lda", "pca"):
             W = self._lda(X, y) if init == "lda" else self._pca(X)
-            _start_mlp_at(model, W.astype(X.dtype), X.mean(axis=0))
+            _start_mlp_at(model, W.astype(X.dtype), column_means(X))
         return model
 
     def _pca(self, X):
@@ -724,8 +828,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"init: 'pca' needs n_components <= min(n_samples, n_features) = {min(X.shape)}"
             )
-        centred = X - X.mean(axis=0)
-        return _top_eigenvectors(centred.T @ centred, self.n_components)
+        return _top_eigenvectors(centred_gram(X, column_means(X)), self.n_components)
 
     def _lda(self, X, y):
         k = min(X.shape[1], len(np.unique(y)) - 1)
@@ -733,8 +836,10 @@ class MetricLearner(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"init: 'lda' needs n_components <= min(n_features, n_classes - 1) = {k}"
             )
+        if is_sparse(X):  # scikit-learn's LDA takes dense X only
+            return _sign_fixed(_sparse_lda_scalings(X, y, self.n_components))
         lda = LinearDiscriminantAnalysis(n_components=self.n_components).fit(X, y)
-        return lda.scalings_[:, : self.n_components]
+        return _sign_fixed(lda.scalings_[:, : self.n_components])
 
     def _value_and_grads(self, Xb, yb, weights=None, *, need_grads=True):
         """(loss, gradients, None) of a labelled batch: the embedding, normalised, into the loss."""
@@ -760,7 +865,8 @@ class MetricLearner(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            scipy.sparse X (CSR, CSC, COO, ... matrices and arrays) is not densified.
 
         Returns
         -------
@@ -777,7 +883,12 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         ((4, 2), True)
         """
         check_is_fitted(self)
-        X = cast(np.ndarray, validate_data(self, X, dtype=[np.float64, np.float32], reset=False))
+        X = cast(
+            np.ndarray,
+            validate_data(
+                self, X, dtype=[np.float64, np.float32], reset=False, accept_sparse=SPARSE_FORMATS
+            ),
+        )
         e = self.model_(
             X.astype(self.model_.params[next(iter(self.model_.params))].dtype, copy=False)
         )
