@@ -470,6 +470,16 @@ def test_a_sparse_fit_is_the_dense_fit(digits_seen, settings, fmt):
     )
 
 
+@pytest.mark.parametrize(
+    "check",
+    ["check_estimator_sparse_array", "check_estimator_sparse_matrix", "check_estimator_sparse_tag"],
+)
+def test_scikit_learns_sparse_checks_pass(check):
+    from sklearn.utils import estimator_checks
+
+    getattr(estimator_checks, check)("MetricLearner", MetricLearner(2, max_iter=2, random_state=0))
+
+
 def test_sparse_lda_is_sklearns_lda_up_to_sign():
     import scipy.sparse
     from sklearn.datasets import load_wine

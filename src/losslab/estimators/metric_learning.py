@@ -591,6 +591,11 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # scipy.sparse X fits and transforms without densifying
+        return tags
+
     @property
     def normalize_(self) -> bool:
         """Whether the embedding is L2-normalised (``normalize`` with None resolved).
