@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from losslab.estimators import LinearRegressor
+from losslab.training import Diverged
 
 
 def test_ridge_closed_form_equals_the_iterative_solution():
@@ -70,3 +71,23 @@ def test_sparse_x_trains_without_the_normal_equations_and_matches_ridge():
     np.testing.assert_allclose(ours.coef_, dense.coef_, atol=1e-5)
     with pytest.raises(ValueError, match="solver: 'normal' centres X"):
         LinearRegressor(solver="normal").fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("scale", "alpha", "message"),
+    [
+        (1e200, 1e-4, r"XᵀX is not finite: the features reach 6.23e\+199.*Standardise"),
+        (1.0, 1e308, r"alpha=1e\+308 is too large"),
+    ],
+)
+def test_normal_equations_that_overflow_raise_diverged_before_lapack(capfd, scale, alpha, message):
+    # LAPACK handed the non-finite XᵀX failed with "SVD did not converge" and printed
+    # "** On entry to DLASCL parameter number 4 had an illegal value" lines to stderr
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = X @ np.array([1.0, -2.0, 0.5])
+    X[3, 1] *= scale
+    est = LinearRegressor(alpha=alpha)
+    with pytest.raises(Diverged, match=message):
+        est.fit(X, y)
+    assert capfd.readouterr().err == "" and not hasattr(est, "model_")

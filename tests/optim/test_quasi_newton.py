@@ -101,3 +101,54 @@ def test_the_first_step_has_unit_length():
 
     lsq.lbfgs(quadratic_from_origin, np.zeros(2), max_iter=1)
     np.testing.assert_allclose(seen[1], [-0.6, -0.8])
+
+
+def test_a_gradient_whose_square_overflows_still_gets_a_unit_first_step_and_descends():
+    # 1e200·‖x - 3‖²: at 0 the gradient's entries are -6e200, so ‖g‖² and g·d overflow; the
+    # step length 1/‖d‖ and the Armijo slope are measured per unit of max|d| instead of 0 and -inf
+    def steep(x):
+        return float(1e200 * (x - 3) @ (x - 3)), 2e200 * (x - 3)
+
+    for solver in (lsq.lbfgs, lsq.steepest_descent):
+        res = solver(steep, np.zeros(4), max_iter=200)
+        assert res.nit > 1 and res.status != -1, res.message
+        assert res.cost < 1e-10 * steep(np.zeros(4))[0]
+        np.testing.assert_allclose(res.x, 3.0, rtol=1e-6)
+
+
+def test_a_failed_line_search_says_whether_the_objective_overflowed_or_stopped_decreasing():
+    def overflows_past_one(x):  # (x - 3)², but infinite (with its gradient) from x = 1 on
+        if np.any(x >= 1.0):
+            return np.inf, np.full_like(x, np.inf)
+        return float((x - 3) @ (x - 3)), 2 * (x - 3)
+
+    steps = []
+
+    def inf_after_two_steps(x):  # finite for the first iterate only, then inf everywhere
+        steps.append(x)
+        return (float(x @ x), 2 * x) if len(steps) <= 2 else (np.inf, 2 * x)
+
+    def gradient_lies(x):  # the gradient points uphill: no step ever decreases the value
+        return float(x @ x), -2 * x - 1.0
+
+    res = lsq.lbfgs(inf_after_two_steps, np.ones(3))
+    assert res.status == -1 and "no finite value" in res.message and res.nit == 2
+    # the last finite iterate is kept: one unit step from (1, 1, 1) towards 0
+    np.testing.assert_allclose(res.x, 1 - 1 / np.sqrt(3))
+    assert res.cost == res.history[-1]["cost"] == float(res.x @ res.x)
+    res = lsq.lbfgs(gradient_lies, np.ones(3))
+    assert res.status == -1 and "no step that decreases the objective" in res.message
+    assert res.nit == 1 and res.x.tolist() == [1.0, 1.0, 1.0]
+    # a point whose value is not finite is stepped back from: the search stays below 1
+    res = lsq.lbfgs(overflows_past_one, np.zeros(2), max_iter=100)
+    assert np.isfinite(res.cost) and np.all(res.x < 1.0)
+
+
+def test_a_pair_whose_gradient_change_underflows_is_refused():
+    # yᵀy = 1e-340 rounds to 0 while sᵀy = 1e-170 > 0: H₀'s scale sᵀy / yᵀy would divide by zero
+    pairs = quasi_newton._CurvaturePairs(3, 2)
+    pairs.remember(np.array([1.0, 0.0]), np.array([1e-170, 0.0]))
+    pairs.remember(np.array([1.0, 0.0]), np.array([1e160, 0.0]))  # yᵀy overflows
+    assert len(pairs) == 0
+    with np.errstate(all="raise"):
+        assert pairs.inverse_hessian_times(np.array([1.0, 2.0])).tolist() == [1.0, 2.0]

@@ -1,9 +1,12 @@
 """Full-batch solvers: the hinge solver reaches the minimum; divergence is one clear error."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse
 from sklearn.datasets import load_digits, load_iris, load_wine
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -247,3 +250,80 @@ def test_the_two_class_callback_sees_the_two_column_model_and_its_objective():
     assert len(seen) == 4 and history.stopped_by_callback
     np.testing.assert_allclose([v for v, _ in seen], [o for _, o in seen], rtol=1e-12)
     assert history.step_loss[1:] == [v for v, _ in seen]
+
+
+def iris_with_a_huge_entry(value=1e200):
+    """Standardised iris with one entry of ``value``: the audit's case whose gradient overflows."""
+    X, y = standardised("iris")
+    huge = X.copy()
+    huge[3, 1] = value
+    return X, huge, y
+
+
+@pytest.mark.parametrize(
+    ("make", "binary"),
+    [
+        (lambda: LinearClassifier(loss="logistic", random_state=7), True),
+        (lambda: SoftmaxClassifier(random_state=0), False),
+    ],
+)
+def test_a_gradient_whose_square_overflows_still_trains(make, binary):
+    # row 3's score 1e200·w starts on the wrong side: ‖g‖² overflowed, the first step length
+    # 1/‖g‖ was 0 and no step was taken (n_iter_ 1, the random start kept, "reached max_iter")
+    X, huge, y = iris_with_a_huge_entry()
+    target = y > 0 if binary else y
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = make().fit(huge, target)
+    assert est.history_.converged and est.n_iter_ == len(est.history_.train_loss) > 1
+    assert est.score(X, target) > 0.9 and np.isfinite(est.coef_).all()
+
+
+def test_a_line_search_that_finds_nothing_finite_raises_diverged_naming_the_iteration():
+    model = models.Linear(2, 1, random_state=0)
+    calls = []
+
+    def overflowing_after_the_first_step():  # ‖W - 3‖² + b², then inf wherever it is asked
+        calls.append(1)
+        W, b = model.params["W"], model.params["b"]
+        value = float(np.sum((W - 3) ** 2) + b[0] ** 2) if len(calls) <= 2 else np.inf
+        return value, {"W": 2 * (W - 3), "b": 2 * b}
+
+    with pytest.raises(Diverged, match=r"in iteration 2: the objective was inf at every step"):
+        minimise_full_batch(model, overflowing_after_the_first_step)
+    first_step = [p.copy() for p in model.params.values()]
+    assert all(np.isfinite(p).all() for p in first_step)
+    calls.clear()
+    again = models.Linear(2, 1, random_state=0)
+    model.params.update({k: p.copy() for k, p in again.params.items()})
+    minimise_full_batch(model, overflowing_after_the_first_step, max_iter=1)
+    for kept, p in zip(first_step, model.params.values(), strict=True):
+        np.testing.assert_array_equal(kept, p)  # the iterate before the failed search
+
+
+def test_a_stalled_line_search_warns_with_its_reason_not_max_iter():
+    # alpha=1e200: the objective's changes near the minimum fall below float64's resolution
+    # of its value long before the gradient test is met
+    X, y = standardised("iris")
+    with pytest.warns(ConvergenceWarning, match="line search found no step that decreases"):
+        est = LinearClassifier(alpha=1e200, random_state=0).fit(X, y)
+    assert est.solver_ == "lbfgs" and not est.history_.converged
+    assert est.n_iter_ == len(est.history_.train_loss) < est.max_iter
+
+
+def test_a_warm_start_at_the_minimum_takes_no_step_and_says_so():
+    X, y = standardised("iris")
+    est = SoftmaxClassifier(warm_start=True).fit(X, y)
+    est.fit(X, y)
+    assert est.history_.converged and est.history_.train_loss == [] and est.n_iter_ == 0
+
+
+@pytest.mark.parametrize("make", [LinearClassifier, SoftmaxClassifier])
+def test_a_penalty_too_strong_to_be_finite_is_named_not_raise_alpha(make):
+    # alpha=1e308: 2·alpha·W overflows; the advice was to "standardise the features or raise alpha"
+    X, y = standardised("iris")
+    with pytest.raises(Diverged, match=r"starting weights \(iteration 0\)") as raised:
+        make(alpha=1e308).fit(X, y)
+    message = str(raised.value)
+    assert "penalty's strength 1e+308 is too large" in message and "Lower alpha" in message
+    assert "raise alpha" not in message and "Standardise" not in message

@@ -1,14 +1,18 @@
 """The hinge solver: exact line minimum, Hessian, and the exact minimum against SciPy and scikit-learn."""
 
+import re
+
 import numpy as np
 import pytest
+import scipy.sparse
 from scipy.optimize import linprog, minimize, minimize_scalar
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from losslab import models
-from losslab.training import smoothing
+from losslab.estimators import LinearSVM
+from losslab.training import Diverged, smoothing
 from losslab.training.smoothing import (
     _exact_minimum,
     _HingeProblem,
@@ -272,3 +276,40 @@ def test_the_one_product_hessian_is_the_per_class_products(multiclass, monkeypat
     per_class = problem.hessian(Z, 2.0)
     monkeypatch.setattr(smoothing, "ONE_PRODUCT_WORK", np.inf)
     np.testing.assert_allclose(problem.hessian(Z, 2.0), per_class, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("alpha", [1e-300, 1e-320])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_vanishing_penalty_gives_the_unpenalised_minimum(alpha, sparse):
+    # α = 1e-300: a wrong KKT guess has weights -(...)/(2α) whose penalty overflowed, which raised
+    # "the hinge objective overflowed ... Standardise the features ... or raise alpha" on
+    # standardised iris; a subnormal α (1e-320) overflowed the Newton steps
+    X, y = standardised("iris")
+    data = scipy.sparse.csr_matrix(X) if sparse else X
+    tiny = LinearSVM(alpha=alpha, solver="smoothing", random_state=0).fit(data, y)
+    unpenalised = LinearSVM(alpha=0.0, solver="smoothing", random_state=0).fit(data, y)
+    assert tiny.history_.converged and unpenalised.history_.converged
+    np.testing.assert_allclose(
+        tiny.history_.train_loss[-1], unpenalised.history_.train_loss[-1], rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    ("alpha", "scale", "advice"),
+    [
+        (1e308, 1.0, r"penalty's strength 1e\+308 is too large.*Lower alpha\.$"),
+        (1e-4, 1e200, r"Standardise the features: they reach 3e\+200\.$"),
+    ],
+)
+def test_a_divergence_names_its_stage_and_the_advice_fits_the_cause(alpha, scale, advice):
+    X, y = standardised("iris")
+    X = np.clip(X, -3, 3) * scale
+    model = models.Linear(4, 3, random_state=0)
+    before = {k: p.copy() for k, p in model.params.items()}
+    with pytest.raises(
+        Diverged, match=r"in stage 1 of the smoothing solver \(μ = 10; 0 Newton"
+    ) as raised:
+        fit_smoothed(model, "svm", X, y, reg=alpha)
+    assert re.search(advice, str(raised.value)) and "raise alpha" not in str(raised.value)
+    for k, p in model.params.items():
+        np.testing.assert_array_equal(p, before[k])  # the weights it started from, untouched

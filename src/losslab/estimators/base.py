@@ -40,6 +40,7 @@ from ..training.spec import (
     TrainSpec,
     check_clipping,
     check_early_stopping,
+    is_smooth,
     iterations_done,
     penalty_strength,
 )
@@ -279,7 +280,7 @@ class TrainedEstimator(BaseEstimator):
             history = train_epochs(
                 spec, model, X, target, sample_weight, class_weight, epochs, state, history
             )
-        n_iter = max(1, iterations_done(spec.solver, history))
+        n_iter = iterations_done(spec.solver, history)  # 0 where no step was taken
         return TrainResult(
             model, history, n_iter, state=history.state, solver=spec.solver, reg=spec.reg
         )
@@ -324,12 +325,27 @@ class TrainedEstimator(BaseEstimator):
                 "sgd": ("epochs", "max_iter or lr"),
                 "dual_cd": ("epochs", "max_iter"),
             }.get(self.solver_, ("iterations", "max_iter"))
-            warnings.warn(
-                f"{type(self).__name__}: reached max_iter={self.max_iter} {unit} of the "
-                f"{self.solver_} solver before it converged to tol={self.tol}; consider raising {advice}",
-                ConvergenceWarning,
-                stacklevel=3,
+            reason = (
+                f"reached max_iter={self.max_iter} {unit} of the {self.solver_} solver before it "
+                f"converged to tol={self.tol}; consider raising {advice}"
             )
+            if self.solver_ in FULL_BATCH_METHODS and self.n_iter_ < self.max_iter:
+                reason = self._line_search_stall()
+            warnings.warn(f"{type(self).__name__}: {reason}", ConvergenceWarning, stacklevel=3)
+
+    def _line_search_stall(self):
+        """Why an L-BFGS or gradient-descent run stopped before max_iter without converging."""
+        why = (
+            "L-BFGS and gradient descent need a smooth loss; solver='auto' picks one for this loss"
+            if not is_smooth(self._loss())
+            else "Near a minimum, tol is tighter than float64 resolves on this objective; "
+            "elsewhere the problem is badly scaled (unstandardised features, or an extreme alpha)"
+        )
+        return (
+            f"the {self.solver_} solver stopped after {self.n_iter_} iterations (max_iter="
+            f"{self.max_iter}), short of tol={self.tol}: its line search found no step that "
+            f"decreases the objective at float64 precision. {why}"
+        )
 
     # --- fitted model ---------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from sklearn.utils.validation import validate_data
 from .. import models
 from ..scale import distributed
 from ..scale.dask_data import is_dask
-from ..training import History
+from ..training import Diverged, History
 from ..training.checks import is_sparse
 from ..training.spec import SOLVERS, TrainResult, weight_total
 from .base import (
@@ -217,6 +217,13 @@ def ridge_normal_equations(
     None
         The model is set in place.
 
+    Raises
+    ------
+    Diverged
+        ``Xcᵀ D Xc`` (features past about 1e154), ``Xcᵀ D Yc`` or the penalty
+        overflows float64: the message says which, before LAPACK is handed the
+        non-finite matrix; the model is left as it was.
+
     Examples
     --------
     >>> from sklearn.linear_model import Ridge
@@ -239,10 +246,26 @@ def ridge_normal_equations(
     """
     w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     total = w.sum()
-    x_mean = (w @ X) / total
-    y_mean = (w @ Y) / total
-    Xc, Yc = X - x_mean, Y - y_mean
-    A = Xc.T @ (Xc * w[:, None]) + alpha * total * Y.shape[1] * np.eye(X.shape[1])
-    W = np.linalg.lstsq(A, Xc.T @ (Yc * w[:, None]), rcond=None)[0]
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below
+        x_mean = (w @ X) / total
+        y_mean = (w @ Y) / total
+        Xc, Yc = X - x_mean, Y - y_mean
+        ridge = alpha * total * Y.shape[1]
+        A = Xc.T @ (Xc * w[:, None]) + ridge * np.eye(X.shape[1])
+        B = Xc.T @ (Yc * w[:, None])
+    # LAPACK given a non-finite matrix fails ("SVD did not converge") and writes to stderr
+    if not (np.isfinite(A).all() and np.isfinite(B).all()):
+        raise Diverged(_overflow_message(X, Y, alpha, ridge, A))
+    W = np.linalg.lstsq(A, B, rcond=None)[0]
     model.params["W"][...] = W
     model.params["b"][...] = y_mean - x_mean @ W
+
+
+def _overflow_message(X, Y, alpha, ridge, A):
+    """Why the normal equations overflowed: the penalty, the features or the targets."""
+    start = "training diverged: the normal equations overflow float64"
+    if not np.isfinite(ridge):
+        return f"{start} (alpha·Σw = {ridge}): alpha={alpha:.3g} is too large; lower it."
+    largest = f"the features reach {np.abs(X).max():.3g}, the targets {np.abs(Y).max():.3g}"
+    product = "XᵀX" if not np.isfinite(A).all() else "XᵀY"
+    return f"{start} ({product} is not finite: {largest}). Standardise the features and targets."

@@ -145,7 +145,7 @@ def _descend(fun_and_grad, x0, memory, gtol, ftol, max_iter, callback):
         raise ValueError("fun: non-finite objective at the starting point x0")
     pairs = _CurvaturePairs(memory, x.size)
     history = [history_row(0, float(value), f.calls, 0.0)]
-    status, nit, t = 0, 0, None
+    status, nit, t, message = 0, 0, None, None
     for nit in range(1, max_iter + 1):
         if np.abs(g).max(initial=0.0) < gtol:
             status = 1
@@ -153,18 +153,18 @@ def _descend(fun_and_grad, x0, memory, gtol, ftol, max_iter, callback):
         direction = _search_direction(g, pairs)
         t = _first_step_length(t, direction, pairs, memory)
         t, new_value, new_g = _line_search(f, x, value, g, direction, t)
-        if t is None:
-            status = -1
+        if t is None:  # the message says why: new_value is the last value tried
+            status, message = -1, _search_failure(new_value, new_g)
             break
         s = t * direction
         pairs.remember(s, new_g - g)
         fall = value - new_value
         x, value, g = x + s, new_value, new_g
-        history.append(history_row(nit, float(value), f.calls, np.linalg.norm(s)))
+        history.append(history_row(nit, float(value), f.calls, _norm(s)))
         status = _stop_status(nit, x, value, fall, ftol, callback)
         if status:
             break
-    message = status_message(status, "iterations")
+    message = message or status_message(status, "iterations")
     return LeastSquaresResult(
         x, float(value), np.array([]), None, g, f.calls, f.calls, nit, status, message, history
     )
@@ -173,7 +173,9 @@ def _descend(fun_and_grad, x0, memory, gtol, ftol, max_iter, callback):
 def _search_direction(g, pairs):
     """-H·g from the pairs; the negative gradient (and no pairs) when that would not descend."""
     direction = -pairs.inverse_hessian_times(g)
-    if g @ direction >= 0:  # not a descent direction (bad curvature pairs): restart
+    with np.errstate(over="ignore"):  # -inf (a gradient past 1e154) descends
+        slope = g @ direction
+    if slope >= 0:  # not a descent direction (bad curvature pairs): restart
         pairs.clear()
         direction = -g
     return direction
@@ -190,18 +192,50 @@ def _first_step_length(t, direction, pairs, memory):
         return 1.0
     if memory == 0 and t is not None:
         return t * 2.0  # steepest descent: try a longer step than last time
-    return min(1.0, 1.0 / max(float(np.linalg.norm(direction)), 1e-12))
+    return min(1.0, 1.0 / max(_norm(direction), 1e-12))
+
+
+def _norm(v):
+    """‖v‖₂, also where its square overflows (entries past 1e154): then as max|v|·‖v / max|v|‖₂."""
+    with np.errstate(over="ignore"):
+        norm = float(np.linalg.norm(v))
+    if math.isinf(norm):
+        largest = float(np.abs(v).max())
+        norm = largest * float(np.linalg.norm(v / largest))
+    return norm
 
 
 def _line_search(f, x, value, g, direction, t):
-    """Armijo backtracking from t: (t, value, gradient) there, or (None, None, None) after 50 halvings."""
-    slope = 1e-4 * float(g @ direction)
+    """Armijo backtracking from t: (t, value, gradient) there; after 50 halvings, (None, the
+    last value and gradient tried).
+
+    A point whose value or gradient is not finite is stepped back from, never
+    taken. Where the slope g·d overflows (a gradient past 1e154), it is measured
+    per unit of max|d|, so that the test t·slope stays finite.
+    """
+    unit = 1.0
+    with np.errstate(over="ignore"):
+        slope = 1e-4 * float(g @ direction)
+    if math.isinf(slope):
+        unit = float(np.abs(direction).max())
+        slope = 1e-4 * float(g @ (direction / unit))
     for _ in range(50):
         new_value, new_g = f(x + t * direction)
-        if math.isfinite(new_value) and new_value <= value + t * slope:
+        if (
+            math.isfinite(new_value)
+            and new_value <= value + (t * unit) * slope
+            and np.isfinite(new_g).all()
+        ):
             return t, new_value, new_g
         t *= 0.5
-    return None, None, None
+    return None, new_value, new_g
+
+
+def _search_failure(value, g):
+    """Why a line search failed, from the value and gradient of its shortest step."""
+    if not (math.isfinite(value) and np.isfinite(g).all()):
+        return "the line search found no finite value: the objective overflows along the search direction"
+    return "the line search found no step that decreases the objective (at float64 precision)"
 
 
 def _stop_status(nit, x, value, fall, ftol, callback):
@@ -287,6 +321,9 @@ class _CurvaturePairs:
     def remember(self, s: np.ndarray, y: np.ndarray) -> None:
         """Keep (s, y) if sᵀy > 0 (the BFGS update then stays positive definite), dropping the oldest.
 
+        A pair whose yᵀy is 0 (a gradient change that underflows) or overflows is
+        refused too: H₀'s scale sᵀy / yᵀy would divide by zero, or be 0.
+
         Parameters
         ----------
         s : ndarray of shape (n,)
@@ -294,8 +331,11 @@ class _CurvaturePairs:
         y : ndarray of shape (n,)
             The change of the gradient over it.
         """
-        # "not >": a NaN curvature (from a NaN gradient) is refused too, never stored
-        if not self.memory or not s @ y > 1e-12 * math.sqrt((s @ s) * (y @ y)):
+        with np.errstate(over="ignore"):  # an overflowing yᵀy is refused, not an error
+            yy = float(y @ y)
+            # "not >": a NaN curvature (from a NaN gradient) is refused too, never stored
+            refused = not 0 < yy < math.inf or not s @ y > 1e-12 * math.sqrt((s @ s) * yy)
+        if not self.memory or refused:
             return
         if self.count == self.memory:  # full: the oldest row goes
             self._S[:-1], self._Y[:-1] = self._S[1:], self._Y[1:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -11,8 +12,8 @@ from .. import losses
 from ..losses._registry import Loss
 from ..models import Linear, Model, Params, column_sums
 from ..optim import quasi_newton
-from .checks import check_X, sample_weights
-from .loop import Diverged
+from .checks import check_X, is_sparse, sample_weights
+from .loop import EXPLOSION, Diverged
 from .objective import Objective, encode_targets
 from .state import History
 from .threads import blas_on_one_openblas_thread
@@ -20,7 +21,11 @@ from .threads import blas_on_one_openblas_thread
 FULL_BATCH_METHODS = ("lbfgs", "gd")
 # callback(iteration, value, model) after each iteration; True stops
 Callback = Callable[[int, float, Model], bool | None]
-_ADVICE = ". Standardise the features (their scale overflows the scores) or raise alpha."
+_ADVICE = (
+    "Standardise the features, and check that alpha is not huge: either overflows the objective."
+)
+# features past this are not standardised: advice to standardise them fits a divergence
+UNSCALED_FEATURES = 1e3
 # OpenBLAS multiplies without packing its operands (its "small matrix" kernels) when
 # M·N·K <= 10**6; a linear model's two products over all rows, cut into blocks of that
 # size, take 0.39-0.68 of their time as two calls, BLAS on one thread (RESULTS.md, shapes
@@ -140,7 +145,13 @@ def fit_full_batch(
         return value, grads
 
     return minimise_full_batch(
-        model, value_and_grads, method=method, max_iter=max_iter, tol=tol, callback=callback
+        model,
+        value_and_grads,
+        method=method,
+        max_iter=max_iter,
+        tol=tol,
+        callback=callback,
+        advice=_advice(objective, X),
     )
 
 
@@ -152,6 +163,7 @@ def minimise_full_batch(
     max_iter: int = 500,
     tol: float = 1e-8,
     callback: Callback | None = None,
+    advice: Callable[[], str] | None = None,
 ) -> History:
     """Minimise ``value_and_grads()`` (evaluated at the current ``model.params``) over the params.
 
@@ -160,10 +172,13 @@ def minimise_full_batch(
     ``callback(iteration, value, model)`` runs after each iteration with the
     model holding the new parameters; returning True stops. Returns a History.
 
-    An objective or gradient that is not finite at the start, or a gradient
-    that stops being finite, raises :class:`Diverged` (a ValueError) with the
-    weights of the last finite iterate in ``model``; a run that ended on a
-    failed line search is not ``converged``.
+    The line search never steps to a point where the objective or its
+    gradient is not finite. An objective or gradient that is not finite at the
+    start, or a line search whose every step, down to the shortest, gives one
+    that is not finite or that explodes (grows by over ``EXPLOSION`` times its
+    size, or 1), raises :class:`Diverged` (a ValueError) naming the iteration,
+    with the weights of the last iterate in ``model``. A line search that fails
+    otherwise (no decrease at float64 precision) ends the run, not ``converged``.
 
     Parameters
     ----------
@@ -180,6 +195,10 @@ def minimise_full_batch(
         Stop when the gradient's largest entry is below it.
     callback : callable, optional
         ``callback(iteration, value, model)`` after each iteration; True stops.
+    advice : callable, optional
+        ``advice() -> str``, what to change, judged at the weights ``model`` holds,
+        ending the message of a divergence; by default to standardise the features
+        or lower a huge penalty.
 
     Returns
     -------
@@ -205,6 +224,7 @@ def minimise_full_batch(
 
     if method not in FULL_BATCH_METHODS:
         raise ValueError(f"method: expected one of {FULL_BATCH_METHODS}, got {method!r}")
+    advice = advice or (lambda: _ADVICE)
     flat = _FlatParams(model)
 
     def value_and_grad(theta):
@@ -220,25 +240,122 @@ def minimise_full_batch(
     minimiser = quasi_newton.lbfgs if method == "lbfgs" else quasi_newton.steepest_descent
     with np.errstate(over="ignore", invalid="ignore"):  # a non-finite value is caught below
         first = value_and_grad(start)
-        if not (np.isfinite(first[0]) and np.all(np.isfinite(first[1]))):
+        if not _is_finite(*first):
             flat.unpack(start)
+            what = "objective" if np.isfinite(first[0]) else f"objective ({first[0]})"
             raise Diverged(
-                f"training diverged: the objective is {first[0]} at the starting weights{_ADVICE}"
+                f"training diverged at the starting weights (iteration 0): the {what} or its "
+                f"gradient is not finite. {advice()}"
             )
+        last = _LastTrial(_reusing_first(value_and_grad, start, first))
         result = minimiser(
-            _reusing_first(value_and_grad, start, first),
+            last,
             start,
             gtol=tol,
             max_iter=max_iter,
             callback=None if callback is None else after_iteration,
         )
-    flat.unpack(result.x)
-    if not (np.isfinite(result.cost) and np.all(np.isfinite(result.grad))):
+    flat.unpack(result.x)  # the last iterate: the line search never takes a non-finite one
+    if result.status == -1 and last.overflowed(result.cost):
+        kept = "starting weights" if result.nit == 1 else f"weights of iteration {result.nit - 1}"
         raise Diverged(
-            f"training diverged: the gradient stopped being finite after {result.nit} "
-            f"iterations; the weights of the last finite iterate were kept{_ADVICE}"
+            f"training diverged in iteration {result.nit}: the objective {last.describe()} at "
+            f"every step the line search tried; the {kept} were kept. {advice()}"
         )
     return _history(result)
+
+
+def _is_finite(value, grad):
+    return bool(np.isfinite(value) and np.isfinite(grad).all())
+
+
+class _LastTrial:
+    """``value_and_grad``, remembering the last point it was asked about: after a failed line
+    search, its shortest step."""
+
+    def __init__(self, value_and_grad):
+        self.value_and_grad = value_and_grad
+        self.value, self.finite = 0.0, True
+
+    def __call__(self, theta):
+        value, grad = self.value_and_grad(theta)
+        self.value, self.finite = value, _is_finite(value, grad)
+        return value, grad
+
+    def overflowed(self, cost):
+        """Whether that step's value or gradient was not finite, or the value exploded from ``cost``
+        (grew by over ``EXPLOSION`` times its size, or 1)."""
+        return not self.finite or self.value - cost > EXPLOSION * max(abs(cost), 1.0)
+
+    def describe(self):
+        if not np.isfinite(self.value):
+            return f"was {self.value}"
+        if not self.finite:
+            return "had a gradient that was not finite"
+        return f"grew to {self.value:.3g}"
+
+
+def _advice(objective, X):
+    """``advice()`` for a divergence of ``objective`` on X, judged at the weights the model holds."""
+
+    def advice():
+        with np.errstate(over="ignore", invalid="ignore"):
+            penalty, grads = objective.penalty_value_and_grads()
+        overflows = not all(_is_finite(penalty, g) for g in grads.values())
+        weights = max(float(np.abs(w).max(initial=0.0)) for w in objective.model.params.values())
+        return overflow_advice(objective.reg, overflows, X, weights)
+
+    return advice
+
+
+def overflow_advice(reg: float, penalty_overflows: bool, X: Any, weights: float) -> str:
+    """What to change after a full-batch solver overflowed, judged by what overflows.
+
+    The penalty, when it or its gradient is not finite at the weights; else the
+    features' scale, when they are not standardised (past ``UNSCALED_FEATURES``);
+    else the weights' size, which a larger penalty bounds.
+
+    Parameters
+    ----------
+    reg : float
+        The penalty's strength.
+    penalty_overflows : bool
+        Whether reg·‖W‖² or its gradient is not finite at the weights.
+    X : ndarray of shape (N, D), or scipy.sparse matrix
+        The features.
+    weights : float
+        The largest weight, in absolute value.
+
+    Returns
+    -------
+    str
+        One or two sentences of advice.
+
+    Examples
+    --------
+    >>> overflow_advice(1e308, True, np.ones((2, 2)), 0.1)
+    "The penalty's strength 1e+308 is too large: reg·‖W‖² or its gradient overflows. Lower alpha."
+    >>> overflow_advice(1e-4, False, np.array([[1e200, 0.0]]), 0.1)
+    'Standardise the features: they reach 1e+200.'
+
+    References
+    ----------
+    IEEE 754-2019, binary64: finite values end at about 1.8e308; D. Goldberg, "What every
+    computer scientist should know about floating-point arithmetic", ACM Computing
+    Surveys 23 (1991).
+    """
+    if penalty_overflows or not np.isfinite(2.0 * reg):
+        return (
+            f"The penalty's strength {reg:.3g} is too large: reg·‖W‖² or its gradient "
+            "overflows. Lower alpha."
+        )
+    largest = float(np.abs(X.data if is_sparse(X) else np.asarray(X)).max(initial=0.0))
+    if largest > UNSCALED_FEATURES:
+        return f"Standardise the features: they reach {largest:.3g}."
+    return (
+        f"The loss overflows at weights up to {weights:.3g} on features up to {largest:.3g}; "
+        f"a larger alpha (now {reg:.3g}) keeps the weights smaller."
+    )
 
 
 class _FlatParams:
@@ -363,7 +480,11 @@ def _fit_two_class_softmax(model, X, labels, weights, reg, callback, solver):
 
     try:
         return minimise_full_batch(
-            half, value_and_grads, callback=callback and after_iteration, **solver
+            half,
+            value_and_grads,
+            callback=callback and after_iteration,
+            advice=_advice(objective, X),
+            **solver,
         )
     finally:
         to_columns()

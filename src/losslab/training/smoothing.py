@@ -63,6 +63,7 @@ from .. import losses
 from ..losses._registry import Loss
 from ..models import Linear
 from .checks import check_X, is_sparse, sample_weights
+from .full_batch import overflow_advice
 from .loop import Diverged
 from .objective import encode_targets
 from .state import History
@@ -381,9 +382,7 @@ def _newton_stage(problem, theta, mu, rtol, max_steps):
         p = -_solve_damped(H, lam * scale, g)
         decrease = -(g @ p)
         if not np.isfinite(decrease):
-            raise Diverged(
-                f"training diverged: the Newton step became {decrease}. Standardise the features."
-            )
+            raise FloatingPointError(f"the Newton step became {decrease}")  # fit_smoothed says why
         if decrease <= 2 * rtol * max(value, 1e-300):
             return theta, value, steps, True
         P = p.reshape(theta.shape[1], theta.shape[0]).T
@@ -471,9 +470,7 @@ def _newton_cg_stage(problem, theta, mu, rtol, max_steps):
         P = _conjugate_gradient(product, G, diagonal, forcing, CG_MAX_ITER)
         decrease = -float(np.sum(G * P))
         if not np.isfinite(decrease):
-            raise Diverged(
-                f"training diverged: the Newton step became {decrease}. Standardise the features."
-            )
+            raise FloatingPointError(f"the Newton step became {decrease}")  # fit_smoothed says why
         if decrease <= 2 * rtol * max(value, 1e-300):
             return theta, value, steps, True
         for direction in (P, -G / diagonal):
@@ -560,7 +557,10 @@ def _exact_minimum(problem, theta, Z, mu):
             except np.linalg.LinAlgError:
                 return None
             Z_exact = problem.margins(exact)
-        if not np.all(np.isfinite(Z_exact)):
+            # W = -(...)/(2α): a wrong guess under a vanishing α (1e-300) can give weights whose
+            # penalty overflows, a guess refused like any other that the checks below refuse
+            penalty = problem.penalty(exact)
+        if not (np.all(np.isfinite(Z_exact)) and np.isfinite(penalty)):
             return None
         below, above = zero & (beta < -KKT_TOL * w), zero & (beta > (1 + KKT_TOL) * w)
         if not (below.any() or above.any()) and _gap_is_small(
@@ -700,6 +700,9 @@ def fit_smoothed(
         )
     X, target, weights = _checked_inputs(model, loss, X, y, sample_weight, class_weight)
     theta = np.vstack([model.params["W"], model.params["b"][None]]).astype(np.float64)
+    # a subnormal strength (below 2.2e-308) has lost its precision, and its KKT weights -(...)/(2α)
+    # and Newton steps overflow where α = 0's do not: it is the unpenalised problem
+    reg = reg if reg >= np.finfo(np.float64).tiny else 0.0
     seen = _seen_columns(X, reg)
     if seen is not None:  # θ's rows: the seen columns' weights, then the bias
         X, theta = X[:, seen], theta[np.append(seen, len(theta) - 1)]
@@ -731,9 +734,9 @@ def fit_smoothed(
                     break
                 mu *= MU_FACTOR
         except FloatingPointError as exc:
+            stage_number = len(history.train_loss) + 1
             raise Diverged(
-                f"training diverged: the hinge objective overflowed ({exc}). Standardise the "
-                "features (their scale overflows the scores) or raise alpha."
+                _divergence_message(problem, theta, mu, stage_number, used, exc)
             ) from None
     history.step_loss = list(history.train_loss)
     history.converged = (
@@ -744,6 +747,20 @@ def fit_smoothed(
         model.params["W"][seen] = theta[:-1]
     model.params["b"][...] = theta[-1]
     return history
+
+
+def _divergence_message(problem, theta, mu, stage, used, exc):
+    """Where the hinge objective overflowed (the stage, μ, the steps before it) and what to change,
+    judged at θ, where that stage started."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        penalty_overflows = not np.isfinite(problem.penalty(theta))
+    X = problem.X if problem.sparse else problem.Xt[:, :-1]
+    weights = float(np.abs(theta[:-1]).max(initial=0.0))
+    advice = overflow_advice(problem.alpha, penalty_overflows, X, weights)
+    return (
+        f"training diverged in stage {stage} of the smoothing solver (μ = {mu:.3g}; {used} "
+        f"Newton steps in the stages before it): the hinge objective overflowed ({exc}). {advice}"
+    )
 
 
 def _stage_then_exact(problem, stage, theta, mu, tol, max_iter):
