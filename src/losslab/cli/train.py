@@ -503,6 +503,9 @@ def cmd_train_sparse(args: argparse.Namespace) -> None:
         _show_run_files(console, out)
 
 
+TEST_SHARE = 0.2  # of the rows, held out (data.load's test share)
+
+
 def _sparse_split(X, y, seed, path):
     """(X_train, y_train, X_test, y_test): stratified when every class has 2 rows or more."""
     import numpy as np
@@ -521,9 +524,6 @@ def _sparse_split(X, y, seed, path):
     if len(np.unique(y_train)) < 2:  # unstratified: the test rows took a whole class
         raise _too_few_rows(path, counts, "the test rows took a whole class")
     return X_train, y_train, X_test, y_test
-
-
-TEST_SHARE = 0.2  # of the rows, held out (data.load's test share)
 
 
 def _holds_every_class(n_rows, n_classes):
