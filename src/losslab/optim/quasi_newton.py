@@ -151,17 +151,27 @@ def _descend(fun_and_grad, x0, memory, gtol, ftol, max_iter, callback):
             status = 1
             break
         direction = _search_direction(g, pairs)
+        unit_step = not len(pairs) and (memory > 0 or t is None)  # not scaled by earlier steps
         t = _first_step_length(t, direction, pairs, memory)
         t, new_value, new_g = _line_search(f, x, value, g, direction, t)
         if t is None:  # the message says why: new_value is the last value tried
             status, message = -1, _search_failure(new_value, new_g)
             break
         s = t * direction
-        pairs.remember(s, new_g - g)
         fall = value - new_value
+        restart = fall == 0 and not unit_step
+        if restart:
+            # a step too short to change the value at all, its length set by earlier steps
+            # (curvature pairs, or gradient descent's last length): their scale is suspect (one
+            # gradient change of 1e98 makes H ~1e-98), not the minimum, so no ftol stop yet:
+            # the next iteration starts again with a unit step, and stops if it fares no better
+            pairs.clear()
+            t = None
+        else:
+            pairs.remember(s, new_g - g)
         x, value, g = x + s, new_value, new_g
         history.append(history_row(nit, float(value), f.calls, _norm(s)))
-        status = _stop_status(nit, x, value, fall, ftol, callback)
+        status = _stop_status(nit, x, value, math.inf if restart else fall, ftol, callback)
         if status:
             break
     message = message or status_message(status, "iterations")
