@@ -108,7 +108,9 @@ def fit_full_batch(
     Raises
     ------
     Diverged
-        The objective or its gradient is not finite (overflowing scores).
+        The objective or its gradient is not finite at the start, or at every
+        step of a line search (see :func:`minimise_full_batch`); the message
+        names the iteration and what to change (:func:`overflow_advice`).
 
     Examples
     --------
@@ -208,7 +210,8 @@ def minimise_full_batch(
     Raises
     ------
     ValueError
-        An unknown ``method``; :class:`Diverged` for a non-finite objective or gradient.
+        An unknown ``method``; :class:`Diverged` for an objective or gradient that is
+        not finite at the start or along a whole line search.
 
     Examples
     --------

@@ -668,6 +668,11 @@ def fit_smoothed(
     ------
     ValueError
         Not a hinge loss, or a penalty other than "l2".
+    Diverged
+        The objective overflows (features far from standardised, or a penalty
+        too strong to be finite): the message names the stage and what to
+        change; ``model`` keeps its weights. A penalty below float64's smallest
+        normal number (2.2e-308) is taken as 0.
 
     Examples
     --------
