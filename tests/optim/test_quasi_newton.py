@@ -132,7 +132,10 @@ def test_a_failed_line_search_says_whether_the_objective_overflowed_or_stopped_d
         return float(x @ x), -2 * x - 1.0
 
     res = lsq.lbfgs(inf_after_two_steps, np.ones(3))
-    assert res.status == -1 and "no finite value" in res.message and res.nit == 2
+    assert res.status == -1 and "no point where the objective and its gradient are finite" in (
+        res.message
+    )
+    assert res.nit == 2
     # the last finite iterate is kept: one unit step from (1, 1, 1) towards 0
     np.testing.assert_allclose(res.x, 1 - 1 / np.sqrt(3))
     assert res.cost == res.history[-1]["cost"] == float(res.x @ res.x)

@@ -307,6 +307,21 @@ def test_a_line_search_that_finds_nothing_finite_raises_diverged_naming_the_iter
         np.testing.assert_array_equal(kept, p)  # the iterate before the failed search
 
 
+def test_a_line_search_that_finds_only_explosions_raises_diverged():
+    model = models.Linear(1, 1, random_state=0)
+    calls = []
+
+    def exploding_after_the_first_step():  # (w - 3)² + b² + 1, then 1e12 times larger, finite
+        calls.append(1)
+        W, b = model.params["W"], model.params["b"]
+        value = float((W[0, 0] - 3) ** 2 + b[0] ** 2 + 1)
+        return value * (1.0 if len(calls) <= 2 else 1e12), {"W": 2 * (W - 3), "b": 2 * b}
+
+    with pytest.raises(Diverged, match=r"in iteration 2: the objective grew to .*e\+1"):
+        minimise_full_batch(model, exploding_after_the_first_step)
+    assert np.isfinite(model.params["W"]).all()
+
+
 def test_a_stalled_line_search_warns_with_its_reason_not_max_iter():
     # alpha=1e200: the objective's changes near the minimum fall below float64's resolution
     # of its value long before the gradient test is met

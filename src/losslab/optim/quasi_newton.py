@@ -244,7 +244,10 @@ def _line_search(f, x, value, g, direction, t):
 def _search_failure(value, g):
     """Why a line search failed, from the value and gradient of its shortest step."""
     if not (math.isfinite(value) and np.isfinite(g).all()):
-        return "the line search found no finite value: the objective overflows along the search direction"
+        return (
+            "the line search found no point where the objective and its gradient are finite: "
+            "they overflow along the search direction"
+        )
     return "the line search found no step that decreases the objective (at float64 precision)"
 
 
