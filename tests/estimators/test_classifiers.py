@@ -356,7 +356,9 @@ def test_the_hinge_on_sparse_x_reaches_the_minimum_of_its_dense_copy():
     np.testing.assert_array_equal(sparse.predict(X), dense.predict(X.toarray()))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        assert LinearSVM(max_iter=3).fit(X, y).solver_ == "dual_cd"  # auto on sparse X
+        # auto on sparse X: dual_cd over spec.SPARSE_SMOOTHING_LIMIT stored values, smoothing here
+        assert LinearSVM(max_iter=3).fit(X, y).solver_ == "smoothing"
+        assert LinearSVM(max_iter=3, solver="dual_cd").fit(X, y).solver_ == "dual_cd"
     with pytest.raises(ValueError, match="solver: 'smoothing' takes a hinge loss"):
         SoftmaxClassifier(solver="smoothing").fit(X, y)
 

@@ -1,17 +1,22 @@
 """Dual coordinate descent for the hinge losses: the smoothing solver's minimum, sparse X, the kernel."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.datasets import load_iris, load_wine
+from sklearn.base import clone
+from sklearn.datasets import load_digits, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from losslab import config, models
 from losslab.estimators import LinearClassifier, LinearSVM
-from losslab.training import Diverged, dual_cd
+from losslab.training import Diverged, dual_cd, spec
 from losslab.training.dual_cd import fit_dual_cd, hinge_dual_epoch
+from losslab.training.objective import Objective, encode_targets, evaluate
 from losslab.training.smoothing import _HingeProblem, fit_smoothed
 
 from .test_smoothing_sparse import _NoDense, sparse_problem
@@ -136,8 +141,10 @@ def test_invalid_problems_are_refused_with_the_solvers_name():
             fit_dual_cd(models.Linear(4, 3), loss, X, y, **options)
 
 
-def test_auto_takes_it_for_penalised_hinge_losses_on_sparse_x():
+def test_auto_takes_it_for_penalised_hinge_losses_on_sparse_x_over_the_limit(monkeypatch):
     X, y = sparse_problem(6)
+    assert LinearSVM().fit(X, y).solver_ == "smoothing"  # 1,400 stored values: under the limit
+    monkeypatch.setattr(spec, "SPARSE_SMOOTHING_LIMIT", X.nnz - 1)
     svm = LinearSVM(random_state=0).fit(X, y)
     assert svm.solver_ == "dual_cd" and svm.n_iter_ == svm.history_.epoch[-1]
     again = LinearSVM(random_state=0).fit(X, y)
@@ -195,7 +202,7 @@ def test_a_row_whose_squared_norm_overflows_and_misses_its_margin_stops_with_div
         fit_dual_cd(model, "svm", X, y, reg=1e-3, random_state=0)
     assert all(np.isfinite(p).all() for p in model.params.values())  # the last finite weights
     with pytest.raises(Diverged, match="'dual_cd' diverged in epoch"):
-        LinearSVM(random_state=0).fit(X, y)
+        LinearSVM(solver="dual_cd", random_state=0).fit(X, y)
 
 
 def test_a_row_whose_squared_norm_overflows_but_meets_its_margin_gives_the_exact_minimum():
@@ -218,3 +225,24 @@ def test_a_non_finite_step_stops_with_diverged_and_the_last_checked_weights():
     with pytest.raises(Diverged, match="epoch 10: the objective became inf"):
         guard.at_check(10, np.inf, np.zeros(10), np.full((4, 3), np.inf), np.zeros(3))
     assert (params["W"] == 2.0).all() and (params["b"] == 3.0).all()
+
+
+@pytest.mark.parametrize("estimator", [LinearSVM(), LinearClassifier(loss="hinge")])
+def test_a_default_fit_of_digits_as_csr_converges_to_the_dense_fits_minimum(estimator):
+    X, _, y, _ = train_test_split(*load_digits(return_X_y=True), test_size=0.3, random_state=0)
+    y = y if isinstance(estimator, LinearSVM) else y > 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        sparse = clone(estimator).fit(sp.csr_matrix(X), y)
+    dense = clone(estimator).fit(X, y)
+    assert sparse.history_.converged and dense.history_.converged
+
+    def objective_of(fitted):
+        spec_ = fitted.training_spec(len(y))
+        target = encode_targets(
+            spec_.loss, np.searchsorted(fitted.classes_, y), fitted.model_.n_outputs
+        )
+        model = Objective(fitted.model_, spec_.loss, reg=fitted.alpha_, penalty="l2")
+        return evaluate(model, X, target)["val_loss"]
+
+    assert objective_of(sparse) == pytest.approx(objective_of(dense), rel=1e-6)

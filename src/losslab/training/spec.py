@@ -224,6 +224,19 @@ def is_smooth(loss: str | losses.Loss) -> bool:
     return loss.name in SMOOTH_LOSSES
 
 
+# "auto" trains a penalised hinge loss on sparse X by the smoothing solver up to this many stored
+# values (rows × stored values a row), by dual coordinate descent above. Measured at the solvers'
+# defaults on 17 generated problems that no other benchmark uses (bench/hinge_solvers.py,
+# bench/RESULTS.md "Sparse hinge problems: which solver"): dual_cd converged within 200 epochs on
+# every TF-IDF problem, in 0.01-11 s, where smoothing took 4-51 s or over 60 s from 51,000 stored
+# values; on standardised dense-ish rows with many more rows than columns it had not converged
+# after 200 epochs at any size (25,000 to 2.5 million stored values; 6e-4 to 0.2 above the
+# minimum), where smoothing converged in 0.6-19 s (13 s at most up to 50,000) or took over 60 s.
+# The rule cannot see the columns (it gets the stored values a row), so it sends the small
+# problems, where smoothing's exact minimum costs seconds, to smoothing, the rest to dual_cd
+SPARSE_SMOOTHING_LIMIT = 50_000
+
+
 def auto_solver(
     loss: str | losses.Loss,
     penalty: str,
@@ -244,13 +257,18 @@ def auto_solver(
     - "smoothing" (Newton steps on a smoothed hinge, then the exact hinge's
       minimum from its KKT conditions) for the hinge losses with an L2
       penalty on dense data in memory;
-    - "dual_cd" (dual coordinate descent, liblinear's method) for them on
-      sparse X in memory, when penalised (the dual's box needs a penalty;
-      unpenalised, they train by mini-batches): on 20,000 TF-IDF documents the smoothing solver's
-      conjugate-gradient Newton steps took 700 s, this takes seconds
-      (bench/RESULTS.md); on dense rows it needs hundreds of epochs where
-      Newton needs tens of steps. On Dask the hinge losses train by
-      mini-batches.
+    - for them on sparse X in memory, when penalised (unpenalised, they
+      train by mini-batches): "smoothing" up to ``SPARSE_SMOOTHING_LIMIT``
+      (50,000) stored values, rows × stored values a row, where it finds the
+      exact minimum in seconds at most; above, "dual_cd" (dual coordinate
+      descent, liblinear's method; its box needs a penalty): on TF-IDF text
+      it converges in tens of epochs where the smoothing solver's
+      conjugate-gradient Newton steps take 40-400x as long (700 s on 20,000
+      documents). Above the limit, dense-ish rows with far more rows than
+      columns (a few hundred columns, each row holding most of them) may
+      stop at ``max_iter`` epochs unconverged: pass ``solver="smoothing"``
+      there (bench/RESULTS.md, "Sparse hinge problems: which solver").
+      On Dask the hinge losses train by mini-batches.
 
     Parameters
     ----------
@@ -282,8 +300,14 @@ def auto_solver(
     ('sgd', 'sgd')
     >>> auto_solver("softmax", "l2", "linear", 10**6, 100)  # over FULL_BATCH_LIMIT
     'sgd'
-    >>> auto_solver("svm", "l2", "linear", 150, 4, sparse=True)
+    >>> auto_solver("svm", "l2", "linear", 1257, 30.4, sparse=True)  # digits as CSR: 38,000 values
+    'smoothing'
+    >>> auto_solver("svm", "l2", "linear", 1000, 51.1, sparse=True)  # 51,000 values
     'dual_cd'
+    >>> auto_solver("svm", "l2", "linear", 20_000, 100, sparse=True)  # TF-IDF, 100,000 words
+    'dual_cd'
+    >>> auto_solver("hinge", "l2", "linear", 150, 4, sparse=True, penalised=False)
+    'sgd'
     """
     if model != "linear" or n_rows * n_features > FULL_BATCH_LIMIT or penalty != "l2":
         return "sgd"
@@ -292,7 +316,7 @@ def auto_solver(
     if in_memory and is_hinge(loss) and not sparse:
         return "smoothing"
     if in_memory and is_hinge(loss) and penalised:
-        return "dual_cd"
+        return "smoothing" if n_rows * n_features <= SPARSE_SMOOTHING_LIMIT else "dual_cd"
     return "sgd"
 
 
