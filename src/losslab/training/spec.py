@@ -226,15 +226,17 @@ def is_smooth(loss: str | losses.Loss) -> bool:
 
 # "auto" trains a penalised hinge loss on sparse X by the smoothing solver up to this many stored
 # values (rows × stored values a row), by dual coordinate descent above. Measured at the solvers'
-# defaults on 17 generated problems that no other benchmark uses (bench/hinge_solvers.py,
+# defaults on 18 generated problems that no other benchmark uses (bench/hinge_solvers.py,
 # bench/RESULTS.md "Sparse hinge problems: which solver"): dual_cd converged within 200 epochs on
 # every TF-IDF problem, in 0.01-11 s, where smoothing took 4-51 s or over 60 s from 51,000 stored
 # values; on standardised dense-ish rows with many more rows than columns it had not converged
 # after 200 epochs at any size (25,000 to 2.5 million stored values; 6e-4 to 0.2 above the
-# minimum), where smoothing converged in 0.6-19 s (13 s at most up to 50,000) or took over 60 s.
-# The rule cannot see the columns (it gets the stored values a row), so it sends the small
-# problems, where smoothing's exact minimum costs seconds, to smoothing, the rest to dual_cd
-SPARSE_SMOOTHING_LIMIT = 50_000
+# minimum), where smoothing converged in 0.6-19 s or took over 60 s (one of the four up to
+# 100,000). The rule cannot see the columns (it gets the stored values a row), so it sends the
+# small problems, where smoothing's exact minimum costs seconds (16 s at most where measured up
+# to 100,000 stored values, but one), to smoothing and the rest to dual_cd; the limit keeps
+# digits as CSR (1,797 x 64, 55,000 values; dual_cd at 43x the minimum after 200 epochs)
+SPARSE_SMOOTHING_LIMIT = 100_000
 
 
 def auto_solver(
@@ -252,19 +254,20 @@ def auto_solver(
 
     - mini-batches ("sgd") for an MLP, for data over ``FULL_BATCH_LIMIT``
       rows × features, and for what the full-batch solvers do not minimise
-      exactly (an L1 or elastic-net penalty, the perceptron, Crammer-Singer, ...);
-    - "lbfgs" for a smooth loss with an L2 penalty;
+      exactly (the perceptron, Crammer-Singer, a hinge loss with an L1 part, ...);
+    - "lbfgs" for a smooth loss: L-BFGS with an L2 penalty, OWL-QN (L-BFGS
+      within one orthant at a time) with an L1 or elastic-net one in memory;
     - "smoothing" (Newton steps on a smoothed hinge, then the exact hinge's
       minimum from its KKT conditions) for the hinge losses with an L2
       penalty on dense data in memory;
     - for them on sparse X in memory, when penalised (unpenalised, they
       train by mini-batches): "smoothing" up to ``SPARSE_SMOOTHING_LIMIT``
-      (50,000) stored values, rows × stored values a row, where it finds the
-      exact minimum in seconds at most; above, "dual_cd" (dual coordinate
+      (100,000) stored values, rows × stored values a row, where it finds the
+      exact minimum, usually in seconds; above, "dual_cd" (dual coordinate
       descent, liblinear's method; its box needs a penalty): on TF-IDF text
       it converges in tens of epochs where the smoothing solver's
-      conjugate-gradient Newton steps take 40-400x as long (700 s on 20,000
-      documents). Above the limit, dense-ish rows with far more rows than
+      conjugate-gradient Newton steps take 50x as long and more (700 s on
+      20,000 documents). Above the limit, dense-ish rows with far more rows than
       columns (a few hundred columns, each row holding most of them) may
       stop at ``max_iter`` epochs unconverged: pass ``solver="smoothing"``
       there (bench/RESULTS.md, "Sparse hinge problems: which solver").
@@ -297,22 +300,24 @@ def auto_solver(
     >>> auto_solver("softmax", "l2", "linear", 150, 4), auto_solver("svm", "l2", "linear", 150, 4)
     ('lbfgs', 'smoothing')
     >>> auto_solver("softmax", "l1", "linear", 150, 4), auto_solver("softmax", "l2", "mlp", 150, 4)
-    ('sgd', 'sgd')
+    ('lbfgs', 'sgd')
     >>> auto_solver("softmax", "l2", "linear", 10**6, 100)  # over FULL_BATCH_LIMIT
     'sgd'
-    >>> auto_solver("svm", "l2", "linear", 1257, 30.4, sparse=True)  # digits as CSR: 38,000 values
+    >>> auto_solver("svm", "l2", "linear", 1797, 30.4, sparse=True)  # digits as CSR: 55,000 values
     'smoothing'
-    >>> auto_solver("svm", "l2", "linear", 1000, 51.1, sparse=True)  # 51,000 values
+    >>> auto_solver("svm", "l2", "linear", 1000, 102.8, sparse=True)  # 102,800 values
     'dual_cd'
     >>> auto_solver("svm", "l2", "linear", 20_000, 100, sparse=True)  # TF-IDF, 100,000 words
     'dual_cd'
     >>> auto_solver("hinge", "l2", "linear", 150, 4, sparse=True, penalised=False)
     'sgd'
     """
-    if model != "linear" or n_rows * n_features > FULL_BATCH_LIMIT or penalty != "l2":
+    if model != "linear" or n_rows * n_features > FULL_BATCH_LIMIT:
         return "sgd"
-    if is_smooth(loss):
-        return "lbfgs"
+    if is_smooth(loss) and (penalty == "l2" or in_memory):
+        return "lbfgs"  # with an L1 part, orthant-wise (OWL-QN)
+    if penalty != "l2":
+        return "sgd"
     if in_memory and is_hinge(loss) and not sparse:
         return "smoothing"
     if in_memory and is_hinge(loss) and penalised:
