@@ -137,7 +137,7 @@ def test_auto_picks_full_batch_for_data_that_fits_and_records_the_choice():
         "softmax": "lbfgs",
         "svm": "smoothing",
         "hinge": "smoothing",
-        "l1 penalty": "sgd",
+        "l1 penalty": "lbfgs",  # OWL-QN
         "crammer_singer": "sgd",
         "mlp": "sgd",
         "ridge": "normal",

@@ -203,7 +203,8 @@ def _projected_line_search(f, x, value, pg, direction, t, c):
         trial[penalised & (np.sign(trial) != orthant)] = 0.0
         smooth, g = f(trial)
         trial_value = _whole(smooth, trial, c)
-        if math.isfinite(trial_value) and trial_value <= value + 1e-4 * float(pg @ (trial - x)):
+        finite = math.isfinite(trial_value) and bool(np.isfinite(g).all())
+        if finite and trial_value <= value + 1e-4 * float(pg @ (trial - x)):
             return trial, trial_value, g
         t *= 0.5
     return None

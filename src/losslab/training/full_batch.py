@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,7 @@ from numpy.typing import ArrayLike
 from .. import losses
 from ..losses._registry import Loss
 from ..models import Linear, Model, Params, column_sums
-from ..optim import quasi_newton
+from ..optim import orthant_wise, quasi_newton
 from .checks import check_X, is_sparse, sample_weights
 from .loop import EXPLOSION, Diverged
 from .objective import Objective, encode_targets
@@ -84,7 +85,9 @@ def fit_full_batch(
     reg : float, default 0.0
         :math:`\lambda`, the penalty's strength.
     penalty : {"l2", "l1", "elasticnet"}, default "l2"
-        R (an L1 part is not smooth: prefer "l2" here).
+        R. An L1 part is not smooth: it is minimised by OWL-QN (L-BFGS within
+        one orthant at a time, see :func:`split_penalty`), which sets weights
+        exactly to 0.
     l1_ratio : float, default 0.5
         The elastic net's share of L1.
     sample_weight : array-like of shape (N,), optional
@@ -140,7 +143,8 @@ def fit_full_batch(
     solver = {"method": method, "max_iter": max_iter, "tol": tol}
     if _is_two_class_softmax(model, loss, penalty):
         return _fit_two_class_softmax(model, X, target, weights, reg, callback, solver)
-    objective = Objective(_row_blocked(model, X), loss, reg=reg, penalty=penalty, l1_ratio=l1_ratio)
+    l2_strength, l1_strength = split_penalty(reg, penalty, l1_ratio)
+    objective = Objective(_row_blocked(model, X), loss, reg=l2_strength, penalty="l2")
 
     def value_and_grads():
         value, grads, _ = objective.value_and_grads(X, target, weights)
@@ -154,7 +158,47 @@ def fit_full_batch(
         tol=tol,
         callback=callback,
         advice=_advice(objective, X),
+        l1=l1_strength,
     )
+
+
+def split_penalty(reg: float, penalty: str, l1_ratio: float = 0.5) -> tuple[float, float]:
+    r"""The penalty ``reg``·R(W) as (L2 strength, L1 strength): its smooth part and its kinks.
+
+    .. math::
+
+        \lambda R(W) = \lambda_2 \sum_k W_k^2 + \lambda_1 \sum_k |W_k|
+
+    "l2" is (λ, 0), "l1" (0, λ), "elasticnet" (λ(1 − ρ), λρ). The full-batch
+    solvers minimise the smooth part with the loss, and the L1 part by OWL-QN
+    (:func:`losslab.optim.orthant_wise.owlqn`).
+
+    Parameters
+    ----------
+    reg : float
+        λ, the penalty's strength.
+    penalty : {"l2", "l1", "elasticnet", "elastic_net"}
+        R.
+    l1_ratio : float, default 0.5
+        ρ, the elastic net's share of L1.
+
+    Returns
+    -------
+    tuple of float
+        (λ₂, λ₁).
+
+    Examples
+    --------
+    >>> split_penalty(0.1, "l2"), split_penalty(0.1, "l1"), split_penalty(0.2, "elasticnet", 0.25)
+    ((0.1, 0.0), (0.0, 0.1), (0.15000000000000002, 0.05))
+    """
+    if penalty == "l2":
+        return reg, 0.0
+    if penalty == "l1":
+        return 0.0, reg
+    if penalty in ("elasticnet", "elastic_net"):
+        return reg * (1 - l1_ratio), reg * l1_ratio
+    raise ValueError(f"penalty: expected 'l2', 'l1' or 'elasticnet', got {penalty!r}")
 
 
 def minimise_full_batch(
@@ -166,6 +210,7 @@ def minimise_full_batch(
     tol: float = 1e-8,
     callback: Callback | None = None,
     advice: Callable[[], str] | None = None,
+    l1: float = 0.0,
 ) -> History:
     """Minimise ``value_and_grads()`` (evaluated at the current ``model.params``) over the params.
 
@@ -201,6 +246,10 @@ def minimise_full_batch(
         ``advice() -> str``, what to change, judged at the weights ``model`` holds,
         ending the message of a divergence; by default to standardise the features
         or lower a huge penalty.
+    l1 : float, default 0.0
+        λ₁ of an L1 penalty λ₁·Σ|W| on the model's weights (``model.weight_names``)
+        added to the objective: minimised by OWL-QN, whose pseudo-gradient's
+        largest entry is then the stopping test ("gd" is its steepest descent).
 
     Returns
     -------
@@ -240,7 +289,7 @@ def minimise_full_batch(
         return callback(iteration, value, model)
 
     start = flat.pack(model.params)
-    minimiser = quasi_newton.lbfgs if method == "lbfgs" else quasi_newton.steepest_descent
+    minimiser = _minimiser(method, flat.weights_mask(model.weight_names) * l1 if l1 else None)
     with np.errstate(over="ignore", invalid="ignore"):  # a non-finite value is caught below
         first = value_and_grad(start)
         if not _is_finite(*first):
@@ -361,6 +410,14 @@ def overflow_advice(reg: float, penalty_overflows: bool, X: Any, weights: float)
     )
 
 
+def _minimiser(method, l1_weights):
+    """L-BFGS or steepest descent; orthant-wise (OWL-QN) where L1 weights are given."""
+    if l1_weights is None:
+        return quasi_newton.lbfgs if method == "lbfgs" else quasi_newton.steepest_descent
+    memory = 10 if method == "lbfgs" else 0  # no curvature pairs: steepest descent
+    return functools.partial(orthant_wise.owlqn, l1=l1_weights, memory=memory)
+
+
 class _FlatParams:
     """A model's parameters as one float64 vector, and back."""
 
@@ -371,6 +428,12 @@ class _FlatParams:
 
     def pack(self, arrays):
         return np.concatenate([np.ravel(arrays[k]) for k in self.names]).astype(np.float64)
+
+    def weights_mask(self, weight_names):
+        """1.0 on the entries of the named (penalised) arrays, 0.0 on the rest (the biases)."""
+        return self.pack(
+            {k: np.full(v.shape, float(k in weight_names)) for k, v in self.params.items()}
+        )
 
     def unpack(self, theta):
         for k, a, b in zip(self.names, self.bounds[:-1], self.bounds[1:], strict=True):
