@@ -287,6 +287,11 @@ def fit_dual_cd(
     ------
     ValueError
         Not a hinge loss, a penalty other than "l2", or reg ≤ 0.
+    Diverged
+        A step that is not finite, or a row whose ‖x‖² overflows float64 and
+        misses its margin (its multipliers cannot move): the message names the
+        epoch, and ``model`` holds the last weights checked finite (W = 0, b = 0
+        before the first check); never a NaN weight.
 
     Examples
     --------
