@@ -91,3 +91,24 @@ def test_normal_equations_that_overflow_raise_diverged_before_lapack(capfd, scal
     with pytest.raises(Diverged, match=message):
         est.fit(X, y)
     assert capfd.readouterr().err == "" and not hasattr(est, "model_")
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.3])
+def test_an_l1_or_elastic_net_regressor_is_scikit_learns_lasso_or_elastic_net(l1_ratio):
+    from sklearn.linear_model import ElasticNet
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 10))
+    y = X[:, :3] @ np.array([2.0, -1.0, 0.5]) + 1.0 + 0.1 * rng.normal(size=80)
+    a = 0.05
+    # scikit-learn: ‖y - Xw‖²/(2n) + a·r‖w‖₁ + a(1 - r)/2·‖w‖²; twice that is losslab's mean
+    # squared error + λ[ρ‖w‖₁ + (1 - ρ)‖w‖²] with λρ = 2ar and λ(1 - ρ) = a(1 - r)
+    l1, l2 = 2 * a * l1_ratio, a * (1 - l1_ratio)
+    penalty = "l1" if l1_ratio == 1 else "elasticnet"
+    ours = LinearRegressor(penalty=penalty, alpha=l1 + l2, l1_ratio=l1 / (l1 + l2), tol=1e-10)
+    ours.fit(X, y)
+    reference = ElasticNet(alpha=a, l1_ratio=l1_ratio, tol=1e-12, max_iter=100_000).fit(X, y)
+    assert ours.solver_ == "lbfgs"  # OWL-QN: full batch, exact zeros
+    np.testing.assert_allclose(ours.coef_.ravel(), reference.coef_, atol=1e-6)
+    assert np.array_equal(ours.coef_.ravel() == 0, reference.coef_ == 0)
+    assert float(np.ravel(ours.intercept_)[0]) == pytest.approx(reference.intercept_, abs=1e-6)
