@@ -158,6 +158,7 @@ def test_early_stopping_makes_auto_train_by_mini_batches_on_held_out_rows():
         LinearSVM(**options),
         LinearClassifier("hinge", **options),
         LinearRegressor("huber", **options),
+        LinearRegressor(**options),  # squared error: the normal equations without it
     ]
     for estimator in estimators:
         for X in (SMALL_X, sp.csr_matrix(SMALL_X)):

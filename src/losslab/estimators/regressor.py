@@ -109,13 +109,13 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         self._single_output = result.single_output
         return self
 
-    def _solver(self, loss, X):
+    def _solver(self, loss, X, needs_mini_batches=False):
         closed_form = loss.name == "squared_error" and self.penalty == "l2"
         if self.solver == "normal" and not closed_form:
             raise ValueError("solver: 'normal' solves squared_error with an l2 penalty only")
         if self.solver == "normal" and is_sparse(X):
             raise ValueError("solver: 'normal' centres X, which densifies a sparse X; use 'auto'")
-        if self.solver == "auto" and closed_form and not is_sparse(X):
+        if self.solver == "auto" and closed_form and not is_sparse(X) and not needs_mini_batches:
             return "normal"
         return self.solver
 
@@ -136,7 +136,7 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
         if spec.loss.task != "regression":
             raise ValueError(f"loss: {spec.loss.name} is not a regression loss")
         Y = y.reshape(len(y), -1).astype(X.dtype)
-        spec = replace(spec, solver=self._solver(spec.loss, X))
+        spec = replace(spec, solver=self._solver(spec.loss, X, spec.needs_mini_batches))
         if spec.solver == "normal":
             model = spec.build_model(X.shape[1], Y.shape[1], X.dtype)
             ridge_normal_equations(model, X, Y, spec.reg, sample_weight)
