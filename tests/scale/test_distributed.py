@@ -78,6 +78,22 @@ def test_full_batch_lbfgs_equals_single_process(client, problem):
     np.testing.assert_allclose(dist.history_.train_loss[:20], local.history_.train_loss[:20])
 
 
+def test_an_l1_penalty_trains_by_owlqn_on_dask_as_in_memory(client, problem):
+    X, y, _, _ = problem
+    options = {"penalty": "l1", "alpha": 1e-2, "tol": 1e-7, "max_iter": 1000, "random_state": 0}
+    local = SoftmaxClassifier(**options).fit(X, y)
+    dist = SoftmaxClassifier(**options).fit(*chunked(X, y))
+    assert dist.solver_ == local.solver_ == "lbfgs" and dist.history_.converged
+    np.testing.assert_allclose(dist.coef_, local.coef_, atol=1e-6)
+    assert np.array_equal(dist.coef_ == 0, local.coef_ == 0)  # the same exact zeros
+
+
+def test_early_stopping_is_refused_on_dask(client, problem):
+    X, y, _, _ = problem  # local SGD holds no rows out: there would be nothing to monitor
+    with pytest.raises(ValueError, match=r"^early_stopping: holds out rows of data in memory"):
+        SoftmaxClassifier(early_stopping=True).fit(*chunked(X, y))
+
+
 def test_full_batch_gradient_descent_equals_single_process(client, problem):
     X, y, _, _ = problem
     local = full_batch("gd", max_iter=40).fit(X, y)

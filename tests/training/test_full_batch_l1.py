@@ -86,10 +86,10 @@ def test_the_elastic_net_minimum_is_scikit_learns():
     np.testing.assert_allclose(W.T, reference.coef_, atol=1e-4)
 
 
-def test_auto_takes_the_full_batch_solver_for_an_l1_penalty_in_memory():
+def test_auto_takes_the_full_batch_solver_for_an_l1_penalty():
     assert auto_solver("softmax", "l1", "linear", 150, 4) == "lbfgs"
     assert auto_solver("logistic", "elasticnet", "linear", 150, 4) == "lbfgs"
-    assert auto_solver("softmax", "l1", "linear", 150, 4, in_memory=False) == "sgd"
+    assert auto_solver("softmax", "l1", "linear", 150, 4, in_memory=False) == "lbfgs"  # Dask
     assert auto_solver("svm", "l1", "linear", 150, 4) == "sgd"  # a kink in the loss too
 
 

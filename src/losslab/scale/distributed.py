@@ -36,7 +36,7 @@ from sklearn.base import is_classifier
 from .. import optim
 from ..models import Params
 from ..training.files import StrPath, load_checkpoint, save_checkpoint
-from ..training.full_batch import FULL_BATCH_METHODS, minimise_full_batch
+from ..training.full_batch import FULL_BATCH_METHODS, minimise_full_batch, split_penalty
 from ..training.objective import Objective
 from ..training.spec import TrainResult, TrainSpec, check_solver
 from ..training.state import History, TrainState
@@ -129,6 +129,9 @@ def full_batch_objective(
 
 
 def _fit_full_batch(data, objective, method, *, max_iter, tol, checkpoint, resume, callbacks):
+    # the penalty's L1 part goes to OWL-QN, its smooth part stays in the summed objective
+    l2, l1 = split_penalty(objective.reg, objective.penalty, objective.l1_ratio)
+    objective = Objective(objective.model, objective.loss, reg=l2, penalty="l2")
     state = TrainState(optim.SGD(), {}, np.random.default_rng(0))
     done = 0
     if resume and checkpoint is not None and Path(checkpoint).is_file():
@@ -149,6 +152,7 @@ def _fit_full_batch(data, objective, method, *, max_iter, tol, checkpoint, resum
         max_iter=max(max_iter - done, 1),
         tol=tol,
         callback=after_iteration,
+        l1=l1,
     )
 
 
@@ -272,6 +276,11 @@ def _dask_solver(spec, shape):
         return "lbfgs"
     if spec.solver in ("smoothing", "dual_cd"):
         raise ValueError(f"solver: {spec.solver!r} trains in memory; use 'auto' or 'sgd' on Dask")
+    if spec.early_stopping:  # local SGD holds no rows out, so nothing would be monitored
+        raise ValueError(
+            "early_stopping: holds out rows of data in memory; on Dask pass a validation "
+            "callback instead, or early_stopping=False"
+        )
     if spec.solver == "auto":
         return spec.solver_for(1, 1, in_memory=False)
     return check_solver(spec.solver)

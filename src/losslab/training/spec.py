@@ -256,7 +256,7 @@ def auto_solver(
       rows × features, and for what the full-batch solvers do not minimise
       exactly (the perceptron, Crammer-Singer, a hinge loss with an L1 part, ...);
     - "lbfgs" for a smooth loss: L-BFGS with an L2 penalty, OWL-QN (L-BFGS
-      within one orthant at a time) with an L1 or elastic-net one in memory;
+      within one orthant at a time) with an L1 or elastic-net one;
     - "smoothing" (Newton steps on a smoothed hinge, then the exact hinge's
       minimum from its KKT conditions) for the hinge losses with an L2
       penalty on dense data in memory;
@@ -314,7 +314,7 @@ def auto_solver(
     """
     if model != "linear" or n_rows * n_features > FULL_BATCH_LIMIT:
         return "sgd"
-    if is_smooth(loss) and (penalty == "l2" or in_memory):
+    if is_smooth(loss):
         return "lbfgs"  # with an L1 part, orthant-wise (OWL-QN)
     if penalty != "l2":
         return "sgd"
