@@ -84,6 +84,17 @@ def test_checkpoint_history_round_trips_exactly(tmp_path):
     np.testing.assert_array_equal(restored_model.params["W"], model.params["W"])
 
 
+def test_a_checkpoint_of_non_finite_weights_is_refused_and_the_last_one_kept(tmp_path):
+    path = tmp_path / "checkpoint.npz"
+    model, state = _setup()
+    files.save_checkpoint(path, model, state, _history(2))
+    kept = path.read_bytes()
+    model.params["b"][0] = np.nan
+    with pytest.raises(ValueError, match=r"^checkpoint: parameter b holds 1 non-finite values"):
+        files.save_checkpoint(path, model, state, _history(3))
+    assert path.read_bytes() == kept  # nothing written over the last good checkpoint
+
+
 def test_checkpoint_cost_per_epoch_is_constant(tmp_path):
     """The checkpoint's size does not grow with the history; each save appends only its epoch."""
     path = tmp_path / "checkpoint.npz"

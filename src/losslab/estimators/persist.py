@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import models
-from ..training.files import StrPath, load_arrays, save_arrays
+from ..training.files import StrPath, check_finite_arrays, load_arrays, save_arrays
 from ..training.spec import TrainResult
 from .base import TrainedEstimator
 from .classifiers import LinearClassifier, LinearSVM, MLPClassifier, SoftmaxClassifier
@@ -102,21 +102,8 @@ def save(
                 header[key] = float(getattr(obj, value))
     arrays = {f"param/{k}": p for k, p in model.params.items()}
     arrays.update(extra_arrays or {})
-    _check_finite(arrays)
+    check_finite_arrays(arrays, "save", "a model file")
     save_arrays(path, arrays, header)
-
-
-def _check_finite(arrays):
-    """Refuse to write a NaN or infinite number: a model file holds weights that predict."""
-    for key, array in arrays.items():
-        values = np.asarray(array)
-        if values.dtype.kind in "fc" and not np.isfinite(values).all():
-            name = key.removeprefix("param/")
-            what = "parameter" if key.startswith("param/") else "array"
-            raise ValueError(
-                f"save: {what} {name} holds {np.size(values) - np.isfinite(values).sum()} "
-                "non-finite values (NaN or inf); a model file keeps only finite numbers"
-            )
 
 
 def load_model(path: StrPath) -> models.Linear | models.MLP | TrainedEstimator:

@@ -133,6 +133,41 @@ def remove_stale_temporaries(directory: StrPath, names: Iterable[str]) -> None:
             tmp.unlink(missing_ok=True)
 
 
+def check_finite_arrays(arrays: Mapping[str, np.ndarray], who: str, what: str) -> None:
+    """Refuse to write a NaN or an infinity: saved weights are weights that predict or resume.
+
+    Parameters
+    ----------
+    arrays : mapping of str to ndarray
+        What is about to be written; "param/NAME" keys are the model's parameters.
+    who : str
+        The writer, first in the message ("save", "checkpoint").
+    what : str
+        The file, last in the message ("a model file").
+
+    Raises
+    ------
+    ValueError
+        Naming the first array that holds a non-finite value, and how many it holds.
+
+    Examples
+    --------
+    >>> check_finite_arrays({"param/W": np.array([1.0, np.nan])}, "save", "a model file")
+    Traceback (most recent call last):
+    ...
+    ValueError: save: parameter W holds 1 non-finite values (NaN or inf); a model file keeps only finite numbers
+    """
+    for key, array in arrays.items():
+        values = np.asarray(array)
+        if values.dtype.kind in "fc" and not np.isfinite(values).all():
+            name = key.removeprefix("param/")
+            kind = "parameter" if key.startswith("param/") else "array"
+            raise ValueError(
+                f"{who}: {kind} {name} holds {np.size(values) - np.isfinite(values).sum()} "
+                f"non-finite values (NaN or inf); {what} keeps only finite numbers"
+            )
+
+
 def save_arrays(path: StrPath, arrays: Mapping[str, np.ndarray], header: Mapping[str, Any]) -> None:
     """Write ``arrays`` (name -> numeric array) and ``header`` (JSON-able dict) atomically.
 
@@ -359,6 +394,8 @@ def save_checkpoint(path: StrPath, model: Any, state: TrainState, history: Histo
             arrays.update({f"opt/{key}/{k}": a for k, a in value.items()})
         else:
             scalars[key] = value
+    # training restores the last finite weights before it stops: a NaN here is a bug, not a state
+    check_finite_arrays(arrays, "checkpoint", "a checkpoint")
     log, started = _HistoryLog.for_history(path, history)
     header = {
         "kind": "checkpoint",
