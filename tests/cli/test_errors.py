@@ -147,6 +147,7 @@ def test_fit_curve_with_infinity_in_x_is_a_one_line_error(capsys, tmp_path):
         (["compare", "--batch-sizes", "0"], "expected positive integers or N"),
         (["compare", "--batch-sizes", "-5"], "expected positive integers or N"),
         (["compare", "--batch-sizes", "32,x"], "expected positive integers or N"),
+        (["compare", "--lr", "0"], "argument --lr: expected a finite number > 0"),
     ],
 )
 def test_absurd_or_empty_arguments_are_usage_errors(args, message):

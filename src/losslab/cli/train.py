@@ -131,9 +131,10 @@ def _add_model_options(g):
         choices=["auto", "sgd", "lbfgs", "gd", "smoothing", "dual_cd"],
         default="auto",
         help="auto (default): as the estimators, full batch for a linear model in memory "
-        "(lbfgs, or for the hinge losses smoothing, dual_cd on an svmlight file), else sgd; "
-        "sgd: mini-batches (local SGD on a cluster); lbfgs/gd: full batch; smoothing: Newton "
-        "on a smoothed hinge; dual_cd: dual coordinate descent (liblinear's)",
+        "(lbfgs, OWL-QN with an L1 penalty; for the hinge losses smoothing, or dual_cd on a large "
+        "svmlight file), else sgd; sgd: mini-batches (local SGD on a cluster); lbfgs/gd: full "
+        "batch; smoothing: Newton on a smoothed hinge; dual_cd: dual coordinate descent "
+        "(liblinear's)",
     )
 
 

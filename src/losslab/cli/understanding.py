@@ -12,6 +12,7 @@ from .common import (
     console_for,
     non_negative_float,
     out_dir,
+    positive_float,
     positive_int,
     print_json,
     show_files,
@@ -133,7 +134,7 @@ def _add_compare(sub):
     )
     p.add_argument(
         "--lr",
-        type=non_negative_float,
+        type=positive_float,
         default=1e-2,
         help="Adam's learning rate for the compared losses (default: 1e-2)",
     )
