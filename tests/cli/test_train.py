@@ -341,11 +341,11 @@ def test_train_on_an_svmlight_file_with_the_hinge_and_streamed(tmp_path, capsys)
     data = ["train", "--data", str(tmp_path / "docs.svm"), "--json"]
     assert cli.main([*data, "--loss", "svm"]) == 0
     metrics = json.loads(capsys.readouterr().out)
-    # auto on sparse X: smoothing up to spec.SPARSE_SMOOTHING_LIMIT stored values (under it here)
-    assert metrics["solver"] == "smoothing" and metrics["train_accuracy"] > 0.99
-    assert cli.main([*data, "--loss", "svm", "--solver", "dual_cd"]) == 0
-    metrics = json.loads(capsys.readouterr().out)
+    # auto on sparse X: dual_cd for rows holding under spec.DENSE_ROWS of the columns (2% here)
     assert metrics["solver"] == "dual_cd" and metrics["train_accuracy"] > 0.99
+    assert cli.main([*data, "--loss", "svm", "--solver", "smoothing"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["solver"] == "smoothing" and metrics["train_accuracy"] > 0.99
     assert cli.main([*data, "--stream", "--epochs", "2"]) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["rows_trained"] == 1350 and 0 <= metrics["test_accuracy"] <= 1

@@ -356,9 +356,11 @@ def test_the_hinge_on_sparse_x_reaches_the_minimum_of_its_dense_copy():
     np.testing.assert_array_equal(sparse.predict(X), dense.predict(X.toarray()))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        # auto on sparse X: dual_cd over spec.SPARSE_SMOOTHING_LIMIT stored values, smoothing here
-        assert LinearSVM(max_iter=3).fit(X, y).solver_ == "smoothing"
-        assert LinearSVM(max_iter=3, solver="dual_cd").fit(X, y).solver_ == "dual_cd"
+        # auto on sparse X: smoothing for small problems of dense-ish rows (digits as CSR),
+        # dual_cd for rows holding under spec.DENSE_ROWS of the columns (9.7% here)
+        assert LinearSVM(max_iter=3).fit(X, y).solver_ == "dual_cd"
+        dense_ish = X[:, :20].toarray() + 1.0  # every row holds every column
+        assert LinearSVM(max_iter=3).fit(type(X)(dense_ish), y).solver_ == "smoothing"
     with pytest.raises(ValueError, match="solver: 'smoothing' takes a hinge loss"):
         SoftmaxClassifier(solver="smoothing").fit(X, y)
 

@@ -141,10 +141,14 @@ def test_invalid_problems_are_refused_with_the_solvers_name():
             fit_dual_cd(models.Linear(4, 3), loss, X, y, **options)
 
 
-def test_auto_takes_it_for_penalised_hinge_losses_on_sparse_x_over_the_limit(monkeypatch):
-    X, y = sparse_problem(6)
-    assert LinearSVM().fit(X, y).solver_ == "smoothing"  # 1,400 stored values: under the limit
-    monkeypatch.setattr(spec, "SPARSE_SMOOTHING_LIMIT", X.nnz - 1)
+def test_auto_takes_it_for_penalised_hinge_losses_on_sparse_x(monkeypatch):
+    dense_ish, labels = sparse_problem(6, density=0.5)  # rows holding half the columns
+    assert LinearSVM().fit(dense_ish, labels).solver_ == "smoothing"  # and under the limit
+    monkeypatch.setattr(spec, "SPARSE_SMOOTHING_LIMIT", dense_ish.nnz - 1)
+    with pytest.warns(ConvergenceWarning):
+        assert LinearSVM(max_iter=2).fit(dense_ish, labels).solver_ == "dual_cd"
+    X, y = sparse_problem(6)  # rows holding 8% of the columns: under spec.DENSE_ROWS
+    monkeypatch.undo()
     svm = LinearSVM(random_state=0).fit(X, y)
     assert svm.solver_ == "dual_cd" and svm.n_iter_ == svm.history_.epoch[-1]
     again = LinearSVM(random_state=0).fit(X, y)

@@ -485,7 +485,8 @@ def cmd_train_sparse(args: argparse.Namespace) -> None:
     X, y, _ = read_svmlight(args.data, args.target)
     split = _sparse_split(X, y, args.seed, args.data)
     console.print(_sparse_summary(args.data, *split))
-    estimator, solver = _sparse_estimator(args, split[0].shape[0], split[0].nnz)
+    n_rows, n_columns = split[0].shape
+    estimator, solver = _sparse_estimator(args, n_rows, n_columns, split[0].nnz)
     # "auto" resolved on the training rows, as the in-memory run prints it
     n_classes = len(np.unique(split[1]))
     console.print(_config(args).describe_penalty(split[0].shape[0], n_classes))
@@ -554,7 +555,7 @@ def _sparse_summary(path, X_train, y_train, X_test, y_test):
     )
 
 
-def _sparse_estimator(args, n_rows, nnz):
+def _sparse_estimator(args, n_rows, n_columns, nnz):
     """The LinearClassifier of the command line's options, and the solver it will train with."""
     from ..estimators import LinearClassifier
     from ..runs import FULL_BATCH_ITERATIONS, SGD_EPOCHS
@@ -575,7 +576,7 @@ def _sparse_estimator(args, n_rows, nnz):
     }
     # a sparse row costs its stored values: the rule of solver="auto" counts those
     spec = LinearClassifier(**options).training_spec(n_rows)
-    solver = spec.solver_for(n_rows, nnz / max(n_rows, 1), sparse=True)
+    solver = spec.solver_for(n_rows, nnz / max(n_rows, 1), sparse=True, n_columns=n_columns)
     max_iter = args.epochs or (SGD_EPOCHS if solver == "sgd" else FULL_BATCH_ITERATIONS)
     return LinearClassifier(max_iter=max_iter, **options), solver
 

@@ -403,7 +403,7 @@ def _solver_for(spec, X):
     # a sparse X's full-batch iteration costs its stored values, not rows × features
     n_rows, n_features = X.shape
     if is_sparse(X):
-        return spec.solver_for(n_rows, X.nnz / n_rows, sparse=True)
+        return spec.solver_for(n_rows, X.nnz / n_rows, sparse=True, n_columns=n_features)
     return spec.solver_for(n_rows, n_features)
 
 

@@ -224,19 +224,20 @@ def is_smooth(loss: str | losses.Loss) -> bool:
     return loss.name in SMOOTH_LOSSES
 
 
-# "auto" trains a penalised hinge loss on sparse X by the smoothing solver up to this many stored
-# values (rows × stored values a row), by dual coordinate descent above. Measured at the solvers'
-# defaults on 18 generated problems that no other benchmark uses (bench/hinge_solvers.py,
-# bench/RESULTS.md "Sparse hinge problems: which solver"): dual_cd converged within 200 epochs on
-# every TF-IDF problem, in 0.01-11 s, where smoothing took 4-51 s or over 60 s from 51,000 stored
-# values; on standardised dense-ish rows with many more rows than columns it had not converged
-# after 200 epochs at any size (25,000 to 2.5 million stored values; 6e-4 to 0.2 above the
-# minimum), where smoothing converged in 0.6-19 s or took over 60 s (one of the four up to
-# 100,000). The rule cannot see the columns (it gets the stored values a row), so it sends the
-# small problems, where smoothing's exact minimum costs seconds (16 s at most where measured up
-# to 100,000 stored values, but one), to smoothing and the rest to dual_cd; the limit keeps
-# digits as CSR (1,797 x 64, 55,000 values; dual_cd at 43x the minimum after 200 epochs)
+# "auto" trains a penalised hinge loss on sparse X by the smoothing solver when its rows are
+# dense-ish (each holds at least DENSE_ROWS of the columns) and it has at most
+# SPARSE_SMOOTHING_LIMIT stored values (rows × stored values a row); else by dual coordinate
+# descent. Measured at the solvers' defaults on 18 generated problems that no other benchmark
+# uses (bench/hinge_solvers.py, bench/RESULTS.md "Sparse hinge problems: which solver"): on
+# TF-IDF text (rows holding 0.1-1% of the columns) dual_cd converged within 200 epochs every
+# time, in 0.01-11 s, 7-300x faster than smoothing (0.07-51 s, or over 60 s); on dense-ish rows
+# (25-100% of the columns) with many more rows than columns it had not converged after 200
+# epochs at any size (6e-4 to 0.2 above the minimum), where smoothing found the exact minimum in
+# 0.6-19 s (16 s at most up to 100,000 stored values, but one problem over 60 s). Digits as CSR
+# (1,797 x 64, 55,000 values, rows holding half the columns; dual_cd at 43x the minimum after
+# 200 epochs) goes to smoothing.
 SPARSE_SMOOTHING_LIMIT = 100_000
+DENSE_ROWS = 0.1
 
 
 def auto_solver(
@@ -249,6 +250,7 @@ def auto_solver(
     in_memory: bool = True,
     sparse: bool = False,
     penalised: bool = True,
+    n_columns: int | None = None,
 ) -> str:
     """The solver ``solver="auto"`` picks for this problem.
 
@@ -261,16 +263,16 @@ def auto_solver(
       minimum from its KKT conditions) for the hinge losses with an L2
       penalty on dense data in memory;
     - for them on sparse X in memory, when penalised (unpenalised, they
-      train by mini-batches): "smoothing" up to ``SPARSE_SMOOTHING_LIMIT``
-      (100,000) stored values, rows × stored values a row, where it finds the
-      exact minimum, usually in seconds; above, "dual_cd" (dual coordinate
-      descent, liblinear's method; its box needs a penalty): on TF-IDF text
-      it converges in tens of epochs where the smoothing solver's
-      conjugate-gradient Newton steps take 50x as long and more (700 s on
-      20,000 documents). Above the limit, dense-ish rows with far more rows than
-      columns (a few hundred columns, each row holding most of them) may
-      stop at ``max_iter`` epochs unconverged: pass ``solver="smoothing"``
-      there (bench/RESULTS.md, "Sparse hinge problems: which solver").
+      train by mini-batches): "dual_cd" (dual coordinate descent, liblinear's
+      method; its box needs a penalty), which on TF-IDF text converges in
+      tens of epochs where the smoothing solver's conjugate-gradient Newton
+      steps take 7-300x as long (700 s on 20,000 documents); but "smoothing"
+      when the rows are dense-ish (each holds at least ``DENSE_ROWS``, 10%, of
+      the ``n_columns``) and the problem has at most ``SPARSE_SMOOTHING_LIMIT``
+      (100,000) stored values: there dual_cd can stop at ``max_iter`` epochs
+      unconverged where smoothing finds the exact minimum in seconds. Larger
+      dense-ish problems go to dual_cd: pass ``solver="smoothing"`` if it warns
+      (bench/RESULTS.md, "Sparse hinge problems: which solver").
       On Dask the hinge losses train by mini-batches.
 
     Parameters
@@ -289,6 +291,9 @@ def auto_solver(
         True for scipy.sparse X.
     penalised : bool, default True
         False when the penalty's strength is 0.
+    n_columns : int, optional
+        A sparse X's number of columns (``n_features`` is then the stored values
+        a row); unknown, its rows count as dense-ish.
 
     Returns
     -------
@@ -303,11 +308,11 @@ def auto_solver(
     ('lbfgs', 'sgd')
     >>> auto_solver("softmax", "l2", "linear", 10**6, 100)  # over FULL_BATCH_LIMIT
     'sgd'
-    >>> auto_solver("svm", "l2", "linear", 1797, 30.4, sparse=True)  # digits as CSR: 55,000 values
+    >>> auto_solver("svm", "l2", "linear", 1797, 30.4, sparse=True, n_columns=64)  # digits as CSR
     'smoothing'
-    >>> auto_solver("svm", "l2", "linear", 1000, 102.8, sparse=True)  # 102,800 values
+    >>> auto_solver("svm", "l2", "linear", 1000, 102.8, sparse=True, n_columns=200)  # 102,800 values
     'dual_cd'
-    >>> auto_solver("svm", "l2", "linear", 20_000, 100, sparse=True)  # TF-IDF, 100,000 words
+    >>> auto_solver("svm", "l2", "linear", 1000, 50, sparse=True, n_columns=10_000)  # TF-IDF
     'dual_cd'
     >>> auto_solver("hinge", "l2", "linear", 150, 4, sparse=True, penalised=False)
     'sgd'
@@ -321,7 +326,9 @@ def auto_solver(
     if in_memory and is_hinge(loss) and not sparse:
         return "smoothing"
     if in_memory and is_hinge(loss) and penalised:
-        return "smoothing" if n_rows * n_features <= SPARSE_SMOOTHING_LIMIT else "dual_cd"
+        dense_ish = n_columns is None or n_features >= DENSE_ROWS * n_columns
+        small = n_rows * n_features <= SPARSE_SMOOTHING_LIMIT
+        return "smoothing" if dense_ish and small else "dual_cd"
     return "sgd"
 
 
@@ -420,7 +427,13 @@ class TrainSpec:
     clip_grad_norm: float | None = None
 
     def solver_for(
-        self, n_rows: int, n_features: int, *, in_memory: bool = True, sparse: bool = False
+        self,
+        n_rows: int,
+        n_features: int,
+        *,
+        in_memory: bool = True,
+        sparse: bool = False,
+        n_columns: int | None = None,
     ) -> str:
         """The solver that trains this spec on data of this shape ("auto" resolved).
 
@@ -432,6 +445,8 @@ class TrainSpec:
             False for data on Dask.
         sparse : bool, default False
             True for scipy.sparse X.
+        n_columns : int, optional
+            A sparse X's columns (``n_features`` is then its stored values a row).
 
         Returns
         -------
@@ -460,6 +475,7 @@ class TrainSpec:
             in_memory=in_memory,
             sparse=sparse,
             penalised=not (isinstance(self.reg, Real) and self.reg <= 0),
+            n_columns=n_columns,
         )
 
     @property
