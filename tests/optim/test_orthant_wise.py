@@ -75,3 +75,20 @@ def test_the_pseudo_gradient_is_the_steepest_one_sided_slope(x, g, c):
 def test_bad_weights_are_refused():
     with pytest.raises(ValueError, match="l1"):
         owlqn(lambda x: (float(x @ x), 2 * x), np.zeros(2), -1.0)
+
+
+def test_a_gradient_whose_square_overflows_still_finds_the_minimum():
+    # ‖g‖² past float64 (entries of 1e200): a first step of 1/‖g‖ must not become 0, which would
+    # "converge" at the start (the fall of a zero step is 0)
+    def fun_and_grad(x):
+        return float(1e200 * (x - 3) @ (x - 3)), 2e200 * (x - 3)
+
+    result = owlqn(fun_and_grad, np.zeros(4), 1.0)
+    np.testing.assert_allclose(result.x, 3.0, rtol=1e-12)
+
+
+def test_a_penalty_too_strong_for_any_weight_gives_zeros():
+    rng = np.random.default_rng(0)
+    A, b = rng.normal(size=(30, 5)), rng.normal(size=30)
+    result = owlqn(least_squares(A, b), rng.normal(size=5), 1e300)
+    assert result.success and np.array_equal(result.x, np.zeros(5))

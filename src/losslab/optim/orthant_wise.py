@@ -19,20 +19,20 @@ time:
 
 The stopping test is the pseudo-gradient's largest entry: 0 exactly at the
 minimum (the subgradient optimality condition), as the gradient is for
-:func:`~losslab.optim.quasi_newton.lbfgs`, whose curvature pairs, first step,
-and other stopping rules this shares.
+:func:`~losslab.optim.quasi_newton.lbfgs`. It is L-BFGS's own loop (curvature
+pairs, first step, restarts, overflow-safe line search, stopping rules), given
+the L1 part as its ``kinks``; this module says what the kinks change.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .quasi_newton import _Counted, _CurvaturePairs, _stop_status
-from .result import LeastSquaresResult, history_row, status_message
+from .quasi_newton import _descend
+from .result import LeastSquaresResult
 
 
 def owlqn(
@@ -102,37 +102,7 @@ def owlqn(
     c = np.broadcast_to(np.asarray(l1, dtype=np.float64), x.shape)
     if not (np.all(np.isfinite(c)) and np.all(c >= 0)):
         raise ValueError("l1: expected finite non-negative weights")
-    f = _Counted(fun_and_grad)
-    smooth, g = f(x)
-    value = _whole(smooth, x, c)
-    if not math.isfinite(value):
-        raise ValueError("fun: non-finite objective at the starting point x0")
-    pairs = _CurvaturePairs(memory, x.size)
-    history = [history_row(0, value, f.calls, 0.0)]
-    status, nit, pg = 0, 0, pseudo_gradient(x, g, c)
-    for nit in range(1, max_iter + 1):
-        if np.abs(pg).max(initial=0.0) < gtol:
-            status = 1
-            break
-        direction = _orthant_direction(pg, pairs, c)
-        first = 1.0 if len(pairs) else min(1.0, 1.0 / max(float(np.linalg.norm(direction)), 1e-12))
-        step = _projected_line_search(f, x, value, pg, direction, first, c)
-        if step is None:
-            status = -1
-            break
-        new_x, new_value, new_g = step
-        pairs.remember(new_x - x, new_g - g)  # the smooth part's curvature only
-        fall = value - new_value
-        history.append(history_row(nit, new_value, f.calls, np.linalg.norm(new_x - x)))
-        x, value, g = new_x, new_value, new_g
-        pg = pseudo_gradient(x, g, c)
-        status = _stop_status(nit, x, value, fall, ftol, callback)
-        if status:
-            break
-    message = status_message(status, "iterations")
-    return LeastSquaresResult(
-        x, value, np.array([]), None, pg, f.calls, f.calls, nit, status, message, history
-    )
+    return _descend(fun_and_grad, x, memory, gtol, ftol, max_iter, callback, _L1Kinks(c))
 
 
 def pseudo_gradient(x: np.ndarray, g: np.ndarray, l1: np.ndarray) -> np.ndarray:
@@ -171,40 +141,31 @@ def pseudo_gradient(x: np.ndarray, g: np.ndarray, l1: np.ndarray) -> np.ndarray:
     return np.where(x > 0, right, np.where(x < 0, left, at_zero))
 
 
-def _whole(smooth, x, c):
-    """The objective: the smooth part plus the L1 penalty."""
-    return float(smooth) + float(c @ np.abs(x))
+class _L1Kinks:
+    """The L1 part c·|x| as L-BFGS's loop takes it (``kinks`` of ``quasi_newton._descend``)."""
 
+    def __init__(self, c):
+        self.c, self.penalised = c, c > 0
 
-def _orthant_direction(pg, pairs, c):
-    """-H·◊ with the penalised entries that disagree in sign with -◊ set to 0.
+    def adding_to(self, fun_and_grad):
+        """fun_and_grad with c·|x| added to its value (the gradient stays the smooth part's)."""
 
-    The pseudo-gradient when that is no descent direction (bad curvature pairs: restart).
-    """
-    direction = -pairs.inverse_hessian_times(pg)
-    direction[(c > 0) & (direction * pg >= 0)] = 0.0
-    if pg @ direction >= 0:
-        pairs.clear()
-        direction = -pg
-    return direction
+        def whole(x):
+            value, g = fun_and_grad(x)
+            with np.errstate(over="ignore"):  # inf: a trial too far, stepped back from
+                return float(value) + float(self.c @ np.abs(x)), g
 
+        return whole
 
-def _projected_line_search(f, x, value, pg, direction, t, c):
-    """Armijo backtracking along the direction, each trial projected onto x's orthant.
+    def steepest(self, x, g):
+        return pseudo_gradient(x, g, self.c)
 
-    The orthant of a zero entry is the side the pseudo-gradient descends to.
-    Returns (x, objective, smooth gradient) at the accepted point, or None after
-    50 halvings.
-    """
-    orthant = np.where(x != 0, np.sign(x), -np.sign(pg))
-    penalised = c > 0
-    for _ in range(50):
-        trial = x + t * direction
-        trial[penalised & (np.sign(trial) != orthant)] = 0.0
-        smooth, g = f(trial)
-        trial_value = _whole(smooth, trial, c)
-        finite = math.isfinite(trial_value) and bool(np.isfinite(g).all())
-        if finite and trial_value <= value + 1e-4 * float(pg @ (trial - x)):
-            return trial, trial_value, g
-        t *= 0.5
-    return None
+    def constrain(self, direction, steepest):
+        """Set the penalised entries that disagree in sign with -◊ to 0 (in place)."""
+        direction[self.penalised & (np.sign(direction) != -np.sign(steepest))] = 0.0
+
+    def project(self, trial, x, steepest):
+        """Stop the penalised entries that would leave x's orthant at 0 (in place); a zero
+        entry's orthant is the side -◊ points to."""
+        orthant = np.where(x != 0, np.sign(x), -np.sign(steepest))
+        trial[self.penalised & (np.sign(trial) != orthant)] = 0.0

@@ -136,10 +136,16 @@ class _Counted:
         return self.fun_and_grad(x)
 
 
-def _descend(fun_and_grad, x0, memory, gtol, ftol, max_iter, callback):
-    """The line-search loop of L-BFGS (memory > 0) and steepest descent (memory = 0)."""
+def _descend(fun_and_grad, x0, memory, gtol, ftol, max_iter, callback, kinks=None):
+    """The line-search loop of L-BFGS (memory > 0) and steepest descent (memory = 0).
+
+    ``kinks``: the non-smooth part of the objective, for OWL-QN
+    (:mod:`~losslab.optim.orthant_wise`): its value is added to f's, its
+    steepest-descent subgradient replaces the gradient in the search, which
+    keeps to one orthant; the curvature pairs stay f's.
+    """
     x = np.array(x0, dtype=np.float64).ravel()
-    f = _Counted(fun_and_grad)
+    f = _Counted(fun_and_grad if kinks is None else kinks.adding_to(fun_and_grad))
     value, g = f(x)
     if not np.isfinite(value):
         raise ValueError("fun: non-finite objective at the starting point x0")
@@ -147,17 +153,18 @@ def _descend(fun_and_grad, x0, memory, gtol, ftol, max_iter, callback):
     history = [history_row(0, float(value), f.calls, 0.0)]
     status, nit, t, message = 0, 0, None, None
     for nit in range(1, max_iter + 1):
-        if np.abs(g).max(initial=0.0) < gtol:
+        steepest = g if kinks is None else kinks.steepest(x, g)
+        if np.abs(steepest).max(initial=0.0) < gtol:
             status = 1
             break
-        direction = _search_direction(g, pairs)
+        direction = _search_direction(steepest, pairs, kinks)
         unit_step = not len(pairs) and (memory > 0 or t is None)  # not scaled by earlier steps
         t = _first_step_length(t, direction, pairs, memory)
-        t, new_value, new_g = _line_search(f, x, value, g, direction, t)
+        t, trial, new_value, new_g = _line_search(f, x, value, steepest, direction, t, kinks)
         if t is None:  # the message says why: new_value is the last value tried
             status, message = -1, _search_failure(new_value, new_g)
             break
-        s = t * direction
+        s = t * direction if kinks is None else trial - x  # an orthant's step may stop at 0
         fall = value - new_value
         restart = fall == 0 and not unit_step
         if restart:
@@ -175,14 +182,18 @@ def _descend(fun_and_grad, x0, memory, gtol, ftol, max_iter, callback):
         if status:
             break
     message = message or status_message(status, "iterations")
+    grad = g if kinks is None else kinks.steepest(x, g)
     return LeastSquaresResult(
-        x, float(value), np.array([]), None, g, f.calls, f.calls, nit, status, message, history
+        x, float(value), np.array([]), None, grad, f.calls, f.calls, nit, status, message, history
     )
 
 
-def _search_direction(g, pairs):
-    """-H·g from the pairs; the negative gradient (and no pairs) when that would not descend."""
+def _search_direction(g, pairs, kinks=None):
+    """-H·g from the pairs (kept to g's orthant where there are kinks); the negative gradient
+    (and no pairs) when that would not descend."""
     direction = -pairs.inverse_hessian_times(g)
+    if kinks is not None:
+        kinks.constrain(direction, g)
     with np.errstate(over="ignore"):  # -inf (a gradient past 1e154) descends
         slope = g @ direction
     if slope >= 0:  # not a descent direction (bad curvature pairs): restart
@@ -215,13 +226,15 @@ def _norm(v):
     return norm
 
 
-def _line_search(f, x, value, g, direction, t):
-    """Armijo backtracking from t: (t, value, gradient) there; after 50 halvings, (None, the
-    last value and gradient tried).
+def _line_search(f, x, value, g, direction, t, kinks=None):
+    """Armijo backtracking from t: (t, point, value, gradient) there; after 50 halvings, (None,
+    None, the last value and gradient tried).
 
     A point whose value or gradient is not finite is stepped back from, never
     taken. Where the slope g·d overflows (a gradient past 1e154), it is measured
-    per unit of max|d|, so that the test t·slope stays finite.
+    per unit of max|d|, so that the test t·slope stays finite. With kinks, each
+    trial is projected onto the orthant and the test is g·(trial − x) (Andrew &
+    Gao's), already scaled by the step.
     """
     unit = 1.0
     with np.errstate(over="ignore"):
@@ -230,15 +243,17 @@ def _line_search(f, x, value, g, direction, t):
         unit = float(np.abs(direction).max())
         slope = 1e-4 * float(g @ (direction / unit))
     for _ in range(50):
-        new_value, new_g = f(x + t * direction)
-        if (
-            math.isfinite(new_value)
-            and new_value <= value + (t * unit) * slope
-            and np.isfinite(new_g).all()
-        ):
-            return t, new_value, new_g
+        trial = x + t * direction
+        bound = (t * unit) * slope
+        if kinks is not None:
+            kinks.project(trial, x, g)
+            with np.errstate(over="ignore"):  # -inf: no decrease accepted, a shorter step
+                bound = 1e-4 * float(g @ (trial - x))
+        new_value, new_g = f(trial)
+        if math.isfinite(new_value) and new_value <= value + bound and np.isfinite(new_g).all():
+            return t, trial, new_value, new_g
         t *= 0.5
-    return None, new_value, new_g
+    return None, None, new_value, new_g
 
 
 def _search_failure(value, g):
