@@ -90,8 +90,12 @@ def test_an_l1_penalty_trains_by_owlqn_on_dask_as_in_memory(client, problem):
 
 def test_early_stopping_is_refused_on_dask(client, problem):
     X, y, _, _ = problem  # local SGD holds no rows out: there would be nothing to monitor
-    with pytest.raises(ValueError, match=r"^early_stopping: holds out rows of data in memory"):
-        SoftmaxClassifier(early_stopping=True).fit(*chunked(X, y))
+    for estimator in (SoftmaxClassifier(early_stopping=True), LinearRegressor(early_stopping=True)):
+        with pytest.raises(ValueError, match=r"^early_stopping: holds out rows of data in memory"):
+            estimator.fit(*chunked(X, y.astype(float)))
+    # clipping is a step of local SGD: a regressor's "auto" trains by it then, as a classifier's
+    clipped = LinearRegressor(clip_grad_norm=1.0, max_iter=1).fit(*chunked(X, y.astype(float)))
+    assert clipped.solver_ == "sgd"
 
 
 def test_full_batch_gradient_descent_equals_single_process(client, problem):

@@ -272,15 +272,16 @@ def _dask_solver(spec, shape):
     trains by local SGD; for a regressor "auto" and "normal" (closed-form
     ridge) are L-BFGS here.
     """
-    if spec.solver == "normal" or (spec.solver == "auto" and not spec.classifier):
-        return "lbfgs"
-    if spec.solver in ("smoothing", "dual_cd"):
-        raise ValueError(f"solver: {spec.solver!r} trains in memory; use 'auto' or 'sgd' on Dask")
     if spec.early_stopping:  # local SGD holds no rows out, so nothing would be monitored
         raise ValueError(
             "early_stopping: holds out rows of data in memory; on Dask pass a validation "
             "callback instead, or early_stopping=False"
         )
+    if spec.solver in ("smoothing", "dual_cd"):
+        raise ValueError(f"solver: {spec.solver!r} trains in memory; use 'auto' or 'sgd' on Dask")
+    regressor_auto = spec.solver == "auto" and not spec.classifier and not spec.needs_mini_batches
+    if spec.solver == "normal" or regressor_auto:
+        return "lbfgs"
     if spec.solver == "auto":
         return spec.solver_for(1, 1, in_memory=False)
     return check_solver(spec.solver)
