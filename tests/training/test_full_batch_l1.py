@@ -11,6 +11,7 @@ from sklearn.preprocessing import StandardScaler
 
 from losslab import models
 from losslab.estimators import LinearClassifier, SoftmaxClassifier
+from losslab.training import Diverged
 from losslab.training.full_batch import fit_full_batch
 from losslab.training.spec import auto_solver
 
@@ -105,3 +106,22 @@ def test_an_l1_classifier_with_defaults_matches_logistic_regression(data):
     # alpha="auto" is 1/(2n): the L1 penalty of LogisticRegression(C=2) on the summed loss
     reference = saga(X, y, 2.0, 1.0)
     assert ours.score(X, y) >= reference.score(X, y) - 0.01
+
+
+def test_a_bad_l1_ratio_is_named_and_an_l1_penalty_overflowing_at_the_start_diverges():
+    X, y = standardised("iris")
+    with pytest.raises(ValueError, match="l1_ratio"):
+        fit_full_batch(
+            models.Linear(4, 3), "softmax", X, y, reg=0.1, penalty="elasticnet", l1_ratio=1.5
+        )
+    # a strength whose penalty overflows at the starting weights: Diverged (a ValueError), whose
+    # advice blames the strength, as for an L2 penalty
+    with pytest.raises(Diverged, match="Lower alpha"):
+        fit_full_batch(
+            models.Linear(4, 3, init_scale=1.0, random_state=0),
+            "softmax",
+            X,
+            y,
+            reg=1e308,
+            penalty="l1",
+        )

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import losses
+from ..losses import validation as v
 from ..losses._registry import Loss
 from ..models import Linear, Model, Params, column_sums
 from ..optim import orthant_wise, quasi_newton
@@ -157,7 +158,7 @@ def fit_full_batch(
         max_iter=max_iter,
         tol=tol,
         callback=callback,
-        advice=_advice(objective, X),
+        advice=_advice(objective, X, l1_strength),
         l1=l1_strength,
     )
 
@@ -192,6 +193,7 @@ def split_penalty(reg: float, penalty: str, l1_ratio: float = 0.5) -> tuple[floa
     >>> split_penalty(0.1, "l2"), split_penalty(0.1, "l1"), split_penalty(0.2, "elasticnet", 0.25)
     ((0.1, 0.0), (0.0, 0.1), (0.15000000000000002, 0.05))
     """
+    l1_ratio = v.check_scalar(l1_ratio, "l1_ratio", 0, 1)
     if penalty == "l2":
         return reg, 0.0
     if penalty == "l1":
@@ -292,7 +294,8 @@ def minimise_full_batch(
     minimiser = _minimiser(method, flat.weights_mask(model.weight_names) * l1 if l1 else None)
     with np.errstate(over="ignore", invalid="ignore"):  # a non-finite value is caught below
         first = value_and_grad(start)
-        if not _is_finite(*first):
+        kinks = l1 * float(flat.weights_mask(model.weight_names) @ np.abs(start)) if l1 else 0.0
+        if not _is_finite(first[0] + kinks, first[1]):
             flat.unpack(start)
             what = "objective" if np.isfinite(first[0]) else f"objective ({first[0]})"
             raise Diverged(
@@ -347,15 +350,18 @@ class _LastTrial:
         return f"grew to {self.value:.3g}"
 
 
-def _advice(objective, X):
-    """``advice()`` for a divergence of ``objective`` on X, judged at the weights the model holds."""
+def _advice(objective, X, l1=0.0):
+    """``advice()`` for a divergence of ``objective`` (plus ``l1``·Σ|W|) on X, judged at the
+    weights the model holds."""
 
     def advice():
+        model = objective.model
         with np.errstate(over="ignore", invalid="ignore"):
             penalty, grads = objective.penalty_value_and_grads()
+            penalty += l1 * sum(float(np.abs(model.params[k]).sum()) for k in model.weight_names)
         overflows = not all(_is_finite(penalty, g) for g in grads.values())
-        weights = max(float(np.abs(w).max(initial=0.0)) for w in objective.model.params.values())
-        return overflow_advice(objective.reg, overflows, X, weights)
+        weights = max(float(np.abs(w).max(initial=0.0)) for w in model.params.values())
+        return overflow_advice(objective.reg + l1, overflows, X, weights)
 
     return advice
 
