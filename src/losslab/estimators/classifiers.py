@@ -233,10 +233,11 @@ class LinearClassifier(_Classifier):
     solver : {"auto", "sgd", "lbfgs", "gd", "smoothing", "dual_cd"}
         "auto" (the default) picks by the data and the loss, and ``solver_``
         records its choice: full batch for data up to 2**26 rows × features
-        ("lbfgs" for a smooth loss; for the hinge losses "smoothing" on dense X,
-        "dual_cd" on sparse X), else
-        "sgd"; an L1 or elastic-net penalty and the other non-smooth losses
-        train by "sgd" (:func:`losslab.training.spec.auto_solver`).
+        ("lbfgs" for a smooth loss, OWL-QN with an L1 or elastic-net penalty;
+        for the hinge losses "smoothing" on dense X and on small sparse X of
+        dense-ish rows, "dual_cd" on other sparse X), else "sgd"; the other
+        non-smooth losses, and the hinge with an L1 part, train by "sgd"
+        (:func:`losslab.training.spec.auto_solver`).
         "sgd": the mini-batch training loop (``optimizer``, ``lr``, ...); "lbfgs"
         or "gd": full-batch L-BFGS or steepest descent with a line search on the
         whole-data objective (no learning rate; ``max_iter`` iterations, ``tol``

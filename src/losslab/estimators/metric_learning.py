@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -31,7 +31,7 @@ from ..training import loop
 from ..training.checks import is_sparse
 from ..training.state import History, TrainState
 from ..training.stopping import EarlyStopping
-from .base import SPARSE_FORMATS, ArrayPair
+from .base import SPARSE_FORMATS, ArrayPair, check_hidden_layer_sizes
 
 LOSSES = (
     "soft_nearest_neighbour",
@@ -705,7 +705,7 @@ class MetricLearner(TransformerMixin, BaseEstimator):
 
     def _fit(self, X, y, *, train):
         """``fit`` (``train``) or ``fit_start``: the checks, the starting map, then the epochs."""
-        self._check_hidden_layer_sizes()
+        check_hidden_layer_sizes(self.hidden_layer_sizes, "MetricLearner")
         X, y = cast(
             ArrayPair,
             validate_data(self, X, y, dtype=[np.float64, np.float32], accept_sparse=SPARSE_FORMATS),
@@ -733,15 +733,6 @@ class MetricLearner(TransformerMixin, BaseEstimator):
         self._train(X[train_rows], y_enc[train_rows], X[val], y_enc[val], rng, epochs)
         self.n_iter_ = self.history_.n_epochs
         return self
-
-    def _check_hidden_layer_sizes(self):
-        """Each hidden size a positive integer (the constraints check only the container)."""
-        sizes = self.hidden_layer_sizes
-        if not all(isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in sizes):
-            raise InvalidParameterError(
-                "The 'hidden_layer_sizes' parameter of MetricLearner must be a tuple of "
-                f"positive integers, got {sizes!r}."
-            )
 
     def _model_type(self, shape, n_classes):
         """``model`` with "auto" resolved by the rule of the class docstring."""

@@ -43,10 +43,11 @@ class LinearRegressor(RegressorMixin, TrainedEstimator):
     with an L2 penalty only); ``"lbfgs"`` (or ``"gd"``) minimises the full-data
     objective with L-BFGS (or steepest descent); any smooth loss, ``max_iter``
     iterations, ``tol`` on the gradient; ``"sgd"`` runs the mini-batch training loop; ``"auto"`` picks "normal" where
-    it applies, else the classifiers' rule ("lbfgs" for a smooth loss with an L2
-    penalty and data up to 2**26 rows × features, else "sgd"); ``solver_``
-    records the choice. The objective is the (weighted) mean loss plus
-    ``alpha · ΣW²``, so every solver minimises the same function. Dask arrays
+    it applies (not with ``early_stopping`` or ``clip_grad_norm``, which train by
+    "sgd"), else the classifiers' rule ("lbfgs" for a smooth loss and data up to
+    2**26 rows × features, OWL-QN with an L1 or elastic-net penalty: the lasso,
+    else "sgd"); ``solver_`` records the choice. The objective is the (weighted)
+    mean loss plus ``alpha`` times the penalty, so every solver minimises the same function. Dask arrays
     train on the cluster (:mod:`losslab.distributed`; "auto" and "normal" use
     L-BFGS there). ``loss`` is a regression loss's name or your own function
     ``f(prediction, target) -> (value, grad)``.
