@@ -348,3 +348,13 @@ def test_a_penalty_too_strong_to_be_finite_is_named_not_raise_alpha(make):
     message = str(raised.value)
     assert "penalty's strength 1e+308 is too large" in message and "Lower alpha" in message
     assert "raise alpha" not in message and "Standardise" not in message
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_penalty_of_1e100_converges_to_weights_near_zero(seed):
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    # the minimum's weights are ~1e-100: once no step changes the value, neither a scaled step
+    # nor a unit one, that is the minimum at float64 precision, not a failed search (Diverged)
+    fitted = SoftmaxClassifier(alpha=1e100, random_state=seed).fit(X, y)
+    assert fitted.history_.converged and np.abs(fitted.coef_).max() < 1e-60

@@ -151,7 +151,7 @@ def _descend(fun_and_grad, x0, memory, gtol, ftol, max_iter, callback, kinks=Non
         raise ValueError("fun: non-finite objective at the starting point x0")
     pairs = _CurvaturePairs(memory, x.size)
     history = [history_row(0, float(value), f.calls, 0.0)]
-    status, nit, t, message = 0, 0, None, None
+    status, nit, t, message, restarted = 0, 0, None, None, False
     for nit in range(1, max_iter + 1):
         steepest = g if kinks is None else kinks.steepest(x, g)
         if np.abs(steepest).max(initial=0.0) < gtol:
@@ -161,6 +161,9 @@ def _descend(fun_and_grad, x0, memory, gtol, ftol, max_iter, callback, kinks=Non
         unit_step = not len(pairs) and (memory > 0 or t is None)  # not scaled by earlier steps
         t = _first_step_length(t, direction, pairs, memory)
         t, trial, new_value, new_g = _line_search(f, x, value, steepest, direction, t, kinks)
+        if t is None and restarted:  # neither the scaled step nor a unit one changes the value:
+            status = 2  # the minimum at float64 precision (a penalty of 1e100 scales it to 1e-100)
+            break
         if t is None:  # the message says why: new_value is the last value tried
             status, message = -1, _search_failure(new_value, new_g)
             break
@@ -176,7 +179,7 @@ def _descend(fun_and_grad, x0, memory, gtol, ftol, max_iter, callback, kinks=Non
             t = None
         else:
             pairs.remember(s, new_g - g)
-        x, value, g = x + s, new_value, new_g
+        x, value, g, restarted = x + s, new_value, new_g, restart
         history.append(history_row(nit, float(value), f.calls, _norm(s)))
         status = _stop_status(nit, x, value, math.inf if restart else fall, ftol, callback)
         if status:

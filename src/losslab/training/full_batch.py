@@ -371,7 +371,9 @@ def overflow_advice(reg: float, penalty_overflows: bool, X: Any, weights: float)
 
     The penalty, when it or its gradient is not finite at the weights; else the
     features' scale, when they are not standardised (past ``UNSCALED_FEATURES``);
-    else the weights' size, which a larger penalty bounds.
+    else, with weights under 1, the penalty's scale (a huge one squeezes them
+    below float64's resolution), and with larger weights their size, which a
+    larger penalty bounds.
 
     Parameters
     ----------
@@ -395,6 +397,8 @@ def overflow_advice(reg: float, penalty_overflows: bool, X: Any, weights: float)
     "The penalty's strength 1e+308 is too large: reg·‖W‖² or its gradient overflows. Lower alpha."
     >>> overflow_advice(1e-4, False, np.array([[1e200, 0.0]]), 0.1)
     'Standardise the features: they reach 1e+200.'
+    >>> overflow_advice(1e200, False, np.ones((2, 2)), 3e-17)
+    "The penalty's strength 1e+200 scales the objective past float64's range at weights up to 3e-17. Lower alpha."
 
     References
     ----------
@@ -410,6 +414,11 @@ def overflow_advice(reg: float, penalty_overflows: bool, X: Any, weights: float)
     largest = float(np.abs(X.data if is_sparse(X) else np.asarray(X)).max(initial=0.0))
     if largest > UNSCALED_FEATURES:
         return f"Standardise the features: they reach {largest:.3g}."
+    if weights < 1.0:  # small weights did not overflow the loss: the penalty's scale did
+        return (
+            f"The penalty's strength {reg:.3g} scales the objective past float64's range "
+            f"at weights up to {weights:.3g}. Lower alpha."
+        )
     return (
         f"The loss overflows at weights up to {weights:.3g} on features up to {largest:.3g}; "
         f"a larger alpha (now {reg:.3g}) keeps the weights smaller."
