@@ -341,7 +341,9 @@ def test_sparse_x_is_never_densified():
     finally:
         tracemalloc.stop()
     assert clf.solver_ == "lbfgs"  # 100 values a row: full batch, as for dense data of that size
-    assert peak < 200e6, peak
+    # L-BFGS's own memory is most of the peak: 10 pairs of 600,003-entry vectors, 96 MB, and
+    # a few weight-sized temporaries (4.8 MB each); a dense X would be 3.2 GB
+    assert peak < 300e6, peak
 
 
 def test_the_hinge_on_sparse_x_reaches_the_minimum_of_its_dense_copy():
