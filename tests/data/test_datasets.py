@@ -185,3 +185,19 @@ def test_read_xy_names_the_row_holding_infinity(tmp_path):
     path.write_text("x,y\n1,2\n2,nan\n")
     with pytest.raises(ValueError, match="y of data row 2 is nan"):
         datasets.read_xy(path)
+
+
+def test_split_rows_keeps_sparse_rows_sparse_and_refuses_files_too_small_to_split():
+    import scipy.sparse as sp
+
+    from losslab.data.datasets import split_rows
+
+    X = sp.random(50, 30, density=0.1, format="csr", random_state=0)
+    y = np.arange(50) % 2
+    X_train, y_train, X_test, y_test = split_rows(X, y, test_size=0.2, random_state=0, source="a")
+    assert sp.issparse(X_train) and X_train.shape == (40, 30) and X_test.shape == (10, 30)
+    assert set(y_train) == set(y_test) == {0, 1}  # stratified
+    with pytest.raises(ValueError, match="too few rows per class.*at least 6 rows"):
+        split_rows(X[:4], y[:4], test_size=0.2, random_state=0, source="tiny.svm")
+    with pytest.raises(ValueError, match="expected at least 2 classes"):
+        split_rows(X, np.zeros(50), test_size=0.2, random_state=0, source="a")

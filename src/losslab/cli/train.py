@@ -5,9 +5,7 @@ its sparse rows as they are (in memory, or streamed), never densified."""
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -472,6 +470,7 @@ def cmd_train_sparse(args: argparse.Namespace) -> None:
     """
     import numpy as np
 
+    from ..data.datasets import split_rows
     from ..data.formats import read_svmlight
     from ..estimators import persist
 
@@ -483,7 +482,7 @@ def cmd_train_sparse(args: argparse.Namespace) -> None:
     console = Console(stderr=args.json, quiet=args.quiet and not args.json)
     console.print(f"[bold]losslab train[/]: {args.loss} · linear · sparse")
     X, y, _ = read_svmlight(args.data, args.target)
-    split = _sparse_split(X, y, args.seed, args.data)
+    split = split_rows(X, y, test_size=0.2, random_state=args.seed, source=args.data)
     console.print(_sparse_summary(args.data, *split))
     n_rows, n_columns = split[0].shape
     estimator, solver = _sparse_estimator(args, n_rows, n_columns, split[0].nnz)
@@ -503,43 +502,6 @@ def cmd_train_sparse(args: argparse.Namespace) -> None:
         atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
         persist.save(estimator, out / "model.npz")
         _show_run_files(console, out)
-
-
-TEST_SHARE = 0.2  # of the rows, held out (data.load's test share)
-
-
-def _sparse_split(X, y, seed, path):
-    """(X_train, y_train, X_test, y_test): stratified when every class has 2 rows or more."""
-    import numpy as np
-    from sklearn.model_selection import train_test_split
-
-    _, counts = np.unique(y, return_counts=True)
-    if len(counts) < 2:
-        raise ValueError(f"data: expected at least 2 classes, got only {np.unique(y).tolist()}")
-    stratify = y if counts.min() >= 2 else None
-    if stratify is not None and not _holds_every_class(len(y), len(counts)):
-        needed = next(n for n in itertools.count(len(y)) if _holds_every_class(n, len(counts)))
-        raise _too_few_rows(path, counts, f"a stratified split needs at least {needed} rows")
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=TEST_SHARE, random_state=seed, stratify=stratify
-    )
-    if len(np.unique(y_train)) < 2:  # unstratified: the test rows took a whole class
-        raise _too_few_rows(path, counts, "the test rows took a whole class")
-    return X_train, y_train, X_test, y_test
-
-
-def _holds_every_class(n_rows, n_classes):
-    """Whether a stratified split of ``n_rows`` has room for every class on both sides."""
-    n_test = math.ceil(TEST_SHARE * n_rows)  # train_test_split's count
-    return min(n_test, n_rows - n_test) >= n_classes
-
-
-def _too_few_rows(path, counts, why):
-    return ValueError(
-        f"data: too few rows per class to hold out a {TEST_SHARE:.0%} test split: "
-        f"{Path(path).name} has {counts.sum()} rows in {len(counts)} classes "
-        f"({counts.min()} in the smallest); {why}"
-    )
 
 
 def _sparse_summary(path, X_train, y_train, X_test, y_test):

@@ -17,6 +17,8 @@ by the same rules.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -249,6 +251,80 @@ def _split(X, y, test_size, val_size, random_state):
         X_rest, y_rest, test_size=rel, random_state=random_state, stratify=stratify
     )
     return X_train, y_train, X_val, y_val, X_test, y_test
+
+
+def split_rows(
+    X: Any, y: np.ndarray, *, test_size: float, random_state: int | None, source: StrPath
+) -> tuple[Any, np.ndarray, Any, np.ndarray]:
+    """(X_train, y_train, X_test, y_test) of a file's rows, stratified when every class has two.
+
+    For data read whole (any X that scikit-learn's ``train_test_split`` takes,
+    a scipy.sparse matrix included). A file too small to hold every class on
+    both sides is one error that says so, naming the file.
+
+    Parameters
+    ----------
+    X : array-like or scipy.sparse matrix of shape (N, D)
+        The rows.
+    y : ndarray of shape (N,)
+        Their labels.
+    test_size : float
+        The share of the rows held out.
+    random_state : int or None
+        Seeds the split.
+    source : str or os.PathLike
+        The file the rows came from, for the message.
+
+    Returns
+    -------
+    tuple
+        ``(X_train, y_train, X_test, y_test)``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two classes, or too few rows per class for the split.
+
+    Examples
+    --------
+    >>> X, y = np.arange(8.0).reshape(4, 2), np.array([0, 1, 0, 1])
+    >>> split_rows(X, y, test_size=0.2, random_state=0, source="tiny.svm")
+    Traceback (most recent call last):
+    ...
+    ValueError: data: too few rows per class to hold out a 20% test split: tiny.svm has 4 rows in 2 classes (2 in the smallest); a stratified split needs at least 6 rows
+    """
+    from sklearn.model_selection import train_test_split
+
+    classes, counts = np.unique(y, return_counts=True)
+    if len(counts) < 2:
+        raise ValueError(f"data: expected at least 2 classes, got only {classes.tolist()}")
+    stratify = y if counts.min() >= 2 else None
+    if stratify is not None and not _holds_every_class(len(y), len(counts), test_size):
+        needed = next(
+            n for n in itertools.count(len(y)) if _holds_every_class(n, len(counts), test_size)
+        )
+        why = f"a stratified split needs at least {needed} rows"
+        raise _too_few_rows(source, counts, test_size, why)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=test_size, random_state=random_state, stratify=stratify
+    )
+    if len(np.unique(y_train)) < 2:  # unstratified: the test rows took a whole class
+        raise _too_few_rows(source, counts, test_size, "the test rows took a whole class")
+    return X_train, y_train, X_test, y_test
+
+
+def _holds_every_class(n_rows, n_classes, test_size):
+    """Whether a stratified split of ``n_rows`` has room for every class on both sides."""
+    n_test = math.ceil(test_size * n_rows)  # train_test_split's count
+    return min(n_test, n_rows - n_test) >= n_classes
+
+
+def _too_few_rows(source, counts, test_size, why):
+    return ValueError(
+        f"data: too few rows per class to hold out a {test_size:.0%} test split: "
+        f"{Path(source).name} has {counts.sum()} rows in {len(counts)} classes "
+        f"({counts.min()} in the smallest); {why}"
+    )
 
 
 def _read(name, target, n_samples, random_state):
