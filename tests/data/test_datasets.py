@@ -197,7 +197,7 @@ def test_split_rows_keeps_sparse_rows_sparse_and_refuses_files_too_small_to_spli
     X_train, y_train, X_test, y_test = split_rows(X, y, test_size=0.2, random_state=0, source="a")
     assert sp.issparse(X_train) and X_train.shape == (40, 30) and X_test.shape == (10, 30)
     assert set(y_train) == set(y_test) == {0, 1}  # stratified
-    with pytest.raises(ValueError, match="too few rows per class.*at least 6 rows"):
+    with pytest.raises(ValueError, match=r"too few rows per class.*at least 6 rows"):
         split_rows(X[:4], y[:4], test_size=0.2, random_state=0, source="tiny.svm")
     with pytest.raises(ValueError, match="expected at least 2 classes"):
         split_rows(X, np.zeros(50), test_size=0.2, random_state=0, source="a")
