@@ -36,6 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from _common import machine, today
+from sparse_text import tokens_for, zipf  # the text benchmark's Zipf draws
 
 SEED = 11
 # (family, rows, stored values a row, features, classes)
@@ -67,30 +68,11 @@ def name_of(problem: tuple) -> str:
     return f"{family} {n}x{d} s={s} K={k}"
 
 
-def zipf(n: int, rng: np.random.Generator | None = None) -> np.ndarray:
-    """Probabilities ∝ 1/rank^1.1 over n items (ranks shuffled when rng is given)."""
-    p = 1.0 / np.arange(1, n + 1) ** 1.1
-    p = rng.permutation(p) if rng is not None else p
-    return p / p.sum()
-
-
-def distinct_draws(p: np.ndarray, distinct: float) -> int:
-    """The number of draws from p whose expected count of distinct items is ``distinct``."""
-    lo, hi = 1, 1000 * int(distinct)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if np.sum(-np.expm1(mid * np.log1p(-p))) < distinct:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
 def text(n: int, s: int, d: int, k: int, rng: np.random.Generator):
     """(TF-IDF CSR (n, d), labels): the ``text`` family of the module's docstring."""
     background, topics = np.cumsum(zipf(d)), max(d // 100, 10)
     table = np.array([rng.choice(np.arange(10, d), topics, replace=False) for _ in range(k)])
-    topic_cdf, tokens = np.cumsum(zipf(topics)), distinct_draws(zipf(d), s)
+    topic_cdf, tokens = np.cumsum(zipf(topics)), tokens_for(zipf(d), s)
     y = rng.integers(0, k, n)
     words = np.searchsorted(background, rng.random((n, tokens)), side="right")
     topical = rng.random((n, tokens)) < rng.uniform(0.0, 0.1, (n, 1))

@@ -70,7 +70,7 @@ def zipf(n: int, rng: np.random.Generator | None = None) -> np.ndarray:
 
 def tokens_for(p: np.ndarray, distinct: float) -> int:
     """The draws from p whose expected number of distinct items is ``distinct`` (bisection)."""
-    lo, hi = 1, 100 * int(distinct)
+    lo, hi = 1, 1000 * int(distinct)  # wide: short documents of a small vocabulary need more
     while lo < hi:
         mid = (lo + hi) // 2
         if np.sum(-np.expm1(mid * np.log1p(-p))) < distinct:
