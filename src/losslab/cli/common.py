@@ -21,12 +21,17 @@ class UsageError(Exception):
 
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
+    return _integer_from(text, 1, "a positive integer")
+
+
+def _integer_from(text: str, low: int, what: str) -> int:
+    """``text`` as an integer >= ``low``, else an argparse error saying ``what`` was expected."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        value = low - 1
+    if value < low:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
     return value
 
 
@@ -57,13 +62,7 @@ def positive_float(text: str) -> float:
 
 def non_negative_int(text: str) -> int:
     """argparse type: an integer >= 0 (a seed)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
+    return _integer_from(text, 0, "a non-negative integer")
 
 
 def penalty_strength_arg(text: str) -> float | str:
