@@ -146,8 +146,49 @@ def _l1(W, strength):
 
 
 def _elastic_net(W, strength, l1_ratio):
+    # split_penalty's split, without its check: this runs every training step
     a, b = _l1(W, strength * l1_ratio), _l2(W, strength * (1 - l1_ratio))
     return LossResult(a.value + b.value, a.grad + b.grad)
+
+
+def split_penalty(reg: float, penalty: str, l1_ratio: float = 0.5) -> tuple[float, float]:
+    r"""The penalty ``reg``·R(W) as (L2 strength, L1 strength): its smooth part and its kinks.
+
+    .. math::
+
+        \lambda R(W) = \lambda_2 \sum_k W_k^2 + \lambda_1 \sum_k |W_k|
+
+    "l2" is (λ, 0), "l1" (0, λ), "elasticnet" (λ(1 − ρ), λρ), the split
+    :func:`elastic_net` adds up. The full-batch solvers minimise the smooth part
+    with the loss, and the L1 part by OWL-QN (:func:`losslab.optim.orthant_wise.owlqn`).
+
+    Parameters
+    ----------
+    reg : float
+        λ, the penalty's strength.
+    penalty : {"l2", "l1", "elasticnet", "elastic_net"}
+        R.
+    l1_ratio : float, default 0.5
+        ρ, the elastic net's share of L1.
+
+    Returns
+    -------
+    tuple of float
+        (λ₂, λ₁).
+
+    Examples
+    --------
+    >>> split_penalty(0.1, "l2"), split_penalty(0.1, "l1"), split_penalty(0.2, "elasticnet", 0.25)
+    ((0.1, 0.0), (0.0, 0.1), (0.15000000000000002, 0.05))
+    """
+    l1_ratio = v.check_scalar(l1_ratio, "l1_ratio", 0, 1)
+    if penalty == "l2":
+        return reg, 0.0
+    if penalty == "l1":
+        return 0.0, reg
+    if penalty in ("elasticnet", "elastic_net"):
+        return reg * (1 - l1_ratio), reg * l1_ratio
+    raise ValueError(f"penalty: expected 'l2', 'l1' or 'elasticnet', got {penalty!r}")
 
 
 UNCHECKED: dict[str, Callable[..., LossResult]] = {

@@ -35,8 +35,9 @@ from sklearn.base import is_classifier
 
 from .. import optim
 from ..models import Params
+from ..regularizers import split_penalty
 from ..training.files import StrPath, load_checkpoint, save_checkpoint
-from ..training.full_batch import FULL_BATCH_METHODS, minimise_full_batch, split_penalty
+from ..training.full_batch import FULL_BATCH_METHODS, minimise_full_batch
 from ..training.objective import Objective
 from ..training.spec import TrainResult, TrainSpec, check_solver
 from ..training.state import History, TrainState

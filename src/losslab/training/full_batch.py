@@ -10,10 +10,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import losses
-from ..losses import validation as v
 from ..losses._registry import Loss
 from ..models import Linear, Model, Params, column_sums
 from ..optim import orthant_wise, quasi_newton
+from ..regularizers import split_penalty
 from .checks import check_X, is_sparse, sample_weights
 from .loop import EXPLOSION, Diverged
 from .objective import Objective, encode_targets
@@ -87,7 +87,7 @@ def fit_full_batch(
         :math:`\lambda`, the penalty's strength.
     penalty : {"l2", "l1", "elasticnet"}, default "l2"
         R. An L1 part is not smooth: it is minimised by OWL-QN (L-BFGS within
-        one orthant at a time, see :func:`split_penalty`), which sets weights
+        one orthant at a time, see :func:`~losslab.regularizers.split_penalty`), which sets weights
         exactly to 0.
     l1_ratio : float, default 0.5
         The elastic net's share of L1.
@@ -161,46 +161,6 @@ def fit_full_batch(
         advice=_advice(objective, X, l1_strength),
         l1=l1_strength,
     )
-
-
-def split_penalty(reg: float, penalty: str, l1_ratio: float = 0.5) -> tuple[float, float]:
-    r"""The penalty ``reg``·R(W) as (L2 strength, L1 strength): its smooth part and its kinks.
-
-    .. math::
-
-        \lambda R(W) = \lambda_2 \sum_k W_k^2 + \lambda_1 \sum_k |W_k|
-
-    "l2" is (λ, 0), "l1" (0, λ), "elasticnet" (λ(1 − ρ), λρ). The full-batch
-    solvers minimise the smooth part with the loss, and the L1 part by OWL-QN
-    (:func:`losslab.optim.orthant_wise.owlqn`).
-
-    Parameters
-    ----------
-    reg : float
-        λ, the penalty's strength.
-    penalty : {"l2", "l1", "elasticnet", "elastic_net"}
-        R.
-    l1_ratio : float, default 0.5
-        ρ, the elastic net's share of L1.
-
-    Returns
-    -------
-    tuple of float
-        (λ₂, λ₁).
-
-    Examples
-    --------
-    >>> split_penalty(0.1, "l2"), split_penalty(0.1, "l1"), split_penalty(0.2, "elasticnet", 0.25)
-    ((0.1, 0.0), (0.0, 0.1), (0.15000000000000002, 0.05))
-    """
-    l1_ratio = v.check_scalar(l1_ratio, "l1_ratio", 0, 1)
-    if penalty == "l2":
-        return reg, 0.0
-    if penalty == "l1":
-        return 0.0, reg
-    if penalty in ("elasticnet", "elastic_net"):
-        return reg * (1 - l1_ratio), reg * l1_ratio
-    raise ValueError(f"penalty: expected 'l2', 'l1' or 'elasticnet', got {penalty!r}")
 
 
 def minimise_full_batch(
